@@ -1,0 +1,60 @@
+"""Errors the service knows how to explain.
+
+    RouterError
+    ├── InvalidRequest          the caller sent something wrong; carries FieldError list (422/400)
+    │   └── PlaceNotFound       a location could not be resolved (names the field)
+    ├── QuoteNotFound           no such quote id (404)
+    ├── QuoteExpired            the quote existed but its price guarantee ran out (410)
+    └── ConfigError             a carrier file or setting is wrong; the service refuses to start
+
+Each is mapped to `application/problem+json` in one middleware (router/api/problems.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    path: str  # JSON-pointer-ish dotted path: "shipment.parcels[0].weight_g"
+    message: str
+
+
+class RouterError(Exception):
+    pass
+
+
+class InvalidRequest(RouterError):
+    def __init__(self, errors: list[FieldError], title: str = "Invalid request") -> None:
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+        self.errors = errors
+        self.title = title
+
+
+class PlaceNotFound(InvalidRequest):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__([FieldError(path, message)], title="Unknown place")
+
+
+class QuoteNotFound(RouterError):
+    def __init__(self, quote_id: str) -> None:
+        super().__init__(f"no quote {quote_id!r}")
+        self.quote_id = quote_id
+
+
+class QuoteExpired(RouterError):
+    def __init__(self, quote_id: str, expired_at: str) -> None:
+        super().__init__(f"quote {quote_id!r} expired at {expired_at}")
+        self.quote_id = quote_id
+        self.expired_at = expired_at
+
+
+class ConfigError(RouterError):
+    """A configuration or carrier file is wrong; `source` names the file, `path` the field."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        super().__init__(f"{source}: {path}: {message}")
+        self.source = source
+        self.path = path
+        self.message = message

@@ -1,0 +1,254 @@
+"""Domain types shared by the API, the CLI, the carriers and the tests.
+
+Units are in the names where they could be ambiguous: grams, centimetres, roubles.
+Money is `Decimal` rounded to kopecks, never float.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable
+
+KOPECK = Decimal("0.01")
+DEFAULT_VOLUMETRIC_DIVISOR = 5000
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """Round to kopecks the way Russian tariffs do (half up)."""
+    return Decimal(value).quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """What the caller knows about a place; any subset of the fields."""
+
+    country: str | None = None  # ISO 3166-1 alpha-2
+    city: str | None = None
+    postal_code: str | None = None
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A location resolved to coordinates and the facts carriers price on."""
+
+    lat: float
+    lon: float
+    country: str
+    city: str | None
+    region: str | None  # geonames admin1 code within the country
+    timezone: str
+    postal_code: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    weight_g: int
+    length_cm: float
+    width_cm: float
+    height_cm: float
+
+    def volumetric_weight_g(self, divisor: int = DEFAULT_VOLUMETRIC_DIVISOR) -> int:
+        # divisor is cm³ per kg, so cm³ * 1000 / divisor is grams; carriers round up.
+        return math.ceil(self.length_cm * self.width_cm * self.height_cm * 1000 / divisor)
+
+    def chargeable_weight_g(self, divisor: int = DEFAULT_VOLUMETRIC_DIVISOR) -> int:
+        return max(self.weight_g, self.volumetric_weight_g(divisor))
+
+    @property
+    def sides_cm(self) -> tuple[float, float, float]:
+        """Sides longest first, so limits compare regardless of orientation."""
+        a, b, c = sorted((self.length_cm, self.width_cm, self.height_cm), reverse=True)
+        return (a, b, c)
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    origin: Location
+    destination: Location
+    parcels: tuple[Parcel, ...]
+    declared_value: Decimal = Decimal("0")  # RUB
+    cod: bool = False
+    ship_at: datetime | None = None  # aware; None means now
+
+    @property
+    def weight_g(self) -> int:
+        return sum(p.weight_g for p in self.parcels)
+
+    def chargeable_weight_g(self, divisor: int = DEFAULT_VOLUMETRIC_DIVISOR) -> int:
+        return sum(p.chargeable_weight_g(divisor) for p in self.parcels)
+
+
+class DeliveryType(str, enum.Enum):
+    COURIER = "courier"
+    PICKUP = "pickup"
+
+
+class PriceLineKind(str, enum.Enum):
+    BASE = "base"
+    WEIGHT = "weight"
+    FUEL = "fuel"
+    INSURANCE = "insurance"
+    COD = "cod"
+    REMOTE_AREA = "remote_area"
+    DISTANCE = "distance"
+    OVERSIZE = "oversize"
+    DISCOUNT = "discount"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class PriceLine:
+    kind: PriceLineKind
+    amount: Decimal
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """A total with its breakdown; the lines always sum to the total."""
+
+    total: Decimal
+    lines: tuple[PriceLine, ...]
+    currency: str = "RUB"
+
+    def __post_init__(self) -> None:
+        if sum((line.amount for line in self.lines), Decimal("0")) != self.total:
+            raise ValueError("price lines do not sum to the total")
+
+    @classmethod
+    def of(cls, lines: Iterable[PriceLine], currency: str = "RUB") -> Price:
+        rounded = tuple(PriceLine(l.kind, money(l.amount), l.label) for l in lines)
+        return cls(sum((l.amount for l in rounded), Decimal("0.00")), rounded, currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Eta:
+    """Business days in transit and the calendar dates they mean."""
+
+    min_days: int
+    max_days: int
+    ship_date: date  # the day the carrier takes the parcel (after cut-off)
+    min_date: date
+    max_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    carrier: str
+    carrier_name: str
+    service: str
+    service_name: str
+    delivery_type: DeliveryType
+    price: Price
+    eta: Eta
+    chargeable_weight_g: int
+    id: str = ""  # assigned by the quote: carrier:service
+
+    def with_id(self) -> Offer:
+        from dataclasses import replace
+
+        return replace(self, id=f"{self.carrier}:{self.service}")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A service that cannot carry this shipment, and why."""
+
+    carrier: str
+    service: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierError:
+    """A carrier that did not answer usefully; the quote goes on without it."""
+
+    carrier: str
+    kind: str  # timeout | error | invalid_response | unavailable
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierQuote:
+    """What one carrier answered for one shipment."""
+
+    offers: tuple[Offer, ...] = ()
+    rejections: tuple[Rejection, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    code: str
+    name: str
+    delivery_type: DeliveryType
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierInfo:
+    code: str
+    name: str
+    kind: str
+    services: tuple[ServiceInfo, ...]
+    demo: bool = False
+    status: str = "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class RateRequest:
+    """A shipment with both ends resolved, as carriers see it."""
+
+    shipment: Shipment
+    origin: Place
+    destination: Place
+    ship_at: datetime  # aware
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    price: Decimal
+    days: int
+    day_value: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    id: str
+    created_at: datetime
+    expires_at: datetime
+    shipment: Shipment
+    origin: Place
+    destination: Place
+    policy: "Policy"
+    offers: tuple[Offer, ...]
+    recommended: str | None
+    cheapest: str | None
+    fastest: str | None
+    reason: str
+    scores: dict[str, Score] = field(default_factory=dict)
+    rejections: tuple[Rejection, ...] = ()
+    errors: tuple[CarrierError, ...] = ()
+
+
+class PolicyKind(str, enum.Enum):
+    CHEAPEST = "cheapest"
+    FASTEST = "fastest"
+    BALANCED = "balanced"
+    DEADLINE = "deadline"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    kind: PolicyKind = PolicyKind.BALANCED
+    day_value: Decimal = Decimal("50")  # RUB a buyer would pay for one day sooner
+    deadline: date | None = None
+    only: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
