@@ -1,0 +1,22 @@
+"""Typed application keys: every resource the app holds, declared in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from router.places import Places
+    from router.quoting import QuoteEngine
+    from router.quotes import QuoteBook
+    from router.settings import Settings
+    from router.store import Store
+
+SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
+STORE: web.AppKey["Store"] = web.AppKey("store")
+HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
+PLACES: web.AppKey["Places"] = web.AppKey("places")
+ENGINE: web.AppKey["QuoteEngine"] = web.AppKey("engine")
+QUOTES: web.AppKey["QuoteBook"] = web.AppKey("quotes")

@@ -1,0 +1,53 @@
+"""Service settings: one frozen value, built from the environment (and CLI flags on top)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = DEFAULT_DATA_DIR
+    redis_url: str | None = None
+    config_path: Path | None = None  # carriers TOML; None means the bundled rate cards only
+    quote_ttl_s: int = 1800  # how long a quoted price is guaranteed
+    cache_ttl_s: int = 300  # how long identical requests are answered from cache
+    deadline_s: float = 2.0  # the whole fan-out
+    carrier_timeout_s: float = 2.0  # each carrier, within the deadline
+    max_body_bytes: int = 64 * 1024
+    max_parcels: int = 50
+    day_value: Decimal = Decimal("50")  # RUB per day of delivery for the balanced policy
+    sandbox: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def carriers_dir(self) -> Path:
+        return self.data_dir / "carriers"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        s = cls()
+        return cls(
+            host=env.get("CARRIER_ROUTER_HOST", s.host),
+            port=int(env.get("CARRIER_ROUTER_PORT", s.port)),
+            data_dir=Path(env.get("CARRIER_ROUTER_DATA", s.data_dir)),
+            redis_url=env.get("REDIS_URL") or None,
+            config_path=Path(env["CARRIER_ROUTER_CONFIG"]) if env.get("CARRIER_ROUTER_CONFIG") else None,
+            quote_ttl_s=int(env.get("CARRIER_ROUTER_QUOTE_TTL_S", s.quote_ttl_s)),
+            cache_ttl_s=int(env.get("CARRIER_ROUTER_CACHE_TTL_S", s.cache_ttl_s)),
+            deadline_s=float(env.get("CARRIER_ROUTER_DEADLINE_S", s.deadline_s)),
+            carrier_timeout_s=float(env.get("CARRIER_ROUTER_CARRIER_TIMEOUT_S", s.carrier_timeout_s)),
+            max_body_bytes=int(env.get("CARRIER_ROUTER_MAX_BODY_BYTES", s.max_body_bytes)),
+            day_value=Decimal(env.get("CARRIER_ROUTER_DAY_VALUE", s.day_value)),
+        )
