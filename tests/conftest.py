@@ -1,0 +1,44 @@
+"""Fixtures that make the real servers cheap to use: Redis, and the app on the demo network."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import AsyncIterator
+
+import pytest
+import redis
+
+from router.store import MemoryStore, RedisStore, Store
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis the Redis paths are tested against; a missing server fails, never skips."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.fail(f"Redis is not answering at {REDIS_URL} ({exc}); start redis-server or set TEST_REDIS_URL")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """The same store tests run against both backends."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    url = request.getfixturevalue("redis_url")
+    prefix = f"test:{uuid.uuid4().hex}:"
+    backend = RedisStore(url, prefix=prefix)
+    yield backend
+    cleanup = redis.Redis.from_url(url)
+    for key in cleanup.scan_iter(match=prefix + "*"):
+        cleanup.delete(key)
+    cleanup.close()
+    await backend.close()

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import asyncio
+
+from router.store import MemoryStore, Store
+
+
+async def test_a_value_set_is_read_back_until_it_expires(store: Store) -> None:
+    await store.set("k", b"v", ttl_s=0.2)
+    assert await store.get("k") == b"v"
+    await asyncio.sleep(0.3)
+    assert await store.get("k") is None
+
+
+async def test_missing_keys_read_as_none(store: Store) -> None:
+    assert await store.get("nothing-here") is None
+
+
+async def test_add_sets_only_when_absent(store: Store) -> None:
+    assert await store.add("lock", b"first", ttl_s=5) is True
+    assert await store.add("lock", b"second", ttl_s=5) is False
+    assert await store.get("lock") == b"first"
+
+
+async def test_add_succeeds_again_once_the_key_expired(store: Store) -> None:
+    assert await store.add("lock", b"first", ttl_s=0.1)
+    await asyncio.sleep(0.2)
+    assert await store.add("lock", b"second", ttl_s=5)
+    assert await store.get("lock") == b"second"
+
+
+async def test_delete_removes_a_key(store: Store) -> None:
+    await store.set("k", b"v", ttl_s=5)
+    await store.delete("k")
+    assert await store.get("k") is None
+
+
+async def test_incr_counts_within_a_window_that_starts_at_the_first_increment(store: Store) -> None:
+    assert await store.incr("c", ttl_s=0.3) == 1
+    assert await store.incr("c", ttl_s=0.3) == 2
+    await asyncio.sleep(0.1)
+    assert await store.incr("c", ttl_s=0.3) == 3
+    await asyncio.sleep(0.3)
+    assert await store.incr("c", ttl_s=0.3) == 1
+
+
+async def test_concurrent_adds_hand_a_lock_to_exactly_one_caller(store: Store) -> None:
+    results = await asyncio.gather(*(store.add("race", str(i).encode(), ttl_s=5) for i in range(20)))
+    assert results.count(True) == 1
+
+
+async def test_the_store_answers_ping(store: Store) -> None:
+    assert await store.ping() is True
+
+
+async def test_memory_store_sweeps_expired_keys_as_it_grows() -> None:
+    now = [0.0]
+    store = MemoryStore(clock=lambda: now[0], sweep_every=10)
+    for i in range(9):
+        await store.set(f"old{i}", b"x", ttl_s=1)
+    now[0] = 5.0
+    await store.set("new", b"x", ttl_s=1)  # the tenth write sweeps
+    assert len(store) == 1
+
+
+async def test_redis_store_reports_unavailable_when_redis_is_gone() -> None:
+    from router.store import RedisStore, StoreUnavailable
+
+    dead = RedisStore("redis://127.0.0.1:1/0")
+    try:
+        assert await dead.ping() is False
+        try:
+            await dead.get("k")
+        except StoreUnavailable:
+            pass
+        else:
+            raise AssertionError("a dead Redis must raise StoreUnavailable")
+    finally:
+        await dead.close()
