@@ -42,3 +42,15 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
         cleanup.delete(key)
     cleanup.close()
     await backend.close()
+
+
+@pytest.fixture
+def make_api(aiohttp_client):  # type: ignore[no-untyped-def]
+    """Start the real app (on the demo network unless told otherwise) behind a test client."""
+    from router.app import create_app
+    from router.settings import Settings
+
+    async def start(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+        return await aiohttp_client(create_app(settings or Settings()))
+
+    return start

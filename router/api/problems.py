@@ -1,0 +1,68 @@
+"""Every error leaves the service as `application/problem+json` (RFC 9457), never as a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+import orjson
+from aiohttp import web
+
+from router.errors import InvalidRequest, QuoteExpired, QuoteNotFound, RouterError
+from router.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> web.Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return web.Response(status=status, body=orjson.dumps(body), content_type=PROBLEM_JSON)
+
+
+def _from_router_error(exc: RouterError, request: web.Request) -> web.Response:
+    if isinstance(exc, InvalidRequest):
+        return problem(
+            422,
+            exc.title,
+            str(exc),
+            instance=request.path,
+            errors=[{"path": e.path, "message": e.message} for e in exc.errors],
+        )
+    if isinstance(exc, QuoteExpired):
+        return problem(
+            410,
+            "Quote expired",
+            f"quote {exc.quote_id} expired at {exc.expired_at}; ask for a new quote",
+            instance=request.path,
+            expired_at=exc.expired_at,
+        )
+    if isinstance(exc, QuoteNotFound):
+        return problem(404, "Quote not found", f"no quote with id {exc.quote_id}", instance=request.path)
+    log.error("unmapped error", exc_info=exc)
+    return problem(500, "Internal error", instance=request.path)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except RouterError as exc:
+        return _from_router_error(exc, request)
+    except StoreUnavailable:
+        log.warning("store unavailable", exc_info=True)
+        return problem(503, "Storage unavailable", "quotes cannot be locked right now; retry shortly")
+    except web.HTTPRequestEntityTooLarge as exc:
+        return problem(413, "Request body too large", exc.text, instance=request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem(exc.status, exc.reason, instance=request.path)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "Internal error", instance=request.path)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from router import keys
+from router.api.requests import parse_quote_request, read_json
+
+
+async def create_quote(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    shipment, policy = parse_quote_request(
+        await read_json(request), max_parcels=settings.max_parcels, day_value=settings.day_value
+    )
+    stored = await request.app[keys.QUOTES].create(request.app[keys.ENGINE], shipment, policy)
+    return web.Response(
+        status=200 if stored.cached else 201,
+        body=stored.body,
+        content_type="application/json",
+        headers={"X-Cache": "hit" if stored.cached else "miss"},
+    )
+
+
+async def get_quote(request: web.Request) -> web.Response:
+    body = await request.app[keys.QUOTES].get(request.match_info["quote_id"])
+    return web.Response(body=body, content_type="application/json")

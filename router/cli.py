@@ -1,0 +1,209 @@
+"""`carrier-router`: serve the API, quote from the terminal, check the carrier files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from router.errors import ConfigError, RouterError
+from router.models import Location, Parcel, Policy, PolicyKind, Quote, Shipment
+from router.settings import Settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Bundled data (carriers, places).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Carriers TOML file.")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, config_path: Path | None) -> None:
+    """Quote every delivery carrier at once and pick the best."""
+    settings = Settings.from_env()
+    if data_dir:
+        settings = settings.with_(data_dir=data_dir)
+    if config_path:
+        settings = settings.with_(config_path=config_path)
+    ctx.obj = settings
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8080).")
+@click.option("--redis-url", default=None, help="Keep quotes in Redis (also REDIS_URL); memory otherwise.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, redis_url: str | None) -> None:
+    """Run the HTTP API."""
+    from aiohttp import web
+
+    from router.app import create_app
+
+    settings = _settings(ctx)
+    settings = settings.with_(
+        host=host or settings.host, port=port or settings.port, redis_url=redis_url or settings.redis_url
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _check_carriers(settings)
+    store = f"Redis at {settings.redis_url}" if settings.redis_url else "memory (set REDIS_URL for Redis)"
+    click.echo(f"carrier-router on http://{settings.host}:{settings.port} — quotes kept in {store}")
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+
+
+def _check_carriers(settings: Settings) -> None:
+    from carriers.registry import load_carriers
+
+    try:
+        load_carriers(settings, None)
+    except ConfigError as exc:
+        raise click.ClickException(f"refusing to start: {exc}") from None
+
+
+def _size(value: str) -> tuple[float, float, float]:
+    try:
+        a, b, c = (float(x) for x in value.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise click.BadParameter("give LxWxH in cm, e.g. 30x20x10") from None
+    return a, b, c
+
+
+@main.command()
+@click.option("--from", "origin", required=True, help="Origin city, postal code, or 'lat,lon'.")
+@click.option("--to", "destination", required=True, help="Destination city, postal code, or 'lat,lon'.")
+@click.option("--weight-g", type=click.IntRange(min=1), required=True, help="Parcel weight in grams.")
+@click.option("--size", "size_cm", default="10x10x10", show_default=True, help="Parcel LxWxH in cm.")
+@click.option("--parcels", type=click.IntRange(1, 50), default=1, show_default=True, help="Identical parcels.")
+@click.option("--declared-value", type=Decimal, default=Decimal("0"), help="Declared value, RUB.")
+@click.option("--cod", is_flag=True, help="Cash on delivery.")
+@click.option("--policy", type=click.Choice([k.value for k in PolicyKind]), default="balanced", show_default=True)
+@click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), help="For --policy deadline.")
+@click.option("--json", "as_json", is_flag=True, help="Print the quote as the API would answer it.")
+@click.pass_context
+def quote(
+    ctx: click.Context,
+    origin: str,
+    destination: str,
+    weight_g: int,
+    size_cm: str,
+    parcels: int,
+    declared_value: Decimal,
+    cod: bool,
+    policy: str,
+    deadline: datetime | None,
+    as_json: bool,
+) -> None:
+    """Quote one shipment and print the offers."""
+    from carriers.registry import load_carriers
+    from router.codec import quote_json
+    from router.places import Places
+    from router.quoting import QuoteEngine
+
+    settings = _settings(ctx)
+    kind = PolicyKind(policy)
+    if kind is PolicyKind.DEADLINE and deadline is None:
+        raise click.BadParameter("--deadline is required with --policy deadline", param_hint="--deadline")
+    shipment = Shipment(
+        origin=_location(origin),
+        destination=_location(destination),
+        parcels=tuple(Parcel(weight_g, *_size(size_cm)) for _ in range(parcels)),
+        declared_value=declared_value,
+        cod=cod,
+    )
+    chosen = Policy(kind=kind, day_value=settings.day_value, deadline=deadline.date() if deadline else None)
+
+    async def run() -> Quote:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            engine = QuoteEngine(load_carriers(settings, http), Places(), settings)
+            return await engine.quote(shipment, chosen)
+
+    try:
+        result = asyncio.run(run())
+    except (RouterError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(quote_json(result), option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    _print_quote(result)
+
+
+def _location(text: str) -> Location:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 2:
+        try:
+            return Location(lat=float(parts[0]), lon=float(parts[1]))
+        except ValueError:
+            pass
+    if text.strip().isdigit():
+        return Location(postal_code=text.strip())
+    return Location(city=text)
+
+
+def _print_quote(q: Quote) -> None:
+    console = Console()
+    console.print(
+        f"[bold]{q.origin.city} → {q.destination.city}[/bold]  quote {q.id}, price held until "
+        f"{q.expires_at:%H:%M %Z}"
+    )
+    table = Table(show_lines=False)
+    for col in ("", "carrier", "service", "type", "price, RUB", "days", "delivery dates"):
+        table.add_column(col, justify="right" if col in ("price, RUB", "days") else "left")
+    for o in q.offers:
+        marks = "".join(m for m, chosen in (("★", q.recommended), ("$", q.cheapest), ("»", q.fastest)) if chosen == o.id)
+        days = f"{o.eta.min_days}–{o.eta.max_days}" if o.eta.min_days != o.eta.max_days else str(o.eta.min_days)
+        table.add_row(
+            marks,
+            o.carrier_name,
+            o.service_name,
+            o.delivery_type.value,
+            f"{o.price.total:.2f}",
+            days,
+            f"{o.eta.min_date:%d %b} – {o.eta.max_date:%d %b}",
+        )
+    console.print(table)
+    console.print("★ recommended  $ cheapest  » fastest")
+    console.print(f"[bold]Recommended:[/bold] {q.recommended or 'none'} — {q.reason}")
+    if q.recommended:
+        chosen = next(o for o in q.offers if o.id == q.recommended)
+        console.print("  " + ", ".join(f"{l.label} {l.amount:.2f}" for l in chosen.price.lines))
+    for r in q.rejections:
+        console.print(f"[dim]left out: {r.carrier}/{r.service}: {r.reason}[/dim]")
+    for e in q.errors:
+        console.print(f"[red]{e.carrier}: {e.kind}: {e.message}[/red]")
+
+
+@main.command()
+@click.pass_context
+def carriers(ctx: click.Context) -> None:
+    """List the carriers and check every carrier file; exits 1 if any is wrong."""
+    from carriers.ratecard import validate_directory
+    from carriers.registry import load_carriers
+
+    settings = _settings(ctx)
+    problems = validate_directory(settings.carriers_dir)
+    for p in problems:
+        click.echo(f"error: {p}", err=True)
+    if problems:
+        sys.exit(1)
+    table = Table()
+    for col in ("code", "name", "kind", "services"):
+        table.add_column(col)
+    for carrier in load_carriers(settings, None):
+        info = carrier.info()
+        services = ", ".join(f"{s.code} ({s.delivery_type.value})" for s in info.services)
+        table.add_row(info.code, info.name + (" [demo]" if info.demo else ""), info.kind, services)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Domain types as JSON: the one shape the API answers, the CLI prints with --json and the store keeps.
+
+Money is a string ("1234.50") so that no JSON parser turns it into a float.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from router.models import CarrierInfo, Eta, Offer, Place, Price, Quote
+
+
+def price_json(price: Price) -> dict[str, Any]:
+    return {
+        "total": str(price.total),
+        "currency": price.currency,
+        "breakdown": [
+            {"kind": line.kind.value, "label": line.label, "amount": str(line.amount)} for line in price.lines
+        ],
+    }
+
+
+def eta_json(eta: Eta) -> dict[str, Any]:
+    return {
+        "min_days": eta.min_days,
+        "max_days": eta.max_days,
+        "ship_date": eta.ship_date.isoformat(),
+        "min_date": eta.min_date.isoformat(),
+        "max_date": eta.max_date.isoformat(),
+    }
+
+
+def place_json(place: Place) -> dict[str, Any]:
+    return {
+        "country": place.country,
+        "city": place.city,
+        "region": place.region,
+        "postal_code": place.postal_code,
+        "address": place.address,
+        "lat": place.lat,
+        "lon": place.lon,
+        "timezone": place.timezone,
+    }
+
+
+def offer_json(offer: Offer, tags: list[str]) -> dict[str, Any]:
+    return {
+        "id": offer.id,
+        "carrier": offer.carrier,
+        "carrier_name": offer.carrier_name,
+        "service": offer.service,
+        "service_name": offer.service_name,
+        "delivery_type": offer.delivery_type.value,
+        "price": price_json(offer.price),
+        "eta": eta_json(offer.eta),
+        "chargeable_weight_g": offer.chargeable_weight_g,
+        "tags": tags,
+    }
+
+
+def quote_json(quote: Quote) -> dict[str, Any]:
+    def tags(offer_id: str) -> list[str]:
+        marks = (("cheapest", quote.cheapest), ("fastest", quote.fastest), ("recommended", quote.recommended))
+        return [name for name, chosen in marks if chosen == offer_id]
+
+    recommended = None
+    if quote.recommended is not None:
+        score = quote.scores[quote.recommended]
+        recommended = {
+            "offer_id": quote.recommended,
+            "policy": quote.policy.kind.value,
+            "reason": quote.reason,
+            "score": {
+                "price": str(score.price),
+                "days": score.days,
+                "day_value": str(score.day_value),
+                "total": str(score.total),
+            },
+        }
+    return {
+        "quote_id": quote.id,
+        "created_at": quote.created_at.isoformat(),
+        "expires_at": quote.expires_at.isoformat(),
+        "origin": place_json(quote.origin),
+        "destination": place_json(quote.destination),
+        "offers": [offer_json(o, tags(o.id)) for o in quote.offers],
+        "recommended": recommended,
+        "cheapest": quote.cheapest,
+        "fastest": quote.fastest,
+        "reason": quote.reason,
+        "rejections": [{"carrier": r.carrier, "service": r.service, "reason": r.reason} for r in quote.rejections],
+        "errors": [{"carrier": e.carrier, "kind": e.kind, "message": e.message} for e in quote.errors],
+    }
+
+
+def carrier_json(info: CarrierInfo) -> dict[str, Any]:
+    return {
+        "code": info.code,
+        "name": info.name,
+        "kind": info.kind,
+        "demo": info.demo,
+        "status": info.status,
+        "services": [
+            {"code": s.code, "name": s.name, "delivery_type": s.delivery_type.value} for s in info.services
+        ],
+    }
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value)

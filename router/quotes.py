@@ -1,0 +1,95 @@
+"""Quotes kept for their price guarantee, and identical requests answered from cache.
+
+A quote is stored as the exact JSON body it was first answered with, so
+`GET /v1/quotes/{id}` returns it unchanged until it expires. It stays readable for a day
+after that, so a late checkout learns the quote expired (410) rather than never existed (404).
+
+Identical requests within the cache TTL get the same quote back (the same id, and the
+guarantee that started when it was made). The cache key includes the current UTC hour:
+carriers' cut-offs fall on the hour, so a cached quote never outlives a cut-off that would
+move its dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import orjson
+
+from router.codec import quote_json
+from router.errors import QuoteExpired, QuoteNotFound
+from router.models import Place, Policy, Shipment
+from router.quoting import QuoteEngine
+from router.settings import Settings
+from router.store import Store
+
+AFTERLIFE_S = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuote:
+    body: bytes  # the JSON the quote was answered with
+    cached: bool
+
+
+class QuoteBook:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+
+    async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy) -> StoredQuote:
+        origin, destination = engine.resolve(shipment)
+        key = "qcache:" + self.cache_key(shipment, policy, origin, destination)
+        cached_id = await self._store.get(key)
+        if cached_id is not None:
+            body = await self._store.get("quote:" + cached_id.decode())
+            if body is not None:
+                return StoredQuote(body, cached=True)
+        quote = await engine.quote(shipment, policy)
+        body = orjson.dumps(quote_json(quote))
+        await self._store.set("quote:" + quote.id, body, self._settings.quote_ttl_s + AFTERLIFE_S)
+        # A quote with carrier errors is not cached: the next buyer should get a fresh try.
+        if not quote.errors:
+            ttl = min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)
+            await self._store.set(key, quote.id.encode(), ttl)
+        return StoredQuote(body, cached=False)
+
+    async def get(self, quote_id: str) -> bytes:
+        body = await self._store.get("quote:" + quote_id)
+        if body is None:
+            raise QuoteNotFound(quote_id)
+        expires_at = orjson.loads(body)["expires_at"]
+        if datetime.fromisoformat(expires_at) <= self._clock():
+            raise QuoteExpired(quote_id, expires_at)
+        return body
+
+    def cache_key(self, shipment: Shipment, policy: Policy, origin: Place, destination: Place) -> str:
+        now = self._clock()
+        parts = [
+            _place_key(origin),
+            _place_key(destination),
+            sorted((p.weight_g, *p.sides_cm) for p in shipment.parcels),
+            str(shipment.declared_value.normalize()),
+            shipment.cod,
+            shipment.ship_at.isoformat() if shipment.ship_at else now.strftime("%Y-%m-%dT%H"),
+            policy.kind.value,
+            str(policy.day_value.normalize()),
+            policy.deadline.isoformat() if policy.deadline else None,
+            sorted(policy.only),
+            sorted(policy.exclude),
+        ]
+        return hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
+
+
+def _place_key(place: Place) -> list[object]:
+    # Five decimals is about a metre: finer differences do not change any price.
+    return [round(place.lat, 5), round(place.lon, 5), place.country, place.city, place.postal_code]

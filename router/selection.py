@@ -1,0 +1,94 @@
+"""Which offer to recommend, and why, under the request's policy.
+
+Every offer gets a score: its price plus a money value for each day it takes
+(`day_value` RUB per business day, on the longest promised transit). `balanced`
+recommends the lowest score; `cheapest` and `fastest` are that score with the day
+value at zero or dominating; `deadline` is the cheapest offer whose latest date is
+on or before the deadline. Ties break on the later date, then the offer id, so the
+same offers always give the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Sequence
+
+from router.models import Offer, Policy, PolicyKind, Score
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    cheapest: str | None
+    fastest: str | None
+    recommended: str | None
+    reason: str
+    scores: dict[str, Score]
+
+
+def _by_price(o: Offer) -> tuple[Decimal, object, str]:
+    return (o.price.total, o.eta.max_date, o.id)
+
+
+def _by_speed(o: Offer) -> tuple[object, object, Decimal, str]:
+    return (o.eta.max_date, o.eta.min_date, o.price.total, o.id)
+
+
+def allowed(carrier: str, policy: Policy) -> bool:
+    if policy.only and carrier not in policy.only:
+        return False
+    return carrier not in policy.exclude
+
+
+def select(offers: Sequence[Offer], policy: Policy) -> Selection:
+    offers = [o for o in offers if allowed(o.carrier, policy)]
+    if not offers:
+        return Selection(None, None, None, "no carrier could deliver this shipment", {})
+
+    day_value = policy.day_value if policy.kind is PolicyKind.BALANCED else Decimal("0")
+    scores = {
+        o.id: Score(
+            price=o.price.total,
+            days=o.eta.max_days,
+            day_value=day_value,
+            total=o.price.total + day_value * o.eta.max_days,
+        )
+        for o in offers
+    }
+    cheapest = min(offers, key=_by_price)
+    fastest = min(offers, key=_by_speed)
+
+    if policy.kind is PolicyKind.CHEAPEST:
+        pick, reason = cheapest, f"lowest price: {_rub(cheapest.price.total)}"
+    elif policy.kind is PolicyKind.FASTEST:
+        pick = fastest
+        reason = f"earliest latest-delivery date: {fastest.eta.max_date.isoformat()}"
+    elif policy.kind is PolicyKind.DEADLINE:
+        assert policy.deadline is not None  # the request parser requires it for this policy
+        on_time = [o for o in offers if o.eta.max_date <= policy.deadline]
+        if not on_time:
+            return Selection(
+                cheapest.id,
+                fastest.id,
+                None,
+                f"no offer arrives by {policy.deadline.isoformat()}; "
+                f"the fastest arrives by {fastest.eta.max_date.isoformat()}",
+                scores,
+            )
+        pick = min(on_time, key=_by_price)
+        reason = (
+            f"cheapest of {len(on_time)} offers arriving by {policy.deadline.isoformat()}: "
+            f"{_rub(pick.price.total)}, by {pick.eta.max_date.isoformat()}"
+        )
+    else:
+        pick = min(offers, key=lambda o: (scores[o.id].total, *_by_price(o)))
+        s = scores[pick.id]
+        reason = (
+            f"best price plus {_rub(day_value)} per day: {_rub(s.price)} + "
+            f"{s.days} days × {_rub(day_value)} = {_rub(s.total)}"
+        )
+    return Selection(cheapest.id, fastest.id, pick.id, reason, scores)
+
+
+def _rub(amount: Decimal) -> str:
+    return f"{amount:.2f} RUB"

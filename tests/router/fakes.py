@@ -1,0 +1,71 @@
+"""A fake carrier for fan-out tests: it answers, hangs, raises or talks nonsense on demand."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from router.models import (
+    CarrierInfo,
+    CarrierQuote,
+    DeliveryType,
+    Eta,
+    Offer,
+    Price,
+    PriceLine,
+    PriceLineKind,
+    RateRequest,
+    ServiceInfo,
+)
+
+
+def make_offer(
+    carrier: str,
+    service: str,
+    price: str,
+    days: int,
+    delivery_type: DeliveryType = DeliveryType.COURIER,
+    start: date = date(2026, 11, 24),
+) -> Offer:
+    return Offer(
+        carrier=carrier,
+        carrier_name=carrier.title(),
+        service=service,
+        service_name=service.title(),
+        delivery_type=delivery_type,
+        price=Price.of([PriceLine(PriceLineKind.BASE, Decimal(price), "base")]),
+        eta=Eta(days, days, start, start + timedelta(days=days), start + timedelta(days=days)),
+        chargeable_weight_g=1000,
+        id=f"{carrier}:{service}",
+    )
+
+
+@dataclass
+class FakeCarrier:
+    code: str
+    price: str = "300.00"
+    days: int = 3
+    behaviour: str = "answer"  # answer | hang | raise | junk | wrong_carrier
+    delay_s: float = 0.0
+    calls: list[RateRequest] = field(default_factory=list)
+
+    def info(self) -> CarrierInfo:
+        return CarrierInfo(
+            self.code, self.code.title(), "fake", (ServiceInfo("std", "Std", DeliveryType.COURIER),)
+        )
+
+    async def quote(self, request: RateRequest) -> CarrierQuote:
+        self.calls.append(request)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if self.behaviour == "hang":
+            await asyncio.Event().wait()
+        if self.behaviour == "raise":
+            raise RuntimeError("carrier exploded")
+        if self.behaviour == "junk":
+            return {"price": "lots"}  # type: ignore[return-value]
+        carrier = "someone-else" if self.behaviour == "wrong_carrier" else self.code
+        offer = make_offer(carrier, "std", self.price, self.days)
+        return CarrierQuote(offers=(offer,))

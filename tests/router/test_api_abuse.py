@@ -1,0 +1,53 @@
+"""Bad input is a 4xx problem+json naming the field, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from router.settings import Settings
+from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+
+
+async def problem(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/problem+json"
+    return await resp.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"parcels": [{"weight_g": -1200, "length_cm": 30, "width_cm": 20, "height_cm": 10}]}, "parcels[0].weight_g"),
+        ({"destination": {"city": "Нигдеград"}}, "destination.city"),
+        ({"parcels": None}, "parcels"),
+        ({"parcels": [{"weight_g": "1.2kg", "length_cm": 30, "width_cm": 20, "height_cm": 10}]}, "parcels[0].weight_g"),
+        ({"origin": 12}, "origin"),
+    ],
+)
+async def test_a_bad_request_is_a_problem_naming_the_field(make_api, change: dict[str, Any], path: str) -> None:
+    api = await make_api()
+    body = await problem(await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, **change}), 422)
+    assert path in [e["path"] for e in body["errors"]]
+
+
+async def test_malformed_json_is_a_problem_on_the_body(make_api) -> None:
+    api = await make_api()
+    body = await problem(await api.post("/v1/quotes", data=b"{not json"), 422)
+    assert body["errors"][0]["path"] == "body"
+
+
+async def test_an_oversized_body_is_refused_with_413(make_api) -> None:
+    api = await make_api(Settings(max_body_bytes=1024))
+    await problem(await api.post("/v1/quotes", data=b"{" + b" " * 4096 + b"}"), 413)
+
+
+async def test_an_unknown_route_is_problem_json(make_api) -> None:
+    api = await make_api()
+    await problem(await api.get("/v1/nothing"), 404)
+
+
+async def test_a_wrong_method_is_problem_json(make_api) -> None:
+    api = await make_api()
+    await problem(await api.delete("/v1/quotes"), 405)

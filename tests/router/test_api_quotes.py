@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from router import keys
+from router.quoting import QuoteEngine
+from router.settings import Settings
+from tests.router.fakes import FakeCarrier
+
+MOSCOW_NOVOSIBIRSK: dict[str, Any] = {
+    "origin": {"city": "Москва"},
+    "destination": {"city": "Новосибирск"},
+    "parcels": [{"weight_g": 1200, "length_cm": 30, "width_cm": 20, "height_cm": 10}],
+    "declared_value": "3000",
+}
+
+
+async def test_moscow_to_novosibirsk_gets_offers_from_several_carriers_with_honest_prices(make_api) -> None:
+    api = await make_api()
+    resp = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    assert resp.status == 201
+    quote = await resp.json()
+    offers = quote["offers"]
+    assert len({o["carrier"] for o in offers}) >= 4
+    assert {o["delivery_type"] for o in offers} == {"courier", "pickup"}
+    for offer in offers:
+        lines = [Decimal(line["amount"]) for line in offer["price"]["breakdown"]]
+        assert sum(lines) == Decimal(offer["price"]["total"])
+        assert offer["eta"]["min_date"] <= offer["eta"]["max_date"]
+        assert offer["eta"]["ship_date"] <= offer["eta"]["min_date"]
+    rec = quote["recommended"]
+    assert rec["offer_id"] in {o["id"] for o in offers}
+    assert rec["reason"]
+    assert "recommended" in next(o for o in offers if o["id"] == rec["offer_id"])["tags"]
+
+
+async def test_a_quote_is_returned_unchanged_until_it_expires(make_api) -> None:
+    api = await make_api()
+    created = await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).read()
+    quote_id = (await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).json())["quote_id"]
+    again = await api.get(f"/v1/quotes/{quote_id}")
+    assert again.status == 200
+    assert await again.read() == created
+
+
+async def test_an_identical_request_is_answered_from_cache(make_api) -> None:
+    api = await make_api()
+    first = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    second = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    assert (await first.json())["quote_id"] == (await second.json())["quote_id"]
+    heavier = {**MOSCOW_NOVOSIBIRSK, "parcels": [{**MOSCOW_NOVOSIBIRSK["parcels"][0], "weight_g": 5000}]}
+    third = await api.post("/v1/quotes", json=heavier)
+    assert third.headers["X-Cache"] == "miss"
+
+
+async def test_an_expired_quote_is_gone_with_a_clear_body(make_api) -> None:
+    api = await make_api()
+    quote_id = (await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).json())["quote_id"]
+    book = api.server.app[keys.QUOTES]
+    book._clock = lambda: datetime.now(timezone.utc) + timedelta(hours=1)
+    resp = await api.get(f"/v1/quotes/{quote_id}")
+    assert resp.status == 410
+    assert resp.content_type == "application/problem+json"
+    assert quote_id in (await resp.json())["detail"]
+
+
+async def test_an_unknown_quote_is_404_problem_json(make_api) -> None:
+    api = await make_api()
+    resp = await api.get("/v1/quotes/q_nope")
+    assert resp.status == 404
+    assert resp.content_type == "application/problem+json"
+
+
+async def test_quotes_live_in_redis_when_redis_is_configured(make_api, redis_url: str) -> None:
+    import redis
+
+    api = await make_api(Settings(redis_url=redis_url))
+    quote_id = (await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).json())["quote_id"]
+    direct = redis.Redis.from_url(redis_url)
+    try:
+        assert direct.exists(f"cr:quote:{quote_id}") == 1
+        assert direct.pttl(f"cr:quote:{quote_id}") > Settings().quote_ttl_s * 1000
+    finally:
+        direct.delete(f"cr:quote:{quote_id}")
+        direct.close()
+    health = await (await api.get("/healthz")).json()
+    assert health["store"] == {"backend": "redis", "ok": True}
+
+
+async def test_a_hanging_carrier_costs_no_more_than_the_deadline(make_api) -> None:
+    api = await make_api(Settings(deadline_s=0.3, carrier_timeout_s=0.3))
+    app = api.server.app
+    real = app[keys.ENGINE]
+    stuck = FakeCarrier("stuck", behaviour="hang")
+    app[keys.ENGINE] = QuoteEngine([*real.carriers, stuck], app[keys.PLACES], app[keys.SETTINGS])
+    resp = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    quote = await resp.json()
+    assert resp.status == 201
+    assert len(quote["offers"]) > 0
+    assert quote["errors"] == [{"carrier": "stuck", "kind": "timeout", "message": quote["errors"][0]["message"]}]
+
+
+async def test_carriers_are_listed_with_their_services(make_api) -> None:
+    api = await make_api()
+    carriers = (await (await api.get("/v1/carriers")).json())["carriers"]
+    assert len(carriers) >= 6
+    assert all(c["services"] for c in carriers)

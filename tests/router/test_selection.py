@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from router.models import Policy, PolicyKind
+from router.selection import select
+from tests.router.fakes import make_offer
+
+OFFERS = [
+    make_offer("slowpost", "parcel", "200.00", 9),
+    make_offer("national", "courier", "450.00", 3),
+    make_offer("express", "sameday", "900.00", 1),
+]
+
+
+def test_cheapest_and_fastest_are_tagged_whatever_the_policy() -> None:
+    chosen = select(OFFERS, Policy(PolicyKind.BALANCED))
+    assert chosen.cheapest == "slowpost:parcel"
+    assert chosen.fastest == "express:sameday"
+
+
+def test_balanced_weighs_each_day_at_the_day_value() -> None:
+    # 200 + 9×50 = 650, 450 + 3×50 = 600, 900 + 1×50 = 950
+    chosen = select(OFFERS, Policy(PolicyKind.BALANCED, day_value=Decimal("50")))
+    assert chosen.recommended == "national:courier"
+    assert chosen.scores["national:courier"].total == Decimal("600.00")
+    assert "600.00" in chosen.reason
+
+
+def test_balanced_with_a_low_day_value_prefers_the_cheap_slow_offer() -> None:
+    # 200 + 9×10 = 290 beats 450 + 30 = 480
+    chosen = select(OFFERS, Policy(PolicyKind.BALANCED, day_value=Decimal("10")))
+    assert chosen.recommended == "slowpost:parcel"
+
+
+def test_balanced_with_a_high_day_value_prefers_the_fast_offer() -> None:
+    chosen = select(OFFERS, Policy(PolicyKind.BALANCED, day_value=Decimal("400")))
+    assert chosen.recommended == "express:sameday"
+
+
+def test_deadline_recommends_the_cheapest_offer_that_arrives_in_time() -> None:
+    # national arrives 27 Nov, express 25 Nov, slowpost 3 Dec
+    chosen = select(OFFERS, Policy(PolicyKind.DEADLINE, deadline=date(2026, 11, 28)))
+    assert chosen.recommended == "national:courier"
+    assert "2026-11-28" in chosen.reason
+
+
+def test_deadline_that_nobody_meets_recommends_nothing_and_says_so() -> None:
+    chosen = select(OFFERS, Policy(PolicyKind.DEADLINE, deadline=date(2026, 11, 24)))
+    assert chosen.recommended is None
+    assert "no offer arrives by 2026-11-24" in chosen.reason
+
+
+def test_only_and_exclude_narrow_the_choice() -> None:
+    assert select(OFFERS, Policy(PolicyKind.CHEAPEST, exclude=frozenset({"slowpost"}))).recommended == (
+        "national:courier"
+    )
+    assert select(OFFERS, Policy(PolicyKind.CHEAPEST, only=frozenset({"express"}))).recommended == "express:sameday"
+
+
+def test_equal_offers_break_ties_the_same_way_every_time() -> None:
+    twins = [make_offer("b", "s", "300.00", 3), make_offer("a", "s", "300.00", 3)]
+    for order in (twins, list(reversed(twins))):
+        assert select(order, Policy(PolicyKind.CHEAPEST)).recommended == "a:s"
+
+
+def test_no_offers_gives_no_recommendation() -> None:
+    chosen = select([], Policy())
+    assert (chosen.recommended, chosen.cheapest, chosen.fastest) == (None, None, None)
