@@ -1,0 +1,185 @@
+"""What every carrier that quotes over HTTP shares: its errors, its time budget, its JSON.
+
+    CarrierResponseError (carriers.base)    the carrier answered, but nothing that can be priced
+    └── CarrierApiError                     carries the HTTP status and the carrier's own errors
+        ├── CarrierAuthError                credentials refused (kind "error")
+        ├── CarrierRateLimited              429; `retry_after_s` when the carrier said
+        └── CarrierUnavailable              5xx, connection refused or reset
+
+A timeout is the builtin `TimeoutError`, so the quote engine tells it apart without knowing
+which carrier raised it. Each error's `kind` uses the vocabulary of `router.models.CarrierError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any, AsyncIterator, Iterator
+
+import aiohttp
+import orjson
+
+from carriers.base import CarrierResponseError
+
+# Absolute `loop.time()` by which the caller needs an answer. The quote engine sets it before it
+# fans out (tasks copy the context), so an adapter never spends longer than the quote has left.
+call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("call_deadline", default=None)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a page of a thousand pickup points is ~2 MB
+
+
+class Secret:
+    """A credential: readable on purpose through `reveal()`, masked everywhere else."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is not to be pickled")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiErrorDetail:
+    code: str
+    message: str = ""
+
+
+class CarrierApiError(CarrierResponseError):
+    kind = "invalid_response"
+
+    def __init__(
+        self,
+        carrier: str,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: tuple[ApiErrorDetail, ...] = (),
+    ) -> None:
+        detail = "; ".join(f"{e.code}: {e.message}" if e.message else e.code for e in errors)
+        super().__init__(f"{carrier}: {message}" + (f" ({detail})" if detail else ""))
+        self.carrier = carrier
+        self.status = status
+        self.errors = errors
+
+
+class CarrierAuthError(CarrierApiError):
+    kind = "error"
+
+
+class CarrierRateLimited(CarrierApiError):
+    kind = "unavailable"
+
+    def __init__(self, carrier: str, message: str, *, retry_after_s: float | None = None, **kw: Any) -> None:
+        super().__init__(carrier, message, **kw)
+        self.retry_after_s = retry_after_s
+
+
+class CarrierUnavailable(CarrierApiError):
+    kind = "unavailable"
+
+
+def budget_s(own_timeout_s: float, loop: asyncio.AbstractEventLoop | None = None) -> float:
+    """The seconds this call may take: its own timeout, cut to what the caller has left."""
+    deadline = call_deadline.get()
+    if deadline is None:
+        return own_timeout_s
+    loop = loop or asyncio.get_running_loop()
+    return max(0.0, min(own_timeout_s, deadline - loop.time()))
+
+
+@contextlib.contextmanager
+def deadline_scope(deadline: float) -> Iterator[None]:
+    """Run the block (and the tasks it creates) under an absolute `loop.time()` deadline."""
+    token = call_deadline.set(deadline)
+    try:
+        yield
+    finally:
+        call_deadline.reset(token)
+
+
+@contextlib.asynccontextmanager
+async def bounded(own_timeout_s: float) -> AsyncIterator[None]:
+    """Cancel the block when its budget runs out; the caller sees `TimeoutError`."""
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout_at(loop.time() + budget_s(own_timeout_s, loop)):
+        yield
+
+
+def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+async def read_body(resp: aiohttp.ClientResponse, carrier: str, limit: int = MAX_BODY_BYTES) -> bytes:
+    if resp.content_length is not None and resp.content_length > limit:
+        raise CarrierApiError(carrier, f"answer of {resp.content_length} bytes is over the {limit} limit")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise CarrierApiError(carrier, f"answer is over the {limit} bytes limit", status=resp.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_json(body: bytes, carrier: str, status: int | None = None) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise CarrierApiError(carrier, f"answer is not JSON ({exc.msg})", status=status) from None
+
+
+def decimal_from_wire(value: Any) -> Decimal:
+    """A money amount as the carrier wrote it: a decimal string, or a JSON number.
+
+    A JSON number arrives as a float; `str()` gives back the shortest decimal that round-trips,
+    which is what the carrier wrote for any amount with up to 15 significant digits, so no
+    binary fraction ever leaks into the money.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"not an amount: {value!r}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return amount

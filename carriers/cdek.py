@@ -1,0 +1,480 @@
+"""CDEK, through its API v2: pure request builders and answer parsers, one HTTP client, the carrier.
+
+Wire units: the calculator takes grams and whole centimetres and answers in roubles (a JSON
+number) with transit in working days; delivery points give weight limits in kilograms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time as _time
+from dataclasses import dataclass
+from datetime import time
+from typing import Any, AsyncIterator, Callable, Mapping
+
+import aiohttp
+import orjson
+from multidict import CIMultiDictProxy
+
+from carriers.api import (
+    ApiErrorDetail,
+    CarrierApiError,
+    CarrierAuthError,
+    CarrierRateLimited,
+    CarrierUnavailable,
+    Secret,
+    bounded,
+    decimal_from_wire,
+    decode_json,
+    read_body,
+    retry_after_s,
+)
+from carriers.cdek_codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type
+from router.calendar import make_eta
+from router.models import (
+    CarrierInfo,
+    CarrierQuote,
+    Offer,
+    Parcel,
+    Place,
+    Price,
+    PriceLine,
+    PriceLineKind,
+    RateRequest,
+    Rejection,
+    ServiceInfo,
+)
+
+DEFAULT_BASE_URL = "https://api.edu.cdek.ru"  # CDEK's public test environment
+TOKEN_PATH = "/v2/oauth/token"
+TARIFFLIST_PATH = "/v2/calculator/tarifflist"
+DELIVERYPOINTS_PATH = "/v2/deliverypoints"
+VOLUMETRIC_DIVISOR = 5000  # CDEK bills the larger of actual and L×W×H/5000 kg
+
+
+# ---------------------------------------------------------------- request building
+
+
+def tarifflist_body(request: RateRequest, *, lang: str = "rus") -> dict[str, Any]:
+    """The `POST /v2/calculator/tarifflist` body for a shipment."""
+    return {
+        "type": CALCULATOR_TYPE_ESHOP,
+        "currency": int(Currency.RUB),
+        "lang": lang,
+        # CDEK wants the offset without a colon: 2024-03-05T10:00:00+0300
+        "date": request.ship_at.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "from_location": location(request.origin),
+        "to_location": location(request.destination),
+        "packages": [package(p) for p in request.shipment.parcels],
+    }
+
+
+def location(place: Place) -> dict[str, Any]:
+    loc: dict[str, Any] = {"country_code": place.country}
+    if place.postal_code:
+        loc["postal_code"] = place.postal_code
+    if place.city:
+        loc["city"] = place.city
+    if place.address:
+        loc["address"] = place.address
+    loc["latitude"] = place.lat
+    loc["longitude"] = place.lon
+    return loc
+
+
+def package(parcel: Parcel) -> dict[str, int]:
+    # Whole centimetres only; rounding up never understates a size limit or a volumetric weight.
+    return {
+        "weight": max(1, int(parcel.weight_g)),
+        "length": max(1, math.ceil(parcel.length_cm)),
+        "width": max(1, math.ceil(parcel.width_cm)),
+        "height": max(1, math.ceil(parcel.height_cm)),
+    }
+
+
+def token_form(client_id: Secret, client_secret: Secret) -> dict[str, str]:
+    return {
+        "grant_type": "client_credentials",
+        "client_id": client_id.reveal(),
+        "client_secret": client_secret.reveal(),
+    }
+
+
+def deliverypoints_query(filters: Mapping[str, Any] | None, page: int, size: int) -> dict[str, str]:
+    query: dict[str, str] = {}
+    for key, value in (filters or {}).items():
+        if value is None:
+            continue
+        # Query strings have no booleans; CDEK reads the JSON spelling.
+        query[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    query["page"] = str(page)  # 0-based
+    query["size"] = str(size)
+    return query
+
+
+# ---------------------------------------------------------------- answer parsing
+
+
+def api_errors(value: Any) -> tuple[ApiErrorDetail, ...]:
+    """`errors[]` items as (code, message); anything odd in them is kept as text, not dropped."""
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        value = [value]
+    details = []
+    for item in value:
+        if isinstance(item, dict):
+            details.append(ApiErrorDetail(str(item.get("code") or "unknown"), str(item.get("message") or "")))
+        else:
+            details.append(ApiErrorDetail("unknown", str(item)))
+    return tuple(details)
+
+
+def parse_token(answer: Any, carrier: str) -> tuple[str, float]:
+    """(access token, seconds it lives)."""
+    if not isinstance(answer, dict):
+        raise CarrierAuthError(carrier, "token answer is not an object")
+    token = answer.get("access_token")
+    expires_in = answer.get("expires_in", 3600)
+    if not isinstance(token, str) or not token:
+        raise CarrierAuthError(carrier, "token answer has no access_token")
+    if isinstance(expires_in, str):
+        try:
+            expires_in = float(expires_in)
+        except ValueError:
+            expires_in = None
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or not math.isfinite(expires_in):
+        raise CarrierAuthError(carrier, "token answer has no usable expires_in")
+    return token, max(0.0, float(expires_in))
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    code: int
+    name: str
+    delivery_mode: int
+    delivery_sum: Any
+    period_min: int
+    period_max: int
+
+
+def parse_tarifflist(
+    answer: Any,
+    request: RateRequest,
+    *,
+    carrier: str,
+    carrier_name: str,
+    cutoff: time,
+    tariffs: frozenset[int] | None = None,
+) -> CarrierQuote:
+    """Offers for every tariff the calculator answered (or only the allowed ones).
+
+    Errors with no tariffs mean the calculator refused the whole shipment: raised. Errors next
+    to tariffs, or a single tariff that cannot be read, leave that much out as rejections.
+    """
+    if not isinstance(answer, dict):
+        raise CarrierApiError(carrier, "calculator answer is not an object")
+    errors = api_errors(answer.get("errors"))
+    items = answer.get("tariff_codes")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise CarrierApiError(carrier, "tariff_codes is not a list")
+    if errors and not items:
+        raise CarrierApiError(carrier, "calculator refused the shipment", errors=errors)
+
+    offers: list[Offer] = []
+    rejections = [Rejection(carrier, "*", f"{e.code}: {e.message}" if e.message else e.code) for e in errors]
+    chargeable_g = request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
+    for index, item in enumerate(items):
+        code = item.get("tariff_code") if isinstance(item, dict) else None
+        service = str(code) if code is not None else f"tariff_codes[{index}]"
+        if tariffs is not None and code not in tariffs:
+            continue
+        own_errors = api_errors(item.get("errors")) if isinstance(item, dict) else ()
+        if own_errors:
+            rejections.extend(Rejection(carrier, service, f"{e.code}: {e.message}") for e in own_errors)
+            continue
+        try:
+            tariff = _tariff(item)
+            amount = decimal_from_wire(tariff.delivery_sum)
+            if amount < 0:
+                raise ValueError(f"negative delivery_sum {amount}")
+            eta = make_eta(request.ship_at, request.origin.timezone, cutoff, tariff.period_min, tariff.period_max)
+        except (TypeError, ValueError, KeyError) as exc:
+            rejections.append(Rejection(carrier, service, f"unreadable tariff in the answer: {exc}"))
+            continue
+        offers.append(
+            Offer(
+                carrier=carrier,
+                carrier_name=carrier_name,
+                service=str(tariff.code),
+                service_name=tariff.name,
+                delivery_type=delivery_type(tariff.delivery_mode),
+                # CDEK quotes one delivery_sum with no breakdown; extra services are not asked for.
+                price=Price.of([PriceLine(PriceLineKind.BASE, amount, "delivery")]),
+                eta=eta,
+                chargeable_weight_g=chargeable_g,
+            )
+        )
+    return CarrierQuote(offers=tuple(offers), rejections=tuple(rejections))
+
+
+def _int(item: Mapping[str, Any], key: str) -> int:
+    value = item[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ValueError(f"{key} is not a whole number: {value!r}")
+    return int(value)
+
+
+def _tariff(item: Any) -> Tariff:
+    if not isinstance(item, dict):
+        raise ValueError("not an object")
+    low = _int(item, "period_min")
+    high = _int(item, "period_max") if item.get("period_max") is not None else low
+    if low < 0 or high < 0:
+        raise ValueError(f"negative transit days {low}..{high}")
+    name = item.get("tariff_name")
+    code = _int(item, "tariff_code")
+    return Tariff(
+        code=code,
+        name=str(name) if name else f"Tariff {code}",
+        delivery_mode=_int(item, "delivery_mode"),
+        delivery_sum=item["delivery_sum"],
+        period_min=min(low, high),
+        period_max=max(low, high),
+    )
+
+
+def parse_deliverypoints_page(answer: Any, carrier: str) -> list[dict[str, Any]]:
+    if not isinstance(answer, list):
+        if isinstance(answer, dict) and answer.get("errors"):
+            raise CarrierApiError(carrier, "delivery points refused", errors=api_errors(answer["errors"]))
+        raise CarrierApiError(carrier, "delivery points answer is not a list")
+    return [p for p in answer if isinstance(p, dict)]
+
+
+def total_elements(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("X-Total-Elements")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+class CdekClient:
+    """The only code that talks to CDEK: OAuth2 client credentials and JSON calls.
+
+    The token is cached until shortly before it expires and shared by every caller; callers
+    that find it missing wait on one lock, so a burst of quotes makes one token request. A 401
+    drops the token and retries the call once with a fresh one.
+    """
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession | None,
+        *,
+        client_id: Secret,
+        client_secret: Secret,
+        base_url: str = DEFAULT_BASE_URL,
+        carrier: str = "cdek",
+        clock: Callable[[], float] = _time.monotonic,
+    ) -> None:
+        self._http = http
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.base_url = base_url.rstrip("/").removesuffix("/v2")
+        self.carrier = carrier
+        self._clock = clock
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._lock = asyncio.Lock()
+        self.token_requests = 0
+
+    def __repr__(self) -> str:
+        return f"CdekClient({self.base_url!r}, carrier={self.carrier!r})"
+
+    async def tarifflist(self, body: Mapping[str, Any]) -> Any:
+        _, answer = await self._call("POST", TARIFFLIST_PATH, json_body=body)
+        return answer
+
+    async def deliverypoints_page(
+        self, filters: Mapping[str, Any] | None, page: int, size: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        headers, answer = await self._call("GET", DELIVERYPOINTS_PATH, params=deliverypoints_query(filters, page, size))
+        return parse_deliverypoints_page(answer, self.carrier), total_elements(headers)
+
+    @staticmethod
+    def token_margin_s(expires_in: float) -> float:
+        """How long before expiry a token is replaced: a minute, or a tenth of a short life."""
+        return min(60.0, expires_in * 0.1)
+
+    async def _bearer(self) -> str:
+        token = self._token
+        if token is not None and self._clock() < self._token_expires_at:
+            return token
+        async with self._lock:
+            token = self._token
+            if token is not None and self._clock() < self._token_expires_at:
+                return token
+            token, expires_in = await self._fetch_token()
+            self._token = token
+            self._token_expires_at = self._clock() + expires_in - self.token_margin_s(expires_in)
+            return token
+
+    def _drop(self, token: str) -> None:
+        # Only the token that failed: a caller holding an older 401 must not throw away a new one.
+        if self._token == token:
+            self._token = None
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        http = self._session()
+        self.token_requests += 1
+        try:
+            async with http.post(
+                self.base_url + TOKEN_PATH,
+                data=token_form(self._client_id, self._client_secret),
+                headers={"Accept": "application/json"},
+            ) as resp:
+                body = await read_body(resp, self.carrier)
+                status, headers = resp.status, resp.headers
+        except TimeoutError:
+            raise
+        except aiohttp.ClientError as exc:
+            raise CarrierUnavailable(self.carrier, f"token request failed: {type(exc).__name__}") from None
+        if status in (400, 401, 403):
+            raise CarrierAuthError(self.carrier, "credentials refused", status=status)
+        return parse_token(self._answer(status, headers, body), self.carrier)
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            raise CarrierUnavailable(self.carrier, "no HTTP session (configured for listing only)")
+        return self._http
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> tuple[CIMultiDictProxy[str], Any]:
+        http = self._session()
+        data = orjson.dumps(json_body) if json_body is not None else None
+        for attempt in (1, 2):
+            token = await self._bearer()
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            if data is not None:
+                headers["Content-Type"] = "application/json"
+            try:
+                async with http.request(method, self.base_url + path, data=data, params=params, headers=headers) as resp:
+                    if resp.status == 401 and attempt == 1:
+                        self._drop(token)
+                        continue
+                    body = await read_body(resp, self.carrier)
+                    status, resp_headers = resp.status, resp.headers
+            except TimeoutError:
+                raise
+            except aiohttp.ClientError as exc:
+                raise CarrierUnavailable(self.carrier, f"{method} {path} failed: {type(exc).__name__}") from None
+            return resp_headers, self._answer(status, resp_headers, body)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _answer(self, status: int, headers: Mapping[str, str], body: bytes) -> Any:
+        if status == 429:
+            raise CarrierRateLimited(
+                self.carrier, "rate limited", status=status, retry_after_s=retry_after_s(headers.get("Retry-After"))
+            )
+        if status == 401:
+            raise CarrierAuthError(self.carrier, "token refused twice", status=status)
+        if status >= 500:
+            raise CarrierUnavailable(self.carrier, f"HTTP {status}", status=status, errors=_errors_if_json(body))
+        answer = decode_json(body, self.carrier, status)
+        if status >= 400:
+            errors = api_errors(answer.get("errors")) if isinstance(answer, dict) else ()
+            raise CarrierApiError(self.carrier, f"HTTP {status}", status=status, errors=errors)
+        return answer
+
+
+def _errors_if_json(body: bytes) -> tuple[ApiErrorDetail, ...]:
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ()
+    return api_errors(answer.get("errors")) if isinstance(answer, dict) else ()
+
+
+# ---------------------------------------------------------------- the carrier
+
+
+class CdekCarrier:
+    """A `Carrier` that quotes every CDEK tariff for the shipment in one calculator call."""
+
+    kind = "cdek"
+
+    def __init__(
+        self,
+        client: CdekClient,
+        *,
+        code: str = "cdek",
+        name: str = "CDEK",
+        tariffs: frozenset[int] | None = None,
+        cutoff: time = time(18, 0),
+        timeout_s: float = 2.0,
+        lang: str = "rus",
+    ) -> None:
+        self.client = client
+        self.code = code
+        self.name = name
+        self.tariffs = tariffs
+        self.cutoff = cutoff
+        self.timeout_s = timeout_s
+        self.lang = lang
+        listed = sorted(tariffs) if tariffs is not None else sorted(KNOWN_TARIFFS)
+        self._info = CarrierInfo(
+            code=code,
+            name=name,
+            kind=self.kind,
+            services=tuple(
+                ServiceInfo(str(t), KNOWN_TARIFFS[t][0], KNOWN_TARIFFS[t][1].delivery_type)
+                for t in listed
+                if t in KNOWN_TARIFFS
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"CdekCarrier({self.code!r}, {self.client.base_url!r})"
+
+    def info(self) -> CarrierInfo:
+        return self._info
+
+    async def quote(self, request: RateRequest) -> CarrierQuote:
+        async with bounded(self.timeout_s):
+            answer = await self.client.tarifflist(tarifflist_body(request, lang=self.lang))
+        return parse_tarifflist(
+            answer, request, carrier=self.code, carrier_name=self.name, cutoff=self.cutoff, tariffs=self.tariffs
+        )
+
+    async def delivery_points(
+        self, filters: Mapping[str, Any] | None = None, *, page_size: int = 1000, page_timeout_s: float = 30.0
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every delivery point matching `filters`, as CDEK shapes it, page by page.
+
+        Feed it to the pickup-point importer for CDEK-shaped points. Paging stops at
+        `X-Total-Elements`, or at a short or empty page when a server does not send the total.
+        """
+        page = 0
+        seen = 0
+        while True:
+            async with bounded(page_timeout_s):
+                items, total = await self.client.deliverypoints_page(filters, page, page_size)
+            for item in items:
+                yield item
+            seen += len(items)
+            if not items or (total is not None and seen >= total) or (total is None and len(items) < page_size):
+                return
+            page += 1
