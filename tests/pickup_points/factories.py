@@ -1,0 +1,28 @@
+"""Small builders so each test states only what it is about."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pickup_points.hours import parse_hours
+from pickup_points.model import PickupPoint, PointType
+
+
+def point(code: str = "1", lat: float = 55.75, lon: float = 37.62, network: str = "net", **changes: Any) -> PickupPoint:
+    base = PickupPoint(
+        id=PickupPoint.make_id(network, code),
+        network=network,
+        code=code,
+        carrier=network,
+        type=PointType.PVZ,
+        name=f"Point {code}",
+        address=f"ул. Тестовая, {code}",
+        city="Москва",
+        region="48",
+        lat=lat,
+        lon=lon,
+        timezone="Europe/Moscow",
+        hours=parse_hours("24/7"),
+    )
+    return replace(base, **changes)
