@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from scipy.spatial import cKDTree
 
-from pickup_points.geo import EARTH_RADIUS_KM, km_to_chord, unit_vectors
+from pickup_points.geo import km_to_chord, unit_vectors
 from pickup_points.model import PickupPoint, Site
 
 MERGE_DISTANCE_M = 30.0
@@ -29,7 +29,7 @@ _NOISE = frozenset(
     """.split()
 )
 _ALIASES = {"корп": "к", "корпус": "к", "лит": "литера", "building": "к"}
-_WORD = re.compile(r"[0-9]+[а-яa-z]?|[а-яa-z]+(?:-[а-яa-z]+)?")
+_WORD = re.compile(r"[0-9]+(?:[а-яa-z](?![0-9]))?|[а-яa-z]+(?:-[а-яa-z]+)?")  # "5а" is a house, "10к1" is 10 к 1
 
 
 def normalise_address(address: str, city: str | None = None) -> tuple[str, ...]:
@@ -96,5 +96,3 @@ def _union(parent: np.ndarray, a: int, b: int) -> None:
     if ra != rb:
         parent[max(ra, rb)] = min(ra, rb)
 
-
-__all__ = ["EARTH_RADIUS_KM", "MERGE_DISTANCE_M", "merge_sites", "normalise_address"]
