@@ -2,13 +2,83 @@
 
 from __future__ import annotations
 
+import os
 import aiohttp
 
 from carriers.base import Carrier
-from carriers.ratecard import load_ratecards
+from carriers.cdek import CdekCarrier, CdekClient
+from carriers.config import CarriersConfig, CdekEntry, CourierEntry, RatecardEntry, load_config
+from carriers.courier import CourierCarrier, CourierClient
+from carriers.ratecard import load_ratecard, load_ratecards
+from router.errors import ConfigError
 from router.settings import Settings
 
 
 def load_carriers(settings: Settings, http: aiohttp.ClientSession | None = None) -> list[Carrier]:
-    """Every configured carrier; raises ConfigError naming the file and field that is wrong."""
-    return list(load_ratecards(settings.carriers_dir))
+    """Every configured carrier; raises ConfigError naming the file and field that is wrong.
+
+    With no config file, the rate cards in `settings.carriers_dir`. API carriers share `http`
+    (the app's one session); without it they can be listed and validated but not asked.
+    """
+    if settings.config_path is None:
+        return list(load_ratecards(settings.carriers_dir))
+    config = load_config(settings.config_path, env=os.environ, sandbox=settings.extra)
+    return build_carriers(config, settings, http)
+
+
+def build_carriers(
+    config: CarriersConfig, settings: Settings, http: aiohttp.ClientSession | None
+) -> list[Carrier]:
+    carriers: list[Carrier] = []
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(config.entries):
+        where = f"carriers[{index}]"
+        built: list[Carrier]
+        if isinstance(entry, RatecardEntry):
+            path = entry.path or settings.carriers_dir
+            built = list(load_ratecards(path)) if path.is_dir() else [load_ratecard(path)]
+        elif isinstance(entry, CdekEntry):
+            built = [_cdek(entry, settings, http)]
+        elif isinstance(entry, CourierEntry):
+            built = [_courier(entry, settings, http)]
+        else:  # pragma: no cover - load_config only makes the three
+            raise ConfigError(str(config.source), where, f"cannot build {type(entry).__name__}")
+        for carrier in built:
+            if carrier.code in seen:
+                raise ConfigError(
+                    str(config.source), where, f"duplicate carrier code {carrier.code!r}, also from {seen[carrier.code]}"
+                )
+            seen[carrier.code] = where
+            carriers.append(carrier)
+    return carriers
+
+
+def _cdek(entry: CdekEntry, settings: Settings, http: aiohttp.ClientSession | None) -> CdekCarrier:
+    client = CdekClient(
+        http, client_id=entry.client_id, client_secret=entry.client_secret, base_url=entry.base_url, carrier=entry.code
+    )
+    return CdekCarrier(
+        client,
+        code=entry.code,
+        name=entry.name,
+        tariffs=entry.tariffs,
+        cutoff=entry.cutoff,
+        timeout_s=entry.timeout_s or settings.carrier_timeout_s,
+        lang=entry.lang,
+    )
+
+
+def _courier(entry: CourierEntry, settings: Settings, http: aiohttp.ClientSession | None) -> CourierCarrier:
+    client = CourierClient(http, base_url=entry.base_url, token=entry.token, carrier=entry.code)
+    return CourierCarrier(
+        client,
+        code=entry.code,
+        name=entry.name,
+        service=entry.service,
+        service_name=entry.service_name,
+        matter=entry.matter,
+        vehicle_type_id=entry.vehicle_type_id,
+        cutoff=entry.cutoff,
+        timeout_s=entry.timeout_s or settings.carrier_timeout_s,
+    )
+
