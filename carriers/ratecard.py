@@ -54,18 +54,20 @@ Pricing, per service, once the zone is known:
 - remote_area: the flat fee once per shipment, when the zone is listed as remote.
 
 Each line is rounded half-up to kopecks and the total is the sum of the rounded lines, so the
-breakdown always adds up. Lines that come to zero (other than base) are left out.
+breakdown always adds up. A line with nothing to charge (no weight past a free first break, no
+fuel rate, nothing declared) is left out; base is always there.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import orjson
 import shapely
@@ -158,8 +160,7 @@ class Limits:
             return f"longest side {sides[0]:g} cm is over the {self.max_side_cm:g} cm side limit"
         if self.max_sum_sides_cm is not None and sum(sides) > self.max_sum_sides_cm:
             return (
-                f"sum of sides {sum(sides):g} cm is over the {self.max_sum_sides_cm:g} cm "
-                "sum-of-sides limit"
+                f"sum of sides {sum(sides):g} cm is over the {self.max_sum_sides_cm:g} cm sum-of-sides limit"
             )
         return None
 
@@ -217,7 +218,14 @@ def _kg(grams: int) -> str:
 
 
 class RateCardCarrier:
-    """A `Carrier` whose whole tariff is a `RateCard`; quoting does no I/O."""
+    """A `Carrier` whose whole tariff is a `RateCard`; quoting does no I/O.
+
+    Several parcels in one shipment are priced as the carrier handles them: each pays the base
+    rate and the weight break of its own chargeable weight (summing the weights first would
+    undercharge two light boxes as one), while distance, remote-area, insurance and COD are
+    charged once for the shipment. One parcel over a service's limits leaves the whole service
+    out, since a shipment is not split across services.
+    """
 
     def __init__(self, card: RateCard) -> None:
         self.card = card
@@ -243,7 +251,12 @@ class RateCardCarrier:
         return self.quote_sync(request)
 
     def quote_sync(self, request: RateRequest) -> CarrierQuote:
+        """The same answer as `quote`, for callers outside an event loop (CLI, benchmarks)."""
         card = self.card
+        if not request.shipment.parcels:
+            return CarrierQuote(
+                rejections=tuple(Rejection(card.code, s.code, "no parcels to carry") for s in card.services)
+            )
         reason = self._country_problem(request)
         match = ZoneMatch(None, reason) if reason else card.zones.resolve(request.origin, request.destination)
         if match.zone is None:
@@ -318,10 +331,13 @@ class RateCardCarrier:
             )
         ]
         if weight:
-            lines.append(PriceLine(PriceLineKind.WEIGHT, weight, f"Weight, {_kg(chargeable_total)} kg chargeable"))
+            lines.append(
+                PriceLine(PriceLineKind.WEIGHT, weight, f"Weight, {_kg(chargeable_total)} kg chargeable")
+            )
         freight = tariff.base * count + weight
         if tariff.per_km:
             km = match.distance_km or 0.0
+            # Billed per started kilometre, and never less than one: a courier still drives there.
             started_km = max(1, math.ceil(km))
             distance = tariff.per_km * started_km
             lines.append(PriceLine(PriceLineKind.DISTANCE, distance, f"Distance, {started_km} km"))
@@ -329,7 +345,11 @@ class RateCardCarrier:
 
         sur = card.surcharges
         if sur.fuel_pct:
-            lines.append(PriceLine(PriceLineKind.FUEL, freight * sur.fuel_pct / HUNDRED, f"Fuel surcharge {sur.fuel_pct}%"))
+            lines.append(
+                PriceLine(
+                    PriceLineKind.FUEL, freight * sur.fuel_pct / HUNDRED, f"Fuel surcharge {sur.fuel_pct}%"
+                )
+            )
         declared = max(shipment.declared_value, ZERO)
         if sur.insurance is not None and declared > 0:
             lines.append(
@@ -340,9 +360,13 @@ class RateCardCarrier:
                 )
             )
         if shipment.cod and sur.cod is not None:
-            lines.append(PriceLine(PriceLineKind.COD, sur.cod.of(declared), f"Cash on delivery {sur.cod.pct}%"))
+            lines.append(
+                PriceLine(PriceLineKind.COD, sur.cod.of(declared), f"Cash on delivery {sur.cod.pct}%")
+            )
         if zone in sur.remote_zones and sur.remote_area_fee:
-            lines.append(PriceLine(PriceLineKind.REMOTE_AREA, sur.remote_area_fee, f"Remote area, zone {zone}"))
+            lines.append(
+                PriceLine(PriceLineKind.REMOTE_AREA, sur.remote_area_fee, f"Remote area, zone {zone}")
+            )
 
         key = (tariff.min_days, tariff.max_days)
         eta = etas.get(key)
@@ -415,7 +439,9 @@ class _Reader:
             return None
         return value
 
-    def text(self, value: Any, path: str, pattern: re.Pattern[str] | None = None, hint: str = "") -> str | None:
+    def text(
+        self, value: Any, path: str, pattern: re.Pattern[str] | None = None, hint: str = ""
+    ) -> str | None:
         if not isinstance(value, str):
             self.fail(path, f"must be a string, not {_kind(value)}")
             return None
@@ -460,7 +486,9 @@ class _Reader:
     def money(self, value: Any, path: str) -> Decimal | None:
         if not isinstance(value, str) or not _MONEY.match(value):
             # Floats are refused outright: 0.1 + 0.2 money is how breakdowns stop adding up.
-            self.fail(path, f'must be an amount as a string like "250.00" (at most 2 decimals), not {value!r}')
+            self.fail(
+                path, f'must be an amount as a string like "250.00" (at most 2 decimals), not {value!r}'
+            )
             return None
         return Decimal(value)
 
@@ -548,7 +576,11 @@ def _scan(directory: Path) -> tuple[list[RateCardCarrier], list[ConfigError]]:
             continue
         if carrier.code in seen:
             errors.append(
-                ConfigError(path.name, "code", f"duplicate carrier code {carrier.code!r}, also in {seen[carrier.code]}")
+                ConfigError(
+                    path.name,
+                    "code",
+                    f"duplicate carrier code {carrier.code!r}, also in {seen[carrier.code]}",
+                )
             )
             continue
         seen[carrier.code] = path.name
@@ -609,7 +641,9 @@ def _countries(r: _Reader, value: Any) -> frozenset[str]:
     items = r.items(value, "countries")
     if items is None:
         return frozenset()
-    found = (r.text(c, f"countries[{i}]", _COUNTRY, "an ISO 3166-1 alpha-2 code") for i, c in enumerate(items))
+    found = (
+        r.text(c, f"countries[{i}]", _COUNTRY, "an ISO 3166-1 alpha-2 code") for i, c in enumerate(items)
+    )
     return frozenset(c for c in found if c is not None)
 
 
@@ -704,7 +738,9 @@ def _area(r: _Reader, value: Any, path: str) -> BaseGeometry | None:
 
 def _geometry(r: _Reader, value: Any, path: str) -> BaseGeometry | None:
     if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
-        r.fail(f"{path}.type" if isinstance(value, dict) else path, "must be a GeoJSON Polygon or MultiPolygon")
+        r.fail(
+            f"{path}.type" if isinstance(value, dict) else path, "must be a GeoJSON Polygon or MultiPolygon"
+        )
         return None
     try:
         geom = shape(value)
@@ -828,7 +864,9 @@ def _services(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> tup
         s = r.obj(item, path, ("code", "name", "delivery_type", "limits", "zones"), ("cod",))
         if s is None:
             continue
-        code = r.text(s["code"], f"{path}.code", _CODE, "a service code (lower-case letters, digits, - and _)")
+        code = r.text(
+            s["code"], f"{path}.code", _CODE, "a service code (lower-case letters, digits, - and _)"
+        )
         if code is not None and code in seen:
             r.fail(f"{path}.code", f"duplicate service code {code!r}")
         seen.add(code or "")
@@ -852,8 +890,16 @@ def _limits(r: _Reader, value: Any, path: str) -> Limits | None:
         return None
     weight = r.integer(spec["max_weight_g"], f"{path}.max_weight_g", 1)
     side = r.positive(spec["max_side_cm"], f"{path}.max_side_cm") if "max_side_cm" in spec else None
-    total = r.positive(spec["max_sum_sides_cm"], f"{path}.max_sum_sides_cm") if "max_sum_sides_cm" in spec else None
-    if weight is None or ("max_side_cm" in spec and side is None) or ("max_sum_sides_cm" in spec and total is None):
+    total = (
+        r.positive(spec["max_sum_sides_cm"], f"{path}.max_sum_sides_cm")
+        if "max_sum_sides_cm" in spec
+        else None
+    )
+    if (
+        weight is None
+        or ("max_side_cm" in spec and side is None)
+        or ("max_sum_sides_cm" in spec and total is None)
+    ):
         return None
     return Limits(weight, side, total)
 
@@ -906,13 +952,17 @@ def _tariff(r: _Reader, value: Any, path: str, limits: Limits | None) -> ZoneTar
         if max_g is not None and price is not None:
             breaks.append(WeightBreak(max_g, price))
             previous = max_g
-    if breaks and per_extra is None and "per_extra_kg" not in spec and limits is not None:
-        if breaks[-1].max_g < limits.max_weight_g:
-            r.fail(
-                f"{path}.per_extra_kg",
-                f"required: the weight breaks stop at {breaks[-1].max_g} g "
-                f"but the service takes parcels up to {limits.max_weight_g} g",
-            )
+    if (
+        "per_extra_kg" not in spec
+        and limits is not None
+        and breaks
+        and breaks[-1].max_g < limits.max_weight_g
+    ):
+        r.fail(
+            f"{path}.per_extra_kg",
+            f"required: the weight breaks stop at {breaks[-1].max_g} g "
+            f"but the service takes parcels up to {limits.max_weight_g} g",
+        )
     days = r.obj(spec["transit_days"], f"{path}.transit_days", ("min", "max"))
     min_days = max_days = None
     if days is not None:

@@ -15,8 +15,10 @@ Everything costly (the STRtree, prepared geometries) is built once when a rate c
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -108,7 +110,7 @@ class DistanceBands:
         if not bands:
             raise ValueError("at least one band is needed")
         limits = [km for _, km in bands]
-        if any(b <= a for a, b in zip(limits, limits[1:])) or limits[0] <= 0:
+        if any(b <= a for a, b in pairwise(limits)) or limits[0] <= 0:
             raise ValueError("band limits must be positive and strictly increasing")
         self._codes = tuple(code for code, _ in bands)
         self._limits = limits
@@ -164,7 +166,7 @@ class CityZones:
         return self._cities
 
     def resolve(self, origin: Place, destination: Place) -> ZoneMatch:
-        for city, lat_reach in zip(self._cities, self._lat_reach):
+        for city, lat_reach in zip(self._cities, self._lat_reach, strict=True):
             # A degree of latitude is never shorter than ~110.5 km, so a point further north or
             # south than this cannot be inside the radius: most misses skip the distance call.
             if abs(origin.lat - city.lat) > lat_reach or abs(destination.lat - city.lat) > lat_reach:

