@@ -17,7 +17,8 @@ File format (money and percentages are strings, parsed to Decimal: a float canno
       "countries": ["RU"],                  # optional: both ends must be in one of these
       "zones": {"type": "polygons",         # or "distance" / "cities", see below
                 "destination": <GeoJSON FeatureCollection, properties.zone on each feature>,
-                "origin": <optional GeoJSON FeatureCollection or (Multi)Polygon>},
+                "origin": <optional GeoJSON FeatureCollection or (Multi)Polygon: home area>,
+                "inbound": {"fee": "260.00", "extra_days": 3}},  # optional, see below
       "surcharges": {                       # all optional
         "fuel_pct": "12.5",                 # % of the freight: base + weight + distance
         "insurance": {"pct": "0.5", "min": "10.00"},   # % of declared value, when declared
@@ -51,7 +52,9 @@ Pricing, per service, once the zone is known:
 - fuel: `fuel_pct` of base + weight + distance;
 - insurance: `pct` of the declared value, at least `min`, when a value is declared;
 - cod: `pct` of the declared value (the sum the courier collects), at least `min`;
-- remote_area: the flat fee once per shipment, when the zone is listed as remote.
+- remote_area: the flat fee once per shipment, when the zone is listed as remote;
+- other ("Line-haul"): with `zones.inbound`, an origin outside the home area is not refused but
+  carried in by line-haul: its flat fee once per shipment, and `extra_days` on every transit.
 
 Each line is rounded half-up to kopecks and the total is the sum of the rounded lines, so the
 breakdown always adds up. A line with nothing to charge (no weight past a free first break, no
@@ -96,6 +99,7 @@ from router.models import (
 )
 
 __all__ = [
+    "Inbound",
     "Limits",
     "PercentFee",
     "RateCard",
@@ -194,6 +198,14 @@ class Surcharges:
 
 
 @dataclass(frozen=True, slots=True)
+class Inbound:
+    """Line-haul into the carrier's home area from an origin outside it."""
+
+    fee: Decimal
+    extra_days: int
+
+
+@dataclass(frozen=True, slots=True)
 class RateCard:
     source: str
     code: str
@@ -207,6 +219,7 @@ class RateCard:
     zones: ZoneResolver
     surcharges: Surcharges
     services: tuple[Service, ...]
+    inbound: Inbound | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,12 +380,19 @@ class RateCardCarrier:
             lines.append(
                 PriceLine(PriceLineKind.REMOTE_AREA, sur.remote_area_fee, f"Remote area, zone {zone}")
             )
+        min_days, max_days = tariff.min_days, tariff.max_days
+        if match.inbound and card.inbound is not None:
+            lines.append(
+                PriceLine(PriceLineKind.OTHER, card.inbound.fee, "Line-haul into the carrier's region")
+            )
+            min_days += card.inbound.extra_days
+            max_days += card.inbound.extra_days
 
-        key = (tariff.min_days, tariff.max_days)
+        key = (min_days, max_days)
         eta = etas.get(key)
         if eta is None:
             eta = etas[key] = make_eta(
-                request.ship_at, request.origin.timezone, card.cutoff, tariff.min_days, tariff.max_days
+                request.ship_at, request.origin.timezone, card.cutoff, min_days, max_days
             )
         return Offer(
             carrier=card.code,
@@ -612,7 +632,7 @@ def _parse(document: Any, source: str) -> tuple[RateCardCarrier | None, list[Con
     divisor = r.integer(top.get("volumetric_divisor", DEFAULT_VOLUMETRIC_DIVISOR), "volumetric_divisor", 1)
     cutoff = r.clock(top["cutoff"], "cutoff")
     countries = _countries(r, top.get("countries", _MISSING))
-    zones_kind, zones = _zones(r, top["zones"])
+    zones_kind, zones, inbound = _zones(r, top["zones"])
     zone_codes = zones.codes if zones is not None else None
     surcharges = _surcharges(r, top.get("surcharges", {}), zone_codes)
     services = _services(r, top["services"], zone_codes)
@@ -629,6 +649,7 @@ def _parse(document: Any, source: str) -> tuple[RateCardCarrier | None, list[Con
         countries=countries,
         zones_kind=zones_kind,
         zones=zones,  # type: ignore[arg-type]
+        inbound=inbound,
         surcharges=surcharges,  # type: ignore[arg-type]
         services=services,  # type: ignore[arg-type]
     )
@@ -650,22 +671,22 @@ def _countries(r: _Reader, value: Any) -> frozenset[str]:
 # --- zones
 
 
-def _zones(r: _Reader, value: Any) -> tuple[str, ZoneResolver | None]:
+def _zones(r: _Reader, value: Any) -> tuple[str, ZoneResolver | None, Inbound | None]:
     if not isinstance(value, dict):
         r.fail("zones", f"must be an object, not {_kind(value)}")
-        return "", None
+        return "", None, None
     if "type" not in value:
         r.fail("zones.type", 'required: "polygons", "distance" or "cities"')
-        return "", None
+        return "", None, None
     kind = value["type"]
     if kind == "polygons":
-        return kind, _polygon_zones(r, value)
+        return (kind, *_polygon_zones(r, value))
     if kind == "distance":
-        return kind, _distance_zones(r, value)
+        return kind, _distance_zones(r, value), None
     if kind == "cities":
-        return kind, _city_zones(r, value)
+        return kind, _city_zones(r, value), None
     r.fail("zones.type", f'must be "polygons", "distance" or "cities", not {kind!r}')
-    return "", None
+    return "", None, None
 
 
 def _zone_code(r: _Reader, value: Any, path: str, seen: set[str]) -> str | None:
@@ -679,19 +700,34 @@ def _zone_code(r: _Reader, value: Any, path: str, seen: set[str]) -> str | None:
     return code
 
 
-def _polygon_zones(r: _Reader, value: dict[str, Any]) -> PolygonZones | None:
-    spec = r.obj(value, "zones", ("type", "destination"), ("origin",))
-    if spec is None:
+def _inbound(r: _Reader, spec: dict[str, Any]) -> Inbound | None:
+    if "inbound" not in spec:
         return None
+    if "origin" not in spec:
+        r.fail("zones.inbound", "needs zones.origin: line-haul is for origins outside that area")
+        return None
+    inbound = r.obj(spec["inbound"], "zones.inbound", ("fee", "extra_days"))
+    if inbound is None:
+        return None
+    fee = r.money(inbound["fee"], "zones.inbound.fee")
+    days = r.integer(inbound["extra_days"], "zones.inbound.extra_days", 0)
+    return Inbound(fee, days) if fee is not None and days is not None else None
+
+
+def _polygon_zones(r: _Reader, value: dict[str, Any]) -> tuple[PolygonZones | None, Inbound | None]:
+    spec = r.obj(value, "zones", ("type", "destination"), ("origin", "inbound"))
+    if spec is None:
+        return None, None
+    inbound = _inbound(r, spec)
     path = "zones.destination"
     collection = r.obj(spec["destination"], path, ("type", "features"), ("bbox", "name", "crs"))
     if collection is None:
-        return None
+        return None, inbound
     if collection["type"] != "FeatureCollection":
         r.fail(f"{path}.type", f'must be "FeatureCollection", not {collection["type"]!r}')
     features = r.items(collection["features"], f"{path}.features")
     if features is None:
-        return None
+        return None, inbound
     zones: list[tuple[str, BaseGeometry]] = []
     seen: set[str] = set()
     for i, feature in enumerate(features):
@@ -714,8 +750,8 @@ def _polygon_zones(r: _Reader, value: dict[str, Any]) -> PolygonZones | None:
     if "origin" in spec:
         origin = _area(r, spec["origin"], "zones.origin")
     if len(zones) != len(features) or ("origin" in spec and origin is None):
-        return None
-    return PolygonZones(zones, origin)
+        return None, inbound
+    return PolygonZones(zones, origin, inbound=inbound is not None), inbound
 
 
 def _area(r: _Reader, value: Any, path: str) -> BaseGeometry | None:

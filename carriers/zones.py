@@ -2,8 +2,9 @@
 
 Three ways a rate card draws its zones, all answering `resolve(origin, destination) -> ZoneMatch`:
 
-- `PolygonZones`: destination zones as polygons (optionally an origin area the carrier collects
-  from). A point on a border shared by two zones is covered by both; the zone listed first wins.
+- `PolygonZones`: destination zones as polygons, optionally with the carrier's home area for
+  origins (outside it a parcel is refused, or carried in by line-haul when the card says so).
+  A point on a border shared by two zones is covered by both; the zone listed first wins.
 - `DistanceBands`: zones by great-circle distance from origin to destination; a band includes its
   upper bound, so a distance exactly on a band edge belongs to the nearer band.
 - `CityZones`: a city courier's zones; both ends must lie within one city's radius. Where two
@@ -38,6 +39,8 @@ class ZoneMatch:
     reason: str = ""
     # Origin-to-destination distance when the lookup had to measure it anyway.
     distance_km: float | None = None
+    # The origin is outside the carrier's home area and the parcel reaches it by line-haul.
+    inbound: bool = False
 
 
 class ZoneResolver(Protocol):
@@ -58,6 +61,7 @@ class PolygonZones:
         self,
         zones: Sequence[tuple[str, BaseGeometry]],
         origin_area: BaseGeometry | None = None,
+        inbound: bool = False,
     ) -> None:
         if not zones:
             raise ValueError("at least one zone is needed")
@@ -66,6 +70,7 @@ class PolygonZones:
         shapely.prepare(self._geoms)
         self._tree = STRtree(self._geoms)
         self._origin_area = origin_area
+        self._inbound = inbound
         if origin_area is not None:
             shapely.prepare(origin_area)
 
@@ -97,10 +102,13 @@ class PolygonZones:
         return self._origin_area is None or bool(self._origin_area.covers(shapely.Point(lon, lat)))
 
     def resolve(self, origin: Place, destination: Place) -> ZoneMatch:
-        if not self.origin_served(origin.lat, origin.lon):
+        home = self.origin_served(origin.lat, origin.lon)
+        if not home and not self._inbound:
             return ZoneMatch(None, OUTSIDE_ORIGIN)
         zone = self.zone_at(destination.lat, destination.lon)
-        return ZoneMatch(zone) if zone is not None else ZoneMatch(None, OUTSIDE_DESTINATION)
+        if zone is None:
+            return ZoneMatch(None, OUTSIDE_DESTINATION)
+        return ZoneMatch(zone, inbound=not home)
 
 
 class DistanceBands:

@@ -219,7 +219,11 @@ def vestnik(far_km: int) -> Json:
 
 
 def sibgonets() -> Json:
-    """Siberian regional courier: destination polygons only; cheaper than the nationals there."""
+    """Siberian regional courier, cheaper than the nationals there.
+
+    It collects inside its own regions; parcels from elsewhere reach its Novosibirsk hub by
+    line-haul, which costs a flat fee and three more days.
+    """
     home = regions("Novosibirsk")
     near = regions("Omsk", "Tomsk", "Kemerovo", "Barnaul", "Gorno-Altaysk")
     far = regions("Krasnoyarsk", "Abakan", "Irkutsk", "Kyzyl")
@@ -232,7 +236,12 @@ def sibgonets() -> Json:
     return {
         **header("sibgonets", "Sibirsky Gonets", "15:00"),
         "_zones": "Listed home region first: where outlines overlap, the first zone listed wins.",
-        "zones": {"type": "polygons", "destination": feature_collection(zones)},
+        "zones": {
+            "type": "polygons",
+            "destination": feature_collection(zones),
+            "origin": mapping(region_area(home | near | far)),
+            "inbound": {"fee": "220.00", "extra_days": 3},
+        },
         "surcharges": {
             "fuel_pct": "5",
             "insurance": {"pct": "0.5", "min": "10.00"},
@@ -253,7 +262,7 @@ def sibgonets() -> Json:
             },
             {
                 "code": "express",
-                "name": "Next-day courier",
+                "name": "Express courier",
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 10000, "max_side_cm": 80, "max_sum_sides_cm": 180},
                 "zones": {"NSK": tariff(290, w, None, (1, 1))},

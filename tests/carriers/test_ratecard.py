@@ -15,7 +15,7 @@ from carriers.base import Carrier
 from carriers.ratecard import RateCardCarrier, load_ratecards, parse_ratecard, validate_directory
 from router.errors import ConfigError
 from router.models import CarrierQuote, DeliveryType, Offer, Parcel, PriceLineKind
-from tests.carriers.conftest import DEMO_DIR, IN_A, IN_B, OUTSIDE, SHIP_AT, place, request_for
+from tests.carriers.conftest import DEMO_DIR, IN_A, IN_B, OUTSIDE, SHIP_AT, place, request_for, square
 
 # 30×20×10 cm at 5000 cm³/kg is 1.2 kg volumetric; 1.2 kg actual: chargeable 1200 g.
 BOX = Parcel(1200, 30, 20, 10)
@@ -182,6 +182,28 @@ async def test_distance_pricing_charges_per_started_kilometre(card: dict[str, An
     assert lines[PriceLineKind.FUEL] == (Decimal("200.00") + Decimal("50.00") + Decimal("1120.00")) / 10
 
 
+async def test_origin_outside_the_home_area_pays_line_haul_and_waits_extra_days(card: dict[str, Any]) -> None:
+    card["zones"]["origin"] = square(30, 50, 40, 60)  # zone A is home
+    card["zones"]["inbound"] = {"fee": "120.00", "extra_days": 2}
+    carrier = carrier_from(card)
+
+    at_home = offer(await carrier.quote(request_for(BOX, origin=IN_A)), "courier")
+    assert PriceLineKind.OTHER not in amounts(at_home)
+    assert (at_home.eta.min_days, at_home.eta.max_days) == (1, 2)
+
+    from_away = offer(await carrier.quote(request_for(BOX, origin=IN_B)), "courier")
+    assert amounts(from_away)[PriceLineKind.OTHER] == Decimal("120.00")
+    assert from_away.price.total == Decimal("275.00") + Decimal("120.00")
+    assert (from_away.eta.min_days, from_away.eta.max_days) == (1 + 2, 2 + 2)
+
+
+async def test_origin_outside_the_home_area_is_refused_without_line_haul(card: dict[str, Any]) -> None:
+    card["zones"]["origin"] = square(30, 50, 40, 60)
+    quote = await carrier_from(card).quote(request_for(BOX, origin=IN_B))
+    assert quote.offers == ()
+    assert {r.reason for r in quote.rejections} == {"origin outside service area"}
+
+
 # --- what cannot be carried, and why
 
 
@@ -318,6 +340,7 @@ _BOWTIE = {"type": "Polygon", "coordinates": [[[30, 50], [40, 60], [40, 50], [30
         ("services/1/limits/max_weight_g", "10kg", "services[1].limits.max_weight_g", "whole number"),
         ("services", [], "services", "empty"),
         ("zones/type", "hexagons", "zones.type", "polygons"),
+        ("zones/inbound", {"fee": "100.00", "extra_days": 1}, "zones.inbound", "needs zones.origin"),
         (
             "zones/destination/features/1/properties/zone",
             "A",

@@ -67,6 +67,13 @@ def test_origin_outside_the_origin_area_is_refused_with_a_reason() -> None:
     assert "origin" in miss.reason
 
 
+def test_origin_outside_the_home_area_is_marked_inbound_when_line_haul_is_offered() -> None:
+    zones = PolygonZones([("W", WEST)], origin_area=box(30, 50, 35, 60), inbound=True)
+    assert zones.resolve(place(55.0, 32.0), place(55.0, 38.0)).inbound is False
+    away = zones.resolve(place(55.0, 36.0), place(55.0, 38.0))
+    assert (away.zone, away.inbound) == ("W", True)
+
+
 def test_destination_outside_the_zones_is_refused_with_a_reason() -> None:
     miss = PolygonZones([("W", WEST)]).resolve(place(55.0, 32.0), place(55.0, 60.0))
     assert miss.zone is None
