@@ -12,6 +12,7 @@ A naive moment is read as wall time at the point; an aware one is converted to t
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta
 from typing import Iterable
@@ -95,6 +96,7 @@ def _parse_days(text: str) -> list[int]:
     return days
 
 
+@functools.lru_cache(maxsize=4096)  # feeds repeat a few hundred schedules over many points
 def parse_hours(text: str) -> OpeningHours:
     """Read the text form; raises ValueError that says which rule is wrong."""
     week: list[DayHours] = [()] * DAYS_PER_WEEK

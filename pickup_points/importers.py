@@ -14,6 +14,7 @@ geometry): `code`, `network`, `carrier`, `type` (pvz|locker|post|store), `name`,
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -254,6 +255,7 @@ def _positive_int(value: Any, field: str) -> int | None:
     return int(number)
 
 
+@functools.lru_cache(maxsize=1024)  # a network has a handful of box sizes over many points
 def _box(text: str, field: str) -> tuple[float, float, float]:
     parts = text.lower().replace("×", "x").replace("*", "x").split("x")
     if len(parts) != 3:
@@ -296,7 +298,13 @@ def _point_type(value: Any) -> PointType:
 def _features(value: Any) -> frozenset[Feature]:
     if _blank(value):
         return frozenset()
-    names = value if isinstance(value, list) else str(value).replace(",", "|").split("|")
+    if isinstance(value, list):
+        return _feature_names(tuple(str(v) for v in value))
+    return _feature_names(tuple(str(value).replace(",", "|").split("|")))
+
+
+@functools.lru_cache(maxsize=1024)
+def _feature_names(names: tuple[str, ...]) -> frozenset[Feature]:
     features = set()
     for name in names:
         try:

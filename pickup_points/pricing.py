@@ -1,0 +1,65 @@
+"""Each point's price and dates: its carrier's offer for delivery to it.
+
+A carrier prices a pickup point by where it is (city, zone), not by which counter it is, so the
+points are grouped by (carrier, country, region, city) and each group is quoted once; twenty
+points of one network in one city cost one quote, not twenty. Points with no city are grouped
+by a 0.1° cell (~10 km), well inside any zone a rate card draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Hashable, Sequence
+
+from pickup_points.model import PickupPoint
+from router.models import CarrierError, Offer, Place
+
+QuoteFor = Callable[[str, Place], Awaitable[Offer | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    offers: tuple[Offer | None, ...]  # one per point, in the order given; None: no offer
+    errors: tuple[CarrierError, ...]
+    quotes_asked: int
+
+
+def destination(point: PickupPoint) -> Place:
+    return Place(
+        lat=point.lat,
+        lon=point.lon,
+        country=point.country,
+        city=point.city,
+        region=point.region,
+        timezone=point.timezone,
+        postal_code=point.postal_code,
+        address=point.address,
+    )
+
+
+def group_key(point: PickupPoint) -> Hashable:
+    if point.city:
+        return (point.carrier, point.country, point.region, point.city.casefold())
+    return (point.carrier, point.country, round(point.lat, 1), round(point.lon, 1))
+
+
+async def price_points(points: Sequence[PickupPoint], quote_for: QuoteFor) -> Pricing:
+    """Quote each (carrier, place) group once, concurrently; a failing group costs only its points."""
+    groups: dict[Hashable, list[int]] = {}
+    for i, point in enumerate(points):
+        groups.setdefault(group_key(point), []).append(i)
+    # The first point of a group is the nearest one when points come nearest first.
+    heads = [points[members[0]] for members in groups.values()]
+    answers = await asyncio.gather(*(quote_for(p.carrier, destination(p)) for p in heads), return_exceptions=True)
+    offers: list[Offer | None] = [None] * len(points)
+    errors: list[CarrierError] = []
+    for head, members, answer in zip(heads, groups.values(), answers):
+        if isinstance(answer, asyncio.CancelledError):
+            raise answer
+        if isinstance(answer, BaseException):
+            errors.append(CarrierError(head.carrier, "error", f"{type(answer).__name__}: {answer}"))
+            continue
+        for i in members:
+            offers[i] = answer
+    return Pricing(tuple(offers), tuple(errors), len(groups))

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pickup_points.pricing import price_points
+from router.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind
+from tests.pickup_points.factories import point
+
+
+def offer(carrier: str, total: str) -> Offer:
+    return Offer(
+        carrier=carrier,
+        carrier_name=carrier.title(),
+        service="pickup",
+        service_name="To a pickup point",
+        delivery_type=DeliveryType.PICKUP,
+        price=Price.of([PriceLine(PriceLineKind.BASE, Decimal(total), "base")]),
+        eta=Eta(2, 3, date(2026, 3, 2), date(2026, 3, 4), date(2026, 3, 5)),
+        chargeable_weight_g=1000,
+    )
+
+
+async def test_each_carrier_and_city_is_quoted_once_and_shared_by_its_points() -> None:
+    asked: list[tuple[str, str | None]] = []
+
+    async def quote_for(carrier: str, where: Place) -> Offer | None:
+        asked.append((carrier, where.city))
+        return offer(carrier, "300" if where.city == "Москва" else "500")
+
+    points = [
+        point("1", network="a", city="Москва"),
+        point("2", network="b", city="Москва"),
+        point("3", network="a", city="Москва"),
+        point("4", network="a", city="Тверь"),
+        point("5", network="a", city="москва"),
+    ]
+    pricing = await price_points(points, quote_for)
+    assert sorted(asked) == [("a", "Москва"), ("a", "Тверь"), ("b", "Москва")]
+    assert pricing.quotes_asked == 3
+    totals = [o.price.total if o else None for o in pricing.offers]
+    assert totals == [Decimal("300.00"), Decimal("300.00"), Decimal("300.00"), Decimal("500.00"), Decimal("300.00")]
+    assert [o.carrier for o in pricing.offers if o] == ["a", "b", "a", "a", "a"]
+
+
+async def test_a_failing_carrier_leaves_only_its_points_unpriced() -> None:
+    async def quote_for(carrier: str, where: Place) -> Offer | None:
+        if carrier == "broken":
+            raise RuntimeError("upstream said no")
+        return None if carrier == "none" else offer(carrier, "250")
+
+    points = [point("1", network="ok"), point("2", network="broken"), point("3", network="none")]
+    pricing = await price_points(points, quote_for)
+    assert [o is not None for o in pricing.offers] == [True, False, False]
+    assert [(e.carrier, e.kind) for e in pricing.errors] == [("broken", "error")]
+    assert "upstream said no" in pricing.errors[0].message

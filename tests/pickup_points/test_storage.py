@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pickup_points.hours import parse_hours
+from pickup_points.model import Cell, Feature, Limits, PointType, Status
+from pickup_points.storage import load_points, save_network
+from router.errors import ConfigError
+from tests.pickup_points.factories import point
+
+
+def test_a_saved_network_reads_back_equal(tmp_path: Path) -> None:
+    points = [
+        point(
+            "a",
+            64.7,
+            -179.5,
+            network="n",
+            carrier="magistral",
+            type=PointType.LOCKER,
+            timezone="Asia/Anadyr",
+            hours=parse_hours("Mo-Fr 09:00-13:00,14:00-20:00; Fr 22:00-04:00; 2027-01-01 off"),
+            features=frozenset({Feature.CARD, Feature.COD}),
+            limits=Limits(max_weight_g=15000, cells=(Cell((64.0, 36.0, 9.5)),)),
+            status=Status.TEMPORARILY_CLOSED,
+            postal_code="689000",
+        ),
+        point("b", network="n", city=None, region=None, limits=Limits(max_sides_cm=(60.0, 40.0, 40.0))),
+    ]
+    save_network(points, tmp_path, "n")
+    loaded = load_points(tmp_path)
+    assert loaded.errors == ()
+    assert loaded.points == tuple(points)
+
+
+def test_a_networks_own_file_replaces_its_demo_points(tmp_path: Path) -> None:
+    save_network([point("1", network="a"), point("2", network="b")], tmp_path, "demo_points")
+    save_network([point("9", network="a")], tmp_path, "a")
+    assert sorted(p.id for p in load_points(tmp_path).points) == ["a:9", "b:2"]
+
+
+def test_bad_rows_in_a_file_are_reported_with_the_file_and_line(tmp_path: Path) -> None:
+    save_network([point("1"), point("2")], tmp_path, "n")
+    path = tmp_path / "n.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].replace("55.750000", "north")
+    path.write_text("\n".join(lines) + "\n")
+    loaded = load_points(tmp_path)
+    assert [p.code for p in loaded.points] == ["1"]
+    assert [str(e).split(": ")[0] for e in loaded.errors] == ["n.csv:3"]
+
+
+def test_a_file_without_the_columns_stops_loading_with_its_name(tmp_path: Path) -> None:
+    (tmp_path / "broken.csv").write_text("what,is,this\n1,2,3\n")
+    with pytest.raises(ConfigError, match="broken.csv"):
+        load_points(tmp_path)
