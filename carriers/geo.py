@@ -11,6 +11,8 @@ the width of any tariff band.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 from geopy.distance import EARTH_RADIUS, great_circle
@@ -20,6 +22,9 @@ EARTH_RADIUS_KM: float = EARTH_RADIUS
 ArrayLike = npt.ArrayLike
 
 
+# Every distance-priced carrier in a quote measures the same pair; geopy builds two Point
+# objects per call, so remembering recent pairs keeps it to one measurement per quote.
+@lru_cache(maxsize=4096)
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance between two points (degrees)."""
     return float(great_circle((lat1, lon1), (lat2, lon2)).km)

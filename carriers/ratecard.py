@@ -227,7 +227,7 @@ class RateCard:
 
 
 def _kg(grams: int) -> str:
-    return format(Decimal(grams).scaleb(-3).normalize(), "f")
+    return f"{grams / 1000:g}"  # a label, not money: float is fine here
 
 
 class RateCardCarrier:
@@ -246,6 +246,11 @@ class RateCardCarrier:
         self._priced_by_km = frozenset(
             zone for s in card.services for zone, tariff in s.zones.items() if tariff.per_km
         )
+        # Labels are fixed per card; formatting Decimals on every quote would be wasted work.
+        sur = card.surcharges
+        self._fuel_label = f"Fuel surcharge {sur.fuel_pct}%"
+        self._insurance_label = f"Insurance {sur.insurance.pct}% of declared value" if sur.insurance else ""
+        self._cod_label = f"Cash on delivery {sur.cod.pct}%" if sur.cod else ""
         self._info = CarrierInfo(
             code=card.code,
             name=card.name,
@@ -358,24 +363,18 @@ class RateCardCarrier:
 
         sur = card.surcharges
         if sur.fuel_pct:
-            lines.append(
-                PriceLine(
-                    PriceLineKind.FUEL, freight * sur.fuel_pct / HUNDRED, f"Fuel surcharge {sur.fuel_pct}%"
-                )
-            )
+            lines.append(PriceLine(PriceLineKind.FUEL, freight * sur.fuel_pct / HUNDRED, self._fuel_label))
         declared = max(shipment.declared_value, ZERO)
         if sur.insurance is not None and declared > 0:
             lines.append(
                 PriceLine(
                     PriceLineKind.INSURANCE,
                     sur.insurance.of(declared),
-                    f"Insurance {sur.insurance.pct}% of declared value",
+                    self._insurance_label,
                 )
             )
         if shipment.cod and sur.cod is not None:
-            lines.append(
-                PriceLine(PriceLineKind.COD, sur.cod.of(declared), f"Cash on delivery {sur.cod.pct}%")
-            )
+            lines.append(PriceLine(PriceLineKind.COD, sur.cod.of(declared), self._cod_label))
         if zone in sur.remote_zones and sur.remote_area_fee:
             lines.append(
                 PriceLine(PriceLineKind.REMOTE_AREA, sur.remote_area_fee, f"Remote area, zone {zone}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
 
@@ -50,6 +51,10 @@ class ZoneResolver(Protocol):
     def resolve(self, origin: Place, destination: Place) -> ZoneMatch: ...
 
 
+# Building a shapely Point costs more than testing it against a prepared polygon; every
+# polygon carrier in a quote asks about the same two ends, so the points are shared.
+_point = lru_cache(maxsize=4096)(shapely.Point)
+
 OUTSIDE_DESTINATION = "destination outside service area"
 OUTSIDE_ORIGIN = "origin outside service area"
 
@@ -79,7 +84,7 @@ class PolygonZones:
         return self._codes
 
     def zone_at(self, lat: float, lon: float) -> str | None:
-        point = shapely.Point(lon, lat)
+        point = _point(lon, lat)
         # The tree narrows by bounding box; the prepared polygons answer `covers` (the converse
         # of covered_by) in log time. Candidates come back in tree order, not file order, so
         # the smallest index is taken explicitly: that is the documented tie-break.
@@ -99,7 +104,7 @@ class PolygonZones:
         return [self._codes[i] if i < len(self._codes) else None for i in first.tolist()]
 
     def origin_served(self, lat: float, lon: float) -> bool:
-        return self._origin_area is None or bool(self._origin_area.covers(shapely.Point(lon, lat)))
+        return self._origin_area is None or bool(self._origin_area.covers(_point(lon, lat)))
 
     def resolve(self, origin: Place, destination: Place) -> ZoneMatch:
         home = self.origin_served(origin.lat, origin.lon)
