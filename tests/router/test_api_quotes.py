@@ -91,11 +91,12 @@ async def test_quotes_live_in_redis_when_redis_is_configured(make_api, redis_url
 
 
 async def test_a_hanging_carrier_costs_no_more_than_the_deadline(make_api) -> None:
-    api = await make_api(Settings(deadline_s=0.3, carrier_timeout_s=0.3))
-    app = api.server.app
-    real = app[keys.ENGINE]
-    stuck = FakeCarrier("stuck", behaviour="hang")
-    app[keys.ENGINE] = QuoteEngine([*real.carriers, stuck], app[keys.PLACES], app[keys.SETTINGS])
+    async def add_stuck_carrier(app) -> None:  # type: ignore[no-untyped-def]
+        real = app[keys.ENGINE]
+        stuck = FakeCarrier("stuck", behaviour="hang")
+        app[keys.ENGINE] = QuoteEngine([*real.carriers, stuck], app[keys.PLACES], app[keys.SETTINGS])
+
+    api = await make_api(Settings(deadline_s=0.3, carrier_timeout_s=0.3), on_startup=add_stuck_carrier)
     resp = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
     quote = await resp.json()
     assert resp.status == 201
