@@ -11,7 +11,7 @@ import math
 import time as _time
 from dataclasses import dataclass
 from datetime import time
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping
 
 import aiohttp
 import orjson
@@ -45,6 +45,9 @@ from router.models import (
     Rejection,
     ServiceInfo,
 )
+
+if TYPE_CHECKING:
+    from pickup_points.importers import ImportResult
 
 DEFAULT_BASE_URL = "https://api.edu.cdek.ru"  # CDEK's public test environment
 TOKEN_PATH = "/v2/oauth/token"
@@ -478,3 +481,23 @@ class CdekCarrier:
             if not items or (total is not None and seen >= total) or (total is None and len(items) < page_size):
                 return
             page += 1
+
+    async def import_delivery_points(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = 1000,
+        zone_for: Callable[[float, float], str] | None = None,
+    ) -> ImportResult:
+        """Every matching point as `PickupPoint`s, with the records that could not be read.
+
+        CDEK gives no time zone per point; `zone_for(lat, lon)` finds it (offline by default).
+        """
+        from pickup_points.importers import import_cdek
+
+        if zone_for is None:
+            from pickup_points.timezones import TimezoneLookup
+
+            zone_for = TimezoneLookup()
+        items = [item async for item in self.delivery_points(filters, page_size=page_size)]
+        return import_cdek(orjson.dumps(items), carrier=self.code, zone_for=zone_for)

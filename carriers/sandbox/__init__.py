@@ -1,0 +1,143 @@
+"""Sandbox emulators of the API carriers, on loopback, with faults on demand.
+
+    servers = await start_sandbox()            # both emulators on 127.0.0.1, free ports
+    settings = servers.configure(settings)     # sandbox URLs and credentials, sandbox.toml
+    ...                                        # create_app(settings), quote, ...
+    await servers.close()
+
+`python -m carriers.sandbox` runs them on their own and prints where they listen.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from carriers.config import (
+    SANDBOX_CDEK_CLIENT_ID,
+    SANDBOX_CDEK_CLIENT_SECRET,
+    SANDBOX_CDEK_URL,
+    SANDBOX_COURIER_TOKEN,
+    SANDBOX_COURIER_URL,
+)
+from carriers.sandbox.cdek import TOKEN_TTL_S, create_cdek_app
+from carriers.sandbox.courier import create_courier_app
+from carriers.sandbox.faults import Faults, SandboxState
+from router.settings import DEFAULT_DATA_DIR, Settings
+
+SANDBOX_CONFIG = DEFAULT_DATA_DIR / "config" / "sandbox.toml"
+SHUTDOWN_TIMEOUT_S = 1.0  # hanging handlers are released first; nothing else needs longer
+
+__all__ = ["Faults", "SandboxServers", "SandboxState", "SANDBOX_CONFIG", "sandbox_ctx", "start_sandbox"]
+
+
+@dataclass
+class SandboxServers:
+    """Both emulators, running; `cdek` / `courier` are their fault and counter state."""
+
+    cdek_url: str
+    courier_url: str
+    cdek_client_id: str
+    cdek_client_secret: str = field(repr=False)
+    courier_token: str = field(repr=False)
+    cdek: SandboxState = field(repr=False)
+    courier: SandboxState = field(repr=False)
+    _runners: list[web.AppRunner] = field(repr=False, default_factory=list)
+
+    def endpoints(self) -> dict[str, str]:
+        """What `Settings.extra` needs for `sandbox = true` carriers to find the emulators."""
+        return {
+            SANDBOX_CDEK_URL: self.cdek_url,
+            SANDBOX_CDEK_CLIENT_ID: self.cdek_client_id,
+            SANDBOX_CDEK_CLIENT_SECRET: self.cdek_client_secret,
+            SANDBOX_COURIER_URL: self.courier_url,
+            SANDBOX_COURIER_TOKEN: self.courier_token,
+        }
+
+    def configure(self, settings: Settings) -> Settings:
+        """`settings` routed to these emulators; the bundled sandbox.toml unless a config is given."""
+        return settings.with_(
+            sandbox=True,
+            config_path=settings.config_path or SANDBOX_CONFIG,
+            extra={**settings.extra, **self.endpoints()},
+        )
+
+    async def close(self) -> None:
+        for state in (self.cdek, self.courier):
+            state.release.set()
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+
+async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    return runner, f"http://{bound_host}:{bound_port}"
+
+
+async def start_sandbox(
+    host: str = "127.0.0.1",
+    *,
+    cdek_port: int = 0,
+    courier_port: int = 0,
+    seed: int | None = None,
+    token_ttl_s: float = TOKEN_TTL_S,
+    faults: Faults | None = None,
+) -> SandboxServers:
+    """Start the CDEK-format and courier emulators; port 0 picks free ports."""
+    cdek_state, courier_state = SandboxState(seed), SandboxState(seed)
+    if faults is not None:
+        cdek_state.set_faults(faults)
+        courier_state.set_faults(replace(faults))
+    client_id = "sandbox-" + secrets.token_hex(4)
+    client_secret = secrets.token_urlsafe(16)
+    token = secrets.token_urlsafe(16)
+    runners: list[web.AppRunner] = []
+    try:
+        runner, cdek_url = await _serve(
+            create_cdek_app(client_id, client_secret, state=cdek_state, token_ttl_s=token_ttl_s), host, cdek_port
+        )
+        runners.append(runner)
+        runner, courier_url = await _serve(create_courier_app(token, state=courier_state), host, courier_port)
+        runners.append(runner)
+    except BaseException:
+        for r in runners:
+            await r.cleanup()
+        raise
+    return SandboxServers(
+        cdek_url=cdek_url,
+        courier_url=courier_url,
+        cdek_client_id=client_id,
+        cdek_client_secret=client_secret,
+        courier_token=token,
+        cdek=cdek_state,
+        courier=courier_state,
+        _runners=runners,
+    )
+
+
+async def sandbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    """A `cleanup_ctx` for the service: with `settings.sandbox`, start the emulators first.
+
+    Append it before the context that builds the carriers; it replaces the app's settings with
+    ones routed to the emulators, and stops them on shutdown.
+    """
+    from router import keys
+
+    settings = app[keys.SETTINGS]
+    if not settings.sandbox or settings.extra.get(SANDBOX_CDEK_URL):
+        yield
+        return
+    servers = await start_sandbox()
+    app[keys.SETTINGS] = servers.configure(settings)
+    try:
+        yield
+    finally:
+        await servers.close()
