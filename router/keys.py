@@ -8,6 +8,7 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from pickup_points.search import PickupDirectory
     from router.places import Places
     from router.quoting import QuoteEngine
     from router.quotes import QuoteBook
@@ -20,3 +21,4 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
 PLACES: web.AppKey["Places"] = web.AppKey("places")
 ENGINE: web.AppKey["QuoteEngine"] = web.AppKey("engine")
 QUOTES: web.AppKey["QuoteBook"] = web.AppKey("quotes")
+PICKUP_POINTS: web.AppKey["PickupDirectory"] = web.AppKey("pickup_points")

@@ -238,6 +238,94 @@ SCHEMAS: dict[str, Any] = {
         ["status", "store", "carriers"],
         extra=True,
     ),
+    "Spans": {
+        "type": "array",
+        "items": obj({"opens": {"type": "string"}, "closes": {"type": "string"}}, ["opens", "closes"]),
+        "description": "Local times HH:MM; closes <= opens runs past midnight; 24:00 is the day's end",
+    },
+    "PickupPoint": obj(
+        {
+            "id": {"type": "string", "description": "network:code"},
+            "network": {"type": "string"},
+            "carrier": {"type": "string", "description": "The carrier that delivers to this point"},
+            "type": {"type": "string", "enum": ["pvz", "locker", "post", "store"]},
+            "name": {"type": "string"},
+            "address": {"type": "string"},
+            "city": NULLABLE_STRING,
+            "region": NULLABLE_STRING,
+            "postal_code": NULLABLE_STRING,
+            "country": {"type": "string"},
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+            "timezone": {"type": "string"},
+            "status": {"type": "string", "enum": ["active", "temporarily_closed", "closed"]},
+            "open_now": {"type": "boolean"},
+            "hours": obj(
+                {
+                    "text": {"type": "string"},
+                    "week": {
+                        "type": "array",
+                        "items": obj({"day": {"type": "string"}, "spans": ref("Spans"), "breaks": ref("Spans")}, ["day", "spans", "breaks"]),
+                    },
+                    "exceptions": {"type": "array", "items": obj({"date": DATE, "spans": ref("Spans")}, ["date", "spans"])},
+                },
+                ["text", "week", "exceptions"],
+            ),
+            "features": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["fitting_room", "returns", "partial_handout", "cod", "card"]},
+            },
+            "limits": obj(
+                {
+                    "max_weight_g": {"type": ["integer", "null"]},
+                    "max_sides_cm": {"type": ["array", "null"], "items": {"type": "number"}},
+                    "cells_cm": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                },
+                ["max_weight_g", "max_sides_cm", "cells_cm"],
+            ),
+            "site": obj({"id": {"type": "string"}, "point_ids": {"type": "array", "items": {"type": "string"}}, "networks": {"type": "array", "items": {"type": "string"}}}),
+            "distance_km": {"type": "number"},
+            "site_id": {"type": "string"},
+            "offer": {"oneOf": [ref("Offer"), {"type": "null"}], "description": "With a parcel and origin: the carrier's offer to this point"},
+        },
+        ["id", "network", "carrier", "type", "name", "address", "lat", "lon", "timezone", "status", "open_now", "hours", "features", "limits"],
+    ),
+    "PickupPointList": obj(
+        {
+            "count": {"type": "integer"},
+            "points": {"type": "array", "items": ref("PickupPoint"), "description": "Nearest first"},
+            "errors": {"type": "array", "items": ref("CarrierError")},
+        },
+        ["count", "points", "errors"],
+    ),
+    "PickupPointMap": obj(
+        {
+            "type": {"const": "FeatureCollection"},
+            "zoom": {"type": "integer", "description": "The zoom cells were drawn for; lower than asked for a box too big for one screen"},
+            "total": {"type": "integer"},
+            "features": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "type": {"const": "Feature"},
+                        "id": {"type": "string"},
+                        "geometry": obj({"type": {"const": "Point"}, "coordinates": {"type": "array", "items": {"type": "number"}}}, ["type", "coordinates"]),
+                        "properties": obj(
+                            {
+                                "kind": {"type": "string", "enum": ["cluster", "site"]},
+                                "count": {"type": "integer"},
+                                "points": {"type": "array", "items": {"type": "string"}},
+                                "networks": {"type": "array", "items": {"type": "string"}},
+                            },
+                            ["kind", "count"],
+                        ),
+                    },
+                    ["type", "id", "geometry", "properties"],
+                ),
+            },
+        },
+        ["type", "zoom", "total", "features"],
+    ),
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details; `errors` names each bad field by its path",
@@ -304,6 +392,50 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": {"description": "Healthy", **json_body(ref("Health"))},
                 "503": {"description": "The store does not answer", **json_body(ref("Health"))},
+            },
+        }
+    },
+    "/v1/pickup-points": {
+        "get": {
+            "operationId": "listPickupPoints",
+            "summary": "Pickup points of every network: nearest first (lat, lon) or a clustered map view (bbox, zoom)",
+            "parameters": [
+                {"name": name, "in": "query", "schema": schema, "description": description}
+                for name, schema, description in (
+                    ("lat", {"type": "number", "minimum": -90, "maximum": 90}, "With lon: list nearest first"),
+                    ("lon", {"type": "number", "minimum": -180, "maximum": 180}, ""),
+                    ("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, ""),
+                    ("radius_km", {"type": "number", "minimum": 0}, ""),
+                    ("bbox", {"type": "string"}, "west,south,east,north; west > east crosses 180 degrees"),
+                    ("zoom", {"type": "integer", "minimum": 0, "maximum": 20, "default": 10}, "Map zoom for clustering"),
+                    ("network", {"type": "string"}, "Comma-separated networks"),
+                    ("type", {"type": "string"}, "Comma-separated: pvz, locker, post, store"),
+                    ("features", {"type": "string"}, "Comma-separated; all required"),
+                    ("open_at", {"type": "string"}, "'now', an ISO time with offset, or a naive time meaning local time at each point"),
+                    ("weight_g", {"type": "integer", "minimum": 1}, "Only points that take the parcel"),
+                    ("length_cm", {"type": "number"}, ""),
+                    ("width_cm", {"type": "number"}, ""),
+                    ("height_cm", {"type": "number"}, ""),
+                    ("origin", {"type": "string"}, "City, postal code or 'lat,lon': price each point from here (needs weight_g)"),
+                )
+            ],
+            "responses": {
+                "200": {
+                    "description": "PickupPointList for lat/lon, PickupPointMap (GeoJSON) for bbox",
+                    **json_body({"oneOf": [ref("PickupPointList"), ref("PickupPointMap")]}),
+                },
+                "422": problem_response("A parameter is wrong; `errors` names each"),
+            },
+        }
+    },
+    "/v1/pickup-points/{point_id}": {
+        "get": {
+            "operationId": "getPickupPoint",
+            "summary": "One pickup point with its hours, limits and the site it shares",
+            "parameters": [{"name": "point_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "The point", **json_body(ref("PickupPoint"))},
+                "404": problem_response("No such point"),
             },
         }
     },

@@ -1,0 +1,105 @@
+"""Pickup points as JSON: the list answer, one point, and GeoJSON for a map.
+
+Map features stay small on purpose (id, position, count or the site's point ids and networks):
+a map asks for the details of one point when the buyer opens it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pickup_points.hours import DAY_NAMES, format_hours, format_time, is_open
+from pickup_points.model import DayHours, OpeningHours, PickupPoint, Site
+from pickup_points.search import MapView, Nearby, Nearest
+from router.codec import offer_json
+from router.models import CarrierError
+
+
+def spans_json(spans: DayHours) -> list[dict[str, str]]:
+    return [{"opens": format_time(s.opens_min), "closes": format_time(s.closes_min)} for s in spans]
+
+
+def hours_json(hours: OpeningHours) -> dict[str, Any]:
+    return {
+        "text": format_hours(hours),
+        "week": [
+            {"day": DAY_NAMES[i].lower(), "spans": spans_json(spans), "breaks": spans_json(OpeningHours.breaks(spans))}
+            for i, spans in enumerate(hours.week)
+        ],
+        "exceptions": [{"date": e.day.isoformat(), "spans": spans_json(e.spans)} for e in hours.exceptions],
+    }
+
+
+def point_json(point: PickupPoint, now: datetime, site: Site | None = None) -> dict[str, Any]:
+    limits = point.limits
+    body: dict[str, Any] = {
+        "id": point.id,
+        "network": point.network,
+        "carrier": point.carrier,
+        "type": point.type.value,
+        "name": point.name,
+        "address": point.address,
+        "city": point.city,
+        "region": point.region,
+        "postal_code": point.postal_code,
+        "country": point.country,
+        "lat": point.lat,
+        "lon": point.lon,
+        "timezone": point.timezone,
+        "status": point.status.value,
+        "open_now": is_open(point.hours, point.timezone, now),
+        "hours": hours_json(point.hours),
+        "features": sorted(f.value for f in point.features),
+        "limits": {
+            "max_weight_g": limits.max_weight_g,
+            "max_sides_cm": list(limits.max_sides_cm) if limits.max_sides_cm else None,
+            "cells_cm": [list(c.sides_cm) for c in limits.cells],
+        },
+    }
+    if site is not None:
+        body["site"] = {"id": site.id, "point_ids": list(site.point_ids), "networks": list(site.networks)}
+    return body
+
+
+def nearby_json(nearby: Nearby, now: datetime, priced: bool) -> dict[str, Any]:
+    body = point_json(nearby.point, now)
+    body["distance_km"] = round(nearby.distance_km, 3)
+    body["site_id"] = nearby.site_id
+    if priced:
+        body["offer"] = None if nearby.offer is None else offer_json(nearby.offer, [])
+    return body
+
+
+def nearest_json(nearest: Nearest, now: datetime, priced: bool) -> dict[str, Any]:
+    return {
+        "count": len(nearest.results),
+        "points": [nearby_json(n, now, priced) for n in nearest.results],
+        "errors": [error_json(e) for e in nearest.errors],
+    }
+
+
+def error_json(error: CarrierError) -> dict[str, str]:
+    return {"carrier": error.carrier, "kind": error.kind, "message": error.message}
+
+
+def map_json(view: MapView) -> dict[str, Any]:
+    features: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "id": f"cluster:{c.id}",
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {"kind": "cluster", "count": c.count},
+        }
+        for c in view.clusters
+    ]
+    features.extend(
+        {
+            "type": "Feature",
+            "id": s.id,
+            "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+            "properties": {"kind": "site", "count": len(s.point_ids), "points": list(s.point_ids), "networks": list(s.networks)},
+        }
+        for s in view.sites
+    )
+    return {"type": "FeatureCollection", "zoom": view.zoom, "total": view.total, "features": features}

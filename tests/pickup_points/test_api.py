@@ -1,0 +1,148 @@
+"""The pickup-point endpoints on the real app and the demo networks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, AsyncIterator
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+
+from pickup_points.geo import haversine_km
+from router.app import create_app
+from router.settings import Settings
+
+# One app for the module: starting it builds the place index and the pickup directory.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def api() -> AsyncIterator[TestClient]:
+    client = TestClient(TestServer(create_app(Settings())))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+PARCEL = {"weight_g": "1200", "length_cm": "30", "width_cm": "20", "height_cm": "10"}
+
+
+async def ok(resp: Any) -> Any:
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def problem(resp: Any, status: int = 422) -> dict:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/problem+json"
+    return await resp.json()
+
+
+async def test_moscow_nearest_twenty_with_distance_hours_features_price_and_dates(api: TestClient) -> None:
+    body = await ok(await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "limit": "20", "origin": "Москва", **PARCEL}))
+    points = body["points"]
+    assert body["count"] == len(points) == 20
+    assert len({p["network"] for p in points}) >= 2
+    distances = [p["distance_km"] for p in points]
+    assert distances == sorted(distances)
+    for p in points:
+        assert p["distance_km"] == pytest.approx(float(haversine_km(55.75, 37.62, p["lat"], p["lon"])), abs=1e-3)
+        assert p["hours"]["week"] and p["hours"]["text"]
+        assert isinstance(p["features"], list) and isinstance(p["open_now"], bool)
+        offer = p["offer"]
+        assert offer is not None, p["id"]
+        assert offer["carrier"] == p["carrier"] and offer["delivery_type"] == "pickup"
+        assert sum(Decimal(line["amount"]) for line in offer["price"]["breakdown"]) == Decimal(offer["price"]["total"])
+        assert offer["eta"]["min_date"] <= offer["eta"]["max_date"]
+
+
+async def test_without_a_parcel_points_come_unpriced(api: TestClient) -> None:
+    body = await ok(await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62"}))
+    assert body["count"] == 20 and "offer" not in body["points"][0]
+
+
+async def test_filters_reach_the_search(api: TestClient) -> None:
+    params = {"lat": "55.75", "lon": "37.62", "limit": "30", "network": "magistral", "type": "locker", "weight_g": "14000"}
+    points = (await ok(await api.get("/v1/pickup-points", params=params)))["points"]
+    assert len(points) == 30
+    assert {(p["network"], p["type"]) for p in points} == {("magistral", "locker")}
+    assert all(p["limits"]["max_weight_g"] >= 14000 for p in points)
+    heavy = (await ok(await api.get("/v1/pickup-points", params={**params, "weight_g": "16000"})))["points"]
+    assert heavy == []
+    fitting = (await ok(await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "features": "fitting_room,returns"})))["points"]
+    assert fitting and all({"fitting_room", "returns"} <= set(p["features"]) for p in fitting)
+
+
+async def test_open_at_a_sunday_leaves_out_post_offices_closed_on_sundays(api: TestClient) -> None:
+    params = {"lat": "55.75", "lon": "37.62", "limit": "50", "network": "vestnik"}
+    sunday = (await ok(await api.get("/v1/pickup-points", params={**params, "open_at": "2026-03-08T12:00:00+03:00"})))["points"]
+    assert sunday == []
+    monday = (await ok(await api.get("/v1/pickup-points", params={**params, "open_at": "2026-03-09T12:00:00+03:00"})))["points"]
+    assert len(monday) == 50
+
+
+async def test_anadyr_query_finds_both_sides_of_180(api: TestClient) -> None:
+    points = (await ok(await api.get("/v1/pickup-points", params={"lat": "64.73", "lon": "177.51", "radius_km": "300", "limit": "50"})))["points"]
+    assert any(p["lon"] < 0 for p in points) and any(p["lon"] > 0 for p in points)
+    assert [p["distance_km"] for p in points] == sorted(p["distance_km"] for p in points)
+    geo = await ok(await api.get("/v1/pickup-points", params={"bbox": "175,62,-175,68", "zoom": "12"}))
+    lons = [f["geometry"]["coordinates"][0] for f in geo["features"]]
+    assert any(x < 0 for x in lons) and any(x > 0 for x in lons)
+
+
+async def test_bbox_answers_clustered_geojson_that_counts_every_point(api: TestClient) -> None:
+    country = await ok(await api.get("/v1/pickup-points", params={"bbox": "-180,40,180,82", "zoom": "3"}))
+    assert country["type"] == "FeatureCollection"
+    counted = sum(f["properties"]["count"] for f in country["features"])
+    assert counted == country["total"] > 8000
+    assert len(country["features"]) < 300
+    kinds = {f["properties"]["kind"] for f in country["features"]}
+    assert "cluster" in kinds
+
+
+async def test_one_point_by_id_with_its_site(api: TestClient) -> None:
+    first = (await ok(await api.get("/v1/pickup-points", params={"lat": "64.73", "lon": "177.51", "limit": "1"})))["points"][0]
+    point = await ok(await api.get(f"/v1/pickup-points/{first['id']}"))
+    assert point["id"] == first["id"] and point["timezone"] == "Asia/Anadyr"
+    assert first["id"] in point["site"]["point_ids"]
+    await problem(await api.get("/v1/pickup-points/nope:1"), 404)
+
+
+BAD_QUERIES = [
+    ({"lon": "37.6"}, "lat"),
+    ({"lat": "95", "lon": "37.6"}, "lat"),
+    ({"lat": "north", "lon": "37.6"}, "lat"),
+    ({"lat": "55", "lon": "37", "limit": "0"}, "limit"),
+    ({"lat": "55", "lon": "37", "limit": "1000"}, "limit"),
+    ({"lat": "55", "lon": "37", "radius_km": "-1"}, "radius_km"),
+    ({"lat": "55", "lon": "37", "type": "kiosk"}, "type"),
+    ({"lat": "55", "lon": "37", "features": "teleport"}, "features"),
+    ({"lat": "55", "lon": "37", "open_at": "tomorrow"}, "open_at"),
+    ({"lat": "55", "lon": "37", "weight_g": "-5"}, "weight_g"),
+    ({"lat": "55", "lon": "37", "weight_g": "500", "length_cm": "10"}, "length_cm"),
+    ({"lat": "55", "lon": "37", "origin": "Москва"}, "weight_g"),
+    ({"lat": "55", "lon": "37", "origin": "Nowhere-on-earth-xq", **PARCEL}, "origin"),
+    ({"lat": "55", "lon": "37", "colour": "red"}, "colour"),
+    ({"bbox": "1,2,3"}, "bbox"),
+    ({"bbox": "10,60,20,50"}, "bbox"),
+    ({"bbox": "10,50,20,60", "lat": "55"}, "bbox"),
+    ({"bbox": "10,50,20,60", "zoom": "99"}, "zoom"),
+    ({"lat": "nan", "lon": "37"}, "lat"),
+]
+
+
+@pytest.mark.parametrize(("params", "field"), BAD_QUERIES)
+async def test_bad_query_is_a_problem_naming_the_parameter(api: TestClient, params: dict, field: str) -> None:
+    body = await problem(await api.get("/v1/pickup-points", params=params))
+    assert any(e["path"] == field or e["path"].startswith(field + ".") for e in body["errors"]), body
+
+
+async def test_answers_match_the_openapi_document(api: TestClient) -> None:
+    from tests.router.test_openapi import conforms
+
+    listed = await ok(await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "limit": "3", "origin": "Москва", **PARCEL}))
+    conforms(listed, "PickupPointList")
+    conforms(await ok(await api.get("/v1/pickup-points", params={"bbox": "36,55,39,56.5", "zoom": "9"})), "PickupPointMap")
+    conforms(await ok(await api.get(f"/v1/pickup-points/{listed['points'][0]['id']}")), "PickupPoint")
