@@ -14,6 +14,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from pickup_points.cli import points
 from router.errors import ConfigError, RouterError
 from router.models import Location, Parcel, Policy, PolicyKind, Quote, Shipment
 from router.settings import Settings
@@ -203,6 +204,9 @@ def carriers(ctx: click.Context) -> None:
         services = ", ".join(f"{s.code} ({s.delivery_type.value})" for s in info.services)
         table.add_row(info.code, info.name + (" [demo]" if info.demo else ""), info.kind, services)
     Console().print(table)
+
+
+main.add_command(points)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner
+
+from router.cli import main
+from tests.pickup_points.test_importers import cdek_point
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_import_keeps_good_records_reports_bad_ones_and_stats_count_them(tmp_path: Path) -> None:
+    feed = tmp_path / "points.json"
+    anadyr_east = cdek_point("E1", location={"latitude": 65.2, "longitude": -179.7, "address": "ул. Морская, 1", "city": "Берег"})
+    feed.write_bytes(orjson.dumps([cdek_point("MSK1"), cdek_point("BAD", type="TERMINAL"), anadyr_east]))
+    result = run("--data-dir", str(tmp_path), "points", "import", str(feed), "--network", "partner")
+    assert result.exit_code == 0, result.output
+    assert "points.json:2: type:" in result.output
+    assert "2 points of partner written" in result.output
+    written = (tmp_path / "pickup_points" / "partner.csv").read_text()
+    assert "Asia/Anadyr" in written and "Europe/Moscow" in written
+
+    stats = run("--data-dir", str(tmp_path), "points", "stats", "--json")
+    body = orjson.loads(stats.output)
+    assert body["points"] == 2 and body["networks"][0]["network"] == "partner"
+    assert body["networks"][0]["by_type"] == {"pvz": 2}
+
+
+def test_a_file_with_nothing_usable_writes_nothing_and_fails(tmp_path: Path) -> None:
+    feed = tmp_path / "bad.csv"
+    feed.write_text("code,address,lat,lon,hours\nA,x,north,37,24/7\n")
+    result = run("--data-dir", str(tmp_path), "points", "import", str(feed), "--network", "n")
+    assert result.exit_code == 1
+    assert "bad.csv:2: lat:" in result.output
+    assert not (tmp_path / "pickup_points" / "n.csv").exists()
+
+
+def test_an_unreadable_file_names_itself(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.geojson"
+    feed.write_text("{not json")
+    result = run("--data-dir", str(tmp_path), "points", "import", str(feed), "--network", "n")
+    assert result.exit_code == 1 and "feed.geojson" in result.output
