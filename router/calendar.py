@@ -9,7 +9,7 @@ a set lookup.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -64,7 +64,7 @@ def add_working_days(d: date, n: int) -> date:
     return d
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
@@ -82,9 +82,7 @@ def ship_date(ship_at: datetime, timezone: str, cutoff: time) -> date:
     return day
 
 
-def make_eta(
-    ship_at: datetime, timezone: str, cutoff: time, min_days: int, max_days: int
-) -> Eta:
+def make_eta(ship_at: datetime, timezone: str, cutoff: time, min_days: int, max_days: int) -> Eta:
     """Delivery window for a parcel handed over at `ship_at` with the given transit days."""
     if min_days < 0 or max_days < min_days:
         raise ValueError(f"bad transit days: min {min_days}, max {max_days}")

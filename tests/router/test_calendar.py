@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time as clock
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -89,7 +89,7 @@ def test_friday_after_cutoff_ships_on_a_working_saturday() -> None:
 
 
 def test_the_same_instant_is_before_cutoff_in_kaliningrad_and_after_it_in_vladivostok() -> None:
-    instant = datetime(2026, 3, 11, 5, 0, tzinfo=timezone.utc)  # 07:00 and 15:00 local
+    instant = datetime(2026, 3, 11, 5, 0, tzinfo=UTC)  # 07:00 and 15:00 local
 
     kaliningrad = make_eta(instant, "Europe/Kaliningrad", CUTOFF, 1, 1)
     vladivostok = make_eta(instant, "Asia/Vladivostok", CUTOFF, 1, 1)
@@ -99,7 +99,7 @@ def test_the_same_instant_is_before_cutoff_in_kaliningrad_and_after_it_in_vladiv
 
 
 def test_ship_date_is_the_local_date_not_the_utc_date() -> None:
-    instant = datetime(2026, 3, 10, 22, 0, tzinfo=timezone.utc)  # 08:00 on the 11th local
+    instant = datetime(2026, 3, 10, 22, 0, tzinfo=UTC)  # 08:00 on the 11th local
 
     assert make_eta(instant, "Asia/Vladivostok", CUTOFF, 0, 0).ship_date == date(2026, 3, 11)
     assert make_eta(instant, MOSCOW, CUTOFF, 0, 0).ship_date == date(2026, 3, 11)  # 01:00
