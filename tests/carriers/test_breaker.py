@@ -1,0 +1,167 @@
+"""The per-carrier circuit breaker, on the memory store and on the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from carriers.api import ApiErrorDetail, CarrierApiError, CarrierRateLimited, CarrierUnavailable, Secret
+from carriers.breaker import BreakerState, CircuitBreaker, CircuitOpen, GuardedCarrier, Ticket, guard_carriers
+from carriers.courier import CourierCarrier, CourierClient
+from router.models import CarrierInfo, CarrierQuote, RateRequest
+from router.store import MemoryStore, Store, StoreUnavailable
+from tests.carriers.sandbox_fixtures import rate_request
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 3000.0  # the start of a 30 s window
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def breaker(store: Store, clock: Clock, carrier: str = "cdek", **kw: float) -> CircuitBreaker:
+    return CircuitBreaker(store, carrier, min_failures=3, failure_rate=0.5, window_s=30, open_s=10, clock=clock, **kw)  # type: ignore[arg-type]
+
+
+async def fail(b: CircuitBreaker, times: int, exc: BaseException | None = None) -> None:
+    for _ in range(times):
+        await b.failed(await b.acquire(), exc or CarrierUnavailable("cdek", "HTTP 500"))
+
+
+async def succeed(b: CircuitBreaker, times: int) -> None:
+    for _ in range(times):
+        await b.succeeded(await b.acquire())
+
+
+async def test_a_healthy_carrier_stays_closed(store: Store) -> None:
+    b = breaker(store, Clock())
+    await succeed(b, 10)
+    await fail(b, 2)
+    assert await b.state() is BreakerState.CLOSED
+
+
+async def test_enough_failures_open_the_circuit_and_calls_are_turned_away(store: Store) -> None:
+    b = breaker(store, Clock())
+    await fail(b, 3)
+    assert await b.state() is BreakerState.OPEN
+    with pytest.raises(CircuitOpen):
+        await b.acquire()
+
+
+async def test_failures_that_are_a_small_share_of_calls_do_not_open_it(store: Store) -> None:
+    b = breaker(store, Clock())
+    await succeed(b, 20)
+    await fail(b, 5)
+    assert await b.state() is BreakerState.CLOSED
+
+
+async def test_after_the_hold_exactly_one_caller_probes(store: Store) -> None:
+    clock = Clock()
+    b = breaker(store, clock)
+    await fail(b, 3)
+    clock.now += 11
+    assert await b.state() is BreakerState.HALF_OPEN
+    results = await asyncio.gather(*(b.acquire() for _ in range(10)), return_exceptions=True)
+    assert sum(isinstance(r, Ticket) and r.probe for r in results) == 1
+    assert sum(isinstance(r, CircuitOpen) for r in results) == 9
+
+
+async def test_a_successful_probe_closes_the_circuit(store: Store) -> None:
+    clock = Clock()
+    b = breaker(store, clock)
+    await fail(b, 3)
+    clock.now += 11
+    await b.succeeded(await b.acquire())
+    assert await b.state() is BreakerState.CLOSED
+    assert await b.acquire() == Ticket()
+
+
+async def test_a_failed_probe_opens_it_again(store: Store) -> None:
+    clock = Clock()
+    b = breaker(store, clock)
+    await fail(b, 3)
+    clock.now += 11
+    await b.failed(await b.acquire(), TimeoutError())
+    assert await b.state() is BreakerState.OPEN
+    clock.now += 11
+    assert (await b.acquire()).probe  # and the next hold ends with a new probe
+
+
+async def test_workers_sharing_a_store_share_the_state(store: Store) -> None:
+    clock = Clock()
+    one, two = breaker(store, clock), breaker(store, clock)
+    await fail(one, 2)
+    await fail(two, 1)
+    with pytest.raises(CircuitOpen):
+        await one.acquire()
+    with pytest.raises(CircuitOpen):
+        await two.acquire()
+
+
+async def test_a_carriers_well_formed_refusal_is_not_a_failure(store: Store) -> None:
+    b = breaker(store, Clock())
+    refusal = CarrierApiError("cdek", "HTTP 400", status=400, errors=(ApiErrorDetail("v2_entity_not_found", "city"),))
+    await fail(b, 10, refusal)
+    assert await b.state() is BreakerState.CLOSED
+
+
+async def test_a_rate_limit_holds_the_circuit_open_for_retry_after(store: Store) -> None:
+    clock = Clock()
+    b = breaker(store, clock)
+    await fail(b, 1, CarrierRateLimited("cdek", "rate limited", status=429, retry_after_s=60))
+    clock.now += 30
+    assert await b.state() is BreakerState.OPEN
+    clock.now += 31
+    assert await b.state() is BreakerState.HALF_OPEN
+
+
+async def test_a_lost_store_lets_calls_through() -> None:
+    class Down(MemoryStore):
+        async def get(self, key: str) -> bytes | None:
+            raise StoreUnavailable("down")
+
+        async def incr(self, key: str, ttl_s: float) -> int:
+            raise StoreUnavailable("down")
+
+    b = breaker(Down(), Clock())
+    await fail(b, 10)
+    assert await b.acquire() == Ticket()
+
+
+class Hanging:
+    code = "slow"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def info(self) -> CarrierInfo:
+        return CarrierInfo("slow", "Slow", "test", ())
+
+    async def quote(self, request: RateRequest) -> CarrierQuote:
+        self.calls += 1
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_guarded_carrier_that_keeps_timing_out_is_no_longer_asked(store: Store) -> None:
+    inner = Hanging()
+    guarded = GuardedCarrier(inner, breaker(store, Clock(), carrier="slow"))
+    for _ in range(3):
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.01):
+                await guarded.quote(rate_request())
+    with pytest.raises(CircuitOpen):
+        await guarded.quote(rate_request())
+    assert inner.calls == 3
+    assert guarded.info().status == "open"
+
+
+def test_only_api_carriers_are_guarded() -> None:
+    courier = CourierCarrier(CourierClient(None, base_url="http://c", token=Secret("t")))
+    other = Hanging()
+    wrapped = guard_carriers([courier, other], MemoryStore())  # type: ignore[list-item]
+    assert isinstance(wrapped[0], GuardedCarrier) and wrapped[0].code == courier.code
+    assert wrapped[1] is other
