@@ -396,15 +396,20 @@ class Places:
         def score(spelling: str) -> tuple[bool, bool, int, int, int, bool, int, int]:
             forms = _transliterations(spelling)
             lower = spelling.casefold()
+            # geonames romanises the Russian name of a Russian city, so a match is decisive;
+            romanised = name_key in forms
+            marks = len(_RUSSIAN_MARKS.findall(lower))
+            # for exonyms (Moscow) and foreign cities, the Russian form is the one most other
+            # languages' spellings lie one edit away from.
+            neighbours = sum(_one_edit_apart(f, k) for f in forms for k in latin)
             return (
-                # geonames romanises Russian names for Russian cities, so a match is decisive;
-                name_key in forms,
+                romanised,
                 bool(forms & latin_set),
                 -len(_NOT_RUSSIAN.findall(lower)),
-                len(_RUSSIAN_MARKS.findall(lower)),
-                # for exonyms (Moscow) and foreign cities, the Russian form is the one most
-                # other languages' spellings lie one edit away from;
-                sum(_one_edit_apart(f, k) for f in forms for k in latin),
+                # Spellings of the romanised name differ in orthography ("Грозный", "Грозний");
+                # for an exonym the closeness to other languages says more.
+                marks if romanised else neighbours,
+                neighbours if romanised else marks,
                 # a soft sign that a romanisation kept as an apostrophe ("Ul'yanovsk");
                 "ь" in lower and bool(_soft_sign_forms(lower) & latin_raw),
                 # then hyphens over spaces, then brevity.

@@ -330,10 +330,12 @@ def test_autocomplete_gives_the_russian_name(places: Places) -> None:
     [moscow] = places.search("Moscow", limit=1, country="RU")
     [novosibirsk] = places.search("Novosibirsk", limit=1)
     [kazan] = places.search("Kazan", limit=1, country="RU")
+    [rostov] = places.search("Rostov-on-Don", limit=1)
 
     assert moscow.name_ru == "Москва"
     assert novosibirsk.name_ru == "Новосибирск"
     assert kazan.name_ru == "Казань"
+    assert rostov.name_ru == "Ростов-на-Дону"
 
 
 def test_autocomplete_can_be_limited_to_a_country(places: Places) -> None:
