@@ -7,7 +7,7 @@ workers sharing one Redis see the same quotes. This is the only module that impo
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from typing import Awaitable, Callable, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -158,5 +158,84 @@ class RedisStore:
         await self._redis.aclose()
 
 
+class ResilientStore:
+    """Redis first; while it does not answer, memory, trying Redis again after a pause.
+
+    A checkout must not fail because Redis restarted. What is written to memory during an
+    outage is local to this process and is not copied back: quotes made then are honoured by
+    this worker only, which `/healthz` makes visible through `degraded`.
+    """
+
+    def __init__(
+        self,
+        primary: Store,
+        fallback: Store | None = None,
+        retry_after_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._primary = primary
+        self._fallback = fallback or MemoryStore()
+        self._retry_after_s = retry_after_s
+        self._clock = clock
+        self._retry_at = 0.0
+        self.outages = 0
+
+    @property
+    def backend(self) -> str:
+        return self._primary.backend
+
+    @property
+    def degraded(self) -> bool:
+        return self._retry_at > 0.0
+
+    async def _call(self, name: str, *args: object) -> object:
+        if self._clock() >= self._retry_at:
+            try:
+                result = await getattr(self._primary, name)(*args)
+            except StoreUnavailable:
+                if not self.degraded:
+                    self.outages += 1
+                self._retry_at = self._clock() + self._retry_after_s
+            else:
+                self._retry_at = 0.0
+                return result
+        return await getattr(self._fallback, name)(*args)
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[object]]:
+        # Methods a backend adds beyond the protocol get the same fallback.
+        if name.startswith("_") or not callable(getattr(self._primary, name, None)):
+            raise AttributeError(name)
+
+        async def call(*args: object) -> object:
+            return await self._call(name, *args)
+
+        return call
+
+    async def get(self, key: str) -> bytes | None:
+        return await self._call("get", key)  # type: ignore[return-value]
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        await self._call("set", key, value, ttl_s)
+
+    async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
+        return await self._call("add", key, value, ttl_s)  # type: ignore[return-value]
+
+    async def delete(self, key: str) -> None:
+        await self._call("delete", key)
+
+    async def incr(self, key: str, ttl_s: float) -> int:
+        return await self._call("incr", key, ttl_s)  # type: ignore[return-value]
+
+    async def ping(self) -> bool:
+        ok = await self._primary.ping()
+        if ok:
+            self._retry_at = 0.0
+        return ok
+
+    async def close(self) -> None:
+        await self._primary.close()
+        await self._fallback.close()
+
+
 def open_store(redis_url: str | None) -> Store:
-    return RedisStore(redis_url) if redis_url else MemoryStore()
+    return ResilientStore(RedisStore(redis_url)) if redis_url else MemoryStore()

@@ -7,11 +7,12 @@ from router.codec import dumps
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 while the service can answer; `degraded` when Redis is away and memory stands in."""
     store = request.app[keys.STORE]
     store_ok = await store.ping()
     body = {
         "status": "ok" if store_ok else "degraded",
-        "store": {"backend": store.backend, "ok": store_ok},
+        "store": {"backend": store.backend, "ok": store_ok, "fallback": "memory" if not store_ok else None},
         "carriers": len(request.app[keys.ENGINE].carriers),
     }
-    return web.Response(status=200 if store_ok else 503, body=dumps(body), content_type="application/json")
+    return web.Response(body=dumps(body), content_type="application/json")

@@ -390,8 +390,10 @@ PATHS: dict[str, Any] = {
             "operationId": "health",
             "summary": "Liveness and the store's state",
             "responses": {
-                "200": {"description": "Healthy", **json_body(ref("Health"))},
-                "503": {"description": "The store does not answer", **json_body(ref("Health"))},
+                "200": {
+                    "description": "Answering; `degraded` while Redis is away and memory stands in",
+                    **json_body(ref("Health")),
+                },
             },
         }
     },

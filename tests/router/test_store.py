@@ -77,3 +77,25 @@ async def test_redis_store_reports_unavailable_when_redis_is_gone() -> None:
             raise AssertionError("a dead Redis must raise StoreUnavailable")
     finally:
         await dead.close()
+
+
+async def test_resilient_store_falls_back_to_memory_and_returns_to_redis(redis_url: str) -> None:
+    import uuid
+
+    from router.store import RedisStore, ResilientStore
+
+    now = [0.0]
+    dead = RedisStore("redis://127.0.0.1:1/0")
+    store = ResilientStore(dead, retry_after_s=5, clock=lambda: now[0])
+    await store.set("k", b"in-memory", 60)
+    assert store.degraded and store.outages == 1
+    assert await store.get("k") == b"in-memory"
+
+    live = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:")
+    store._primary = live  # Redis is back
+    assert await store.get("k") == b"in-memory"  # still inside the pause: memory answers
+    now[0] = 6.0
+    assert await store.get("k") is None  # Redis answers again, and it never saw the key
+    assert not store.degraded
+    await store.close()
+    await dead.close()
