@@ -19,7 +19,12 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from carriers.api import CarrierApiError, CarrierAuthError, CarrierRateLimited, CarrierUnavailable
+from carriers.api import (
+    CarrierApiError,
+    CarrierAuthError,
+    CarrierRateLimited,
+    CarrierUnavailable,
+)
 from carriers.base import Carrier
 from router.models import CarrierInfo, CarrierQuote, RateRequest
 from router.store import Store, StoreUnavailable
@@ -129,8 +134,10 @@ class CircuitBreaker:
             window = self._window()
             calls = await self.store.incr(window + "calls", self.window_s * 2)
             fails = await self.store.incr(window + "fails", self.window_s * 2)
-            if ticket.probe or isinstance(exc, CarrierRateLimited) or (
-                fails >= self.min_failures and fails >= self.failure_rate * calls
+            if (
+                ticket.probe
+                or isinstance(exc, CarrierRateLimited)
+                or (fails >= self.min_failures and fails >= self.failure_rate * calls)
             ):
                 await self._open(hold_s)
             if ticket.probe:

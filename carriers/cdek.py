@@ -30,7 +30,12 @@ from carriers.api import (
     read_body,
     retry_after_s,
 )
-from carriers.cdek_codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type
+from carriers.cdek_codes import (
+    CALCULATOR_TYPE_ESHOP,
+    KNOWN_TARIFFS,
+    Currency,
+    delivery_type,
+)
 from router.calendar import make_eta
 from router.models import (
     CarrierInfo,
@@ -374,7 +379,9 @@ class CdekClient:
             if data is not None:
                 headers["Content-Type"] = "application/json"
             try:
-                async with http.request(method, self.base_url + path, data=data, params=params, headers=headers) as resp:
+                async with http.request(
+                    method, self.base_url + path, data=data, params=params, headers=headers
+                ) as resp:
                     if resp.status == 401 and attempt == 1:
                         self._drop(token)
                         continue

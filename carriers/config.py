@@ -219,7 +219,9 @@ def _courier(f: _Fields, env: Mapping[str, str], sandbox: Mapping[str, str] | No
 def _from_sandbox(f: _Fields, sandbox: Mapping[str, str] | None, key: str) -> str:
     value = (sandbox or {}).get(key)
     if not value:
-        raise f.error("sandbox", "sandbox = true but no sandbox is running (start with `carrier-router serve --sandbox`)")
+        raise f.error(
+            "sandbox", "sandbox = true but no sandbox is running (start with `carrier-router serve --sandbox`)"
+        )
     return value
 
 
@@ -302,7 +304,8 @@ class _Fields:
         assert name is not None
         if not ENV_NAME.match(name):
             raise self.error(
-                key, "must be the NAME of an environment variable, like CDEK_CLIENT_ID; credentials never go in this file"
+                key,
+                "must be the NAME of an environment variable, like CDEK_CLIENT_ID; credentials never go in this file",
             )
         value = env.get(name)
         if not value:
@@ -327,4 +330,4 @@ class _Fields:
             match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
             if match:
                 return time(int(match[1]), int(match[2]))
-        raise self.error(key, "must be a wall-clock time like \"18:00\"")
+        raise self.error(key, 'must be a wall-clock time like "18:00"')

@@ -160,7 +160,9 @@ def problems(answer: Mapping[str, Any], codes_key: str, params_key: str) -> tupl
     return (*top, *flatten(answer.get(params_key) or {}))
 
 
-def raise_for_errors(carrier: str, errors: tuple[ApiErrorDetail, ...], status: int | None, retry_after: float | None) -> None:
+def raise_for_errors(
+    carrier: str, errors: tuple[ApiErrorDetail, ...], status: int | None, retry_after: float | None
+) -> None:
     codes = {e.code for e in errors}
     if codes & RATE_LIMIT_CODES:
         raise CarrierRateLimited(carrier, "rate limited", status=status, errors=errors, retry_after_s=retry_after)
@@ -303,7 +305,9 @@ def _eta(asked: date, ship_day: date, first: date, last: date) -> Eta:
 class CourierClient:
     """The only code that talks to the courier API: one JSON POST with a static token."""
 
-    def __init__(self, http: aiohttp.ClientSession | None, *, base_url: str, token: Secret, carrier: str = "courier") -> None:
+    def __init__(
+        self, http: aiohttp.ClientSession | None, *, base_url: str, token: Secret, carrier: str = "courier"
+    ) -> None:
         self._http = http
         self._token = token
         self.base_url = base_url.rstrip("/")
@@ -318,7 +322,9 @@ class CourierClient:
             raise CarrierUnavailable(self.carrier, "no HTTP session (configured for listing only)")
         headers = {AUTH_HEADER: self._token.reveal(), "Content-Type": "application/json", "Accept": "application/json"}
         try:
-            async with self._http.post(self.base_url + CALCULATE_PATH, data=orjson.dumps(body), headers=headers) as resp:
+            async with self._http.post(
+                self.base_url + CALCULATE_PATH, data=orjson.dumps(body), headers=headers
+            ) as resp:
                 raw = await read_body(resp, self.carrier)
                 status, retry_after = resp.status, retry_after_s(resp.headers.get("Retry-After"))
         except TimeoutError:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+
 import aiohttp
 
 from carriers.base import Carrier
 from carriers.cdek import CdekCarrier, CdekClient
-from carriers.config import CarriersConfig, CdekEntry, CourierEntry, RatecardEntry, load_config
+from carriers.config import (
+    CarriersConfig,
+    CdekEntry,
+    CourierEntry,
+    RatecardEntry,
+    load_config,
+)
 from carriers.courier import CourierCarrier, CourierClient
 from carriers.ratecard import load_ratecard, load_ratecards
 from router.errors import ConfigError
@@ -26,9 +33,7 @@ def load_carriers(settings: Settings, http: aiohttp.ClientSession | None = None)
     return build_carriers(config, settings, http)
 
 
-def build_carriers(
-    config: CarriersConfig, settings: Settings, http: aiohttp.ClientSession | None
-) -> list[Carrier]:
+def build_carriers(config: CarriersConfig, settings: Settings, http: aiohttp.ClientSession | None) -> list[Carrier]:
     carriers: list[Carrier] = []
     seen: dict[str, str] = {}
     for index, entry in enumerate(config.entries):
@@ -46,7 +51,9 @@ def build_carriers(
         for carrier in built:
             if carrier.code in seen:
                 raise ConfigError(
-                    str(config.source), where, f"duplicate carrier code {carrier.code!r}, also from {seen[carrier.code]}"
+                    str(config.source),
+                    where,
+                    f"duplicate carrier code {carrier.code!r}, also from {seen[carrier.code]}",
                 )
             seen[carrier.code] = where
             carriers.append(carrier)
@@ -81,4 +88,3 @@ def _courier(entry: CourierEntry, settings: Settings, http: aiohttp.ClientSessio
         cutoff=entry.cutoff,
         timeout_s=entry.timeout_s or settings.carrier_timeout_s,
     )
-

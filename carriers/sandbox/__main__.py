@@ -19,7 +19,10 @@ async def _run(args: argparse.Namespace) -> None:
         print(f"courier emulator:  {servers.courier_url}", flush=True)
         print("faults: POST {url}/_sandbox/faults, counters: GET {url}/_sandbox/stats", flush=True)
         print("credentials for the adapters (sandbox-only, regenerated every start):", flush=True)
-        print(f"  export CDEK_CLIENT_ID={servers.cdek_client_id} CDEK_CLIENT_SECRET={servers.cdek_client_secret}", flush=True)
+        print(
+            f"  export CDEK_CLIENT_ID={servers.cdek_client_id} CDEK_CLIENT_SECRET={servers.cdek_client_secret}",
+            flush=True,
+        )
         print(f"  export COURIER_TOKEN={servers.courier_token}", flush=True)
         await asyncio.Event().wait()
     finally:

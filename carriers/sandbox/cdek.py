@@ -90,7 +90,8 @@ def chargeable_kg(packages: list[dict[str, Any]]) -> Decimal:
 
 def fits_locker(packages: list[dict[str, Any]]) -> bool:
     return all(
-        p["weight"] <= LOCKER_MAX_G and max(p.get("length", 0), p.get("width", 0), p.get("height", 0)) <= LOCKER_MAX_SIDE_CM
+        p["weight"] <= LOCKER_MAX_G
+        and max(p.get("length", 0), p.get("width", 0), p.get("height", 0)) <= LOCKER_MAX_SIDE_CM
         for p in packages
     )
 
@@ -280,7 +281,12 @@ async def tarifflist(request: web.Request) -> web.Response:
     if not isinstance(packages, list) or not packages:
         return _errors(400, "v2_field_is_empty", "packages")
     for i, p in enumerate(packages):
-        if not isinstance(p, dict) or isinstance(p.get("weight"), bool) or not isinstance(p.get("weight"), int) or p["weight"] <= 0:
+        if (
+            not isinstance(p, dict)
+            or isinstance(p.get("weight"), bool)
+            or not isinstance(p.get("weight"), int)
+            or p["weight"] <= 0
+        ):
             return _errors(400, "v2_invalid_value_type", f"packages[{i}].weight must be whole grams above 0")
         for side in ("length", "width", "height"):
             if side in p and (isinstance(p[side], bool) or not isinstance(p[side], int) or p[side] < 0):
@@ -291,7 +297,9 @@ async def tarifflist(request: web.Request) -> web.Response:
     origin, destination = locate(body["from_location"]), locate(body["to_location"])
     if origin is None or destination is None:
         end = "from_location" if origin is None else "to_location"
-        return json_response({"tariff_codes": [], "errors": [{"code": "v2_entity_not_found", "message": f"{end}: city not found"}]})
+        return json_response(
+            {"tariff_codes": [], "errors": [{"code": "v2_entity_not_found", "message": f"{end}: city not found"}]}
+        )
     if wants_empty(request):
         return json_response({"tariff_codes": []})
     if any(p["weight"] > MAX_PACKAGE_G for p in packages):

@@ -18,7 +18,6 @@ minutes plus the ride at 25 km/h and lasts an hour. Demo data, not anyone's pric
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Callable
@@ -82,7 +81,11 @@ def _start(asked: datetime | None, now: datetime) -> datetime:
 
 def calculate(body: Any, now: datetime) -> tuple[int, dict[str, Any]]:
     if not isinstance(body, dict):
-        return 400, {"is_successful": False, "errors": ["invalid_parameters"], "parameter_errors": {"": ["invalid_object"]}}
+        return 400, {
+            "is_successful": False,
+            "errors": ["invalid_parameters"],
+            "parameter_errors": {"": ["invalid_object"]},
+        }
     errors: dict[str, Any] = {}
     weight = body.get("total_weight_kg", 0)
     if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= MAX_WEIGHT_KG:
@@ -135,8 +138,13 @@ def calculate(body: Any, now: datetime) -> tuple[int, dict[str, Any]]:
     if any(point_errors):
         errors["points"] = point_errors
     if errors:
-        return 400, {"is_successful": False, "errors": ["invalid_parameters"], "parameter_errors": errors,
-                     "warnings": [], "parameter_warnings": []}
+        return 400, {
+            "is_successful": False,
+            "errors": ["invalid_parameters"],
+            "parameter_errors": errors,
+            "warnings": [],
+            "parameter_warnings": [],
+        }
 
     km = sum(distance_km(a[0], a[1], b[0], b[1]) for a, b in zip(located, located[1:]))
     warnings: list[str] = []
@@ -157,8 +165,12 @@ def calculate(body: Any, now: datetime) -> tuple[int, dict[str, Any]]:
     start = _start(asked, now)
     ride = timedelta(minutes=20) + timedelta(hours=km / 25)
     drop_open = start + ride
-    drop_open += timedelta(minutes=-drop_open.minute % 10, seconds=-drop_open.second, microseconds=-drop_open.microsecond)
-    windows = [(start, start + timedelta(minutes=30))] + [(drop_open, drop_open + timedelta(hours=1))] * (len(points) - 1)
+    drop_open += timedelta(
+        minutes=-drop_open.minute % 10, seconds=-drop_open.second, microseconds=-drop_open.microsecond
+    )
+    windows = [(start, start + timedelta(minutes=30))] + [(drop_open, drop_open + timedelta(hours=1))] * (
+        len(points) - 1
+    )
     out_points = []
     for point, (open_, close) in zip(points, windows):
         out_points.append(

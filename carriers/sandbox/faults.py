@@ -160,12 +160,16 @@ def faults_middleware(error_body: ErrorBody) -> Any:
         request[FAULTS] = faults
         if faults is None:
             return await handler(request)
-        delay_ms = faults.latency_ms + (state.random.uniform(-faults.jitter_ms, faults.jitter_ms) if faults.jitter_ms else 0)
+        delay_ms = faults.latency_ms + (
+            state.random.uniform(-faults.jitter_ms, faults.jitter_ms) if faults.jitter_ms else 0
+        )
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
         if faults.hang:
             await state.release.wait()
-            return web.Response(status=503, body=error_body(503, "sandbox shutting down"), content_type="application/json")
+            return web.Response(
+                status=503, body=error_body(503, "sandbox shutting down"), content_type="application/json"
+            )
         if faults.rate_limit_retry_after is not None:
             return web.Response(
                 status=429,
@@ -174,7 +178,9 @@ def faults_middleware(error_body: ErrorBody) -> Any:
                 headers={"Retry-After": f"{faults.rate_limit_retry_after:g}"},
             )
         if faults.status is not None:
-            return web.Response(status=faults.status, body=error_body(faults.status, "injected fault"), content_type="application/json")
+            return web.Response(
+                status=faults.status, body=error_body(faults.status, "injected fault"), content_type="application/json"
+            )
         if faults.malformed:
             return web.Response(body=MALFORMED_BODY, content_type="application/json")
         return await handler(request)

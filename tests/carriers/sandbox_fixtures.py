@@ -27,11 +27,21 @@ MOSCOW = Place(
     lat=55.7558, lon=37.6173, country="RU", city="Moscow", region="48", timezone="Europe/Moscow", postal_code="101000"
 )
 MOSCOW_EAST = Place(
-    lat=55.7887, lon=37.7494, country="RU", city="Moscow", region="48", timezone="Europe/Moscow",
+    lat=55.7887,
+    lon=37.7494,
+    country="RU",
+    city="Moscow",
+    region="48",
+    timezone="Europe/Moscow",
     address="Izmaylovsky prospekt, 73",
 )
 NOVOSIBIRSK = Place(
-    lat=55.0415, lon=82.9346, country="RU", city="Novosibirsk", region="53", timezone="Asia/Novosibirsk",
+    lat=55.0415,
+    lon=82.9346,
+    country="RU",
+    city="Novosibirsk",
+    region="53",
+    timezone="Asia/Novosibirsk",
     postal_code="630099",
 )
 

@@ -6,8 +6,21 @@ import asyncio
 
 import pytest
 
-from carriers.api import ApiErrorDetail, CarrierApiError, CarrierRateLimited, CarrierUnavailable, Secret
-from carriers.breaker import BreakerState, CircuitBreaker, CircuitOpen, GuardedCarrier, Ticket, guard_carriers
+from carriers.api import (
+    ApiErrorDetail,
+    CarrierApiError,
+    CarrierRateLimited,
+    CarrierUnavailable,
+    Secret,
+)
+from carriers.breaker import (
+    BreakerState,
+    CircuitBreaker,
+    CircuitOpen,
+    GuardedCarrier,
+    Ticket,
+    guard_carriers,
+)
 from carriers.courier import CourierCarrier, CourierClient
 from router.models import CarrierInfo, CarrierQuote, RateRequest
 from router.store import MemoryStore, Store, StoreUnavailable

@@ -29,7 +29,12 @@ CUTOFF = time(18, 0)
 def parse(answer: object, **kw: object) -> object:
     kw.setdefault("tariffs", None)
     return parse_tarifflist(
-        answer, kw.pop("request", rate_request()), carrier="cdek", carrier_name="CDEK", cutoff=CUTOFF, **kw  # type: ignore[arg-type]
+        answer,
+        kw.pop("request", rate_request()),
+        carrier="cdek",
+        carrier_name="CDEK",
+        cutoff=CUTOFF,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -125,8 +130,18 @@ def test_to_door_modes_are_courier_and_office_or_locker_modes_are_pickup() -> No
 
 @pytest.mark.parametrize(
     ("mode", "expected"),
-    [(1, "courier"), (3, "courier"), (8, "courier"), (2, "pickup"), (4, "pickup"), (6, "pickup"),
-     (7, "pickup"), (9, "pickup"), (10, "pickup"), (99, "pickup")],
+    [
+        (1, "courier"),
+        (3, "courier"),
+        (8, "courier"),
+        (2, "pickup"),
+        (4, "pickup"),
+        (6, "pickup"),
+        (7, "pickup"),
+        (9, "pickup"),
+        (10, "pickup"),
+        (99, "pickup"),
+    ],
 )
 def test_delivery_mode_maps_on_the_receiving_end(mode: int, expected: str) -> None:
     assert delivery_type(mode).value == expected
@@ -191,8 +206,22 @@ def test_an_answer_of_the_wrong_shape_raises(answer: object) -> None:
 def test_a_negative_or_fractional_period_is_rejected_not_offered() -> None:
     answer = {
         "tariff_codes": [
-            {"tariff_code": 136, "tariff_name": "a", "delivery_mode": 4, "delivery_sum": 10, "period_min": -1, "period_max": 2},
-            {"tariff_code": 137, "tariff_name": "b", "delivery_mode": 3, "delivery_sum": 10, "period_min": 1.5, "period_max": 2},
+            {
+                "tariff_code": 136,
+                "tariff_name": "a",
+                "delivery_mode": 4,
+                "delivery_sum": 10,
+                "period_min": -1,
+                "period_max": 2,
+            },
+            {
+                "tariff_code": 137,
+                "tariff_name": "b",
+                "delivery_mode": 3,
+                "delivery_sum": 10,
+                "period_min": 1.5,
+                "period_max": 2,
+            },
         ]
     }
     quote = parse(answer)
@@ -235,5 +264,8 @@ def test_credentials_never_show_in_reprs() -> None:
 def test_info_lists_the_configured_tariffs_it_knows() -> None:
     client = CdekClient(None, client_id=Secret("i"), client_secret=Secret("s"))
     info = CdekCarrier(client, tariffs=frozenset({136, 137, 999})).info()
-    assert [(s.code, s.delivery_type) for s in info.services] == [("136", DeliveryType.PICKUP), ("137", DeliveryType.COURIER)]
+    assert [(s.code, s.delivery_type) for s in info.services] == [
+        ("136", DeliveryType.PICKUP),
+        ("137", DeliveryType.COURIER),
+    ]
     assert info.kind == "cdek"

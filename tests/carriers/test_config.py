@@ -48,7 +48,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def error_for(tmp_path: Path, text: str, env: dict[str, str] = ENV, sandbox: dict[str, str] | None = None) -> ConfigError:
+def error_for(
+    tmp_path: Path, text: str, env: dict[str, str] = ENV, sandbox: dict[str, str] | None = None
+) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text), env, sandbox)
     return caught.value
@@ -94,7 +96,12 @@ def test_credentials_are_read_from_the_named_environment_variables(tmp_path: Pat
 
 
 def test_credentials_never_appear_in_the_configs_repr(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, CDEK + '\n[[carriers]]\nkind = "courier"\nbase_url = "http://c"\ntoken_env = "COURIER_TOKEN"\n'), ENV)
+    config = load_config(
+        write(
+            tmp_path, CDEK + '\n[[carriers]]\nkind = "courier"\nbase_url = "http://c"\ntoken_env = "COURIER_TOKEN"\n'
+        ),
+        ENV,
+    )
     text = repr(config) + str(config)
     for value in ENV.values():
         assert value not in text
@@ -110,16 +117,26 @@ def test_cdek_defaults_to_the_public_test_environment(tmp_path: Path) -> None:
 def test_every_setting_of_an_entry_reaches_the_carrier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    text = CDEK + 'code = "cdek-live"\nname = "CDEK live"\nbase_url = "https://api.cdek.ru/v2"\ntimeout_s = 0.8\ntariffs = [136, 137]\ncutoff = 15:30:00\nlang = "eng"\n'
+    text = (
+        CDEK
+        + 'code = "cdek-live"\nname = "CDEK live"\nbase_url = "https://api.cdek.ru/v2"\ntimeout_s = 0.8\ntariffs = [136, 137]\ncutoff = 15:30:00\nlang = "eng"\n'
+    )
     carrier = load_carriers(Settings(config_path=write(tmp_path, text)), None)[0]
     assert isinstance(carrier, CdekCarrier)
     assert (carrier.code, carrier.name, carrier.timeout_s, carrier.tariffs, carrier.cutoff, carrier.lang) == (
-        "cdek-live", "CDEK live", 0.8, frozenset({136, 137}), time(15, 30), "eng"
+        "cdek-live",
+        "CDEK live",
+        0.8,
+        frozenset({136, 137}),
+        time(15, 30),
+        "eng",
     )
     assert carrier.client.base_url == "https://api.cdek.ru"  # paths carry the /v2 themselves
 
 
-def test_an_api_carrier_without_timeout_takes_the_services_carrier_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_api_carrier_without_timeout_takes_the_services_carrier_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     carrier = load_carriers(Settings(config_path=write(tmp_path, CDEK), carrier_timeout_s=0.7), None)[0]
@@ -147,7 +164,7 @@ def test_a_courier_entry_builds_a_courier(tmp_path: Path) -> None:
     ("text", "path"),
     [
         ('[[carriers]]\nkind = "fax"\n', "carriers[0].kind"),
-        ("[[carriers]]\ncode = \"x\"\n", "carriers[0].kind"),
+        ('[[carriers]]\ncode = "x"\n', "carriers[0].kind"),
         (CDEK + "timout_s = 1\n", "carriers[0].timout_s"),
         (CDEK + "timeout_s = 0\n", "carriers[0].timeout_s"),
         (CDEK + 'timeout_s = "1s"\n', "carriers[0].timeout_s"),
@@ -190,7 +207,9 @@ def test_sandbox_entries_may_not_also_name_a_url(tmp_path: Path) -> None:
     assert error_for(tmp_path, text, sandbox=SANDBOX).path == "carriers[0].base_url"
 
 
-def test_a_rate_card_code_clashing_with_an_api_carrier_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rate_card_code_clashing_with_an_api_carrier_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     taken = load_carriers(Settings(), None)[0].code

@@ -9,9 +9,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carriers.api import CarrierApiError, CarrierRateLimited, Secret
-from carriers.courier import CourierCarrier, CourierClient, calculate_body, parse_calculate, weight_kg
+from carriers.courier import (
+    CourierCarrier,
+    CourierClient,
+    calculate_body,
+    parse_calculate,
+    weight_kg,
+)
 from router.models import DeliveryType, Parcel, Place, PriceLineKind
-from tests.carriers.sandbox_fixtures import MOSCOW, MOSCOW_EAST, MSK, fixture, rate_request
+from tests.carriers.sandbox_fixtures import (
+    MOSCOW,
+    MOSCOW_EAST,
+    MSK,
+    fixture,
+    rate_request,
+)
 
 CUTOFF = time(20, 0)
 LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)  # "now" for requests whose ship_at is ahead
@@ -141,8 +153,10 @@ def test_window_dates_are_read_in_the_served_citys_timezone() -> None:
             "payment_amount": "300.00",
             "points": [
                 {"required_start_datetime": "2025-04-11T14:30:00+03:00"},  # 18:30 in Novosibirsk
-                {"required_start_datetime": "2025-04-11T19:30:00+03:00",  # 23:30 there
-                 "required_finish_datetime": "2025-04-11T20:30:00+03:00"},  # 00:30 the next day
+                {
+                    "required_start_datetime": "2025-04-11T19:30:00+03:00",  # 23:30 there
+                    "required_finish_datetime": "2025-04-11T20:30:00+03:00",
+                },  # 00:30 the next day
             ],
         },
     }
@@ -173,8 +187,11 @@ def test_warnings_turn_the_offer_into_a_rejection_naming_the_field() -> None:
 
 
 def test_an_unservable_route_is_a_rejection_not_a_carrier_failure() -> None:
-    answer = {"is_successful": False, "errors": ["invalid_parameters"],
-              "parameter_errors": {"points": [None, {"address": ["route_not_found"]}]}}
+    answer = {
+        "is_successful": False,
+        "errors": ["invalid_parameters"],
+        "parameter_errors": {"points": [None, {"address": ["route_not_found"]}]},
+    }
     quote = parse(answer)
     assert quote.offers == () and "route_not_found" in quote.rejections[0].reason
 

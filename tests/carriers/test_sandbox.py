@@ -49,7 +49,9 @@ timeout_s = {timeout}
 """
 
 
-def api_carriers(servers: SandboxServers, http: aiohttp.ClientSession, config: Path | None = None) -> tuple[CdekCarrier, CourierCarrier]:
+def api_carriers(
+    servers: SandboxServers, http: aiohttp.ClientSession, config: Path | None = None
+) -> tuple[CdekCarrier, CourierCarrier]:
     """The API carriers exactly as the service builds them from its config."""
     carriers = load_carriers(servers.configure(Settings(config_path=config)), http)
     cdek = next(c for c in carriers if isinstance(c, CdekCarrier))
@@ -75,7 +77,9 @@ def tomorrow_at(hour: int) -> datetime:
 # ------------------------------------------------------------------ CDEK, happy path
 
 
-async def test_cdek_quotes_each_configured_tariff_over_http(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_cdek_quotes_each_configured_tariff_over_http(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     cdek, _ = api_carriers(sandbox, http)
     quote = await cdek.quote(rate_request(MOSCOW, NOVOSIBIRSK))
     assert sorted(o.service for o in quote.offers) == ["136", "137", "139", "368"]
@@ -132,7 +136,9 @@ async def test_an_expired_token_is_refreshed_once_and_the_quote_succeeds(
     assert sandbox.cdek.requests["/v2/calculator/tarifflist"] == 3  # one refused, one retried
 
 
-async def test_a_token_is_replaced_shortly_before_it_expires(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_a_token_is_replaced_shortly_before_it_expires(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     now = [1000.0]
     client = CdekClient(
         http,
@@ -154,13 +160,17 @@ async def test_a_token_is_replaced_shortly_before_it_expires(sandbox: SandboxSer
 async def test_wrong_credentials_are_an_auth_error_that_does_not_show_them(
     sandbox: SandboxServers, http: aiohttp.ClientSession
 ) -> None:
-    client = CdekClient(http, client_id=Secret("nobody"), client_secret=Secret("wrong-secret"), base_url=sandbox.cdek_url)
+    client = CdekClient(
+        http, client_id=Secret("nobody"), client_secret=Secret("wrong-secret"), base_url=sandbox.cdek_url
+    )
     with pytest.raises(CarrierAuthError) as caught:
         await CdekCarrier(client).quote(rate_request())
     assert "wrong-secret" not in str(caught.value)
 
 
-async def test_cdek_delivery_points_are_paged_to_the_total(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_cdek_delivery_points_are_paged_to_the_total(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     cdek, _ = api_carriers(sandbox, http)
     points = [p async for p in cdek.delivery_points(page_size=7)]
     async with http.get(sandbox.cdek_url + "/_sandbox/stats") as resp:
@@ -183,7 +193,9 @@ async def test_cdek_delivery_points_filter_and_feed_the_pickup_importer(
 # ------------------------------------------------------------------ CDEK, faults
 
 
-async def test_cdek_500_is_unavailable_with_cdeks_error_code(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_cdek_500_is_unavailable_with_cdeks_error_code(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     cdek, _ = api_carriers(sandbox, http)
     await cdek.quote(rate_request())  # token first: the fault is on the calculator
     await fault(http, sandbox.cdek_url, status=500)
@@ -217,7 +229,9 @@ async def test_cdek_empty_answer_is_an_empty_quote(sandbox: SandboxServers, http
     assert await cdek.quote(rate_request()) == CarrierQuote()
 
 
-async def test_a_one_off_fault_passes_and_the_next_quote_succeeds(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_a_one_off_fault_passes_and_the_next_quote_succeeds(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     cdek, _ = api_carriers(sandbox, http)
     await cdek.quote(rate_request())
     await fault(http, sandbox.cdek_url, status=503, count=1, path="/v2/calculator")
@@ -226,13 +240,17 @@ async def test_a_one_off_fault_passes_and_the_next_quote_succeeds(sandbox: Sandb
     assert (await cdek.quote(rate_request())).offers
 
 
-async def test_cdek_latency_within_the_timeout_still_quotes(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_cdek_latency_within_the_timeout_still_quotes(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     cdek, _ = api_carriers(sandbox, http)
     await fault(http, sandbox.cdek_url, latency_ms=60, jitter_ms=20)
     assert (await cdek.quote(rate_request())).offers
 
 
-async def test_cdek_hang_ends_at_the_carriers_timeout(sandbox: SandboxServers, http: aiohttp.ClientSession, tmp_path: Path) -> None:
+async def test_cdek_hang_ends_at_the_carriers_timeout(
+    sandbox: SandboxServers, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
     cdek, _ = api_carriers(sandbox, http, fast(tmp_path, timeout=0.3))
     await fault(http, sandbox.cdek_url, hang=True)
     started = time.monotonic()
@@ -241,7 +259,9 @@ async def test_cdek_hang_ends_at_the_carriers_timeout(sandbox: SandboxServers, h
     assert time.monotonic() - started < 3.0
 
 
-async def test_the_callers_deadline_cuts_a_longer_carrier_timeout(sandbox: SandboxServers, http: aiohttp.ClientSession, tmp_path: Path) -> None:
+async def test_the_callers_deadline_cuts_a_longer_carrier_timeout(
+    sandbox: SandboxServers, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
     cdek, _ = api_carriers(sandbox, http, fast(tmp_path, timeout=5.0))
     await fault(http, sandbox.cdek_url, hang=True)
     loop = asyncio.get_running_loop()
@@ -251,7 +271,9 @@ async def test_the_callers_deadline_cuts_a_longer_carrier_timeout(sandbox: Sandb
     assert time.monotonic() - started < 2.5  # far below the carrier's own 5 s
 
 
-async def test_a_stopped_emulator_is_unavailable_not_a_crash(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_a_stopped_emulator_is_unavailable_not_a_crash(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     cdek, courier = api_carriers(sandbox, http)
     await sandbox.close()
     with pytest.raises(CarrierUnavailable):
@@ -263,7 +285,9 @@ async def test_a_stopped_emulator_is_unavailable_not_a_crash(sandbox: SandboxSer
 # ------------------------------------------------------------------ courier
 
 
-async def test_courier_quotes_a_same_day_ride_inside_the_city(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_courier_quotes_a_same_day_ride_inside_the_city(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     _, courier = api_carriers(sandbox, http)
     quote = await courier.quote(rate_request(MOSCOW, MOSCOW_EAST, ship_at=tomorrow_at(10)))
     (offer,) = quote.offers
@@ -294,7 +318,9 @@ async def test_courier_weighs_in_whole_kilograms(sandbox: SandboxServers, http: 
     assert {l.kind: l.amount for l in offer.price.lines}[PriceLineKind.WEIGHT] == Decimal("70.00")  # 2 kg over 5
 
 
-async def test_courier_rejects_an_intercity_route_with_the_reason(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_courier_rejects_an_intercity_route_with_the_reason(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     _, courier = api_carriers(sandbox, http)
     quote = await courier.quote(rate_request(MOSCOW, NOVOSIBIRSK))
     assert quote.offers == ()
@@ -321,7 +347,9 @@ async def test_courier_faults_become_carrier_errors(
         assert caught.value.retry_after_s == 3.0
 
 
-async def test_courier_hang_ends_at_its_timeout(sandbox: SandboxServers, http: aiohttp.ClientSession, tmp_path: Path) -> None:
+async def test_courier_hang_ends_at_its_timeout(
+    sandbox: SandboxServers, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
     _, courier = api_carriers(sandbox, http, fast(tmp_path, timeout=0.3))
     await fault(http, sandbox.courier_url, hang=True)
     started = time.monotonic()
@@ -336,7 +364,9 @@ async def test_courier_empty_answer_is_an_empty_quote(sandbox: SandboxServers, h
     assert await courier.quote(rate_request(MOSCOW, MOSCOW_EAST)) == CarrierQuote()
 
 
-async def test_courier_with_a_wrong_token_is_an_auth_error(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
+async def test_courier_with_a_wrong_token_is_an_auth_error(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
     from carriers.courier import CourierClient
 
     courier = CourierCarrier(CourierClient(http, base_url=sandbox.courier_url, token=Secret("stolen?")))
