@@ -136,6 +136,28 @@ async def test_an_expired_token_is_refreshed_once_and_the_quote_succeeds(
     assert sandbox.cdek.requests["/v2/calculator/tarifflist"] == 3  # one refused, one retried
 
 
+async def test_quotes_refused_together_after_expiry_share_one_new_token(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
+    cdek, _ = api_carriers(sandbox, http)
+    await cdek.quote(rate_request())
+    # Spread the refusals out, so some arrive after the new token is already in hand.
+    await fault(http, sandbox.cdek_url, expire_tokens=True, latency_ms=40, jitter_ms=35, path="/v2/calculator")
+    quotes = await asyncio.gather(*(cdek.quote(rate_request()) for _ in range(10)))
+    assert all(q.offers for q in quotes)
+    assert sandbox.cdek.token_requests == 2
+
+
+async def test_a_token_refused_again_after_refresh_is_an_auth_error(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
+    cdek, _ = api_carriers(sandbox, http)
+    await fault(http, sandbox.cdek_url, status=401, path="/v2/calculator")
+    with pytest.raises(CarrierAuthError):
+        await cdek.quote(rate_request())
+    assert sandbox.cdek.token_requests == 2  # refreshed once, not in a loop
+
+
 async def test_a_token_is_replaced_shortly_before_it_expires(
     sandbox: SandboxServers, http: aiohttp.ClientSession
 ) -> None:
