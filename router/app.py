@@ -10,7 +10,12 @@ from aiohttp import web
 
 from router import keys
 from router.api.pickup_points import pickup_points
+from router.api.access import access_middleware, cors_middleware
+from router.api.observability import observability_middleware, timeout_middleware
 from router.api.problems import problem_middleware
+from router.api_keys import KeyRing
+from router.metrics import Metrics
+from router.rate_limit import RateLimiter
 from router.api.routes import setup_routes
 from carriers.registry import load_carriers
 from router.places import Places
@@ -40,14 +45,19 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     app[keys.PLACES] = places
     app[keys.ENGINE] = QuoteEngine(carriers, places, settings)
     app[keys.QUOTES] = QuoteBook(store, settings)
+    app[keys.RATE_LIMITER] = RateLimiter(store)
     yield
     await http.close()
     await store.close()
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_bytes)
+    # Outermost first: every answer gets a request id and CORS headers, errors included.
+    middlewares = [observability_middleware, cors_middleware, problem_middleware, access_middleware, timeout_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
+    app[keys.KEYRING] = KeyRing(settings.keys_path)
+    app[keys.METRICS] = Metrics()
     app.cleanup_ctx.append(resources)
     app.cleanup_ctx.append(pickup_points)
     setup_routes(app)

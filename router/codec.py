@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from router.models import CarrierInfo, Eta, Offer, Place, Price, Quote
+from router.models import CarrierInfo, Eta, Offer, Place, Price, Quote, money
 
 
 def price_json(price: Price) -> dict[str, Any]:
@@ -73,10 +73,10 @@ def quote_json(quote: Quote) -> dict[str, Any]:
             "policy": quote.policy.kind.value,
             "reason": quote.reason,
             "score": {
-                "price": str(score.price),
+                "price": str(money(score.price)),
                 "days": score.days,
-                "day_value": str(score.day_value),
-                "total": str(score.total),
+                "day_value": str(money(score.day_value)),
+                "total": str(money(score.total)),
             },
         }
     return {

@@ -5,6 +5,9 @@
     │   └── PlaceNotFound       a location could not be resolved (names the field)
     ├── QuoteNotFound           no such quote id (404)
     ├── QuoteExpired            the quote existed but its price guarantee ran out (410)
+    ├── Unauthorized            no key, or a key that is unknown or revoked (401)
+    ├── Forbidden               a valid key that may not do this, or not from this origin (403)
+    ├── RateLimited             the key's requests-per-minute are spent (429, Retry-After)
     └── ConfigError             a carrier file or setting is wrong; the service refuses to start
 
 Each is mapped to `application/problem+json` in one middleware (router/api/problems.py).
@@ -48,6 +51,21 @@ class QuoteExpired(RouterError):
         super().__init__(f"quote {quote_id!r} expired at {expired_at}")
         self.quote_id = quote_id
         self.expired_at = expired_at
+
+
+class Unauthorized(RouterError):
+    pass
+
+
+class Forbidden(RouterError):
+    pass
+
+
+class RateLimited(RouterError):
+    def __init__(self, retry_after_s: int, limit_per_min: int) -> None:
+        super().__init__(f"more than {limit_per_min} requests a minute; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+        self.limit_per_min = limit_per_min
 
 
 class ConfigError(RouterError):

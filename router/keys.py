@@ -8,6 +8,9 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from router.api_keys import KeyRing
+    from router.metrics import Metrics
+    from router.rate_limit import RateLimiter
     from pickup_points.search import PickupDirectory
     from router.places import Places
     from router.quoting import QuoteEngine
@@ -22,3 +25,6 @@ PLACES: web.AppKey["Places"] = web.AppKey("places")
 ENGINE: web.AppKey["QuoteEngine"] = web.AppKey("engine")
 QUOTES: web.AppKey["QuoteBook"] = web.AppKey("quotes")
 PICKUP_POINTS: web.AppKey["PickupDirectory"] = web.AppKey("pickup_points")
+KEYRING: web.AppKey["KeyRing"] = web.AppKey("keyring")
+RATE_LIMITER: web.AppKey["RateLimiter"] = web.AppKey("rate_limiter")
+METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")

@@ -21,7 +21,7 @@ import orjson
 
 from router.codec import quote_json
 from router.errors import QuoteExpired, QuoteNotFound
-from router.models import Place, Policy, Shipment
+from router.models import CarrierError, Place, Policy, Shipment
 from router.quoting import QuoteEngine
 from router.settings import Settings
 from router.store import Store
@@ -33,6 +33,7 @@ AFTERLIFE_S = 24 * 3600
 class StoredQuote:
     body: bytes  # the JSON the quote was answered with
     cached: bool
+    errors: tuple[CarrierError, ...] = ()
 
 
 class QuoteBook:
@@ -61,7 +62,7 @@ class QuoteBook:
         if not quote.errors:
             ttl = min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)
             await self._store.set(key, quote.id.encode(), ttl)
-        return StoredQuote(body, cached=False)
+        return StoredQuote(body, cached=False, errors=quote.errors)
 
     async def get(self, quote_id: str) -> bytes:
         body = await self._store.get("quote:" + quote_id)

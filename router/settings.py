@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_STATE_DIR = Path(__file__).resolve().parent.parent / "var"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,16 @@ class Settings:
     max_parcels: int = 50
     day_value: Decimal = Decimal("50")  # RUB per day of delivery for the balanced policy
     sandbox: bool = False
+    state_dir: Path = DEFAULT_STATE_DIR  # keys and other state the service writes
+    request_timeout_s: float = 10.0
+    rate_secret_per_min: int = 6000
+    rate_publishable_per_min: int = 300
+    insecure: bool = False  # serve open (no keys) on a public interface
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keys_path(self) -> Path:
+        return self.state_dir / "keys.json"
 
     @property
     def carriers_dir(self) -> Path:
@@ -50,4 +60,10 @@ class Settings:
             carrier_timeout_s=float(env.get("CARRIER_ROUTER_CARRIER_TIMEOUT_S", s.carrier_timeout_s)),
             max_body_bytes=int(env.get("CARRIER_ROUTER_MAX_BODY_BYTES", s.max_body_bytes)),
             day_value=Decimal(env.get("CARRIER_ROUTER_DAY_VALUE", s.day_value)),
+            state_dir=Path(env.get("CARRIER_ROUTER_STATE", s.state_dir)),
+            request_timeout_s=float(env.get("CARRIER_ROUTER_REQUEST_TIMEOUT_S", s.request_timeout_s)),
+            rate_secret_per_min=int(env.get("CARRIER_ROUTER_RATE_SECRET_PER_MIN", s.rate_secret_per_min)),
+            rate_publishable_per_min=int(
+                env.get("CARRIER_ROUTER_RATE_PUBLISHABLE_PER_MIN", s.rate_publishable_per_min)
+            ),
         )

@@ -70,7 +70,8 @@ class MemoryStore:
 
     async def get(self, key: str) -> bytes | None:
         value = self._live(key)
-        return value if isinstance(value, bytes) else None
+        # Counters read back as Redis returns them: the number's digits.
+        return str(value).encode() if isinstance(value, int) else value
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         self._write(key, value, ttl_s)

@@ -441,6 +441,13 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/metrics": {
+        "get": {
+            "operationId": "metrics",
+            "summary": "Prometheus figures of this worker",
+            "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        }
+    },
     "/openapi.json": {
         "get": {
             "operationId": "openapi",

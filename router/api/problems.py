@@ -8,7 +8,15 @@ from typing import Any, Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from router.errors import InvalidRequest, QuoteExpired, QuoteNotFound, RouterError
+from router.errors import (
+    Forbidden,
+    InvalidRequest,
+    QuoteExpired,
+    QuoteNotFound,
+    RateLimited,
+    RouterError,
+    Unauthorized,
+)
 from router.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -44,6 +52,16 @@ def _from_router_error(exc: RouterError, request: web.Request) -> web.Response:
         )
     if isinstance(exc, QuoteNotFound):
         return problem(404, "Quote not found", f"no quote with id {exc.quote_id}", instance=request.path)
+    if isinstance(exc, Unauthorized):
+        resp = problem(401, "Unauthorized", str(exc), instance=request.path)
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="carrier-router"'
+        return resp
+    if isinstance(exc, Forbidden):
+        return problem(403, "Forbidden", str(exc), instance=request.path)
+    if isinstance(exc, RateLimited):
+        resp = problem(429, "Too many requests", str(exc), instance=request.path, retry_after=exc.retry_after_s)
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
+        return resp
     log.error("unmapped error", exc_info=exc)
     return problem(500, "Internal error", instance=request.path)
 

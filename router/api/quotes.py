@@ -12,6 +12,10 @@ async def create_quote(request: web.Request) -> web.Response:
         await read_json(request), max_parcels=settings.max_parcels, day_value=settings.day_value
     )
     stored = await request.app[keys.QUOTES].create(request.app[keys.ENGINE], shipment, policy)
+    metrics = request.app[keys.METRICS]
+    metrics.quotes.labels("hit" if stored.cached else "miss").inc()
+    for error in stored.errors:
+        metrics.carrier_errors.labels(error.carrier, error.kind).inc()
     return web.Response(
         status=200 if stored.cached else 201,
         body=stored.body,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.api import carriers, health, openapi, pickup_points, quotes
+from router.api import carriers, health, observability, openapi, pickup_points, quotes
 
 
 def setup_routes(app: web.Application) -> None:
@@ -15,3 +15,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/v1/pickup-points/{point_id}", pickup_points.get_point)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/openapi.json", openapi.openapi_json)
+    app.router.add_get("/metrics", observability.metrics_handler)

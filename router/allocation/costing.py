@@ -1,0 +1,93 @@
+"""What a choice of one option (or none) per order costs, volume discounts included.
+
+The solver and the greedy baseline are both priced here, so their totals compare like for like.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Sequence
+
+from router.allocation.model import (
+    Assignment,
+    Candidates,
+    CarrierDiscount,
+    Costing,
+    DiscountTier,
+    Terms,
+    Unserved,
+    UnservedReason,
+)
+from router.models import KOPECK
+
+ZERO = Decimal("0.00")
+
+
+def kopecks(amount: Decimal) -> int:
+    return int(amount.quantize(KOPECK) * 100)
+
+
+def basis_points(percent: Decimal) -> int:
+    return int(percent * 100)
+
+
+def discount_kopecks(spend_kop: int, tier: DiscountTier) -> int:
+    # Rounded down: the solver's linear model can only express floor(spend × bp / 10000).
+    return spend_kop * basis_points(tier.percent) // 10_000
+
+
+def best_tier(tiers: Sequence[DiscountTier], month_parcels: int, spend_kop: int) -> DiscountTier | None:
+    reached = [t for t in tiers if month_parcels >= t.min_parcels]
+    return max(reached, key=lambda t: (discount_kopecks(spend_kop, t), t.min_parcels), default=None)
+
+
+def cost(
+    candidates: Sequence[Candidates],
+    choice: Sequence[int | None],
+    terms: Terms,
+    capacity_reason: dict[int, str] | None = None,
+) -> Costing:
+    """Price `choice` (an option index per order, None for unserved).
+
+    An order with options but no choice is unserved for capacity; `capacity_reason` may give
+    the detail by order position.
+    """
+    assignments: list[Assignment] = []
+    unserved: list[Unserved] = []
+    spend: dict[str, int] = defaultdict(int)
+    parcels: dict[str, int] = defaultdict(int)
+    days = 0
+    for i, (c, k) in enumerate(zip(candidates, choice, strict=True)):
+        if k is None:
+            if c.unservable is not None:
+                unserved.append(c.unservable)
+            else:
+                detail = (capacity_reason or {}).get(i, "every pickup it could use is full")
+                unserved.append(Unserved(c.order_id, UnservedReason.CAPACITY, detail))
+            continue
+        option = c.options[k]
+        assignments.append(Assignment(c.order_id, option))
+        spend[option.carrier] += kopecks(option.price)
+        parcels[option.carrier] += c.parcels
+        days += option.days
+
+    tiers_of: dict[str, list[DiscountTier]] = defaultdict(list)
+    for tier in terms.tiers:
+        tiers_of[tier.carrier].append(tier)
+    discounts: list[CarrierDiscount] = []
+    for carrier in sorted(spend):
+        month = terms.month_to_date.get(carrier, 0) + parcels[carrier]
+        tier = best_tier(tiers_of.get(carrier, ()), month, spend[carrier])
+        if tier is not None:
+            amount = discount_kopecks(spend[carrier], tier)
+            discounts.append(CarrierDiscount(carrier, parcels[carrier], month, tier.percent, _rub(amount)))
+
+    total_spend = _rub(sum(spend.values()))
+    total = total_spend - sum((d.amount for d in discounts), ZERO)
+    objective = total + terms.day_value * days
+    return Costing(tuple(assignments), tuple(unserved), tuple(discounts), total_spend, total, objective)
+
+
+def _rub(kop: int) -> Decimal:
+    return (Decimal(kop) / 100).quantize(KOPECK)

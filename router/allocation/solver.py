@@ -1,0 +1,356 @@
+"""Choose one option per order, or none, at the lowest total cost, with OR-Tools.
+
+Two models of one problem, both in integer kopecks and integer days:
+
+- `solve_flow`: a min-cost flow. Each order sends its parcels to one carrier×warehouse pickup
+  node (an arc per option, costed at the option's price), each pickup node drains into the sink
+  through an arc as wide as its daily capacity, and a direct order→sink arc costed at the
+  unserved penalty keeps the network balanced. Network simplex solves it exactly and fast,
+  but it cannot express a discount that depends on the total parcel count.
+- `solve_cp_sat`: the same choice as booleans in CP-SAT, plus the volume-discount tiers.
+
+Leaving an order unserved costs more than serving every order at its dearest option, so the
+solver serves as many orders as capacity allows before it looks at price.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+from ortools.sat.python import cp_model
+
+from router.allocation.costing import basis_points, best_tier, discount_kopecks, kopecks
+from router.allocation.model import Candidates, DiscountTier, SolveStatus, Terms
+
+# Flow arcs carry parcels; a multi-parcel order's per-parcel cost is scaled by the least common
+# multiple of the parcel counts to stay integral. Past this the costs risk int64 overflow.
+MAX_FLOW_SCALE = 10_000
+
+
+class AllocationError(Exception):
+    """The solver reported something a well-formed model cannot produce."""
+
+
+@dataclass(frozen=True, slots=True)
+class SolverOptions:
+    time_limit_s: float = 10.0
+    num_workers: int = 0  # CP-SAT search workers; 0 means one per core
+    relative_gap: float = 0.0  # stop once proved within this fraction of the best possible
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    choice: tuple[int | None, ...]  # option index per order; None for unserved
+    status: SolveStatus
+    method: str
+    objective_kop: int  # cost + day value − discounts + penalties
+    bound_kop: int  # proven lower bound on objective_kop
+    penalty_kop: int  # what one unserved order adds to the objective
+    wall_time_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Data:
+    """The instance as flat integer arrays; option j belongs to order `order[j]`."""
+
+    orders: list[int]  # positions (in the candidates) of the orders that have options
+    parcels: list[int]  # per modelled order
+    first: list[int]  # option range of modelled order m is first[m]..first[m+1]
+    local: list[int]  # option j's index within its order's options
+    order: list[int]  # option j's modelled order
+    cost: list[int]  # price + day value, kopecks
+    price: list[int]  # kopecks, what discounts apply to
+    group: list[int]  # option j's pickup: index into `pickups`
+    pickups: list[tuple[str, str]]  # (carrier, warehouse)
+    capacity: list[int | None]
+    penalty: int
+
+
+def _data(candidates: Sequence[Candidates], terms: Terms) -> _Data:
+    day_kop = kopecks(terms.day_value)
+    orders: list[int] = []
+    parcels: list[int] = []
+    first: list[int] = [0]
+    local: list[int] = []
+    order: list[int] = []
+    cost: list[int] = []
+    price: list[int] = []
+    group: list[int] = []
+    pickups: dict[tuple[str, str], int] = {}
+    penalty = 1
+    for i, c in enumerate(candidates):
+        if not c.options:
+            continue
+        m = len(orders)
+        orders.append(i)
+        parcels.append(c.parcels)
+        dearest = 0
+        for k, o in enumerate(c.options):
+            p = kopecks(o.price)
+            local.append(k)
+            order.append(m)
+            price.append(p)
+            cost.append(p + day_kop * o.days)
+            group.append(pickups.setdefault((o.carrier, o.warehouse), len(pickups)))
+            dearest = max(dearest, cost[-1])
+        first.append(len(local))
+        penalty += dearest
+    keys = list(pickups)
+    return _Data(
+        orders, parcels, first, local, order, cost, price, group, keys,
+        [terms.capacity(carrier, warehouse) for carrier, warehouse in keys], penalty,
+    )  # fmt: skip
+
+
+def _choice(n: int, data: _Data, picked: dict[int, int]) -> tuple[int | None, ...]:
+    """Option index per candidate from the chosen flat option per modelled order."""
+    out: list[int | None] = [None] * n
+    for m, j in picked.items():
+        out[data.orders[m]] = data.local[j]
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Min-cost flow
+
+
+def solve_flow(candidates: Sequence[Candidates], terms: Terms) -> Solution | None:
+    """The exact optimum without discount tiers; None when a multi-parcel order would be split."""
+    started = time.perf_counter()
+
+    # --- data
+    data = _data(candidates, terms)
+    n_orders, n_pickups, n_options = len(data.orders), len(data.pickups), len(data.local)
+    scale = math.lcm(*data.parcels) if data.parcels else 1
+    if scale > MAX_FLOW_SCALE:
+        return None
+    parcels = np.asarray(data.parcels, dtype=np.int64)
+    option_order = np.asarray(data.order, dtype=np.int64)
+    per_parcel = scale // parcels  # integral: scale is a multiple of every order's parcel count
+
+    # --- model: nodes are orders, then pickups, then the sink
+    sink = n_orders + n_pickups
+    flow = min_cost_flow.SimpleMinCostFlow()
+
+    # --- variables: an arc per option, an unserved arc per order, a capacity arc per pickup
+    demand = np.zeros(n_pickups, dtype=np.int64)
+    np.add.at(demand, np.asarray(data.group, dtype=np.int64), parcels[option_order])
+    capacity = np.array(
+        [demand[g] if cap is None else min(cap, demand[g]) for g, cap in enumerate(data.capacity)], dtype=np.int64
+    )
+    tails = np.concatenate([option_order, np.arange(n_orders), n_orders + np.arange(n_pickups)])
+    heads = np.concatenate(
+        [n_orders + np.asarray(data.group, dtype=np.int64), np.full(n_orders, sink), np.full(n_pickups, sink)]
+    )
+    widths = np.concatenate([parcels[option_order], parcels, capacity])
+    unit_costs = np.concatenate(
+        [
+            np.asarray(data.cost, dtype=np.int64) * per_parcel[option_order],
+            data.penalty * per_parcel,
+            np.zeros(n_pickups, dtype=np.int64),
+        ]
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, widths, unit_costs)
+
+    # --- constraints: every order's parcels leave it, all of them reach the sink
+    supplies = np.concatenate([parcels, np.zeros(n_pickups, dtype=np.int64), [-int(parcels.sum())]])
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+
+    # --- objective: the arcs' unit costs
+
+    # --- solve
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        # Every order has its unserved arc, so the network is always feasible and balanced.
+        raise AllocationError(f"min-cost flow ended with status {status!r}")
+
+    # --- read the solution
+    sent = flow.flows(np.arange(n_options))
+    picked: dict[int, int] = {}
+    for m in range(n_orders):
+        lo, hi = data.first[m], data.first[m + 1]
+        used = np.nonzero(sent[lo:hi])[0]
+        if len(used) > 1:
+            return None
+        if len(used) == 1:
+            if sent[lo + used[0]] != data.parcels[m]:
+                return None
+            picked[m] = lo + int(used[0])
+    objective = int(flow.optimal_cost()) // scale
+    return Solution(
+        _choice(len(candidates), data, picked),
+        SolveStatus.OPTIMAL,
+        "min-cost-flow",
+        objective,
+        objective,
+        data.penalty,
+        time.perf_counter() - started,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# CP-SAT
+
+
+def solve_cp_sat(
+    candidates: Sequence[Candidates],
+    terms: Terms,
+    options: SolverOptions,
+    hint: Sequence[int | None] | None = None,
+) -> Solution | None:
+    """The optimum with discount tiers (or the best found in the time limit); None if nothing was found."""
+    started = time.perf_counter()
+
+    # --- data
+    data = _data(candidates, terms)
+    n_orders, n_options = len(data.orders), len(data.local)
+    tiers_of: dict[str, list[DiscountTier]] = defaultdict(list)
+    for tier in terms.tiers:
+        tiers_of[tier.carrier].append(tier)
+
+    # --- model
+    model = cp_model.CpModel()
+
+    # --- variables
+    x = [model.new_bool_var("") for _ in range(n_options)]
+    unserved = [model.new_bool_var("") for _ in range(n_orders)]
+
+    # --- constraints: one option per order, or none
+    for m in range(n_orders):
+        model.add_exactly_one([*x[data.first[m] : data.first[m + 1]], unserved[m]])
+
+    # --- constraints: parcels per pickup within its daily capacity
+    members: dict[int, list[int]] = defaultdict(list)
+    for j, g in enumerate(data.group):
+        members[g].append(j)
+    for g, cap in enumerate(data.capacity):
+        weights = [data.parcels[data.order[j]] for j in members[g]]
+        if cap is not None and sum(weights) > cap:
+            model.add(cp_model.LinearExpr.weighted_sum([x[j] for j in members[g]], weights) <= cap)
+
+    # --- constraints: volume discounts
+    # A tier's boolean may be on only when the month's parcels reach its threshold; its discount
+    # variable is at most the percentage of the carrier's spend and zero unless the boolean is on
+    # (big-M: the percentage of the most the carrier could be paid today).
+    discounts: list[cp_model.IntVar] = []
+    tier_vars: list[tuple[str, DiscountTier, cp_model.IntVar, cp_model.IntVar]] = []
+    by_carrier: dict[str, list[int]] = defaultdict(list)
+    for j, g in enumerate(data.group):
+        by_carrier[data.pickups[g][0]].append(j)
+    for carrier, tiers in tiers_of.items():
+        jobs = by_carrier.get(carrier, [])
+        if not jobs:
+            continue
+        parcels = cp_model.LinearExpr.weighted_sum([x[j] for j in jobs], [data.parcels[data.order[j]] for j in jobs])
+        spend = cp_model.LinearExpr.weighted_sum([x[j] for j in jobs], [data.price[j] for j in jobs])
+        dearest: dict[int, int] = {}
+        reachable = 0
+        for j in jobs:
+            m = data.order[j]
+            if m not in dearest:
+                reachable += data.parcels[m]
+            dearest[m] = max(dearest.get(m, 0), data.price[j])
+        most_spend = sum(dearest.values())
+        already = terms.month_to_date.get(carrier, 0)
+        chosen: list[cp_model.IntVar] = []
+        for tier in tiers:
+            need = tier.min_parcels - already
+            if need > reachable:
+                continue
+            on = model.new_bool_var("")
+            if need > 0:
+                model.add(parcels >= need).only_enforce_if(on)
+            bp = basis_points(tier.percent)
+            big_m = most_spend * bp // 10_000
+            amount = model.new_int_var(0, big_m, "")
+            model.add(10_000 * amount <= bp * spend)
+            model.add(amount <= big_m * on)
+            chosen.append(on)
+            discounts.append(amount)
+            tier_vars.append((carrier, tier, on, amount))
+        if chosen:
+            model.add_at_most_one(chosen)
+
+    # --- objective
+    model.minimize(
+        cp_model.LinearExpr.weighted_sum(x, data.cost)
+        + data.penalty * cp_model.LinearExpr.sum(unserved)
+        - cp_model.LinearExpr.sum(discounts)
+    )
+
+    # --- hint: start from the baseline so a short time limit still returns at least as good a plan
+    if hint is not None:
+        _hint(model, data, hint, x, unserved, tier_vars, terms)
+
+    # --- solve
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = options.time_limit_s
+    solver.parameters.num_workers = options.num_workers
+    solver.parameters.relative_gap_limit = options.relative_gap
+    status = solver.solve(model)
+
+    # --- read the solution
+    if status == cp_model.OPTIMAL:
+        verdict = SolveStatus.OPTIMAL
+    elif status == cp_model.FEASIBLE:
+        verdict = SolveStatus.FEASIBLE
+    elif status == cp_model.UNKNOWN:
+        return None  # the time limit ran out before any solution
+    elif status == cp_model.INFEASIBLE:
+        raise AllocationError("CP-SAT found the model infeasible, yet leaving every order unserved is a solution")
+    else:
+        raise AllocationError(f"CP-SAT rejected the model: {solver.status_name(status)}")
+    picked: dict[int, int] = {}
+    for m in range(n_orders):
+        for j in range(data.first[m], data.first[m + 1]):
+            if solver.boolean_value(x[j]):
+                picked[m] = j
+                break
+    objective = round(solver.objective_value)
+    bound = objective if verdict is SolveStatus.OPTIMAL else math.ceil(solver.best_objective_bound)
+    return Solution(
+        _choice(len(candidates), data, picked),
+        verdict,
+        "cp-sat",
+        objective,
+        bound,
+        data.penalty,
+        time.perf_counter() - started,
+    )
+
+
+def _hint(
+    model: cp_model.CpModel,
+    data: _Data,
+    hint: Sequence[int | None],
+    x: list[cp_model.IntVar],
+    unserved: list[cp_model.IntVar],
+    tier_vars: list[tuple[str, DiscountTier, cp_model.IntVar, cp_model.IntVar]],
+    terms: Terms,
+) -> None:
+    spend: dict[str, int] = defaultdict(int)
+    parcels: dict[str, int] = defaultdict(int)
+    for m, i in enumerate(data.orders):
+        k = hint[i]
+        for j in range(data.first[m], data.first[m + 1]):
+            on = k is not None and data.local[j] == k
+            model.add_hint(x[j], on)
+            if on:
+                carrier = data.pickups[data.group[j]][0]
+                spend[carrier] += data.price[j]
+                parcels[carrier] += data.parcels[m]
+        model.add_hint(unserved[m], k is None)
+    modelled = defaultdict(list)
+    for carrier, tier, _, _ in tier_vars:
+        modelled[carrier].append(tier)
+    for carrier, tier, on, amount in tier_vars:
+        month = terms.month_to_date.get(carrier, 0) + parcels[carrier]
+        best = best_tier(modelled[carrier], month, spend[carrier])
+        model.add_hint(on, best is tier)
+        model.add_hint(amount, discount_kopecks(spend[carrier], tier) if best is tier else 0)

@@ -1,0 +1,67 @@
+"""Request ids, one structured log line per request, Prometheus figures, and a bound on request time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from router import keys
+from router.api.problems import problem
+from router.logs import request_id
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger("carrier_router.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "(unmatched)"
+
+
+@web.middleware
+async def observability_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get("X-Request-Id", "")
+    rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    token = request_id.set(rid)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = rid
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        route = _route(request)
+        metrics = request.app[keys.METRICS]
+        metrics.requests.labels(request.method, route, str(status)).inc()
+        metrics.latency.labels(route).observe(elapsed)
+        # The query string and headers are left out: they may carry keys.
+        log.info(
+            "request",
+            extra={"method": request.method, "route": route, "status": status, "ms": round(elapsed * 1000, 2)},
+        )
+        request_id.reset(token)
+
+
+@web.middleware
+async def timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    limit = request.app[keys.SETTINGS].request_timeout_s
+    try:
+        async with asyncio.timeout(limit):
+            return await handler(request)
+    except TimeoutError:
+        return problem(503, "Request took too long", f"no answer within {limit:.0f} s; retry", instance=request.path)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    metrics = request.app[keys.METRICS]
+    metrics.store_degraded.set(1 if getattr(request.app[keys.STORE], "degraded", False) else 0)
+    return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
