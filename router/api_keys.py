@@ -111,8 +111,11 @@ class KeyRing:
 
     @property
     def open(self) -> bool:
-        """No active key at all: the service runs without authentication (loopback demo)."""
-        return not any(k.active for k in self.keys())
+        """No key was ever created: the service runs without authentication (the loopback demo).
+
+        Revoked keys count: revoking the last key must lock the service, not open it.
+        """
+        return not self.keys()
 
     def authenticate(self, token: str) -> ApiKey | None:
         self._refresh()

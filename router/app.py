@@ -17,6 +17,7 @@ from router.api_keys import KeyRing
 from router.metrics import Metrics
 from router.rate_limit import RateLimiter
 from router.api.routes import setup_routes
+from carriers.breaker import guard_carriers
 from carriers.registry import load_carriers
 from router.places import Places
 from router.quotes import QuoteBook
@@ -39,7 +40,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         raise_for_status=False,
     )
     places = bundled_places()
-    carriers = load_carriers(settings, http)
+    carriers = guard_carriers(load_carriers(settings, http), store)
     app[keys.STORE] = store
     app[keys.HTTP] = http
     app[keys.PLACES] = places

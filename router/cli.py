@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pickup_points.cli import points
+from router.api_keys import KeyRing
 from router.errors import ConfigError, RouterError
 from router.models import Location, Parcel, Policy, PolicyKind, Quote, Shipment
 from router.settings import Settings
@@ -42,31 +42,35 @@ def main(ctx: click.Context, data_dir: Path | None, config_path: Path | None) ->
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8080).")
 @click.option("--redis-url", default=None, help="Keep quotes in Redis (also REDIS_URL); memory otherwise.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes (need Redis).")
+@click.option("--sandbox", is_flag=True, help="Start the carrier API emulators and route the API carriers to them.")
+@click.option("--insecure", is_flag=True, help="Serve without API keys on a non-loopback interface.")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, redis_url: str | None) -> None:
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    redis_url: str | None,
+    workers: int,
+    sandbox: bool,
+    insecure: bool,
+) -> None:
     """Run the HTTP API."""
-    from aiohttp import web
-
-    from router.app import create_app
+    from router.serving import RefuseToStart, preflight, run
 
     settings = _settings(ctx)
     settings = settings.with_(
-        host=host or settings.host, port=port or settings.port, redis_url=redis_url or settings.redis_url
+        host=host or settings.host,
+        port=port or settings.port,
+        redis_url=redis_url or settings.redis_url,
+        sandbox=sandbox,
+        insecure=insecure,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    _check_carriers(settings)
-    store = f"Redis at {settings.redis_url}" if settings.redis_url else "memory (set REDIS_URL for Redis)"
-    click.echo(f"carrier-router on http://{settings.host}:{settings.port} — quotes kept in {store}")
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
-
-
-def _check_carriers(settings: Settings) -> None:
-    from carriers.registry import load_carriers
-
     try:
-        load_carriers(settings, None)
-    except ConfigError as exc:
+        click.echo(preflight(settings, workers))
+    except RefuseToStart as exc:
         raise click.ClickException(f"refusing to start: {exc}") from None
+    run(settings, workers)
 
 
 def _size(value: str) -> tuple[float, float, float]:
@@ -207,6 +211,65 @@ def carriers(ctx: click.Context) -> None:
 
 
 main.add_command(points)
+
+
+@main.group()
+def keys() -> None:
+    """API keys: secret (sk_…) for servers, publishable (pk_…) for the widget."""
+
+
+def _keyring(ctx: click.Context) -> KeyRing:
+    return KeyRing(_settings(ctx).keys_path)
+
+
+@keys.command("create")
+@click.option("--kind", type=click.Choice(["secret", "publishable"]), default="secret", show_default=True)
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--origin", "origins", multiple=True, help="Allowed browser origin (publishable keys), repeatable.")
+@click.option("--rate", type=click.IntRange(min=1), default=None, help="Requests per minute (default by kind).")
+@click.pass_context
+def keys_create(ctx: click.Context, kind: str, name: str, origins: tuple[str, ...], rate: int | None) -> None:
+    """Create a key; its token is printed once and kept nowhere."""
+    from router.api_keys import KeyKind
+
+    key_kind = KeyKind(kind)
+    if key_kind is KeyKind.PUBLISHABLE and not origins:
+        raise click.BadParameter("a publishable key needs at least one --origin", param_hint="--origin")
+    key, token = _keyring(ctx).create(key_kind, name, origins, rate)
+    click.echo(f"{key.id}  {key.kind.value}  {key.name}")
+    click.echo(token)
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """List keys (never their tokens)."""
+    table = Table()
+    for col in ("id", "kind", "name", "starts", "origins", "created", "revoked"):
+        table.add_column(col)
+    for k in _keyring(ctx).keys():
+        table.add_row(
+            k.id,
+            k.kind.value,
+            k.name,
+            k.hint + "…",
+            ", ".join(k.origins),
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+        )
+    Console().print(table)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_id: str) -> None:
+    """Revoke a key; running workers refuse it from their next request."""
+    try:
+        key = _keyring(ctx).revoke(key_id)
+    except KeyError:
+        raise click.ClickException(f"no key {key_id}") from None
+    click.echo(f"revoked {key.id} ({key.name})")
 
 
 if __name__ == "__main__":

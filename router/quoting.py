@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Sequence
 
+from carriers.api import deadline_scope
 from carriers.base import Carrier, CarrierResponseError
 from router.models import (
     CarrierError,
@@ -104,7 +105,10 @@ class QuoteEngine:
     ) -> list[CarrierQuote | CarrierError]:
         deadline = self._settings.deadline_s
         started = time.monotonic()
-        tasks = [asyncio.ensure_future(self._ask(c, request, deadline)) for c in carriers]
+        # Tasks copy the context they are created in, so adapters see the quote's deadline
+        # and cut their own timeouts (and retries) to what is left of it.
+        with deadline_scope(asyncio.get_running_loop().time() + deadline):
+            tasks = [asyncio.ensure_future(self._ask(c, request, deadline)) for c in carriers]
         if not tasks:
             return []
         done, pending = await asyncio.wait(tasks, timeout=deadline)
@@ -129,7 +133,8 @@ class QuoteEngine:
         except TimeoutError:
             return CarrierError(carrier.code, "timeout", f"no answer within {timeout:.2f} s")
         except CarrierResponseError as exc:
-            return CarrierError(carrier.code, "invalid_response", str(exc) or type(exc).__name__)
+            kind = getattr(exc, "kind", "invalid_response")
+            return CarrierError(carrier.code, kind, str(exc) or type(exc).__name__)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broken carrier must never break the quote

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from router.api_keys import KeyKind, KeyRing
+from router.settings import Settings
+from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+
+SHOP = "https://shop.example"
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def bearer(token: str, origin: str | None = None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if origin:
+        headers["Origin"] = origin
+    return headers
+
+
+async def test_without_keys_the_service_runs_open(make_api, state: Path) -> None:
+    api = await make_api(Settings(state_dir=state))
+    assert (await api.get("/v1/carriers")).status == 200
+
+
+async def test_once_a_key_exists_a_request_without_one_is_refused(make_api, state: Path) -> None:
+    KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    api = await make_api(Settings(state_dir=state))
+    resp = await api.get("/v1/carriers")
+    assert resp.status == 401 and resp.content_type == "application/problem+json"
+    assert (await api.get("/v1/carriers", headers=bearer("sk_guessed"))).status == 401
+
+
+async def test_a_secret_key_may_call_everything(make_api, state: Path) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    api = await make_api(Settings(state_dir=state))
+    assert (await api.get("/v1/carriers", headers=bearer(token))).status == 200
+    assert (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(token))).status == 201
+    x_api_key = await api.get("/v1/carriers", headers={"X-Api-Key": token})
+    assert x_api_key.status == 200
+
+
+async def test_a_publishable_key_is_refused_on_a_secret_only_endpoint(make_api, state: Path) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    api = await make_api(Settings(state_dir=state))
+    resp = await api.get("/v1/carriers", headers=bearer(token, SHOP))
+    assert resp.status == 403
+    assert "publishable" in (await resp.json())["detail"]
+
+
+async def test_a_publishable_key_quotes_from_its_origin_with_cors_headers(make_api, state: Path) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    api = await make_api(Settings(state_dir=state))
+    resp = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(token, SHOP))
+    assert resp.status == 201
+    assert resp.headers["Access-Control-Allow-Origin"] == SHOP
+
+
+async def test_a_publishable_key_is_refused_from_a_foreign_origin(make_api, state: Path) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    api = await make_api(Settings(state_dir=state))
+    foreign = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(token, "https://evil.example"))
+    assert foreign.status == 403
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+    no_origin = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(token))
+    assert no_origin.status == 403
+
+
+async def test_a_preflight_is_answered_only_for_allowed_origins(make_api, state: Path) -> None:
+    KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    api = await make_api(Settings(state_dir=state))
+    ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    ok = await api.options("/v1/quotes", headers={**ask, "Origin": SHOP})
+    assert ok.status == 204 and ok.headers["Access-Control-Allow-Origin"] == SHOP
+    assert (await api.options("/v1/quotes", headers={**ask, "Origin": "https://evil.example"})).status == 403
+    carriers = await api.options("/v1/carriers", headers={"Access-Control-Request-Method": "GET", "Origin": SHOP})
+    assert carriers.status == 403
+
+
+async def test_a_revoked_key_is_refused_at_once(make_api, state: Path) -> None:
+    ring = KeyRing(state / "keys.json")
+    key, token = ring.create(KeyKind.SECRET, "shop")
+    api = await make_api(Settings(state_dir=state))
+    assert (await api.get("/v1/carriers", headers=bearer(token))).status == 200
+    KeyRing(state / "keys.json").revoke(key.id)  # as `carrier-router keys revoke` would, from another process
+    assert (await api.get("/v1/carriers", headers=bearer(token))).status == 401
+
+
+async def test_keys_survive_a_restart(make_api, state: Path) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    first = await make_api(Settings(state_dir=state))
+    assert (await first.get("/v1/carriers", headers=bearer(token))).status == 200
+    await first.close()
+    second = await make_api(Settings(state_dir=state))
+    assert (await second.get("/v1/carriers", headers=bearer(token))).status == 200
+
+
+def test_the_keys_file_holds_no_token(state: Path) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    assert token[7:] not in (state / "keys.json").read_text()
+    assert (state / "keys.json").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_a_key_over_its_rate_gets_429_with_retry_after(make_api, state: Path, backend: str, request) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop", rate_per_minute=3)
+    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    api = await make_api(Settings(state_dir=state, redis_url=redis_url))
+    statuses = [(await api.get("/v1/carriers", headers=bearer(token))).status for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = await api.get("/v1/carriers", headers=bearer(token))
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    if redis_url:
+        import redis
+
+        r = redis.Redis.from_url(redis_url)
+        for k in r.scan_iter("cr:rl:*"):
+            r.delete(k)
+        r.close()
+
+
+async def test_every_answer_carries_a_request_id_and_metrics_count_it(make_api) -> None:
+    api = await make_api()
+    resp = await api.get("/v1/carriers", headers={"X-Request-Id": "order-42"})
+    assert resp.headers["X-Request-Id"] == "order-42"
+    generated = await api.get("/v1/quotes/q_none")
+    assert len(generated.headers["X-Request-Id"]) == 32
+    metrics = await (await api.get("/metrics")).text()
+    assert 'carrier_router_requests_total{method="GET",route="/v1/carriers",status="200"} 1.0' in metrics
+    assert 'route="/v1/quotes/{quote_id}",status="404"' in metrics
