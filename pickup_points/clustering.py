@@ -3,6 +3,9 @@
 Cells are squares of `CELL_PX` screen pixels in Web Mercator at the view's zoom, aligned to the
 world grid (not to the view) so clusters stay put while the map pans. A cell holding one site is
 that site's marker; a cell holding several becomes one cluster with a count.
+
+A view is never more than `MAX_VIEW_PX` a side (see `view_zoom`), so its cells fit a small dense
+grid and every count is a `bincount`, with no sort of the points.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ _MAX_MERCATOR_LAT = 85.05112878
 
 
 @dataclass(frozen=True, slots=True)
-class Groups:
-    """Rows grouped by cell: rows[starts[i]:starts[i + 1]] lie in cell keys[i]."""
+class Cells:
+    """The non-empty cells of a view, and for each input row the position of its cell."""
 
-    keys: np.ndarray
-    rows: np.ndarray
-    starts: np.ndarray  # len(keys) + 1
+    keys: np.ndarray  # y * cells_per_side + x, world-aligned
+    counts: np.ndarray
+    lat: np.ndarray  # mean of the rows in the cell
+    lon: np.ndarray
+    one_site: np.ndarray  # bool: every row of the cell is at the same site
+    of_row: np.ndarray
 
     def __len__(self) -> int:
         return int(self.keys.shape[0])
@@ -57,15 +63,35 @@ def view_zoom(west: float, south: float, east: float, north: float, zoom: int) -
     return zoom
 
 
-def group_by_cell(lat: np.ndarray, lon: np.ndarray, zoom: int) -> Groups:
+def grid_cells(x: np.ndarray, y: np.ndarray, lat: np.ndarray, lon: np.ndarray, site: np.ndarray, zoom: int, west: float) -> Cells:
+    """Cells of the rows at `zoom`; `west` is the view's west edge, where a box across 180° starts."""
     side = cells_per_side(zoom)
-    x = np.minimum((mercator_x(lon) * side).astype(np.int64), side - 1)
-    y = np.minimum((mercator_y(lat) * side).astype(np.int64), side - 1)
-    keys = y * side + x
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    if sorted_keys.shape[0] == 0:
-        return Groups(sorted_keys, order, np.zeros(1, dtype=np.int64))
-    heads = np.flatnonzero(np.diff(sorted_keys)) + 1
-    starts = np.concatenate(([0], heads, [sorted_keys.shape[0]]))
-    return Groups(sorted_keys[starts[:-1]], order, starts)
+    ix = np.minimum((x * side).astype(np.int64), side - 1)
+    iy = np.minimum((y * side).astype(np.int64), side - 1)
+    if ix.shape[0] == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return Cells(empty, empty, empty.astype(float), empty.astype(float), empty.astype(bool), empty)
+    x0 = min(int(mercator_x(west) * side), side - 1)
+    y0 = int(iy.min())
+    lx = (ix - x0) % side
+    ly = iy - y0
+    nx = int(lx.max()) + 1
+    local = ly * nx + lx
+    size = int(local.max()) + 1
+    counts = np.bincount(local, minlength=size)
+    # Any one row's site stands for its cell; a cell is one site when no row differs from it.
+    representative = np.empty(size, dtype=site.dtype)
+    representative[local] = site
+    differing = np.bincount(local, weights=site != representative[local], minlength=size)
+    filled = np.flatnonzero(counts)
+    position = np.empty(size, dtype=np.int64)
+    position[filled] = np.arange(filled.shape[0])
+    n = counts[filled]
+    return Cells(
+        keys=(y0 + filled // nx) * side + (x0 + filled % nx) % side,
+        counts=n,
+        lat=np.bincount(local, weights=lat, minlength=size)[filled] / n,
+        lon=np.bincount(local, weights=lon, minlength=size)[filled] / n,
+        one_site=differing[filled] == 0,
+        of_row=position[local],
+    )

@@ -44,24 +44,26 @@ def matches(columns: PointColumns, rows: np.ndarray, where: PointFilter) -> np.n
     if where.selects_all or rows.shape[0] == 0:
         return keep
     if where.statuses != frozenset(Status):
-        keep &= _one_of(columns.status_id[rows], [STATUSES.index(s) for s in where.statuses])
+        keep &= _one_of(columns.status_id[rows], len(STATUSES), [STATUSES.index(s) for s in where.statuses])
     if where.networks:
         wanted = [i for i, name in enumerate(columns.networks) if name in where.networks]
-        keep &= _one_of(columns.network_id[rows], wanted)
+        keep &= _one_of(columns.network_id[rows], len(columns.networks), wanted)
     if where.types:
-        keep &= _one_of(columns.type_id[rows], [TYPES.index(t) for t in where.types])
+        keep &= _one_of(columns.type_id[rows], len(TYPES), [TYPES.index(t) for t in where.types])
     if where.features:
         required = feature_bits(where.features)
         keep &= (columns.feature_bits[rows] & required) == required
     if where.parcel is not None:
         keep &= _fits(columns, where.parcel)[columns.limits_id[rows]]
     if where.open_at is not None:
-        keep &= _open(columns, rows, keep, where.open_at)
+        keep &= open_at(columns, rows, where.open_at, among=keep)
     return keep
 
 
-def _one_of(values: np.ndarray, wanted: list[int]) -> np.ndarray:
-    return np.isin(values, np.asarray(wanted, dtype=values.dtype))
+def _one_of(ids: np.ndarray, table_size: int, wanted: list[int]) -> np.ndarray:
+    allowed = np.zeros(table_size, dtype=bool)
+    allowed[wanted] = True
+    return allowed[ids]
 
 
 def _fits(columns: PointColumns, parcel: Parcel) -> np.ndarray:
@@ -69,9 +71,10 @@ def _fits(columns: PointColumns, parcel: Parcel) -> np.ndarray:
     return np.fromiter((limits.fits(parcel.weight_g, sides) for limits in columns.limits), bool, len(columns.limits))
 
 
-def _open(columns: PointColumns, rows: np.ndarray, keep: np.ndarray, at: datetime) -> np.ndarray:
+def open_at(columns: PointColumns, rows: np.ndarray, at: datetime, among: np.ndarray | None = None) -> np.ndarray:
+    """Whether each row is open at `at`; rows outside `among` are answered False unasked."""
     result = np.zeros(rows.shape[0], dtype=bool)
-    live = np.flatnonzero(keep)
+    live = np.arange(rows.shape[0]) if among is None else np.flatnonzero(among)
     pairs = columns.hours_id[rows[live]].astype(np.int64) * len(columns.zones) + columns.zone_id[rows[live]]
     distinct, which = np.unique(pairs, return_inverse=True)
     answers = np.fromiter(

@@ -6,11 +6,12 @@ a map asks for the details of one point when the buyer opens it.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from pickup_points.hours import DAY_NAMES, format_hours, format_time, is_open
-from pickup_points.model import DayHours, OpeningHours, PickupPoint, Site
+from pickup_points.model import DayHours, Feature, OpeningHours, PickupPoint, Site
 from pickup_points.search import MapView, Nearby, Nearest
 from router.codec import offer_json
 from router.models import CarrierError
@@ -21,6 +22,23 @@ def spans_json(spans: DayHours) -> list[dict[str, str]]:
 
 
 def hours_json(hours: OpeningHours) -> dict[str, Any]:
+    """Cached per hours object: points share a few hundred schedules, and hashing the nested
+    spans of a schedule would cost more than building its JSON. Never mutate the answer."""
+    cached = _HOURS_JSON.get(id(hours))
+    if cached is not None and cached[0] is hours:
+        return cached[1]
+    if len(_HOURS_JSON) >= _HOURS_JSON_MAX:
+        _HOURS_JSON.clear()
+    body = _hours_json(hours)
+    _HOURS_JSON[id(hours)] = (hours, body)  # holding `hours` keeps its id from being reused
+    return body
+
+
+_HOURS_JSON: dict[int, tuple[OpeningHours, dict[str, Any]]] = {}
+_HOURS_JSON_MAX = 8192
+
+
+def _hours_json(hours: OpeningHours) -> dict[str, Any]:
     return {
         "text": format_hours(hours),
         "week": [
@@ -32,8 +50,21 @@ def hours_json(hours: OpeningHours) -> dict[str, Any]:
 
 
 def point_json(point: PickupPoint, now: datetime, site: Site | None = None) -> dict[str, Any]:
+    body = {**_static_json(point), "open_now": is_open(point.hours, point.timezone, now)}
+    if site is not None:
+        body["site"] = {"id": site.id, "point_ids": list(site.point_ids), "networks": list(site.networks)}
+    return body
+
+
+def _static_json(point: PickupPoint) -> dict[str, Any]:
+    """What does not change between requests, cached per point object like `hours_json`."""
+    cached = _POINT_JSON.get(id(point))
+    if cached is not None and cached[0] is point:
+        return cached[1]
+    if len(_POINT_JSON) >= _POINT_JSON_MAX:
+        _POINT_JSON.clear()
     limits = point.limits
-    body: dict[str, Any] = {
+    body = {
         "id": point.id,
         "network": point.network,
         "carrier": point.carrier,
@@ -48,33 +79,43 @@ def point_json(point: PickupPoint, now: datetime, site: Site | None = None) -> d
         "lon": point.lon,
         "timezone": point.timezone,
         "status": point.status.value,
-        "open_now": is_open(point.hours, point.timezone, now),
         "hours": hours_json(point.hours),
-        "features": sorted(f.value for f in point.features),
+        "features": _features(point.features),
         "limits": {
             "max_weight_g": limits.max_weight_g,
             "max_sides_cm": list(limits.max_sides_cm) if limits.max_sides_cm else None,
             "cells_cm": [list(c.sides_cm) for c in limits.cells],
         },
     }
-    if site is not None:
-        body["site"] = {"id": site.id, "point_ids": list(site.point_ids), "networks": list(site.networks)}
+    _POINT_JSON[id(point)] = (point, body)
     return body
 
 
-def nearby_json(nearby: Nearby, now: datetime, priced: bool) -> dict[str, Any]:
-    body = point_json(nearby.point, now)
-    body["distance_km"] = round(nearby.distance_km, 3)
-    body["site_id"] = nearby.site_id
+_POINT_JSON: dict[int, tuple[PickupPoint, dict[str, Any]]] = {}
+_POINT_JSON_MAX = 262_144
+
+
+@functools.lru_cache(maxsize=256)  # a frozenset caches its own hash
+def _features(features: frozenset[Feature]) -> list[str]:
+    return sorted(f.value for f in features)
+
+
+def nearby_json(nearby: Nearby, priced: bool) -> dict[str, Any]:
+    body = {
+        **_static_json(nearby.point),
+        "open_now": nearby.open_now,
+        "distance_km": round(nearby.distance_km, 3),
+        "site_id": nearby.site_id,
+    }
     if priced:
         body["offer"] = None if nearby.offer is None else offer_json(nearby.offer, [])
     return body
 
 
-def nearest_json(nearest: Nearest, now: datetime, priced: bool) -> dict[str, Any]:
+def nearest_json(nearest: Nearest, priced: bool) -> dict[str, Any]:
     return {
         "count": len(nearest.results),
-        "points": [nearby_json(n, now, priced) for n in nearest.results],
+        "points": [nearby_json(n, priced) for n in nearest.results],
         "errors": [error_json(e) for e in nearest.errors],
     }
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Sequence
 
 import numpy as np
 
-from pickup_points.clustering import group_by_cell, view_zoom
+from pickup_points.clustering import grid_cells, view_zoom
 from pickup_points.columns import PointColumns
-from pickup_points.filters import PointFilter
+from pickup_points.filters import PointFilter, open_at
 from pickup_points.index import BBox, PointIndex
 from pickup_points.merge import merge_sites
 from pickup_points.model import PickupPoint, Site
@@ -28,6 +29,7 @@ class Nearby:
     point: PickupPoint
     distance_km: float
     site_id: str
+    open_now: bool
     offer: Offer | None = None
 
 
@@ -84,11 +86,11 @@ class DirectoryStats:
 
 
 class PickupDirectory:
-    def __init__(self, points: Sequence[PickupPoint], sites: Sequence[Site], columns: PointColumns) -> None:
+    def __init__(self, points: Sequence[PickupPoint], sites: Sequence[Site], columns: PointColumns, index: PointIndex | None = None) -> None:
         self.points = points
         self.sites = sites
         self.columns = columns
-        self.index = PointIndex(columns)
+        self.index = index if index is not None else PointIndex(columns)
         self._row_of: dict[str, int] | None = None
 
     @classmethod
@@ -111,41 +113,50 @@ class PickupDirectory:
         assert self._row_of is not None
         return self.sites[int(self.columns.site_id[self._row_of[point_id]])]
 
-    def nearest(self, lat: float, lon: float, limit: int, radius_km: float | None = None, where: PointFilter = PointFilter()) -> Nearest:
+    def nearest(
+        self, lat: float, lon: float, limit: int, radius_km: float | None = None, where: PointFilter = PointFilter(), now: datetime | None = None
+    ) -> Nearest:
         found = self.index.nearest(lat, lon, limit, radius_km, where)
+        is_open = open_at(self.columns, found.rows, now or datetime.now(timezone.utc))
         return Nearest(
             tuple(
-                Nearby(self.points[row], float(km), self.sites[int(self.columns.site_id[row])].id)
-                for row, km in zip(found.rows.tolist(), found.km.tolist())
+                Nearby(self.points[row], float(km), self.sites[int(self.columns.site_id[row])].id, bool(now_open))
+                for row, km, now_open in zip(found.rows.tolist(), found.km.tolist(), is_open.tolist())
             )
         )
 
     async def nearest_priced(
-        self, lat: float, lon: float, limit: int, quote_for: QuoteFor, radius_km: float | None = None, where: PointFilter = PointFilter()
+        self,
+        lat: float,
+        lon: float,
+        limit: int,
+        quote_for: QuoteFor,
+        radius_km: float | None = None,
+        where: PointFilter = PointFilter(),
+        now: datetime | None = None,
     ) -> Nearest:
-        plain = self.nearest(lat, lon, limit, radius_km, where)
+        plain = self.nearest(lat, lon, limit, radius_km, where, now)
         pricing = await price_points([n.point for n in plain.results], quote_for)
-        results = tuple(Nearby(n.point, n.distance_km, n.site_id, offer) for n, offer in zip(plain.results, pricing.offers))
+        results = tuple(Nearby(n.point, n.distance_km, n.site_id, n.open_now, offer) for n, offer in zip(plain.results, pricing.offers))
         return Nearest(results, pricing.errors)
 
     def map_view(self, box: BBox, zoom: int, where: PointFilter = PointFilter()) -> MapView:
         zoom = view_zoom(box.west, box.south, box.east, box.north, zoom)
-        rows = self.index.in_bbox(box, where)
-        lat, lon = self.columns.lat[rows], self.columns.lon[rows]
-        groups = group_by_cell(lat, lon, zoom)
-        if len(groups) == 0:
-            return MapView(zoom, 0, (), ())
-        heads = groups.starts[:-1]
-        counts = np.diff(groups.starts)
-        site = self.columns.site_id[rows[groups.rows]]
-        lonely = np.minimum.reduceat(site, heads) == np.maximum.reduceat(site, heads)
-        mean_lat = np.add.reduceat(lat[groups.rows], heads) / counts
-        mean_lon = np.add.reduceat(lon[groups.rows], heads) / counts
+        found = self.index.in_bbox(box, where)
+        rows = found.rows
+        cells = grid_cells(found.x, found.y, found.lat, found.lon, self.columns.site_id[rows], zoom, box.west)
+        crowded = ~cells.one_site
         clusters = tuple(
             Cluster(f"{zoom}/{key}", round(float(a), 5), round(float(b), 5), int(c))
-            for key, a, b, c in zip(groups.keys[~lonely].tolist(), mean_lat[~lonely], mean_lon[~lonely], counts[~lonely])
+            for key, a, b, c in zip(cells.keys[crowded].tolist(), cells.lat[crowded], cells.lon[crowded], cells.counts[crowded])
         )
-        markers = tuple(self._marker(rows[groups.rows[s:e]]) for s, e in zip(heads[lonely].tolist(), groups.starts[1:][lonely].tolist()))
+        alone = cells.one_site[cells.of_row]
+        alone_rows, alone_cells = rows[alone], cells.of_row[alone]
+        order = np.argsort(alone_cells, kind="stable")
+        alone_rows, alone_cells = alone_rows[order], alone_cells[order]
+        starts = np.flatnonzero(np.diff(alone_cells, prepend=-1))
+        ends = np.append(starts[1:], alone_rows.shape[0])
+        markers = tuple(self._marker(alone_rows[s:e]) for s, e in zip(starts.tolist(), ends.tolist()))
         return MapView(zoom, int(rows.shape[0]), clusters, markers)
 
     def _marker(self, rows: np.ndarray) -> SiteMarker:

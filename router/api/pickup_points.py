@@ -76,13 +76,13 @@ async def list_points(request: web.Request) -> web.Response:
         return _json(map_json(directory.map_view(query.bbox, query.zoom, query.where)))
     assert query.lat is not None and query.lon is not None
     if query.origin is None or query.parcel is None:
-        found = directory.nearest(query.lat, query.lon, query.limit, query.radius_km, query.where)
-        return _json(nearest_json(found, now, priced=False))
+        found = directory.nearest(query.lat, query.lon, query.limit, query.radius_km, query.where, now)
+        return _json(nearest_json(found, priced=False))
     places = request.app[keys.PLACES]
     places.resolve(query.origin, "origin")  # an unknown origin is the caller's 422, not a pricing error
     quote_for = _engine_quote_for(request.app[keys.ENGINE], query.origin, query.parcel)
-    found = await directory.nearest_priced(query.lat, query.lon, query.limit, quote_for, query.radius_km, query.where)
-    return _json(nearest_json(found, now, priced=True))
+    found = await directory.nearest_priced(query.lat, query.lon, query.limit, quote_for, query.radius_km, query.where, now)
+    return _json(nearest_json(found, priced=True))
 
 
 async def get_point(request: web.Request) -> web.Response:

@@ -113,7 +113,7 @@ def test_anadyr_radius_finds_points_on_both_sides_of_180_nearest_first() -> None
 def test_bbox_across_180_returns_both_sides_and_nothing_between() -> None:
     points = [point("w", 64.9, 179.5), point("e", 64.9, -179.5), point("mid", 64.9, 0.0), point("out", 70.0, 179.5)]
     index = build(points)
-    rows = index.in_bbox(BBox(west=179.0, south=64.0, east=-179.0, north=66.0), where=ALL)
+    rows = index.in_bbox(BBox(west=179.0, south=64.0, east=-179.0, north=66.0), where=ALL).rows
     assert sorted(points[i].code for i in rows) == ["e", "w"]
 
 
@@ -137,4 +137,4 @@ def test_bbox_equals_a_brute_force_scan(box: BBox) -> None:
         inside = (lat >= box.south) & (lat <= box.north) & (lon >= box.west) & (lon <= box.east)
     else:
         inside = (lat >= box.south) & (lat <= box.north) & ((lon >= box.west) | (lon <= box.east))
-    assert sorted(index.in_bbox(box, where=ALL).tolist()) == np.flatnonzero(inside).tolist()
+    assert sorted(index.in_bbox(box, where=ALL).rows.tolist()) == np.flatnonzero(inside).tolist()
