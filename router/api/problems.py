@@ -80,7 +80,10 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem(exc.status, exc.reason, instance=request.path)
+        resp = problem(exc.status, exc.reason, instance=request.path)
+        if "Allow" in exc.headers:  # RFC 9110: a 405 names the methods that would work
+            resp.headers["Allow"] = exc.headers["Allow"]
+        return resp
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "Internal error", instance=request.path)
