@@ -42,6 +42,7 @@ REGIONS = {
     "arctic": ((70.0, 78.0), (30.0, 180.0)),
     "across 180": ((60.0, 72.0), (165.0, 195.0)),
     "kaliningrad": ((54.0, 55.5), (19.5, 22.9)),
+    "caucasus and primorye": ((41.2, 46.0), (38.0, 135.0)),
 }
 
 
@@ -138,3 +139,13 @@ def test_bbox_equals_a_brute_force_scan(box: BBox) -> None:
     else:
         inside = (lat >= box.south) & (lat <= box.north) & ((lon >= box.west) | (lon <= box.east))
     assert sorted(index.in_bbox(box, where=ALL).rows.tolist()) == np.flatnonzero(inside).tolist()
+
+
+def test_within_across_180_equals_a_brute_force_scan() -> None:
+    rng = np.random.default_rng(13)
+    points = random_points(rng, 4000, (62.0, 68.0), (170.0, 190.0))
+    index = build(points)
+    expected, km = brute_nearest(points, 64.73, 177.51, 10_000, radius_km=300.0)
+    found = index.within(64.73, 177.51, 300.0, where=ALL)
+    assert found.rows.tolist() == expected
+    assert any(points[i].lon < 0 for i in expected) and any(points[i].lon > 0 for i in expected)
