@@ -20,8 +20,8 @@ from pickup_points.geo import chord_to_km, km_to_chord, unit_vectors
 BUCKET_DEG = 0.25
 _LAT_BUCKETS = int(180 / BUCKET_DEG)
 _LON_BUCKETS = int(360 / BUCKET_DEG)
-# A filter that passes fewer than this share of the nearest candidates is checked over every
-# point at once instead of widening the tree query again and again.
+# Once a selective filter has widened the tree query past this share of all points, one
+# vectorised pass over every point is cheaper than widening again.
 _WIDEN_LIMIT = 0.125
 
 

@@ -102,16 +102,17 @@ class PickupDirectory:
         return len(self.points)
 
     def get(self, point_id: str) -> PickupPoint | None:
-        if self._row_of is None:
-            self._row_of = {p.id: i for i, p in enumerate(self.points)}
-        row = self._row_of.get(point_id)
+        row = self._row(point_id)
         return None if row is None else self.points[row]
 
     def site_of(self, point_id: str) -> Site | None:
-        if self.get(point_id) is None:
-            return None
-        assert self._row_of is not None
-        return self.sites[int(self.columns.site_id[self._row_of[point_id]])]
+        row = self._row(point_id)
+        return None if row is None else self.sites[int(self.columns.site_id[row])]
+
+    def _row(self, point_id: str) -> int | None:
+        if self._row_of is None:  # built on first use: most requests never ask by id
+            self._row_of = {p.id: i for i, p in enumerate(self.points)}
+        return self._row_of.get(point_id)
 
     def nearest(
         self, lat: float, lon: float, limit: int, radius_km: float | None = None, where: PointFilter = PointFilter(), now: datetime | None = None
