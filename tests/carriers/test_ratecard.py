@@ -10,12 +10,26 @@ from typing import Any
 
 import pytest
 
-import carriers.ratecard as ratecard
+import carriers.ratecard.carrier as carrier_module
 from carriers.base import Carrier
-from carriers.ratecard import RateCardCarrier, load_ratecards, parse_ratecard, validate_directory
+from carriers.ratecard import (
+    RateCardCarrier,
+    load_ratecards,
+    parse_ratecard,
+    validate_directory,
+)
 from router.errors import ConfigError
 from router.models import CarrierQuote, DeliveryType, Offer, Parcel, PriceLineKind
-from tests.carriers.conftest import DEMO_DIR, IN_A, IN_B, OUTSIDE, SHIP_AT, place, request_for, square
+from tests.carriers.conftest import (
+    DEMO_DIR,
+    IN_A,
+    IN_B,
+    OUTSIDE,
+    SHIP_AT,
+    place,
+    request_for,
+    square,
+)
 
 # 30×20×10 cm at 5000 cm³/kg is 1.2 kg volumetric; 1.2 kg actual: chargeable 1200 g.
 BOX = Parcel(1200, 30, 20, 10)
@@ -166,7 +180,7 @@ async def test_fuel_is_rounded_half_up_to_kopecks_and_lines_still_sum_to_the_tot
     # 12.5 % of (200.36 + 50.00) = 31.295 → 31.30
     assert amounts(o)[PriceLineKind.FUEL] == Decimal("31.30")
     assert o.price.total == Decimal("200.36") + Decimal("50.00") + Decimal("31.30")
-    assert sum((line.amount for line in o.price.lines), Decimal("0")) == o.price.total
+    assert sum((line.amount for line in o.price.lines), Decimal(0)) == o.price.total
     assert all(
         isinstance(line.amount, Decimal) and line.amount.as_tuple().exponent == -2 for line in o.price.lines
     )
@@ -267,14 +281,14 @@ async def test_foreign_destination_is_rejected_when_the_card_names_its_countries
 async def test_eta_comes_from_the_calendar_with_the_cutoff_origin_timezone_and_zone_days(
     card: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = ratecard.make_eta
+    real = carrier_module.make_eta
     calls: list[tuple[Any, ...]] = []
 
     def recording(*args: Any) -> Any:
         calls.append(args)
         return real(*args)
 
-    monkeypatch.setattr(ratecard, "make_eta", recording)
+    monkeypatch.setattr(carrier_module, "make_eta", recording)
     origin = place(55.0, 35.0, timezone="Europe/Samara")
     quote = await carrier_from(card).quote(request_for(BOX, origin=origin))
     assert sorted(calls) == sorted(
@@ -482,7 +496,7 @@ async def test_moscow_to_novosibirsk_gets_offers_from_four_carriers_of_both_deli
     assert len({o.carrier for o in offers}) >= 4
     assert {o.delivery_type for o in offers} == {DeliveryType.COURIER, DeliveryType.PICKUP}
     for o in offers:
-        assert o.price.total == sum((line.amount for line in o.price.lines), Decimal("0"))
+        assert o.price.total == sum((line.amount for line in o.price.lines), Decimal(0))
         assert o.eta.ship_date <= o.eta.min_date <= o.eta.max_date
 
 

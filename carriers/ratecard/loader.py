@@ -1,72 +1,9 @@
-"""Rate-card carriers: partners with no API, each described by one JSON file in `data/carriers/`.
-
-Adding a partner is dropping a file. Every file is validated in full when the service starts; a
-wrong file raises `ConfigError` naming the file and the field, so the service never runs with
-half its carriers.
-
-File format (money and percentages are strings, parsed to Decimal: a float cannot hold kopecks)::
-
-    {
-      "_note": "keys starting with _ are comments",
-      "code": "sibcourier",                 # [a-z0-9_-], unique across files; offer ids use it
-      "name": "Sib Courier",
-      "demo": true,                         # optional, default false
-      "currency": "RUB",                    # optional, default RUB
-      "volumetric_divisor": 5000,           # optional, cm³ per kg, default 5000
-      "cutoff": "14:00",                    # local time at the origin; later ships next work day
-      "countries": ["RU"],                  # optional: both ends must be in one of these
-      "zones": {"type": "polygons",         # or "distance" / "cities", see below
-                "destination": <GeoJSON FeatureCollection, properties.zone on each feature>,
-                "origin": <optional GeoJSON FeatureCollection or (Multi)Polygon: home area>,
-                "inbound": {"fee": "260.00", "extra_days": 3}},  # optional, see below
-      "surcharges": {                       # all optional
-        "fuel_pct": "12.5",                 # % of the freight: base + weight + distance
-        "insurance": {"pct": "0.5", "min": "10.00"},   # % of declared value, when declared
-        "cod": {"pct": "2.0", "min": "50.00"},         # % of declared value, when COD asked
-        "remote_area": {"fee": "150.00", "zones": ["FAR"]}
-      },
-      "services": [{
-        "code": "door", "name": "Door to door", "delivery_type": "courier",   # or "pickup"
-        "cod": true,                        # optional, default true: offers cash on delivery
-        "limits": {"max_weight_g": 30000, "max_side_cm": 120, "max_sum_sides_cm": 250},
-        "zones": {"NSK": {"base": "180.00",
-                          "weight_breaks": [{"max_g": 1000, "price": "0.00"},
-                                            {"max_g": 3000, "price": "45.00"}],
-                          "per_extra_kg": "20.00",   # each started kg past the last break
-                          "per_km": "0.00",          # optional, per started km origin→destination
-                          "transit_days": {"min": 1, "max": 2}}}
-      }]
-    }
-
-    "zones": {"type": "distance", "bands": [{"zone": "1", "max_km": 50}, {"zone": "2", "max_km": 500}]}
-    "zones": {"type": "cities", "cities": [{"zone": "MOW", "name": "Moscow", "lat": 55.75,
-                                            "lon": 37.62, "radius_km": 40}]}
-
-Pricing, per service, once the zone is known:
-
-- base: the zone's base rate once per parcel (each parcel is handled and labelled on its own);
-- weight: per parcel, on that parcel's own chargeable weight (max of actual and volumetric):
-  the price of the first weight break whose `max_g` it fits, and past the last break that
-  break's price plus `per_extra_kg` for every started kilogram beyond it;
-- distance: `per_km` × started kilometres origin→destination, once (one trip carries them all);
-- fuel: `fuel_pct` of base + weight + distance;
-- insurance: `pct` of the declared value, at least `min`, when a value is declared;
-- cod: `pct` of the declared value (the sum the courier collects), at least `min`;
-- remote_area: the flat fee once per shipment, when the zone is listed as remote;
-- other ("Line-haul"): with `zones.inbound`, an origin outside the home area is not refused but
-  carried in by line-haul: its flat fee once per shipment, and `extra_days` on every transit.
-
-Each line is rounded half-up to kopecks and the total is the sum of the rounded lines, so the
-breakdown always adds up. A line with nothing to charge (no weight past a free first break, no
-fuel rate, nothing declared) is left out; base is always there.
-"""
+"""Reading and validating rate-card files; every problem named by file and field path."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
@@ -78,335 +15,31 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from carriers.geo import distance_km
-from carriers.zones import City, CityZones, DistanceBands, PolygonZones, ZoneMatch, ZoneResolver
-from router.calendar import make_eta
+from carriers.ratecard.carrier import RateCardCarrier
+from carriers.ratecard.tariff import (
+    HUNDRED,
+    ZERO,
+    Inbound,
+    Limits,
+    PercentFee,
+    RateCard,
+    Service,
+    Surcharges,
+    WeightBreak,
+    ZoneTariff,
+)
+from carriers.zones import (
+    City,
+    CityZones,
+    DistanceBands,
+    PolygonZones,
+    ZoneResolver,
+)
 from router.errors import ConfigError
 from router.models import (
     DEFAULT_VOLUMETRIC_DIVISOR,
-    CarrierInfo,
-    CarrierQuote,
     DeliveryType,
-    Eta,
-    Offer,
-    Parcel,
-    Price,
-    PriceLine,
-    PriceLineKind,
-    RateRequest,
-    Rejection,
-    ServiceInfo,
 )
-
-__all__ = [
-    "Inbound",
-    "Limits",
-    "PercentFee",
-    "RateCard",
-    "RateCardCarrier",
-    "Service",
-    "Surcharges",
-    "WeightBreak",
-    "ZoneTariff",
-    "load_ratecard",
-    "load_ratecards",
-    "parse_ratecard",
-    "validate_directory",
-]
-
-ZERO = Decimal("0")
-HUNDRED = Decimal("100")
-
-
-# ---------------------------------------------------------------------------------------------
-# The tariff, parsed once
-
-
-@dataclass(frozen=True, slots=True)
-class WeightBreak:
-    max_g: int
-    price: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class ZoneTariff:
-    base: Decimal
-    weight_breaks: tuple[WeightBreak, ...]
-    per_extra_kg: Decimal | None
-    per_km: Decimal | None
-    min_days: int
-    max_days: int
-
-    def weight_charge(self, chargeable_g: int) -> Decimal | None:
-        """The weight component for one parcel; None when the tariff does not reach that far."""
-        for wb in self.weight_breaks:
-            if chargeable_g <= wb.max_g:
-                return wb.price
-        if self.per_extra_kg is None:
-            return None
-        last = self.weight_breaks[-1]
-        extra_kg = -(-(chargeable_g - last.max_g) // 1000)
-        return last.price + self.per_extra_kg * extra_kg
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_weight_g: int
-    max_side_cm: float | None = None
-    max_sum_sides_cm: float | None = None
-
-    def breach(self, parcel: Parcel) -> str | None:
-        """Why this parcel cannot go, or None."""
-        if parcel.weight_g > self.max_weight_g:
-            return f"weighs {parcel.weight_g} g, over the {self.max_weight_g} g weight limit"
-        sides = parcel.sides_cm
-        if self.max_side_cm is not None and sides[0] > self.max_side_cm:
-            return f"longest side {sides[0]:g} cm is over the {self.max_side_cm:g} cm side limit"
-        if self.max_sum_sides_cm is not None and sum(sides) > self.max_sum_sides_cm:
-            return (
-                f"sum of sides {sum(sides):g} cm is over the {self.max_sum_sides_cm:g} cm sum-of-sides limit"
-            )
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Service:
-    code: str
-    name: str
-    delivery_type: DeliveryType
-    limits: Limits
-    zones: Mapping[str, ZoneTariff]
-    cod: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class PercentFee:
-    pct: Decimal
-    minimum: Decimal = ZERO
-
-    def of(self, amount: Decimal) -> Decimal:
-        return max(amount * self.pct / HUNDRED, self.minimum)
-
-
-@dataclass(frozen=True, slots=True)
-class Surcharges:
-    fuel_pct: Decimal = ZERO
-    insurance: PercentFee | None = None
-    cod: PercentFee | None = None
-    remote_area_fee: Decimal = ZERO
-    remote_zones: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """Line-haul into the carrier's home area from an origin outside it."""
-
-    fee: Decimal
-    extra_days: int
-
-
-@dataclass(frozen=True, slots=True)
-class RateCard:
-    source: str
-    code: str
-    name: str
-    demo: bool
-    currency: str
-    volumetric_divisor: int
-    cutoff: time
-    countries: frozenset[str]  # empty: any
-    zones_kind: str  # polygons | distance | cities
-    zones: ZoneResolver
-    surcharges: Surcharges
-    services: tuple[Service, ...]
-    inbound: Inbound | None = None
-
-
-# ---------------------------------------------------------------------------------------------
-# The carrier
-
-
-def _kg(grams: int) -> str:
-    return f"{grams / 1000:g}"  # a label, not money: float is fine here
-
-
-class RateCardCarrier:
-    """A `Carrier` whose whole tariff is a `RateCard`; quoting does no I/O.
-
-    Several parcels in one shipment are priced as the carrier handles them: each pays the base
-    rate and the weight break of its own chargeable weight (summing the weights first would
-    undercharge two light boxes as one), while distance, remote-area, insurance and COD are
-    charged once for the shipment. One parcel over a service's limits leaves the whole service
-    out, since a shipment is not split across services.
-    """
-
-    def __init__(self, card: RateCard) -> None:
-        self.card = card
-        self.code = card.code
-        self._priced_by_km = frozenset(
-            zone for s in card.services for zone, tariff in s.zones.items() if tariff.per_km
-        )
-        # Labels are fixed per card; formatting Decimals on every quote would be wasted work.
-        sur = card.surcharges
-        self._fuel_label = f"Fuel surcharge {sur.fuel_pct}%"
-        self._insurance_label = f"Insurance {sur.insurance.pct}% of declared value" if sur.insurance else ""
-        self._cod_label = f"Cash on delivery {sur.cod.pct}%" if sur.cod else ""
-        self._info = CarrierInfo(
-            code=card.code,
-            name=card.name,
-            kind="ratecard",
-            services=tuple(ServiceInfo(s.code, s.name, s.delivery_type) for s in card.services),
-            demo=card.demo,
-        )
-
-    def __repr__(self) -> str:
-        return f"RateCardCarrier({self.code!r}, source={self.card.source!r})"
-
-    def info(self) -> CarrierInfo:
-        return self._info
-
-    async def quote(self, request: RateRequest) -> CarrierQuote:
-        return self.quote_sync(request)
-
-    def quote_sync(self, request: RateRequest) -> CarrierQuote:
-        """The same answer as `quote`, for callers outside an event loop (CLI, benchmarks)."""
-        card = self.card
-        if not request.shipment.parcels:
-            return CarrierQuote(
-                rejections=tuple(Rejection(card.code, s.code, "no parcels to carry") for s in card.services)
-            )
-        reason = self._country_problem(request)
-        match = ZoneMatch(None, reason) if reason else card.zones.resolve(request.origin, request.destination)
-        if match.zone is None:
-            return CarrierQuote(
-                rejections=tuple(Rejection(card.code, s.code, match.reason) for s in card.services)
-            )
-        if match.distance_km is None and match.zone in self._priced_by_km:
-            o, d = request.origin, request.destination
-            match = ZoneMatch(match.zone, distance_km=distance_km(o.lat, o.lon, d.lat, d.lon))
-        divisor = card.volumetric_divisor
-        chargeable = tuple(p.chargeable_weight_g(divisor) for p in request.shipment.parcels)
-        offers: list[Offer] = []
-        rejections: list[Rejection] = []
-        etas: dict[tuple[int, int], Eta] = {}
-        for service in card.services:
-            outcome = self._quote_service(service, match, chargeable, request, etas)
-            if isinstance(outcome, Offer):
-                offers.append(outcome)
-            else:
-                rejections.append(outcome)
-        return CarrierQuote(offers=tuple(offers), rejections=tuple(rejections))
-
-    def _country_problem(self, request: RateRequest) -> str:
-        countries = self.card.countries
-        if not countries:
-            return ""
-        if request.origin.country not in countries:
-            return f"origin country {request.origin.country} not served"
-        if request.destination.country not in countries:
-            return f"destination country {request.destination.country} not served"
-        return ""
-
-    def _quote_service(
-        self,
-        service: Service,
-        match: ZoneMatch,
-        chargeable: tuple[int, ...],
-        request: RateRequest,
-        etas: dict[tuple[int, int], Eta],
-    ) -> Offer | Rejection:
-        card = self.card
-        zone = match.zone
-        assert zone is not None
-        tariff = service.zones.get(zone)
-        if tariff is None:
-            return Rejection(card.code, service.code, f"service not offered in zone {zone}")
-        shipment = request.shipment
-        if shipment.cod and not (service.cod and card.surcharges.cod is not None):
-            return Rejection(card.code, service.code, "cash on delivery not offered")
-
-        weight = ZERO
-        for i, parcel in enumerate(shipment.parcels):
-            breach = service.limits.breach(parcel)
-            if breach is not None:
-                return Rejection(card.code, service.code, f"parcels[{i}] {breach}")
-            charge = tariff.weight_charge(chargeable[i])
-            if charge is None:
-                return Rejection(
-                    card.code,
-                    service.code,
-                    f"parcels[{i}] chargeable weight {chargeable[i]} g is beyond the tariff",
-                )
-            weight += charge
-        chargeable_total = sum(chargeable)
-
-        count = len(shipment.parcels)
-        lines = [
-            PriceLine(
-                PriceLineKind.BASE,
-                tariff.base * count,
-                f"Base rate, zone {zone}" + (f", {count} parcels" if count > 1 else ""),
-            )
-        ]
-        if weight:
-            lines.append(
-                PriceLine(PriceLineKind.WEIGHT, weight, f"Weight, {_kg(chargeable_total)} kg chargeable")
-            )
-        freight = tariff.base * count + weight
-        if tariff.per_km:
-            km = match.distance_km or 0.0
-            # Billed per started kilometre, and never less than one: a courier still drives there.
-            started_km = max(1, math.ceil(km))
-            distance = tariff.per_km * started_km
-            lines.append(PriceLine(PriceLineKind.DISTANCE, distance, f"Distance, {started_km} km"))
-            freight += distance
-
-        sur = card.surcharges
-        if sur.fuel_pct:
-            lines.append(PriceLine(PriceLineKind.FUEL, freight * sur.fuel_pct / HUNDRED, self._fuel_label))
-        declared = max(shipment.declared_value, ZERO)
-        if sur.insurance is not None and declared > 0:
-            lines.append(
-                PriceLine(
-                    PriceLineKind.INSURANCE,
-                    sur.insurance.of(declared),
-                    self._insurance_label,
-                )
-            )
-        if shipment.cod and sur.cod is not None:
-            lines.append(PriceLine(PriceLineKind.COD, sur.cod.of(declared), self._cod_label))
-        if zone in sur.remote_zones and sur.remote_area_fee:
-            lines.append(
-                PriceLine(PriceLineKind.REMOTE_AREA, sur.remote_area_fee, f"Remote area, zone {zone}")
-            )
-        min_days, max_days = tariff.min_days, tariff.max_days
-        if match.inbound and card.inbound is not None:
-            lines.append(
-                PriceLine(PriceLineKind.OTHER, card.inbound.fee, "Line-haul into the carrier's region")
-            )
-            min_days += card.inbound.extra_days
-            max_days += card.inbound.extra_days
-
-        key = (min_days, max_days)
-        eta = etas.get(key)
-        if eta is None:
-            eta = etas[key] = make_eta(
-                request.ship_at, request.origin.timezone, card.cutoff, min_days, max_days
-            )
-        return Offer(
-            carrier=card.code,
-            carrier_name=card.name,
-            service=service.code,
-            service_name=service.name,
-            delivery_type=service.delivery_type,
-            price=Price.of(lines, card.currency),
-            eta=eta,
-            chargeable_weight_g=chargeable_total,
-        )
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading and validating files
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _ZONE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -434,7 +67,11 @@ class _Reader:
         self.errors.append(ConfigError(self.source, path or "$", message))
 
     def obj(
-        self, value: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+        self,
+        value: Any,
+        path: str,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
     ) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             self.fail(path, f"must be an object, not {_kind(value)}")
@@ -459,7 +96,11 @@ class _Reader:
         return value
 
     def text(
-        self, value: Any, path: str, pattern: re.Pattern[str] | None = None, hint: str = ""
+        self,
+        value: Any,
+        path: str,
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
     ) -> str | None:
         if not isinstance(value, str):
             self.fail(path, f"must be a string, not {_kind(value)}")
@@ -497,7 +138,11 @@ class _Reader:
         return float(value)
 
     def coordinate(self, value: Any, path: str, limit: float) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -limit <= value <= limit:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not -limit <= value <= limit
+        ):
             self.fail(path, f"must be a number between -{limit:g} and {limit:g}")
             return None
         return float(value)
@@ -506,14 +151,22 @@ class _Reader:
         if not isinstance(value, str) or not _MONEY.match(value):
             # Floats are refused outright: 0.1 + 0.2 money is how breakdowns stop adding up.
             self.fail(
-                path, f'must be an amount as a string like "250.00" (at most 2 decimals), not {value!r}'
+                path,
+                f'must be an amount as a string like "250.00" (at most 2 decimals), not {value!r}',
             )
             return None
         return Decimal(value)
 
     def percent(self, value: Any, path: str) -> Decimal | None:
-        if not isinstance(value, str) or not _PERCENT.match(value) or Decimal(value) > HUNDRED:
-            self.fail(path, f'must be a percentage as a string like "12.5" (0 to 100), not {value!r}')
+        if (
+            not isinstance(value, str)
+            or not _PERCENT.match(value)
+            or Decimal(value) > HUNDRED
+        ):
+            self.fail(
+                path,
+                f'must be a percentage as a string like "12.5" (0 to 100), not {value!r}',
+            )
             return None
         return Decimal(value)
 
@@ -578,7 +231,9 @@ def validate_directory(directory: Path) -> list[ConfigError]:
 def _with_count(errors: list[ConfigError]) -> ConfigError:
     first = errors[0]
     if len(errors) > 1:
-        first.add_note(f"{len(errors) - 1} more problem(s); `carrier-router carriers` lists them all")
+        first.add_note(
+            f"{len(errors) - 1} more problem(s); `carrier-router carriers` lists them all"
+        )
     return first
 
 
@@ -611,7 +266,9 @@ def _load(path: Path) -> tuple[RateCardCarrier | None, list[ConfigError]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [ConfigError(path.name, "$", f"cannot read: {exc.strerror or exc}")]
+        return None, [
+            ConfigError(path.name, "$", f"cannot read: {exc.strerror or exc}")
+        ]
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -619,16 +276,29 @@ def _load(path: Path) -> tuple[RateCardCarrier | None, list[ConfigError]]:
     return _parse(document, path.name)
 
 
-def _parse(document: Any, source: str) -> tuple[RateCardCarrier | None, list[ConfigError]]:
+def _parse(
+    document: Any, source: str
+) -> tuple[RateCardCarrier | None, list[ConfigError]]:
     r = _Reader(source)
     top = r.obj(document, "", _TOP_REQUIRED, _TOP_OPTIONAL)
     if top is None:
         return None, r.errors
-    code = r.text(top["code"], "code", _CODE, "a carrier code (lower-case letters, digits, - and _)")
+    code = r.text(
+        top["code"],
+        "code",
+        _CODE,
+        "a carrier code (lower-case letters, digits, - and _)",
+    )
     name = r.text(top["name"], "name")
     demo = r.boolean(top.get("demo", False), "demo")
-    currency = r.text(top.get("currency", "RUB"), "currency", _CURRENCY, "an ISO 4217 currency code")
-    divisor = r.integer(top.get("volumetric_divisor", DEFAULT_VOLUMETRIC_DIVISOR), "volumetric_divisor", 1)
+    currency = r.text(
+        top.get("currency", "RUB"), "currency", _CURRENCY, "an ISO 4217 currency code"
+    )
+    divisor = r.integer(
+        top.get("volumetric_divisor", DEFAULT_VOLUMETRIC_DIVISOR),
+        "volumetric_divisor",
+        1,
+    )
     cutoff = r.clock(top["cutoff"], "cutoff")
     countries = _countries(r, top.get("countries", _MISSING))
     zones_kind, zones, inbound = _zones(r, top["zones"])
@@ -662,7 +332,8 @@ def _countries(r: _Reader, value: Any) -> frozenset[str]:
     if items is None:
         return frozenset()
     found = (
-        r.text(c, f"countries[{i}]", _COUNTRY, "an ISO 3166-1 alpha-2 code") for i, c in enumerate(items)
+        r.text(c, f"countries[{i}]", _COUNTRY, "an ISO 3166-1 alpha-2 code")
+        for i, c in enumerate(items)
     )
     return frozenset(c for c in found if c is not None)
 
@@ -703,7 +374,10 @@ def _inbound(r: _Reader, spec: dict[str, Any]) -> Inbound | None:
     if "inbound" not in spec:
         return None
     if "origin" not in spec:
-        r.fail("zones.inbound", "needs zones.origin: line-haul is for origins outside that area")
+        r.fail(
+            "zones.inbound",
+            "needs zones.origin: line-haul is for origins outside that area",
+        )
         return None
     inbound = r.obj(spec["inbound"], "zones.inbound", ("fee", "extra_days"))
     if inbound is None:
@@ -713,17 +387,23 @@ def _inbound(r: _Reader, spec: dict[str, Any]) -> Inbound | None:
     return Inbound(fee, days) if fee is not None and days is not None else None
 
 
-def _polygon_zones(r: _Reader, value: dict[str, Any]) -> tuple[PolygonZones | None, Inbound | None]:
+def _polygon_zones(
+    r: _Reader, value: dict[str, Any]
+) -> tuple[PolygonZones | None, Inbound | None]:
     spec = r.obj(value, "zones", ("type", "destination"), ("origin", "inbound"))
     if spec is None:
         return None, None
     inbound = _inbound(r, spec)
     path = "zones.destination"
-    collection = r.obj(spec["destination"], path, ("type", "features"), ("bbox", "name", "crs"))
+    collection = r.obj(
+        spec["destination"], path, ("type", "features"), ("bbox", "name", "crs")
+    )
     if collection is None:
         return None, inbound
     if collection["type"] != "FeatureCollection":
-        r.fail(f"{path}.type", f'must be "FeatureCollection", not {collection["type"]!r}')
+        r.fail(
+            f"{path}.type", f'must be "FeatureCollection", not {collection["type"]!r}'
+        )
     features = r.items(collection["features"], f"{path}.features")
     if features is None:
         return None, inbound
@@ -772,14 +452,25 @@ def _area(r: _Reader, value: Any, path: str) -> BaseGeometry | None:
 
 
 def _geometry(r: _Reader, value: Any, path: str) -> BaseGeometry | None:
-    if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
+    if not isinstance(value, dict) or value.get("type") not in (
+        "Polygon",
+        "MultiPolygon",
+    ):
         r.fail(
-            f"{path}.type" if isinstance(value, dict) else path, "must be a GeoJSON Polygon or MultiPolygon"
+            f"{path}.type" if isinstance(value, dict) else path,
+            "must be a GeoJSON Polygon or MultiPolygon",
         )
         return None
     try:
         geom = shape(value)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.ShapelyError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        shapely.errors.ShapelyError,
+    ) as exc:
         r.fail(f"{path}.coordinates", f"not valid {value['type']} coordinates ({exc})")
         return None
     if geom.is_empty:
@@ -787,7 +478,10 @@ def _geometry(r: _Reader, value: Any, path: str) -> BaseGeometry | None:
         return None
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        r.fail(f"{path}.coordinates", "must be [longitude, latitude] pairs in degrees (GeoJSON order)")
+        r.fail(
+            f"{path}.coordinates",
+            "must be [longitude, latitude] pairs in degrees (GeoJSON order)",
+        )
         return None
     if not geom.is_valid:
         r.fail(f"{path}.coordinates", f"not a valid polygon: {explain_validity(geom)}")
@@ -813,7 +507,10 @@ def _distance_zones(r: _Reader, value: dict[str, Any]) -> DistanceBands | None:
         code = _zone_code(r, band["zone"], f"{path}.zone", seen)
         km = r.positive(band["max_km"], f"{path}.max_km")
         if km is not None and km <= previous:
-            r.fail(f"{path}.max_km", f"must be greater than the previous band's {previous:g} km")
+            r.fail(
+                f"{path}.max_km",
+                f"must be greater than the previous band's {previous:g} km",
+            )
             km = None
         if code is not None and km is not None:
             bands.append((code, km))
@@ -857,19 +554,29 @@ def _percent_fee(r: _Reader, value: Any, path: str) -> PercentFee | None:
     return PercentFee(pct, minimum) if pct is not None and minimum is not None else None
 
 
-def _known_zone(r: _Reader, code: str, path: str, zone_codes: tuple[str, ...] | None) -> bool:
+def _known_zone(
+    r: _Reader, code: str, path: str, zone_codes: tuple[str, ...] | None
+) -> bool:
     if zone_codes is not None and code not in zone_codes:
         r.fail(path, f"unknown zone {code!r}; the zones are {', '.join(zone_codes)}")
         return False
     return True
 
 
-def _surcharges(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> Surcharges | None:
-    spec = r.obj(value, "surcharges", (), ("fuel_pct", "insurance", "cod", "remote_area"))
+def _surcharges(
+    r: _Reader, value: Any, zone_codes: tuple[str, ...] | None
+) -> Surcharges | None:
+    spec = r.obj(
+        value, "surcharges", (), ("fuel_pct", "insurance", "cod", "remote_area")
+    )
     if spec is None:
         return None
     fuel = r.percent(spec.get("fuel_pct", "0"), "surcharges.fuel_pct")
-    insurance = _percent_fee(r, spec["insurance"], "surcharges.insurance") if "insurance" in spec else None
+    insurance = (
+        _percent_fee(r, spec["insurance"], "surcharges.insurance")
+        if "insurance" in spec
+        else None
+    )
     cod = _percent_fee(r, spec["cod"], "surcharges.cod") if "cod" in spec else None
     fee, remote = ZERO, frozenset[str]()
     if "remote_area" in spec:
@@ -888,7 +595,9 @@ def _surcharges(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> S
     return Surcharges(fuel, insurance, cod, fee, remote)
 
 
-def _services(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> tuple[Service, ...] | None:
+def _services(
+    r: _Reader, value: Any, zone_codes: tuple[str, ...] | None
+) -> tuple[Service, ...] | None:
     items = r.items(value, "services")
     if items is None:
         return None
@@ -896,11 +605,16 @@ def _services(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> tup
     seen: set[str] = set()
     for i, item in enumerate(items):
         path = f"services[{i}]"
-        s = r.obj(item, path, ("code", "name", "delivery_type", "limits", "zones"), ("cod",))
+        s = r.obj(
+            item, path, ("code", "name", "delivery_type", "limits", "zones"), ("cod",)
+        )
         if s is None:
             continue
         code = r.text(
-            s["code"], f"{path}.code", _CODE, "a service code (lower-case letters, digits, - and _)"
+            s["code"],
+            f"{path}.code",
+            _CODE,
+            "a service code (lower-case letters, digits, - and _)",
         )
         if code is not None and code in seen:
             r.fail(f"{path}.code", f"duplicate service code {code!r}")
@@ -910,7 +624,10 @@ def _services(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> tup
         if s["delivery_type"] in ("courier", "pickup"):
             delivery_type = DeliveryType(s["delivery_type"])
         else:
-            r.fail(f"{path}.delivery_type", f'must be "courier" or "pickup", not {s["delivery_type"]!r}')
+            r.fail(
+                f"{path}.delivery_type",
+                f'must be "courier" or "pickup", not {s["delivery_type"]!r}',
+            )
         cod = r.boolean(s.get("cod", True), f"{path}.cod")
         limits = _limits(r, s["limits"], f"{path}.limits")
         tariffs = _tariffs(r, s["zones"], f"{path}.zones", zone_codes, limits)
@@ -924,7 +641,11 @@ def _limits(r: _Reader, value: Any, path: str) -> Limits | None:
     if spec is None:
         return None
     weight = r.integer(spec["max_weight_g"], f"{path}.max_weight_g", 1)
-    side = r.positive(spec["max_side_cm"], f"{path}.max_side_cm") if "max_side_cm" in spec else None
+    side = (
+        r.positive(spec["max_side_cm"], f"{path}.max_side_cm")
+        if "max_side_cm" in spec
+        else None
+    )
     total = (
         r.positive(spec["max_sum_sides_cm"], f"{path}.max_sum_sides_cm")
         if "max_sum_sides_cm" in spec
@@ -940,7 +661,11 @@ def _limits(r: _Reader, value: Any, path: str) -> Limits | None:
 
 
 def _tariffs(
-    r: _Reader, value: Any, path: str, zone_codes: tuple[str, ...] | None, limits: Limits | None
+    r: _Reader,
+    value: Any,
+    path: str,
+    zone_codes: tuple[str, ...] | None,
+    limits: Limits | None,
 ) -> dict[str, ZoneTariff] | None:
     if not isinstance(value, dict):
         r.fail(path, f"must be an object of zone code to tariff, not {_kind(value)}")
@@ -963,13 +688,24 @@ def _tariffs(
     return tariffs if ok else None
 
 
-def _tariff(r: _Reader, value: Any, path: str, limits: Limits | None) -> ZoneTariff | None:
-    spec = r.obj(value, path, ("base", "weight_breaks", "transit_days"), ("per_extra_kg", "per_km"))
+def _tariff(
+    r: _Reader, value: Any, path: str, limits: Limits | None
+) -> ZoneTariff | None:
+    spec = r.obj(
+        value,
+        path,
+        ("base", "weight_breaks", "transit_days"),
+        ("per_extra_kg", "per_km"),
+    )
     if spec is None:
         return None
     before = len(r.errors)
     base = r.money(spec["base"], f"{path}.base")
-    per_extra = r.money(spec["per_extra_kg"], f"{path}.per_extra_kg") if "per_extra_kg" in spec else None
+    per_extra = (
+        r.money(spec["per_extra_kg"], f"{path}.per_extra_kg")
+        if "per_extra_kg" in spec
+        else None
+    )
     per_km = r.money(spec["per_km"], f"{path}.per_km") if "per_km" in spec else None
     breaks: list[WeightBreak] = []
     items = r.items(spec["weight_breaks"], f"{path}.weight_breaks") or []
@@ -981,7 +717,10 @@ def _tariff(r: _Reader, value: Any, path: str, limits: Limits | None) -> ZoneTar
             continue
         max_g = r.integer(b["max_g"], f"{bpath}.max_g", 1)
         if max_g is not None and max_g <= previous:
-            r.fail(f"{bpath}.max_g", f"must be greater than the previous break's {previous} g")
+            r.fail(
+                f"{bpath}.max_g",
+                f"must be greater than the previous break's {previous} g",
+            )
             max_g = None
         price = r.money(b["price"], f"{bpath}.price")
         if max_g is not None and price is not None:
@@ -1004,7 +743,10 @@ def _tariff(r: _Reader, value: Any, path: str, limits: Limits | None) -> ZoneTar
         min_days = r.integer(days["min"], f"{path}.transit_days.min", 0)
         max_days = r.integer(days["max"], f"{path}.transit_days.max", 0)
         if min_days is not None and max_days is not None and max_days < min_days:
-            r.fail(f"{path}.transit_days.max", f"must be at least min ({min_days}), not {max_days}")
+            r.fail(
+                f"{path}.transit_days.max",
+                f"must be at least min ({min_days}), not {max_days}",
+            )
     if len(r.errors) != before or base is None or min_days is None or max_days is None:
         return None
     return ZoneTariff(base, tuple(breaks), per_extra, per_km, min_days, max_days)

@@ -1,0 +1,121 @@
+"""A rate card's tariff, parsed once: zones, services, limits, surcharges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+
+from carriers.zones import (
+    ZoneResolver,
+)
+from router.models import (
+    DeliveryType,
+    Parcel,
+)
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tariff, parsed once
+
+
+@dataclass(frozen=True, slots=True)
+class WeightBreak:
+    max_g: int
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneTariff:
+    base: Decimal
+    weight_breaks: tuple[WeightBreak, ...]
+    per_extra_kg: Decimal | None
+    per_km: Decimal | None
+    min_days: int
+    max_days: int
+
+    def weight_charge(self, chargeable_g: int) -> Decimal | None:
+        """The weight component for one parcel; None when the tariff does not reach that far."""
+        for wb in self.weight_breaks:
+            if chargeable_g <= wb.max_g:
+                return wb.price
+        if self.per_extra_kg is None:
+            return None
+        last = self.weight_breaks[-1]
+        extra_kg = -(-(chargeable_g - last.max_g) // 1000)
+        return last.price + self.per_extra_kg * extra_kg
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_weight_g: int
+    max_side_cm: float | None = None
+    max_sum_sides_cm: float | None = None
+
+    def breach(self, parcel: Parcel) -> str | None:
+        """Why this parcel cannot go, or None."""
+        if parcel.weight_g > self.max_weight_g:
+            return f"weighs {parcel.weight_g} g, over the {self.max_weight_g} g weight limit"
+        sides = parcel.sides_cm
+        if self.max_side_cm is not None and sides[0] > self.max_side_cm:
+            return f"longest side {sides[0]:g} cm is over the {self.max_side_cm:g} cm side limit"
+        if self.max_sum_sides_cm is not None and sum(sides) > self.max_sum_sides_cm:
+            return f"sum of sides {sum(sides):g} cm is over the {self.max_sum_sides_cm:g} cm sum-of-sides limit"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    code: str
+    name: str
+    delivery_type: DeliveryType
+    limits: Limits
+    zones: Mapping[str, ZoneTariff]
+    cod: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PercentFee:
+    pct: Decimal
+    minimum: Decimal = ZERO
+
+    def of(self, amount: Decimal) -> Decimal:
+        return max(amount * self.pct / HUNDRED, self.minimum)
+
+
+@dataclass(frozen=True, slots=True)
+class Surcharges:
+    fuel_pct: Decimal = ZERO
+    insurance: PercentFee | None = None
+    cod: PercentFee | None = None
+    remote_area_fee: Decimal = ZERO
+    remote_zones: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """Line-haul into the carrier's home area from an origin outside it."""
+
+    fee: Decimal
+    extra_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateCard:
+    source: str
+    code: str
+    name: str
+    demo: bool
+    currency: str
+    volumetric_divisor: int
+    cutoff: time
+    countries: frozenset[str]  # empty: any
+    zones_kind: str  # polygons | distance | cities
+    zones: ZoneResolver
+    surcharges: Surcharges
+    services: tuple[Service, ...]
+    inbound: Inbound | None = None
