@@ -7,7 +7,7 @@ workers sharing one Redis see the same quotes. This is the only module that impo
 from __future__ import annotations
 
 import time
-from typing import Awaitable, Callable, Protocol
+from typing import Awaitable, Callable, Mapping, Protocol, Sequence
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -38,6 +38,22 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
+        """Add to integer fields of many hashes in one round trip; hashes never expire."""
+        ...
+
+    async def hgetall(self, keys: Sequence[str]) -> list[dict[str, bytes]]:
+        """Every field of each hash, in one round trip; a missing hash reads as {}."""
+        ...
+
+    async def hset(self, key: str, field: str, value: bytes) -> None: ...
+
+    async def hdel(self, key: str, fields: Sequence[str]) -> None: ...
+
+    async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        """Create each (hash, field) that is absent; True where this call created it."""
+        ...
+
 
 class MemoryStore:
     """A dict with expiry. Expired keys are purged lazily and in sweeps as the store grows."""
@@ -46,6 +62,7 @@ class MemoryStore:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, sweep_every: int = 10_000) -> None:
         self._data: dict[str, tuple[float, bytes | int]] = {}
+        self._hashes: dict[str, dict[str, bytes | int]] = {}
         self._clock = clock
         self._sweep_every = sweep_every
         self._writes = 0
@@ -84,6 +101,7 @@ class MemoryStore:
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+        self._hashes.pop(key, None)
 
     async def incr(self, key: str, ttl_s: float) -> int:
         current = self._live(key)
@@ -99,9 +117,69 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._data.clear()
+        self._hashes.clear()
 
     def __len__(self) -> int:
         return len(self._data)
+
+    async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
+        for key, fields in increments.items():
+            h = self._hashes.setdefault(key, {})
+            for name, amount in fields.items():
+                current = h.get(name, 0)
+                h[name] = (int(current) if isinstance(current, bytes) else current) + amount
+
+    async def hgetall(self, keys: Sequence[str]) -> list[dict[str, bytes]]:
+        # Integers read back as Redis returns them: the number's digits.
+        return [
+            {f: v if isinstance(v, bytes) else str(v).encode() for f, v in self._hashes.get(k, {}).items()}
+            for k in keys
+        ]
+
+    async def hset(self, key: str, field: str, value: bytes) -> None:
+        self._hashes.setdefault(key, {})[field] = value
+
+    async def hdel(self, key: str, fields: Sequence[str]) -> None:
+        h = self._hashes.get(key)
+        if h is None:
+            return
+        for name in fields:
+            h.pop(name, None)
+        if not h:
+            del self._hashes[key]
+
+    async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        created = []
+        for key, name in items:
+            h = self._hashes.setdefault(key, {})
+            created.append(name not in h)
+            h.setdefault(name, b"1")
+        return created
+
+
+# Many hash writes as one script call: one round trip, and each call applies all or nothing.
+_HINCR_SCRIPT = """
+local i = 1
+for k = 1, #KEYS do
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, n do
+    redis.call('HINCRBY', KEYS[k], ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+end
+return #KEYS
+"""
+_HSETNX_SCRIPT = """
+local created = {}
+for k = 1, #KEYS do
+  created[k] = redis.call('HSETNX', KEYS[k], ARGV[k], '1')
+end
+return created
+"""
+# Arguments per script call: large enough to amortise the round trip, small enough that one
+# call never blocks Redis for more than a few milliseconds.
+_SCRIPT_CHUNK = 20_000
 
 
 class RedisStore:
@@ -110,6 +188,8 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "cr:") -> None:
         self._redis = aioredis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._prefix = prefix
+        self._hincr_script = self._redis.register_script(_HINCR_SCRIPT)
+        self._hsetnx_script = self._redis.register_script(_HSETNX_SCRIPT)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -157,6 +237,64 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+    async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
+        keys: list[str] = []
+        args: list[str | int] = []
+        try:
+            for key, fields in increments.items():
+                if not fields:
+                    continue
+                keys.append(self._k(key))
+                args.append(len(fields))
+                for name, amount in fields.items():
+                    args.extend((name, amount))
+                if len(args) >= _SCRIPT_CHUNK:
+                    await self._hincr_script(keys=keys, args=args)
+                    keys, args = [], []
+            if keys:
+                await self._hincr_script(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def hgetall(self, keys: Sequence[str]) -> list[dict[str, bytes]]:
+        if not keys:
+            return []
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hgetall(self._k(key))
+                answers = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return [{f.decode(): v for f, v in answer.items()} for answer in answers]
+
+    async def hset(self, key: str, field: str, value: bytes) -> None:
+        try:
+            await self._redis.hset(self._k(key), field, value)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def hdel(self, key: str, fields: Sequence[str]) -> None:
+        if not fields:
+            return
+        try:
+            await self._redis.hdel(self._k(key), *fields)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        created: list[bool] = []
+        try:
+            for start in range(0, len(items), _SCRIPT_CHUNK):
+                chunk = items[start : start + _SCRIPT_CHUNK]
+                answer = await self._hsetnx_script(
+                    keys=[self._k(key) for key, _ in chunk], args=[name for _, name in chunk]
+                )
+                created.extend(bool(x) for x in answer)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return created
 
 
 class ResilientStore:
@@ -226,6 +364,20 @@ class ResilientStore:
 
     async def incr(self, key: str, ttl_s: float) -> int:
         return await self._call("incr", key, ttl_s)  # type: ignore[return-value]
+
+    # Durable writes go to Redis or fail: written to this process's memory they would vanish
+    # with it, and what they record (imported outcomes, suspensions) would be silently lost.
+    async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
+        await self._primary.hincr(increments)
+
+    async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        return await self._primary.hsetnx_many(items)
+
+    async def hset(self, key: str, field: str, value: bytes) -> None:
+        await self._primary.hset(key, field, value)
+
+    async def hdel(self, key: str, fields: Sequence[str]) -> None:
+        await self._primary.hdel(key, fields)
 
     async def ping(self) -> bool:
         ok = await self._primary.ping()
