@@ -37,6 +37,44 @@ def problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/problem+json": {"schema": ref("Problem")}}}
 
 
+ALLOCATION_HEADER: dict[str, Any] = {
+    "warehouses": {"type": "array", "items": ref("Warehouse"), "minItems": 1, "maxItems": 100},
+    "capacities": {
+        "type": "array",
+        "description": "Parcels a carrier collects from a warehouse today; absent: no limit",
+        "items": obj(
+            {
+                "carrier": {"type": "string"},
+                "warehouse": {"type": "string"},
+                "max_parcels": {"type": "integer", "minimum": 0},
+            },
+            ["carrier", "warehouse", "max_parcels"],
+        ),
+    },
+    "tiers": {
+        "type": "array",
+        "description": "Volume discounts: percent off a carrier's price today once its month reaches min_parcels",
+        "items": obj(
+            {"carrier": {"type": "string"}, "min_parcels": {"type": "integer", "minimum": 0}, "percent": MONEY_IN},
+            ["carrier", "min_parcels", "percent"],
+        ),
+    },
+    "month_to_date": {
+        "type": "object",
+        "additionalProperties": {"type": "integer", "minimum": 0},
+        "description": "Parcels sent with each carrier this month before today",
+    },
+    "day_value": {**MONEY_IN, "description": "RUB per business day in transit added to the objective; default 0"},
+    "ship_at": {"type": "string", "format": "date-time"},
+    "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 60, "description": "Default 10"},
+    "method": {
+        "type": "string",
+        "enum": ["auto", "flow", "cp-sat"],
+        "description": "auto: min-cost flow unless discount tiers apply",
+    },
+}
+
+
 SCHEMAS: dict[str, Any] = {
     "LocationIn": {
         "oneOf": [
@@ -326,6 +364,122 @@ SCHEMAS: dict[str, Any] = {
         },
         ["type", "zoom", "total", "features"],
     ),
+    "Warehouse": obj({"code": {"type": "string"}, "location": ref("LocationIn")}, ["code", "location"]),
+    "AllocationOrder": obj(
+        {
+            "id": {"type": ["string", "integer"]},
+            "destination": ref("LocationIn"),
+            "parcels": {"type": "array", "items": ref("Parcel"), "minItems": 1, "maxItems": 50},
+            "declared_value": MONEY_IN,
+            "cod": {"type": "boolean"},
+            "warehouses": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Codes it may ship from; empty or absent: any warehouse",
+            },
+            "deadline": {**DATE, "description": "Latest acceptable delivery date"},
+            "exclude": {"type": "array", "items": {"type": "string"}, "description": "Carriers it must not use"},
+        },
+        ["id", "destination", "parcels"],
+    ),
+    "AllocationHeader": obj(ALLOCATION_HEADER, ["warehouses"]),
+    "AllocationRequest": obj(
+        {
+            **ALLOCATION_HEADER,
+            "orders": {"type": "array", "items": ref("AllocationOrder"), "minItems": 1, "maxItems": 100_000},
+        },
+        ["warehouses", "orders"],
+    ),
+    "AllocationCost": obj(
+        {"total_cost": MONEY, "objective": MONEY, "served": {"type": "integer"}, "unserved": {"type": "integer"}},
+        ["total_cost", "objective", "served", "unserved"],
+    ),
+    "Plan": obj(
+        {
+            "status": {
+                "type": "string",
+                "enum": ["OPTIMAL", "FEASIBLE", "GREEDY"],
+                "description": (
+                    "FEASIBLE: stopped by the time limit, see gap; GREEDY: nothing better than greedy was found in time"
+                ),
+            },
+            "method": {"type": "string", "enum": ["min-cost-flow", "cp-sat"]},
+            "total_cost": MONEY,
+            "objective": {**MONEY, "description": "total_cost plus day_value × transit days"},
+            "bound": {**MONEY, "description": "Proven lower bound on the objective"},
+            "gap": {"type": "number", "description": "(objective − bound) / objective; 0 when proved optimal"},
+            "wall_time_ms": {"type": "number"},
+            "served": {"type": "integer"},
+            "assignments": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "order_id": {"type": "string"},
+                        "warehouse": {"type": "string"},
+                        "carrier": {"type": "string"},
+                        "service": {"type": "string"},
+                        "offer_id": {"type": "string"},
+                        "price": MONEY,
+                        "days": {"type": "integer"},
+                        "eta_max_date": DATE,
+                    },
+                    ["order_id", "warehouse", "carrier", "service", "offer_id", "price", "days", "eta_max_date"],
+                ),
+            },
+            "unserved": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "order_id": {"type": "string"},
+                        "reason": {
+                            "type": "string",
+                            "enum": ["place", "no_option", "excluded", "deadline", "capacity"],
+                        },
+                        "detail": {"type": "string"},
+                    },
+                    ["order_id", "reason", "detail"],
+                ),
+            },
+            "discounts": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "carrier": {"type": "string"},
+                        "parcels": {"type": "integer"},
+                        "month_parcels": {"type": "integer"},
+                        "percent": {"type": "string"},
+                        "amount": MONEY,
+                    },
+                    ["carrier", "parcels", "month_parcels", "percent", "amount"],
+                ),
+            },
+            "greedy": {
+                **ref("AllocationCost"),
+                "description": "Each order in turn takes its cheapest option with room left",
+            },
+            "saving": {**MONEY, "description": "greedy.total_cost − total_cost; compare served counts if they differ"},
+            "rejected": {
+                "type": "array",
+                "description": "NDJSON order lines left out, by line number; the other orders are planned",
+                "items": obj(
+                    {
+                        "line": {"type": "integer"},
+                        "errors": {
+                            "type": "array",
+                            "items": obj(
+                                {"path": {"type": "string"}, "message": {"type": "string"}}, ["path", "message"]
+                            ),
+                        },
+                    },
+                    ["line", "errors"],
+                ),
+            },
+        },
+        [
+            "status", "method", "total_cost", "objective", "bound", "gap", "wall_time_ms", "served",
+            "assignments", "unserved", "discounts", "greedy", "saving", "rejected",
+        ],
+    ),
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details; `errors` names each bad field by its path",
@@ -382,6 +536,38 @@ PATHS: dict[str, Any] = {
                     "description": "Carriers",
                     **json_body(obj({"carriers": {"type": "array", "items": ref("Carrier")}}, ["carriers"])),
                 }
+            },
+        }
+    },
+    "/v1/allocations": {
+        "post": {
+            "operationId": "createAllocation",
+            "summary": "Route a day's orders across warehouses and carriers at the lowest total cost",
+            "description": (
+                "Each order is quoted from each of its warehouses; one offer per order is chosen under the "
+                "carriers' daily capacities and volume-discount tiers (OR-Tools: min-cost flow, or CP-SAT when "
+                "tiers apply), beside the greedy cheapest-per-order plan. Big batches: send "
+                "`application/x-ndjson` whose first line is an AllocationHeader and every further line one "
+                "AllocationOrder; a bad order line is listed in `rejected` with its line number and the rest "
+                "are planned. Up to 100,000 orders and 32 MiB."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": ref("AllocationRequest")},
+                    "application/x-ndjson": {
+                        "schema": {
+                            "type": "string",
+                            "description": "Line 1: an AllocationHeader; then one AllocationOrder per line",
+                        }
+                    },
+                },
+            },
+            "responses": {
+                "200": {"description": "The plan", **json_body(ref("Plan"))},
+                "400": problem_response("Malformed JSON"),
+                "413": problem_response("Body too large"),
+                "422": problem_response("A field is wrong; `errors` names each"),
             },
         }
     },
