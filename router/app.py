@@ -24,6 +24,8 @@ from router.quotes import QuoteBook
 from router.quoting import QuoteEngine
 from router.settings import Settings
 from router.store import open_store
+from router.reliability import ReliabilityConfig
+from router.track_record import TrackRecord
 
 
 @functools.cache
@@ -47,6 +49,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     app[keys.ENGINE] = QuoteEngine(carriers, places, settings)
     app[keys.QUOTES] = QuoteBook(store, settings)
     app[keys.RATE_LIMITER] = RateLimiter(store)
+    app[keys.TRACK_RECORD] = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places)
     yield
     await http.close()
     await store.close()

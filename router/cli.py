@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pickup_points.cli import points
+from router.outcomes_cli import outcomes, reinstate
 from router.api_keys import KeyRing
 from router.errors import ConfigError, RouterError
 from router.models import Location, Parcel, Policy, PolicyKind, Quote, Shipment
@@ -187,10 +188,12 @@ def _print_quote(q: Quote) -> None:
         console.print(f"[red]{e.carrier}: {e.kind}: {e.message}[/red]")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.pass_context
 def carriers(ctx: click.Context) -> None:
     """List the carriers and check every carrier file; exits 1 if any is wrong."""
+    if ctx.invoked_subcommand is not None:
+        return
     from carriers.ratecard import validate_directory
     from carriers.registry import load_carriers
 
@@ -211,6 +214,8 @@ def carriers(ctx: click.Context) -> None:
 
 
 main.add_command(points)
+main.add_command(outcomes)
+carriers.add_command(reinstate)
 
 
 @main.group()

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from router.models import CarrierInfo, Eta, Offer, Place, Price, Quote, money
+from router.suspension import Suspension
 
 
 def price_json(price: Price) -> dict[str, Any]:
@@ -105,6 +106,20 @@ def carrier_json(info: CarrierInfo) -> dict[str, Any]:
         "services": [
             {"code": s.code, "name": s.name, "delivery_type": s.delivery_type.value} for s in info.services
         ],
+    }
+
+
+def suspension_json(s: Suspension) -> dict[str, Any]:
+    return {
+        "carrier": s.carrier,
+        "lane": s.lane,
+        "since": s.since.isoformat(),
+        "reason": s.reason,
+        "failures": s.failures,
+        "window_days": s.window_days,
+        "first_day": s.first_day.isoformat(),
+        "last_day": s.last_day.isoformat(),
+        "kinds": dict(s.kinds),
     }
 
 

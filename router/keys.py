@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from router.quotes import QuoteBook
     from router.settings import Settings
     from router.store import Store
+    from router.track_record import TrackRecord
 
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 STORE: web.AppKey["Store"] = web.AppKey("store")
@@ -28,3 +29,4 @@ PICKUP_POINTS: web.AppKey["PickupDirectory"] = web.AppKey("pickup_points")
 KEYRING: web.AppKey["KeyRing"] = web.AppKey("keyring")
 RATE_LIMITER: web.AppKey["RateLimiter"] = web.AppKey("rate_limiter")
 METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
+TRACK_RECORD: web.AppKey["TrackRecord"] = web.AppKey("track_record")

@@ -219,6 +219,31 @@ class Score:
     total: Decimal
 
 
+class Badge(str, enum.Enum):
+    GOLD = "gold"
+    SILVER = "silver"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class OfferInsight:
+    """What the carrier's delivery history says about one offer (router/reliability.py)."""
+
+    p50_days: int  # business days from the offer's ship date
+    p80_days: int
+    p95_days: int
+    p50_date: date
+    p80_date: date
+    p95_date: date  # "95 % delivered by"
+    on_time_rate: float | None  # None: the history has no promised dates
+    failure_rate: float  # lost or damaged
+    sample_size: int  # outcomes of this carrier and service on this lane
+    service_sample_size: int  # on every lane
+    badge: Badge
+    badge_reason: str
+    arrival_probability: float | None = None  # of arriving by the policy's deadline, when it has one
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     id: str

@@ -267,6 +267,62 @@ SCHEMAS: dict[str, Any] = {
         ["code", "name", "kind", "demo", "status", "services"],
         extra=True,
     ),
+    "OutcomeEnd": {
+        "oneOf": [
+            {"type": "string", "description": "A region (RU-48: country and geonames admin1 code) or 'lat,lon'"},
+            obj({"lat": {"type": "number"}, "lon": {"type": "number"}}, ["lat", "lon"]),
+            obj({"country": {"type": "string"}, "region": {"type": "string"}}, ["region"]),
+        ]
+    },
+    "OutcomeIn": obj(
+        {
+            "shipment_id": {"type": ["string", "integer"], "description": "Imports are idempotent by this id"},
+            "carrier": {"type": "string"},
+            "service": {"type": "string"},
+            "origin": ref("OutcomeEnd"),
+            "destination": ref("OutcomeEnd"),
+            "handed_over_at": {"type": "string", "description": "ISO 8601 date or date-time"},
+            "promised_date": {"type": ["string", "null"], "format": "date"},
+            "delivered_at": {"type": ["string", "null"], "description": "ISO 8601 date or date-time"},
+            "status": {"type": "string", "enum": ["delivered", "lost", "damaged", "returned"]},
+            "complaint": {"type": "boolean"},
+        },
+        ["shipment_id", "carrier", "service", "origin", "destination", "handed_over_at"],
+        extra=True,
+    ),
+    "Suspension": obj(
+        {
+            "carrier": {"type": "string"},
+            "lane": {"type": ["string", "null"], "description": "RU-48>RU-53; null: every lane"},
+            "since": {"type": "string", "format": "date-time"},
+            "reason": {"type": "string"},
+            "failures": {"type": "integer"},
+            "window_days": {"type": "integer"},
+            "first_day": DATE,
+            "last_day": DATE,
+            "kinds": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+        ["carrier", "lane", "since", "reason", "failures", "window_days", "first_day", "last_day", "kinds"],
+    ),
+    "OutcomeImport": obj(
+        {
+            "rows": {"type": "integer"},
+            "imported": {"type": "integer"},
+            "duplicates": {"type": "integer", "description": "Shipment ids imported before; not counted again"},
+            "rejected": {"type": "integer", "description": "Rows with at least one problem; not imported"},
+            "problems": {
+                "type": "array",
+                "items": obj(
+                    {"line": {"type": "integer"}, "field": {"type": "string"}, "reason": {"type": "string"}},
+                    ["line", "field", "reason"],
+                ),
+                "description": "The line in a CSV (header = line 1) or NDJSON body, or the position in a JSON list",
+            },
+            "problems_truncated": {"type": "boolean"},
+            "suspended": {"type": "array", "items": ref("Suspension"), "description": "Suspensions this import caused"},
+        },
+        ["rows", "imported", "duplicates", "rejected", "problems", "problems_truncated", "suspended"],
+    ),
     "Health": obj(
         {
             "status": {"type": "string", "enum": ["ok", "degraded"]},
@@ -536,6 +592,71 @@ PATHS: dict[str, Any] = {
                     "description": "Carriers",
                     **json_body(obj({"carriers": {"type": "array", "items": ref("Carrier")}}, ["carriers"])),
                 }
+            },
+        }
+    },
+    "/v1/allocations": {
+        "post": {
+            "operationId": "createAllocation",
+            "summary": "Route a day's orders across warehouses and carriers at the lowest total cost",
+            "description": (
+                "Each order is quoted from each of its warehouses; one offer per order is chosen under the "
+                "carriers' daily capacities and volume-discount tiers (OR-Tools: min-cost flow, or CP-SAT when "
+                "tiers apply), beside the greedy cheapest-per-order plan. Big batches: send "
+                "`application/x-ndjson` whose first line is an AllocationHeader and every further line one "
+                "AllocationOrder; a bad order line is listed in `rejected` with its line number and the rest "
+                "are planned. Up to 100,000 orders and 32 MiB."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": ref("AllocationRequest")},
+                    "application/x-ndjson": {
+                        "schema": {
+                            "type": "string",
+                            "description": "Line 1: an AllocationHeader; then one AllocationOrder per line",
+                        }
+                    },
+                },
+            },
+            "responses": {
+                "200": {"description": "The plan", **json_body(ref("Plan"))},
+                "400": problem_response("Malformed JSON"),
+                "413": problem_response("Body too large"),
+                "422": problem_response("A field is wrong; `errors` names each"),
+            },
+        }
+    },
+    "/v1/outcomes": {
+        "post": {
+            "operationId": "importOutcomes",
+            "summary": "Delivery results, to learn each carrier's real transit times and reliability",
+            "description": (
+                "A CSV file with a header line (text/csv), one JSON object a line (application/x-ndjson), "
+                "or {\"outcomes\": [...]} (application/json); up to 8 MiB, larger files through "
+                "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Bad rows are "
+                "listed with their line and the reason; the rest are imported."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                obj({"outcomes": {"type": "array", "items": ref("OutcomeIn")}}, ["outcomes"]),
+                                {"type": "array", "items": ref("OutcomeIn")},
+                            ]
+                        }
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                },
+            },
+            "responses": {
+                "200": {"description": "What was imported and what was not", **json_body(ref("OutcomeImport"))},
+                "413": problem_response("Body too large"),
+                "422": problem_response("The body cannot be read as outcomes"),
+                "503": problem_response("The store does not answer; nothing more was imported"),
             },
         }
     },

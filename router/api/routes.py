@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.api import allocations, carriers, health, observability, openapi, pickup_points, quotes
+from router.api import allocations, carriers, health, observability, openapi, outcomes, pickup_points, quotes
 
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/quotes", quotes.create_quote)
     app.router.add_get("/v1/quotes/{quote_id}", quotes.get_quote)
     app.router.add_get("/v1/carriers", carriers.list_carriers)
+    app.router.add_post("/v1/outcomes", outcomes.import_outcomes)
     app.router.add_post("/v1/allocations", allocations.create_allocation)
     app.router.add_get("/v1/pickup-points", pickup_points.list_points)
     app.router.add_get("/v1/pickup-points/{point_id}", pickup_points.get_point)

@@ -1,0 +1,123 @@
+"""When a carrier stops getting orders: too many serious failures (lost, damaged, complained about)
+within a window of days.
+
+Two scopes: a carrier on one lane (origin region → destination region, every service), and the
+carrier everywhere. The carrier-wide bar is higher: a carrier's failures add up over all its lanes,
+so with one bar for both, any lane reaching it would suspend the whole carrier.
+
+Failures are dated by when they happened (the delivery day, else the hand-over day), not by when
+they were imported, so loading a year of history suspends only for failures that really came
+close together. A suspension lasts until someone reinstates it, which also forgives the failures
+counted so far.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class SuspensionRule:
+    lane_failures: int = 3
+    carrier_failures: int = 10
+    window_days: int = 7
+
+    def __post_init__(self) -> None:
+        if self.lane_failures < 1 or self.carrier_failures < 1 or self.window_days < 1:
+            raise ValueError("suspension thresholds and window must be at least 1")
+
+    def threshold(self, lane: str | None) -> int:
+        return self.carrier_failures if lane is None else self.lane_failures
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SuspensionRule:
+        env = os.environ if env is None else env
+        d = cls()
+        return cls(
+            lane_failures=int(env.get("CARRIER_ROUTER_SUSPEND_AFTER", d.lane_failures)),
+            carrier_failures=int(env.get("CARRIER_ROUTER_SUSPEND_CARRIER_AFTER", d.carrier_failures)),
+            window_days=int(env.get("CARRIER_ROUTER_SUSPEND_WINDOW_DAYS", d.window_days)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Suspension:
+    carrier: str
+    lane: str | None  # None: the carrier on every lane
+    since: datetime
+    failures: int
+    window_days: int
+    first_day: date
+    last_day: date
+    kinds: tuple[tuple[str, int], ...]  # ("lost", 2), ("complaint", 1)
+
+    @property
+    def reason(self) -> str:
+        where = f"on {self.lane}" if self.lane else "on every lane"
+        kinds = ", ".join(f"{n} {kind}" for kind, n in self.kinds)
+        return (
+            f"suspended {where} since {self.since:%Y-%m-%d}: {self.failures} serious failures "
+            f"within {self.window_days} days ({kinds}), {self.first_day.isoformat()} to {self.last_day.isoformat()}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    failures: int
+    first_day: date
+    last_day: date
+    kinds: Counter[str]
+
+
+def worst_window(log: Mapping[tuple[date, str], int], window_days: int) -> Window | None:
+    """The run of `window_days` consecutive days holding the most failures (the earliest such run).
+
+    `log` counts failures by (day, kind); the window reports the days of its first and last failure.
+    """
+    if not log:
+        return None
+    by_day: Counter[date] = Counter()
+    for (day, _), n in log.items():
+        by_day[day] += n
+    days = sorted(by_day)
+    best: tuple[int, int, int] | None = None  # failures, first index, last index
+    total, lo = 0, 0
+    span = timedelta(days=window_days - 1)
+    for hi, day in enumerate(days):
+        total += by_day[day]
+        while days[lo] < day - span:
+            total -= by_day[days[lo]]
+            lo += 1
+        if best is None or total > best[0]:
+            best = (total, lo, hi)
+    assert best is not None
+    failures, first, last = best
+    inside = set(days[first : last + 1])
+    kinds: Counter[str] = Counter()
+    for (day, kind), n in log.items():
+        if day in inside:
+            kinds[kind] += n
+    return Window(failures, days[first], days[last], kinds)
+
+
+def check(
+    log: Mapping[tuple[date, str], int], rule: SuspensionRule, carrier: str, lane: str | None, now: datetime
+) -> Suspension | None:
+    """The suspension this failure log calls for under `rule`, or None."""
+    window = worst_window(log, rule.window_days)
+    if window is None or window.failures < rule.threshold(lane):
+        return None
+    return Suspension(
+        carrier=carrier,
+        lane=lane,
+        since=now,
+        failures=window.failures,
+        window_days=rule.window_days,
+        first_day=window.first_day,
+        last_day=window.last_day,
+        kinds=tuple(sorted(window.kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )

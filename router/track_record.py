@@ -1,0 +1,303 @@
+"""The carriers' track record in the store: outcomes folded into compact aggregates, the serious
+failures that suspend a carrier, and the view of it one quote needs.
+
+Store layout (hashes, no expiry):
+
+    rel:a:<carrier>[|<service>[|<lane>]]   a Tally's fields (router/reliability.py)
+    rel:f:<carrier>[|<lane>]               serious failures by "<day>:<kind>"
+    rel:susp                               suspensions in force, by "<carrier>[|<lane>]", as JSON
+    rel:seen:<4 hex>                       8-byte digests of imported shipment ids, 65,536 buckets
+
+Importing is idempotent by shipment id. Each batch first claims its ids (`hsetnx_many`, atomic
+per id), then adds only the newly claimed outcomes, aggregated in memory per key, in one more
+call. Two imports of the same file therefore never count a shipment twice; a crash between the
+two calls loses that batch's counts rather than doubling them, the safer side for statistics.
+
+On the quote path a worker keeps what it read for `cache_ttl_s` seconds, so a quote costs at
+most one store round trip and usually none; another worker's import shows after that delay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable, Iterable, Sequence
+
+import orjson
+
+from router.models import Location
+from router.outcomes import Coordinates, Outcome, OutcomeStatus, RowProblem, region_code
+from router.reliability import RecordView, ReliabilityConfig, Tally, add_into, contribution
+from router.store import Store, StoreUnavailable
+from router.suspension import Suspension, check
+
+log = logging.getLogger(__name__)
+
+AGGREGATE = "rel:a:"
+FAILURES = "rel:f:"
+SUSPENSIONS = "rel:susp"
+SEEN = "rel:seen:"
+MAX_REPORTED_PROBLEMS = 1000
+DEFAULT_BATCH = 20_000
+_MAX_CACHED = 100_000
+
+
+def aggregate_key(carrier: str, service: str | None = None, lane: str | None = None) -> str:
+    key = AGGREGATE + carrier
+    if service is not None:
+        key += "|" + service
+        if lane is not None:
+            key += "|" + lane
+    return key
+
+
+def scope(carrier: str, lane: str | None) -> str:
+    return carrier if lane is None else f"{carrier}|{lane}"
+
+
+def _seen(shipment_id: str) -> tuple[str, str]:
+    digest = hashlib.blake2b(shipment_id.encode(), digest_size=8).hexdigest()
+    return SEEN + digest[:4], digest[4:]
+
+
+def _failure_kind(outcome: Outcome) -> str:
+    # One shipment is one failure, however many things went wrong with it.
+    if outcome.status in (OutcomeStatus.LOST, OutcomeStatus.DAMAGED):
+        return outcome.status.value
+    return "complaint"
+
+
+def suspension_to_json(s: Suspension) -> bytes:
+    return orjson.dumps(
+        {
+            "carrier": s.carrier,
+            "lane": s.lane,
+            "since": s.since.isoformat(),
+            "failures": s.failures,
+            "window_days": s.window_days,
+            "first_day": s.first_day.isoformat(),
+            "last_day": s.last_day.isoformat(),
+            "kinds": [list(k) for k in s.kinds],
+        }
+    )
+
+
+def suspension_from_json(raw: bytes) -> Suspension:
+    d = orjson.loads(raw)
+    return Suspension(
+        carrier=d["carrier"],
+        lane=d["lane"],
+        since=datetime.fromisoformat(d["since"]),
+        failures=d["failures"],
+        window_days=d["window_days"],
+        first_day=date.fromisoformat(d["first_day"]),
+        last_day=date.fromisoformat(d["last_day"]),
+        kinds=tuple((k, n) for k, n in d["kinds"]),
+    )
+
+
+class RegionResolver:
+    """Coordinates to a region code through `Places`, built only when the first coordinates come."""
+
+    def __init__(self, places: Callable[[], object] | None) -> None:
+        self._factory = places
+        self._places: object | None = None
+        self._cache: dict[tuple[float, float], str | None] = {}
+
+    def __call__(self, point: Coordinates) -> str | None:
+        # Two decimals is about a kilometre: enough to name the region, and repeated
+        # pick-up addresses then cost one lookup (a lookup is ~140 µs).
+        key = (round(point.lat, 2), round(point.lon, 2))
+        if key in self._cache:
+            return self._cache[key]
+        region = None
+        if self._factory is not None:
+            if self._places is None:
+                self._places = self._factory()
+            place = self._places.resolve(Location(lat=point.lat, lon=point.lon), "")  # type: ignore[attr-defined]
+            region = region_code(place.country, place.region) if place.region else None
+        self._cache[key] = region
+        return region
+
+
+@dataclass(slots=True)
+class ImportReport:
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0  # rows with at least one problem
+    problems: list[RowProblem] = field(default_factory=list)  # the first MAX_REPORTED_PROBLEMS
+    suspended: list[Suspension] = field(default_factory=list)  # newly, by this import
+
+
+class TrackRecord:
+    def __init__(
+        self,
+        store: Store,
+        config: ReliabilityConfig | None = None,
+        places: Callable[[], object] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self.config = config or ReliabilityConfig()
+        self._regions = RegionResolver(places)
+        self._clock = clock
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, object]] = {}
+
+    # --- import --------------------------------------------------------------------------
+
+    async def record(self, rows: Iterable[Outcome | RowProblem], batch_size: int = DEFAULT_BATCH) -> ImportReport:
+        """Import parsed rows: outcomes are counted once per shipment id, problems reported."""
+        report = ImportReport()
+        batch: list[Outcome] = []
+        last_bad_line = -1
+        for row in rows:
+            if isinstance(row, RowProblem):
+                if row.line != last_bad_line:
+                    report.rejected += 1
+                    report.rows += 1
+                    last_bad_line = row.line
+                if len(report.problems) < MAX_REPORTED_PROBLEMS:
+                    report.problems.append(row)
+                continue
+            report.rows += 1
+            batch.append(row)
+            if len(batch) >= batch_size:
+                await self._flush(batch, report)
+                batch = []
+        if batch:
+            await self._flush(batch, report)
+        return report
+
+    def _lane(self, outcome: Outcome) -> str | None:
+        ends = []
+        for end in (outcome.origin, outcome.destination):
+            region = self._regions(end) if isinstance(end, Coordinates) else end
+            if region is None:
+                return None
+            ends.append(region)
+        return f"{ends[0]}>{ends[1]}"
+
+    async def _flush(self, batch: Sequence[Outcome], report: ImportReport) -> None:
+        claimed = await self._store.hsetnx_many([_seen(o.shipment_id) for o in batch])
+        increments: dict[str, dict[str, int]] = {}
+        touched: set[tuple[str, str | None]] = set()
+        for outcome, new in zip(batch, claimed):
+            if not new:
+                report.duplicates += 1
+                continue
+            report.imported += 1
+            fields = contribution(outcome)
+            lane = self._lane(outcome)
+            add_into(increments, aggregate_key(outcome.carrier), fields)
+            add_into(increments, aggregate_key(outcome.carrier, outcome.service), fields)
+            if lane is not None:
+                add_into(increments, aggregate_key(outcome.carrier, outcome.service, lane), fields)
+            if outcome.serious:
+                day = (outcome.delivered_on or outcome.handed_over_on).isoformat()
+                failure = {f"{day}:{_failure_kind(outcome)}": 1}
+                scopes = [(outcome.carrier, None)] + ([(outcome.carrier, lane)] if lane else [])
+                for s in scopes:
+                    add_into(increments, FAILURES + scope(*s), failure)
+                    touched.add(s)
+        if increments:
+            await self._store.hincr(increments)
+        if touched:
+            report.suspended.extend(await self._suspend(sorted(touched, key=lambda s: (s[0], s[1] or ""))))
+        self._cache.clear()
+
+    async def _suspend(self, scopes: Sequence[tuple[str, str | None]]) -> list[Suspension]:
+        current, *logs = await self._store.hgetall([SUSPENSIONS] + [FAILURES + scope(*s) for s in scopes])
+        now = self._clock()
+        suspended = []
+        for (carrier, lane), raw_log in zip(scopes, logs):
+            if scope(carrier, lane) in current:
+                continue
+            failures: dict[tuple[date, str], int] = {}
+            for name, count in raw_log.items():
+                day, _, kind = name.partition(":")
+                failures[(date.fromisoformat(day), kind)] = int(count)
+            suspension = check(failures, self.config.rule, carrier, lane, now)
+            if suspension is not None:
+                await self._store.hset(SUSPENSIONS, scope(carrier, lane), suspension_to_json(suspension))
+                log.warning("carrier %s %s", carrier, suspension.reason)
+                suspended.append(suspension)
+        return suspended
+
+    # --- suspensions ---------------------------------------------------------------------
+
+    async def suspensions(self) -> list[Suspension]:
+        (raw,) = await self._store.hgetall([SUSPENSIONS])
+        found = [suspension_from_json(v) for v in raw.values()]
+        return sorted(found, key=lambda s: (s.carrier, s.lane or ""))
+
+    async def reinstate(self, carrier: str, lane: str | None = None) -> list[Suspension]:
+        """Lift the carrier's suspension on `lane`, or every one of its suspensions without a lane,
+        and forgive the failures that led to them. Returns what was lifted."""
+        lifted = [
+            s for s in await self.suspensions() if s.carrier == carrier and (lane is None or s.lane == lane.upper())
+        ]
+        for s in lifted:
+            await self._store.hdel(SUSPENSIONS, [scope(s.carrier, s.lane)])
+            await self._store.delete(FAILURES + scope(s.carrier, s.lane))
+        if lane is None:
+            await self._store.delete(FAILURES + carrier)
+        self._cache.clear()
+        return lifted
+
+    # --- the quote path ------------------------------------------------------------------
+
+    async def view(self, pairs: Iterable[tuple[str, str]], lane: str | None) -> RecordView:
+        """Tallies of these (carrier, service) pairs on `lane` and the suspensions in force, in at
+        most one store round trip. A store that does not answer gives an empty view: quotes go on."""
+        pairs = sorted(set(pairs))
+        wanted = [SUSPENSIONS]
+        wanted += sorted({aggregate_key(c) for c, _ in pairs})
+        wanted += [aggregate_key(c, s) for c, s in pairs]
+        if lane is not None:
+            wanted += [aggregate_key(c, s, lane) for c, s in pairs]
+        now = self._monotonic()
+        got: dict[str, object] = {}
+        missing = []
+        for key in wanted:
+            entry = self._cache.get(key)
+            if entry is not None and entry[0] > now:
+                got[key] = entry[1]
+            else:
+                missing.append(key)
+        if missing:
+            try:
+                answers = await self._store.hgetall(missing)
+            except StoreUnavailable:
+                log.warning("track record unavailable; quoting without it", exc_info=True)
+                answers = [{} for _ in missing]
+            if len(self._cache) > _MAX_CACHED:
+                self._cache.clear()
+            expires = now + self.config.cache_ttl_s
+            for key, raw in zip(missing, answers):
+                if key == SUSPENSIONS:
+                    got[key] = {(s.carrier, s.lane): s for s in (suspension_from_json(v) for v in raw.values())}
+                else:
+                    got[key] = Tally.from_fields(raw) if raw else None
+                self._cache[key] = (expires, got[key])
+
+        def tallies(keyed: dict[object, str]) -> dict:  # type: ignore[type-arg]
+            return {k: got[key] for k, key in keyed.items() if got[key] is not None}
+
+        return RecordView(
+            lane,
+            carriers=tallies({c: aggregate_key(c) for c, _ in pairs}),
+            services=tallies({p: aggregate_key(*p) for p in pairs}),
+            lanes=tallies({p: aggregate_key(p[0], p[1], lane) for p in pairs}) if lane is not None else {},
+            suspensions=got[SUSPENSIONS],  # type: ignore[arg-type]
+        )
+
+    async def tallies(self, carrier: str, service: str | None = None, lane: str | None = None) -> Tally | None:
+        """One aggregate, read fresh."""
+        (raw,) = await self._store.hgetall([aggregate_key(carrier, service, lane)])
+        return Tally.from_fields(raw) if raw else None
