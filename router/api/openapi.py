@@ -536,6 +536,24 @@ SCHEMAS: dict[str, Any] = {
             "assignments", "unserved", "discounts", "greedy", "saving", "rejected",
         ],
     ),
+    "PlaceSuggestion": obj(
+        {
+            "id": {"type": "string", "description": "geonames id"},
+            "name": {"type": "string", "description": "Latin name"},
+            "name_ru": NULLABLE_STRING,
+            "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+            "region": NULLABLE_STRING,
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+            "population": {"type": "integer"},
+            "timezone": {"type": "string"},
+        },
+        ["id", "name", "name_ru", "country", "region", "lat", "lon", "population", "timezone"],
+    ),
+    "PlaceSuggestions": obj(
+        {"places": {"type": "array", "items": ref("PlaceSuggestion"), "description": "Most populous first"}},
+        ["places"],
+    ),
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details; `errors` names each bad field by its path",
@@ -746,6 +764,54 @@ PATHS: dict[str, Any] = {
                 "200": {"description": "The point", **json_body(ref("PickupPoint"))},
                 "404": problem_response("No such point"),
             },
+        }
+    },
+    "/v1/places": {
+        "get": {
+            "operationId": "searchPlaces",
+            "summary": "Cities whose Russian or Latin name starts with q, for autocomplete",
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}},
+                {"name": "country", "in": "query", "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"}, "description": "ISO 3166-1 alpha-2"},
+            ],
+            "responses": {
+                "200": {"description": "Suggestions", **json_body(ref("PlaceSuggestions"))},
+                "422": problem_response("A parameter is wrong; `errors` names each"),
+            },
+        }
+    },
+    "/widget.js": {
+        "get": {
+            "operationId": "widgetScript",
+            "summary": "The embeddable widget: one script tag, or CarrierRouter.mount(element, options)",
+            "responses": {
+                "200": {"description": "The script", "content": {"application/javascript": {"schema": {"type": "string"}}}},
+                "503": problem_response("The widget has not been built (scripts/build-widget)"),
+            },
+        }
+    },
+    "/widget/assets/{name}": {
+        "get": {
+            "operationId": "widgetAsset",
+            "summary": "A chunk the widget loads on demand (the map); names carry a content hash",
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "The chunk", "content": {"application/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}}}},
+                "404": problem_response("No such asset"),
+                "503": problem_response("The widget has not been built (scripts/build-widget)"),
+            },
+        }
+    },
+    "/widget/demo": {
+        "get": {
+            "operationId": "widgetDemo",
+            "summary": "A demo shop page with the widget in its checkout form",
+            "parameters": [
+                {"name": "lang", "in": "query", "schema": {"type": "string", "default": "ru"}, "description": "ru or en; anything else is ru"},
+                {"name": "key", "in": "query", "schema": {"type": "string"}, "description": "A publishable key for the tag, when the service has keys"},
+            ],
+            "responses": {"200": {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}}},
         }
     },
     "/metrics": {

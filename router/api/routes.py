@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.api import allocations, carriers, health, observability, openapi, outcomes, pickup_points, quotes
+from router.api import allocations, carriers, health, observability, openapi, outcomes, pickup_points, quotes, widget
 
 
 def setup_routes(app: web.Application) -> None:
@@ -15,6 +15,10 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/allocations", allocations.create_allocation)
     app.router.add_get("/v1/pickup-points", pickup_points.list_points)
     app.router.add_get("/v1/pickup-points/{point_id}", pickup_points.get_point)
+    app.router.add_get("/v1/places", widget.list_places)
+    app.router.add_get("/widget.js", widget.widget_js)
+    app.router.add_get("/widget/assets/{name}", widget.widget_asset)
+    app.router.add_get("/widget/demo", widget.demo_page)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/openapi.json", openapi.openapi_json)
     app.router.add_get("/metrics", observability.metrics_handler)

@@ -1,0 +1,83 @@
+// Offers as a labelled radio group: carrier, service, badges, price, dates, and on demand the
+// price breakdown ("why this price").
+import { button, h } from "./dom.js";
+import { dateRange, money } from "./i18n.js";
+
+const TAG_ORDER = ["recommended", "cheapest", "fastest"];
+
+export function offerWhen(offer, t, lang) {
+  return `${dateRange(offer.eta.min_date, offer.eta.max_date, lang)} · ${t.days(offer.eta.min_days, offer.eta.max_days)}`;
+}
+
+export function renderOffers({ quote, mode, chosenId, t, lang }) {
+  const offers = quote.offers.filter((o) => o.delivery_type === mode);
+  return offers.map((offer, i) => {
+    const tags = TAG_ORDER.filter((tag) => offer.tags.includes(tag));
+    const price = offer.price;
+    const breakdownId = `cr-bd-${mode}-${i}`;
+    const why = button(
+      { class: "cr-why", "aria-expanded": "false", "aria-controls": breakdownId, "data-why": breakdownId },
+      t.why,
+    );
+    const lines = price.breakdown.map((line) =>
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row" }, t.kind[line.kind] || line.label, lang === "ru" ? h("span", { class: "cr-sub", text: line.label }) : null),
+        h("td", { text: money(line.amount, price.currency, lang) }),
+      ),
+    );
+    const reason = offer.id === quote.recommended?.offer_id ? recommendation(quote, t, lang) : null;
+    return h(
+      "div",
+      { class: "cr-offer", "data-offer": offer.id },
+      h(
+        "label",
+        { class: "cr-offer-main" },
+        h("input", { type: "radio", name: `cr-offer-${mode}`, value: offer.id, checked: offer.id === chosenId }),
+        h(
+          "span",
+          { class: "cr-offer-body" },
+          h(
+            "span",
+            { class: "cr-offer-title" },
+            h("strong", { text: offer.carrier_name }),
+            h("span", { class: "cr-sub", text: offer.service_name }),
+          ),
+          tags.length
+            ? h("span", { class: "cr-badges" }, tags.map((tag) => h("span", { class: `cr-badge cr-badge-${tag}`, text: t.tag[tag] })))
+            : null,
+          h("span", { class: "cr-when", text: offerWhen(offer, t, lang) }),
+        ),
+        h("span", { class: "cr-price", text: money(price.total, price.currency, lang) }),
+      ),
+      why,
+      h(
+        "div",
+        { class: "cr-breakdown", id: breakdownId, hidden: true },
+        reason ? h("p", { class: "cr-reason", text: reason }) : null,
+        h(
+          "table",
+          null,
+          h("caption", { class: "cr-vh", text: `${t.why}: ${offer.carrier_name}` }),
+          h("tbody", null, lines),
+          h("tfoot", null, h("tr", null, h("th", { scope: "row", text: t.total }), h("td", { text: money(price.total, price.currency, lang) }))),
+        ),
+      ),
+    );
+  });
+}
+
+function recommendation(quote, t, lang) {
+  const rec = quote.recommended;
+  const kind = rec.policy;
+  if (kind !== "balanced") return t.reason[kind] || rec.reason;
+  const s = rec.score;
+  const currency = quote.offers[0]?.price.currency || "RUB";
+  return t.reason.balanced({
+    price: money(s.price, currency, lang),
+    days: s.days,
+    dayValue: money(s.day_value, currency, lang),
+    total: money(s.total, currency, lang),
+  });
+}
