@@ -48,7 +48,12 @@ def _rows(content_type: str, body: bytes) -> Iterator[Outcome | RowProblem]:
         parsed: Any = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest([FieldError("body", f"is not valid JSON: {exc}")], title="Malformed JSON") from None
-    items = parsed.get("outcomes") if isinstance(parsed, dict) else parsed
+    items = parsed
+    if isinstance(parsed, dict):
+        unknown = [FieldError(key, "unknown field") for key in parsed if key != "outcomes"]
+        if unknown:
+            raise InvalidRequest(unknown)
+        items = parsed.get("outcomes")
     if not isinstance(items, list):
         raise InvalidRequest([FieldError("outcomes", "must be a list of outcome objects")])
     return parse_items(items)
@@ -73,4 +78,8 @@ async def import_outcomes(request: web.Request) -> web.Response:
         report = await request.app[keys.TRACK_RECORD].record(rows, batch_size=BATCH)
     except OutcomeFileError as exc:
         raise InvalidRequest([FieldError("body", str(exc))], title="Unreadable outcome file") from None
+    if report.rejected and not (report.imported or report.duplicates):
+        # Nothing usable at all is a client error, not a successful import of zero rows.
+        problems = [FieldError(f"line {p.line}.{p.field}", p.reason) for p in report.problems]
+        raise InvalidRequest(problems, title="No outcome row could be read")
     return web.Response(body=dumps(report_json(report)), content_type="application/json")
