@@ -58,6 +58,8 @@ const ru = {
   showMap: "Показать карту",
   hideMap: "Скрыть карту",
   map: "Карта пунктов выдачи",
+  zoomIn: "Приблизить",
+  zoomOut: "Отдалить",
   mapLoading: "Загружаем карту…",
   mapFailed: "Карта не загрузилась — выберите пункт в списке",
   nearby: (n) => plural("ru", n, `${n} пункт рядом`, `${n} пункта рядом`, `${n} пунктов рядом`),
@@ -125,6 +127,8 @@ const en = {
   showMap: "Show map",
   hideMap: "Hide map",
   map: "Map of pickup points",
+  zoomIn: "Zoom in",
+  zoomOut: "Zoom out",
   mapLoading: "Loading the map…",
   mapFailed: "The map did not load — choose a point in the list",
   nearby: (n) => plural("en", n, `${n} point nearby`, "", `${n} points nearby`),
@@ -150,15 +154,25 @@ export function pickLang(wanted) {
   return lang in STRINGS ? lang : lang === "" ? "ru" : "en";
 }
 
+// Intl objects are slow to build and a list of fifty points formats hundreds of values: one of
+// each per language and options.
+const formats = new Map();
+function cached(kind, lang, options) {
+  const key = `${kind.name}|${lang}|${JSON.stringify(options)}`;
+  let format = formats.get(key);
+  if (!format) formats.set(key, (format = new kind(lang, options)));
+  return format;
+}
+
 function plural(lang, n, one, few, many) {
-  const rule = new Intl.PluralRules(lang).select(n);
+  const rule = cached(Intl.PluralRules, lang).select(n);
   if (rule === "one") return one;
   if (rule === "few") return few || many;
   return many;
 }
 
 function formatNumber(lang, value) {
-  return new Intl.NumberFormat(lang, { maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
+  return cached(Intl.NumberFormat, lang, { maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
 }
 
 // Amounts stay strings end to end ("1234.50"); only digits are regrouped, so no float ever
@@ -179,14 +193,14 @@ function day(iso) {
 }
 
 export function dateRange(from, to, lang) {
-  const format = new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", timeZone: "UTC" });
+  const format = cached(Intl.DateTimeFormat, lang, { day: "numeric", month: "short", timeZone: "UTC" });
   if (from === to) return format.format(day(from));
   return format.formatRange ? format.formatRange(day(from), day(to)) : `${format.format(day(from))} – ${format.format(day(to))}`;
 }
 
 export function countryName(code, lang) {
   try {
-    return new Intl.DisplayNames([lang], { type: "region" }).of(code) || code;
+    return cached(Intl.DisplayNames, lang, { type: "region" }).of(code) || code;
   } catch {
     return code;
   }

@@ -52,7 +52,7 @@ export class Picker {
       h("div", { class: "cr-picker-head" }, h("h3", { id: "cr-picker-title", text: t.points }), this.close),
       this.filterBox,
       h("div", { class: "cr-picker-bar" }, this.count, this.mapToggle),
-      h("div", { class: "cr-picker-body" }, this.mapPane, this.list),
+      h("div", { class: "cr-picker-body" }, this.list, this.mapPane),
       h("div", { class: "cr-picker-foot" }, this.select),
     );
 
@@ -98,7 +98,10 @@ export class Picker {
     if (this.w.host.getBoundingClientRect().width >= WIDE_PX) this.showMap();
     else if (this.map) this.map.center(this.center);
     this.list.focus({ preventScroll: true });
-    this.el.scrollIntoView({ block: "start" });
+    // Scrolled once the list is in: before, the page may be too short to bring the picker up.
+    this.listLoading.then(() => {
+      if (!this.el.hidden && !this.w.dead) this.el.scrollIntoView({ block: "start" });
+    });
   }
 
   hide() {
@@ -322,6 +325,8 @@ export class Picker {
       frame: this.points.slice(0, FRAME_POINTS).map((p) => [p.lat, p.lon]),
       tileUrl: this.w.options.tileUrl,
       attribution: this.w.options.tileAttribution,
+      zoomIn: t.zoomIn,
+      zoomOut: t.zoomOut,
       clusterLabel: t.cluster,
       siteLabel: (f) => `${f.properties.networks.map((n) => this.networks.get(n) || n).join(", ")}: ${t.cluster(f.properties.count)}`,
       onMove: (view) => this.onMapMove(view),

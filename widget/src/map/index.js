@@ -1,7 +1,7 @@
 // The map chunk, loaded only when a buyer opens the map. It draws what the service clustered
 // for the viewport (never the whole network) and reports moves, debounced, so the widget can
 // ask for the next viewport.
-import { DomEvent, divIcon, layerGroup, map as leafletMap, marker, tileLayer } from "leaflet/dist/leaflet-src.esm.js";
+import { DomEvent, control, divIcon, layerGroup, map as leafletMap, marker, tileLayer } from "leaflet/dist/leaflet-src.esm.js";
 import leafletCss from "leaflet/dist/leaflet.css";
 import ownCss from "./map.css";
 
@@ -11,7 +11,8 @@ const MOVE_DEBOUNCE_MS = 200;
 const MAX_ZOOM = 19;
 
 export function createMap(element, options) {
-  const map = leafletMap(element, { maxZoom: MAX_ZOOM, zoomControl: true, attributionControl: true });
+  const map = leafletMap(element, { maxZoom: MAX_ZOOM, zoomControl: false, attributionControl: true });
+  const zoom = control.zoom({ zoomInTitle: options.zoomIn, zoomOutTitle: options.zoomOut }).addTo(map);
   if (options.frame && options.frame.length > 1) map.fitBounds(options.frame, { padding: [24, 24], maxZoom: 15 });
   else map.setView([options.lat, options.lon], options.zoom);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
@@ -19,7 +20,7 @@ export function createMap(element, options) {
     tileLayer(options.tileUrl, { attribution: options.attribution, maxZoom: MAX_ZOOM }).addTo(map);
   }
   // Leaflet's zoom buttons are links; clicks on them must not reach a form around the widget.
-  DomEvent.disableClickPropagation(map.zoomControl.getContainer());
+  DomEvent.disableClickPropagation(zoom.getContainer());
 
   const layer = layerGroup().addTo(map);
   const markers = new Map();
