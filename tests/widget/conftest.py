@@ -144,7 +144,9 @@ def service(services: Services) -> str:
     return services.open
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, its event loop counts as the
+# running one, and async tests in later modules could not start their own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
