@@ -45,13 +45,15 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     carriers = guard_carriers(load_carriers(settings, http), store)
     app[keys.STORE] = store
     app[keys.HTTP] = http
+    record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places)
+    app[keys.TRACK_RECORD] = record
     app[keys.PLACES] = places
-    app[keys.ENGINE] = QuoteEngine(carriers, places, settings)
+    app[keys.ENGINE] = QuoteEngine(carriers, places, settings, record=record)
     app[keys.QUOTES] = QuoteBook(store, settings)
     app[keys.RATE_LIMITER] = RateLimiter(store)
-    app[keys.TRACK_RECORD] = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places)
     yield
     await http.close()
+    await record.close()
     await store.close()
 
 

@@ -5,11 +5,12 @@ Money is a string ("1234.50") so that no JSON parser turns it into a float.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import orjson
 
 from router.models import CarrierInfo, Eta, Offer, Place, Price, Quote, money
+from router.models import OfferInsight
 from router.suspension import Suspension
 
 
@@ -86,7 +87,7 @@ def quote_json(quote: Quote) -> dict[str, Any]:
         "expires_at": quote.expires_at.isoformat(),
         "origin": place_json(quote.origin),
         "destination": place_json(quote.destination),
-        "offers": [offer_json(o, tags(o.id)) for o in quote.offers],
+        "offers": [{**offer_json(o, tags(o.id)), "learned": learned_json(quote.insights.get(o.id))} for o in quote.offers],
         "recommended": recommended,
         "cheapest": quote.cheapest,
         "fastest": quote.fastest,
@@ -107,6 +108,38 @@ def carrier_json(info: CarrierInfo) -> dict[str, Any]:
             {"code": s.code, "name": s.name, "delivery_type": s.delivery_type.value} for s in info.services
         ],
     }
+
+
+def learned_json(insight: OfferInsight | None) -> dict[str, Any] | None:
+    if insight is None:
+        return None
+    return {
+        "summary": f"95 % delivered by {insight.p95_date.day} {insight.p95_date:%b}",
+        "p50_days": insight.p50_days,
+        "p80_days": insight.p80_days,
+        "p95_days": insight.p95_days,
+        "p50_date": insight.p50_date.isoformat(),
+        "p80_date": insight.p80_date.isoformat(),
+        "p95_date": insight.p95_date.isoformat(),
+        "on_time_rate": round(insight.on_time_rate, 4) if insight.on_time_rate is not None else None,
+        "failure_rate": round(insight.failure_rate, 4),
+        "sample_size": insight.sample_size,
+        "service_sample_size": insight.service_sample_size,
+        "badge": insight.badge.value,
+        "badge_reason": insight.badge_reason,
+        "arrival_probability": (
+            round(insight.arrival_probability, 4) if insight.arrival_probability is not None else None
+        ),
+    }
+
+
+def with_suspensions(carrier: dict[str, Any], suspensions: Iterable[Suspension]) -> dict[str, Any]:
+    """A carrier's JSON with its suspensions; suspended on every lane, its status is `suspended`."""
+    own = [s for s in suspensions if s.carrier == carrier["code"]]
+    carrier["suspensions"] = [suspension_json(s) for s in own]
+    if any(s.lane is None for s in own):
+        carrier["status"] = "suspended"
+    return carrier
 
 
 def suspension_json(s: Suspension) -> dict[str, Any]:

@@ -261,6 +261,7 @@ class Quote:
     scores: dict[str, Score] = field(default_factory=dict)
     rejections: tuple[Rejection, ...] = ()
     errors: tuple[CarrierError, ...] = ()
+    insights: dict[str, OfferInsight] = field(default_factory=dict)  # by offer id, from delivery history
 
 
 class PolicyKind(str, enum.Enum):
@@ -277,3 +278,5 @@ class Policy:
     deadline: date | None = None
     only: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
+    min_on_time_rate: float | None = None  # recommend only offers whose learned on-time rate reaches it
+    probability: float | None = None  # deadline: the learned chance of arriving by then must reach it

@@ -87,6 +87,8 @@ class QuoteBook:
             policy.deadline.isoformat() if policy.deadline else None,
             sorted(policy.only),
             sorted(policy.exclude),
+            policy.min_on_time_rate,
+            policy.probability,
         ]
         return hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
 

@@ -23,6 +23,7 @@ from router.models import (
     CarrierInfo,
     CarrierQuote,
     Offer,
+    OfferInsight,
     Place,
     Policy,
     Quote,
@@ -31,8 +32,10 @@ from router.models import (
     Shipment,
 )
 from router.places import Places
+from router.reliability import annotate, lane_of
 from router.selection import allowed, select
 from router.settings import Settings
+from router.track_record import TrackRecord
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,13 @@ class QuoteEngine:
         places: Places,
         settings: Settings,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        record: TrackRecord | None = None,
     ) -> None:
         self._carriers = list(carriers)
         self._places = places
         self._settings = settings
         self._clock = clock
+        self._record = record
 
     @property
     def carriers(self) -> list[Carrier]:
@@ -81,7 +86,14 @@ class QuoteEngine:
                 offers.extend(o for o in answer.offers)
                 rejections.extend(answer.rejections)
         offers.sort(key=lambda o: (o.price.total, o.eta.max_date, o.id))
-        chosen = select(offers, policy)
+        insights: dict[str, OfferInsight] = {}
+        if self._record is not None and offers:
+            # Learned ETAs and badges; a suspended carrier's offers leave, listed with the reason.
+            view = await self._record.view({(o.carrier, o.service) for o in offers}, lane_of(origin, destination))
+            annotated = annotate(offers, view, policy, self._record.config)
+            offers, insights = list(annotated.offers), annotated.insights
+            rejections.extend(annotated.rejections)
+        chosen = select(offers, policy, insights)
         return Quote(
             id="q_" + secrets.token_urlsafe(12),
             created_at=now,
@@ -98,6 +110,7 @@ class QuoteEngine:
             scores=chosen.scores,
             rejections=tuple(rejections),
             errors=tuple(errors),
+            insights=insights,
         )
 
     async def _fan_out(

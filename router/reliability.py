@@ -35,10 +35,10 @@ outcomes for the service; silver ≥ 85 %, ≤ 2 %, ≥ 30; anything else has no
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
 
 from router.calendar import add_working_days, is_working_day, next_working_day
 from router.models import Badge, Offer, OfferInsight, Place, Policy, Rejection
@@ -76,19 +76,24 @@ class Tally:
     @classmethod
     def from_fields(cls, fields: Mapping[str, bytes | int]) -> Tally:
         tally = cls()
+        bins = {"t": tally.transit, "l": tally.lateness}
         for name, raw in fields.items():
-            value = int(raw)
-            if name[0] == "t" and name[1:].isdigit():
-                i = int(name[1:])
-                if i < TRANSIT_BINS:
-                    tally.transit[i] += value
-            elif name[0] == "l" and name[1:].isdigit():
-                i = int(name[1:])
-                if i < LATENESS_BINS:
-                    tally.lateness[i] += value
-            elif name in COUNTERS:
-                setattr(tally, name, value)
+            slot = _SLOTS.get(name)
+            if slot is None:
+                continue
+            kind, i = slot
+            if i < 0:
+                setattr(tally, kind, int(raw))
+            else:
+                bins[kind][i] = int(raw)
         return tally
+
+
+_SLOTS: dict[str, tuple[str, int]] = {
+    **{name: (name, -1) for name in COUNTERS},
+    **{f"t{i}": ("t", i) for i in range(TRANSIT_BINS)},
+    **{f"l{i}": ("l", i) for i in range(LATENESS_BINS)},
+}
 
 
 @lru_cache(maxsize=1 << 16)
@@ -189,7 +194,7 @@ SILVER = BadgeRule(Badge.SILVER, 0.85, 0.02, 30)
 class ReliabilityConfig:
     strength: float = 20.0  # pseudo-outcomes a coarser level lends a thinner one
     badges: tuple[BadgeRule, ...] = (GOLD, SILVER)
-    rule: SuspensionRule = SuspensionRule()
+    rule: SuspensionRule = field(default_factory=SuspensionRule)
     cache_ttl_s: float = 5.0  # how stale a worker's copy of the aggregates may be on the quote path
 
     @classmethod
@@ -283,6 +288,9 @@ class RecordView:
     services: Mapping[tuple[str, str], Tally] = field(default_factory=dict)
     lanes: Mapping[tuple[str, str], Tally] = field(default_factory=dict)  # on `lane`
     suspensions: Mapping[tuple[str, str | None], Suspension] = field(default_factory=dict)
+    # Estimates already worked out from these same tallies, shared by the views a worker hands
+    # out until it reads the store again: most quotes ask about lanes asked about before.
+    memo: dict[tuple[str, str, int], Estimate | None] = field(default_factory=dict)
 
     def suspension(self, carrier: str) -> Suspension | None:
         return self.suspensions.get((carrier, None)) or (
@@ -347,13 +355,17 @@ def annotate(offers: Sequence[Offer], view: RecordView, policy: Policy, config: 
         if carrier is None:
             continue
         pair = (offer.carrier, offer.service)
-        e = estimate(
-            carrier,
-            view.services.get(pair, empty),
-            view.lanes.get(pair, empty),
-            offer.eta.max_days,
-            config.strength,
-        )
+        memo_key = (offer.carrier, offer.service, offer.eta.max_days)
+        if memo_key in view.memo:
+            e = view.memo[memo_key]
+        else:
+            e = view.memo[memo_key] = estimate(
+                carrier,
+                view.services.get(pair, empty),
+                view.lanes.get(pair, empty),
+                offer.eta.max_days,
+                config.strength,
+            )
         if e is not None:
             insights[offer.id] = insight(offer, e, config, policy.deadline)
     return Annotation(tuple(kept), insights, tuple(rejections))

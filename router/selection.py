@@ -6,15 +6,20 @@ recommends the lowest score; `cheapest` and `fastest` are that score with the da
 value at zero or dominating; `deadline` is the cheapest offer whose latest date is
 on or before the deadline. Ties break on the later date, then the offer id, so the
 same offers always give the same answer.
+
+Delivery history (router/reliability.py) can narrow the choice: `min_on_time_rate` leaves
+only offers whose learned on-time rate reaches it, and `deadline` with a `probability` wants
+the learned chance of arriving by the deadline, not the tariff's promise. An offer with no
+history meets neither: a policy that asks for evidence is not satisfied by its absence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Sequence
+from typing import Mapping, Sequence
 
-from router.models import Offer, Policy, PolicyKind, Score
+from router.models import Offer, OfferInsight, Policy, PolicyKind, Score
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +45,27 @@ def allowed(carrier: str, policy: Policy) -> bool:
     return carrier not in policy.exclude
 
 
-def select(offers: Sequence[Offer], policy: Policy) -> Selection:
+def _reliable(o: Offer, policy: Policy, insights: Mapping[str, OfferInsight]) -> bool:
+    if policy.min_on_time_rate is None:
+        return True
+    learned = insights.get(o.id)
+    return learned is not None and learned.on_time_rate is not None and learned.on_time_rate >= policy.min_on_time_rate
+
+
+def _arrives(o: Offer, policy: Policy, insights: Mapping[str, OfferInsight]) -> bool:
+    assert policy.deadline is not None
+    if policy.probability is None:
+        return o.eta.max_date <= policy.deadline
+    learned = insights.get(o.id)
+    chance = learned.arrival_probability if learned is not None else None
+    return chance is not None and chance >= policy.probability
+
+
+def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, OfferInsight] | None = None) -> Selection:
     offers = [o for o in offers if allowed(o.carrier, policy)]
     if not offers:
         return Selection(None, None, None, "no carrier could deliver this shipment", {})
+    insights = insights or {}
 
     day_value = policy.day_value if policy.kind is PolicyKind.BALANCED else Decimal("0")
     scores = {
@@ -57,35 +79,53 @@ def select(offers: Sequence[Offer], policy: Policy) -> Selection:
     }
     cheapest = min(offers, key=_by_price)
     fastest = min(offers, key=_by_speed)
+    candidates = [o for o in offers if _reliable(o, policy, insights)]
+    if not candidates:
+        return Selection(
+            cheapest.id,
+            fastest.id,
+            None,
+            f"no offer's delivery history shows it on time at least {policy.min_on_time_rate:.0%} of the time",
+            scores,
+        )
 
     if policy.kind is PolicyKind.CHEAPEST:
-        pick, reason = cheapest, f"lowest price: {_rub(cheapest.price.total)}"
+        pick = min(candidates, key=_by_price)
+        reason = f"lowest price: {_rub(pick.price.total)}"
     elif policy.kind is PolicyKind.FASTEST:
-        pick = fastest
-        reason = f"earliest latest-delivery date: {fastest.eta.max_date.isoformat()}"
+        pick = min(candidates, key=_by_speed)
+        reason = f"earliest latest-delivery date: {pick.eta.max_date.isoformat()}"
     elif policy.kind is PolicyKind.DEADLINE:
         assert policy.deadline is not None  # the request parser requires it for this policy
-        on_time = [o for o in offers if o.eta.max_date <= policy.deadline]
+        on_time = [o for o in candidates if _arrives(o, policy, insights)]
+        likely = f" with probability ≥ {policy.probability:.0%}" if policy.probability is not None else ""
         if not on_time:
             return Selection(
                 cheapest.id,
                 fastest.id,
                 None,
-                f"no offer arrives by {policy.deadline.isoformat()}; "
+                f"no offer arrives by {policy.deadline.isoformat()}{likely}; "
                 f"the fastest arrives by {fastest.eta.max_date.isoformat()}",
                 scores,
             )
         pick = min(on_time, key=_by_price)
+        chance = insights[pick.id].arrival_probability if likely else None
         reason = (
-            f"cheapest of {len(on_time)} offers arriving by {policy.deadline.isoformat()}: "
-            f"{_rub(pick.price.total)}, by {pick.eta.max_date.isoformat()}"
+            f"cheapest of {len(on_time)} offers arriving by {policy.deadline.isoformat()}{likely}: "
+            f"{_rub(pick.price.total)}, "
+            + (f"{chance:.0%} likely by then" if chance is not None else f"by {pick.eta.max_date.isoformat()}")
         )
     else:
-        pick = min(offers, key=lambda o: (scores[o.id].total, *_by_price(o)))
+        pick = min(candidates, key=lambda o: (scores[o.id].total, *_by_price(o)))
         s = scores[pick.id]
         reason = (
             f"best price plus {_rub(day_value)} per day: {_rub(s.price)} + "
             f"{s.days} days × {_rub(day_value)} = {_rub(s.total)}"
+        )
+    if policy.min_on_time_rate is not None:
+        reason += (
+            f"; only offers on time at least {policy.min_on_time_rate:.0%} of the time "
+            f"({len(candidates)} of {len(offers)})"
         )
     return Selection(cheapest.id, fastest.id, pick.id, reason, scores)
 

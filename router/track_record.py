@@ -13,24 +13,34 @@ per id), then adds only the newly claimed outcomes, aggregated in memory per key
 call. Two imports of the same file therefore never count a shipment twice; a crash between the
 two calls loses that batch's counts rather than doubling them, the safer side for statistics.
 
-On the quote path a worker keeps what it read for `cache_ttl_s` seconds, so a quote costs at
-most one store round trip and usually none; another worker's import shows after that delay.
+On the quote path a worker keeps what it read: a quote on a lane it has quoted before reads
+nothing from the store, and what is older than `cache_ttl_s` seconds is re-read behind that
+quote, so another worker's import shows a few seconds later. Only a lane the worker has never
+quoted waits for the store, once, in one round trip.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
 
 import orjson
 
 from router.models import Location
 from router.outcomes import Coordinates, Outcome, OutcomeStatus, RowProblem, region_code
-from router.reliability import RecordView, ReliabilityConfig, Tally, add_into, contribution
+from router.reliability import (
+    RecordView,
+    ReliabilityConfig,
+    Tally,
+    add_into,
+    contribution,
+)
 from router.store import Store, StoreUnavailable
 from router.suspension import Suspension, check
 
@@ -41,7 +51,7 @@ FAILURES = "rel:f:"
 SUSPENSIONS = "rel:susp"
 SEEN = "rel:seen:"
 MAX_REPORTED_PROBLEMS = 1000
-DEFAULT_BATCH = 20_000
+DEFAULT_BATCH = 100_000  # outcomes aggregated in memory before each write: fewer, fuller store calls
 _MAX_CACHED = 100_000
 
 
@@ -139,7 +149,7 @@ class TrackRecord:
         store: Store,
         config: ReliabilityConfig | None = None,
         places: Callable[[], object] | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -148,6 +158,9 @@ class TrackRecord:
         self._clock = clock
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, object]] = {}
+        # Per lane: the estimates worked out from the cached tallies, dropped whenever they are re-read.
+        self._memo: dict[str | None, dict[tuple[str, str, int], object]] = {}
+        self._rereading: asyncio.Future[None] | None = None
 
     # --- import --------------------------------------------------------------------------
 
@@ -210,6 +223,7 @@ class TrackRecord:
         if touched:
             report.suspended.extend(await self._suspend(sorted(touched, key=lambda s: (s[0], s[1] or ""))))
         self._cache.clear()
+        self._memo.clear()
 
     async def _suspend(self, scopes: Sequence[tuple[str, str | None]]) -> list[Suspension]:
         current, *logs = await self._store.hgetall([SUSPENSIONS] + [FAILURES + scope(*s) for s in scopes])
@@ -248,6 +262,7 @@ class TrackRecord:
         if lane is None:
             await self._store.delete(FAILURES + carrier)
         self._cache.clear()
+        self._memo.clear()
         return lifted
 
     # --- the quote path ------------------------------------------------------------------
@@ -263,28 +278,22 @@ class TrackRecord:
             wanted += [aggregate_key(c, s, lane) for c, s in pairs]
         now = self._monotonic()
         got: dict[str, object] = {}
-        missing = []
+        missing, expired = [], []
         for key in wanted:
             entry = self._cache.get(key)
-            if entry is not None and entry[0] > now:
-                got[key] = entry[1]
-            else:
+            if entry is None:
                 missing.append(key)
+            else:
+                got[key] = entry[1]
+                if entry[0] <= now:
+                    expired.append(key)
+        if expired and self._rereading is None:
+            # Known but old: answer from memory and re-read behind the quote, so that only a
+            # lane this worker has never quoted waits for the store.
+            self._rereading = asyncio.ensure_future(self._reread(expired))
         if missing:
-            try:
-                answers = await self._store.hgetall(missing)
-            except StoreUnavailable:
-                log.warning("track record unavailable; quoting without it", exc_info=True)
-                answers = [{} for _ in missing]
-            if len(self._cache) > _MAX_CACHED:
-                self._cache.clear()
-            expires = now + self.config.cache_ttl_s
-            for key, raw in zip(missing, answers):
-                if key == SUSPENSIONS:
-                    got[key] = {(s.carrier, s.lane): s for s in (suspension_from_json(v) for v in raw.values())}
-                else:
-                    got[key] = Tally.from_fields(raw) if raw else None
-                self._cache[key] = (expires, got[key])
+            self._memo.pop(lane, None)
+            got.update(await self._read(missing))
 
         def tallies(keyed: dict[object, str]) -> dict:  # type: ignore[type-arg]
             return {k: got[key] for k, key in keyed.items() if got[key] is not None}
@@ -295,7 +304,41 @@ class TrackRecord:
             services=tallies({p: aggregate_key(*p) for p in pairs}),
             lanes=tallies({p: aggregate_key(p[0], p[1], lane) for p in pairs}) if lane is not None else {},
             suspensions=got[SUSPENSIONS],  # type: ignore[arg-type]
+            memo=self._memo.setdefault(lane, {}),  # type: ignore[arg-type]
         )
+
+    async def _read(self, keys: list[str]) -> dict[str, object]:
+        try:
+            answers = await self._store.hgetall(keys)
+        except StoreUnavailable:
+            log.warning("track record unavailable; quoting without it", exc_info=True)
+            answers = [{} for _ in keys]
+        if len(self._cache) > _MAX_CACHED:
+            self._cache.clear()
+            self._memo.clear()
+        expires = self._monotonic() + self.config.cache_ttl_s
+        values: dict[str, object] = {}
+        for key, raw in zip(keys, answers):
+            if key == SUSPENSIONS:
+                values[key] = {(s.carrier, s.lane): s for s in (suspension_from_json(v) for v in raw.values())}
+            else:
+                values[key] = Tally.from_fields(raw) if raw else None
+            self._cache[key] = (expires, values[key])
+        return values
+
+    async def _reread(self, keys: list[str]) -> None:
+        try:
+            await self._read(keys)
+            self._memo.clear()
+        finally:
+            self._rereading = None
+
+    async def close(self) -> None:
+        """Stop a re-read in flight; the store itself belongs to whoever opened it."""
+        if self._rereading is not None:
+            self._rereading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rereading
 
     async def tallies(self, carrier: str, service: str | None = None, lane: str | None = None) -> Tally | None:
         """One aggregate, read fresh."""

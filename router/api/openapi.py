@@ -22,6 +22,9 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+OUTCOME_ROW = {"description": "An outcome row, read as OutcomeIn; anything else is a bad row, reported"}
+
+
 def obj(properties: dict[str, Any], required: list[str] | None = None, extra: bool = False) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": extra}
     if required:
@@ -110,6 +113,18 @@ SCHEMAS: dict[str, Any] = {
                     "deadline": DATE,
                     "only": {"type": "array", "items": {"type": "string"}},
                     "exclude": {"type": "array", "items": {"type": "string"}},
+                    "min_on_time_rate": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 1,
+                        "description": "Recommend only offers whose learned on-time rate reaches this",
+                    },
+                    "probability": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 1,
+                        "description": "deadline policy: the learned chance of arriving by the deadline must reach this",
+                    },
                 }
             ),
         ]
@@ -177,6 +192,10 @@ SCHEMAS: dict[str, Any] = {
             "eta": ref("Eta"),
             "chargeable_weight_g": {"type": "integer"},
             "tags": {"type": "array", "items": {"type": "string", "enum": ["cheapest", "fastest", "recommended"]}},
+            "learned": {
+                "oneOf": [ref("OfferLearned"), {"type": "null"}],
+                "description": "What delivery history says about this offer; null without history",
+            },
         },
         [
             "id",
@@ -251,7 +270,8 @@ SCHEMAS: dict[str, Any] = {
             "name": {"type": "string"},
             "kind": {"type": "string"},
             "demo": {"type": "boolean"},
-            "status": {"type": "string"},
+            "status": {"type": "string", "description": "`suspended` when suspended on every lane"},
+            "suspensions": {"type": "array", "items": ref("Suspension"), "description": "In force, with their reasons"},
             "services": {
                 "type": "array",
                 "items": obj(
@@ -289,6 +309,45 @@ SCHEMAS: dict[str, Any] = {
         },
         ["shipment_id", "carrier", "service", "origin", "destination", "handed_over_at"],
         extra=True,
+    ),
+    "OfferLearned": obj(
+        {
+            "summary": {"type": "string", "description": "e.g. \"95 % delivered by 28 Nov\""},
+            "p50_days": {"type": "integer", "minimum": 0, "description": "Business days from the ship date"},
+            "p80_days": {"type": "integer", "minimum": 0},
+            "p95_days": {"type": "integer", "minimum": 0},
+            "p50_date": DATE,
+            "p80_date": DATE,
+            "p95_date": DATE,
+            "on_time_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "failure_rate": {"type": "number", "minimum": 0, "maximum": 1, "description": "Lost or damaged"},
+            "sample_size": {"type": "integer", "minimum": 0, "description": "Outcomes of this service on this lane"},
+            "service_sample_size": {"type": "integer", "minimum": 0, "description": "On every lane"},
+            "badge": {"type": "string", "enum": ["gold", "silver", "none"]},
+            "badge_reason": {"type": "string", "description": "The figures and the rule behind the badge"},
+            "arrival_probability": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "description": "Of arriving by the policy's deadline, when it has one",
+            },
+        },
+        [
+            "summary",
+            "p50_days",
+            "p80_days",
+            "p95_days",
+            "p50_date",
+            "p80_date",
+            "p95_date",
+            "on_time_rate",
+            "failure_rate",
+            "sample_size",
+            "service_sample_size",
+            "badge",
+            "badge_reason",
+            "arrival_probability",
+        ],
     ),
     "Suspension": obj(
         {
@@ -658,11 +717,13 @@ PATHS: dict[str, Any] = {
             "requestBody": {
                 "required": True,
                 "content": {
+                    # Rows are not refused at this level: one that does not read as an OutcomeIn
+                    # is listed in `problems` and the others are imported.
                     "application/json": {
                         "schema": {
                             "oneOf": [
-                                obj({"outcomes": {"type": "array", "items": ref("OutcomeIn")}}, ["outcomes"]),
-                                {"type": "array", "items": ref("OutcomeIn")},
+                                obj({"outcomes": {"type": "array", "items": OUTCOME_ROW}}, ["outcomes"]),
+                                {"type": "array", "items": OUTCOME_ROW},
                             ]
                         }
                     },

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -10,7 +11,14 @@ from aiohttp import web
 from router import keys
 from router.codec import dumps, suspension_json
 from router.errors import FieldError, InvalidRequest
-from router.outcomes import Outcome, OutcomeFileError, RowProblem, parse_csv, parse_items, parse_ndjson
+from router.outcomes import (
+    Outcome,
+    OutcomeFileError,
+    RowProblem,
+    parse_csv,
+    parse_items,
+    parse_ndjson,
+)
 from router.track_record import ImportReport
 
 # Larger than the service's body limit for quotes, small enough that parsing never holds the

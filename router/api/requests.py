@@ -162,7 +162,7 @@ def _policy(errors: _Errors, value: Any, day_value: Decimal) -> Policy:
         errors.add("policy", "must be a policy name or an object")
         return Policy(day_value=day_value)
     for key in value:
-        if key not in ("kind", "day_value", "deadline", "only", "exclude"):
+        if key not in ("kind", "day_value", "deadline", "only", "exclude", "min_on_time_rate", "probability"):
             errors.add(f"policy.{key}", "unknown field")
     kind = PolicyKind.BALANCED
     raw_kind = value.get("kind", "balanced")
@@ -188,12 +188,26 @@ def _policy(errors: _Errors, value: Any, day_value: Decimal) -> Policy:
             errors.add(f"policy.{name}", "must be a list of carrier codes")
             raw = []
         sets[name] = frozenset(raw)
+    shares: dict[str, float | None] = {}
+    for name in ("min_on_time_rate", "probability"):
+        raw = value.get(name)
+        shares[name] = None
+        if raw is None:
+            continue
+        if not _number(raw) or not 0 <= raw <= 1:
+            errors.add(f"policy.{name}", "must be a number from 0 to 1, e.g. 0.9")
+        else:
+            shares[name] = float(raw)
+    if shares["probability"] is not None and kind is not PolicyKind.DEADLINE:
+        errors.add("policy.probability", "applies to the deadline policy only")
     return Policy(
         kind=kind,
         day_value=_decimal(errors, "policy.day_value", value.get("day_value"), day_value, Decimal("1000000")),
         deadline=deadline,
         only=sets["only"],
         exclude=sets["exclude"],
+        min_on_time_rate=shares["min_on_time_rate"],
+        probability=shares["probability"],
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Mapping
 
 from router.calendar import add_working_days, is_working_day
 from router.outcomes import Outcome, OutcomeStatus

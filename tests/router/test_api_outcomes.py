@@ -19,7 +19,7 @@ def csv_body(*lines: str) -> bytes:
     return ("\n".join([HEADER, *lines]) + "\n").encode()
 
 
-async def post_csv(api, body: bytes):  # type: ignore[no-untyped-def]
+async def post_csv(api, body: bytes | io.BytesIO):  # type: ignore[no-untyped-def]
     return await api.post("/v1/outcomes", data=body, headers={"Content-Type": "text/csv"})
 
 
@@ -103,3 +103,104 @@ async def test_outcomes_need_a_secret_key_once_keys_exist(make_api, tmp_path: Pa
     assert refused.status == 403
     ok = await api.post("/v1/outcomes", data=body, headers={**headers, "Authorization": f"Bearer {secret}"})
     assert ok.status == 200
+
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "outcomes.csv"
+MOSCOW_NOVOSIBIRSK = {
+    "origin": "Москва",
+    "destination": "Новосибирск",
+    "parcels": [{"weight_g": 1200, "length_cm": 30, "width_cm": 20, "height_cm": 10}],
+}
+
+
+async def demo_api(make_api):  # type: ignore[no-untyped-def]
+    api = await make_api()
+    report = await (await post_csv(api, io.BytesIO(DEMO.read_bytes()))).json()
+    assert report["rejected"] == 0 and report["suspended"] == []
+    return api
+
+
+async def quote(api, **policy):  # type: ignore[no-untyped-def]
+    body = {**MOSCOW_NOVOSIBIRSK, "policy": policy} if policy else MOSCOW_NOVOSIBIRSK
+    resp = await api.post("/v1/quotes", json=body)
+    assert resp.status in (200, 201), await resp.text()
+    return await resp.json()
+
+
+async def test_after_the_demo_outcomes_a_quote_shows_learned_etas_and_badges_that_differ_by_carrier(make_api) -> None:
+    api = await demo_api(make_api)
+    q = await quote(api)
+    conforms(q, "Quote")
+    offers = {o["id"]: o for o in q["offers"]}
+    learned = {k: o["learned"] for k, o in offers.items()}
+    assert all(learned.values()) and all(l["sample_size"] >= 200 for l in learned.values())
+    # As simulated: the regional courier keeps its window, the national network mostly does,
+    # the post runs days late with a long tail.
+    assert learned["sibgonets:door"]["badge"] == "gold"
+    assert learned["magistral:pickup"]["badge"] == "silver"
+    assert learned["vestnik:parcel"]["badge"] == "none"
+    assert learned["sibgonets:door"]["p95_date"] <= offers["sibgonets:door"]["eta"]["max_date"]
+    assert learned["vestnik:parcel"]["p95_days"] >= offers["vestnik:parcel"]["eta"]["max_days"] + 3
+    assert learned["vestnik:parcel"]["on_time_rate"] < 0.7 < learned["magistral:pickup"]["on_time_rate"]
+    assert learned["vestnik:parcel"]["summary"].startswith("95 % delivered by ")
+
+
+async def test_a_third_serious_failure_suspends_the_carrier_on_that_lane_only(make_api) -> None:
+    api = await demo_api(make_api)
+    third = "late-1,vestnik,courier,RU-48,RU-53,2026-11-12T11:00:00+03:00,,2026-11-19T15:00:00+07:00,delivered,yes"
+    report = await (await post_csv(api, csv_body(third))).json()
+    assert [(s["carrier"], s["lane"], s["failures"]) for s in report["suspended"]] == [("vestnik", "RU-48>RU-53", 3)]
+
+    carriers = {c["code"]: c for c in (await (await api.get("/v1/carriers")).json())["carriers"]}
+    conforms(carriers["vestnik"], "Carrier")
+    (suspension,) = carriers["vestnik"]["suspensions"]
+    assert suspension["lane"] == "RU-48>RU-53" and "3 serious failures" in suspension["reason"]
+    assert carriers["vestnik"]["status"] != "suspended"  # only one lane
+    assert carriers["magistral"]["suspensions"] == []
+
+    q = await quote(api)
+    assert not any(o["carrier"] == "vestnik" for o in q["offers"])
+    reasons = [r["reason"] for r in q["rejections"] if r["carrier"] == "vestnik"]
+    assert len(reasons) == 2 and all("suspended on RU-48>RU-53" in r for r in reasons)
+    elsewhere = await (await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "destination": "Казань"})).json()
+    assert any(o["carrier"] == "vestnik" for o in elsewhere["offers"])
+
+    from router import keys
+
+    await api.server.app[keys.TRACK_RECORD].reinstate("vestnik", "RU-48>RU-53")
+    back = await quote(api, kind="cheapest")  # a new policy: not answered from the quote cache
+    assert any(o["carrier"] == "vestnik" for o in back["offers"])
+
+
+async def test_a_minimum_on_time_rate_recommends_the_cheapest_offer_that_reaches_it(make_api) -> None:
+    api = await demo_api(make_api)
+    q = await quote(api, kind="cheapest", min_on_time_rate=0.95)
+    offers = {o["id"]: o for o in q["offers"]}
+    reliable = [o for o in q["offers"] if o["learned"]["on_time_rate"] >= 0.95]
+    assert reliable
+    best = min(reliable, key=lambda o: float(o["price"]["total"]))
+    assert q["recommended"]["offer_id"] == best["id"]
+    assert q["cheapest"] != best["id"] and float(offers[q["cheapest"]]["price"]["total"]) < float(best["price"]["total"])
+    assert "at least 95%" in q["reason"]
+
+
+async def test_arriving_by_a_date_with_a_probability_uses_the_learned_distribution(make_api) -> None:
+    api = await demo_api(make_api)
+    plain = await quote(api)
+    deadline = {o["id"]: o for o in plain["offers"]}["magistral:pickup"]["eta"]["max_date"]
+    q = await quote(api, kind="deadline", deadline=deadline, probability=0.9)
+    chances = {o["id"]: o["learned"]["arrival_probability"] for o in q["offers"]}
+    likely = [o for o in q["offers"] if chances[o["id"]] >= 0.9]
+    assert likely and q["recommended"]["offer_id"] == min(likely, key=lambda o: float(o["price"]["total"]))["id"]
+    # The post's tariff promises that date for none of its offers, and history agrees.
+    assert all(chances[k] < 0.9 for k in chances if k.startswith("vestnik"))
+    assert "with probability ≥ 90%" in q["reason"]
+
+
+async def test_reliability_policy_fields_are_validated(make_api) -> None:
+    api = await make_api()
+    bad = await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "policy": {"min_on_time_rate": 1.5}})
+    assert bad.status == 422
+    assert [e["path"] for e in (await bad.json())["errors"]] == ["policy.min_on_time_rate"]
+    misplaced = await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "policy": {"kind": "cheapest", "probability": 0.9}})
+    assert [e["path"] for e in (await misplaced.json())["errors"]] == ["policy.probability"]

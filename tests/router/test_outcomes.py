@@ -109,14 +109,18 @@ def test_extra_columns_are_ignored() -> None:
 
 def test_ndjson_reports_unparseable_lines_by_number() -> None:
     lines = [
-        '{"shipment_id": "n1", "carrier": "vestnik", "service": "parcel", "origin": {"lat": 55.75, "lon": 37.62},'
-        ' "destination": {"country": "RU", "region": "53"}, "handed_over_at": "2026-11-02T10:00:00+03:00",'
-        ' "status": "damaged", "complaint": true}',
+        (
+            '{"shipment_id": "n1", "carrier": "vestnik", "service": "parcel", "origin": {"lat": 55.75, "lon": 37.62},'
+            ' "destination": {"country": "RU", "region": "53"}, "handed_over_at": "2026-11-02T10:00:00+03:00",'
+            ' "status": "damaged", "complaint": true}'
+        ),
         "",
         "{not json",
         "[1, 2]",
-        '{"shipment_id": 7, "carrier": "vestnik", "service": "parcel", "origin": "RU-48", "destination": "RU-53",'
-        ' "handed_over_at": "2026-11-02", "delivered_at": "2026-11-04"}',
+        (
+            '{"shipment_id": 7, "carrier": "vestnik", "service": "parcel", "origin": "RU-48", "destination": "RU-53",'
+            ' "handed_over_at": "2026-11-02", "delivered_at": "2026-11-04"}'
+        ),
     ]
     parsed = list(parse_ndjson(lines))
     first, bad_json, not_object, numeric_id = parsed
@@ -175,3 +179,32 @@ async def test_coordinates_are_resolved_to_the_region_of_the_nearest_city(store:
     report = await record.record(parse_csv([HEADER, 's1,vestnik,parcel,"55.75,37.62","55.03,82.92",2026-11-02,,2026-11-09,,']))
     assert report.imported == 1
     assert await record.tallies("vestnik", "parcel", "RU-48>RU-53") is not None
+
+
+def test_the_quick_reading_of_plain_csv_rows_agrees_with_the_careful_one() -> None:
+    import random
+
+    from router.outcomes import COLUMNS, _plain_row, outcome_from_row
+
+    choices = {
+        "shipment_id": ["s1", " s2 ", "", "x" * 200],
+        "carrier": ["Vestnik", "ve$tnik", ""],
+        "service": ["parcel"],
+        "origin": ["RU-48", "48", '55.75,37.62', "Moscow!", ""],
+        "destination": ["RU-53"],
+        "handed_over_at": ["2026-11-02", "2026-11-02T10:00:00+03:00", "soon", "", "1999-01-01"],
+        "promised_date": ["", "2026-11-06", "2026-10-01"],
+        "delivered_at": ["", "2026-11-05T12:00:00+07:00", "2026-11-01", "2028-01-01"],
+        "status": ["", "delivered", "LOST", "damaged", "returned", "gone"],
+        "complaint": ["", "yes", "No", "1", "maybe"],
+    }
+    rnd = random.Random(3)
+    quick_ones = 0
+    for _ in range(3000):
+        values = [rnd.choice(choices[c]) for c in COLUMNS]
+        quick = _plain_row(values, tuple(range(len(COLUMNS))))
+        careful = outcome_from_row(dict(zip(COLUMNS, values)), 2)
+        if quick is not None:  # None only means "look closer"
+            assert quick == careful, values
+            quick_ones += 1
+    assert quick_ones > 5

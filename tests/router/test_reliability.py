@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
 
 from router.calendar import add_working_days
-from router.models import Badge, Offer, Policy, PolicyKind
+from router.models import Badge, Offer, OfferInsight, Policy, PolicyKind
 from router.outcomes import Outcome, OutcomeStatus
 from router.reliability import (
     RecordView,
@@ -21,6 +21,7 @@ from router.reliability import (
     contribution,
     estimate,
 )
+from router.selection import select
 from router.store import MemoryStore, RedisStore, Store
 from router.suspension import SuspensionRule, worst_window
 from router.track_record import TrackRecord
@@ -38,16 +39,16 @@ def offer(carrier: str, service: str, days: int, price: str = "300.00") -> Offer
 
 def outcome(i: int, carrier: str = "acme", lane: str = LANE, day: date = date(2026, 11, 2), **kw: object) -> Outcome:
     origin, destination = lane.split(">")
-    fields: dict[str, object] = dict(
-        shipment_id=f"{carrier}-{lane}-{i}-{uuid.uuid4().hex[:6]}",
-        carrier=carrier,
-        service="std",
-        origin=origin,
-        destination=destination,
-        handed_over_on=day,
-        status=OutcomeStatus.DELIVERED,
-        delivered_on=add_working_days(day, 2),
-    )
+    fields: dict[str, object] = {
+        "shipment_id": f"{carrier}-{lane}-{i}-{uuid.uuid4().hex[:6]}",
+        "carrier": carrier,
+        "service": "std",
+        "origin": origin,
+        "destination": destination,
+        "handed_over_on": day,
+        "status": OutcomeStatus.DELIVERED,
+        "delivered_on": add_working_days(day, 2),
+    }
     fields.update(kw)
     return Outcome(**fields)  # type: ignore[arg-type]
 
@@ -366,3 +367,75 @@ async def test_aggregates_and_suspensions_survive_reopening_redis(redis_url: str
         for key in cleanup.scan_iter(match=prefix + "*"):
             cleanup.delete(key)
         cleanup.close()
+
+
+# --- policies on learned figures -----------------------------------------------------------
+
+
+def learned(on_time: float | None, arrival: float | None = None) -> OfferInsight:
+    return OfferInsight(
+        p50_days=2,
+        p80_days=3,
+        p95_days=4,
+        p50_date=SHIP,
+        p80_date=SHIP,
+        p95_date=SHIP,
+        on_time_rate=on_time,
+        failure_rate=0.0,
+        sample_size=100,
+        service_sample_size=100,
+        badge=Badge.NONE,
+        badge_reason="",
+        arrival_probability=arrival,
+    )
+
+
+POLICY_OFFERS = [offer("cheap", "std", 5, "100.00"), offer("mid", "std", 3, "200.00"), offer("dear", "std", 2, "300.00")]
+
+
+def test_a_minimum_on_time_rate_leaves_out_unreliable_offers_and_those_without_history() -> None:
+    insights = {"cheap:std": learned(0.6), "mid:std": learned(0.97), "dear:std": learned(0.99)}
+    chosen = select(POLICY_OFFERS, Policy(PolicyKind.CHEAPEST, min_on_time_rate=0.95), insights)
+    assert (chosen.recommended, chosen.cheapest) == ("mid:std", "cheap:std")
+    assert "2 of 3" in chosen.reason
+    unknown = select(POLICY_OFFERS, Policy(PolicyKind.CHEAPEST, min_on_time_rate=0.95), {"dear:std": learned(0.99)})
+    assert unknown.recommended == "dear:std"
+    nobody = select(POLICY_OFFERS, Policy(PolicyKind.BALANCED, min_on_time_rate=0.999), insights)
+    assert nobody.recommended is None and "99.9%" not in nobody.reason and "100%" in nobody.reason
+
+
+def test_a_deadline_with_a_probability_trusts_history_over_the_tariff() -> None:
+    deadline = SHIP + timedelta(days=30)  # every tariff promises it
+    insights = {"cheap:std": learned(0.5, 0.7), "mid:std": learned(0.9, 0.93), "dear:std": learned(0.99, 0.999)}
+    policy = Policy(PolicyKind.DEADLINE, deadline=deadline, probability=0.9)
+    chosen = select(POLICY_OFFERS, policy, insights)
+    assert chosen.recommended == "mid:std"
+    assert "93% likely" in chosen.reason
+    assert select(POLICY_OFFERS, replace(policy, probability=None), insights).recommended == "cheap:std"
+    assert select(POLICY_OFFERS, replace(policy, probability=0.9999), insights).recommended is None
+
+
+def test_without_insights_selection_is_unchanged() -> None:
+    for kind in PolicyKind:
+        policy = Policy(kind, deadline=SHIP + timedelta(days=4))
+        assert select(POLICY_OFFERS, policy) == select(POLICY_OFFERS, policy, {"cheap:std": learned(0.1, 0.1)})
+
+
+async def test_old_figures_answer_at_once_and_are_re_read_behind_the_quote() -> None:
+    import asyncio
+
+    store = CountingStore()
+    now = [0.0]
+    record = TrackRecord(store, ReliabilityConfig(cache_ttl_s=5), monotonic=lambda: now[0])
+    writer = TrackRecord(store)
+    await writer.record(simulate("acme", "std", LANE, 10, {2: 1.0}, 2, random.Random(1), prefix="a")[0])
+    assert (await record.view([("acme", "std")], LANE)).lanes[("acme", "std")].n == 10
+    await writer.record(simulate("acme", "std", LANE, 5, {2: 1.0}, 2, random.Random(2), prefix="b")[0])
+
+    now[0] = 6.0
+    stale = await record.view([("acme", "std")], LANE)
+    assert stale.lanes[("acme", "std")].n == 10  # no wait for the store
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert (await record.view([("acme", "std")], LANE)).lanes[("acme", "std")].n == 15
+    await record.close()

@@ -56,3 +56,10 @@ async def test_durable_hash_writes_fail_rather_than_fall_back_to_memory() -> Non
         assert await resilient.hgetall(["h"]) == [{}]
     finally:
         await resilient.close()
+
+
+async def test_hash_values_holding_nul_are_refused_on_both_backends(store: Store) -> None:
+    with pytest.raises(ValueError):
+        await store.hset("h", "f", b"a\0b")
+    await store.hset("h", "f", b'{"json": "with, commas = and colons:"}')
+    assert (await store.hgetall(["h"]))[0] == {"f": b'{"json": "with, commas = and colons:"}'}

@@ -1,0 +1,70 @@
+"""`carrier-router outcomes import|show` and `carriers reinstate` against the real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from click.testing import CliRunner
+
+from router.cli import main
+from tests.router.outcome_sim import HEADER
+
+ROWS = [
+    "c1,vestnik,parcel,RU-48,RU-53,2026-11-02,2026-11-12,2026-11-10,delivered,no",
+    "c2,vestnik,parcel,RU-48,RU-53,2026-11-03,,,lost,no",
+    "c3,vestnik,courier,RU-48,RU-53,2026-11-03,,2026-11-05,damaged,no",
+    "c4,vestnik,parcel,RU-48,RU-53,2026-11-04,,2026-11-09,delivered,yes",
+    "c5,vestnik,parcel,RU-48,RU-53,whenever,,,lost,no",
+]
+
+
+@pytest.fixture
+def redis_env(redis_url: str) -> Iterator[dict[str, str]]:
+    def clean() -> None:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match="cr:rel:*"):
+            client.delete(key)
+        client.close()
+
+    clean()
+    yield {"REDIS_URL": redis_url}
+    clean()
+
+
+def test_import_show_and_reinstate_from_the_command_line(tmp_path: Path, redis_env: dict[str, str]) -> None:
+    source = tmp_path / "outcomes.csv"
+    source.write_text("\n".join([HEADER, *ROWS]) + "\n")
+    runner = CliRunner()
+
+    imported = runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env)
+    assert imported.exit_code == 0, imported.output
+    assert "4 imported, 0 already known, 1 rejected" in imported.output
+    assert "line 6: handed_over_at" in imported.output
+    assert "suspended on RU-48>RU-53" in imported.output
+
+    again = runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env)
+    assert "0 imported, 4 already known" in again.output
+
+    shown = runner.invoke(main, ["outcomes", "show", "vestnik"], env=redis_env)
+    assert shown.exit_code == 0, shown.output
+    assert "parcel" in shown.output and "suspended on RU-48>RU-53" in shown.output
+
+    lifted = runner.invoke(main, ["carriers", "reinstate", "vestnik", "--lane", "RU-48>RU-53"], env=redis_env)
+    assert lifted.exit_code == 0 and "reinstated vestnik on RU-48>RU-53" in lifted.output
+    twice = runner.invoke(main, ["carriers", "reinstate", "vestnik"], env=redis_env)
+    assert "vestnik was not suspended" in twice.output
+
+
+def test_carriers_alone_still_lists_the_carriers() -> None:
+    listed = CliRunner().invoke(main, ["carriers"])
+    assert listed.exit_code == 0 and "vestnik" in listed.output
+
+
+def test_importing_without_redis_is_refused_with_the_reason(tmp_path: Path) -> None:
+    source = tmp_path / "outcomes.csv"
+    source.write_text("\n".join([HEADER, ROWS[0]]) + "\n")
+    refused = CliRunner().invoke(main, ["outcomes", "import", str(source)], env={"REDIS_URL": ""})
+    assert refused.exit_code == 1 and "REDIS_URL" in refused.output
