@@ -269,3 +269,23 @@ def test_the_widget_speaks_english(widget_page: Page) -> None:
     expect(offers.get_by_role("radio").first).to_be_visible()
     expect(offers.get_by_text("Recommended")).to_have_count(1)
     expect(page.page.get_by_role("button", name="Courier")).to_be_visible()
+
+
+def test_new_parcels_quote_again_and_clear_a_choice_made_for_the_old_ones(widget_page: Page) -> None:
+    page = widget_page
+    page.open_demo()
+    page.choose_city("Новосиб", "Новосибирск")
+    page.page.get_by_role("button", name="Курьером").click()
+    page.page.get_by_role("radiogroup", name="Варианты доставки").get_by_role("radio").first.check()
+    first = json.loads(hidden_input(page))
+
+    page.page.evaluate(
+        """() => CarrierRouter.get(document.querySelector('#delivery'))
+             .setParcels([{weight_g: 9000, length_cm: 60, width_cm: 40, height_cm: 40}])"""
+    )
+    expect(page.page.get_by_role("radiogroup", name="Варианты доставки").get_by_role("radio").first).not_to_be_checked()
+    assert hidden_input(page) == ""
+    page.page.get_by_role("radiogroup", name="Варианты доставки").get_by_role("radio").first.check()
+    second = json.loads(hidden_input(page))
+    assert second["quote_id"] != first["quote_id"]
+    assert second["offer"]["chargeable_weight_g"] >= 9000
