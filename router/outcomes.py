@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -300,7 +301,8 @@ def parse_csv(lines: Iterable[str]) -> Iterator[Outcome | RowProblem]:
     if missing:
         raise OutcomeFileError("line 1: missing column(s): " + ", ".join(missing))
     width = len(header)
-    columns = tuple(header.index(c) if c in header else None for c in COLUMNS)
+    # An optional column the file lacks reads from one empty value put after the row's own.
+    pick = itemgetter(*(header.index(c) if c in header else width for c in COLUMNS))
     while True:
         try:
             values = next(reader)
@@ -314,7 +316,7 @@ def parse_csv(lines: Iterable[str]) -> Iterator[Outcome | RowProblem]:
         if len(values) != width:
             yield RowProblem(reader.line_num, "", f"has {len(values)} fields; the header has {width}")
             continue
-        outcome = _plain_row(values, columns)
+        outcome = _plain_row(pick([*values, ""]))
         if outcome is None:
             yield from _emit(outcome_from_row(dict(zip(header, values)), reader.line_num))
         else:
@@ -325,7 +327,7 @@ _STATUS = {s.value: s for s in OutcomeStatus}
 _FLAGS = {**{t: True for t in _TRUE}, **{f: False for f in _FALSE}}
 
 
-def _plain_row(values: list[str], columns: tuple[int | None, ...]) -> Outcome | None:
+def _plain_row(values: tuple[str, ...]) -> Outcome | None:
     """The outcome of an unremarkable CSV row, or None to have `outcome_from_row` look closer.
 
     Most of a million rows are unremarkable; reading them without collecting problems field by
@@ -333,9 +335,9 @@ def _plain_row(values: list[str], columns: tuple[int | None, ...]) -> Outcome | 
     accept exactly the same rows.
     """
     try:
-        sid, carrier, service, origin, destination, handed, promised, delivered, status, complaint = (
-            values[i].strip() if i is not None else "" for i in columns
-        )
+        sid, carrier, service, origin, destination, handed, promised, delivered, status, complaint = [
+            v.strip() for v in values
+        ]
         code, service_code = _code(carrier), _code(service)
         state = _STATUS.get(status.lower()) if status else OutcomeStatus.DELIVERED
         flag = _FLAGS.get(complaint.lower())

@@ -121,28 +121,40 @@ def business_days(ship: date, day: date) -> int:
 
 def contribution(outcome: Outcome) -> dict[str, int]:
     """The fields one outcome adds to every tally it belongs to."""
-    fields = {"n": 1}
-    status = outcome.status
-    if outcome.complaint:
-        fields["complaints"] = 1
+    return dict.fromkeys(contribution_fields(outcome), 1)
+
+
+def contribution_fields(outcome: Outcome) -> tuple[str, ...]:
+    """The fields one outcome adds one to; outcomes alike in these facts share the answer."""
+    return _fields(
+        outcome.status, outcome.complaint, outcome.handed_over_on, outcome.delivered_on, outcome.promised_on
+    )
+
+
+@lru_cache(maxsize=1 << 16)
+def _fields(
+    status: OutcomeStatus, complaint: bool, handed_over: date, delivered: date | None, promised: date | None
+) -> tuple[str, ...]:
+    fields = ["n"]
+    if complaint:
+        fields.append("complaints")
     if status is OutcomeStatus.LOST:
-        fields["lost"] = 1
+        fields.append("lost")
     elif status is OutcomeStatus.DAMAGED:
-        fields["damaged"] = 1
+        fields.append("damaged")
     elif status is OutcomeStatus.RETURNED:
-        fields["returned"] = 1
-    elif outcome.delivered_on is not None:
-        ship = handover_day(outcome.handed_over_on)
-        days = business_days(ship, outcome.delivered_on)
-        fields["delivered"] = 1
-        fields[f"t{min(days, TRANSIT_BINS - 1)}"] = 1
-        if outcome.promised_on is not None:
-            late = days - business_days(ship, outcome.promised_on)
-            fields["promised"] = 1
-            if outcome.delivered_on <= outcome.promised_on:
-                fields["on_time"] = 1
-            fields[f"l{min(max(late - LATENESS_MIN, 0), LATENESS_BINS - 1)}"] = 1
-    return fields
+        fields.append("returned")
+    elif delivered is not None:
+        ship = handover_day(handed_over)
+        days = business_days(ship, delivered)
+        fields += ["delivered", f"t{min(days, TRANSIT_BINS - 1)}"]
+        if promised is not None:
+            late = days - business_days(ship, promised)
+            fields.append("promised")
+            if delivered <= promised:
+                fields.append("on_time")
+            fields.append(f"l{min(max(late - LATENESS_MIN, 0), LATENESS_BINS - 1)}")
+    return tuple(fields)
 
 
 def add_into(acc: dict[str, dict[str, int]], key: str, fields: Mapping[str, int]) -> None:
