@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable, Collection, Generic, Iterable, Iterator, Mapping, TypeVar
+from typing import Generic, TypeVar
 
 from router.allocation.model import CarrierCapacity, DiscountTier, Order, Warehouse
 from router.models import Location, Parcel
@@ -109,7 +110,7 @@ def amount(row: Mapping[str, str | None], column: str, required: bool = False) -
     """Roubles with at most kopecks; a comma decimal separator is accepted."""
     raw = text(row, column, required).replace(",", ".").replace(" ", "")
     if not raw:
-        return Decimal("0")
+        return Decimal(0)
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -194,7 +195,8 @@ def csv_rows(
         return
     for row in reader:
         if None in row:
-            errors.append(RowError(reader.line_num, f"{len(row[None])} more field(s) than the header"))  # type: ignore[index]
+            extra = len(row[None])
+            errors.append(RowError(reader.line_num, f"{extra} more field(s) than the header"))
             continue
         if all(not (v or "").strip() for v in row.values()):
             continue  # blank lines at the end of spreadsheets' exports

@@ -7,10 +7,17 @@ order left with none carries the reason instead, so the plan can say why it was 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Callable, Sequence
 
-from router.allocation.model import Candidates, Option, Order, Unserved, UnservedReason, Warehouse
+from router.allocation.model import (
+    Candidates,
+    Option,
+    Order,
+    Unserved,
+    UnservedReason,
+    Warehouse,
+)
 from router.errors import FieldError, InvalidRequest, PlaceNotFound
 from router.models import Policy, PolicyKind, Quote, Shipment
 from router.quoting import QuoteEngine

@@ -6,8 +6,8 @@ The solver and the greedy baseline are both priced here, so their totals compare
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Sequence
 
 from router.allocation.model import (
     Assignment,
@@ -78,10 +78,10 @@ def cost(
     discounts: list[CarrierDiscount] = []
     for carrier in sorted(spend):
         month = terms.month_to_date.get(carrier, 0) + parcels[carrier]
-        tier = best_tier(tiers_of.get(carrier, ()), month, spend[carrier])
-        if tier is not None:
-            amount = discount_kopecks(spend[carrier], tier)
-            discounts.append(CarrierDiscount(carrier, parcels[carrier], month, tier.percent, _rub(amount)))
+        reached = best_tier(tiers_of.get(carrier, ()), month, spend[carrier])
+        if reached is not None:
+            amount = discount_kopecks(spend[carrier], reached)
+            discounts.append(CarrierDiscount(carrier, parcels[carrier], month, reached.percent, _rub(amount)))
 
     total_spend = _rub(sum(spend.values()))
     total = total_spend - sum((d.amount for d in discounts), ZERO)

@@ -7,7 +7,7 @@ next option, or goes unserved.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from router.allocation.costing import kopecks
 from router.allocation.model import Candidates, Terms

@@ -6,10 +6,10 @@ Money is `Decimal` roubles here and integer kopecks only inside the solver.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Mapping
 
 from router.models import Location, Parcel, Shipment
 
@@ -25,7 +25,7 @@ class Order:
     id: str
     destination: Location
     parcels: tuple[Parcel, ...]
-    declared_value: Decimal = Decimal("0")
+    declared_value: Decimal = Decimal(0)
     cod: bool = False
     warehouses: tuple[str, ...] = ()  # candidate origins by code; empty means every warehouse
     deadline: date | None = None  # the latest acceptable delivery date
@@ -65,7 +65,7 @@ class Terms:
     capacities: tuple[CarrierCapacity, ...] = ()
     tiers: tuple[DiscountTier, ...] = ()
     month_to_date: Mapping[str, int] = field(default_factory=dict)  # carrier → parcels sent so far
-    day_value: Decimal = Decimal("0")  # RUB per business day in transit added to the objective
+    day_value: Decimal = Decimal(0)  # RUB per business day in transit added to the objective
 
     def capacity(self, carrier: str, warehouse: str) -> int | None:
         for c in self.capacities:

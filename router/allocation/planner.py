@@ -6,17 +6,27 @@ import asyncio
 import enum
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Sequence
 
 from router.allocation.candidates import DEFAULT_CONCURRENCY, gather_candidates
 from router.allocation.costing import cost
 from router.allocation.greedy import greedy_choice
-from router.allocation.model import Candidates, Costing, Order, Plan, SolveStatus, Terms, Warehouse
+from router.allocation.model import (
+    Candidates,
+    Costing,
+    Order,
+    Plan,
+    SolveStatus,
+    Terms,
+    Warehouse,
+)
 from router.allocation.solver import Solution, SolverOptions, solve_cp_sat, solve_flow
 from router.models import KOPECK
 from router.quoting import QuoteEngine
+
+DEFAULT_OPTIONS = SolverOptions()
 
 
 class Method(str, enum.Enum):
@@ -28,7 +38,7 @@ class Method(str, enum.Enum):
 def plan(
     candidates: Sequence[Candidates],
     terms: Terms,
-    options: SolverOptions = SolverOptions(),
+    options: SolverOptions = DEFAULT_OPTIONS,
     method: Method = Method.AUTO,
 ) -> Plan:
     """Choose one option per order (or none, with the reason) at the lowest total cost.
@@ -44,11 +54,24 @@ def plan(
     if method is Method.FLOW and needs_tiers:
         raise ValueError("min-cost flow cannot express discount tiers; use cp-sat")
     solution: Solution | None = None
-    if method is Method.FLOW or (method is Method.AUTO and not needs_tiers):
-        solution = solve_flow(candidates, terms)
-    if solution is None:
-        # Tiers, an order the flow would split across carriers, or an explicit choice of CP-SAT.
+    if method is Method.CP_SAT:
         solution = solve_cp_sat(candidates, terms, options, hint=baseline)
+    else:
+        flow = solve_flow(candidates, terms)
+        if flow is not None and not needs_tiers:
+            solution = flow
+        elif flow is not None:
+            # The flow without discounts proves how few orders must go unserved and gives CP-SAT
+            # a start better than greedy's; CP-SAT is left to weigh the discounts.
+            priced = cost(candidates, flow.choice, terms)
+            better = (len(priced.unserved), priced.objective) < (len(greedy.unserved), greedy.objective)
+            fewest = sum(1 for c, k in zip(candidates, flow.choice) if c.options and k is None)
+            solution = solve_cp_sat(
+                candidates, terms, options, hint=flow.choice if better else baseline, fewest_unserved=fewest
+            )
+        else:
+            # The flow would split a multi-parcel order across carriers.
+            solution = solve_cp_sat(candidates, terms, options, hint=baseline)
 
     baseline_rank = (len(greedy.unserved), greedy.objective)
     if solution is None:
@@ -101,7 +124,7 @@ async def allocate(
     orders: Sequence[Order],
     warehouses: Sequence[Warehouse],
     terms: Terms,
-    options: SolverOptions = SolverOptions(),
+    options: SolverOptions = DEFAULT_OPTIONS,
     method: Method = Method.AUTO,
     ship_at: datetime | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,

@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -203,8 +203,14 @@ def solve_cp_sat(
     terms: Terms,
     options: SolverOptions,
     hint: Sequence[int | None] | None = None,
+    fewest_unserved: int | None = None,
 ) -> Solution | None:
-    """The optimum with discount tiers (or the best found in the time limit); None if nothing was found."""
+    """The optimum with discount tiers (or the best found in the time limit); None if nothing was found.
+
+    `fewest_unserved`, when known (a min-cost flow that split no order proves it), replaces the
+    unserved penalty by a constraint: without the penalty's huge coefficients the search and its
+    bound are much stronger.
+    """
     started = time.perf_counter()
 
     # --- data
@@ -224,6 +230,11 @@ def solve_cp_sat(
     # --- constraints: one option per order, or none
     for m in range(n_orders):
         model.add_exactly_one([*x[data.first[m] : data.first[m + 1]], unserved[m]])
+
+    penalty = data.penalty
+    if fewest_unserved is not None:
+        model.add(cp_model.LinearExpr.sum(unserved) <= fewest_unserved)
+        penalty = 0
 
     # --- constraints: parcels per pickup within its daily capacity
     members: dict[int, list[int]] = defaultdict(list)
@@ -280,7 +291,7 @@ def solve_cp_sat(
     # --- objective
     model.minimize(
         cp_model.LinearExpr.weighted_sum(x, data.cost)
-        + data.penalty * cp_model.LinearExpr.sum(unserved)
+        + penalty * cp_model.LinearExpr.sum(unserved)
         - cp_model.LinearExpr.sum(discounts)
     )
 
@@ -293,6 +304,8 @@ def solve_cp_sat(
     solver.parameters.max_time_in_seconds = options.time_limit_s
     solver.parameters.num_workers = options.num_workers
     solver.parameters.relative_gap_limit = options.relative_gap
+    # The LP relaxation with cuts is what proves a bound on the discount model; level 1 rarely does.
+    solver.parameters.linearization_level = 2
     status = solver.solve(model)
 
     # --- read the solution
@@ -320,7 +333,7 @@ def solve_cp_sat(
         "cp-sat",
         objective,
         bound,
-        data.penalty,
+        penalty,
         time.perf_counter() - started,
     )
 
@@ -339,14 +352,14 @@ def _hint(
     for m, i in enumerate(data.orders):
         k = hint[i]
         for j in range(data.first[m], data.first[m + 1]):
-            on = k is not None and data.local[j] == k
-            model.add_hint(x[j], on)
-            if on:
+            picked = k is not None and data.local[j] == k
+            model.add_hint(x[j], picked)
+            if picked:
                 carrier = data.pickups[data.group[j]][0]
                 spend[carrier] += data.price[j]
                 parcels[carrier] += data.parcels[m]
         model.add_hint(unserved[m], k is None)
-    modelled = defaultdict(list)
+    modelled: dict[str, list[DiscountTier]] = defaultdict(list)
     for carrier, tier, _, _ in tier_vars:
         modelled[carrier].append(tier)
     for carrier, tier, on, amount in tier_vars:

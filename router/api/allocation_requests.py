@@ -9,14 +9,23 @@ bad first line, like any bad JSON body, fails the whole request.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Collection
+from typing import Any
 
 import orjson
 
-from router.allocation import CarrierCapacity, DiscountTier, Method, Order, SolverOptions, Terms, Warehouse
+from router.allocation import (
+    CarrierCapacity,
+    DiscountTier,
+    Method,
+    Order,
+    SolverOptions,
+    Terms,
+    Warehouse,
+)
 
 # The field rules of a quote request apply unchanged to an order's destination and parcels.
 from router.api.requests import _decimal, _Errors, _location, _parcel, _string
@@ -27,7 +36,7 @@ MAX_WAREHOUSES = 100
 MAX_TIME_LIMIT_S = 60.0
 DEFAULT_TIME_LIMIT_S = 10.0
 MAX_COUNT = 10**9
-MAX_DAY_VALUE = Decimal("1000000")
+MAX_DAY_VALUE = Decimal(1000000)
 _HEADER_FIELDS = (
     "warehouses", "capacities", "tiers", "month_to_date", "day_value", "ship_at", "time_limit_s", "method",
 )  # fmt: skip
@@ -263,7 +272,7 @@ def _order(errors: _Errors, path: str, value: Any, codes: Collection[str], max_p
             parcel = _parcel(errors, f"{at('parcels')}[{i}]", item)
             if parcel is not None:
                 parcels.append(parcel)
-    declared = _decimal(errors, at("declared_value"), fields.get("declared_value"), Decimal(0), Decimal("100000000"))
+    declared = _decimal(errors, at("declared_value"), fields.get("declared_value"), Decimal(0), Decimal(100000000))
     cod = fields.get("cod", False)
     if not isinstance(cod, bool):
         errors.add(at("cod"), "must be true or false")

@@ -106,7 +106,7 @@ def test_a_volume_tier_makes_consolidating_on_one_carrier_cheaper_than_greedy() 
     # All four with b reach b's 4-parcel tier: 440 − 15 % = 440 − 66 = 374.
     # Three a and one b: 300 + 110 = 410 (no tier). So 374 is the optimum.
     orders = [order(f"o{i}", option("a", "100"), option("b", "110")) for i in range(4)]
-    terms = Terms(tiers=(DiscountTier("b", 4, Decimal("15")),))
+    terms = Terms(tiers=(DiscountTier("b", 4, Decimal(15)),))
     p = plan(orders, terms, ONE_WORKER)
     assert p.method == "cp-sat"
     assert p.greedy.total_cost == Decimal("400.00")
@@ -119,7 +119,7 @@ def test_the_month_to_date_count_brings_a_tier_within_reach() -> None:
     # b has sent 498 parcels this month; ≥ 500 → −7 %. Orders: a 100, b 104.
     # All three with b: 312 − 21.84 = 290.16; two with b: 208 − 14.56 + 100 = 293.44; greedy 300.
     orders = [order(f"o{i}", option("a", "100"), option("b", "104")) for i in range(3)]
-    terms = Terms(tiers=(DiscountTier("b", 500, Decimal("7")),), month_to_date={"b": 498})
+    terms = Terms(tiers=(DiscountTier("b", 500, Decimal(7)),), month_to_date={"b": 498})
     p = plan(orders, terms, ONE_WORKER)
     assert p.total_cost == Decimal("290.16")
     assert p.discounts[0].month_parcels == 501
@@ -128,13 +128,13 @@ def test_the_month_to_date_count_brings_a_tier_within_reach() -> None:
 def test_only_the_best_tier_reached_applies() -> None:
     # 2 parcels with b: the 1-parcel 5 % and the 2-parcel 10 % tiers are both reached; 10 % of 200.
     orders = [order(f"o{i}", option("b", "100")) for i in range(2)]
-    tiers = (DiscountTier("b", 1, Decimal("5")), DiscountTier("b", 2, Decimal("10")))
+    tiers = (DiscountTier("b", 1, Decimal(5)), DiscountTier("b", 2, Decimal(10)))
     assert plan(orders, Terms(tiers=tiers), ONE_WORKER).total_cost == Decimal("180.00")
 
 
 def test_a_discount_is_rounded_down_to_the_kopeck() -> None:
     # 7 % of 33.33 is 2.3331: the discount is 2.33.
-    p = plan([order("o", option("b", "33.33"))], Terms(tiers=(DiscountTier("b", 1, Decimal("7")),)), ONE_WORKER)
+    p = plan([order("o", option("b", "33.33"))], Terms(tiers=(DiscountTier("b", 1, Decimal(7)),)), ONE_WORKER)
     assert p.total_cost == Decimal("31.00")
 
 
@@ -142,7 +142,7 @@ def test_capacity_and_tiers_together() -> None:
     # 4 orders, a 100 / b 110; b's tier at 4 parcels is 15 %, but b collects only 3 a day.
     # The tier is out of reach, so: 4 × a = 400 (a has no capacity limit).
     orders = [order(f"o{i}", option("a", "100"), option("b", "110")) for i in range(4)]
-    terms = Terms(capacities=(CarrierCapacity("b", "W", 3),), tiers=(DiscountTier("b", 4, Decimal("15")),))
+    terms = Terms(capacities=(CarrierCapacity("b", "W", 3),), tiers=(DiscountTier("b", 4, Decimal(15)),))
     assert plan(orders, terms, ONE_WORKER).total_cost == Decimal("400.00")
 
 
@@ -152,7 +152,7 @@ def test_capacity_and_tiers_together() -> None:
 def test_the_day_value_trades_price_for_speed() -> None:
     # a: 100 in 5 days scores 100 + 5 × 20 = 200; b: 150 in 1 day scores 170.
     orders = [order("o", option("a", "100", days=5), option("b", "150", days=1))]
-    p = plan(orders, Terms(day_value=Decimal("20")), ONE_WORKER)
+    p = plan(orders, Terms(day_value=Decimal(20)), ONE_WORKER)
     assert p.total_cost == Decimal("150.00") and p.objective == Decimal("170.00")
     assert p.greedy.objective == Decimal("170.00")
 
@@ -256,11 +256,10 @@ def random_instance(seed: int, n_orders: int, tiers: bool) -> tuple[list[Candida
     capacities = tuple(
         CarrierCapacity(c, w, rng.randint(1, 3)) for c in carriers for w in warehouses if rng.random() < 0.7
     )
-    tier_list = (
-        (DiscountTier("a", rng.randint(2, 5), Decimal(rng.choice(["5", "10", "12.5"]))), DiscountTier("b", 3, Decimal("8")))
-        if tiers
-        else ()
-    )
+    tier_list: tuple[DiscountTier, ...] = ()
+    if tiers:
+        a_tier = DiscountTier("a", rng.randint(2, 5), Decimal(rng.choice(["5", "10", "12.5"])))
+        tier_list = (a_tier, DiscountTier("b", 3, Decimal(8)))
     return candidates, Terms(capacities=capacities, tiers=tier_list, month_to_date={"a": rng.randint(0, 2)})
 
 
@@ -296,7 +295,7 @@ def test_an_order_the_flow_would_split_across_carriers_is_solved_whole() -> None
 def test_flow_is_refused_when_tiers_apply() -> None:
     orders = [order("o", option("b", "100"))]
     with pytest.raises(ValueError):
-        plan(orders, Terms(tiers=(DiscountTier("b", 1, Decimal("5")),)), ONE_WORKER, Method.FLOW)
+        plan(orders, Terms(tiers=(DiscountTier("b", 1, Decimal(5)),)), ONE_WORKER, Method.FLOW)
 
 
 # --- reading the CSV files
@@ -347,5 +346,5 @@ def test_capacity_and_tier_files_reject_nonsense_rows() -> None:
     assert [c.max_parcels for c in caps.items] == [200]
     assert [e.line for e in caps.errors] == [3, 4]
     tiers = read_tiers(["carrier,min_parcels,percent\n", "a,500,7\n", "a,1000,120\n", "b,10,7.555\n"])
-    assert tiers.items == (DiscountTier("a", 500, Decimal("7")),)
+    assert tiers.items == (DiscountTier("a", 500, Decimal(7)),)
     assert [e.line for e in tiers.errors] == [3, 4]
