@@ -1,0 +1,155 @@
+"""Totals of a re-rating run, per carrier, month and destination region, built while rows stream."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from router.rerate import DayPlan, Rerated, Verdict
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTotals:
+    key: str
+    label: str
+    shipments: int
+    paid: Decimal  # billed, or the tariff where nothing was billed
+    billed: Decimal  # over shipments with both a bill and a tariff
+    tariff: Decimal  # over the same shipments
+    overbilled_count: int
+    overbilled: Decimal  # billed above tariff, over the flagged shipments
+    best: Decimal  # the policy's pick, over shipments with a pick
+    whatif_saving: Decimal  # paid − best over the same shipments
+    plan: Decimal  # the day plans' price, over shipments the plan served
+    plan_saving: Decimal  # paid − plan over the same shipments
+    compared: int  # tariff change: shipments priced by both the old and new tariffs
+    old: Decimal
+    new: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.new - self.old
+
+
+@dataclass(frozen=True, slots=True)
+class RerateSummary:
+    rows: int
+    rejected: int
+    no_tariff: int
+    overbilled: int
+    total: GroupTotals
+    by_carrier: tuple[GroupTotals, ...]
+    by_month: tuple[GroupTotals, ...]
+    by_region: tuple[GroupTotals, ...]
+    days: int
+    plan_statuses: tuple[tuple[str, int], ...]
+    out_of_order_days: int  # days met again after another day: planned as separate batches
+
+
+class _Group:
+    __slots__ = (
+        "best",
+        "billed",
+        "compared",
+        "new",
+        "old",
+        "overbilled",
+        "overbilled_count",
+        "paid",
+        "plan",
+        "plan_saving",
+        "shipments",
+        "tariff",
+        "whatif_saving",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.shipments = self.overbilled_count = self.compared = 0
+        self.paid = self.billed = self.tariff = self.overbilled = ZERO
+        self.best = self.whatif_saving = self.plan = self.plan_saving = self.old = self.new = ZERO
+
+    def add(self, r: Rerated) -> None:
+        self.shipments += 1
+        paid = r.paid
+        if paid is not None:
+            self.paid += paid
+        if r.shipment.billed is not None and r.tariff is not None:
+            self.billed += r.shipment.billed
+            self.tariff += r.tariff
+        if r.verdict is Verdict.OVERBILLED:
+            self.overbilled_count += 1
+            self.overbilled += r.difference or ZERO
+        if paid is not None and r.best is not None:
+            self.best += r.best.price
+            self.whatif_saving += paid - r.best.price
+        if paid is not None and r.plan is not None:
+            self.plan += r.plan.price
+            self.plan_saving += paid - r.plan.price
+        if r.old is not None and r.new is not None:
+            self.compared += 1
+            self.old += r.old
+            self.new += r.new
+
+    def frozen(self, key: str, label: str) -> GroupTotals:
+        return GroupTotals(
+            key, label, self.shipments, self.paid, self.billed, self.tariff, self.overbilled_count,
+            self.overbilled, self.best, self.whatif_saving, self.plan, self.plan_saving, self.compared,
+            self.old, self.new,
+        )  # fmt: skip
+
+
+class SummaryBuilder:
+    def __init__(self) -> None:
+        self._total = _Group()
+        self._groups: dict[str, dict[str, _Group]] = {k: defaultdict(_Group) for k in ("carrier", "month", "region")}
+        self._region_cities: dict[str, Counter[str]] = defaultdict(Counter)
+        self.rows = 0
+        self.rejected = 0
+        self.no_tariff = 0
+        self.overbilled = 0
+
+    def add(self, r: Rerated) -> None:
+        self.rows += 1
+        self._total.add(r)
+        self._groups["carrier"][r.shipment.carrier].add(r)
+        self._groups["month"][r.month].add(r)
+        self._groups["region"][r.region].add(r)
+        self._region_cities[r.region][r.destination_city] += 1
+        self.no_tariff += r.verdict is Verdict.NO_TARIFF
+        self.overbilled += r.verdict is Verdict.OVERBILLED
+
+    def reject(self) -> None:
+        self.rows += 1
+        self.rejected += 1
+
+    def build(self, days: list[DayPlan]) -> RerateSummary:
+        def frozen(kind: str, label: Callable[[str], str]) -> tuple[GroupTotals, ...]:
+            return tuple(g.frozen(k, label(k)) for k, g in sorted(self._groups[kind].items()))
+
+        def region_label(key: str) -> str:
+            city = self._region_cities[key].most_common(1)[0][0]
+            return f"{city} ({key})"
+
+        seen: set[object] = set()
+        again = 0
+        for d in days:
+            again += d.day in seen
+            seen.add(d.day)
+        statuses = Counter(d.status.value for d in days)
+        return RerateSummary(
+            rows=self.rows,
+            rejected=self.rejected,
+            no_tariff=self.no_tariff,
+            overbilled=self.overbilled,
+            total=self._total.frozen("total", "All shipments"),
+            by_carrier=frozen("carrier", str),
+            by_month=frozen("month", str),
+            by_region=frozen("region", region_label),
+            days=len(days),
+            plan_statuses=tuple(sorted(statuses.items())),
+            out_of_order_days=again,
+        )

@@ -1,0 +1,267 @@
+"""Re-rating history: invoice audit, what-if with day plans, tariff change, bad rows, the CLI.
+
+The tariffs here are hand-written flat rate cards, so every expected price is known by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from carriers.ratecard import load_ratecards
+from router.allocation import DiscountTier, SolverOptions, Terms
+from router.cli import main
+from router.history import ColumnMap, HistoricalShipment, read_history
+from router.models import Policy, PolicyKind
+from router.orders import RowError
+from router.places import Places
+from router.quoting import QuoteEngine
+from router.rerate import Rerated, Rerater, Tolerance, Verdict
+from router.settings import Settings
+
+HEADER = "id,shipped_at,origin,destination,weight_g,length_cm,width_cm,height_cm,carrier,service,billed\n"
+
+
+def flat_card(code: str, base: str) -> dict[str, Any]:
+    """Any Russian shipment up to 30 kg for exactly `base` roubles."""
+    return {
+        "code": code,
+        "name": code.title(),
+        "cutoff": "18:00",
+        "countries": ["RU"],
+        "zones": {"type": "distance", "bands": [{"zone": "ALL", "max_km": 20000}]},
+        "services": [
+            {
+                "code": "std",
+                "name": "Standard",
+                "delivery_type": "courier",
+                "limits": {"max_weight_g": 30000},
+                "zones": {
+                    "ALL": {
+                        "base": base,
+                        "weight_breaks": [{"max_g": 30000, "price": "0.00"}],
+                        "transit_days": {"min": 2, "max": 3},
+                    }
+                },
+            }
+        ],
+    }
+
+
+def tariffs(root: Path, name: str, **bases: str) -> Path:
+    directory = root / name
+    directory.mkdir()
+    for code, base in bases.items():
+        (directory / f"{code}.json").write_text(json.dumps(flat_card(code, base)))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def places() -> Places:
+    return Places()
+
+
+def row(n: int, billed: str, carrier: str = "flat", day: str = "2026-09-01", destination: str = "Омск") -> str:
+    return f"S{n},{day},Москва,{destination},1000,20,15,10,{carrier},std,{billed}\n"
+
+
+def rerate(rater: Rerater, lines: list[str], columns: ColumnMap | None = None) -> list[Rerated | RowError]:
+    async def go() -> list[Rerated | RowError]:
+        return [item async for item in rater.run(read_history(lines, columns or ColumnMap()))]
+
+    return asyncio.run(go())
+
+
+# --- invoice audit
+
+
+def test_the_audit_flags_exactly_the_bills_beyond_the_tolerance(tmp_path: Path, places: Places) -> None:
+    rater = Rerater(load_ratecards(tariffs(tmp_path, "now", flat="300.00")), places, tolerance=Tolerance.parse("1%"))
+    # The tariff is 300.00; 1 % of it is 3.00.
+    bills = ["300.00", "302.99", "303.00", "303.01", "450.00", "250.00", ""]
+    out = [r for r in rerate(rater, [HEADER] + [row(i, b) for i, b in enumerate(bills)]) if isinstance(r, Rerated)]
+    assert [r.verdict for r in out] == [
+        Verdict.OK, Verdict.OK, Verdict.OK, Verdict.OVERBILLED, Verdict.OVERBILLED, Verdict.OK, Verdict.NOT_BILLED,
+    ]  # fmt: skip
+    assert [r.tariff for r in out] == [Decimal("300.00")] * len(bills)
+    assert out[4].difference == Decimal("150.00")
+
+
+def test_a_tolerance_in_roubles_is_an_absolute_margin(tmp_path: Path, places: Places) -> None:
+    rater = Rerater(load_ratecards(tariffs(tmp_path, "now", flat="300.00")), places, tolerance=Tolerance.parse("5"))
+    out = rerate(rater, [HEADER, row(1, "305.00"), row(2, "305.01")])
+    assert [r.verdict for r in out if isinstance(r, Rerated)] == [Verdict.OK, Verdict.OVERBILLED]
+
+
+def test_a_carrier_missing_from_the_tariffs_is_reported_not_flagged(tmp_path: Path, places: Places) -> None:
+    rater = Rerater(load_ratecards(tariffs(tmp_path, "now", flat="300.00")), places)
+    (out,) = rerate(rater, [HEADER, row(1, "999.00", carrier="gone")])
+    assert isinstance(out, Rerated)
+    assert out.verdict is Verdict.NO_TARIFF and "gone" in out.tariff_note
+
+
+@pytest.mark.parametrize("text", ["-1%", "abc", "-5", "100%"])
+def test_a_nonsense_tolerance_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        Tolerance.parse(text)
+
+
+# --- bad rows
+
+
+def test_bad_rows_are_reported_with_their_line_and_the_rest_is_re_rated(tmp_path: Path, places: Places) -> None:
+    rater = Rerater(load_ratecards(tariffs(tmp_path, "now", flat="300.00")), places)
+    lines = [
+        HEADER,
+        row(1, "300.00"),
+        "S2,2026-09-01,Москва,Омск,-5,20,15,10,flat,std,300.00\n",
+        "S3,2026-31-09,Москва,Омск,1000,20,15,10,flat,std,300.00\n",
+        row(4, "3OO.00"),
+        row(5, "300.00", destination="Qwzxyville"),
+        "S6,2026-09-01,Москва\n",
+        row(7, "300.00"),
+    ]
+    out = rerate(rater, lines)
+    assert sorted(r.shipment.id for r in out if isinstance(r, Rerated)) == ["S1", "S7"]
+    errors = {e.line: e.message for e in out if isinstance(e, RowError)}
+    assert sorted(errors) == [3, 4, 5, 6, 7]
+    assert errors[3].startswith("weight_g") and errors[4].startswith("shipped_at")
+    assert errors[5].startswith("billed") and errors[6].startswith("destination")
+    assert errors[7].startswith("destination")  # a short row: its later cells are empty
+
+
+def test_columns_can_be_renamed(tmp_path: Path, places: Places) -> None:
+    rater = Rerater(load_ratecards(tariffs(tmp_path, "now", flat="300.00")), places)
+    header = HEADER.replace("billed", "amount_rub").replace("carrier,", "partner,")
+    out = rerate(rater, [header, row(1, "350.00")], ColumnMap({"billed": "amount_rub", "carrier": "partner"}))
+    assert [r.verdict for r in out if isinstance(r, Rerated)] == [Verdict.OVERBILLED]
+
+
+def test_a_missing_column_is_one_error_on_the_header(tmp_path: Path, places: Places) -> None:
+    rater = Rerater(load_ratecards(tariffs(tmp_path, "now", flat="300.00")), places)
+    out = rerate(rater, [HEADER.replace("service,", ""), "S1,2026-09-01,Москва,Омск,1000,20,15,10,flat,300\n"])
+    assert out == [RowError(1, "missing column(s): service")]
+
+
+# --- tariff change
+
+
+def test_the_tariff_change_is_new_minus_old_for_the_same_carrier(tmp_path: Path, places: Places) -> None:
+    now = load_ratecards(tariffs(tmp_path, "now", flat="300.00", cheap="200.00"))
+    old = load_ratecards(tariffs(tmp_path, "old", flat="300.00", cheap="200.00"))
+    new = load_ratecards(tariffs(tmp_path, "new", flat="330.00", cheap="180.00"))
+    rater = Rerater(now, places, compare=(old, new))
+    out = [r for r in rerate(rater, [HEADER, row(1, "300.00"), row(2, "200.00", carrier="cheap")])]
+    changes = {r.shipment.carrier: r.new - r.old for r in out if isinstance(r, Rerated) and r.new and r.old}
+    assert changes == {"flat": Decimal("30.00"), "cheap": Decimal("-20.00")}
+
+
+# --- what-if
+
+
+def test_the_what_if_names_the_cheapest_carrier_and_the_saving(tmp_path: Path, places: Places) -> None:
+    rater = Rerater(load_ratecards(tariffs(tmp_path, "now", flat="300.00", cheap="200.00")), places)
+    (out,) = rerate(rater, [HEADER, row(1, "310.00")])
+    assert isinstance(out, Rerated) and out.best is not None
+    assert (out.best.carrier, out.best.price) == ("cheap", Decimal("200.00"))
+    assert out.paid - out.best.price == Decimal("110.00")  # measured against what was billed
+
+
+def test_day_plans_count_the_month_so_far_towards_a_tier(tmp_path: Path, places: Places) -> None:
+    # cheap: 200 a parcel, 10 % off once the month reaches 3 parcels. Two shipments a day:
+    # day 1 reaches 2 (no discount, 400.00); day 2 reaches 4: 400 − 40 = 360.00.
+    terms = Terms(tiers=(DiscountTier("cheap", 3, Decimal(10)),))
+    rater = Rerater(
+        load_ratecards(tariffs(tmp_path, "now", cheap="200.00")), places, terms=terms,
+        solver=SolverOptions(num_workers=1),
+    )  # fmt: skip
+    lines = [HEADER, row(1, "200.00", "cheap"), row(2, "200.00", "cheap")]
+    lines += [row(3, "200.00", "cheap", "2026-09-02"), row(4, "200.00", "cheap", "2026-09-02")]
+    out = [r for r in rerate(rater, lines) if isinstance(r, Rerated)]
+    assert [r.plan.price for r in out if r.plan] == [Decimal(p) for p in ("200.00", "200.00", "180.00", "180.00")]
+    assert [d.total_cost for d in rater.day_plans] == [Decimal("400.00"), Decimal("360.00")]
+
+
+def test_a_capacity_moves_the_overflow_to_the_next_carrier_in_the_day_plan(tmp_path: Path, places: Places) -> None:
+    from router.allocation import CarrierCapacity, Warehouse
+    from router.models import Location
+
+    terms = Terms(capacities=(CarrierCapacity("cheap", "MSK", 1),))
+    rater = Rerater(
+        load_ratecards(tariffs(tmp_path, "now", cheap="200.00", flat="300.00")), places, terms=terms,
+        warehouses=(Warehouse("MSK", Location(city="Moscow")),), solver=SolverOptions(num_workers=1),
+    )  # fmt: skip
+    out = [r for r in rerate(rater, [HEADER, row(1, "300.00"), row(2, "300.00")]) if isinstance(r, Rerated)]
+    assert sorted(r.plan.carrier for r in out if r.plan) == ["cheap", "flat"]
+    assert rater.day_plans[0].total_cost == Decimal("500.00")
+
+
+# --- agreement with quoting
+
+
+async def test_a_shipment_re_rated_alone_costs_what_a_quote_says(places: Places) -> None:
+    settings = Settings()
+    carriers = load_ratecards(settings.carriers_dir)
+    lines = [HEADER, "S1,2026-09-01,Москва,Новосибирск,1200,30,20,10,magistral,pickup,\n"]
+    (record,) = [r for r in read_history(lines) if isinstance(r, HistoricalShipment)]
+    rerated, _ = await Rerater(carriers, places).rate(record)
+    quote = await QuoteEngine(carriers, places, settings).quote(record.shipment, Policy(PolicyKind.CHEAPEST))
+    offer = next(o for o in quote.offers if o.id == "magistral:pickup")
+    assert rerated.tariff == offer.price.total
+
+
+# --- the command
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def test_the_command_writes_its_files_and_exits_3_when_rows_were_rejected(tmp_path: Path) -> None:
+    now = tariffs(tmp_path, "now", flat="300.00", cheap="200.00")
+    lines = [HEADER.replace("billed", "amount_rub"), row(1, "300.00"), row(2, "450.00")]
+    source = write(tmp_path / "history.csv", [*lines, "S3,2026-09-01,Москва,Омск,0,1,1,1,flat,std,1\n"])
+    out, rejects, chart = tmp_path / "rows.csv", tmp_path / "rejects.csv", tmp_path / "chart.png"
+    result = CliRunner().invoke(
+        main,
+        ["rerate", str(source), "--tariffs", str(now), "--map", "billed=amount_rub", "--out", str(out),
+         "--rejects", str(rejects), "--chart", str(chart), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["rows"], summary["rejected"], summary["overbilled"]) == (3, 1, 1)
+    assert summary["total"]["audit"]["overcharge"] == "150.00"
+    assert summary["total"]["what_if"]["saving"] == "350.00"  # 300 − 200 and 450 − 200
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [(r["id"], r["verdict"], r["best_carrier"]) for r in rows] == [
+        ("S1", "ok", "cheap"),
+        ("S2", "overbilled", "cheap"),
+    ]
+    assert list(csv.reader(io.StringIO(rejects.read_text(encoding="utf-8")))) == [
+        ["line", "reason"],
+        ["4", "weight_g: 0 is not between 1 and 1000000"],
+    ]
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_command_prints_tables_and_exits_0_on_a_clean_file(tmp_path: Path) -> None:
+    now = tariffs(tmp_path, "now", flat="300.00")
+    source = write(tmp_path / "history.csv", [HEADER, row(1, "300.00"), row(2, "400.00")])
+    result = CliRunner().invoke(main, ["rerate", str(source), "--tariffs", str(now), "--tolerance", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Invoice audit: 1 shipment(s)" in result.output and "100.00" in result.output
+
+
+def test_an_unknown_mapped_field_is_a_usage_error(tmp_path: Path) -> None:
+    source = write(tmp_path / "history.csv", [HEADER, row(1, "300.00")])
+    result = CliRunner().invoke(main, ["rerate", str(source), "--map", "price=amount"])
+    assert result.exit_code == 2 and "unknown field" in result.output
