@@ -17,7 +17,8 @@ from router.errors import Forbidden, Unauthorized
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-PUBLIC_PREFIXES = ("/healthz", "/openapi.json", "/metrics", "/widget")
+# The CRM's callbacks carry no API key: each proves its account by the clientId it sends.
+PUBLIC_PREFIXES = ("/healthz", "/openapi.json", "/metrics", "/widget", "/integrations/retailcrm/")
 # What a browser may call with a publishable key: quoting and showing pickup points.
 WIDGET_ROUTES = {
     ("POST", "/v1/quotes"),
@@ -96,7 +97,10 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     if key.kind is KeyKind.PUBLISHABLE:
         if _route(request) not in WIDGET_ROUTES:
             raise Forbidden("a publishable key may call only the widget's endpoints; use a secret key")
-        if not key.allows_origin(origin):
+        # Browsers send no Origin on same-origin GETs; the service's own pages (the widget demo)
+        # are then told apart by Sec-Fetch-Site, which scripts on other sites cannot set.
+        same_origin = origin is None and request.headers.get("Sec-Fetch-Site") == "same-origin"
+        if not (key.allows_origin(origin) or same_origin):
             raise Forbidden(f"origin {origin or '(none)'} is not allowed for this publishable key")
         request[CORS_ORIGIN] = origin
     settings = request.app[keys.SETTINGS]

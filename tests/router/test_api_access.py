@@ -133,3 +133,12 @@ async def test_every_answer_carries_a_request_id_and_metrics_count_it(make_api) 
     metrics = await (await api.get("/metrics")).text()
     assert 'carrier_router_requests_total{method="GET",route="/v1/carriers",status="200"} 1.0' in metrics
     assert 'route="/v1/quotes/{quote_id}",status="404"' in metrics
+
+
+async def test_a_publishable_key_works_on_the_services_own_pages(make_api, state: Path) -> None:
+    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    api = await make_api(Settings(state_dir=state))
+    own = {**bearer(token), "Sec-Fetch-Site": "same-origin"}
+    assert (await api.get("/v1/quotes/q_none", headers=own)).status == 404  # past access: the quote is unknown
+    cross = {**bearer(token), "Sec-Fetch-Site": "cross-site"}
+    assert (await api.get("/v1/quotes/q_none", headers=cross)).status == 403
