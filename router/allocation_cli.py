@@ -94,6 +94,8 @@ def _strict(rows: Rows, path: Path) -> tuple:  # type: ignore[type-arg]
               help="auto: min-cost flow, or CP-SAT when tiers apply.")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Seconds the CP-SAT search may run.")
+@click.option("--gap", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Stop once the plan is proved within this fraction of the best possible, e.g. 0.001.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="CP-SAT search workers; 0 is one per core.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -112,6 +114,7 @@ def allocate_command(
     ship_at: datetime | None,
     method: str,
     time_limit: float,
+    gap: float,
     workers: int,
     out: Path | None,
     as_json: bool,
@@ -170,7 +173,7 @@ def allocate_command(
     for e in rows.errors:
         err.print(f"[yellow]{orders_csv}:{e.line}: {e.message}[/yellow]")
     terms = Terms(capacities, tiers, mtd, day_value)
-    options = SolverOptions(time_limit_s=time_limit, num_workers=workers)
+    options = SolverOptions(time_limit_s=time_limit, num_workers=workers, relative_gap=gap)
     try:
         plan = asyncio.run(_plan(settings, rows.items, warehouses, terms, options, Method(method), ship_at, err))
     except (RouterError, ConfigError) as exc:

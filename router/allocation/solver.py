@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,8 +72,10 @@ class _Data:
     penalty: int
 
 
-def _data(candidates: Sequence[Candidates], terms: Terms) -> _Data:
+def _data(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None) -> _Data:
+    """`off_bp` prices each listed carrier that many basis points lower, rounded down."""
     day_kop = kopecks(terms.day_value)
+    off = off_bp or {}
     orders: list[int] = []
     parcels: list[int] = []
     first: list[int] = [0]
@@ -96,7 +98,8 @@ def _data(candidates: Sequence[Candidates], terms: Terms) -> _Data:
             local.append(k)
             order.append(m)
             price.append(p)
-            cost.append(p + day_kop * o.days)
+            cut = off.get(o.carrier, 0)
+            cost.append((p * (10_000 - cut) // 10_000 if cut else p) + day_kop * o.days)
             group.append(pickups.setdefault((o.carrier, o.warehouse), len(pickups)))
             dearest = max(dearest, cost[-1])
         first.append(len(local))
@@ -120,12 +123,19 @@ def _choice(n: int, data: _Data, picked: dict[int, int]) -> tuple[int | None, ..
 # Min-cost flow
 
 
-def solve_flow(candidates: Sequence[Candidates], terms: Terms) -> Solution | None:
-    """The exact optimum without discount tiers; None when a multi-parcel order would be split."""
+def solve_flow(
+    candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None
+) -> Solution | None:
+    """The exact optimum without discount tiers; None when a multi-parcel order would be split.
+
+    `off_bp` prices carriers that many basis points below their quotes, tiers reached or not:
+    at every tiered carrier's deepest discount no plan costs less than this optimum, a lower
+    bound for the problem with tiers.
+    """
     started = time.perf_counter()
 
     # --- data
-    data = _data(candidates, terms)
+    data = _data(candidates, terms, off_bp)
     n_orders, n_pickups, n_options = len(data.orders), len(data.pickups), len(data.local)
     scale = math.lcm(*data.parcels) if data.parcels else 1
     if scale > MAX_FLOW_SCALE:

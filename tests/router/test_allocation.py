@@ -108,7 +108,7 @@ def test_a_volume_tier_makes_consolidating_on_one_carrier_cheaper_than_greedy() 
     orders = [order(f"o{i}", option("a", "100"), option("b", "110")) for i in range(4)]
     terms = Terms(tiers=(DiscountTier("b", 4, Decimal(15)),))
     p = plan(orders, terms, ONE_WORKER)
-    assert p.method == "cp-sat"
+    assert p.status is SolveStatus.OPTIMAL
     assert p.greedy.total_cost == Decimal("400.00")
     assert p.total_cost == Decimal("374.00")
     assert p.saving == Decimal("26.00")
@@ -269,6 +269,7 @@ def test_the_plan_equals_the_brute_force_optimum_on_small_instances(seed: int) -
     served, cost = brute_force(candidates, terms)
     p = plan(candidates, terms, ONE_WORKER)
     assert (len(p.assignments), p.total_cost) == (served, cost)
+    assert p.status is SolveStatus.OPTIMAL and p.bound == cost
     for (carrier, warehouse), load in served_load(p, candidates).items():
         cap = terms.capacity(carrier, warehouse)
         assert cap is None or load <= cap
