@@ -7,7 +7,8 @@
         └── CarrierUnavailable              5xx, connection refused or reset
 
 A timeout is the builtin `TimeoutError`, so the quote engine tells it apart without knowing
-which carrier raised it. Each error's `kind` uses the vocabulary of `router.models.CarrierError`.
+which carrier raised it. Each error's `kind` uses the vocabulary of `router.models.CarrierError`;
+`transient` says whether asking again soon could succeed (`retry_once`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import asyncio
 import contextlib
 import contextvars
 import math
+import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, TypeVar
 
 import aiohttp
 import orjson
@@ -32,6 +34,17 @@ from carriers.base import CarrierResponseError
 call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("call_deadline", default=None)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a page of a thousand pickup points is ~2 MB
+
+# A 5xx or a dropped connection is retried after a short random pause, so the quotes that failed
+# together do not all come back in the same millisecond.
+RETRY_PAUSE_S = (0.01, 0.05)
+# The least a second attempt is assumed to need, however fast the first one failed (a refused
+# connection fails in microseconds; an answer still has to be computed and sent).
+MIN_ATTEMPT_S = 0.05
+# Without a caller's deadline, the longest Retry-After worth waiting for.
+MAX_PAUSE_NO_DEADLINE_S = 1.0
+
+T = TypeVar("T")
 
 
 class Secret:
@@ -68,6 +81,7 @@ class ApiErrorDetail:
 
 class CarrierApiError(CarrierResponseError):
     kind = "invalid_response"
+    transient = False
 
     def __init__(
         self,
@@ -90,6 +104,7 @@ class CarrierAuthError(CarrierApiError):
 
 class CarrierRateLimited(CarrierApiError):
     kind = "unavailable"
+    transient = True  # only once Retry-After has passed, and only when the carrier said when
 
     def __init__(self, carrier: str, message: str, *, retry_after_s: float | None = None, **kw: Any) -> None:
         super().__init__(carrier, message, **kw)
@@ -98,6 +113,7 @@ class CarrierRateLimited(CarrierApiError):
 
 class CarrierUnavailable(CarrierApiError):
     kind = "unavailable"
+    transient = True
 
 
 def budget_s(own_timeout_s: float, loop: asyncio.AbstractEventLoop | None = None) -> float:
@@ -107,6 +123,50 @@ def budget_s(own_timeout_s: float, loop: asyncio.AbstractEventLoop | None = None
         return own_timeout_s
     loop = loop or asyncio.get_running_loop()
     return max(0.0, min(own_timeout_s, deadline - loop.time()))
+
+
+def remaining_s(loop: asyncio.AbstractEventLoop | None = None) -> float | None:
+    """Seconds left before the caller's deadline, or None when no deadline is set."""
+    deadline = call_deadline.get()
+    if deadline is None:
+        return None
+    return deadline - (loop or asyncio.get_running_loop()).time()
+
+
+def retry_pause_s(exc: BaseException) -> float | None:
+    """How long to wait before asking again after `exc`; None when asking again cannot help."""
+    if not getattr(exc, "transient", False):
+        return None
+    if isinstance(exc, CarrierRateLimited):
+        return exc.retry_after_s  # no Retry-After: the breaker holds the carrier off instead
+    return random.uniform(*RETRY_PAUSE_S)
+
+
+async def retry_once(attempt: Callable[[], Awaitable[T]], on_retry: Callable[[], None] | None = None) -> T:
+    """`attempt()`, and once more after a transient failure if the caller's deadline allows.
+
+    Carrier quotes are idempotent, so a second try is safe. It goes only when the pause plus
+    another attempt as long as the first fit in what the deadline leaves; otherwise the first
+    error is raised at once, leaving the time to the other carriers and to a stale answer.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        return await attempt()
+    except CarrierApiError as exc:
+        pause = retry_pause_s(exc)
+        if pause is None:
+            raise
+        left = remaining_s(loop)
+        if left is None:
+            if pause > MAX_PAUSE_NO_DEADLINE_S:
+                raise
+        elif pause + max(loop.time() - started, MIN_ATTEMPT_S) > left:
+            raise
+    if on_retry is not None:
+        on_retry()
+    await asyncio.sleep(pause)
+    return await attempt()
 
 
 @contextlib.contextmanager

@@ -10,6 +10,9 @@ Store keys (under `breaker:<carrier>:`): `state` holds b"open:<unix time the pro
 
 If the store is unavailable the breaker lets calls through: losing Redis must not stop quotes.
 A 429 opens the breaker for the Retry-After the carrier gave, when that is longer than open_s.
+
+`GuardedCarrier` retries a transient failure once while the quote's deadline allows
+(`carriers.api.retry_once`); the breaker records what the call came to, not each attempt.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from carriers.api import (
     CarrierAuthError,
     CarrierRateLimited,
     CarrierUnavailable,
+    retry_once,
 )
 from carriers.base import Carrier
 from router.models import CarrierInfo, CarrierQuote, RateRequest
@@ -39,6 +43,8 @@ class BreakerState(str, enum.Enum):
 class CircuitOpen(CarrierUnavailable):
     """The carrier is not asked: its breaker is open (or another worker is probing it)."""
 
+    transient = False
+
 
 @dataclass(frozen=True, slots=True)
 class Ticket:
@@ -52,8 +58,9 @@ def counts_as_failure(exc: BaseException) -> bool:
     if isinstance(exc, (TimeoutError, CarrierUnavailable, CarrierRateLimited, CarrierAuthError)):
         return True
     if isinstance(exc, CarrierApiError):
-        # A 4xx with the carrier's own error codes is a well-formed "no"; garbage is not.
-        return exc.status is None or exc.status >= 500 or not exc.errors
+        # The carrier's own error codes, on a 4xx or next to an empty 200 answer, are a
+        # well-formed "no"; garbage and 5xx are not.
+        return (exc.status is not None and exc.status >= 500) or not exc.errors
     return isinstance(exc, Exception)
 
 
@@ -158,12 +165,18 @@ class CircuitBreaker:
 
 
 class GuardedCarrier:
-    """A `Carrier` asked only while its breaker lets it; the result is recorded either way."""
+    """A `Carrier` asked only while its breaker lets it; the result is recorded either way.
+
+    `remote` tells the quote engine this carrier can fail, so its last good answers are kept.
+    """
+
+    remote = True
 
     def __init__(self, carrier: Carrier, breaker: CircuitBreaker) -> None:
         self.inner = carrier
         self.breaker = breaker
         self.code = carrier.code
+        self.retries = 0
 
     def __repr__(self) -> str:
         return f"GuardedCarrier({self.inner!r})"
@@ -178,13 +191,16 @@ class GuardedCarrier:
     async def quote(self, request: RateRequest) -> CarrierQuote:
         ticket = await self.breaker.acquire()
         try:
-            answer = await self.inner.quote(request)
+            answer = await retry_once(lambda: self.inner.quote(request), self._count_retry)
         except BaseException as exc:
             # Cancellation by the quote's deadline is a timeout as far as the carrier goes.
             await self.breaker.failed(ticket, exc if isinstance(exc, Exception) else TimeoutError())
             raise
         await self.breaker.succeeded(ticket)
         return answer
+
+    def _count_retry(self) -> None:
+        self.retries += 1
 
 
 def guard_carriers(carriers: list[Carrier], store: Store, **options: float) -> list[Carrier]:

@@ -19,6 +19,7 @@ from router.rate_limit import RateLimiter
 from router.api.routes import setup_routes
 from carriers.breaker import guard_carriers
 from carriers.registry import load_carriers
+from router.last_good import LastGood
 from router.places import Places
 from router.quotes import QuoteBook
 from router.quoting import QuoteEngine
@@ -38,7 +39,10 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     store = open_store(settings.redis_url)
     http = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=100, limit_per_host=20),
+        # The cap is per carrier host, so a burst of quotes cannot flood one carrier; a cap on the
+        # total would make ten carriers share what one may use, and the configured carriers
+        # already bound it.
+        connector=aiohttp.TCPConnector(limit=0, limit_per_host=20),
         raise_for_status=False,
     )
     places = bundled_places()
@@ -48,10 +52,14 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places)
     app[keys.TRACK_RECORD] = record
     app[keys.PLACES] = places
-    app[keys.ENGINE] = QuoteEngine(carriers, places, settings, record=record)
+    # The breakers (in guard_carriers) and the last good answers share the store, so both keep
+    # working from memory while Redis is away.
+    last_good = LastGood(store)
+    app[keys.ENGINE] = QuoteEngine(carriers, places, settings, record=record, last_good=last_good)
     app[keys.QUOTES] = QuoteBook(store, settings)
     app[keys.RATE_LIMITER] = RateLimiter(store)
     yield
+    await last_good.flush()
     await http.close()
     await record.close()
     await store.close()

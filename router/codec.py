@@ -5,11 +5,25 @@ Money is a string ("1234.50") so that no JSON parser turns it into a float.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Iterable
 
 import orjson
 
-from router.models import CarrierInfo, Eta, Offer, Place, Price, Quote, money
+from router.models import (
+    CarrierHealth,
+    CarrierInfo,
+    DeliveryType,
+    Eta,
+    Offer,
+    Place,
+    Price,
+    PriceLine,
+    PriceLineKind,
+    Quote,
+    money,
+)
 from router.models import OfferInsight
 from router.suspension import Suspension
 
@@ -48,7 +62,7 @@ def place_json(place: Place) -> dict[str, Any]:
 
 
 def offer_json(offer: Offer, tags: list[str]) -> dict[str, Any]:
-    return {
+    body = {
         "id": offer.id,
         "carrier": offer.carrier,
         "carrier_name": offer.carrier_name,
@@ -60,6 +74,38 @@ def offer_json(offer: Offer, tags: list[str]) -> dict[str, Any]:
         "chargeable_weight_g": offer.chargeable_weight_g,
         "tags": tags,
     }
+    if offer.stale:
+        body["stale"] = True
+        body["as_of"] = offer.as_of.isoformat() if offer.as_of else None
+    return body
+
+
+def offer_from_json(body: dict[str, Any]) -> Offer:
+    """An offer back from `offer_json`; raises KeyError, ValueError or TypeError on anything else."""
+    price, eta = body["price"], body["eta"]
+    return Offer(
+        carrier=body["carrier"],
+        carrier_name=body["carrier_name"],
+        service=body["service"],
+        service_name=body["service_name"],
+        delivery_type=DeliveryType(body["delivery_type"]),
+        price=Price(
+            Decimal(price["total"]),
+            tuple(PriceLine(PriceLineKind(l["kind"]), Decimal(l["amount"]), l["label"]) for l in price["breakdown"]),
+            price["currency"],
+        ),
+        eta=Eta(
+            eta["min_days"],
+            eta["max_days"],
+            date.fromisoformat(eta["ship_date"]),
+            date.fromisoformat(eta["min_date"]),
+            date.fromisoformat(eta["max_date"]),
+        ),
+        chargeable_weight_g=body["chargeable_weight_g"],
+        id=body.get("id", ""),
+        stale=bool(body.get("stale", False)),
+        as_of=datetime.fromisoformat(body["as_of"]) if body.get("as_of") else None,
+    )
 
 
 def quote_json(quote: Quote) -> dict[str, Any]:
@@ -97,8 +143,8 @@ def quote_json(quote: Quote) -> dict[str, Any]:
     }
 
 
-def carrier_json(info: CarrierInfo) -> dict[str, Any]:
-    return {
+def carrier_json(info: CarrierInfo, health: CarrierHealth | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "code": info.code,
         "name": info.name,
         "kind": info.kind,
@@ -107,6 +153,26 @@ def carrier_json(info: CarrierInfo) -> dict[str, Any]:
         "services": [
             {"code": s.code, "name": s.name, "delivery_type": s.delivery_type.value} for s in info.services
         ],
+    }
+    if health is not None:
+        body["health"] = health_json(health)
+    return body
+
+
+def health_json(health: CarrierHealth) -> dict[str, Any]:
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value, 2)
+
+    return {
+        "breaker": health.breaker,
+        "window": {
+            "calls": health.window_calls,
+            "error_rate": None if health.error_rate is None else round(health.error_rate, 4),
+            "p50_ms": ms(health.p50_ms),
+            "p99_ms": ms(health.p99_ms),
+        },
+        "stale_served": health.stale_served,
+        "retries": health.retries,
     }
 
 

@@ -1,9 +1,21 @@
 """Prometheus metrics. Each app has its own registry, so several apps in one process (tests) never clash;
-with `--workers N` each worker reports its own figures (scrape each, or sum them)."""
+with `--workers N` each worker reports its own figures (scrape each, or sum them).
+
+Per-carrier figures are not kept here: the quote engine counts them in process at O(1) a call
+(`router.carrier_stats`), and a collector turns the snapshot taken at scrape time into families.
+"""
 
 from __future__ import annotations
 
+from typing import Iterable, Iterator, Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from router.models import CarrierHealth
+
+BREAKER_STATES = ("closed", "open", "half_open")
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -36,6 +48,60 @@ class Metrics:
         self.store_degraded = Gauge(
             "carrier_router_store_degraded", "1 while Redis is away and memory stands in", registry=self.registry
         )
+        self._carriers = _CarrierCollector()
+        self.registry.register(self._carriers)
 
-    def render(self) -> bytes:
+    def render(self, carriers: Sequence[CarrierHealth] = ()) -> bytes:
+        self._carriers.snapshot = carriers
         return generate_latest(self.registry)
+
+
+class _CarrierCollector(Collector):
+    def __init__(self) -> None:
+        self.snapshot: Sequence[CarrierHealth] = ()
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # families depend on the snapshot; nothing to reserve up front
+
+    def collect(self) -> Iterator[Metric]:
+        calls = CounterMetricFamily(
+            "carrier_router_carrier_calls", "Carrier calls by outcome (open: turned away by the breaker)",
+            labels=["carrier", "outcome"],
+        )
+        seconds = HistogramMetricFamily(
+            "carrier_router_carrier_seconds", "Carrier call latency, calls actually made", labels=["carrier"]
+        )
+        breaker = GaugeMetricFamily(
+            "carrier_router_carrier_breaker", "1 for the breaker's current state", labels=["carrier", "state"]
+        )
+        error_ratio = GaugeMetricFamily(
+            "carrier_router_carrier_error_ratio", "Share of failed calls in the recent window", labels=["carrier"]
+        )
+        window = GaugeMetricFamily(
+            "carrier_router_carrier_window_latency_seconds", "Latency percentiles over the recent window",
+            labels=["carrier", "quantile"],
+        )
+        stale = CounterMetricFamily(
+            "carrier_router_carrier_stale_served", "Quotes that showed this carrier's last good answer",
+            labels=["carrier"],
+        )
+        retries = CounterMetricFamily(
+            "carrier_router_carrier_retries", "Transient failures asked again within the deadline", labels=["carrier"]
+        )
+        for h in self.snapshot:
+            for outcome, count in h.outcomes:
+                calls.add_metric([h.carrier, outcome], count)
+            if h.latency_buckets:
+                buckets = [("+Inf" if b == float("inf") else repr(b), n) for b, n in h.latency_buckets]
+                seconds.add_metric([h.carrier], buckets, h.latency_sum_s)
+            if h.breaker is not None:
+                for state in BREAKER_STATES:
+                    breaker.add_metric([h.carrier, state], 1.0 if h.breaker == state else 0.0)
+            if h.error_rate is not None:
+                error_ratio.add_metric([h.carrier], h.error_rate)
+            if h.p50_ms is not None and h.p99_ms is not None:
+                window.add_metric([h.carrier, "0.5"], h.p50_ms / 1000)
+                window.add_metric([h.carrier, "0.99"], h.p99_ms / 1000)
+            stale.add_metric([h.carrier], h.stale_served)
+            retries.add_metric([h.carrier], h.retries)
+        yield from (calls, seconds, breaker, error_ratio, window, stale, retries)

@@ -151,6 +151,10 @@ class Offer:
     eta: Eta
     chargeable_weight_g: int
     id: str = ""  # assigned by the quote: carrier:service
+    # True when the carrier failed and this is its last good answer for the same lane,
+    # made at `as_of`; the price and dates were true then and are not confirmed now.
+    stale: bool = False
+    as_of: datetime | None = None
 
     def with_id(self) -> Offer:
         from dataclasses import replace
@@ -199,6 +203,27 @@ class CarrierInfo:
     services: tuple[ServiceInfo, ...]
     demo: bool = False
     status: str = "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierHealth:
+    """How one carrier has been answering this worker: recent window and totals since start.
+
+    `breaker` is None for a carrier that has none (a rate card cannot be down). The window
+    figures cover calls actually made; calls the breaker turned away count only in `outcomes`.
+    """
+
+    carrier: str
+    breaker: str | None  # closed | open | half_open
+    window_calls: int
+    error_rate: float | None  # None: no calls in the window yet
+    p50_ms: float | None
+    p99_ms: float | None
+    stale_served: int
+    retries: int
+    outcomes: tuple[tuple[str, int], ...] = ()  # (ok | refused | timeout | unavailable | ..., calls)
+    latency_buckets: tuple[tuple[float, int], ...] = ()  # (upper bound s, cumulative calls)
+    latency_sum_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

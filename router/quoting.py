@@ -3,6 +3,12 @@
 Each carrier runs under its own timeout and all of them under one deadline. Whatever a
 carrier does — raise, hang, answer something that is not a `CarrierQuote` — becomes a
 `CarrierError` in the quote; the other carriers' offers still come back.
+
+When a carrier that can fail (`remote`, i.e. one that quotes over the network) is down — it
+timed out, errored, answered garbage or its breaker is open — its last good answer for the
+same lane (`router.last_good`) is shown in its place, each offer marked stale, and its error
+still listed. A well-formed refusal is not "down": the carrier said no to this shipment.
+Every call's outcome and latency go into `stats`, in process, for `/v1/carriers` and `/metrics`.
 """
 
 from __future__ import annotations
@@ -11,15 +17,19 @@ import asyncio
 import logging
 import secrets
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, Sequence
 
 from carriers.api import deadline_scope
 from carriers.base import Carrier, CarrierResponseError
+from carriers.breaker import CircuitOpen, counts_as_failure
+from router.carrier_stats import CarrierStats
+from router.last_good import LastGood, StaleAnswer, lane_key
 from router.models import (
     CarrierError,
+    CarrierHealth,
     CarrierInfo,
     CarrierQuote,
     Offer,
@@ -39,6 +49,16 @@ from router.track_record import TrackRecord
 
 log = logging.getLogger(__name__)
 
+# How far past its deadline a quote may wait for failed carriers' last good answers. A store
+# read takes a millisecond; a slow store must not hold the quote much beyond its deadline.
+STALE_READ_S = 0.03
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    answer: CarrierQuote | CarrierError
+    down: bool = False  # the carrier failed, rather than answered or refused
+
 
 class QuoteEngine:
     def __init__(
@@ -48,12 +68,17 @@ class QuoteEngine:
         settings: Settings,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         record: TrackRecord | None = None,
+        *,
+        last_good: LastGood | None = None,
     ) -> None:
         self._carriers = list(carriers)
         self._places = places
         self._settings = settings
         self._clock = clock
         self._record = record
+        self._last_good = last_good
+        self._remote = frozenset(c.code for c in self._carriers if getattr(c, "remote", False))
+        self.stats = CarrierStats(c.code for c in self._carriers)
 
     @property
     def carriers(self) -> list[Carrier]:
@@ -61,6 +86,18 @@ class QuoteEngine:
 
     def carrier_infos(self) -> list[CarrierInfo]:
         return [c.info() for c in self._carriers]
+
+    async def carrier_health(self) -> list[tuple[CarrierInfo, CarrierHealth]]:
+        """Each carrier with its breaker state read afresh from the store and this worker's figures."""
+        breakers = [getattr(c, "breaker", None) for c in self._carriers]
+        states = await asyncio.gather(*(b.state() for b in breakers if b is not None))
+        read = iter(states)
+        report = []
+        for carrier, breaker in zip(self._carriers, breakers):
+            state = next(read).value if breaker is not None else None
+            health = self.stats[carrier.code].health(carrier.code, state, getattr(carrier, "retries", 0))
+            report.append((carrier.info(), health))
+        return report
 
     def resolve(self, shipment: Shipment) -> tuple[Place, Place]:
         """Both ends as places; raises PlaceNotFound naming `origin.*` or `destination.*`."""
@@ -74,17 +111,36 @@ class QuoteEngine:
         origin, destination = self.resolve(shipment)
         request = RateRequest(shipment, origin, destination, shipment.ship_at or now)
         asked = [c for c in self._carriers if allowed(c.code, policy)]
-        answers = await self._fan_out(asked, request)
+        started = time.monotonic()
+        outcomes = await self._fan_out(asked, request)
+        lane = lane_key(request) if self._last_good is not None and any(c.code in self._remote for c in asked) else None
+        stale: dict[str, StaleAnswer] = {}
+        if lane is not None:
+            # What the deadline leaves, plus a little: a carrier whose breaker is open fails at
+            # once and leaves most of it, one that hung leaves nothing.
+            wait_s = max(0.0, self._settings.deadline_s - (time.monotonic() - started)) + STALE_READ_S
+            stale = await self._stale(asked, outcomes, lane, wait_s)
 
         offers: list[Offer] = []
         rejections: list[Rejection] = []
         errors: list[CarrierError] = []
-        for carrier, answer in zip(asked, answers):
+        for carrier, outcome in zip(asked, outcomes):
+            answer = outcome.answer
             if isinstance(answer, CarrierError):
+                kept = stale.get(carrier.code)
+                if kept is not None:
+                    offers.extend(kept.offers)
+                    answer = replace(
+                        answer,
+                        message=f"{answer.message}; its last good answer, from "
+                        f"{kept.as_of.isoformat(timespec='seconds')}, is shown marked stale",
+                    )
                 errors.append(answer)
             else:
                 offers.extend(o for o in answer.offers)
                 rejections.extend(answer.rejections)
+                if lane is not None and carrier.code in self._remote:
+                    self._last_good.remember(carrier.code, lane, answer.offers, now)  # type: ignore[union-attr]
         offers.sort(key=lambda o: (o.price.total, o.eta.max_date, o.id))
         insights: dict[str, OfferInsight] = {}
         if self._record is not None and offers:
@@ -93,7 +149,9 @@ class QuoteEngine:
             annotated = annotate(offers, view, policy, self._record.config)
             offers, insights = list(annotated.offers), annotated.insights
             rejections.extend(annotated.rejections)
-        chosen = select(offers, policy, insights)
+        # A stale price may no longer hold: it is recommended only when nobody answered afresh.
+        fresh = [o for o in offers if not o.stale]
+        chosen = select(fresh or offers, policy, insights)
         return Quote(
             id="q_" + secrets.token_urlsafe(12),
             created_at=now,
@@ -113,9 +171,25 @@ class QuoteEngine:
             insights=insights,
         )
 
-    async def _fan_out(
-        self, carriers: Sequence[Carrier], request: RateRequest
-    ) -> list[CarrierQuote | CarrierError]:
+    async def _stale(
+        self, asked: Sequence[Carrier], outcomes: Sequence[_Outcome], lane: str, wait_s: float
+    ) -> dict[str, StaleAnswer]:
+        assert self._last_good is not None
+        wanted = [c.code for c, o in zip(asked, outcomes) if o.down and c.code in self._remote]
+        if not wanted:
+            return {}
+        try:
+            async with asyncio.timeout(wait_s):
+                found = await asyncio.gather(*(self._last_good.recall(code, lane) for code in wanted))
+        except TimeoutError:
+            log.warning("last good answers not read within %.0f ms", wait_s * 1000)
+            return {}
+        kept = {code: answer for code, answer in zip(wanted, found) if answer is not None}
+        for code in kept:
+            self.stats[code].stale_served += 1
+        return kept
+
+    async def _fan_out(self, carriers: Sequence[Carrier], request: RateRequest) -> list[_Outcome]:
         deadline = self._settings.deadline_s
         started = time.monotonic()
         # Tasks copy the context they are created in, so adapters see the quote's deadline
@@ -127,37 +201,49 @@ class QuoteEngine:
         done, pending = await asyncio.wait(tasks, timeout=deadline)
         for task in pending:
             task.cancel()
-        results: list[CarrierQuote | CarrierError] = []
+        results: list[_Outcome] = []
         for carrier, task in zip(carriers, tasks):
             if task in done:
                 results.append(task.result())
             else:
                 waited = time.monotonic() - started
-                results.append(
-                    CarrierError(carrier.code, "timeout", f"no answer within the {waited:.2f} s deadline")
-                )
+                self.stats[carrier.code].record("timeout", waited, failed=True)
+                error = CarrierError(carrier.code, "timeout", f"no answer within the {waited:.2f} s deadline")
+                results.append(_Outcome(error, down=True))
         return results
 
-    async def _ask(self, carrier: Carrier, request: RateRequest, deadline: float) -> CarrierQuote | CarrierError:
+    async def _ask(self, carrier: Carrier, request: RateRequest, deadline: float) -> _Outcome:
         timeout = min(self._settings.carrier_timeout_s, deadline)
+        stats = self.stats[carrier.code]
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
                 answer = await carrier.quote(request)
         except TimeoutError:
-            return CarrierError(carrier.code, "timeout", f"no answer within {timeout:.2f} s")
+            stats.record("timeout", time.perf_counter() - started, failed=True)
+            return _Outcome(CarrierError(carrier.code, "timeout", f"no answer within {timeout:.2f} s"), down=True)
+        except CircuitOpen as exc:
+            stats.skipped("open")
+            return _Outcome(CarrierError(carrier.code, exc.kind, str(exc)), down=True)
         except CarrierResponseError as exc:
             kind = getattr(exc, "kind", "invalid_response")
-            return CarrierError(carrier.code, kind, str(exc) or type(exc).__name__)
+            down = counts_as_failure(exc)
+            stats.record(kind if down else "refused", time.perf_counter() - started, failed=down)
+            return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broken carrier must never break the quote
             log.warning("carrier %s failed", carrier.code, exc_info=True)
-            return CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}")
+            stats.record("error", time.perf_counter() - started, failed=True)
+            return _Outcome(CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}"), down=True)
+        elapsed = time.perf_counter() - started
         problem = _check(carrier.code, answer)
         if problem:
-            return CarrierError(carrier.code, "invalid_response", problem)
+            stats.record("invalid_response", elapsed, failed=True)
+            return _Outcome(CarrierError(carrier.code, "invalid_response", problem), down=True)
         assert isinstance(answer, CarrierQuote)
-        return replace(answer, offers=tuple(o.with_id() for o in answer.offers))
+        stats.record("ok", elapsed, failed=False)
+        return _Outcome(replace(answer, offers=tuple(o.with_id() for o in answer.offers)))
 
 
 def _check(code: str, answer: object) -> str | None:

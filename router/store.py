@@ -217,7 +217,12 @@ class RedisStore:
     backend = "redis"
 
     def __init__(self, url: str, prefix: str = "cr:") -> None:
-        self._redis = aioredis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # Every carrier of every quote in flight touches its breaker here, so a busy worker has
+        # hundreds of calls under way; they queue for a connection rather than fail past a cap.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=1.0, socket_timeout=1.0, socket_connect_timeout=1.0
+        )
+        self._redis = aioredis.Redis.from_pool(pool)
         self._prefix = prefix
         self._hincr_script = self._redis.register_script(_HINCR_SCRIPT)
         self._hsetnx_script = self._redis.register_script(_HSETNX_SCRIPT)

@@ -7,7 +7,7 @@ from router.codec import carrier_json, dumps, with_suspensions
 
 
 async def list_carriers(request: web.Request) -> web.Response:
-    infos = request.app[keys.ENGINE].carrier_infos()
+    report = await request.app[keys.ENGINE].carrier_health()
     suspensions = await request.app[keys.TRACK_RECORD].suspensions()
-    carriers = [with_suspensions(carrier_json(i), suspensions) for i in infos]
-    return web.Response(body=dumps({"carriers": carriers}), content_type="application/json")
+    body = {"carriers": [with_suspensions(carrier_json(info, health), suspensions) for info, health in report]}
+    return web.Response(body=dumps(body), content_type="application/json")

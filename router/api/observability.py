@@ -64,4 +64,5 @@ async def timeout_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def metrics_handler(request: web.Request) -> web.Response:
     metrics = request.app[keys.METRICS]
     metrics.store_degraded.set(1 if getattr(request.app[keys.STORE], "degraded", False) else 0)
-    return web.Response(body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4"})
+    carriers = [health for _, health in await request.app[keys.ENGINE].carrier_health()]
+    return web.Response(body=metrics.render(carriers), headers={"Content-Type": "text/plain; version=0.0.4"})

@@ -192,6 +192,12 @@ SCHEMAS: dict[str, Any] = {
             "eta": ref("Eta"),
             "chargeable_weight_g": {"type": "integer"},
             "tags": {"type": "array", "items": {"type": "string", "enum": ["cheapest", "fastest", "recommended"]}},
+            "stale": {
+                "type": "boolean",
+                "description": "Present (true) only when the carrier failed and this is its last good answer for "
+                "the same lane; the carrier's error is in `errors`",
+            },
+            "as_of": {"type": "string", "format": "date-time", "description": "When a stale offer was made"},
             "learned": {
                 "oneOf": [ref("OfferLearned"), {"type": "null"}],
                 "description": "What delivery history says about this offer; null without history",
@@ -272,6 +278,27 @@ SCHEMAS: dict[str, Any] = {
             "demo": {"type": "boolean"},
             "status": {"type": "string", "description": "`suspended` when suspended on every lane"},
             "suspensions": {"type": "array", "items": ref("Suspension"), "description": "In force, with their reasons"},
+            "health": obj(
+                {
+                    "breaker": {
+                        "type": ["string", "null"],
+                        "enum": ["closed", "open", "half_open", None],
+                        "description": "null for a carrier without a breaker (a rate card)",
+                    },
+                    "window": obj(
+                        {
+                            "calls": {"type": "integer", "minimum": 0},
+                            "error_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                            "p50_ms": {"type": ["number", "null"], "minimum": 0},
+                            "p99_ms": {"type": ["number", "null"], "minimum": 0},
+                        },
+                        ["calls", "error_rate", "p50_ms", "p99_ms"],
+                    ),
+                    "stale_served": {"type": "integer", "minimum": 0},
+                    "retries": {"type": "integer", "minimum": 0},
+                },
+                ["breaker", "window", "stale_served", "retries"],
+            ),
             "services": {
                 "type": "array",
                 "items": obj(
@@ -664,6 +691,8 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "listCarriers",
             "summary": "Carriers, their services and status",
+            "description": "`health` gives each carrier's breaker state (shared by every worker) and this worker's "
+            "error rate and latency over its last 256 calls to the carrier.",
             "responses": {
                 "200": {
                     "description": "Carriers",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from carriers.api import ApiErrorDetail, CarrierApiError, CarrierUnavailable
 from router.models import (
     CarrierInfo,
     CarrierQuote,
@@ -47,8 +48,9 @@ class FakeCarrier:
     code: str
     price: str = "300.00"
     days: int = 3
-    behaviour: str = "answer"  # answer | hang | raise | junk | wrong_carrier
+    behaviour: str = "answer"  # answer | hang | raise | unavailable | refuse | junk | wrong_carrier
     delay_s: float = 0.0
+    remote: bool = False  # quotes over the network, as far as the engine knows
     calls: list[RateRequest] = field(default_factory=list)
 
     def info(self) -> CarrierInfo:
@@ -64,6 +66,10 @@ class FakeCarrier:
             await asyncio.Event().wait()
         if self.behaviour == "raise":
             raise RuntimeError("carrier exploded")
+        if self.behaviour == "unavailable":
+            raise CarrierUnavailable(self.code, "HTTP 503", status=503)
+        if self.behaviour == "refuse":
+            raise CarrierApiError(self.code, "refused", status=400, errors=(ApiErrorDetail("no_route", "no route"),))
         if self.behaviour == "junk":
             return {"price": "lots"}  # type: ignore[return-value]
         carrier = "someone-else" if self.behaviour == "wrong_carrier" else self.code

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import asyncio
 import time
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
+from router.last_good import LastGood
 from router.models import Location, Parcel, Policy, PolicyKind, Shipment
 from router.places import Places
 from router.quoting import QuoteEngine
 from router.settings import Settings
+from router.store import MemoryStore
 from tests.router.fakes import FakeCarrier
 
 SHIPMENT = Shipment(
@@ -85,3 +89,181 @@ async def test_offers_come_cheapest_first_with_ids_and_a_reasoned_recommendation
 async def test_quote_expires_after_the_guarantee_period(places: Places) -> None:
     quote = await engine(places, FakeCarrier("a")).quote(SHIPMENT, Policy())
     assert (quote.expires_at - quote.created_at).total_seconds() == Settings().quote_ttl_s
+
+
+# ------------------------------------------------------------------ stale answers and carrier health
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+        self.reads: list[str] = []
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        self.writes.append(key)
+        await super().set(key, value, ttl_s)
+
+    async def get(self, key: str) -> bytes | None:
+        self.reads.append(key)
+        return await super().get(key)
+
+
+def remembering(places: Places, *carriers: FakeCarrier, store: MemoryStore | None = None, clock: Clock | None = None):  # type: ignore[no-untyped-def]
+    last_good = LastGood(store if store is not None else MemoryStore())
+    settings = Settings(deadline_s=0.3, carrier_timeout_s=0.3)
+    return QuoteEngine(list(carriers), places, settings, clock or Clock(), last_good=last_good), last_good
+
+
+async def test_a_failing_api_carrier_is_shown_from_its_last_good_answer_marked_stale(places: Places) -> None:
+    clock = Clock()
+    card, api = FakeCarrier("card", price="500.00"), FakeCarrier("api", price="300.00", remote=True)
+    engine, last_good = remembering(places, card, api, clock=clock)
+    first = await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+    made_at = clock.now
+
+    clock.now += timedelta(minutes=20)
+    api.behaviour = "unavailable"
+    quote = await engine.quote(SHIPMENT, Policy())
+
+    (stale,) = [o for o in quote.offers if o.carrier == "api"]
+    assert stale.stale and stale.as_of == made_at
+    assert stale.price == first.offers[0].price
+    assert not next(o for o in quote.offers if o.carrier == "card").stale
+    (error,) = quote.errors
+    assert (error.carrier, error.kind) == ("api", "unavailable")
+    assert "stale" in error.message
+
+
+async def test_a_hanging_api_carrier_is_shown_from_its_last_good_answer_within_the_deadline(places: Places) -> None:
+    api = FakeCarrier("api", remote=True)
+    engine, last_good = remembering(places, FakeCarrier("card"), api)
+    await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+
+    api.behaviour = "hang"
+    started = time.monotonic()
+    quote = await engine.quote(SHIPMENT, Policy())
+    assert time.monotonic() - started < 2.0  # the 0.3 s deadline, with room for a slow machine
+    assert [o.stale for o in quote.offers if o.carrier == "api"] == [True]
+    assert [(e.carrier, e.kind) for e in quote.errors] == [("api", "timeout")]
+
+
+async def test_no_stale_answer_stands_in_for_another_lane(places: Places) -> None:
+    api = FakeCarrier("api", remote=True)
+    engine, last_good = remembering(places, FakeCarrier("card"), api)
+    await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+
+    api.behaviour = "raise"
+    heavier = Shipment(SHIPMENT.origin, SHIPMENT.destination, (Parcel(9000, 30, 20, 10),), SHIPMENT.declared_value)
+    elsewhere = Shipment(SHIPMENT.origin, Location(city="Казань"), SHIPMENT.parcels, SHIPMENT.declared_value)
+    for shipment in (heavier, elsewhere):
+        quote = await engine.quote(shipment, Policy())
+        assert [o.carrier for o in quote.offers] == ["card"]
+        assert "stale" not in quote.errors[0].message
+
+
+async def test_a_near_identical_shipment_on_the_same_lane_gets_the_stale_answer(places: Places) -> None:
+    api = FakeCarrier("api", remote=True)
+    engine, last_good = remembering(places, api)
+    await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+
+    api.behaviour = "raise"
+    # 1.3 kg instead of 1.2, 29 cm instead of 30, 4,900 roubles declared instead of 5,000: the same bands.
+    close = Shipment(SHIPMENT.origin, SHIPMENT.destination, (Parcel(1300, 29, 20, 10),), Decimal("4900"))
+    quote = await engine.quote(close, Policy(PolicyKind.FASTEST))
+    assert [o.stale for o in quote.offers] == [True]
+
+
+async def test_a_carriers_refusal_is_not_covered_by_a_stale_answer(places: Places) -> None:
+    api = FakeCarrier("api", remote=True)
+    engine, last_good = remembering(places, FakeCarrier("card"), api)
+    await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+
+    api.behaviour = "refuse"
+    quote = await engine.quote(SHIPMENT, Policy())
+    assert [o.carrier for o in quote.offers] == ["card"]
+    assert quote.errors[0].carrier == "api" and "stale" not in quote.errors[0].message
+
+
+async def test_a_fresh_offer_is_recommended_over_a_cheaper_stale_one(places: Places) -> None:
+    api = FakeCarrier("api", price="100.00", days=3, remote=True)
+    engine, last_good = remembering(places, FakeCarrier("card", price="400.00", days=3), api)
+    assert (await engine.quote(SHIPMENT, Policy(PolicyKind.CHEAPEST))).recommended == "api:std"
+    await last_good.flush()
+
+    api.behaviour = "raise"
+    quote = await engine.quote(SHIPMENT, Policy(PolicyKind.CHEAPEST))
+    assert quote.offers[0].id == "api:std" and quote.offers[0].stale  # still listed, cheapest first
+    assert quote.recommended == "card:std"
+
+
+async def test_only_a_stale_offer_is_recommended_when_nobody_answered_afresh(places: Places) -> None:
+    api = FakeCarrier("api", remote=True)
+    engine, last_good = remembering(places, api)
+    await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+    api.behaviour = "raise"
+    quote = await engine.quote(SHIPMENT, Policy())
+    assert quote.recommended == "api:std" and quote.offers[0].stale
+
+
+async def test_rate_cards_never_pay_for_a_store_write_or_read(places: Places) -> None:
+    store = CountingStore()
+    engine, last_good = remembering(places, FakeCarrier("a"), FakeCarrier("b", behaviour="raise"), store=store)
+    for _ in range(3):
+        await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+    assert store.writes == [] and store.reads == []
+
+
+async def test_an_api_carriers_answer_is_written_once_per_lane_not_on_every_quote(places: Places) -> None:
+    store = CountingStore()
+    engine, last_good = remembering(places, FakeCarrier("api", remote=True), store=store)
+    for _ in range(5):
+        await engine.quote(SHIPMENT, Policy())
+    await last_good.flush()
+    assert len(store.writes) == 1
+    assert store.reads == []  # nobody failed, so nothing stale was looked up
+
+
+async def test_the_engine_keeps_each_carriers_outcomes_and_latency(places: Places) -> None:
+    ok, flaky = FakeCarrier("ok", delay_s=0.01), FakeCarrier("flaky", remote=True)
+    engine = QuoteEngine([ok, flaky], places, Settings(deadline_s=0.3, carrier_timeout_s=0.3))
+    for behaviour in ("answer", "raise", "answer", "hang"):
+        flaky.behaviour = behaviour
+        await engine.quote(SHIPMENT, Policy())
+    health = {info.code: h for info, h in await engine.carrier_health()}
+    assert health["ok"].window_calls == 4 and health["ok"].error_rate == 0
+    assert health["ok"].p50_ms is not None and health["ok"].p50_ms >= 10
+    assert health["flaky"].error_rate == 0.5
+    assert dict(health["flaky"].outcomes) == {"ok": 2, "error": 1, "timeout": 1}
+    assert health["flaky"].p99_ms is not None and health["flaky"].p99_ms >= 250  # the hang, cut at 0.3 s
+    assert health["ok"].breaker is None  # no breaker around a fake
+
+
+async def test_a_store_that_hangs_does_not_hold_the_quote_past_its_deadline(places: Places) -> None:
+    class Hanging(MemoryStore):
+        async def get(self, key: str) -> bytes | None:
+            await asyncio.Event().wait()
+            return None
+
+    api = FakeCarrier("api", remote=True, behaviour="hang")
+    engine, _ = remembering(places, FakeCarrier("card"), api, store=Hanging())
+    started = time.monotonic()
+    quote = await engine.quote(SHIPMENT, Policy())
+    assert time.monotonic() - started < 2.0  # the 0.3 s deadline and a short wait, with room to spare
+    assert [o.carrier for o in quote.offers] == ["card"]
+    assert [(e.carrier, e.kind) for e in quote.errors] == [("api", "timeout")]

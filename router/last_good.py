@@ -1,0 +1,144 @@
+"""The last good answer of each API carrier per lane, served marked stale when the carrier fails.
+
+Kept in the store, so every worker can serve what any of them last heard, under
+`lastgood:<carrier>:<lane>` for a day. The lane is what the carrier prices on, coarsened so
+that a failing carrier's answer for a near-identical shipment can stand in:
+
+    each end       country and coordinates rounded to 0.01° (about a kilometre)
+    ship day       the date in the origin's time zone (an answer's dates are only true that day)
+    each parcel    chargeable weight in 500 g steps and each side in 10 cm steps, longest first
+    declared value rounded up to 1, 2 or 5 × 10ⁿ roubles (insurance is a small share of it)
+    cash on delivery
+
+The policy is not part of it: offers are the same whatever the buyer prefers. The value is the
+offers as `router.codec.offer_json` writes them, with the time they were made. Only carriers
+that can fail (those marked `remote`) are remembered; rate cards never pay for a write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Callable, Sequence
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from router.codec import offer_from_json, offer_json
+from router.models import Offer, Place, RateRequest
+from router.store import Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+TTL_S = 24 * 3600
+# A lane's answer is rewritten at most this often per worker: prices do not move faster, and
+# a busy lane would otherwise cost a store write on every quote.
+REFRESH_S = 60.0
+MAX_TRACKED = 10_000  # lanes whose last write time this worker remembers
+
+
+@dataclass(frozen=True, slots=True)
+class StaleAnswer:
+    offers: tuple[Offer, ...]  # marked stale, with `as_of`
+    as_of: datetime
+
+
+def lane_key(request: RateRequest) -> str:
+    shipment = request.shipment
+    parts = [
+        _end(request.origin),
+        _end(request.destination),
+        request.ship_at.astimezone(ZoneInfo(request.origin.timezone)).date().isoformat(),
+        sorted(
+            (math.ceil(p.chargeable_weight_g() / 500), *(math.ceil(side / 10) for side in p.sides_cm))
+            for p in shipment.parcels
+        ),
+        value_band(shipment.declared_value),
+        shipment.cod,
+    ]
+    return hashlib.blake2b(orjson.dumps(parts), digest_size=12).hexdigest()
+
+
+def _end(place: Place) -> list[object]:
+    return [place.country, round(place.lat, 2), round(place.lon, 2)]
+
+
+def value_band(value: Decimal) -> str:
+    """The declared value rounded up to 1, 2 or 5 × 10ⁿ."""
+    if value <= 0:
+        return "0"
+    step = Decimal(10) ** value.adjusted()
+    for multiple in (1, 2, 5, 10):
+        if value <= multiple * step:
+            return format(multiple * step, "f")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class LastGood:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ttl_s: float = TTL_S,
+        refresh_s: float = REFRESH_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._ttl_s = ttl_s
+        self._refresh_s = refresh_s
+        self._clock = clock
+        self._written: dict[str, float] = {}
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def remember(self, carrier: str, lane: str, offers: Sequence[Offer], as_of: datetime) -> None:
+        """Keep a good answer, written in the background so the quote does not wait for the store."""
+        if not offers:
+            return
+        key = f"lastgood:{carrier}:{lane}"
+        now = self._clock()
+        if now - self._written.get(key, -math.inf) < self._refresh_s:
+            return
+        if len(self._written) >= MAX_TRACKED:
+            self._written.clear()
+        self._written[key] = now
+        task = asyncio.get_running_loop().create_task(self._write(key, tuple(offers), as_of))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self, key: str, offers: tuple[Offer, ...], as_of: datetime) -> None:
+        # Encoded here, once the quote has been answered, rather than on its way out.
+        body = orjson.dumps({"as_of": as_of.isoformat(), "offers": [offer_json(o, []) for o in offers]})
+        try:
+            await self._store.set(key, body, self._ttl_s)
+        except StoreUnavailable:
+            self._written.pop(key, None)  # try again with the next good answer
+
+    async def recall(self, carrier: str, lane: str) -> StaleAnswer | None:
+        """The last good answer for this lane, its offers marked stale; None if there is none."""
+        try:
+            raw = await self._store.get(f"lastgood:{carrier}:{lane}")
+        except StoreUnavailable:
+            return None
+        if raw is None:
+            return None
+        try:
+            kept = orjson.loads(raw)
+            as_of = datetime.fromisoformat(kept["as_of"])
+            offers = tuple(replace(offer_from_json(o), stale=True, as_of=as_of) for o in kept["offers"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, ArithmeticError):
+            log.warning("unreadable last good answer of %s", carrier, exc_info=True)
+            return None
+        if any(o.carrier != carrier for o in offers):
+            return None
+        return StaleAnswer(offers, as_of)
+
+    async def flush(self) -> None:
+        """Wait for the writes under way (on shutdown, and in tests)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)

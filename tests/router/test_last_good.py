@@ -1,0 +1,70 @@
+"""Last good answers: what counts as the same lane, and a store that fails or holds garbage."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from router.last_good import LastGood, lane_key, value_band
+from router.models import Parcel
+from router.store import MemoryStore, StoreUnavailable
+from tests.carriers.sandbox_fixtures import MOSCOW, MOSCOW_EAST, NOVOSIBIRSK, rate_request
+from tests.router.fakes import make_offer
+
+AS_OF = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+
+def test_declared_values_round_up_to_one_two_or_five() -> None:
+    cases = {"0": "0", "1": "1", "1.5": "2", "99": "100", "101": "200", "2000": "2000", "2001": "5000", "7000": "10000"}
+    assert {v: value_band(Decimal(v)) for v in cases} == cases
+
+
+def test_the_lane_changes_with_what_prices_change_with() -> None:
+    base = rate_request(MOSCOW, NOVOSIBIRSK)
+    assert lane_key(base) == lane_key(rate_request(MOSCOW, NOVOSIBIRSK))
+    others = [
+        rate_request(MOSCOW, MOSCOW_EAST),
+        rate_request(MOSCOW, NOVOSIBIRSK, parcels=(Parcel(4000, 30, 20, 10),)),
+        rate_request(MOSCOW, NOVOSIBIRSK, parcels=(Parcel(1200, 30, 20, 10), Parcel(1200, 30, 20, 10))),
+        rate_request(MOSCOW, NOVOSIBIRSK, declared_value="30000"),
+        rate_request(MOSCOW, NOVOSIBIRSK, cod=True),
+        rate_request(MOSCOW, NOVOSIBIRSK, ship_at=base.ship_at + timedelta(days=1)),
+    ]
+    assert len({lane_key(r) for r in others} | {lane_key(base)}) == len(others) + 1
+
+
+def test_the_ship_day_is_the_origins_local_day() -> None:
+    # 22:30 UTC is already the next day in Moscow (UTC+3).
+    late = rate_request(MOSCOW, NOVOSIBIRSK, ship_at=datetime(2025, 4, 10, 22, 30, tzinfo=timezone.utc))
+    next_morning = rate_request(MOSCOW, NOVOSIBIRSK, ship_at=datetime(2025, 4, 11, 6, 0, tzinfo=timezone.utc))
+    assert lane_key(late) == lane_key(next_morning)
+
+
+async def test_an_answer_comes_back_whole_and_marked_stale() -> None:
+    last_good = LastGood(MemoryStore())
+    offers = (make_offer("cdek", "136", "512.40", 4), make_offer("cdek", "368", "492.40", 5))
+    last_good.remember("cdek", "lane", offers, AS_OF)
+    await last_good.flush()
+    kept = await last_good.recall("cdek", "lane")
+    assert kept is not None and kept.as_of == AS_OF
+    assert kept.offers == tuple(replace(o, stale=True, as_of=AS_OF) for o in offers)
+    assert await last_good.recall("other", "lane") is None
+
+
+async def test_a_store_that_is_down_or_holds_garbage_means_no_stale_answer_not_an_error() -> None:
+    class Down(MemoryStore):
+        async def get(self, key: str) -> bytes | None:
+            raise StoreUnavailable("down")
+
+        async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+            raise StoreUnavailable("down")
+
+    down = LastGood(Down())
+    down.remember("cdek", "lane", (make_offer("cdek", "136", "100.00", 2),), AS_OF)
+    await down.flush()
+    assert await down.recall("cdek", "lane") is None
+
+    store = MemoryStore()
+    await store.set("lastgood:cdek:lane", b'{"as_of": "yesterday", "offers": []}', 60)
+    assert await LastGood(store).recall("cdek", "lane") is None
