@@ -14,6 +14,7 @@ from router.api.access import access_middleware, cors_middleware
 from router.api.observability import observability_middleware, timeout_middleware
 from router.api.problems import problem_middleware
 from router.api_keys import KeyRing
+from router.integrations.retailcrm.accounts import AccountBook, accounts_path
 from router.metrics import Metrics
 from router.rate_limit import RateLimiter
 from router.api.routes import setup_routes
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
     app[keys.KEYRING] = KeyRing(settings.keys_path)
+    app[keys.RETAILCRM_ACCOUNTS] = AccountBook(accounts_path(settings))
     app[keys.METRICS] = Metrics()
     app.cleanup_ctx.append(resources)
     app.cleanup_ctx.append(pickup_points)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pickup_points.cli import points
+from router.integrations.retailcrm.cli import integrations
 from router.allocation_cli import allocate_command
 from router.rerate_cli import demo_orders, rerate
 from router.outcomes_cli import outcomes, reinstate
@@ -216,6 +217,7 @@ def carriers(ctx: click.Context) -> None:
 
 
 main.add_command(points)
+main.add_command(integrations)
 main.add_command(allocate_command)
 main.add_command(rerate)
 main.add_command(demo_orders)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from router.api_keys import KeyRing
+    from router.integrations.retailcrm.accounts import AccountBook
     from router.metrics import Metrics
     from router.rate_limit import RateLimiter
     from pickup_points.search import PickupDirectory
@@ -29,4 +30,5 @@ PICKUP_POINTS: web.AppKey["PickupDirectory"] = web.AppKey("pickup_points")
 KEYRING: web.AppKey["KeyRing"] = web.AppKey("keyring")
 RATE_LIMITER: web.AppKey["RateLimiter"] = web.AppKey("rate_limiter")
 METRICS: web.AppKey["Metrics"] = web.AppKey("metrics")
+RETAILCRM_ACCOUNTS: web.AppKey["AccountBook"] = web.AppKey("retailcrm_accounts")
 TRACK_RECORD: web.AppKey["TrackRecord"] = web.AppKey("track_record")

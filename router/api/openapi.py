@@ -8,6 +8,7 @@ from aiohttp import web
 
 from router.codec import dumps
 from router.models import PriceLineKind
+from router.integrations.retailcrm import openapi as retailcrm_openapi
 
 MONEY = {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "Roubles with kopecks, e.g. \"1234.50\""}
 MONEY_IN = {
@@ -919,6 +920,11 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+
+# The CRM's callbacks are documented beside their handlers.
+SCHEMAS.update(retailcrm_openapi.SCHEMAS)
+PATHS.update(retailcrm_openapi.PATHS)
 
 
 def document() -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from router.api import allocations, carriers, health, observability, openapi, outcomes, pickup_points, quotes, widget
+from router.integrations.retailcrm import handlers as retailcrm
 
 
 def setup_routes(app: web.Application) -> None:
@@ -22,3 +23,10 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/openapi.json", openapi.openapi_json)
     app.router.add_get("/metrics", observability.metrics_handler)
+    app.router.add_post("/integrations/retailcrm/calculate", retailcrm.calculate)
+    app.router.add_post("/integrations/retailcrm/save", retailcrm.save)
+    app.router.add_get("/integrations/retailcrm/get", retailcrm.get)
+    app.router.add_post("/integrations/retailcrm/delete", retailcrm.delete)
+    app.router.add_get("/integrations/retailcrm/shipmentPointList", retailcrm.shipment_point_list)
+    app.router.add_get("/integrations/retailcrm/tariffList", retailcrm.tariff_list)
+    app.router.add_post("/integrations/retailcrm/tariffList", retailcrm.tariff_list)

@@ -1,0 +1,1 @@
+"""The service as other systems' delivery modules: each speaks that system's own callbacks."""

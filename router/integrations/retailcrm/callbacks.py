@@ -1,0 +1,265 @@
+"""What each callback does, in the service's own terms: quote, list, lock, read, cancel.
+
+`calculate` goes through the QuoteBook exactly as `POST /v1/quotes` does, so the CRM sees the
+same prices (the same quote, within the cache TTL) and every offer it shows is locked under a
+quote id. That id travels to `save` in a delivery data field; `save` refuses a quote that has
+expired or never existed rather than record a price nobody guaranteed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from pickup_points.model import Feature, PickupPoint
+from pickup_points.search import PickupDirectory
+from router.errors import InvalidRequest, PlaceNotFound, QuoteExpired, QuoteNotFound
+from router.integrations.retailcrm.accounts import Account
+from router.integrations.retailcrm.deliveries import (
+    DeliveryBook,
+    SavedDelivery,
+    new_delivery_id,
+)
+from router.integrations.retailcrm.entities import (
+    QUOTE_ID_FIELD,
+    CalculateRequest,
+    PointQuery,
+    SaveRequest,
+)
+from router.integrations.retailcrm.errors import DeliveryUnknown, Malformed, Refused
+from router.integrations.retailcrm.locked import read_locked
+from router.models import (
+    CarrierInfo,
+    DeliveryType,
+    Location,
+    Offer,
+    Parcel,
+    Place,
+    ServiceInfo,
+    Shipment,
+)
+from router.places import Places
+from router.quotes import QuoteBook
+from router.quoting import QuoteEngine
+from router.settings import Settings
+
+# Pickup points offered with each pickup tariff: the nearest to the buyer's address, within a
+# city's reach. The search looks at more points than it offers because other carriers' points
+# crowd the nearest ones in big cities.
+POINTS_PER_OFFER = 30
+POINT_SEARCH_LIMIT = 1000
+NEARBY_KM = 30.0
+# Points listed for a city on the CRM's settings page.
+CITY_POINTS_LIMIT = 500
+# The CRM's names for what the place resolver and the quote engine report problems under.
+_CRM_NAMES = {
+    "origin": "calculate.shipmentAddress",
+    "destination": "calculate.deliveryAddress",
+    "postal_code": "index",
+    "country": "countryIso",
+    "address": "text",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """One calculated offer as the CRM will show it: the quote it is locked under, and points."""
+
+    offer: Offer
+    quote_id: str
+    points: tuple[PickupPoint, ...] = ()
+
+
+def _crm_path(path: str) -> str:
+    return ".".join(_CRM_NAMES.get(part, part) for part in path.split("."))
+
+
+def _field_error(exc: InvalidRequest) -> Malformed:
+    error = exc.errors[0]
+    return Malformed(_crm_path(error.path), error.message)
+
+
+class Callbacks:
+    def __init__(
+        self,
+        engine: QuoteEngine,
+        quotes: QuoteBook,
+        directory: PickupDirectory,
+        places: Places,
+        deliveries: DeliveryBook,
+        settings: Settings,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self._engine = engine
+        self._quotes = quotes
+        self._directory = directory
+        self._places = places
+        self._deliveries = deliveries
+        self._settings = settings
+        self._clock = clock
+
+    async def calculate(self, account: Account, request: CalculateRequest) -> tuple[Offered, ...]:
+        shipment = self._shipment(account, request)
+        try:
+            stored = await self._quotes.create(self._engine, shipment, account.policy(self._settings.day_value))
+        except InvalidRequest as exc:
+            raise _field_error(exc) from None
+        locked = read_locked(stored.body)
+        if not locked.offers and stored.errors:
+            reasons = "; ".join(f"{e.carrier}: {e.message}" for e in stored.errors)
+            raise Refused(f"no carrier could quote this delivery ({reasons}); try again shortly")
+        pickup_carriers = {o.carrier for o in locked.offers if o.delivery_type is DeliveryType.PICKUP}
+        points = self._points_near(locked.destination, shipment, pickup_carriers) if pickup_carriers else {}
+        offered = []
+        for offer in locked.offers:
+            if offer.delivery_type is DeliveryType.PICKUP:
+                nearby = points.get(offer.carrier, ())
+                if not nearby:  # a pickup tariff with nowhere to pick up is no offer at all
+                    continue
+                offered.append(Offered(offer, locked.id, nearby))
+            else:
+                offered.append(Offered(offer, locked.id))
+        return tuple(offered)
+
+    def _shipment(self, account: Account, request: CalculateRequest) -> Shipment:
+        if request.shipment_address.given:
+            origin = request.shipment_address.location()
+        elif account.origin:
+            origin = Location(city=account.origin)
+        else:
+            raise Malformed(
+                "calculate.shipmentAddress",
+                "give the city or index parcels leave from, or connect the account with --origin",
+            )
+        if not request.delivery_address.given:
+            raise Malformed("calculate.deliveryAddress", "give the buyer's city or index")
+        parcels = tuple(Parcel(p.weight_g, *(p.sides_cm or account.parcel_cm)) for p in request.packages)
+        return Shipment(
+            origin=origin,
+            destination=request.delivery_address.location(),
+            parcels=parcels,
+            declared_value=request.declared_value,
+            cod=request.cod > 0,
+            ship_at=self._ship_at(request, origin),
+        )
+
+    def _ship_at(self, request: CalculateRequest, origin: Location) -> datetime | None:
+        if request.shipment_date is None:
+            return None
+        try:
+            place = self._places.resolve(origin, "calculate.shipmentAddress")
+        except PlaceNotFound as exc:
+            raise _field_error(exc) from None
+        # The CRM's dates are the shop's wall clock; a day already begun means "as soon as possible".
+        local = request.shipment_date.replace(tzinfo=ZoneInfo(place.timezone))
+        return local if local > self._clock() else None
+
+    def _points_near(self, place: Place, shipment: Shipment, carriers: set[str]) -> dict[str, tuple[PickupPoint, ...]]:
+        found = self._directory.nearest(place.lat, place.lon, POINT_SEARCH_LIMIT, NEARBY_KM, now=self._clock())
+        chosen: dict[str, list[PickupPoint]] = defaultdict(list)
+        for nearby in found.results:
+            point = nearby.point
+            if point.carrier not in carriers or len(chosen[point.carrier]) >= POINTS_PER_OFFER:
+                continue
+            if shipment.cod and Feature.COD not in point.features:
+                continue
+            if all(point.limits.fits(p.weight_g, p.sides_cm) for p in shipment.parcels):
+                chosen[point.carrier].append(point)
+        return {carrier: tuple(points) for carrier, points in chosen.items()}
+
+    def tariffs(self, account: Account) -> list[tuple[CarrierInfo, ServiceInfo]]:
+        return [
+            (info, service)
+            for info in self._engine.carrier_infos()
+            if account.allows(info.code)
+            for service in info.services
+        ]
+
+    def shipment_points(self, account: Account, query: PointQuery) -> tuple[PickupPoint, ...]:
+        if query.city is None:
+            raise Malformed("city", "is required: points are listed for one city at a time")
+        try:
+            place = self._places.resolve(Location(country=query.country, city=query.city), "")
+        except PlaceNotFound as exc:
+            raise _field_error(exc) from None
+        found = self._directory.nearest(place.lat, place.lon, POINT_SEARCH_LIMIT, NEARBY_KM, now=self._clock())
+        points = (n.point for n in found.results if account.allows(n.point.carrier))
+        return tuple(p for _, p in zip(range(CITY_POINTS_LIMIT), points))
+
+    async def save(self, account: Account, request: SaveRequest) -> SavedDelivery:
+        delivery = request.delivery
+        if delivery.tariff is None:
+            raise Malformed("save.delivery.tariff", "is required: the code of a calculated tariff")
+        quote_id = delivery.extra_data.get(QUOTE_ID_FIELD)
+        if not isinstance(quote_id, str) or not quote_id:
+            raise Refused(
+                f"save.delivery.extraData.{QUOTE_ID_FIELD} is missing, so no quoted price backs this"
+                " delivery; calculate the delivery again, then save"
+            )
+        try:
+            locked = read_locked(await self._quotes.get(quote_id))
+        except QuoteExpired as exc:
+            raise Refused(
+                f"the price quoted for this delivery (quote {quote_id}) expired at {exc.expired_at};"
+                " calculate the delivery again, then save"
+            ) from None
+        except QuoteNotFound:
+            raise Refused(f"quote {quote_id} is unknown here; calculate the delivery again, then save") from None
+        offer = locked.offer(delivery.tariff)
+        if offer is None or not account.allows(offer.carrier):
+            raise Refused(
+                f"tariff {delivery.tariff} is not among the offers of quote {quote_id};"
+                " calculate the delivery again and pick one of its tariffs"
+            )
+        point = self._chosen_point(offer, delivery.delivery_address.terminal)
+        earlier = None
+        if request.delivery_id:
+            earlier = await self._deliveries.get(account.id, request.delivery_id)
+        if earlier is None and request.order:
+            earlier = await self._deliveries.for_order(account.id, request.order)
+        saved = SavedDelivery(
+            id=earlier.id if earlier else new_delivery_id(),
+            account_id=account.id,
+            quote_id=locked.id,
+            tariff=offer.id,
+            tariff_name=f"{offer.carrier_name}: {offer.service_name}",
+            carrier=offer.carrier,
+            delivery_type=offer.delivery_type,
+            cost=offer.price.total,
+            ship_date=offer.eta.ship_date,
+            delivery_date=offer.eta.max_date,
+            saved_at=self._clock(),
+            order=request.order,
+            order_number=request.order_number,
+            pickup_point=point.id if point else None,
+            payer_type=delivery.payer_type,
+            shipment_address=delivery.shipment_address.wire,
+            delivery_address=delivery.delivery_address.wire,
+        )
+        await self._deliveries.put(saved)
+        return saved
+
+    def _chosen_point(self, offer: Offer, code: str | None) -> PickupPoint | None:
+        if offer.delivery_type is not DeliveryType.PICKUP:
+            return None
+        if code is None:
+            raise Refused(
+                f"{offer.carrier_name}: {offer.service_name} is delivered to a pickup point;"
+                " choose one in save.delivery.deliveryAddress.terminal"
+            )
+        point = self._directory.get(code)
+        if point is None or point.carrier != offer.carrier:
+            raise Refused(f"pickup point {code} is not one of {offer.carrier_name}'s points; choose one of the offered")
+        return point
+
+    async def get(self, account: Account, delivery_id: str) -> SavedDelivery:
+        saved = await self._deliveries.get(account.id, delivery_id)
+        if saved is None:
+            raise DeliveryUnknown(delivery_id)
+        return saved
+
+    async def delete(self, account: Account, delivery_id: str) -> None:
+        await self._deliveries.remove(await self.get(account, delivery_id))

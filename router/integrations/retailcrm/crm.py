@@ -1,0 +1,63 @@
+"""The one place that calls the CRM's own API: registering (or re-registering) the module.
+
+The API key goes in the `X-API-KEY` header only; no message raised here contains it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+
+TIMEOUT_S = 15.0
+
+
+class CrmError(Exception):
+    pass
+
+
+class CrmUnreachable(CrmError):
+    """No answer from the CRM: wrong URL, network, or it is down."""
+
+
+class CrmRefused(CrmError):
+    """The CRM answered and said no; `status` and the CRM's own message say why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"the CRM refused the module (HTTP {status}): {message}")
+        self.status = status
+
+
+def _reason(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "no JSON answer"
+    message = str(body.get("errorMsg") or "no errorMsg")
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        message += " (" + "; ".join(f"{k}: {v}" for k, v in errors.items()) + ")"
+    elif isinstance(errors, list) and errors:
+        message += " (" + "; ".join(str(e) for e in errors) + ")"
+    return message
+
+
+async def register(
+    http: aiohttp.ClientSession, crm_url: str, api_key: str, module: dict[str, Any], timeout_s: float = TIMEOUT_S
+) -> None:
+    """`POST /api/v5/integration-modules/{code}/edit`, form-encoded `integrationModule=<json>`."""
+    url = f"{crm_url.rstrip('/')}/api/v5/integration-modules/{quote(module['code'], safe='')}/edit"
+    form = {"integrationModule": orjson.dumps(module).decode()}
+    try:
+        async with http.post(
+            url, data=form, headers={"X-API-KEY": api_key}, timeout=aiohttp.ClientTimeout(total=timeout_s)
+        ) as resp:
+            status, raw = resp.status, await resp.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise CrmUnreachable(f"{crm_url} did not answer ({type(exc).__name__}: {exc})") from None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        body = None
+    if status >= 400 or not isinstance(body, dict) or body.get("success") is not True:
+        raise CrmRefused(status, _reason(body))

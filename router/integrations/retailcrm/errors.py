@@ -1,0 +1,42 @@
+"""Why a callback is refused; each becomes `{"success": false, "errorMsg": …}` with its status.
+
+    CallbackError
+    ├── Malformed       a field is missing, not JSON, or of the wrong type; names the field (400)
+    ├── UnknownClient   no clientId, or one no connected account has (403)
+    ├── Refused         understood, but cannot be done: an expired or unknown quote on save (400)
+    └── DeliveryUnknown no saved delivery with that id for this account (404)
+
+The CRM shows `errorMsg` to the manager as it is, so each message says what to do next.
+"""
+
+from __future__ import annotations
+
+
+class CallbackError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Malformed(CallbackError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class UnknownClient(CallbackError):
+    status = 403
+
+
+class Refused(CallbackError):
+    pass
+
+
+class DeliveryUnknown(CallbackError):
+    status = 404
+
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"no delivery {delivery_id!r} was saved through this module")
+        self.delivery_id = delivery_id

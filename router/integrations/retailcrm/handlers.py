@@ -1,0 +1,145 @@
+"""The callback endpoints: read the CRM's form or query, find the account, answer in its envelope.
+
+The CRM POSTs `application/x-www-form-urlencoded` with `clientId` and one field named after
+the action holding a JSON string; `get` and `shipmentPointList` come as GETs with query
+parameters. Every answer, refusals included, is `{"success": …}` JSON: the CRM shows a
+refusal's `errorMsg` to the manager and cannot read anything else.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Awaitable, Callable
+
+import orjson
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from router import keys
+from router.integrations.retailcrm import answers
+from router.integrations.retailcrm.accounts import Account
+from router.integrations.retailcrm.callbacks import Callbacks
+from router.integrations.retailcrm.deliveries import DeliveryBook
+from router.integrations.retailcrm.entities import (
+    parse_calculate,
+    parse_delete,
+    parse_point_query,
+    parse_save,
+)
+from router.integrations.retailcrm.errors import CallbackError, Malformed, UnknownClient
+from router.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+Params = dict[str, str]
+Action = Callable[[web.Request, Params, Account, Callbacks], Awaitable[Any]]
+
+
+def _answer(status: int, body: dict[str, Any]) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+async def _params(request: web.Request) -> Params:
+    params: Params = {}
+    try:
+        form = await request.post() if request.method == "POST" else {}
+    except (ValueError, HttpProcessingError) as exc:  # a multipart body without its boundary, say
+        raise Malformed("body", f"is not a readable form ({exc})") from None
+    for source in (form, request.query):  # a POST's form over its query string
+        for name, value in source.items():
+            if not isinstance(value, str):
+                raise Malformed(name, "must be a plain form field, not a file")
+            params.setdefault(name, value)
+    return params
+
+
+def _account(request: web.Request, params: Params) -> Account:
+    client_id = params.get("clientId", "").strip()
+    if not client_id:
+        raise UnknownClient("clientId is required")
+    account = request.app[keys.RETAILCRM_ACCOUNTS].authenticate(client_id)
+    if account is None:
+        raise UnknownClient("this clientId belongs to no connected account; connect the CRM again")
+    return account
+
+
+def _callbacks(app: web.Application) -> Callbacks:
+    return Callbacks(
+        engine=app[keys.ENGINE],
+        quotes=app[keys.QUOTES],
+        directory=app[keys.PICKUP_POINTS],
+        places=app[keys.PLACES],
+        deliveries=DeliveryBook(app[keys.STORE]),
+        settings=app[keys.SETTINGS],
+    )
+
+
+def _json_field(params: Params, name: str) -> Any:
+    raw = params.get(name)
+    if raw is None:
+        raise Malformed(name, "is required: the request as a JSON string")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Malformed(name, f"is not valid JSON ({exc})") from None
+
+
+def callback(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]:
+    @functools.wraps(action)
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            params = await _params(request)
+            account = _account(request, params)
+            result = await action(request, params, account, _callbacks(request.app))
+        except CallbackError as exc:
+            return _answer(exc.status, answers.failure(exc.message))
+        except StoreUnavailable:
+            log.warning("store unavailable", exc_info=True)
+            return _answer(503, answers.failure("deliveries cannot be stored right now; retry shortly"))
+        except web.HTTPException as exc:  # a body over the size limit, raised while reading the form
+            if exc.status < 400:
+                raise
+            return _answer(exc.status, answers.failure(exc.reason))
+        except Exception:
+            log.exception("retailcrm callback %s failed", request.path)
+            return _answer(500, answers.failure("internal error; the failure is logged"))
+        return _answer(200, answers.success(result))
+
+    return handler
+
+
+@callback
+async def calculate(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    parsed = parse_calculate(_json_field(params, "calculate"), request.app[keys.SETTINGS].max_parcels)
+    return answers.calculate_result(await calls.calculate(account, parsed))
+
+
+@callback
+async def tariff_list(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    return answers.tariff_list(calls.tariffs(account))
+
+
+@callback
+async def shipment_point_list(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    return [answers.terminal(p) for p in calls.shipment_points(account, parse_point_query(params))]
+
+
+@callback
+async def save(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    return answers.save_result(await calls.save(account, parse_save(_json_field(params, "save"))))
+
+
+@callback
+async def get(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    delivery_id = params.get("deliveryId", "").strip()
+    if not delivery_id:
+        raise Malformed("deliveryId", "is required")
+    return answers.load_result(await calls.get(account, delivery_id))
+
+
+@callback
+async def delete(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    await calls.delete(account, parse_delete(_json_field(params, "delete")))
+    return None
+

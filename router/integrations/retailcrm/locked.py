@@ -1,0 +1,87 @@
+"""A quote as the QuoteBook keeps it — the JSON it was first answered with — read back into
+domain types, so the CRM is offered, and saves, exactly what `POST /v1/quotes` answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from router.models import (
+    DeliveryType,
+    Eta,
+    Offer,
+    Place,
+    Price,
+    PriceLine,
+    PriceLineKind,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LockedQuote:
+    id: str
+    expires_at: datetime
+    destination: Place
+    offers: tuple[Offer, ...]
+
+    def offer(self, offer_id: str) -> Offer | None:
+        return next((o for o in self.offers if o.id == offer_id), None)
+
+
+def _kind(value: str) -> PriceLineKind:
+    try:
+        return PriceLineKind(value)
+    except ValueError:  # a kind added after this quote's reader; the amount still counts
+        return PriceLineKind.OTHER
+
+
+def _offer(raw: dict[str, Any]) -> Offer:
+    price, eta = raw["price"], raw["eta"]
+    return Offer(
+        carrier=raw["carrier"],
+        carrier_name=raw["carrier_name"],
+        service=raw["service"],
+        service_name=raw["service_name"],
+        delivery_type=DeliveryType(raw["delivery_type"]),
+        price=Price(
+            Decimal(price["total"]),
+            tuple(PriceLine(_kind(line["kind"]), Decimal(line["amount"]), line["label"]) for line in price["breakdown"]),
+            price["currency"],
+        ),
+        eta=Eta(
+            eta["min_days"],
+            eta["max_days"],
+            date.fromisoformat(eta["ship_date"]),
+            date.fromisoformat(eta["min_date"]),
+            date.fromisoformat(eta["max_date"]),
+        ),
+        chargeable_weight_g=raw["chargeable_weight_g"],
+        id=raw["id"],
+    )
+
+
+def _place(raw: dict[str, Any]) -> Place:
+    return Place(
+        lat=raw["lat"],
+        lon=raw["lon"],
+        country=raw["country"],
+        city=raw.get("city"),
+        region=raw.get("region"),
+        timezone=raw["timezone"],
+        postal_code=raw.get("postal_code"),
+        address=raw.get("address"),
+    )
+
+
+def read_locked(body: bytes) -> LockedQuote:
+    raw = orjson.loads(body)
+    return LockedQuote(
+        id=raw["quote_id"],
+        expires_at=datetime.fromisoformat(raw["expires_at"]),
+        destination=_place(raw["destination"]),
+        offers=tuple(_offer(o) for o in raw["offers"]),
+    )

@@ -1,0 +1,294 @@
+"""Every callback through the real app, sent as the CRM sends it, answered in the CRM's types."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Callable
+
+import jsonschema
+import pytest
+
+from pickup_points.model import Feature
+from router import keys
+from router.api.openapi import document
+from tests.integrations.conftest import StartCrm
+from tests.integrations.crm_client import address, package
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # one app per module: see conftest
+
+MOSCOW_KAZAN_TWO_PACKAGES: dict[str, Any] = {
+    "packages": [package(1200, 300, 200, 100), package(800.5, 200, 150, 100)],
+    "shipmentAddress": address("Москва", "101000", street="Тверская", building="1"),
+    "deliveryAddress": address("Казань", "420000", street="Баумана", building="5"),
+    "declaredValue": 3000,
+    "cod": 0,
+    "currency": "RUB",
+    "shipmentDate": "2020-01-01 10:00:00",
+}
+# The same shipment in the API's units: grams rounded up, millimetres as centimetres.
+SAME_SHIPMENT_AS_API: dict[str, Any] = {
+    "origin": {"country": "RU", "city": "Москва", "postal_code": "101000", "address": "г. Москва"},
+    "destination": {"country": "RU", "city": "Казань", "postal_code": "420000", "address": "г. Казань"},
+    "parcels": [
+        {"weight_g": 1200, "length_cm": 30, "width_cm": 20, "height_cm": 10},
+        {"weight_g": 801, "length_cm": 20, "width_cm": 15, "height_cm": 10},
+    ],
+    "declared_value": "3000",
+}
+
+
+def offers_by_code(quote: dict[str, Any]) -> dict[str, Decimal]:
+    return {o["id"]: Decimal(o["price"]["total"]) for o in quote["offers"]}
+
+
+async def calculated(connect_crm: StartCrm, payload: dict[str, Any] = MOSCOW_KAZAN_TWO_PACKAGES, **account: Any):  # type: ignore[no-untyped-def]
+    connected = await connect_crm(**account)
+    return connected, (await connected.crm.calculate(payload)).result
+
+
+async def test_calculate_for_two_packages_moscow_to_kazan_costs_what_the_quotes_api_does(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    api_quote = await (await connected.api.post("/v1/quotes", json=SAME_SHIPMENT_AS_API)).json()
+    api_costs = offers_by_code(api_quote)
+    assert len({r["group"] for r in results}) >= 3
+    for result in results:
+        assert Decimal(str(result["cost"])) == api_costs[result["code"]], result["code"]
+    courier = {r["code"] for r in results if r["type"] == "courier"}
+    assert courier == {o["id"] for o in api_quote["offers"] if o["delivery_type"] == "courier"}
+
+
+async def test_every_calculated_offer_is_locked_under_a_quote_the_api_returns(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    (quote_id,) = {r["extraData"]["quoteId"] for r in results}
+    locked = await (await connected.api.get(f"/v1/quotes/{quote_id}")).json()
+    assert {r["code"]: Decimal(str(r["cost"])) for r in results}.items() <= offers_by_code(locked).items()
+
+
+async def test_pickup_offers_carry_their_own_carriers_points_near_the_buyer(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    pickups = [r for r in results if r["type"] == "selfDelivery"]
+    assert len(pickups) >= 2
+    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    for offer in pickups:
+        carrier = offer["code"].split(":")[0]
+        assert offer["pickuppointList"], offer["code"]
+        for point in offer["pickuppointList"]:
+            assert directory.get(point["code"]).carrier == carrier
+            assert point["cost"] == offer["cost"]
+            assert abs(point["coordinates"]["latitude"] - 55.79) < 0.5 and abs(point["coordinates"]["longitude"] - 49.12) < 0.5
+    assert all("pickuppointList" not in r for r in results if r["type"] == "courier")
+
+
+async def test_a_cash_on_delivery_order_is_offered_only_points_that_take_cash(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm, {**MOSCOW_KAZAN_TWO_PACKAGES, "cod": 3000})
+    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    points = [p for r in results for p in r.get("pickuppointList", [])]
+    assert points
+    assert all(Feature.COD in directory.get(p["code"]).features for p in points)
+
+
+async def test_calculate_offers_only_the_accounts_carriers(connect_crm: StartCrm) -> None:
+    _, results = await calculated(connect_crm, carriers={"magistral"})
+    assert results and {r["code"].split(":")[0] for r in results} == {"magistral"}
+
+
+async def test_packages_without_sizes_are_quoted_at_the_accounts_parcel_size(connect_crm: StartCrm) -> None:
+    sizeless = {**MOSCOW_KAZAN_TWO_PACKAGES, "packages": [{"weight": 1200, "items": []}, {"weight": 800.5}]}
+    connected, results = await calculated(connect_crm, sizeless, parcel_cm=(30.0, 20.0, 10.0))
+    api_quote = await (await connected.api.post("/v1/quotes", json={
+        **SAME_SHIPMENT_AS_API,
+        "parcels": [
+            {"weight_g": 1200, "length_cm": 30, "width_cm": 20, "height_cm": 10},
+            {"weight_g": 801, "length_cm": 30, "width_cm": 20, "height_cm": 10},
+        ],
+    })).json()
+    api_costs = offers_by_code(api_quote)
+    assert all(Decimal(str(r["cost"])) == api_costs[r["code"]] for r in results)
+
+
+async def test_an_order_without_a_shipment_address_leaves_from_the_accounts_origin(connect_crm: StartCrm) -> None:
+    # PHP sends an empty object as [].
+    without = {**MOSCOW_KAZAN_TWO_PACKAGES, "shipmentAddress": []}
+    _, from_origin = await calculated(connect_crm, without, origin="Москва")
+    assert from_origin
+
+
+async def test_a_future_shipment_date_is_when_the_carriers_take_the_parcels(connect_crm: StartCrm) -> None:
+    ships_on = date.today() + timedelta(days=20)
+    connected, results = await calculated(
+        connect_crm, {**MOSCOW_KAZAN_TWO_PACKAGES, "shipmentDate": f"{ships_on:%Y-%m-%d} 10:00:00"}
+    )
+    quote = await (await connected.api.get(f"/v1/quotes/{results[0]['extraData']['quoteId']}")).json()
+    assert all(date.fromisoformat(o["eta"]["ship_date"]) >= ships_on for o in quote["offers"])
+
+
+def pick(results: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    return next(r for r in results if r["type"] == kind)
+
+
+def save_payload(offer: dict[str, Any], order: str = "1001", **delivery: Any) -> dict[str, Any]:
+    """A RequestSave as the CRM sends it once the manager picked `offer` (and, for pickup, its first point)."""
+    deliver_to = address("Казань", "420000")
+    if offer.get("pickuppointList"):
+        deliver_to["terminal"] = offer["pickuppointList"][0]["code"]
+    return {
+        "deliveryId": None,
+        "order": order,
+        "orderNumber": f"{order}A",
+        "site": "shop",
+        "siteName": "Shop",
+        "legalEntity": "ООО Магазин",
+        "customer": {"id": 5, "firstName": "Анна", "phones": ["+79990000000"]},
+        "manager": {"id": 1, "firstName": "Олег"},
+        "packages": MOSCOW_KAZAN_TWO_PACKAGES["packages"],
+        "delivery": {
+            "shipmentAddress": address("Москва", "101000"),
+            "deliveryAddress": deliver_to,
+            "withCod": False,
+            "cod": 0,
+            "cost": offer["cost"],
+            "vatRate": "none",
+            "tariff": offer["code"],
+            "payerType": "receiver",
+            "shipmentDate": "2026-11-24",
+            "extraData": dict(offer["extraData"]),
+            **delivery,
+        },
+        "currency": "RUB",
+    }
+
+
+async def test_save_then_get_returns_the_same_carrier_service_and_price(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    for kind in ("selfDelivery", "courier"):
+        offer = pick(results, kind)
+        saved = (await connected.crm.save(save_payload(offer, order=kind))).result
+        assert saved["cost"] == offer["cost"] and saved["status"] == "new"
+        loaded = (await connected.crm.load(saved["deliveryId"])).result
+        assert (loaded["tariff"], loaded["cost"]) == (offer["code"], offer["cost"])
+        assert loaded["tariffName"] == offer["name"]
+        assert loaded["extraData"]["quoteId"] == offer["extraData"]["quoteId"]
+        assert loaded["deliveryAddress"]["city"] == "Казань" and loaded["payerType"] == "receiver"
+    pickup = pick(results, "selfDelivery")
+    loaded_pickup = (await connected.crm.load((await connected.crm.save(save_payload(pickup, "p2"))).result["deliveryId"])).result
+    assert loaded_pickup["extraData"]["pickupPoint"] == pickup["pickuppointList"][0]["code"]
+
+
+async def test_a_saved_delivery_keeps_the_quoted_price_after_the_quote_expires(
+    connect_crm: StartCrm, later: Callable[[timedelta], None]
+) -> None:
+    connected, results = await calculated(connect_crm)
+    offer = pick(results, "courier")
+    saved = (await connected.crm.save(save_payload(offer))).result
+    later(timedelta(days=2))
+    assert (await connected.crm.load(saved["deliveryId"])).result["cost"] == offer["cost"]
+
+
+async def test_save_of_an_expired_quote_is_refused_and_says_to_recalculate(
+    connect_crm: StartCrm, later: Callable[[timedelta], None]
+) -> None:
+    connected, results = await calculated(connect_crm)
+    offer = pick(results, "courier")
+    later(timedelta(hours=1))
+    refused = await connected.crm.save(save_payload(offer))
+    assert refused.status == 400
+    assert "expired" in refused.error and offer["extraData"]["quoteId"] in refused.error
+    assert "calculate the delivery again" in refused.error
+
+
+async def test_save_of_an_unknown_quote_is_refused(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    refused = await connected.crm.save(save_payload(pick(results, "courier"), extraData={"quoteId": "q_never"}))
+    assert refused.status == 400 and "q_never" in refused.error and "unknown" in refused.error
+
+
+async def test_save_without_a_quote_id_is_refused(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    refused = await connected.crm.save(save_payload(pick(results, "courier"), extraData=[]))
+    assert refused.status == 400 and "quoteId" in refused.error
+
+
+async def test_save_of_a_tariff_the_quote_did_not_offer_is_refused(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    refused = await connected.crm.save(save_payload(pick(results, "courier"), tariff="kpoyas:teleport"))
+    assert refused.status == 400 and "kpoyas:teleport" in refused.error
+
+
+async def test_save_of_a_pickup_offer_needs_one_of_its_carriers_points(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    offer = pick(results, "selfDelivery")
+    carrier = offer["code"].split(":")[0]
+    no_point = save_payload(offer)
+    del no_point["delivery"]["deliveryAddress"]["terminal"]
+    assert "pickup point" in (await connected.crm.save(no_point)).error
+    other = next(r for r in results if r["type"] == "selfDelivery" and not r["code"].startswith(carrier + ":"))
+    foreign = save_payload(offer)
+    foreign["delivery"]["deliveryAddress"]["terminal"] = other["pickuppointList"][0]["code"]
+    assert "is not one of" in (await connected.crm.save(foreign)).error
+
+
+async def test_a_second_save_of_the_same_order_edits_its_delivery(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    first = (await connected.crm.save(save_payload(pick(results, "courier")))).result
+    again = (await connected.crm.save(save_payload(pick(results, "selfDelivery")))).result
+    assert again["deliveryId"] == first["deliveryId"]
+    assert (await connected.crm.load(first["deliveryId"])).result["tariff"] == pick(results, "selfDelivery")["code"]
+
+
+async def test_delete_cancels_the_delivery(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    saved = (await connected.crm.save(save_payload(pick(results, "courier")))).result
+    assert (await connected.crm.delete(saved["deliveryId"])).status == 200
+    assert (await connected.crm.load(saved["deliveryId"])).status == 404
+    assert (await connected.crm.delete(saved["deliveryId"])).status == 404
+
+
+async def test_one_accounts_deliveries_are_invisible_to_another(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    saved = (await connected.crm.save(save_payload(pick(results, "courier")))).result
+    _, other_id = connected.book.create("https://other.retailcrm.ru", "carrier-router")
+    connected.crm.client_id = other_id
+    assert (await connected.crm.load(saved["deliveryId"])).status == 404
+
+
+async def test_tariff_list_names_every_service_of_the_accounts_carriers(connect_crm: StartCrm) -> None:
+    connected = await connect_crm(carriers={"magistral", "vestnik"})
+    tariffs = (await connected.crm.tariffs()).result
+    assert {t["code"] for t in tariffs} == {"magistral:pickup", "magistral:door", "vestnik:parcel", "vestnik:courier"}
+    assert {t["code"]: t["type"] for t in tariffs}["vestnik:parcel"] == "selfDelivery"
+    by_post = await connected.api.post("/integrations/retailcrm/tariffList", data={"clientId": connected.crm.client_id})
+    assert (await by_post.json())["result"] == tariffs
+
+
+async def test_shipment_point_list_gives_the_accounts_carriers_points_in_the_city(connect_crm: StartCrm) -> None:
+    connected = await connect_crm(carriers={"vestnik"})
+    points = (await connected.crm.shipment_points(country="RU", region="Республика Татарстан", city="Казань")).result
+    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    assert points
+    assert all(directory.get(p["code"]).carrier == "vestnik" for p in points)
+    assert all(directory.get(p["code"]).city == "Казань" for p in points)
+
+
+def documented(path: str, method: str, status: str) -> dict[str, Any]:
+    doc = document()
+    schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    return {**schema, "components": doc["components"]}
+
+
+async def test_answers_match_the_services_openapi_document(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    saved = await connected.crm.save(save_payload(pick(results, "selfDelivery")))
+    loaded = await connected.crm.load(saved.result["deliveryId"])
+    answers = [
+        ("/integrations/retailcrm/calculate", "post", {"success": True, "result": results}),
+        ("/integrations/retailcrm/save", "post", saved.body),
+        ("/integrations/retailcrm/get", "get", loaded.body),
+        ("/integrations/retailcrm/tariffList", "get", (await connected.crm.tariffs()).body),
+        ("/integrations/retailcrm/shipmentPointList", "get", (await connected.crm.shipment_points(city="Казань")).body),
+        ("/integrations/retailcrm/delete", "post", (await connected.crm.delete(saved.result["deliveryId"])).body),
+    ]
+    for path, method, body in answers:
+        jsonschema.Draft202012Validator(documented(path, method, "200")).validate(body)
+    refusal = (await connected.crm.load(saved.result["deliveryId"])).body
+    jsonschema.Draft202012Validator(documented("/integrations/retailcrm/get", "get", "404")).validate(refusal)

@@ -1,0 +1,130 @@
+"""Connecting a CRM account: the registration payload in the CRM's types, sent to a fake CRM by the CLI."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner, Result
+
+from router.app import create_app
+from router.cli import main
+from router.integrations.retailcrm.accounts import AccountBook
+from router.integrations.retailcrm.registration import integration_module
+from router.settings import Settings
+from tests.integrations import published
+from tests.integrations.fake_crm import API_KEY, running_fake_crm
+
+PUBLIC_URL = "https://router.example.com"
+
+
+def connect(state: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        main,
+        ["integrations", "retailcrm", "connect", "--public-url", PUBLIC_URL, *args],
+        env={"CARRIER_ROUTER_STATE": str(state)},
+    )
+
+
+def test_the_registration_payload_has_the_crms_published_shape(tmp_path: Path) -> None:
+    account, client_id = AccountBook(tmp_path / "a.json").create("https://shop.retailcrm.ru", "carrier-router")
+    module = integration_module(account, client_id, PUBLIC_URL + "/", "Carrier Router")
+    published.check(module, published.INTEGRATION_MODULE)
+    delivery = module["integrations"]["delivery"]
+    assert module["clientId"] == client_id and module["baseUrl"] == PUBLIC_URL
+    assert set(delivery["actions"]) == {"calculate", "save", "get", "delete", "shipmentPointList", "tariffList"}
+    assert set(delivery["payerType"]) <= {"receiver", "sender"}
+    assert "quoteId" in {f["code"] for f in delivery["deliveryDataFieldList"]}
+    with pytest.raises(jsonschema.ValidationError):  # the schema is strict enough to catch a misspelt field
+        published.check({**module, "integrations": {"delivery": {**delivery, "payerTypes": []}}}, published.INTEGRATION_MODULE)
+
+
+def test_every_registered_action_is_a_route_the_crm_can_call_with_its_method(tmp_path: Path) -> None:
+    account, client_id = AccountBook(tmp_path / "a.json").create("https://shop.retailcrm.ru", "carrier-router")
+    actions = integration_module(account, client_id, PUBLIC_URL, "x")["integrations"]["delivery"]["actions"]
+    app = create_app(Settings(state_dir=tmp_path))  # routes are registered without starting anything
+    served = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource}
+    for action, path in actions.items():
+        method = "GET" if action in ("get", "shipmentPointList") else "POST"
+        assert (method, path) in served, action
+
+
+def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_works(tmp_path: Path) -> None:
+    with running_fake_crm() as crm:
+        result = connect(tmp_path, "--url", crm.url, "--api-key", API_KEY, "--carrier", "magistral", "--policy", "cheapest", "--origin", "Москва")
+    assert result.exit_code == 0, result.output
+    (registration,) = crm.received
+    assert registration.code == "carrier-router" and registration.api_key == API_KEY
+    published.check(registration.module, published.INTEGRATION_MODULE)
+    assert registration.module["baseUrl"] == PUBLIC_URL
+    account = AccountBook(tmp_path / "retailcrm_accounts.json").authenticate(registration.module["clientId"])
+    assert account is not None
+    assert (account.crm_url, account.carriers, account.policy_kind.value, account.origin) == (crm.url, {"magistral"}, "cheapest", "Москва")
+    stored = (tmp_path / "retailcrm_accounts.json").read_text()
+    for secret in (API_KEY, registration.module["clientId"]):
+        assert secret not in result.output and secret not in stored
+
+
+def test_a_crm_that_refuses_the_module_leaves_nothing_connected(tmp_path: Path) -> None:
+    refusal = {"errorMsg": "Validation error", "errors": {"integrations.delivery.actions": "unknown action"}}
+    with running_fake_crm(refuse_with=refusal) as crm:
+        result = connect(tmp_path, "--url", crm.url, "--api-key", API_KEY)
+    assert result.exit_code == 1
+    assert "Validation error" in result.output and "unknown action" in result.output
+    assert AccountBook(tmp_path / "retailcrm_accounts.json").accounts() == []
+
+
+def test_a_wrong_api_key_is_reported_without_echoing_it(tmp_path: Path) -> None:
+    with running_fake_crm() as crm:
+        result = connect(tmp_path, "--url", crm.url, "--api-key", "wrong-key-123")
+    assert result.exit_code == 1 and "apiKey" in result.output and "wrong-key-123" not in result.output
+
+
+def test_an_unreachable_crm_leaves_nothing_connected(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = connect(tmp_path, "--url", f"http://127.0.0.1:{port}", "--api-key", API_KEY)
+    assert result.exit_code == 1 and "did not answer" in result.output
+    assert AccountBook(tmp_path / "retailcrm_accounts.json").accounts() == []
+
+
+def test_no_send_prints_the_payload_to_register_by_hand(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["integrations", "retailcrm", "connect", "--url", "https://shop.retailcrm.ru", "--api-key", API_KEY, "--public-url", PUBLIC_URL, "--no-send"],
+        env={"CARRIER_ROUTER_STATE": str(tmp_path)},
+    )
+    assert result.exit_code == 0, result.output
+    module = json.loads(result.stdout)
+    published.check(module, published.INTEGRATION_MODULE)
+    assert AccountBook(tmp_path / "retailcrm_accounts.json").authenticate(module["clientId"]) is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--url", "shop.retailcrm.ru"], "--url"),
+        (["--url", "https://shop.retailcrm.ru", "--carrier", "teleport"], "teleport"),
+        (["--url", "https://shop.retailcrm.ru", "--code", "no spaces"], "--code"),
+        (["--url", "https://shop.retailcrm.ru", "--parcel-size", "30x20"], "--parcel-size"),
+    ],
+)
+def test_connect_refuses_bad_options_before_connecting_anything(tmp_path: Path, args: list[str], complaint: str) -> None:
+    result = connect(tmp_path, "--api-key", API_KEY, "--no-send", *args)
+    assert result.exit_code == 2 and complaint in result.output
+    assert AccountBook(tmp_path / "retailcrm_accounts.json").accounts() == []
+
+
+def test_list_and_disconnect(tmp_path: Path) -> None:
+    book = AccountBook(tmp_path / "retailcrm_accounts.json")
+    account, _ = book.create("https://shop.retailcrm.ru", "carrier-router", carriers=["vestnik"])
+    env = {"CARRIER_ROUTER_STATE": str(tmp_path), "COLUMNS": "200"}
+    listed = CliRunner().invoke(main, ["integrations", "retailcrm", "list"], env=env)
+    assert account.id in listed.output and "vestnik" in listed.output
+    gone = CliRunner().invoke(main, ["integrations", "retailcrm", "disconnect", account.id], env=env)
+    assert gone.exit_code == 0 and book.accounts() == []
+    assert CliRunner().invoke(main, ["integrations", "retailcrm", "disconnect", account.id], env=env).exit_code == 1
