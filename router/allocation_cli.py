@@ -171,7 +171,7 @@ def allocate_command(
 
     rows = read_orders(open_text(orders_csv), {w.code for w in warehouses})
     for e in rows.errors:
-        err.print(f"[yellow]{orders_csv}:{e.line}: {e.message}[/yellow]")
+        err.print(f"[yellow]{orders_csv}:{e.line}: {e.message}[/yellow]", soft_wrap=True)
     terms = Terms(capacities, tiers, mtd, day_value)
     options = SolverOptions(time_limit_s=time_limit, num_workers=workers, relative_gap=gap)
     try:

@@ -204,7 +204,7 @@ def rerate(
                     if rejected:
                         rejected.write(item)
                     if shown < SHOWN_REJECTS:
-                        err.print(f"[yellow]{shipments_csv}:{item.line}: {item.message}[/yellow]")
+                        err.print(f"[yellow]{shipments_csv}:{item.line}: {item.message}[/yellow]", soft_wrap=True)
                         shown += 1
                     continue
                 builder.add(item)

@@ -68,7 +68,7 @@ def cost(
             continue
         option = c.options[k]
         assignments.append(Assignment(c.order_id, option))
-        spend[option.carrier] += kopecks(option.price)
+        spend[option.carrier] += option.price_kop
         parcels[option.carrier] += c.parcels
         days += option.days
 

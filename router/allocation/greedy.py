@@ -25,9 +25,11 @@ def greedy_choice(candidates: Sequence[Candidates], terms: Terms) -> tuple[list[
         ranked = sorted(
             range(len(c.options)),
             key=lambda k: (
-                kopecks(c.options[k].price) + day_kop * c.options[k].days,
+                c.options[k].price_kop + day_kop * c.options[k].days,
                 c.options[k].eta_max_date,
-                c.options[k].id,
+                c.options[k].warehouse,
+                c.options[k].carrier,
+                c.options[k].service,
             ),
         )
         picked = None

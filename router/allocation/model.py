@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from router.models import Location, Parcel, Shipment
+from router.models import KOPECK, Location, Parcel, Shipment
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,11 @@ class Option:
     price: Decimal
     days: int  # the longest promised transit, business days
     eta_max_date: date
+    # Integer kopecks, worked out once: a day of 100,000 orders has millions of options to sum.
+    price_kop: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "price_kop", int(self.price.quantize(KOPECK) * 100))
 
     @property
     def id(self) -> str:

@@ -22,7 +22,12 @@ from router.allocation.model import (
     Terms,
     Warehouse,
 )
-from router.allocation.solver import Solution, SolverOptions, solve_cp_sat, solve_flow
+from router.allocation.solver import (
+    Solution,
+    SolverOptions,
+    solve_cp_sat,
+    solve_flow_whole,
+)
 from router.models import KOPECK
 from router.quoting import QuoteEngine
 
@@ -57,17 +62,37 @@ def plan(
     needs_tiers = any(t.carrier in carriers for t in terms.tiers)
     if method is Method.FLOW and needs_tiers:
         raise ValueError("min-cost flow cannot express discount tiers; use cp-sat")
-    flow = solve_flow(candidates, terms)
+    flow = solve_flow_whole(candidates, terms)
     if flow is None:
-        # The flow would split a multi-parcel order across carriers: CP-SAT keeps orders whole.
+        # Orders of very different parcel counts: the flow's scaled costs would overflow.
         return _settle(candidates, terms, greedy, started, solve_cp_sat(candidates, terms, options, hint=baseline))
     if needs_tiers:
         return _with_tiers(candidates, terms, options, greedy, baseline, flow, started)
-    if method is Method.CP_SAT:
-        # The flow only settles how many orders can be served; CP-SAT chooses which, and how.
-        fewest = _unserved(candidates, flow.choice)
-        flow = solve_cp_sat(candidates, terms, options, hint=baseline, fewest_unserved=fewest)
+    if method is Method.CP_SAT or not _settled(candidates, terms, flow, options):
+        # A proved flow settles how many orders can be served, and CP-SAT chooses which (from
+        # greedy's start when asked for by name, so that it is measured on its own); when the
+        # flow had to split an order, CP-SAT starts from its repaired plan instead.
+        proved = flow.status is SolveStatus.OPTIMAL
+        repaired_better = _rank(cost(candidates, flow.choice, terms)) < _rank(greedy)
+        hint = flow.choice if method is not Method.CP_SAT and repaired_better else baseline
+        fewest = _unserved(candidates, flow.choice) if proved else None
+        solved = solve_cp_sat(candidates, terms, options, hint=hint, fewest_unserved=fewest)
+        # On a tie CP-SAT's answer is taken: it may carry the proof the split flow lacks.
+        as_good = solved is not None and _rank(cost(candidates, solved.choice, terms)) <= _rank(
+            cost(candidates, flow.choice, terms)
+        )
+        if method is Method.CP_SAT or as_good:
+            return _settle(candidates, terms, greedy, started, solved, also=None if proved else flow)
     return _settle(candidates, terms, greedy, started, flow)
+
+
+def _settled(candidates: Sequence[Candidates], terms: Terms, flow: Solution, options: SolverOptions) -> bool:
+    """Whether the flow's plan is proved, or within the allowed gap of its own lower bound."""
+    if flow.status is SolveStatus.OPTIMAL:
+        return True
+    objective = cost(candidates, flow.choice, terms).objective
+    bound = _rub(flow.bound_kop - flow.penalty_kop * _unserved(candidates, flow.choice))
+    return objective - bound <= bound * Decimal(options.relative_gap)
 
 
 def _with_tiers(
@@ -81,36 +106,45 @@ def _with_tiers(
 ) -> Plan:
     """Tiers: flows give good starts and a lower bound, CP-SAT weighs the discounts exactly.
 
-    The flow at list prices proves how few orders must go unserved (tiers change no capacity),
-    so CP-SAT gets that as a constraint instead of a penalty with huge coefficients. The flow
-    at every tiered carrier's deepest discount bounds the cost from below. The plan is the best
-    of greedy, both flows priced truly, and CP-SAT's answer within the time limit.
+    A proved flow at list prices settles how few orders must go unserved (tiers change no
+    capacity), so CP-SAT gets that as a constraint instead of a penalty with huge coefficients.
+    The flow at every tiered carrier's deepest reachable discount bounds the cost from below.
+    The plan is the best of greedy, the flows priced truly, and CP-SAT's answer in the time limit.
     """
-    fewest = _unserved(candidates, flow.choice)
-    optimistic = solve_flow(candidates, terms, _deepest_reachable(candidates, terms))
+    proved = flow.status is SolveStatus.OPTIMAL
+    optimistic = solve_flow_whole(candidates, terms, _deepest_reachable(candidates, terms))
     starts = [(greedy, baseline), (cost(candidates, flow.choice, terms), flow.choice)]
-    lower: Decimal | None = None
-    if optimistic is not None and _unserved(candidates, optimistic.choice) == fewest:
+    if optimistic is not None:
         starts.append((cost(candidates, optimistic.choice, terms), optimistic.choice))
-        lower = _rub(optimistic.objective_kop - optimistic.penalty_kop * fewest)
-    starts += _repriced(candidates, terms, [choice for _, choice in starts[1:]], fewest)
+    starts += _repriced(candidates, terms, [choice for _, choice in starts[1:]])
     start_cost, start = min(starts, key=lambda s: _rank(s[0]))
 
+    def lower_for(unserved: int) -> Decimal | None:
+        if optimistic is None:
+            return None
+        return _rub(optimistic.bound_kop - optimistic.penalty_kop * unserved)
+
     best, status, method = start, SolveStatus.FEASIBLE, "min-cost-flow"
+    solution_bound: Decimal | None = None
+    lower = lower_for(_unserved(candidates, start))
     close_enough = lower is not None and start_cost.objective - lower <= lower * Decimal(options.relative_gap)
     if not close_enough and sum(len(c.options) for c in candidates) <= MAX_CP_SAT_OPTIONS:
+        fewest = _unserved(candidates, flow.choice) if proved else None
         solution = solve_cp_sat(candidates, terms, options, hint=start, fewest_unserved=fewest)
         if solution is not None:
             if _rank(cost(candidates, solution.choice, terms)) <= _rank(start_cost):
                 best, status, method = solution.choice, solution.status, "cp-sat"
-            proved = _rub(solution.bound_kop)
-            lower = proved if lower is None else max(lower, proved)
+            if fewest is not None:  # penalty-free: its bound is in money already
+                solution_bound = _rub(solution.bound_kop)
     chosen = cost(candidates, best, terms, _full_pickups(candidates, best, terms))
+    lower = lower_for(_unserved(candidates, best))
+    if solution_bound is not None:
+        lower = solution_bound if lower is None else max(lower, solution_bound)
     if _rank(greedy) < _rank(chosen):
         return _plan(greedy, greedy, SolveStatus.GREEDY, method, lower or Decimal(0), started)
     if lower is not None and chosen.objective <= lower:
         status = SolveStatus.OPTIMAL
-    return _plan(chosen, greedy, status, method, lower if lower is not None else Decimal(0), started)
+    return _plan(chosen, greedy, status, method, max(lower or Decimal(0), Decimal(0)), started)
 
 
 def _deepest_reachable(candidates: Sequence[Candidates], terms: Terms) -> dict[str, int]:
@@ -139,7 +173,7 @@ def _deepest_reachable(candidates: Sequence[Candidates], terms: Terms) -> dict[s
 
 
 def _repriced(
-    candidates: Sequence[Candidates], terms: Terms, seeds: list[Sequence[int | None]], fewest: int
+    candidates: Sequence[Candidates], terms: Terms, seeds: list[Sequence[int | None]]
 ) -> list[tuple[Costing, Sequence[int | None]]]:
     """Plans from flows that price each carrier at the discount it reached in the plan before.
 
@@ -156,8 +190,8 @@ def _repriced(
             if key in tried:
                 break
             tried.add(key)
-            flow = solve_flow(candidates, terms, reached)
-            if flow is None or _unserved(candidates, flow.choice) != fewest:
+            flow = solve_flow_whole(candidates, terms, reached)
+            if flow is None:
                 break
             choice = flow.choice
             found.append((cost(candidates, choice, terms), choice))
@@ -165,17 +199,27 @@ def _repriced(
 
 
 def _settle(
-    candidates: Sequence[Candidates], terms: Terms, greedy: Costing, started: float, solution: Solution | None
+    candidates: Sequence[Candidates],
+    terms: Terms,
+    greedy: Costing,
+    started: float,
+    solution: Solution | None,
+    also: Solution | None = None,
 ) -> Plan:
-    """The solver's choice priced, or greedy's when the time limit left the solver nothing better."""
+    """The solver's choice priced, or greedy's when the time limit left the solver nothing better.
+
+    `also` is another solution whose bound holds too (a split flow's, under CP-SAT's answer).
+    """
     if solution is None:
         return _plan(greedy, greedy, SolveStatus.GREEDY, "cp-sat", Decimal(0), started)
     chosen = cost(candidates, solution.choice, terms, _full_pickups(candidates, solution.choice, terms))
     if _rank(chosen) > _rank(greedy):
         return _plan(greedy, greedy, SolveStatus.GREEDY, solution.method, Decimal(0), started)
-    penalties = solution.penalty_kop * _unserved(candidates, solution.choice)
-    bound = min(chosen.objective, _rub(solution.bound_kop - penalties))
-    return _plan(chosen, greedy, solution.status, solution.method, bound, started)
+    unserved = _unserved(candidates, solution.choice)
+    bounds = [_rub(s.bound_kop - s.penalty_kop * unserved) for s in (solution, also) if s is not None]
+    bound = min(chosen.objective, max(Decimal(0), *bounds))
+    status = SolveStatus.OPTIMAL if bound == chosen.objective else solution.status
+    return _plan(chosen, greedy, status, solution.method, bound, started)
 
 
 def _rank(costing: Costing) -> tuple[int, Decimal]:

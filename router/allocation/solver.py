@@ -19,7 +19,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -31,6 +31,7 @@ from router.allocation.model import Candidates, DiscountTier, SolveStatus, Terms
 # Flow arcs carry parcels; a multi-parcel order's per-parcel cost is scaled by the least common
 # multiple of the parcel counts to stay integral. Past this the costs risk int64 overflow.
 MAX_FLOW_SCALE = 10_000
+MAX_SPLIT_ROUNDS = 4
 
 
 class AllocationError(Exception):
@@ -94,7 +95,7 @@ def _data(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, i
         parcels.append(c.parcels)
         dearest = 0
         for k, o in enumerate(c.options):
-            p = kopecks(o.price)
+            p = o.price_kop
             local.append(k)
             order.append(m)
             price.append(p)
@@ -123,6 +124,14 @@ def _choice(n: int, data: _Data, picked: dict[int, int]) -> tuple[int | None, ..
 # Min-cost flow
 
 
+@dataclass(frozen=True, slots=True)
+class _Flow:
+    choice: tuple[int | None, ...]  # orders the flow split are None here
+    split: dict[int, int]  # order position → the option that carried most of its parcels
+    objective_kop: int  # rounded down when orders were split: still a lower bound
+    penalty_kop: int
+
+
 def solve_flow(
     candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None
 ) -> Solution | None:
@@ -133,6 +142,58 @@ def solve_flow(
     bound for the problem with tiers.
     """
     started = time.perf_counter()
+    found = _flow(candidates, terms, off_bp)
+    if found is None or found.split:
+        return None
+    return Solution(
+        found.choice, SolveStatus.OPTIMAL, "min-cost-flow", found.objective_kop, found.objective_kop,
+        found.penalty_kop, time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def solve_flow_whole(
+    candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None
+) -> Solution | None:
+    """A flow plan that keeps every order whole, proved optimal only when nothing had to be split.
+
+    An order the flow splits is held to the option that carried most of its parcels, and left
+    out if the flow splits it again; a few rounds settle. The first flow, split orders and all,
+    is the lower bound (`bound_kop`) of a FEASIBLE answer.
+    """
+    started = time.perf_counter()
+    first = _flow(candidates, terms, off_bp)
+    if first is None:
+        return None
+    allowed: dict[int, tuple[int, ...]] = {}
+    found = first
+    for _ in range(MAX_SPLIT_ROUNDS):
+        if not found.split:
+            break
+        for i, k in found.split.items():
+            allowed[i] = () if i in allowed else (k,)
+        narrowed = [
+            replace(c, options=tuple(c.options[k] for k in allowed[i])) if i in allowed else c
+            for i, c in enumerate(candidates)
+        ]
+        again = _flow(narrowed, terms, off_bp)
+        if again is None:
+            return None
+        found = _Flow(
+            tuple(k if k is None or i not in allowed else allowed[i][k] for i, k in enumerate(again.choice)),
+            {i: allowed[i][k] if i in allowed else k for i, k in again.split.items()},
+            again.objective_kop,
+            again.penalty_kop,
+        )
+    if found.split:
+        return None
+    status = SolveStatus.OPTIMAL if not first.split else SolveStatus.FEASIBLE
+    return Solution(
+        found.choice, status, "min-cost-flow", found.objective_kop, first.objective_kop, first.penalty_kop,
+        time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def _flow(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None) -> _Flow | None:
 
     # --- data
     data = _data(candidates, terms, off_bp)
@@ -143,6 +204,11 @@ def solve_flow(
     parcels = np.asarray(data.parcels, dtype=np.int64)
     option_order = np.asarray(data.order, dtype=np.int64)
     per_parcel = scale // parcels  # integral: scale is a multiple of every order's parcel count
+    # Serving one more order moves parcels along a path that passes each pickup at most once, so
+    # its cost changes by less than (pickups + 1) dearest options; a penalty above that still
+    # serves as many orders as possible, and a small one keeps cost scaling to few rounds.
+    dearest = max(data.cost, default=0) * max(data.parcels, default=1)
+    penalty = min(data.penalty, (n_pickups + 1) * dearest + 1)
 
     # --- model: nodes are orders, then pickups, then the sink
     sink = n_orders + n_pickups
@@ -162,7 +228,7 @@ def solve_flow(
     unit_costs = np.concatenate(
         [
             np.asarray(data.cost, dtype=np.int64) * per_parcel[option_order],
-            data.penalty * per_parcel,
+            penalty * per_parcel,
             np.zeros(n_pickups, dtype=np.int64),
         ]
     )
@@ -183,25 +249,15 @@ def solve_flow(
     # --- read the solution
     sent = flow.flows(np.arange(n_options))
     picked: dict[int, int] = {}
-    for m in range(n_orders):
+    split: dict[int, int] = {}
+    for m in np.unique(option_order[np.nonzero(sent)[0]]):
         lo, hi = data.first[m], data.first[m + 1]
         used = np.nonzero(sent[lo:hi])[0]
-        if len(used) > 1:
-            return None
-        if len(used) == 1:
-            if sent[lo + used[0]] != data.parcels[m]:
-                return None
-            picked[m] = lo + int(used[0])
-    objective = int(flow.optimal_cost()) // scale
-    return Solution(
-        _choice(len(candidates), data, picked),
-        SolveStatus.OPTIMAL,
-        "min-cost-flow",
-        objective,
-        objective,
-        data.penalty,
-        time.perf_counter() - started,
-    )
+        if len(used) == 1 and sent[lo + used[0]] == data.parcels[m]:
+            picked[int(m)] = lo + int(used[0])
+        else:
+            split[data.orders[m]] = data.local[lo + int(np.argmax(sent[lo:hi]))]
+    return _Flow(_choice(len(candidates), data, picked), split, int(flow.optimal_cost()) // scale, penalty)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -349,3 +349,30 @@ def test_capacity_and_tier_files_reject_nonsense_rows() -> None:
     tiers = read_tiers(["carrier,min_parcels,percent\n", "a,500,7\n", "a,1000,120\n", "b,10,7.555\n"])
     assert tiers.items == (DiscountTier("a", 500, Decimal(7)),)
     assert [e.line for e in tiers.errors] == [3, 4]
+
+
+# --- the command
+
+
+def test_allocate_writes_one_row_per_good_order_and_exits_3_for_bad_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from router.cli import main
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "id,destination,weight_g,length_cm,width_cm,height_cm,deadline\n"
+        "A1,Новосибирск,1200,30,20,10,\n"
+        "A2,Казань,-1,30,20,10,\n"
+        "A3,Омск,800,20,20,10,2000-01-01\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan.csv"
+    result = CliRunner().invoke(
+        main, ["allocate", str(orders), "--warehouse", "MSK=Москва", "--out", str(out), "--workers", "1"]
+    )
+    assert result.exit_code == 3, result.output
+    assert "orders.csv:3: weight_g" in result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [["A1", "assigned"], ["A3", "unserved"]]
+    assert ",deadline," in lines[2]
