@@ -91,7 +91,7 @@ def synthetic(n: int, seed: int, tiers: bool) -> tuple[list[Candidates], Terms]:
 def row(name: str, p: Plan, extra: str = "") -> str:
     g = p.greedy
     saving = p.saving / g.total_cost * 100 if g.total_cost else Decimal(0)
-    proof = "optimal" if p.status.value == "OPTIMAL" else f"{p.status.value.lower()}, gap {p.gap:.2%}"
+    proof = "optimal" if p.status.value == "OPTIMAL" else f"{p.status.value.lower()}, gap {p.gap:.4%}"
     return (
         f"| {name} | {p.method} | {p.wall_time_s:.2f} s{extra} | {p.total_cost:,.0f} | {len(p.unserved):,} "
         f"| {g.total_cost:,.0f} | {len(g.unserved):,} | {saving:.2f} % | {proof} |"

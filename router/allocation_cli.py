@@ -88,7 +88,7 @@ def _strict(rows: Rows, path: Path) -> tuple:  # type: ignore[type-arg]
               help="Parcels already sent this month, for the tiers; repeatable.")
 @click.option("--day-value", type=Decimal, default=Decimal(0), show_default=True,
               help="RUB per business day in transit added to the cost being minimised.")
-@click.option("--ship-at", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
+@click.option("--ship-at", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]), metavar="ISO",
               help="When the parcels are handed over, with a zone offset (default now).")
 @click.option("--method", type=click.Choice([m.value for m in Method]), default="auto", show_default=True,
               help="auto: min-cost flow, or CP-SAT when tiers apply.")
@@ -138,7 +138,7 @@ def allocate_command(
     Example (the bundled demo files):
       carrier-router allocate data/demo/orders.csv --warehouses data/demo/warehouses.csv \\
           --capacity data/demo/capacity.csv --tiers data/demo/tiers.csv \\
-          --month-to-date magistral=4700 --out plan.csv
+          --month-to-date magistral=4800 --month-to-date vestnik=2900 --out plan.csv
     """
     settings: Settings = ctx.obj
     err = Console(stderr=True)
