@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--gap", type=float, default=0.001, help="relative gap at which to stop (default 0.1 %%)")
     args = parser.parse_args()
-    options = SolverOptions(time_limit_s=args.time_limit, num_workers=0, relative_gap=args.gap)
+    options = SolverOptions(time_limit_s=args.time_limit, relative_gap=args.gap)
     sizes = [2_000, 10_000] if args.quick else [2_000, 10_000, 100_000]
 
     print("| instance | method | time | cost, RUB | unserved | greedy, RUB | greedy unserved | saving | proof |")

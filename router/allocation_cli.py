@@ -96,8 +96,8 @@ def _strict(rows: Rows, path: Path) -> tuple:  # type: ignore[type-arg]
               help="Seconds the CP-SAT search may run.")
 @click.option("--gap", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Stop once the plan is proved within this fraction of the best possible, e.g. 0.001.")
-@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="CP-SAT search workers; 0 is one per core.")
+@click.option("--workers", type=click.IntRange(min=0), default=8, show_default=True,
+              help="CP-SAT search workers (they share the cores); 0 is one per core.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the plan, one row per order, as CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as POST /v1/allocations answers it.")

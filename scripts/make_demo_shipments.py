@@ -70,7 +70,7 @@ def main() -> None:
     for name, text in files().items():
         path = OUT / name
         if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if not path.exists() or path.open(encoding="utf-8", newline="").read() != text:
                 stale.append(name)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -72,17 +72,15 @@ def plan(
         # A proved flow settles how many orders can be served, and CP-SAT chooses which (from
         # greedy's start when asked for by name, so that it is measured on its own); when the
         # flow had to split an order, CP-SAT starts from its repaired plan instead.
-        proved = flow.status is SolveStatus.OPTIMAL
         repaired_better = _rank(cost(candidates, flow.choice, terms)) < _rank(greedy)
         hint = flow.choice if method is not Method.CP_SAT and repaired_better else baseline
-        fewest = _unserved(candidates, flow.choice) if proved else None
-        solved = solve_cp_sat(candidates, terms, options, hint=hint, fewest_unserved=fewest)
+        solved = solve_cp_sat(candidates, terms, options, hint=hint, fewest_unserved=flow.fewest_unserved)
         # On a tie CP-SAT's answer is taken: it may carry the proof the split flow lacks.
         as_good = solved is not None and _rank(cost(candidates, solved.choice, terms)) <= _rank(
             cost(candidates, flow.choice, terms)
         )
         if method is Method.CP_SAT or as_good:
-            return _settle(candidates, terms, greedy, started, solved, also=None if proved else flow)
+            return _settle(candidates, terms, greedy, started, solved, also=flow)
     return _settle(candidates, terms, greedy, started, flow)
 
 
@@ -111,7 +109,6 @@ def _with_tiers(
     The flow at every tiered carrier's deepest reachable discount bounds the cost from below.
     The plan is the best of greedy, the flows priced truly, and CP-SAT's answer in the time limit.
     """
-    proved = flow.status is SolveStatus.OPTIMAL
     optimistic = solve_flow_whole(candidates, terms, _deepest_reachable(candidates, terms))
     starts = [(greedy, baseline), (cost(candidates, flow.choice, terms), flow.choice)]
     if optimistic is not None:
@@ -129,7 +126,7 @@ def _with_tiers(
     lower = lower_for(_unserved(candidates, start))
     close_enough = lower is not None and start_cost.objective - lower <= lower * Decimal(options.relative_gap)
     if not close_enough and sum(len(c.options) for c in candidates) <= MAX_CP_SAT_OPTIONS:
-        fewest = _unserved(candidates, flow.choice) if proved else None
+        fewest = flow.fewest_unserved
         solution = solve_cp_sat(candidates, terms, options, hint=start, fewest_unserved=fewest)
         if solution is not None:
             if _rank(cost(candidates, solution.choice, terms)) <= _rank(start_cost):

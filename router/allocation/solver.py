@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -41,7 +42,10 @@ class AllocationError(Exception):
 @dataclass(frozen=True, slots=True)
 class SolverOptions:
     time_limit_s: float = 10.0
-    num_workers: int = 0  # CP-SAT search workers; 0 means one per core
+    # CP-SAT's portfolio: eight workers share the cores even on a small machine, because the
+    # strategies that prove discount models (LP with cuts, objective shaving) only join from
+    # about that many; with one per core on two cores the proofs stalled.
+    num_workers: int = 8
     relative_gap: float = 0.0  # stop once proved within this fraction of the best possible
 
 
@@ -54,6 +58,7 @@ class Solution:
     bound_kop: int  # proven lower bound on objective_kop
     penalty_kop: int  # what one unserved order adds to the objective
     wall_time_s: float
+    fewest_unserved: int | None = None  # proved: no plan leaves fewer orders with options out
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,7 @@ class _Flow:
     split: dict[int, int]  # order position → the option that carried most of its parcels
     objective_kop: int  # rounded down when orders were split: still a lower bound
     penalty_kop: int
+    unserved_share: Fraction  # orders left out, a split order counting by its parcels left out
 
 
 def solve_flow(
@@ -147,7 +153,7 @@ def solve_flow(
         return None
     return Solution(
         found.choice, SolveStatus.OPTIMAL, "min-cost-flow", found.objective_kop, found.objective_kop,
-        found.penalty_kop, time.perf_counter() - started,
+        found.penalty_kop, time.perf_counter() - started, int(found.unserved_share),
     )  # fmt: skip
 
 
@@ -183,13 +189,18 @@ def solve_flow_whole(
             {i: allowed[i][k] if i in allowed else k for i, k in again.split.items()},
             again.objective_kop,
             again.penalty_kop,
+            again.unserved_share,
         )
     if found.split:
         return None
     status = SolveStatus.OPTIMAL if not first.split else SolveStatus.FEASIBLE
+    # The split flow serves the most orders there can be, counting parts of orders; a whole plan
+    # leaving out no more than that rounded up leaves out the fewest possible.
+    fewest = math.ceil(first.unserved_share)
+    left_out = sum(1 for c, k in zip(candidates, found.choice) if c.options and k is None)
     return Solution(
         found.choice, status, "min-cost-flow", found.objective_kop, first.objective_kop, first.penalty_kop,
-        time.perf_counter() - started,
+        time.perf_counter() - started, fewest if left_out == fewest else None,
     )  # fmt: skip
 
 
@@ -257,7 +268,9 @@ def _flow(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, i
             picked[int(m)] = lo + int(used[0])
         else:
             split[data.orders[m]] = data.local[lo + int(np.argmax(sent[lo:hi]))]
-    return _Flow(_choice(len(candidates), data, picked), split, int(flow.optimal_cost()) // scale, penalty)
+    left = flow.flows(np.arange(n_options, n_options + n_orders))
+    share = sum((Fraction(int(u), p) for u, p in zip(left, data.parcels) if u), Fraction(0))
+    return _Flow(_choice(len(candidates), data, picked), split, int(flow.optimal_cost()) // scale, penalty, share)
 
 
 # ---------------------------------------------------------------------------------------------
