@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from pickup_points.cli import points
-from router.integrations.retailcrm.cli import integrations
 from router.allocation_cli import allocate_command
 from router.rerate_cli import demo_orders, rerate
+from router.integrations.retailcrm.cli import integrations
 from router.outcomes_cli import outcomes, reinstate
 from router.api_keys import KeyRing
 from router.errors import ConfigError, RouterError
@@ -217,10 +217,10 @@ def carriers(ctx: click.Context) -> None:
 
 
 main.add_command(points)
-main.add_command(integrations)
 main.add_command(allocate_command)
 main.add_command(rerate)
 main.add_command(demo_orders)
+main.add_command(integrations)
 main.add_command(outcomes)
 carriers.add_command(reinstate)
 

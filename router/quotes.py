@@ -24,7 +24,7 @@ from router.errors import QuoteExpired, QuoteNotFound
 from router.models import CarrierError, Place, Policy, Shipment
 from router.quoting import QuoteEngine
 from router.settings import Settings
-from router.store import Store
+from router.store import Store, StoreUnavailable
 
 AFTERLIFE_S = 24 * 3600
 
@@ -67,6 +67,9 @@ class QuoteBook:
     async def get(self, quote_id: str) -> bytes:
         body = await self._store.get("quote:" + quote_id)
         if body is None:
+            if getattr(self._store, "degraded", False):
+                # Redis may well hold it: "not found" would tell a checkout its price lock is gone.
+                raise StoreUnavailable(f"quote {quote_id} is not in this worker's memory and Redis is away")
             raise QuoteNotFound(quote_id)
         expires_at = orjson.loads(body)["expires_at"]
         if datetime.fromisoformat(expires_at) <= self._clock():

@@ -6,11 +6,19 @@ workers sharing one Redis see the same quotes. This is the only module that impo
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Awaitable, Callable, Mapping, Protocol, Sequence
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# Quotes are kept for their guarantee and a day after; at a few hundred quotes a second that
+# is tens of gigabytes, so memory (the demo's store, and Redis's stand-in) keeps at most this.
+MEMORY_MAX_BYTES = 256 * 1024 * 1024
+_ENTRY_OVERHEAD = 200  # the dict slot, the tuple, the float and both objects' headers
 
 
 class StoreUnavailable(Exception):
@@ -58,16 +66,38 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """A dict with expiry. Expired keys are purged lazily and in sweeps as the store grows."""
+    """A dict with expiry. Expired keys are purged lazily and in sweeps as the store grows.
+
+    Entries with expiry hold at most `max_bytes` (roughly counted); past it the least recently
+    written go first, even before they expire — a lost quote is a 404, a full memory a dead
+    process. Hashes are not bounded: they are few, and durable by contract.
+    """
 
     backend = "memory"
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, sweep_every: int = 10_000) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sweep_every: int = 10_000,
+        max_bytes: int = MEMORY_MAX_BYTES,
+    ) -> None:
         self._data: dict[str, tuple[float, bytes | int]] = {}
         self._hashes: dict[str, dict[str, bytes | int]] = {}
         self._clock = clock
         self._sweep_every = sweep_every
         self._writes = 0
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self.evicted = 0
+
+    @staticmethod
+    def _cost(key: str, value: bytes | int) -> int:
+        return len(key) + (len(value) if isinstance(value, bytes) else 8) + _ENTRY_OVERHEAD
+
+    def _drop(self, key: str) -> None:
+        item = self._data.pop(key, None)
+        if item is not None:
+            self._bytes -= self._cost(key, item[1])
 
     def _live(self, key: str) -> bytes | int | None:
         item = self._data.get(key)
@@ -75,17 +105,34 @@ class MemoryStore:
             return None
         expires, value = item
         if expires <= self._clock():
-            del self._data[key]
+            self._drop(key)
             return None
         return value
 
+    def _sweep(self) -> None:
+        now = self._clock()
+        for k in [k for k, (exp, _) in self._data.items() if exp <= now]:
+            self._drop(k)
+
     def _write(self, key: str, value: bytes | int, ttl_s: float) -> None:
+        self._drop(key)  # re-inserted at the end: insertion order is the order of last writes
         self._data[key] = (self._clock() + ttl_s, value)
+        self._bytes += self._cost(key, value)
         self._writes += 1
         if self._writes % self._sweep_every == 0:
-            now = self._clock()
-            for k in [k for k, (exp, _) in self._data.items() if exp <= now]:
-                del self._data[k]
+            self._sweep()
+        if self._bytes > self._max_bytes:
+            self._make_room()
+
+    def _make_room(self) -> None:
+        self._sweep()
+        # Down to nine tenths, so a full store does not sweep on every write.
+        goal = self._max_bytes * 9 // 10
+        if self._bytes > goal and not self.evicted:
+            log.warning("memory store full; dropping the oldest entries", extra={"max_bytes": self._max_bytes})
+        while self._bytes > goal and self._data:
+            self._drop(next(iter(self._data)))
+            self.evicted += 1
 
     async def get(self, key: str) -> bytes | None:
         value = self._live(key)
@@ -102,7 +149,7 @@ class MemoryStore:
         return True
 
     async def delete(self, key: str) -> None:
-        self._data.pop(key, None)
+        self._drop(key)
         self._hashes.pop(key, None)
 
     async def incr(self, key: str, ttl_s: float) -> int:
@@ -120,6 +167,7 @@ class MemoryStore:
     async def close(self) -> None:
         self._data.clear()
         self._hashes.clear()
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._data)
@@ -142,7 +190,6 @@ class MemoryStore:
         if b"\0" in value or "\0" in field:
             raise ValueError("hash fields and values may not hold NUL: it separates them on reading")
         self._hashes.setdefault(key, {})[field] = value
-
 
     async def hdel(self, key: str, fields: Sequence[str]) -> None:
         h = self._hashes.get(key)
@@ -340,7 +387,8 @@ class ResilientStore:
 
     A checkout must not fail because Redis restarted. What is written to memory during an
     outage is local to this process and is not copied back: quotes made then are honoured by
-    this worker only, which `/healthz` makes visible through `degraded`.
+    this worker only — during the outage and after it — which `/healthz` makes visible through
+    `degraded`.
     """
 
     def __init__(
@@ -355,6 +403,7 @@ class ResilientStore:
         self._retry_after_s = retry_after_s
         self._clock = clock
         self._retry_at = 0.0
+        self._fallback_used = False
         self.outages = 0
 
     @property
@@ -369,13 +418,17 @@ class ResilientStore:
         if self._clock() >= self._retry_at:
             try:
                 result = await getattr(self._primary, name)(*args)
-            except StoreUnavailable:
+            except StoreUnavailable as exc:
                 if not self.degraded:
                     self.outages += 1
+                    log.warning("store unavailable; memory stands in", extra={"error": str(exc)})
                 self._retry_at = self._clock() + self._retry_after_s
             else:
+                if self.degraded:
+                    log.warning("store answers again")
                 self._retry_at = 0.0
                 return result
+        self._fallback_used = True
         return await getattr(self._fallback, name)(*args)
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[object]]:
@@ -389,7 +442,12 @@ class ResilientStore:
         return call
 
     async def get(self, key: str) -> bytes | None:
-        return await self._call("get", key)  # type: ignore[return-value]
+        value = await self._call("get", key)
+        if value is None and self._fallback_used:
+            # Written here while Redis was away: Redis never saw it, yet a quote made then is
+            # still this worker's promise after Redis returns.
+            value = await self._fallback.get(key)
+        return value  # type: ignore[return-value]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         await self._call("set", key, value, ttl_s)
@@ -399,6 +457,9 @@ class ResilientStore:
 
     async def delete(self, key: str) -> None:
         await self._call("delete", key)
+        if self._fallback_used:
+            # Or a copy from the outage would answer `get` again (a breaker's stale `open`).
+            await self._fallback.delete(key)
 
     async def incr(self, key: str, ttl_s: float) -> int:
         return await self._call("incr", key, ttl_s)  # type: ignore[return-value]

@@ -193,16 +193,16 @@ SCHEMAS: dict[str, Any] = {
             "eta": ref("Eta"),
             "chargeable_weight_g": {"type": "integer"},
             "tags": {"type": "array", "items": {"type": "string", "enum": ["cheapest", "fastest", "recommended"]}},
+            "learned": {
+                "oneOf": [ref("OfferLearned"), {"type": "null"}],
+                "description": "What delivery history says about this offer; null without history",
+            },
             "stale": {
                 "type": "boolean",
                 "description": "Present (true) only when the carrier failed and this is its last good answer for "
                 "the same lane; the carrier's error is in `errors`",
             },
             "as_of": {"type": "string", "format": "date-time", "description": "When a stale offer was made"},
-            "learned": {
-                "oneOf": [ref("OfferLearned"), {"type": "null"}],
-                "description": "What delivery history says about this offer; null without history",
-            },
         },
         [
             "id",
@@ -507,6 +507,24 @@ SCHEMAS: dict[str, Any] = {
         },
         ["type", "zoom", "total", "features"],
     ),
+    "PlaceSuggestion": obj(
+        {
+            "id": {"type": "string", "description": "geonames id"},
+            "name": {"type": "string", "description": "Latin name"},
+            "name_ru": NULLABLE_STRING,
+            "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+            "region": NULLABLE_STRING,
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+            "population": {"type": "integer"},
+            "timezone": {"type": "string"},
+        },
+        ["id", "name", "name_ru", "country", "region", "lat", "lon", "population", "timezone"],
+    ),
+    "PlaceSuggestions": obj(
+        {"places": {"type": "array", "items": ref("PlaceSuggestion"), "description": "Most populous first"}},
+        ["places"],
+    ),
     "Warehouse": obj({"code": {"type": "string"}, "location": ref("LocationIn")}, ["code", "location"]),
     "AllocationOrder": obj(
         {
@@ -623,24 +641,6 @@ SCHEMAS: dict[str, Any] = {
             "assignments", "unserved", "discounts", "greedy", "saving", "rejected",
         ],
     ),
-    "PlaceSuggestion": obj(
-        {
-            "id": {"type": "string", "description": "geonames id"},
-            "name": {"type": "string", "description": "Latin name"},
-            "name_ru": NULLABLE_STRING,
-            "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
-            "region": NULLABLE_STRING,
-            "lat": {"type": "number"},
-            "lon": {"type": "number"},
-            "population": {"type": "integer"},
-            "timezone": {"type": "string"},
-        },
-        ["id", "name", "name_ru", "country", "region", "lat", "lon", "population", "timezone"],
-    ),
-    "PlaceSuggestions": obj(
-        {"places": {"type": "array", "items": ref("PlaceSuggestion"), "description": "Most populous first"}},
-        ["places"],
-    ),
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details; `errors` names each bad field by its path",
@@ -685,6 +685,7 @@ PATHS: dict[str, Any] = {
                 "200": {"description": "The quote as first answered", **json_body(ref("Quote"))},
                 "404": problem_response("No such quote"),
                 "410": problem_response("The quote's guarantee has expired"),
+                "503": problem_response("Redis is away and this worker does not hold the quote; retry shortly"),
             },
         }
     },
@@ -699,38 +700,6 @@ PATHS: dict[str, Any] = {
                     "description": "Carriers",
                     **json_body(obj({"carriers": {"type": "array", "items": ref("Carrier")}}, ["carriers"])),
                 }
-            },
-        }
-    },
-    "/v1/allocations": {
-        "post": {
-            "operationId": "createAllocation",
-            "summary": "Route a day's orders across warehouses and carriers at the lowest total cost",
-            "description": (
-                "Each order is quoted from each of its warehouses; one offer per order is chosen under the "
-                "carriers' daily capacities and volume-discount tiers (OR-Tools: min-cost flow, or CP-SAT when "
-                "tiers apply), beside the greedy cheapest-per-order plan. Big batches: send "
-                "`application/x-ndjson` whose first line is an AllocationHeader and every further line one "
-                "AllocationOrder; a bad order line is listed in `rejected` with its line number and the rest "
-                "are planned. Up to 100,000 orders and 32 MiB."
-            ),
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": ref("AllocationRequest")},
-                    "application/x-ndjson": {
-                        "schema": {
-                            "type": "string",
-                            "description": "Line 1: an AllocationHeader; then one AllocationOrder per line",
-                        }
-                    },
-                },
-            },
-            "responses": {
-                "200": {"description": "The plan", **json_body(ref("Plan"))},
-                "400": problem_response("Malformed JSON"),
-                "413": problem_response("Body too large"),
-                "422": problem_response("A field is wrong; `errors` names each"),
             },
         }
     },

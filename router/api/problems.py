@@ -72,9 +72,12 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     except RouterError as exc:
         return _from_router_error(exc, request)
-    except StoreUnavailable:
-        log.warning("store unavailable", exc_info=True)
-        return problem(503, "Storage unavailable", "quotes cannot be locked right now; retry shortly")
+    except StoreUnavailable as exc:
+        log.warning("store unavailable: %s", exc)
+        resp = problem(503, "Storage unavailable", "quotes cannot be stored or read right now; retry shortly")
+        # The store tries Redis again a second after it stopped answering.
+        resp.headers["Retry-After"] = "1"
+        return resp
     except web.HTTPRequestEntityTooLarge as exc:
         return problem(413, "Request body too large", exc.text, instance=request.path)
     except web.HTTPException as exc:

@@ -95,7 +95,12 @@ async def test_resilient_store_falls_back_to_memory_and_returns_to_redis(redis_u
     store._primary = live  # Redis is back
     assert await store.get("k") == b"in-memory"  # still inside the pause: memory answers
     now[0] = 6.0
-    assert await store.get("k") is None  # Redis answers again, and it never saw the key
+    # Redis answers again and never saw the key; what this worker wrote meanwhile it still honours.
+    assert await store.get("k") == b"in-memory"
     assert not store.degraded
+    await store.set("k", b"in-redis", 60)
+    assert await store.get("k") == b"in-redis"
+    await store.delete("k")
+    assert await store.get("k") is None  # a delete reaches the memory copy too
     await store.close()
     await dead.close()

@@ -1,0 +1,113 @@
+"""What the load and fault runs in bench/load.py found, kept as fast tests of the real app."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, AsyncIterator
+
+import pytest
+import redis
+
+from router.settings import Settings
+from router.store import MemoryStore, RedisStore, ResilientStore, StoreUnavailable
+from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+
+
+class SwitchableRedis:
+    """A real Redis that can be made to stop answering, as when it restarts."""
+
+    backend = "redis"
+
+    def __init__(self, inner: RedisStore) -> None:
+        self.inner = inner
+        self.up = True
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        async def call(*args: Any) -> Any:
+            if not self.up:
+                raise StoreUnavailable("connection refused")
+            return await method(*args)
+
+        return call
+
+    async def ping(self) -> bool:
+        return self.up and await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+@pytest.fixture
+async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SwitchableRedis]:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    redis_ = SwitchableRedis(RedisStore(redis_url, prefix=prefix))
+    # No pause before trying Redis again, so the test need not wait for it.
+    monkeypatch.setattr("router.app.open_store", lambda url: ResilientStore(redis_, retry_after_s=0))
+    yield redis_
+    cleanup = redis.Redis.from_url(redis_url)
+    for key in cleanup.scan_iter(match=prefix + "*"):
+        cleanup.delete(key)
+    cleanup.close()
+
+
+async def test_a_quote_made_before_redis_went_away_is_unavailable_for_now_not_gone(make_api, switch, redis_url) -> None:
+    api = await make_api(Settings(redis_url=redis_url))
+    made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    quote_id = (await made.json())["quote_id"]
+
+    switch.up = False
+    meanwhile = await api.get(f"/v1/quotes/{quote_id}")
+    assert meanwhile.status == 503
+    assert meanwhile.headers["Retry-After"]
+    assert meanwhile.content_type == "application/problem+json"
+
+    switch.up = True
+    back = await api.get(f"/v1/quotes/{quote_id}")
+    assert back.status == 200
+    assert await back.read() == await made.read()
+
+
+async def test_a_quote_made_while_redis_is_away_is_still_served_by_its_worker_after_redis_returns(
+    make_api, switch, redis_url
+) -> None:
+    api = await make_api(Settings(redis_url=redis_url))
+    switch.up = False
+    made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    assert made.status == 201
+    quote_id = (await made.json())["quote_id"]
+
+    switch.up = True
+    back = await api.get(f"/v1/quotes/{quote_id}")
+    assert back.status == 200
+    assert await back.read() == await made.read()
+    assert (await api.get("/v1/quotes/q_never_made")).status == 404
+
+
+async def test_the_memory_store_stays_within_its_bound_by_dropping_what_was_written_longest_ago() -> None:
+    store = MemoryStore(max_bytes=100 * 1024)
+    body = b"q" * 1000
+    await store.set("kept", body, 3600)
+    for i in range(2000):
+        await store.set(f"quote:{i}", body, 3600)
+        if i % 20 == 0:
+            await store.set("kept", body, 3600)  # written again: it counts as new
+    assert store.evicted > 0
+    assert len(store) < 100
+    assert await store.get("quote:1999") == body
+    assert await store.get("quote:0") is None
+    assert await store.get("kept") == body
+
+
+async def test_a_full_memory_store_drops_expired_entries_before_live_ones() -> None:
+    now = [0.0]
+    store = MemoryStore(clock=lambda: now[0], max_bytes=100 * 1024)
+    for i in range(60):
+        await store.set(f"short:{i}", b"s" * 1000, 10)
+    await store.set("live", b"l" * 1000, 3600)
+    now[0] = 20.0
+    for i in range(40):
+        await store.set(f"quote:{i}", b"q" * 1000, 3600)
+    assert store.evicted == 0
+    assert await store.get("live") == b"l" * 1000
