@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner, Result
 from router.app import create_app
 from router.cli import main
 from router.integrations.retailcrm.accounts import AccountBook
-from router.integrations.retailcrm.registration import integration_module
+from router.integrations.retailcrm.registration import PREFIX, integration_module
 from router.settings import Settings
 from tests.integrations import published
 from tests.integrations.fake_crm import API_KEY, running_fake_crm
@@ -34,7 +35,7 @@ def test_the_registration_payload_has_the_crms_published_shape(tmp_path: Path) -
     module = integration_module(account, client_id, PUBLIC_URL + "/", "Carrier Router")
     published.check(module, published.INTEGRATION_MODULE)
     delivery = module["integrations"]["delivery"]
-    assert module["clientId"] == client_id and module["baseUrl"] == PUBLIC_URL
+    assert module["clientId"] == client_id and module["baseUrl"] == PUBLIC_URL + PREFIX
     assert set(delivery["actions"]) == {"calculate", "save", "get", "delete", "shipmentPointList", "tariffList"}
     assert set(delivery["payerType"]) <= {"receiver", "sender"}
     assert "quoteId" in {f["code"] for f in delivery["deliveryDataFieldList"]}
@@ -42,14 +43,24 @@ def test_the_registration_payload_has_the_crms_published_shape(tmp_path: Path) -
         published.check({**module, "integrations": {"delivery": {**delivery, "payerTypes": []}}}, published.INTEGRATION_MODULE)
 
 
-def test_every_registered_action_is_a_route_the_crm_can_call_with_its_method(tmp_path: Path) -> None:
+def test_the_registration_advertises_exactly_the_actions_the_service_serves(tmp_path: Path) -> None:
     account, client_id = AccountBook(tmp_path / "a.json").create("https://shop.retailcrm.ru", "carrier-router")
-    actions = integration_module(account, client_id, PUBLIC_URL, "x")["integrations"]["delivery"]["actions"]
+    module = integration_module(account, client_id, PUBLIC_URL, "x")
+    actions = module["integrations"]["delivery"]["actions"]
     app = create_app(Settings(state_dir=tmp_path))  # routes are registered without starting anything
-    served = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource}
-    for action, path in actions.items():
+    served = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource and r.resource.canonical.startswith(PREFIX + "/")}
+    advertised = set()
+    for action, relative in actions.items():
+        # The CRM calls {baseUrl}/{action path}.
+        url = urlsplit(f"{module['baseUrl']}/{relative}")
+        assert f"{url.scheme}://{url.netloc}" == PUBLIC_URL, action
         method = "GET" if action in ("get", "shipmentPointList") else "POST"
-        assert (method, path) in served, action
+        assert (method, url.path) in served, action
+        advertised.add(url.path)
+    assert {path for _, path in served} == advertised  # nothing served that the CRM is not told of
+    # Published actions this service does not perform are not advertised, so the CRM never offers them.
+    assert not {"print", "shipmentSave", "shipmentDelete"} & set(actions)
+    assert "plateList" not in module["integrations"]["delivery"]
 
 
 def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_works(tmp_path: Path) -> None:
@@ -59,7 +70,7 @@ def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_work
     (registration,) = crm.received
     assert registration.code == "carrier-router" and registration.api_key == API_KEY
     published.check(registration.module, published.INTEGRATION_MODULE)
-    assert registration.module["baseUrl"] == PUBLIC_URL
+    assert registration.module["baseUrl"] == PUBLIC_URL + PREFIX
     account = AccountBook(tmp_path / "retailcrm_accounts.json").authenticate(registration.module["clientId"])
     assert account is not None
     assert (account.crm_url, account.carriers, account.policy_kind.value, account.origin) == (crm.url, {"magistral"}, "cheapest", "Москва")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from router.integrations.retailcrm.registration import ACTIONS
+from router.integrations.retailcrm.registration import path
 
 FORM = "application/x-www-form-urlencoded"
 _COORDINATES = {
@@ -162,7 +162,7 @@ def _responses(ok: dict[str, Any], description: str) -> dict[str, Any]:
         "403": failure("No clientId, or one no connected account has"),
         "404": failure("No such saved delivery"),
         "413": failure("Body too large"),
-        "503": failure("Deliveries cannot be stored right now"),
+        "503": failure("The store that keeps quotes and saved deliveries is not answering; retry shortly"),
     }
 
 
@@ -173,7 +173,7 @@ def _operation(operation_id: str, summary: str, responses: dict[str, Any], **mor
 _TARIFFS = _responses(_success({"type": "array", "items": _ref("RetailCrmTariff")}), "Every carrier service the account can use")
 
 PATHS: dict[str, Any] = {
-    ACTIONS["calculate"]: {
+    path("calculate"): {
         "post": _operation(
             "retailcrmCalculate",
             "Quote a CRM order: one result per offer, pickup offers with their points",
@@ -181,7 +181,7 @@ PATHS: dict[str, Any] = {
             requestBody=_form_body("calculate", "JSON: packages (grams, millimetres), addresses, declaredValue, cod"),
         )
     },
-    ACTIONS["save"]: {
+    path("save"): {
         "post": _operation(
             "retailcrmSave",
             "Record the chosen offer at its quoted price",
@@ -189,7 +189,7 @@ PATHS: dict[str, Any] = {
             requestBody=_form_body("save", "JSON: deliveryId, order, delivery {tariff, extraData.quoteId, …}"),
         )
     },
-    ACTIONS["get"]: {
+    path("get"): {
         "get": _operation(
             "retailcrmGet",
             "A saved delivery",
@@ -197,7 +197,7 @@ PATHS: dict[str, Any] = {
             parameters=_query("clientId", "deliveryId"),
         )
     },
-    ACTIONS["delete"]: {
+    path("delete"): {
         "post": _operation(
             "retailcrmDelete",
             "Cancel a saved delivery",
@@ -205,7 +205,7 @@ PATHS: dict[str, Any] = {
             requestBody=_form_body("delete", "JSON: deliveryId"),
         )
     },
-    ACTIONS["shipmentPointList"]: {
+    path("shipmentPointList"): {
         "get": _operation(
             "retailcrmShipmentPointList",
             "Pickup points of the account's carriers in a city",
@@ -213,7 +213,7 @@ PATHS: dict[str, Any] = {
             parameters=_query("clientId", "country", "region", "regionId", "city", "cityId"),
         )
     },
-    ACTIONS["tariffList"]: {
+    path("tariffList"): {
         "get": _operation("retailcrmTariffList", "The account's tariffs", _TARIFFS, parameters=_query("clientId")),
         "post": _operation(
             "retailcrmTariffListPost",

@@ -13,15 +13,27 @@ from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.entities import QUOTE_ID_FIELD
 
 PREFIX = "/integrations/retailcrm"
-# Action name (the CRM's) → path under the service's public URL (router/api/routes.py).
+# The CRM calls `{baseUrl}/{action path}` (its docs write it so, and its own module bundle
+# registers paths without a leading slash), so baseUrl carries the prefix and each path is
+# relative to it. Every action listed here is served (router/api/routes.py). The published API
+# also defines `print`, `shipmentSave` and `shipmentDelete`; they are left out because this
+# service books nothing with the carriers: it has no label to print and no courier to send for
+# the parcels, and advertising them would have the CRM's managers wait for what never comes.
 ACTIONS = {
-    "calculate": f"{PREFIX}/calculate",
-    "save": f"{PREFIX}/save",
-    "get": f"{PREFIX}/get",
-    "delete": f"{PREFIX}/delete",
-    "shipmentPointList": f"{PREFIX}/shipmentPointList",
-    "tariffList": f"{PREFIX}/tariffList",
+    "calculate": "calculate",
+    "save": "save",
+    "get": "get",
+    "delete": "delete",
+    "shipmentPointList": "shipmentPointList",
+    "tariffList": "tariffList",
 }
+
+
+def path(action: str) -> str:
+    """Where the service serves an action: what the CRM calls, baseUrl being the public URL."""
+    return f"{PREFIX}/{ACTIONS[action]}"
+
+
 PAYER_TYPES = ["receiver", "sender"]
 COUNTRIES = ["RU"]
 # The one status a delivery has here: saved with its quoted price. Carrier tracking would add more.
@@ -50,15 +62,15 @@ DELIVERY_DATA_FIELDS = [
 
 
 def integration_module(account: Account, client_id: str, public_url: str, name: str) -> dict[str, Any]:
-    base_url = public_url.rstrip("/")
+    service_url = public_url.rstrip("/")
     return {
         "code": account.module_code,
         "integrationCode": account.module_code,
         "active": account.active,
         "name": name,
         "clientId": client_id,
-        "baseUrl": base_url,
-        "accountUrl": base_url + "/",
+        "baseUrl": service_url + PREFIX,
+        "accountUrl": service_url + "/",
         "availableCountries": COUNTRIES,
         "integrations": {
             "delivery": {
