@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from router.models import DeliveryType
-from router.store import Store
+from router.store import Store, StoreUnavailable
 
 _RECORD = "record"
 
@@ -109,15 +109,22 @@ class DeliveryBook:
     def _order_key(account_id: str, order: str) -> str:
         return f"retailcrm:order:{account_id}:{order}"
 
+    async def _read(self, key: str) -> bytes | None:
+        (fields,) = await self._store.hgetall([key])
+        value = fields.get(_RECORD)
+        if value is None and getattr(self._store, "degraded", False):
+            # The read was answered by this worker's memory, which never holds a delivery:
+            # "no such delivery" would have the CRM drop one that Redis still keeps.
+            raise StoreUnavailable(f"{key} cannot be read while Redis is away")
+        return value
+
     async def get(self, account_id: str, delivery_id: str) -> SavedDelivery | None:
-        (fields,) = await self._store.hgetall([self._key(account_id, delivery_id)])
-        body = fields.get(_RECORD)
+        body = await self._read(self._key(account_id, delivery_id))
         return None if body is None else _from_json(body)
 
     async def for_order(self, account_id: str, order: str) -> SavedDelivery | None:
         """The delivery saved earlier for this CRM order, so a repeated save edits it."""
-        (fields,) = await self._store.hgetall([self._order_key(account_id, order)])
-        delivery_id = fields.get(_RECORD)
+        delivery_id = await self._read(self._order_key(account_id, order))
         return None if delivery_id is None else await self.get(account_id, delivery_id.decode())
 
     async def put(self, delivery: SavedDelivery) -> None:

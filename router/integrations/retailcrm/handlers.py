@@ -33,6 +33,10 @@ from router.store import StoreUnavailable
 log = logging.getLogger(__name__)
 
 Params = dict[str, str]
+RETRY_AFTER_S = 5
+# Said instead of "not found" or "expired": those would have the manager recalculate or drop a
+# delivery that is only out of reach for a moment.
+UNAVAILABLE = "the store that keeps quotes and saved deliveries is not answering right now; retry in a minute"
 Action = Callable[[web.Request, Params, Account, Callbacks], Awaitable[Any]]
 
 
@@ -96,7 +100,9 @@ def callback(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]
             return _answer(exc.status, answers.failure(exc.message))
         except StoreUnavailable:
             log.warning("store unavailable", exc_info=True)
-            return _answer(503, answers.failure("deliveries cannot be stored right now; retry shortly"))
+            response = _answer(503, answers.failure(UNAVAILABLE))
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+            return response
         except web.HTTPException as exc:  # a body over the size limit, raised while reading the form
             if exc.status < 400:
                 raise

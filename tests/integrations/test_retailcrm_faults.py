@@ -1,0 +1,73 @@
+"""Callbacks while Redis does not answer: "unavailable, retry", never "not found" or "expired"."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+import redis
+
+from router.integrations.retailcrm.accounts import AccountBook, accounts_path
+from router.settings import Settings
+from router.store import RedisStore, ResilientStore
+from tests.integrations import published
+from tests.integrations.crm_client import CrmClient
+from tests.integrations.test_retailcrm_callbacks import MOSCOW_KAZAN_TWO_PACKAGES, pick, save_payload
+from tests.router.test_faults import SwitchableRedis
+
+
+@pytest.fixture
+async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SwitchableRedis]:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    redis_ = SwitchableRedis(RedisStore(redis_url, prefix=prefix))
+    # No pause before trying Redis again, so the test need not wait for it.
+    monkeypatch.setattr("router.app.open_store", lambda url: ResilientStore(redis_, retry_after_s=0))
+    yield redis_
+    cleanup = redis.Redis.from_url(redis_url)
+    for key in cleanup.scan_iter(match=prefix + "*"):
+        cleanup.delete(key)
+    cleanup.close()
+
+
+async def crm_on_redis(make_api: Any, redis_url: str, tmp_path: Path) -> CrmClient:
+    settings = Settings(redis_url=redis_url, state_dir=tmp_path)
+    api = await make_api(settings)
+    _, client_id = AccountBook(accounts_path(settings)).create("https://shop.retailcrm.ru", "carrier-router")
+    return CrmClient(api, client_id)
+
+
+def unavailable(answer: Any) -> None:
+    assert answer.status == 503, answer
+    published.check(answer.body, published.ERROR_RESPONSE)
+    assert "not answering" in answer.error and "retry" in answer.error
+
+
+async def test_a_saved_delivery_is_unavailable_while_redis_is_away_not_gone(make_api, switch, redis_url, tmp_path) -> None:
+    crm = await crm_on_redis(make_api, redis_url, tmp_path)
+    offer = pick((await crm.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result, "courier")
+    saved = (await crm.save(save_payload(offer))).result
+
+    switch.up = False
+    meanwhile = await crm.load(saved["deliveryId"])
+    unavailable(meanwhile)
+    resp = await crm.api.get("/integrations/retailcrm/get", params={"clientId": crm.client_id, "deliveryId": saved["deliveryId"]})
+    assert int(resp.headers["Retry-After"]) > 0
+    unavailable(await crm.delete(saved["deliveryId"]))
+
+    switch.up = True
+    back = (await crm.load(saved["deliveryId"])).result
+    assert (back["tariff"], back["cost"]) == (offer["code"], offer["cost"])
+
+
+async def test_save_while_redis_is_away_is_unavailable_and_keeps_nothing(make_api, switch, redis_url, tmp_path) -> None:
+    crm = await crm_on_redis(make_api, redis_url, tmp_path)
+    offer = pick((await crm.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result, "courier")
+
+    switch.up = False
+    unavailable(await crm.save(save_payload(offer)))
+
+    switch.up = True
+    saved = (await crm.save(save_payload(offer))).result  # the quote is still good once Redis is back
+    assert saved["cost"] == offer["cost"]
