@@ -12,6 +12,7 @@ import pytest
 from pickup_points.model import Feature
 from router import keys
 from router.api.openapi import document
+from router.models import Location
 from tests.integrations.conftest import StartCrm
 from tests.integrations.crm_client import address, package
 
@@ -86,6 +87,19 @@ async def test_a_cash_on_delivery_order_is_offered_only_points_that_take_cash(co
     points = [p for r in results for p in r.get("pickuppointList", [])]
     assert points
     assert all(Feature.COD in directory.get(p["code"]).features for p in points)
+
+
+async def test_cash_collected_per_item_counts_as_cash_on_delivery_when_the_order_sends_no_total(connect_crm: StartCrm) -> None:
+    collecting = [package(1200, 300, 200, 100), package(800.5, 200, 150, 100)]
+    for p in collecting:
+        p["items"][0]["cod"] = p["items"][0]["declaredValue"]
+    without_total = {k: v for k, v in MOSCOW_KAZAN_TWO_PACKAGES.items() if k != "cod"}
+    connected, results = await calculated(connect_crm, {**without_total, "packages": collecting})
+    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    points = [p for r in results for p in r.get("pickuppointList", [])]
+    assert points and all(Feature.COD in directory.get(p["code"]).features for p in points)
+    _, prepaid = await calculated(connect_crm, without_total)
+    assert any(Feature.COD not in directory.get(p["code"]).features for r in prepaid for p in r.get("pickuppointList", []))
 
 
 async def test_calculate_offers_only_the_accounts_carriers(connect_crm: StartCrm) -> None:
@@ -268,6 +282,19 @@ async def test_shipment_point_list_gives_the_accounts_carriers_points_in_the_cit
     assert points
     assert all(directory.get(p["code"]).carrier == "vestnik" for p in points)
     assert all(directory.get(p["code"]).city == "Казань" for p in points)
+
+
+async def test_shipment_point_list_keeps_to_the_citys_region(connect_crm: StartCrm) -> None:
+    # Volzhsk (Mari El) is across the Volga from Zelenodolsk (Tatarstan), well within reach.
+    connected = await connect_crm()
+    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    places = connected.api.server.app[keys.PLACES]
+    zelenodolsk = places.resolve(Location(country="RU", city="Зеленодольск"), "")
+    nearby = directory.nearest(zelenodolsk.lat, zelenodolsk.lon, 1000, 30.0).results
+    assert any(n.point.region != zelenodolsk.region for n in nearby)
+    points = (await connected.crm.shipment_points(country="RU", region="Республика Татарстан", city="Зеленодольск")).result
+    assert points
+    assert {directory.get(p["code"]).region for p in points} == {zelenodolsk.region}
 
 
 def documented(path: str, method: str, status: str) -> dict[str, Any]:

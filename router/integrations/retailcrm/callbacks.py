@@ -186,7 +186,15 @@ class Callbacks:
         except PlaceNotFound as exc:
             raise _field_error(exc) from None
         found = self._directory.nearest(place.lat, place.lon, POINT_SEARCH_LIMIT, NEARBY_KM, now=self._clock())
-        points = (n.point for n in found.results if account.allows(n.point.carrier))
+        # Points are named after the nearest locality (a Moscow district, a village by Kazan), so
+        # "in the city" is the city's reach within its own region: a town across a regional
+        # border is another city's business. The CRM's `region` is a name and the city already
+        # places it, so it adds nothing to the filter.
+        points = (
+            n.point
+            for n in found.results
+            if account.allows(n.point.carrier) and (n.point.region is None or place.region in (None, n.point.region))
+        )
         return tuple(p for _, p in zip(range(CITY_POINTS_LIMIT), points))
 
     async def save(self, account: Account, request: SaveRequest) -> SavedDelivery:

@@ -187,7 +187,7 @@ class CalculateRequest:
     shipment_address: DeliveryAddress
     delivery_address: DeliveryAddress
     declared_value: Decimal  # RUB; the packages' items' when the CRM sends no total
-    cod: Decimal  # RUB to collect from the buyer; 0 means none
+    cod: Decimal  # RUB to collect from the buyer (the items' when the CRM sends no total); 0: none
     shipment_date: datetime | None  # naive: the shop's local time
 
 
@@ -195,6 +195,13 @@ def _declared(total: Decimal | None, packages: tuple[Package, ...]) -> Decimal:
     if total is not None:
         return total
     return sum((item.declared_value * item.quantity for p in packages for item in p.items), Decimal(0))
+
+
+def _cod(total: Decimal | None, packages: tuple[Package, ...]) -> Decimal:
+    # The CRM may leave the order's `cod` out and send what each item collects instead.
+    if total is not None:
+        return total
+    return sum((item.cod * item.quantity for p in packages for item in p.items), Decimal(0))
 
 
 def parse_calculate(value: Any, max_packages: int) -> CalculateRequest:
@@ -206,7 +213,7 @@ def parse_calculate(value: Any, max_packages: int) -> CalculateRequest:
         shipment_address=_address(raw.get("shipmentAddress"), "calculate.shipmentAddress"),
         delivery_address=_address(raw.get("deliveryAddress"), "calculate.deliveryAddress"),
         declared_value=_declared(_decimal(raw.get("declaredValue"), "calculate.declaredValue"), packages),
-        cod=_decimal(raw.get("cod"), "calculate.cod") or Decimal(0),
+        cod=_cod(_decimal(raw.get("cod"), "calculate.cod"), packages),
         shipment_date=_date(raw.get("shipmentDate"), "calculate.shipmentDate"),
     )
 
