@@ -48,15 +48,7 @@ async def calculated(connect_crm: StartCrm, payload: dict[str, Any] = MOSCOW_KAZ
     return connected, (await connected.crm.calculate(payload)).result
 
 
-async def test_calculate_for_two_packages_moscow_to_kazan_costs_what_the_quotes_api_does(connect_crm: StartCrm) -> None:
-    connected, results = await calculated(connect_crm)
-    api_quote = await (await connected.api.post("/v1/quotes", json=SAME_SHIPMENT_AS_API)).json()
-    api_costs = offers_by_code(api_quote)
-    assert len({r["group"] for r in results}) >= 3
-    for result in results:
-        assert Decimal(str(result["cost"])) == api_costs[result["code"]], result["code"]
-    courier = {r["code"] for r in results if r["type"] == "courier"}
-    assert courier == {o["id"] for o in api_quote["offers"] if o["delivery_type"] == "courier"}
+# The acceptance points themselves are in test_retailcrm_acceptance.py.
 
 
 async def test_every_calculated_offer_is_locked_under_a_quote_the_api_returns(connect_crm: StartCrm) -> None:
@@ -173,7 +165,7 @@ def save_payload(offer: dict[str, Any], order: str = "1001", **delivery: Any) ->
     }
 
 
-async def test_save_then_get_returns_the_same_carrier_service_and_price(connect_crm: StartCrm) -> None:
+async def test_get_returns_what_save_recorded_with_the_addresses_payer_and_pickup_point(connect_crm: StartCrm) -> None:
     connected, results = await calculated(connect_crm)
     for kind in ("selfDelivery", "courier"):
         offer = pick(results, kind)
