@@ -123,6 +123,12 @@ async def test_a_save_without_a_delivery_object_is_400(connect_crm: StartCrm) ->
     assert answer.status == 400 and answer.error.startswith("save.delivery: is required")
 
 
+async def test_a_save_with_a_with_cod_that_is_no_flag_is_400_naming_it(connect_crm: StartCrm) -> None:
+    connected = await connect_crm()
+    answer = await connected.crm.save({"order": "1", "delivery": {"tariff": "magistral:door", "withCod": "maybe"}})
+    assert answer.status == 400 and answer.error.startswith("save.delivery.withCod")
+
+
 async def test_shipment_points_need_a_city_the_service_knows(connect_crm: StartCrm) -> None:
     connected = await connect_crm()
     assert (await connected.crm.shipment_points(country="RU")).error.startswith("city: is required")

@@ -234,6 +234,20 @@ async def test_save_of_a_pickup_offer_needs_one_of_its_carriers_points(connect_c
     assert "is not one of" in (await connected.crm.save(foreign)).error
 
 
+async def test_save_paid_on_delivery_at_a_point_that_takes_no_cash_is_refused(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    offer, point = next(
+        (r, p["code"]) for r in results for p in r.get("pickuppointList", []) if Feature.COD not in directory.get(p["code"]).features
+    )
+    payload = save_payload(offer, withCod=True, cod=3000)
+    payload["delivery"]["deliveryAddress"]["terminal"] = point
+    refused = await connected.crm.save(payload)
+    assert refused.status == 400 and point in refused.error and "cash" in refused.error
+    payload["delivery"]["withCod"] = False
+    assert (await connected.crm.save(payload)).status == 200
+
+
 async def test_a_second_save_of_the_same_order_edits_its_delivery(connect_crm: StartCrm) -> None:
     connected, results = await calculated(connect_crm)
     first = (await connected.crm.save(save_payload(pick(results, "courier")))).result

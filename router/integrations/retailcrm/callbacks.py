@@ -223,6 +223,11 @@ class Callbacks:
                 " calculate the delivery again and pick one of its tariffs"
             )
         point = self._chosen_point(offer, delivery.delivery_address.terminal)
+        if point is not None and delivery.with_cod and Feature.COD not in point.features:
+            raise Refused(
+                f"pickup point {point.id} does not take cash on delivery; choose one that does"
+                " (calculate with the order's cod to be offered only those)"
+            )
         earlier = None
         if request.delivery_id:
             earlier = await self._deliveries.get(account.id, request.delivery_id)

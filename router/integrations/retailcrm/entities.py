@@ -70,6 +70,14 @@ def _decimal(value: Any, path: str) -> Decimal | None:
     return amount
 
 
+def _flag(value: Any, path: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if value in (0, 1, "0", "1", "true", "false"):  # PHP's and form encodings of a bool
+        return value in (1, "1", "true")
+    raise Malformed(path, "must be true or false")
+
+
 def _date(value: Any, path: str) -> datetime | None:
     if value is None or value == "":
         return None
@@ -226,6 +234,7 @@ class SaveDeliveryData:
     payer_type: str | None
     extra_data: dict[str, Any]  # the delivery data fields, `quoteId` among them
     cost: Decimal | None  # what the CRM holds as the delivery's cost
+    with_cod: bool = False  # the buyer pays on delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +260,7 @@ def parse_save(value: Any) -> SaveRequest:
             payer_type=_text(delivery.get("payerType"), "save.delivery.payerType"),
             extra_data=_object(delivery.get("extraData"), "save.delivery.extraData"),
             cost=_decimal(delivery.get("cost"), "save.delivery.cost"),
+            with_cod=_flag(delivery.get("withCod"), "save.delivery.withCod"),
         ),
     )
 
