@@ -29,14 +29,15 @@ from tests.carriers.sandbox_fixtures import rate_request
 
 class Clock:
     def __init__(self) -> None:
-        self.now = 3000.0  # the start of a 30 s window
+        self.now = 3000.0  # the start of a 10 s window
 
     def __call__(self) -> float:
         return self.now
 
 
 def breaker(store: Store, clock: Clock, carrier: str = "cdek", **kw: float) -> CircuitBreaker:
-    return CircuitBreaker(store, carrier, min_failures=3, failure_rate=0.5, window_s=30, open_s=10, clock=clock, **kw)  # type: ignore[arg-type]
+    options = dict(min_failures=3, failure_rate=0.5, window_s=10, buckets=10, open_s=10, refresh_s=1, clock=clock)
+    return CircuitBreaker(store, carrier, **{**options, **kw})  # type: ignore[arg-type]
 
 
 async def fail(b: CircuitBreaker, times: int, exc: BaseException | None = None) -> None:
@@ -103,15 +104,67 @@ async def test_a_failed_probe_opens_it_again(store: Store) -> None:
     assert (await b.acquire()).probe  # and the next hold ends with a new probe
 
 
-async def test_workers_sharing_a_store_share_the_state(store: Store) -> None:
+async def test_workers_sharing_a_store_count_failures_together_and_share_the_state(store: Store) -> None:
     clock = Clock()
     one, two = breaker(store, clock), breaker(store, clock)
     await fail(one, 2)
-    await fail(two, 1)
-    with pytest.raises(CircuitOpen):
-        await one.acquire()
+    await fail(two, 1)  # the third failure between them
     with pytest.raises(CircuitOpen):
         await two.acquire()
+    # The other worker read the state as closed a moment ago; it learns within refresh_s.
+    assert await one.acquire() == Ticket()
+    clock.now += 1
+    with pytest.raises(CircuitOpen):
+        await one.acquire()
+    assert one.last_state is BreakerState.OPEN
+
+
+async def test_a_probe_that_succeeds_on_one_worker_closes_the_circuit_for_all(store: Store) -> None:
+    clock = Clock()
+    one, two = breaker(store, clock), breaker(store, clock)
+    await fail(one, 3)
+    clock.now += 11
+    ticket = await two.acquire()
+    assert ticket.probe
+    with pytest.raises(CircuitOpen):  # half-open: only the probe goes
+        await one.acquire()
+    await two.succeeded(ticket)
+    assert await one.acquire() == Ticket()
+    assert await one.state() is BreakerState.CLOSED
+
+
+async def test_the_window_slides_so_failures_either_side_of_a_boundary_count_together(store: Store) -> None:
+    clock = Clock()
+    b = breaker(store, clock)
+    clock.now += 9.5  # late in one 10 s window
+    await fail(b, 2)
+    clock.now += 1  # early in the next
+    await fail(b, 1)
+    assert await b.state() is BreakerState.OPEN
+
+
+async def test_failures_older_than_the_window_are_forgotten(store: Store) -> None:
+    clock = Clock()
+    b = breaker(store, clock)
+    await fail(b, 2)
+    clock.now += 21  # past this window and the next
+    await fail(b, 2)
+    assert await b.state() is BreakerState.CLOSED
+
+
+async def test_a_busy_carrier_that_starts_failing_is_cut_off_within_a_few_seconds(store: Store) -> None:
+    clock = Clock()
+    b = CircuitBreaker(store, "cdek", clock=clock)  # the service's defaults
+    for _ in range(400):  # twenty seconds of 20 good calls a second
+        await succeed(b, 1)
+        clock.now += 0.05
+    started = clock.now
+    while b.last_state is BreakerState.CLOSED:
+        await fail(b, 1)
+        clock.now += 0.05
+        assert clock.now - started < 60, "never opened"
+    assert b.last_state is BreakerState.OPEN
+    assert clock.now - started <= b.window_s / 2 + 1.0  # half the window's calls, one bucket late at most
 
 
 async def test_a_carriers_well_formed_refusal_is_not_a_failure(store: Store) -> None:
@@ -131,16 +184,32 @@ async def test_a_rate_limit_holds_the_circuit_open_for_retry_after(store: Store)
     assert await b.state() is BreakerState.HALF_OPEN
 
 
-async def test_a_lost_store_lets_calls_through() -> None:
+async def test_a_lost_store_leaves_the_breaker_to_this_workers_own_counts() -> None:
     class Down(MemoryStore):
         async def get(self, key: str) -> bytes | None:
+            raise StoreUnavailable("down")
+
+        async def set(self, key: str, value: bytes, ttl_s: float) -> None:
             raise StoreUnavailable("down")
 
         async def incr(self, key: str, ttl_s: float) -> int:
             raise StoreUnavailable("down")
 
-    b = breaker(Down(), Clock())
-    await fail(b, 10)
+        async def delete(self, key: str) -> None:
+            raise StoreUnavailable("down")
+
+    clock = Clock()
+    b = breaker(Down(), clock)
+    await succeed(b, 3)
+    await fail(b, 2)
+    assert await b.acquire() == Ticket()  # calls go through while the carrier is well
+    await fail(b, 1)  # the third failure, half of the calls
+    with pytest.raises(CircuitOpen):
+        await b.acquire()
+    clock.now += 11
+    ticket = await b.acquire()
+    assert ticket.probe
+    await b.succeeded(ticket)
     assert await b.acquire() == Ticket()
 
 

@@ -170,9 +170,9 @@ async def service(sandbox: SandboxServers, aiohttp_client: Any) -> Any:
     return await aiohttp_client(create_app(settings))
 
 
-async def post_quote(client: Any, policy: str = "balanced") -> tuple[dict[str, Any], float]:
+async def post_quote(client: Any, policy: str = "balanced", **more: Any) -> tuple[dict[str, Any], float]:
     started = time.monotonic()
-    resp = await client.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "policy": policy})
+    resp = await client.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "policy": policy, **more})
     assert resp.status in (200, 201), await resp.text()
     return await resp.json(), time.monotonic() - started
 
@@ -350,6 +350,49 @@ async def test_quotes_go_on_when_redis_stops_and_health_says_degraded(
         quote, _ = await post_quote(client, "fastest")
     (error,) = [e for e in quote["errors"] if e["carrier"] == "cdek"]
     assert "circuit open" in error["message"]
+
+
+async def test_two_services_on_one_redis_share_the_breaker_open_and_closed(
+    sandbox: SandboxServers, aiohttp_client: Any, own_redis: OwnRedis
+) -> None:
+    from router.app import create_app
+
+    settings = sandbox.configure(Settings(deadline_s=DEADLINE_S, carrier_timeout_s=0.8, redis_url=own_redis.url))
+    one = await aiohttp_client(create_app(settings))
+    two = await aiohttp_client(create_app(settings))
+    await post_quote(one)
+    await post_quote(two)
+    await fault(one.session, sandbox.cdek_url, status=500, path="/v2/calculator")
+    for _ in range(5):  # the breaker's default: five failures, all of the window's calls
+        await post_quote(one, "cheapest")
+    assert await listed_breaker(one) == "open"
+
+    asked = sandbox.cdek.requests[TARIFFLIST]
+    await asyncio.sleep(1.1)  # the other service reads the shared state at least once a second
+    quote, _ = await post_quote(two, "fastest")
+    assert sandbox.cdek.requests[TARIFFLIST] == asked  # turned away by the first service's verdict
+    (error,) = [e for e in quote["errors"] if e["carrier"] == "cdek"]
+    assert "circuit open" in error["message"]
+    assert await listed_breaker(two) == "open"
+
+    # The carrier recovers; once the hold is over, one probe through either service closes it for both.
+    await fault(one.session, sandbox.cdek_url, latency_ms=0)
+    subprocess.run(
+        ["redis-cli", "-p", str(own_redis.port), "set", "cr:breaker:cdek:state", f"open:{time.time():.3f}"],
+        check=True, capture_output=True,
+    )
+    await asyncio.sleep(1.1)
+    quote, _ = await post_quote(two, declared_value="1000")  # not a quote either service has made
+    assert offers_of(quote, "cdek") and not any(o.get("stale") for o in offers_of(quote, "cdek"))
+    assert sandbox.cdek.requests[TARIFFLIST] == asked + 1  # the probe
+    assert await listed_breaker(one) == "closed"
+    quote, _ = await post_quote(one, declared_value="2000")
+    assert quote["errors"] == []
+
+
+async def listed_breaker(client: Any) -> str:
+    carriers = (await (await client.get("/v1/carriers")).json())["carriers"]
+    return str(next(c["health"]["breaker"] for c in carriers if c["code"] == "cdek"))
 
 
 async def test_a_burst_of_store_calls_queues_for_a_redis_connection_instead_of_failing(redis_url: str) -> None:
