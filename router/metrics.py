@@ -50,6 +50,19 @@ class Metrics:
         )
         self._carriers = _CarrierCollector()
         self.registry.register(self._carriers)
+        # `labels()` takes a lock and builds a tuple on every call; each request would pay it twice.
+        self._request_counts: dict[tuple[str, str, int], Counter] = {}
+        self._route_latency: dict[str, Histogram] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        count = self._request_counts.get((method, route, status))
+        if count is None:
+            count = self._request_counts[method, route, status] = self.requests.labels(method, route, str(status))
+        count.inc()
+        latency = self._route_latency.get(route)
+        if latency is None:
+            latency = self._route_latency[route] = self.latency.labels(route)
+        latency.observe(seconds)
 
     def render(self, carriers: Sequence[CarrierHealth] = ()) -> bytes:
         self._carriers.snapshot = carriers

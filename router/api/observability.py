@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import os
 import re
 import time
-import uuid
 from typing import Awaitable, Callable
 
 from aiohttp import web
 
 from router import keys
 from router.api.problems import problem
-from router.logs import request_id
+from router.logs import access, request_id
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-log = logging.getLogger("carrier_router.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -28,7 +26,7 @@ def _route(request: web.Request) -> str:
 @web.middleware
 async def observability_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     incoming = request.headers.get("X-Request-Id", "")
-    rid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    rid = incoming if _SAFE_ID.match(incoming) else os.urandom(16).hex()
     token = request_id.set(rid)
     started = time.perf_counter()
     status = 500
@@ -40,14 +38,8 @@ async def observability_middleware(request: web.Request, handler: Handler) -> we
     finally:
         elapsed = time.perf_counter() - started
         route = _route(request)
-        metrics = request.app[keys.METRICS]
-        metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(route).observe(elapsed)
-        # The query string and headers are left out: they may carry keys.
-        log.info(
-            "request",
-            extra={"method": request.method, "route": route, "status": status, "ms": round(elapsed * 1000, 2)},
-        )
+        request.app[keys.METRICS].observe_request(request.method, route, status, elapsed)
+        access(request.method, route, status, round(elapsed * 1000, 2))
         request_id.reset(token)
 
 
