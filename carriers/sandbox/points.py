@@ -1,0 +1,104 @@
+"""The CDEK emulator's delivery points: one for each bundled demo point, in every city they cover.
+
+The demo points (`data/pickup_points/demo_points.csv`, around ~1,000 real cities) are reshaped
+into what `/v2/deliverypoints` answers: lockers become POSTAMATs, counters, post offices and
+shops PVZs; hours become `work_time_list` with `"HH:MM/HH:MM"` spans; weight limits go from
+grams to kilograms, as CDEK gives them. Points marked temporarily closed are left out.
+
+City codes: the five cities whose real CDEK codes the tests and examples use keep them; the
+others are numbered from 100000 in the order of (region, city), so a code is stable for as long
+as the bundled data is.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pickup_points.hours import format_time, parse_hours
+from pickup_points.model import Span
+from router.settings import DEFAULT_DATA_DIR
+
+DEMO_POINTS = DEFAULT_DATA_DIR / "pickup_points" / "demo_points.csv"
+KNOWN_CITY_CODES = {"Москва": 44, "Санкт-Петербург": 137, "Новосибирск": 270, "Екатеринбург": 250, "Казань": 424}
+FIRST_OTHER_CITY_CODE = 100_000
+LOCKER_CELLS = [
+    {"width": 36, "height": 9, "depth": 60},
+    {"width": 36, "height": 19, "depth": 60},
+    {"width": 36, "height": 40, "depth": 60},
+]
+
+
+def _span(span: Span) -> str:
+    return f"{format_time(span.opens_min)}/{format_time(span.closes_min)}"
+
+
+def _hours(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(work_time_list, work_time_exception_list) from the demo data's opening hours."""
+    hours = parse_hours(text)
+    week = [{"day": day, "time": _span(span)} for day, spans in enumerate(hours.week, start=1) for span in spans]
+    exceptions = [
+        {"date": dated.day.isoformat(), "is_working": bool(dated.spans), **({"time": _span(dated.spans[0])} if dated.spans else {})}
+        for dated in hours.exceptions
+    ]
+    return week, exceptions
+
+
+def city_codes(rows: list[dict[str, str]]) -> dict[tuple[str, str], int]:
+    """(region, city) → the CDEK-style city code the emulator gives it."""
+    others = sorted({(r["region"], r["city"]) for r in rows} - {(r["region"], r["city"]) for r in rows if r["city"] in KNOWN_CITY_CODES})
+    codes = {(r["region"], r["city"]): KNOWN_CITY_CODES[r["city"]] for r in rows if r["city"] in KNOWN_CITY_CODES}
+    codes.update({key: FIRST_OTHER_CITY_CODE + i for i, key in enumerate(others)})
+    return codes
+
+
+def to_cdek(row: dict[str, str], city_code: int) -> dict[str, Any]:
+    locker = row["type"] == "locker"
+    features = set(row["features"].split("|")) if row["features"] else set()
+    week, exceptions = _hours(row["hours"])
+    point: dict[str, Any] = {
+        # One code space for the three demo networks, as CDEK has one for its points.
+        "code": f"{row['network'][:3].upper()}{row['code']}",
+        "name": row["name"],
+        "work_time": row["hours"],
+        "work_time_list": week,
+        "work_time_exception_list": exceptions,
+        "type": "POSTAMAT" if locker else "PVZ",
+        "owner_code": "cdek",
+        "take_only": False,
+        "is_handout": True,
+        "is_reception": "returns" in features,
+        "is_dressing_room": "fitting_room" in features,
+        "is_partial_handout": "partial_handout" in features,
+        "have_cashless": "card" in features,
+        "have_cash": "cod" in features,
+        "allowed_cod": "cod" in features,
+        "weight_min": 0.0,
+        "location": {
+            "country_code": row["country"],
+            "city_code": city_code,
+            "city": row["city"],
+            "postal_code": row["postal_code"] or None,
+            "longitude": float(row["lon"]),
+            "latitude": float(row["lat"]),
+            "address": row["address"],
+            "address_full": f"Россия, {row['city']}, {row['address']}",
+        },
+    }
+    if row["max_weight_g"]:
+        point["weight_max"] = int(row["max_weight_g"]) / 1000  # kilograms, unlike the calculator's grams
+    if locker:
+        point["dimensions"] = LOCKER_CELLS
+    return point
+
+
+@lru_cache(maxsize=1)
+def delivery_points(path: Path = DEMO_POINTS) -> tuple[dict[str, Any], ...]:
+    """Every open demo point as a CDEK delivery point, grouped by city."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["status"] == "active"]
+    codes = city_codes(rows)
+    rows.sort(key=lambda r: (codes[(r["region"], r["city"])], r["network"], r["code"]))
+    return tuple(to_cdek(r, codes[(r["region"], r["city"])]) for r in rows)
