@@ -12,6 +12,7 @@ import pytest
 from pickup_points.model import Feature
 from router import keys
 from router.api.openapi import document
+from router.integrations.retailcrm.deliveries import DeliveryBook
 from router.models import Location
 from tests.integrations.conftest import StartCrm
 from tests.integrations.crm_client import address, package
@@ -235,17 +236,101 @@ async def test_save_of_a_pickup_offer_needs_one_of_its_carriers_points(connect_c
 
 
 async def test_save_paid_on_delivery_at_a_point_that_takes_no_cash_is_refused(connect_crm: StartCrm) -> None:
-    connected, results = await calculated(connect_crm)
+    # Calculated with cod, the offers carry only points that take cash: the manager typed another.
+    connected, results = await calculated(connect_crm, {**MOSCOW_KAZAN_TWO_PACKAGES, "cod": 3000})
     directory = connected.api.server.app[keys.PICKUP_POINTS]
+    kazan = connected.api.server.app[keys.PLACES].resolve(Location(country="RU", city="Казань"), "")
+    nearby = [n.point for n in directory.nearest(kazan.lat, kazan.lon, 1000, 30.0).results]
     offer, point = next(
-        (r, p["code"]) for r in results for p in r.get("pickuppointList", []) if Feature.COD not in directory.get(p["code"]).features
+        (r, p.id)
+        for r in results
+        if r["type"] == "selfDelivery"
+        for p in nearby
+        if p.carrier == r["code"].split(":")[0] and Feature.COD not in p.features
     )
     payload = save_payload(offer, withCod=True, cod=3000)
     payload["delivery"]["deliveryAddress"]["terminal"] = point
     refused = await connected.crm.save(payload)
     assert refused.status == 400 and point in refused.error and "cash" in refused.error
-    payload["delivery"]["withCod"] = False
+    payload["delivery"]["deliveryAddress"]["terminal"] = offer["pickuppointList"][0]["code"]
     assert (await connected.crm.save(payload)).status == 200
+
+
+COLLECTING_3000: dict[str, Any] = {**MOSCOW_KAZAN_TWO_PACKAGES, "cod": 3000}
+
+
+async def test_save_collecting_cash_on_a_prepaid_calculation_is_refused_naming_cod(connect_crm: StartCrm) -> None:
+    connected, prepaid = await calculated(connect_crm)
+    offer = pick(prepaid, "courier")
+    refused = await connected.crm.save(save_payload(offer, withCod=True, cod=3000))
+    assert refused.status == 400 and refused.error.startswith("save.delivery.cod: ")
+    assert "3000.00 RUB" in refused.error and "priced prepaid" in refused.error
+    assert "calculate the delivery again with the order's cod" in refused.error
+    assert (await connected.crm.save(save_payload(offer, withCod=False))).result["cost"] == offer["cost"]
+
+
+async def test_a_delivery_calculated_with_cash_on_delivery_saves_at_the_price_with_the_cod_fee(connect_crm: StartCrm) -> None:
+    connected, prepaid = await calculated(connect_crm)
+    collecting = (await connected.crm.calculate(COLLECTING_3000)).result
+    offer = pick(collecting, "courier")
+    quote = await (await connected.api.get(f"/v1/quotes/{offer['extraData']['quoteId']}")).json()
+    lines = next(o for o in quote["offers"] if o["id"] == offer["code"])["price"]["breakdown"]
+    assert "cod" in {line["kind"] for line in lines}
+    without_fee = next(r for r in prepaid if r["code"] == offer["code"])
+    assert Decimal(str(offer["cost"])) > Decimal(str(without_fee["cost"]))
+    saved = (await connected.crm.save(save_payload(offer, withCod=True, cod=3000))).result
+    assert saved["cost"] == offer["cost"]
+    record = await DeliveryBook(connected.api.server.app[keys.STORE]).get(connected.account.id, saved["deliveryId"])
+    assert record is not None and record.cod == Decimal("3000.00")
+
+
+async def test_a_prepaid_save_of_a_cash_on_delivery_calculation_is_refused_naming_with_cod(connect_crm: StartCrm) -> None:
+    connected, collecting = await calculated(connect_crm, COLLECTING_3000)
+    refused = await connected.crm.save(save_payload(pick(collecting, "courier"), withCod=False))
+    assert refused.status == 400 and refused.error.startswith("save.delivery.withCod: ")
+    assert "prepaid" in refused.error and "3000.00 RUB" in refused.error
+
+
+async def test_save_collecting_another_amount_than_calculated_is_refused(connect_crm: StartCrm) -> None:
+    connected, collecting = await calculated(connect_crm, COLLECTING_3000)
+    refused = await connected.crm.save(save_payload(pick(collecting, "courier"), withCod=True, cod=2500.5))
+    assert refused.status == 400 and refused.error.startswith("save.delivery.cod: ")
+    assert "2500.50 RUB" in refused.error and "3000.00 RUB" in refused.error
+
+
+async def test_one_quote_calculated_for_two_amounts_saves_with_either(connect_crm: StartCrm) -> None:
+    # The quote cache shares one quote between calculations that differ only in the amount.
+    connected, first = await calculated(connect_crm, COLLECTING_3000)
+    second = (await connected.crm.calculate({**MOSCOW_KAZAN_TWO_PACKAGES, "cod": 1000})).result
+    offer = pick(second, "courier")
+    assert offer["extraData"] == pick(first, "courier")["extraData"]
+    for order, amount in (("a", 3000), ("b", 1000)):
+        assert (await connected.crm.save(save_payload(offer, order=order, withCod=True, cod=amount))).status == 200
+    assert (await connected.crm.save(save_payload(offer, order="c", withCod=True, cod=2000))).status == 400
+
+
+async def test_the_items_amounts_stand_in_when_save_sends_no_cod_total(connect_crm: StartCrm) -> None:
+    collecting = [package(1200, 300, 200, 100), package(800.5, 200, 150, 100)]
+    for p in collecting:
+        p["items"][0]["cod"] = p["items"][0]["declaredValue"]
+    payload = {k: v for k, v in MOSCOW_KAZAN_TWO_PACKAGES.items() if k != "cod"}
+    connected, results = await calculated(connect_crm, {**payload, "packages": collecting})
+    save = save_payload(pick(results, "courier"), withCod=True)
+    del save["delivery"]["cod"]
+    save["packages"] = collecting
+    assert (await connected.crm.save(save)).status == 200
+    save["packages"] = MOSCOW_KAZAN_TWO_PACKAGES["packages"]  # collecting nothing
+    assert (await connected.crm.save(save)).error.startswith("save.delivery.cod: is required with withCod")
+
+
+async def test_save_of_a_quote_this_account_never_calculated_is_refused(connect_crm: StartCrm) -> None:
+    connected = await connect_crm()
+    api_quote = await (await connected.api.post("/v1/quotes", json={**SAME_SHIPMENT_AS_API, "declared_value": "3001"})).json()
+    courier = next(o for o in api_quote["offers"] if o["delivery_type"] == "courier")
+    offer = {"code": courier["id"], "cost": float(courier["price"]["total"]), "extraData": {"quoteId": api_quote["quote_id"]}}
+    refused = await connected.crm.save(save_payload(offer))
+    assert refused.status == 400 and refused.error.startswith("save.delivery.extraData.quoteId: ")
+    assert api_quote["quote_id"] in refused.error and "calculate the delivery again" in refused.error
 
 
 async def test_a_second_save_of_the_same_order_edits_its_delivery(connect_crm: StartCrm) -> None:

@@ -3,7 +3,8 @@
 `calculate` goes through the QuoteBook exactly as `POST /v1/quotes` does, so the CRM sees the
 same prices (the same quote, within the cache TTL) and every offer it shows is locked under a
 quote id. That id travels to `save` in a delivery data field; `save` refuses a quote that has
-expired or never existed rather than record a price nobody guaranteed.
+expired or never existed rather than record a price nobody guaranteed, and a delivery that
+collects cash on delivery other than the calculation priced (router/integrations/retailcrm/cod.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,7 @@ from pickup_points.model import Feature, PickupPoint
 from pickup_points.search import PickupDirectory
 from router.errors import InvalidRequest, PlaceNotFound, QuoteExpired, QuoteNotFound
 from router.integrations.retailcrm.accounts import Account
+from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import (
     DeliveryBook,
     SavedDelivery,
@@ -30,7 +33,7 @@ from router.integrations.retailcrm.entities import (
     SaveRequest,
 )
 from router.integrations.retailcrm.errors import DeliveryUnknown, Malformed, Refused
-from router.integrations.retailcrm.locked import read_locked
+from router.integrations.retailcrm.locked import LockedQuote, read_locked
 from router.models import (
     CarrierInfo,
     DeliveryType,
@@ -40,6 +43,7 @@ from router.models import (
     Place,
     ServiceInfo,
     Shipment,
+    money,
 )
 from router.places import Places
 from router.quotes import QuoteBook
@@ -90,6 +94,7 @@ class Callbacks:
         directory: PickupDirectory,
         places: Places,
         deliveries: DeliveryBook,
+        cod: CodBook,
         settings: Settings,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
@@ -98,6 +103,7 @@ class Callbacks:
         self._directory = directory
         self._places = places
         self._deliveries = deliveries
+        self._cod = cod
         self._settings = settings
         self._clock = clock
 
@@ -111,6 +117,7 @@ class Callbacks:
         if not locked.offers and stored.errors:
             reasons = "; ".join(f"{e.carrier}: {e.message}" for e in stored.errors)
             raise Refused(f"no carrier could quote this delivery ({reasons}); try again shortly")
+        await self._cod.record(account.id, locked.id, request.cod, locked.expires_at, self._clock())
         pickup_carriers = {o.carrier for o in locked.offers if o.delivery_type is DeliveryType.PICKUP}
         points = self._points_near(locked.destination, shipment, pickup_carriers) if pickup_carriers else {}
         offered = []
@@ -222,6 +229,7 @@ class Callbacks:
                 f"tariff {delivery.tariff} is not among the offers of quote {quote_id};"
                 " calculate the delivery again and pick one of its tariffs"
             )
+        await self._check_cod(account, locked, delivery.cod)
         point = self._chosen_point(offer, delivery.delivery_address.terminal)
         if point is not None and delivery.with_cod and Feature.COD not in point.features:
             raise Refused(
@@ -249,11 +257,40 @@ class Callbacks:
             order_number=request.order_number,
             pickup_point=point.id if point else None,
             payer_type=delivery.payer_type,
+            cod=money(delivery.cod),
             shipment_address=delivery.shipment_address.wire,
             delivery_address=delivery.delivery_address.wire,
         )
         await self._deliveries.put(saved)
         return saved
+
+    async def _check_cod(self, account: Account, locked: LockedQuote, collects: Decimal) -> None:
+        # Refused rather than calculated again here: in the CRM's published flow `calculate` is
+        # the one action that prices (the manager picks among its results), while `save`
+        # (RequestSave, SaveDeliveryData) hands over the choice already made, `cost` included,
+        # and its answer's `cost` would replace that price without anyone being shown the new
+        # one. A delivery must keep the price the buyer saw, so a cash-on-delivery change is
+        # sent back to `calculate`.
+        priced = await self._cod.priced(account.id, locked.id)
+        collects = money(collects)
+        if priced is not None and collects in priced:
+            return
+        again = "calculate the delivery again, then save"
+        if priced is None:
+            raise Refused(
+                f"save.delivery.extraData.{QUOTE_ID_FIELD}: quote {locked.id} was not calculated through this"
+                f" module for this account, so whether its prices include cash on delivery is unknown; {again}"
+            )
+        quoted = " or ".join("prepaid" if a == 0 else f"for {a} RUB cash on delivery" for a in sorted(priced))
+        if collects == 0:
+            raise Refused(
+                f"save.delivery.withCod: this delivery is prepaid, but quote {locked.id} was priced {quoted},"
+                f" the carriers' cash-on-delivery fee included; {again}"
+            )
+        raise Refused(
+            f"save.delivery.cod: this delivery collects {collects} RUB on delivery, but quote {locked.id}"
+            f" was priced {quoted}; calculate the delivery again with the order's cod, then save"
+        )
 
     def _chosen_point(self, offer: Offer, code: str | None) -> PickupPoint | None:
         if offer.delivery_type is not DeliveryType.PICKUP:

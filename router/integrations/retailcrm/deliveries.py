@@ -40,6 +40,7 @@ class SavedDelivery:
     order_number: str | None = None
     pickup_point: str | None = None  # a pickup point id, for pickup offers
     payer_type: str | None = None
+    cod: Decimal | None = None  # RUB the buyer pays on delivery, as quoted; 0: prepaid; None: not recorded
     shipment_address: dict[str, Any] = field(default_factory=dict)  # as the CRM sent them
     delivery_address: dict[str, Any] = field(default_factory=dict)
 
@@ -67,6 +68,7 @@ def _json(d: SavedDelivery) -> bytes:
             "order_number": d.order_number,
             "pickup_point": d.pickup_point,
             "payer_type": d.payer_type,
+            "cod": None if d.cod is None else str(d.cod),
             "shipment_address": d.shipment_address,
             "delivery_address": d.delivery_address,
         }
@@ -92,6 +94,7 @@ def _from_json(body: bytes) -> SavedDelivery:
         order_number=raw.get("order_number"),
         pickup_point=raw.get("pickup_point"),
         payer_type=raw.get("payer_type"),
+        cod=None if raw.get("cod") is None else Decimal(raw["cod"]),  # None: saved before it was kept
         shipment_address=raw.get("shipment_address") or {},
         delivery_address=raw.get("delivery_address") or {},
     )

@@ -235,6 +235,7 @@ class SaveDeliveryData:
     extra_data: dict[str, Any]  # the delivery data fields, `quoteId` among them
     cost: Decimal | None  # what the CRM holds as the delivery's cost
     with_cod: bool = False  # the buyer pays on delivery
+    cod: Decimal = Decimal(0)  # RUB the buyer pays on delivery; 0 when prepaid
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,10 +246,41 @@ class SaveRequest:
     delivery: SaveDeliveryData
 
 
+def _items_cod(value: Any, path: str) -> Decimal:
+    """What the packages' items collect: `save` checks no package's weight or sizes, so only these."""
+    if value is None or value == []:
+        return Decimal(0)
+    if not isinstance(value, list):
+        raise Malformed(path, "must be a list of packages")
+    total = Decimal(0)
+    for i, package in enumerate(value):
+        items = _object(package, f"{path}[{i}]").get("items") or []
+        if not isinstance(items, list):
+            raise Malformed(f"{path}[{i}].items", "must be a list")
+        for j, item in enumerate(items):
+            item_path = f"{path}[{i}].items[{j}]"
+            obj = _object(item, item_path)
+            cod = _decimal(obj.get("cod"), f"{item_path}.cod") or Decimal(0)
+            total += cod * (_decimal(obj.get("quantity"), f"{item_path}.quantity") or Decimal(1))
+    return total
+
+
+def _save_cod(raw: dict[str, Any], delivery: dict[str, Any], with_cod: bool) -> Decimal:
+    if not with_cod:  # an amount left in `cod` of a prepaid delivery is not collected
+        return Decimal(0)
+    total = _decimal(delivery.get("cod"), "save.delivery.cod")
+    # As in `calculate`, the items' amounts stand in when the delivery sends no total.
+    amount = total if total is not None else _items_cod(raw.get("packages"), "save.packages")
+    if amount <= 0:
+        raise Malformed("save.delivery.cod", "is required with withCod: the amount the buyer pays on delivery")
+    return amount
+
+
 def parse_save(value: Any) -> SaveRequest:
     raw = _object(value, "save", required=True)
     _currency(raw.get("currency"), "save.currency")
     delivery = _object(raw.get("delivery"), "save.delivery", required=True)
+    with_cod = _flag(delivery.get("withCod"), "save.delivery.withCod")
     return SaveRequest(
         delivery_id=_text(raw.get("deliveryId"), "save.deliveryId"),
         order=_text(raw.get("order"), "save.order"),
@@ -260,7 +292,8 @@ def parse_save(value: Any) -> SaveRequest:
             payer_type=_text(delivery.get("payerType"), "save.delivery.payerType"),
             extra_data=_object(delivery.get("extraData"), "save.delivery.extraData"),
             cost=_decimal(delivery.get("cost"), "save.delivery.cost"),
-            with_cod=_flag(delivery.get("withCod"), "save.delivery.withCod"),
+            with_cod=with_cod,
+            cod=_save_cod(raw, delivery, with_cod),
         ),
     )
 

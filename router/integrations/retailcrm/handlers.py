@@ -20,6 +20,7 @@ from router import keys
 from router.integrations.retailcrm import answers
 from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.callbacks import Callbacks
+from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import DeliveryBook
 from router.integrations.retailcrm.entities import (
     parse_calculate,
@@ -75,6 +76,7 @@ def _callbacks(app: web.Application) -> Callbacks:
         directory=app[keys.PICKUP_POINTS],
         places=app[keys.PLACES],
         deliveries=DeliveryBook(app[keys.STORE]),
+        cod=CodBook(app[keys.STORE]),
         settings=app[keys.SETTINGS],
     )
 
