@@ -291,11 +291,14 @@ async def test_a_prepaid_save_of_a_cash_on_delivery_calculation_is_refused_namin
     assert "prepaid" in refused.error and "3000.00 RUB" in refused.error
 
 
-async def test_save_collecting_another_amount_than_calculated_is_refused(connect_crm: StartCrm) -> None:
+async def test_save_collecting_another_amount_than_calculated_keeps_the_price(connect_crm: StartCrm) -> None:
+    # The order total with delivery, say: the fee depends on the declared value, not on this sum.
     connected, collecting = await calculated(connect_crm, COLLECTING_3000)
-    refused = await connected.crm.save(save_payload(pick(collecting, "courier"), withCod=True, cod=2500.5))
-    assert refused.status == 400 and refused.error.startswith("save.delivery.cod: ")
-    assert "2500.50 RUB" in refused.error and "3000.00 RUB" in refused.error
+    offer = pick(collecting, "courier")
+    saved = await connected.crm.save(save_payload(offer, withCod=True, cod=3450.5))
+    assert saved.status == 200 and saved.result["cost"] == offer["cost"]
+    record = await DeliveryBook(connected.api.server.app[keys.STORE]).get(connected.account.id, saved.result["deliveryId"])
+    assert record is not None and record.cod == Decimal("3450.50")
 
 
 async def test_one_quote_calculated_for_two_amounts_saves_with_either(connect_crm: StartCrm) -> None:
@@ -306,7 +309,7 @@ async def test_one_quote_calculated_for_two_amounts_saves_with_either(connect_cr
     assert offer["extraData"] == pick(first, "courier")["extraData"]
     for order, amount in (("a", 3000), ("b", 1000)):
         assert (await connected.crm.save(save_payload(offer, order=order, withCod=True, cod=amount))).status == 200
-    assert (await connected.crm.save(save_payload(offer, order="c", withCod=True, cod=2000))).status == 400
+    assert (await connected.crm.save(save_payload(offer, order="c", withCod=False))).status == 400
 
 
 async def test_the_items_amounts_stand_in_when_save_sends_no_cod_total(connect_crm: StartCrm) -> None:

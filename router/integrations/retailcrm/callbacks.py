@@ -273,7 +273,10 @@ class Callbacks:
         # sent back to `calculate`.
         priced = await self._cod.priced(account.id, locked.id)
         collects = money(collects)
-        if priced is not None and collects in priced:
+        # The carriers' fee is a share of the declared value, not of the sum collected, so only
+        # whether cash is collected changes the price: a shop whose save collects the order total
+        # with delivery (unknown at `calculate`) keeps its quote.
+        if priced is not None and (collects > 0) in {amount > 0 for amount in priced}:
             return
         again = "calculate the delivery again, then save"
         if priced is None:
