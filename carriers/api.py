@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 import aiohttp
 import orjson
@@ -34,6 +34,9 @@ from carriers.base import CarrierResponseError
 call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("call_deadline", default=None)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a page of a thousand pickup points is ~2 MB
+# Every carrier call runs under `bounded` (its own timeout cut to the quote's deadline), so the
+# session's default five-minute timer, armed and cancelled on each request, buys nothing.
+NO_SESSION_TIMEOUT = aiohttp.ClientTimeout()
 
 # A 5xx or a dropped connection is retried after a short random pause, so the quotes that failed
 # together do not all come back in the same millisecond.
@@ -179,12 +182,11 @@ def deadline_scope(deadline: float) -> Iterator[None]:
         call_deadline.reset(token)
 
 
-@contextlib.asynccontextmanager
-async def bounded(own_timeout_s: float) -> AsyncIterator[None]:
-    """Cancel the block when its budget runs out; the caller sees `TimeoutError`."""
+def bounded(own_timeout_s: float) -> asyncio.Timeout:
+    """`async with` it: the block is cancelled when its budget runs out; the caller sees `TimeoutError`."""
+    # asyncio's own context manager, not a generator around it: this runs on every carrier call.
     loop = asyncio.get_running_loop()
-    async with asyncio.timeout_at(loop.time() + budget_s(own_timeout_s, loop)):
-        yield
+    return asyncio.timeout_at(loop.time() + budget_s(own_timeout_s, loop))
 
 
 def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
@@ -208,8 +210,10 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
 
 
 async def read_body(resp: aiohttp.ClientResponse, carrier: str, limit: int = MAX_BODY_BYTES) -> bytes:
-    if resp.content_length is not None and resp.content_length > limit:
-        raise CarrierApiError(carrier, f"answer of {resp.content_length} bytes is over the {limit} limit")
+    if resp.content_length is not None:
+        if resp.content_length > limit:
+            raise CarrierApiError(carrier, f"answer of {resp.content_length} bytes is over the {limit} limit")
+        return await resp.read()  # the length is known and within the limit: one read
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(64 * 1024):

@@ -11,13 +11,16 @@ import math
 import time as _time
 from dataclasses import dataclass
 from datetime import time
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping
 
 import aiohttp
 import orjson
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from carriers.api import (
+    NO_SESSION_TIMEOUT,
     ApiErrorDetail,
     CarrierApiError,
     CarrierAuthError,
@@ -49,6 +52,7 @@ from router.models import (
     RateRequest,
     Rejection,
     ServiceInfo,
+    money,
 )
 
 if TYPE_CHECKING:
@@ -59,6 +63,10 @@ TOKEN_PATH = "/v2/oauth/token"
 TARIFFLIST_PATH = "/v2/calculator/tarifflist"
 DELIVERYPOINTS_PATH = "/v2/deliverypoints"
 VOLUMETRIC_DIVISOR = 5000  # CDEK bills the larger of actual and L×W×H/5000 kg
+
+# The tariffs of one answer share a ship date and mostly a few transit spans, and a busy service
+# quotes the same spans all day: the dates are worked out once per combination.
+_eta = lru_cache(maxsize=4096)(make_eta)
 
 
 # ---------------------------------------------------------------- request building
@@ -206,10 +214,10 @@ def parse_tarifflist(
             continue
         try:
             tariff = _tariff(item)
-            amount = decimal_from_wire(tariff.delivery_sum)
+            amount = money(decimal_from_wire(tariff.delivery_sum))
             if amount < 0:
                 raise ValueError(f"negative delivery_sum {amount}")
-            eta = make_eta(request.ship_at, request.origin.timezone, cutoff, tariff.period_min, tariff.period_max)
+            eta = _eta(request.ship_at, request.origin.timezone, cutoff, tariff.period_min, tariff.period_max)
         except (TypeError, ValueError, KeyError) as exc:
             rejections.append(Rejection(carrier, service, f"unreadable tariff in the answer: {exc}"))
             continue
@@ -221,9 +229,10 @@ def parse_tarifflist(
                 service_name=tariff.name,
                 delivery_type=delivery_type(tariff.delivery_mode),
                 # CDEK quotes one delivery_sum with no breakdown; extra services are not asked for.
-                price=Price.of([PriceLine(PriceLineKind.BASE, amount, "delivery")]),
+                price=Price(amount, (PriceLine(PriceLineKind.BASE, amount, "delivery"),)),
                 eta=eta,
                 chargeable_weight_g=chargeable_g,
+                id=f"{carrier}:{tariff.code}",
             )
         )
     return CarrierQuote(offers=tuple(offers), rejections=tuple(rejections))
@@ -302,6 +311,9 @@ class CdekClient:
         self._token_expires_at = 0.0
         self._lock = asyncio.Lock()
         self.token_requests = 0
+        self._urls: dict[str, URL] = {}
+        # (token, headers carrying it, the same with a JSON body)
+        self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
 
     def __repr__(self) -> str:
         return f"CdekClient({self.base_url!r}, carrier={self.carrier!r})"
@@ -347,6 +359,7 @@ class CdekClient:
                 self.base_url + TOKEN_PATH,
                 data=token_form(self._client_id, self._client_secret),
                 headers={"Accept": "application/json"},
+                timeout=NO_SESSION_TIMEOUT,
             ) as resp:
                 body = await read_body(resp, self.carrier)
                 status, headers = resp.status, resp.headers
@@ -373,14 +386,19 @@ class CdekClient:
     ) -> tuple[CIMultiDictProxy[str], Any]:
         http = self._session()
         data = orjson.dumps(json_body) if json_body is not None else None
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = URL(self.base_url + path)
         for attempt in (1, 2):
             token = await self._bearer()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            if data is not None:
-                headers["Content-Type"] = "application/json"
             try:
                 async with http.request(
-                    method, self.base_url + path, data=data, params=params, headers=headers
+                    method,
+                    url,
+                    data=data,
+                    params=params,
+                    headers=self._auth_headers(token, data is not None),
+                    timeout=NO_SESSION_TIMEOUT,
                 ) as resp:
                     if resp.status == 401 and attempt == 1:
                         self._drop(token)
@@ -393,6 +411,13 @@ class CdekClient:
                 raise CarrierUnavailable(self.carrier, f"{method} {path} failed: {type(exc).__name__}") from None
             return resp_headers, self._answer(status, resp_headers, body)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _auth_headers(self, token: str, body: bool) -> dict[str, str]:
+        # Built once per token rather than on every call; aiohttp copies them into the request.
+        if self._headers is None or self._headers[0] != token:
+            bare = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            self._headers = (token, bare, {**bare, "Content-Type": "application/json"})
+        return self._headers[2] if body else self._headers[1]
 
     def _answer(self, status: int, headers: Mapping[str, str], body: bytes) -> Any:
         if status == 429:

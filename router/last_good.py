@@ -94,7 +94,10 @@ class LastGood:
         self._refresh_s = refresh_s
         self._clock = clock
         self._written: dict[str, float] = {}
-        self._pending: set[asyncio.Task[None]] = set()
+        # Answers waiting for the one background writer: a quote with ten API carriers queues ten
+        # and starts (at most) one task, not ten.
+        self._queue: list[tuple[str, tuple[Offer, ...], datetime]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def remember(self, carrier: str, lane: str, offers: Sequence[Offer], as_of: datetime) -> None:
         """Keep a good answer, written in the background so the quote does not wait for the store."""
@@ -107,9 +110,18 @@ class LastGood:
         if len(self._written) >= MAX_TRACKED:
             self._written.clear()
         self._written[key] = now
-        task = asyncio.get_running_loop().create_task(self._write(key, tuple(offers), as_of))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._queue.append((key, tuple(offers), as_of))
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write_queued())
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                for key, offers, as_of in batch:
+                    await self._write(key, offers, as_of)
+        finally:
+            self._writer = None
 
     async def _write(self, key: str, offers: tuple[Offer, ...], as_of: datetime) -> None:
         # Encoded here, once the quote has been answered, rather than on its way out.
@@ -140,5 +152,5 @@ class LastGood:
 
     async def flush(self) -> None:
         """Wait for the writes under way (on shutdown, and in tests)."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        while self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)

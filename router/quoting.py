@@ -243,6 +243,9 @@ class QuoteEngine:
             return _Outcome(CarrierError(carrier.code, "invalid_response", problem), down=True)
         assert isinstance(answer, CarrierQuote)
         stats.record("ok", elapsed, failed=False)
+        # Adapters that set each offer's id already save a copy of every offer here.
+        if all(o.id == f"{o.carrier}:{o.service}" for o in answer.offers):
+            return _Outcome(answer)
         return _Outcome(replace(answer, offers=tuple(o.with_id() for o in answer.offers)))
 
 
