@@ -3,7 +3,9 @@
     .venv/bin/python bench/carriers.py            # everything, ~1.5 minutes
     .venv/bin/python bench/carriers.py --quick    # shorter runs
 
-The emulators run in their own processes (`--emulator-procs`, five carriers each by default);
+The emulators run in their own processes (`--emulator-procs`, five carriers each by default),
+on the bare-asyncio CDEK emulator (`carriers.sandbox.lean`: the same wire format, pricing and
+faults as the sandbox's aiohttp app, at a fraction of its CPU; `--emulators aiohttp` for that one);
 the service runs as `carrier-router serve` on a free loopback port with a generated carriers
 TOML naming the ten; this process is the load generator. All of it shares the machine's cores,
 so throughputs are lower bounds.
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import aiohttp
+import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -79,23 +82,30 @@ def free_port() -> int:
 # ---------------------------------------------------------------- the emulators' own process
 
 
-async def serve_emulators(first: int, count: int, seed: int) -> None:
+async def serve_emulators(first: int, count: int, seed: int, kind: str) -> None:
     from aiohttp import web
 
     from carriers.sandbox.cdek import create_cdek_app
     from carriers.sandbox.faults import Faults, SandboxState
+    from carriers.sandbox.lean import start_lean_cdek
 
-    runners, states, listening = [], [], []
+    runners, leans, states, listening = [], [], [], []
     for i in range(first, first + count):
         state = SandboxState(seed + i)
         state.set_faults(Faults(latency_ms=LATENCY_MS, jitter_ms=JITTER_MS))
         client_id, client_secret = f"bench-{i}", secrets.token_urlsafe(12)
-        runner = web.AppRunner(create_cdek_app(client_id, client_secret, state=state), access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        host, port = runner.addresses[0][:2]
-        listening.append({"url": f"http://{host}:{port}", "client_id": client_id, "client_secret": client_secret})
-        runners.append(runner)
+        if kind == "lean":
+            lean = await start_lean_cdek(client_id, client_secret, state=state)
+            leans.append(lean)
+            url = f"http://127.0.0.1:{lean.port}"
+        else:
+            runner = web.AppRunner(create_cdek_app(client_id, client_secret, state=state), access_log=None, shutdown_timeout=1.0)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            host, port = runner.addresses[0][:2]
+            url = f"http://{host}:{port}"
+            runners.append(runner)
+        listening.append({"url": url, "client_id": client_id, "client_secret": client_secret})
         states.append(state)
     print(json.dumps(listening), flush=True)
     stop = asyncio.Event()
@@ -105,6 +115,8 @@ async def serve_emulators(first: int, count: int, seed: int) -> None:
     await stop.wait()
     for state in states:
         state.release.set()
+    for lean in leans:
+        await lean.close()
     for runner in runners:
         await runner.cleanup()
 
@@ -115,12 +127,12 @@ class Emulators:
     endpoints: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, procs: int) -> Emulators:
+    def start(cls, procs: int, kind: str = "lean") -> Emulators:
         emulators = cls()
         per = -(-CARRIERS // procs)
         for first in range(0, CARRIERS, per):
             proc = subprocess.Popen(
-                [sys.executable, __file__, "--serve-emulators", str(first), str(min(per, CARRIERS - first))],
+                [sys.executable, __file__, "--serve-emulators", str(first), str(min(per, CARRIERS - first)), kind],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -205,10 +217,21 @@ def body(rng: random.Random, n: int) -> dict[str, Any]:
 
 @dataclass
 class Sample:
+    """One answer, reduced to what the rows need: whole quotes kept by the thousand would make
+    this process's garbage collector pause for longer than the latencies it is timing."""
+
     at: float
     ms: float
     status: int
-    quote: dict[str, Any] | None
+    errors: list[dict[str, Any]] | None  # the quote's carrier errors; None for a non-2xx
+    stale: bool = False  # some offer was a last good answer
+
+
+def sample(at: float, ms: float, status: int, raw: bytes) -> Sample:
+    if status not in (200, 201):
+        return Sample(at, ms, status, None)
+    quote = json.loads(raw)
+    return Sample(at, ms, status, quote["errors"], any(o.get("stale") for o in quote["offers"]))
 
 
 async def load(
@@ -227,7 +250,7 @@ async def load(
                 raw = await r.read()
                 status = r.status
             ms = (time.perf_counter() - started) * 1000
-            samples.append(Sample(time.monotonic(), ms, status, json.loads(raw) if status in (200, 201) else None))
+            samples.append(sample(time.monotonic(), ms, status, raw))
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
         started = time.monotonic()
@@ -352,16 +375,14 @@ async def bench_tokens_baseline(endpoint: dict[str, str], settings: Settings, n:
 def latency_row(name: str, samples: list[Sample], elapsed: float | None = None, target: str = "", note: str = "") -> Row:
     ms = [s.ms for s in samples]
     bad = sum(1 for s in samples if s.status not in (200, 201))
-    partial = sum(1 for s in samples if s.quote and s.quote["errors"])
+    partial = sum(1 for s in samples if s.errors)
     extra = f"{bad} non-2xx, {partial} with carrier errors" + (f"; {note}" if note else "")
     return Row(name, len(ms), statistics.median(ms), pct(ms, 99), rps=len(ms) / elapsed if elapsed else None,
                target=target, note=extra)
 
 
-def carrier_error(sample: Sample, carrier: str) -> dict[str, Any] | None:
-    if not sample.quote:
-        return None
-    return next((e for e in sample.quote["errors"] if e["carrier"] == carrier), None)
+def carrier_error(s: Sample, carrier: str) -> dict[str, Any] | None:
+    return next((e for e in s.errors or () if e["carrier"] == carrier), None)
 
 
 async def breaker_state(http: aiohttp.ClientSession, url: str, carrier: str) -> str | None:
@@ -371,7 +392,7 @@ async def breaker_state(http: aiohttp.ClientSession, url: str, carrier: str) -> 
 
 
 async def bench_hanging(url: str, emulators: Emulators, seconds: float) -> list[Row]:
-    """Hang cdek1; load until its breaker opens (a rate over a 30 s window, so up to a window), then on."""
+    """Hang cdek1; load until its breaker opens (half the calls of a sliding 5 s window), then on."""
     await load(url, 1, for_quotes(len(LANES)), seed=4, make=lane_body)
     async with aiohttp.ClientSession() as http:
         await emulators.fault(http, 0, {"hang": True})
@@ -393,7 +414,7 @@ async def bench_hanging(url: str, emulators: Emulators, seconds: float) -> list[
         await emulators.fault(http, 0, {"latency_ms": LATENCY_MS, "jitter_ms": JITTER_MS})
     waited = [s for s in closed if (e := carrier_error(s, "cdek1")) and e["kind"] == "timeout"]
     turned_away = [s for s in after if (e := carrier_error(s, "cdek1")) and "circuit open" in e["message"]]
-    stale = sum(1 for s in turned_away if any(o.get("stale") for o in s.quote["offers"]))  # type: ignore[index]
+    stale = sum(1 for s in turned_away if s.stale)
     return [
         latency_row("cdek1 hanging, breaker closed: quotes wait out the deadline", waited,
                     target=f"p99 ≤ deadline + 50 ms = {DEADLINE_S * 1000 + 50:.0f} ms",
@@ -433,11 +454,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--emulator-procs", type=int, default=2)
+    parser.add_argument(
+        "--emulators", choices=("lean", "aiohttp"), default="lean",
+        help="lean: the bare-asyncio emulator (carriers.sandbox.lean); aiohttp: the sandbox's own app",
+    )
     parser.add_argument("--workers", type=int, default=1, help="service workers; with more than one, a redis-server of its own")
     args = parser.parse_args()
     seconds = 4.0 if args.quick else 10.0
     load_at_start = os.getloadavg()[0]  # other work on the machine shows in every figure
-    emulators = Emulators.start(args.emulator_procs)
+    emulators = Emulators.start(args.emulator_procs, args.emulators)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         config, credentials = emulators.config(Path(tmp))
@@ -511,7 +536,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve-emulators":
-        asyncio.run(serve_emulators(int(sys.argv[2]), int(sys.argv[3]), seed=7))
+    # uvloop, as the service serves on it: the emulators and the load generator share its cores.
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve-emulators":
+        uvloop.run(serve_emulators(int(sys.argv[2]), int(sys.argv[3]), seed=7, kind=sys.argv[4]))
     else:
-        asyncio.run(main())
+        uvloop.run(main())
