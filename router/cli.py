@@ -20,7 +20,7 @@ from router.integrations.retailcrm.cli import integrations
 from router.outcomes_cli import outcomes, reinstate
 from router.api_keys import KeyRing
 from router.errors import ConfigError, RouterError
-from router.models import Location, Parcel, Policy, PolicyKind, Quote, Shipment
+from router.models import Badge, Location, OfferInsight, Parcel, Policy, PolicyKind, Quote, Shipment
 from router.settings import Settings
 
 
@@ -132,9 +132,22 @@ def quote(
     async def run() -> Quote:
         import aiohttp
 
-        async with aiohttp.ClientSession() as http:
-            engine = QuoteEngine(load_carriers(settings, http), Places(), settings)
-            return await engine.quote(shipment, chosen)
+        from router.reliability import ReliabilityConfig
+        from router.store import RedisStore
+        from router.track_record import TrackRecord
+
+        places = Places()
+        # With Redis, the same delivery history the service reads: learned dates, badges and
+        # suspensions, so staff see at the terminal what a buyer is shown.
+        store = RedisStore(settings.redis_url) if settings.redis_url else None
+        record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places) if store else None
+        try:
+            async with aiohttp.ClientSession() as http:
+                engine = QuoteEngine(load_carriers(settings, http), places, settings, record=record)
+                return await engine.quote(shipment, chosen)
+        finally:
+            if store is not None:
+                await store.close()
 
     try:
         result = asyncio.run(run())
@@ -165,12 +178,15 @@ def _print_quote(q: Quote) -> None:
         f"{q.expires_at:%H:%M %Z}"
     )
     table = Table(show_lines=False)
-    for col in ("", "carrier", "service", "type", "price, RUB", "days", "delivery dates"):
-        table.add_column(col, justify="right" if col in ("price, RUB", "days") else "left")
+    columns = ["", "carrier", "service", "type", "price, RUB", "days", "delivery dates"]
+    if q.insights:
+        columns += ["95 % by", "on time", "history"]
+    for col in columns:
+        table.add_column(col, justify="right" if col in ("price, RUB", "days", "on time") else "left")
     for o in q.offers:
         marks = "".join(m for m, chosen in (("★", q.recommended), ("$", q.cheapest), ("»", q.fastest)) if chosen == o.id)
         days = f"{o.eta.min_days}–{o.eta.max_days}" if o.eta.min_days != o.eta.max_days else str(o.eta.min_days)
-        table.add_row(
+        row = [
             marks,
             o.carrier_name,
             o.service_name,
@@ -178,7 +194,10 @@ def _print_quote(q: Quote) -> None:
             f"{o.price.total:.2f}",
             days,
             f"{o.eta.min_date:%d %b} – {o.eta.max_date:%d %b}",
-        )
+        ]
+        if q.insights:
+            row += _learned_cells(q.insights.get(o.id))
+        table.add_row(*row)
     console.print(table)
     console.print("★ recommended  $ cheapest  » fastest")
     console.print(f"[bold]Recommended:[/bold] {q.recommended or 'none'} — {q.reason}")
@@ -189,6 +208,16 @@ def _print_quote(q: Quote) -> None:
         console.print(f"[dim]left out: {r.carrier}/{r.service}: {r.reason}[/dim]")
     for e in q.errors:
         console.print(f"[red]{e.carrier}: {e.kind}: {e.message}[/red]")
+
+
+def _learned_cells(insight: OfferInsight | None) -> list[str]:
+    if insight is None:
+        return ["", "", "no history"]
+    on_time = "" if insight.on_time_rate is None else f"{insight.on_time_rate:.0%}"
+    history = f"{insight.sample_size} on this lane"
+    if insight.badge is not Badge.NONE:
+        history += f", {insight.badge.value}"
+    return [f"{insight.p95_date:%d %b}", on_time, history]
 
 
 @main.group(invoke_without_command=True)

@@ -1,0 +1,44 @@
+"""`carrier-router quote` at the terminal, with and without the delivery history in Redis."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from router.cli import main
+from tests.router.outcome_sim import HEADER, simulate
+from tests.router.test_outcomes_cli import redis_env  # noqa: F401  (the fixture)
+
+MOSCOW_PETERSBURG = ["quote", "--from", "Москва", "--to", "Санкт-Петербург", "--weight-g", "1200"]
+WIDE = {"COLUMNS": "220"}
+
+
+def test_a_quote_without_history_prints_the_offers_and_no_learned_columns() -> None:
+    printed = CliRunner().invoke(main, MOSCOW_PETERSBURG, env={**WIDE, "REDIS_URL": ""})
+    assert printed.exit_code == 0, printed.output
+    assert "Moscow → Saint Petersburg" in printed.output
+    assert "Vestnik" in printed.output and "Recommended:" in printed.output
+    assert "95 % by" not in printed.output
+
+
+def test_a_quote_with_history_in_redis_shows_what_it_learned(tmp_path: Path, redis_env: dict[str, str]) -> None:  # noqa: F811
+    outcomes, _ = simulate("vestnik", "parcel", "RU-48>RU-66", 60, {2: 0.5, 3: 0.4, 6: 0.1}, 3, random.Random(7))
+    source = tmp_path / "outcomes.csv"
+    lines = [
+        f"{o.shipment_id},{o.carrier},{o.service},{o.origin},{o.destination},{o.handed_over_on},"
+        f"{o.promised_on},{o.delivered_on},delivered,no"
+        for o in outcomes
+    ]
+    source.write_text("\n".join([HEADER, *lines]) + "\n")
+    runner = CliRunner()
+    imported = runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env)
+    assert imported.exit_code == 0 and "60 imported" in imported.output, imported.output
+
+    printed = runner.invoke(main, MOSCOW_PETERSBURG, env={**WIDE, **redis_env})
+    assert printed.exit_code == 0, printed.output
+    assert "95 % by" in printed.output and "on time" in printed.output
+    parcel = next(line for line in printed.output.splitlines() if "Vestnik" in line and "60 on this lane" in line)
+    assert "%" in parcel  # its on-time rate: the simulated history has promised dates
+    assert "no history" in printed.output  # the carriers the history says nothing of
