@@ -220,8 +220,10 @@ class QuoteEngine:
             async with asyncio.timeout(timeout):
                 answer = await carrier.quote(request)
         except TimeoutError:
-            stats.record("timeout", time.perf_counter() - started, failed=True)
-            return _Outcome(CarrierError(carrier.code, "timeout", f"no answer within {timeout:.2f} s"), down=True)
+            # The carrier's own timeout may be the shorter one, so say how long it really had.
+            waited = time.perf_counter() - started
+            stats.record("timeout", waited, failed=True)
+            return _Outcome(CarrierError(carrier.code, "timeout", f"no answer within {waited:.2f} s"), down=True)
         except CircuitOpen as exc:
             stats.skipped("open")
             return _Outcome(CarrierError(carrier.code, exc.kind, str(exc)), down=True)
