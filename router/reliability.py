@@ -28,6 +28,11 @@ the days this offer's tariff promises, and the lane's own transit histogram is b
 With no promised dates anywhere, the prior is the service's transit histogram shrunk towards the
 carrier's. p50/p80/p95 are the smallest day counts whose cumulative share reaches 50/80/95 %.
 
+Ageing. Every aggregate is kept per calendar month of hand-over; what counts is the sum over the
+last `window_months` months ending with the newest month imported (never later than this month),
+so a carrier's record follows what it does now. Anchoring on the newest import rather than the
+clock keeps a history that is imported late, or a demo's, from ageing out all at once.
+
 Badges, on the lane's shrunk figures: gold needs ≥ 95 % on time, ≤ 0.5 % failures and ≥ 100
 outcomes for the service; silver ≥ 85 %, ≤ 2 %, ≥ 30; anything else has none.
 """
@@ -208,6 +213,9 @@ class ReliabilityConfig:
     badges: tuple[BadgeRule, ...] = (GOLD, SILVER)
     rule: SuspensionRule = field(default_factory=SuspensionRule)
     cache_ttl_s: float = 5.0  # how stale a worker's copy of the aggregates may be on the quote path
+    # Months of history that count, ending with the newest month imported: a carrier that got
+    # better (or worse) is judged on what it does now, not on what it did years ago.
+    window_months: int = 12
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReliabilityConfig:
@@ -217,6 +225,7 @@ class ReliabilityConfig:
             strength=float(env.get("CARRIER_ROUTER_SHRINK_STRENGTH", d.strength)),
             rule=SuspensionRule.from_env(env),
             cache_ttl_s=float(env.get("CARRIER_ROUTER_RELIABILITY_CACHE_S", d.cache_ttl_s)),
+            window_months=max(1, int(env.get("CARRIER_ROUTER_HISTORY_MONTHS", d.window_months))),
         )
 
 

@@ -3,7 +3,11 @@ failures that suspend a carrier, and the view of it one quote needs.
 
 Store layout (hashes, no expiry):
 
-    rel:a:<carrier>[|<service>[|<lane>]]   a Tally's fields (router/reliability.py)
+    rel:a:<carrier>[|<service>[|<lane>]]@<YYYY-MM>
+                                           a Tally's fields (router/reliability.py) for the
+                                           outcomes handed over that month; without `@…`, those
+                                           imported before months were kept, counted as current
+    rel:months                             outcomes imported, by month of hand-over
     rel:f:<carrier>[|<lane>]               serious failures by "<day>:<kind>"
     rel:susp                               suspensions in force, by "<carrier>[|<lane>]", as JSON
     rel:seen:<4 hex>                       8-byte digests of imported shipment ids, 65,536 buckets
@@ -27,7 +31,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -48,6 +52,7 @@ from router.suspension import Suspension, check
 log = logging.getLogger(__name__)
 
 AGGREGATE = "rel:a:"
+MONTHS = "rel:months"
 FAILURES = "rel:f:"
 SUSPENSIONS = "rel:susp"
 SEEN = "rel:seen:"
@@ -63,6 +68,17 @@ def aggregate_key(carrier: str, service: str | None = None, lane: str | None = N
         if lane is not None:
             key += "|" + lane
     return key
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def months_back(newest: str, count: int) -> list[str]:
+    """`newest` (YYYY-MM) and the `count - 1` months before it."""
+    year, month = int(newest[:4]), int(newest[5:7])
+    index = year * 12 + month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index, index - count, -1)]
 
 
 def scope(carrier: str, lane: str | None) -> str:
@@ -162,6 +178,7 @@ class TrackRecord:
         # Per lane: the estimates worked out from the cached tallies, dropped whenever they are re-read.
         self._memo: dict[str | None, dict[tuple[str, str, int], object]] = {}
         self._rereading: asyncio.Future[None] | None = None
+        self._months: list[str] | None = None  # the window last read (router/reliability.py, Ageing)
 
     # --- import --------------------------------------------------------------------------
 
@@ -201,7 +218,7 @@ class TrackRecord:
         claimed = await self._store.hsetnx_many([_seen(o.shipment_id) for o in batch])
         # Outcomes alike (same keys, same fields) are counted together first: a batch of
         # 100,000 holds a few thousand kinds, and each kind is one addition per field.
-        alike: Counter[tuple[str, str, str | None, tuple[str, ...]]] = Counter()
+        alike: Counter[tuple[str, str, str | None, str, tuple[str, ...]]] = Counter()
         increments: dict[str, dict[str, int]] = {}
         touched: set[tuple[str, str | None]] = set()
         for outcome, new in zip(batch, claimed):
@@ -210,7 +227,8 @@ class TrackRecord:
                 continue
             report.imported += 1
             lane = self._lane(outcome)
-            alike[(outcome.carrier, outcome.service, lane, contribution_fields(outcome))] += 1
+            month = month_of(outcome.handed_over_on)
+            alike[(outcome.carrier, outcome.service, lane, month, contribution_fields(outcome))] += 1
             if outcome.serious:
                 day = (outcome.delivered_on or outcome.handed_over_on).isoformat()
                 failure = {f"{day}:{_failure_kind(outcome)}": 1}
@@ -218,14 +236,16 @@ class TrackRecord:
                 for s in scopes:
                     add_into(increments, FAILURES + scope(*s), failure)
                     touched.add(s)
-        for (carrier, service, lane, fields), count in alike.items():
+        for (carrier, service, lane, month, fields), count in alike.items():
             keys = [aggregate_key(carrier), aggregate_key(carrier, service)]
             if lane is not None:
                 keys.append(aggregate_key(carrier, service, lane))
             for key in keys:
-                h = increments.setdefault(key, {})
+                h = increments.setdefault(f"{key}@{month}", {})
                 for name in fields:
                     h[name] = h.get(name, 0) + count
+            months = increments.setdefault(MONTHS, {})
+            months[month] = months.get(month, 0) + count
         if increments:
             await self._store.hincr(increments)
         if touched:
@@ -315,9 +335,39 @@ class TrackRecord:
             memo=self._memo.setdefault(lane, {}),  # type: ignore[arg-type]
         )
 
+    def _window_from(self, imported: Mapping[str, object]) -> list[str]:
+        this_month = month_of(self._clock().date())
+        newest = max((m.decode() if isinstance(m, bytes) else str(m) for m in imported), default=this_month)
+        return months_back(min(newest, this_month), self.config.window_months)
+
+    async def _aggregates(self, keys: Sequence[str], extra: Sequence[str] = ()) -> tuple[list[dict[str, int]], list[dict[str, bytes]]]:
+        """Each aggregate's fields summed over the window's months (router/reliability.py, Ageing),
+        and the hashes `extra` as they are. One store round trip, checking the window as it goes;
+        a second only when the window was not the one assumed (at first, this month's)."""
+        months = self._months or self._window_from({})
+        while True:
+            spans = [[key] + [f"{key}@{m}" for m in months] for key in keys]
+            answers = await self._store.hgetall([MONTHS, *extra] + [k for span in spans for k in span])
+            self._months, fresh = months, self._window_from(answers[0])
+            if fresh == months:
+                break
+            months = fresh
+        rest = iter(answers[1 + len(extra):])
+        summed = []
+        for span in spans:
+            fields: dict[str, int] = {}
+            for _ in span:
+                for name, raw in next(rest).items():
+                    fields[name] = fields.get(name, 0) + int(raw)
+            summed.append(fields)
+        return summed, answers[1 : 1 + len(extra)]
+
     async def _read(self, keys: list[str]) -> dict[str, object]:
+        aggregates = [k for k in keys if k != SUSPENSIONS]
         try:
-            answers = await self._store.hgetall(keys)
+            summed, (suspended,) = await self._aggregates(aggregates, [SUSPENSIONS])
+            read = dict(zip(aggregates, summed))
+            answers = [suspended if key == SUSPENSIONS else read[key] for key in keys]
         except StoreUnavailable:
             log.warning("track record unavailable; quoting without it", exc_info=True)
             answers = [{} for _ in keys]
@@ -349,6 +399,6 @@ class TrackRecord:
                 await self._rereading
 
     async def tallies(self, carrier: str, service: str | None = None, lane: str | None = None) -> Tally | None:
-        """One aggregate, read fresh."""
-        (raw,) = await self._store.hgetall([aggregate_key(carrier, service, lane)])
-        return Tally.from_fields(raw) if raw else None
+        """One aggregate over the window, read fresh."""
+        (fields,), _ = await self._aggregates([aggregate_key(carrier, service, lane)])
+        return Tally.from_fields(fields) if fields else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -323,13 +323,69 @@ class CountingStore(MemoryStore):
 
 async def test_a_quote_reads_its_carriers_history_in_one_round_trip_then_from_memory() -> None:
     store = CountingStore()
-    record = TrackRecord(store)
-    await record.record(simulate("acme", "std", LANE, 20, {2: 1.0}, 2, random.Random(1))[0])
+    outcomes = simulate("acme", "std", LANE, 20, {2: 1.0}, 2, random.Random(1))[0]
+    newest = max(o.handed_over_on for o in outcomes)
+    record = TrackRecord(store, clock=lambda: datetime(newest.year, newest.month, 28, tzinfo=UTC))
+    await record.record(outcomes)
     pairs = [("acme", "std"), ("acme", "express"), ("other", "std")]
     await record.view(pairs, LANE)
     assert store.reads == 1
     await record.view(pairs, LANE)
     assert store.reads == 1
+
+
+async def test_a_history_that_ends_months_ago_costs_one_more_read_to_find_its_window() -> None:
+    store = CountingStore()
+    record = TrackRecord(store, clock=lambda: datetime(2026, 11, 23, tzinfo=UTC))
+    await record.record([outcome(i, day=date(2026, 6, 2)) for i in range(5)])
+    await record.view([("acme", "std")], LANE)
+    assert store.reads == 2
+    other = await record.view([("acme", "express")], LANE)  # a lane not read yet: the window is known
+    assert store.reads == 3 and other.carriers["acme"].n == 5
+
+
+def monthly(carrier: str, first: date, months: int, per_month: int, transit_days: int) -> list[Outcome]:
+    made = []
+    for m in range(months):
+        month = first.month - 1 + m
+        ship = date(first.year + month // 12, month % 12 + 1, 3)
+        made += [
+            outcome(
+                i,
+                carrier=carrier,
+                day=ship,
+                delivered_on=add_working_days(ship, transit_days),
+                promised_on=add_working_days(ship, 3),
+            )
+            for i in range(m * per_month, (m + 1) * per_month)
+        ]
+    return made
+
+
+async def test_only_the_last_window_of_months_counts_so_a_carrier_that_got_better_is_judged_on_now() -> None:
+    config = ReliabilityConfig(window_months=6)
+    record = TrackRecord(MemoryStore(), config, clock=lambda: datetime(2026, 11, 23, tzinfo=UTC))
+    # A year late by four days, then six months on time: only the on-time half is in the window.
+    await record.record(monthly("acme", date(2025, 6, 1), 12, 10, transit_days=7))
+    await record.record(monthly("acme", date(2026, 6, 1), 6, 10, transit_days=2))
+    carrier = await record.tallies("acme")
+    assert carrier is not None and carrier.n == 60 and carrier.on_time == 60
+    whole_history = TrackRecord(record._store, ReliabilityConfig(window_months=24), clock=record._clock)
+    everything = await whole_history.tallies("acme")
+    assert everything is not None and everything.n == 180 and everything.on_time == 60
+
+
+async def test_the_window_ends_at_the_newest_month_imported_not_at_the_clock() -> None:
+    # A demo history, or one imported late, does not age out because the calendar moved on.
+    config = ReliabilityConfig(window_months=3)
+    store = MemoryStore()
+    await TrackRecord(store, config).record(monthly("acme", date(2025, 1, 1), 5, 4, transit_days=2))
+    later = TrackRecord(store, config, clock=lambda: datetime(2027, 3, 1, tzinfo=UTC))
+    tally = await later.tallies("acme")
+    assert tally is not None and tally.n == 12  # March, April and May 2025
+    future = TrackRecord(store, config, clock=lambda: datetime(2025, 3, 15, tzinfo=UTC))
+    capped = await future.tallies("acme")
+    assert capped is not None and capped.n == 12  # January to March: nothing counts from after today
 
 
 async def test_a_store_that_does_not_answer_leaves_quotes_without_history() -> None:
