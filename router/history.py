@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from router.models import Parcel, Shipment
+from router.models import Location, Parcel, Shipment
 from router.orders import (
     BadValue,
     RowError,
@@ -41,6 +41,8 @@ REQUIRED = (
     "id", "shipped_at", "origin", "destination", "weight_g", "length_cm", "width_cm", "height_cm", "carrier", "service",
 )  # fmt: skip
 MAX_PARCELS = 50
+MAX_WEIGHT_G = 1_000_000
+MAX_SIDE_CM = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,33 +77,134 @@ class HistoricalShipment:
         return self.shipped_at.date()
 
 
-def read_history(lines: Iterable[str], columns: ColumnMap = ColumnMap()) -> Iterator[HistoricalShipment | RowError]:
-    reader = csv.DictReader(lines)
-    header = [(h or "").strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
+def read_history(
+    lines: Iterable[str], columns: ColumnMap = ColumnMap(), first_line: int = 1
+) -> Iterator[HistoricalShipment | RowError]:
+    """Shipments and bad rows in file order; `first_line` is the header's line in the whole file."""
+    reader = csv.reader(lines)
+    header = [h.strip() for h in next(reader, [])]
     missing = [columns[f] for f in REQUIRED if columns[f] not in header]
     if missing:
-        yield RowError(1, "missing column(s): " + ", ".join(missing))
+        yield RowError(first_line, "missing column(s): " + ", ".join(missing))
         return
-    has_billed = columns["billed"] in header
+    parse = _RowParser(header, columns)
+    width = len(header)
+    offset = first_line - 1
     for row in reader:
-        if None in row:
-            yield RowError(reader.line_num, "more fields than the header")
+        if not row:
             continue
-        if all(not (v or "").strip() for v in row.values()):
+        line = reader.line_num + offset
+        if len(row) > width:
+            yield RowError(line, "more fields than the header")
             continue
+        if len(row) < width:
+            row += [""] * (width - len(row))
         try:
-            yield _shipment(reader.line_num, row, columns, has_billed)
+            yield parse(line, row)
         except BadValue as exc:
-            yield RowError(reader.line_num, str(exc))
+            yield RowError(line, str(exc))
+        except _Blank:
+            continue
 
 
-def _shipment(line: int, row: Mapping[str, str | None], c: ColumnMap, has_billed: bool) -> HistoricalShipment:
+class _Blank(Exception):
+    """A row of empty cells, as spreadsheets leave at the end of an export."""
+
+
+class _RowParser:
+    """One row to a shipment: the common well-formed row on a quick path, anything else through
+    the field readers of `router.orders`, which name the column and the fault."""
+
+    def __init__(self, header: list[str], columns: ColumnMap) -> None:
+        self._names = {f: columns[f] for f in FIELDS}
+        at = {name: i for i, name in enumerate(header)}  # a repeated name: the last, as DictReader
+        self._header = header
+        self._at = {f: at.get(columns[f]) for f in FIELDS}
+        self._places: dict[str, Location] = {}
+        self._moments: dict[str, datetime] = {}
+
+    def __call__(self, line: int, row: list[str]) -> HistoricalShipment:
+        at = self._at
+        try:
+            return self._quick(line, row, at)
+        except (ValueError, ArithmeticError, KeyError, TypeError):
+            pass
+        if all(not v.strip() for v in row):
+            raise _Blank
+        mapping = dict(zip(self._header, row))
+        return _shipment(line, mapping, self._names, at["billed"] is not None)
+
+    def _quick(self, line: int, row: list[str], at: dict[str, int | None]) -> HistoricalShipment:
+        """Raises ValueError for anything it is unsure of; the careful path then decides."""
+        cell = row.__getitem__
+        id_ = cell(at["id"]).strip()  # type: ignore[arg-type]
+        origin = cell(at["origin"]).strip()  # type: ignore[arg-type]
+        destination = cell(at["destination"]).strip()  # type: ignore[arg-type]
+        carrier = cell(at["carrier"]).strip()  # type: ignore[arg-type]
+        service = cell(at["service"]).strip()  # type: ignore[arg-type]
+        if not (id_ and origin and destination and carrier and service):
+            raise ValueError
+        raw_moment = cell(at["shipped_at"])  # type: ignore[arg-type]
+        shipped_at = self._moments.get(raw_moment)
+        if shipped_at is None:
+            shipped_at = _moment(raw_moment.strip(), "shipped_at")  # the careful path words the error
+            self.remember(raw_moment, shipped_at)
+        weight = int(cell(at["weight_g"]))  # type: ignore[arg-type]
+        sides = (float(cell(at["length_cm"])), float(cell(at["width_cm"])), float(cell(at["height_cm"])))  # type: ignore[arg-type]
+        if not 1 <= weight <= MAX_WEIGHT_G or not all(0 < x <= MAX_SIDE_CM for x in sides):
+            raise ValueError
+        count = 1
+        if at["parcels"] is not None and cell(at["parcels"]).strip():
+            count = int(cell(at["parcels"]))
+            if not 1 <= count <= MAX_PARCELS:
+                raise ValueError
+        declared = _quick_amount(cell(at["declared_value"]) if at["declared_value"] is not None else "")
+        billed = None
+        if at["billed"] is not None and cell(at["billed"]).strip():
+            billed = _quick_amount(cell(at["billed"]))
+        cod = False
+        if at["cod"] is not None:
+            cod = _FLAGS[cell(at["cod"]).strip().lower()]
+        places = self._places
+        return HistoricalShipment(
+            line, id_, shipped_at, origin, destination,
+            Shipment(
+                places.get(origin) or self._place(origin), places.get(destination) or self._place(destination),
+                (Parcel(weight, *sides),) * count, declared, cod, shipped_at,
+            ),
+            carrier, service, billed,
+        )  # fmt: skip
+
+    def _place(self, label: str) -> Location:
+        if len(self._places) >= _SEEN:
+            self._places.clear()
+        found = self._places[label] = location_from_text(label)
+        return found
+
+    def remember(self, raw: str, moment: datetime) -> None:
+        if len(self._moments) >= _SEEN:
+            self._moments.clear()
+        self._moments[raw] = moment
+
+
+_SEEN = 10_000
+_FLAGS = {"": False, "0": False, "false": False, "no": False, "n": False, "1": True, "true": True, "yes": True, "y": True}
+
+
+def _quick_amount(raw: str) -> Decimal:
+    """Roubles as `router.orders.amount` reads them, for the plain case only."""
+    value = Decimal(raw) if raw.strip() else Decimal(0)
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(raw)
+    return value
+
+
+def _shipment(line: int, row: Mapping[str, str | None], c: Mapping[str, str], has_billed: bool) -> HistoricalShipment:
     shipped_at = _moment(text(row, c["shipped_at"]), c["shipped_at"])
     origin = text(row, c["origin"])
     destination = text(row, c["destination"])
-    weight = integer(row, c["weight_g"], 1, 1_000_000)
-    sides = [number(row, c[s], 1000) for s in ("length_cm", "width_cm", "height_cm")]
+    weight = integer(row, c["weight_g"], 1, MAX_WEIGHT_G)
+    sides = [number(row, c[s], MAX_SIDE_CM) for s in ("length_cm", "width_cm", "height_cm")]
     count = integer(row, c["parcels"], 1, MAX_PARCELS, default=1)
     billed = None
     if has_billed and text(row, c["billed"], required=False):

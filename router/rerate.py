@@ -10,15 +10,18 @@ candidate ones):
   capacities and volume tiers, the month's parcels counted from the plans of the days before);
 - *tariff change*: the same carrier and service under an old and a new set of tariffs.
 
-Prices come from the carriers' own `quote`, the code `POST /v1/quotes` runs, so a shipment
-re-rated alone costs exactly what a quote for it says. Rows stream through; only one shipping
-day is held at a time (rows are grouped while consecutive rows share a day).
+Prices come from the carriers' own `quote`, the code `POST /v1/quotes` runs, asked once per
+lane and weight band (`router.rerate_prices`), so a shipment re-rated alone costs exactly what
+a quote for it says. Rows stream through. When capacities or tiers tie a day's shipments
+together, one shipping day is held at a time (rows are grouped while consecutive rows share a
+day); otherwise each shipment's plan is its own best option and nothing is held.
 """
 
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict, defaultdict
+import functools
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -37,13 +40,12 @@ from router.allocation import (
     Warehouse,
     plan,
 )
+from router.allocation.costing import kopecks
 from router.errors import PlaceNotFound
 from router.history import HistoricalShipment
 from router.models import (
     KOPECK,
-    CarrierQuote,
     Location,
-    Offer,
     Place,
     Policy,
     PolicyKind,
@@ -51,7 +53,8 @@ from router.models import (
 )
 from router.orders import RowError
 from router.places import Places
-from router.selection import select
+from router.rerate_prices import LanePrices, Rate
+from router.selection import allowed as _allowed
 
 _MEMO_SIZE = 50_000
 
@@ -118,7 +121,7 @@ class Rerated:
 
     @property
     def month(self) -> str:
-        return self.shipment.day.strftime("%Y-%m")
+        return _month(self.shipment.day)
 
     @property
     def paid(self) -> Decimal | None:
@@ -145,55 +148,6 @@ class DayPlan:
     wall_time_s: float
 
 
-# Every offer (with its id) and, by (carrier, service), why a service was left out.
-Answer = tuple[tuple[Offer, ...], dict[tuple[str, str], str]]
-
-
-class _PriceBook:
-    """One set of tariffs, asked the way the quote engine asks them, with recent answers kept."""
-
-    def __init__(self, carriers: Sequence[Carrier]) -> None:
-        self.carriers = list(carriers)
-        self.codes = {c.code for c in carriers}
-        self._memo: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
-
-    async def offers(self, request: RateRequest) -> Answer:
-        s = request.shipment
-        key = (request.origin, request.destination, s.parcels, s.declared_value, s.cod, request.ship_at)
-        hit = self._memo.get(key)
-        if hit is not None:
-            self._memo.move_to_end(key)
-            return hit
-        offers: list[Offer] = []
-        left_out: dict[tuple[str, str], str] = {}
-        for carrier in self.carriers:
-            try:
-                answer = await carrier.quote(request)
-            except Exception as exc:  # noqa: BLE001 - one broken tariff must not stop a million-row run
-                left_out[(carrier.code, "*")] = f"{type(exc).__name__}: {exc}"
-                continue
-            if not isinstance(answer, CarrierQuote):
-                left_out[(carrier.code, "*")] = f"answered {type(answer).__name__}"
-                continue
-            offers.extend(o.with_id() for o in answer.offers)
-            left_out.update(((r.carrier, r.service), r.reason) for r in answer.rejections)
-        result = (tuple(offers), left_out)
-        self._memo[key] = result
-        if len(self._memo) > _MEMO_SIZE:
-            self._memo.popitem(last=False)
-        return result
-
-    def price_of(self, found: Answer, carrier: str, service: str) -> tuple[Decimal | None, str]:
-        offers, left_out = found
-        for o in offers:
-            if o.carrier == carrier and o.service == service:
-                return o.price.total, ""
-        if carrier not in self.codes:
-            return None, f"no tariff for carrier {carrier}"
-        reason = left_out.get((carrier, service)) or left_out.get((carrier, "*"))
-        return None, reason or f"{carrier} has no service {service}"
-
-
 CHEAPEST = Policy(kind=PolicyKind.CHEAPEST)
 NO_TOLERANCE = Tolerance()
 NO_TERMS = Terms()
@@ -212,8 +166,11 @@ class Rerater:
         compare: tuple[Sequence[Carrier], Sequence[Carrier]] | None = None,
         warehouses: Sequence[Warehouse] = (),
     ) -> None:
-        self._book = _PriceBook(tariffs)
-        self._compare = (_PriceBook(compare[0]), _PriceBook(compare[1])) if compare else None
+        if policy.kind not in _RANKED or policy.min_on_time_rate is not None:
+            # Re-rating has tariffs, not delivery history or a deadline per shipment.
+            raise ValueError(f"re-rating takes the cheapest, fastest or balanced policy, not {policy.kind.value}")
+        self._book = LanePrices(tariffs)
+        self._compare = (LanePrices(compare[0]), LanePrices(compare[1])) if compare else None
         self._places = places
         self._resolved: dict[Location, Place | PlaceNotFound] = {}
         self.policy = policy
@@ -224,6 +181,18 @@ class Rerater:
         self._month_parcels: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         # Capacities name warehouses by code; a shipment is from the warehouse at its origin's place.
         self._warehouse_at = {self._place(w.location, "warehouse"): w.code for w in warehouses}
+        self._day_value = policy.day_value if policy.kind is PolicyKind.BALANCED else Decimal(0)
+        # The allocation counts a day in whole kopecks; a shipment planned alone is ranked the same way.
+        self._day_rub = Decimal(kopecks(self._day_value)) / 100
+        self._lanes: dict[tuple[str, str], _Ends | PlaceNotFound] = {}
+        self._plan_is_best = not (policy.only or policy.exclude) and (
+            policy.kind is PolicyKind.CHEAPEST or (policy.kind is PolicyKind.BALANCED and self._day_rub == self._day_value)
+        )
+
+    @property
+    def coupled(self) -> bool:
+        """Whether capacities or tiers tie a day's shipments together, so a day needs a solver."""
+        return bool(self.terms.capacities or self.terms.tiers)
 
     def _place(self, location: Location, path: str) -> Place:
         found = self._resolved.get(location)
@@ -238,39 +207,89 @@ class Rerater:
             raise PlaceNotFound(path, found.errors[0].message)
         return found
 
-    async def rate(self, record: HistoricalShipment) -> tuple[Rerated, Candidates]:
-        """One shipment under the tariffs; raises PlaceNotFound when an end cannot be placed."""
+    async def price(self, record: HistoricalShipment) -> tuple[Rerated, list[Rate], str]:
+        """One shipment under the tariffs, every offer's rate, and the warehouse it left from.
+
+        Unless a day plan ties the shipments together (`coupled`), the row carries its plan too.
+        Raises PlaceNotFound when an end cannot be placed.
+        """
         s = record.shipment
-        origin = self._place(s.origin, "origin")
-        destination = self._place(s.destination, "destination")
+        lane = (record.origin_label, record.destination_label)
+        ends = self._lanes.get(lane)
+        if ends is None:
+            ends = self._lane(lane, s.origin, s.destination)
+        if isinstance(ends, PlaceNotFound):
+            raise ends.with_traceback(None)  # kept for the lane: no traceback growing with each raise
+        origin, destination, region, city = ends
         request = RateRequest(s, origin, destination, record.shipped_at)
-        found = await self._book.offers(request)
-        tariff, note = self._book.price_of(found, record.carrier, record.service)
-        offers = found[0]
-        chosen = select(offers, self.policy).recommended
-        best = next((Priced(o.carrier, o.service, o.price.total) for o in offers if o.id == chosen), None)
+        rates, refused = await self._book.rates(request, lane)
+        tariff, note = self._price_of(self._book, request, rates, refused, record.carrier, record.service)
+        pick = _best(rates, self.policy, self._day_value)
         old = new = None
         if self._compare is not None:
-            old = self._compare[0].price_of(await self._compare[0].offers(request), record.carrier, record.service)[0]
-            new = self._compare[1].price_of(await self._compare[1].offers(request), record.carrier, record.service)[0]
+            before, after = self._compare
+            old = _own(await before.rates(request, lane), record.carrier, record.service)
+            new = _own(await after.rates(request, lane), record.carrier, record.service)
+        planned = None
+        if not self.coupled and rates:
+            # Nothing ties the day's shipments: the plan is each one's lowest score (whole kopecks
+            # per day, as the allocation counts), ties broken as the quote's selection breaks them.
+            if self._plan_is_best:
+                alone = pick
+            else:
+                day = self._day_rub
+                alone = min(rates, key=lambda r: (r.total + day * r.eta.max_days, r.total, r.eta.max_date, r.id))
+            assert alone is not None
+            planned = Priced(alone.carrier, alone.service, alone.total)
         rerated = Rerated(
             shipment=record,
-            region=f"{destination.country}-{destination.region or '?'}",
-            destination_city=destination.city or record.destination_label,
+            region=region,
+            destination_city=city or record.destination_label,
             tariff=tariff,
             tariff_note=note,
             verdict=self._verdict(record.billed, tariff),
-            best=best,
+            best=Priced(pick.carrier, pick.service, pick.total) if pick is not None else None,
+            plan=planned,
             old=old,
             new=new,
         )
-        warehouse = self._warehouse_at.get(origin, record.origin_label)
-        options = tuple(
-            Option(warehouse, o.carrier, o.service, o.price.total, o.eta.max_days, o.eta.max_date)
-            for o in offers
-        )
+        return rerated, rates, self._warehouse_at.get(origin, record.origin_label)
+
+    def _lane(self, lane: tuple[str, str], origin: Location, destination: Location) -> _Ends | PlaceNotFound:
+        try:
+            there = self._place(destination, "destination")
+            ends: _Ends | PlaceNotFound = (
+                self._place(origin, "origin"), there, f"{there.country}-{there.region or '?'}", there.city
+            )
+        except PlaceNotFound as exc:
+            ends = exc
+        if len(self._lanes) < _MEMO_SIZE:
+            self._lanes[lane] = ends
+        return ends
+
+    async def rate(self, record: HistoricalShipment) -> tuple[Rerated, Candidates]:
+        """One shipment under the tariffs and its options for a day plan; raises PlaceNotFound."""
+        rerated, rates, warehouse = await self.price(record)
+        options = tuple(Option(warehouse, r.carrier, r.service, r.total, r.eta.max_days, r.eta.max_date) for r in rates)
         why = None if options else _no_option(record.id)
-        return rerated, Candidates(record.id, len(s.parcels), options, why)
+        return rerated, Candidates(record.id, len(record.shipment.parcels), options, why)
+
+    def _price_of(
+        self,
+        book: LanePrices,
+        request: RateRequest,
+        rates: list[Rate],
+        refused: dict[tuple[str, str], str],
+        carrier: str,
+        service: str,
+    ) -> tuple[Decimal | None, str]:
+        found = _own((rates, refused), carrier, service)
+        if found is not None:
+            return found, ""
+        if carrier not in book.codes:
+            return None, f"no tariff for carrier {carrier}"
+        reason = book.reason(request, carrier, service) or refused.get((carrier, service)) or refused.get((carrier, "*"))
+        return None, reason or f"{carrier} has no service {service}"
 
     def _verdict(self, billed: Decimal | None, tariff: Decimal | None) -> Verdict:
         if tariff is None:
@@ -284,11 +303,7 @@ class Rerater:
     def plan_day(self, day: date, batch: Sequence[tuple[Rerated, Candidates]]) -> list[Rerated]:
         """The allocation the day's shipments would have had; each row gets its plan price."""
         month = day.strftime("%Y-%m")
-        terms = replace(
-            self.terms,
-            month_to_date=dict(self._month_parcels[month]),
-            day_value=self.policy.day_value if self.policy.kind is PolicyKind.BALANCED else Decimal(0),
-        )
+        terms = replace(self.terms, month_to_date=dict(self._month_parcels[month]), day_value=self._day_value)
         result = plan([c for _, c in batch], terms, self.solver)
         self.day_plans.append(
             DayPlan(day, len(batch), result.status, result.method, result.total_cost, result.greedy.total_cost,
@@ -310,7 +325,11 @@ class Rerater:
         return out
 
     async def run(self, stream: Iterable[HistoricalShipment | RowError]) -> AsyncIterator[Rerated | RowError]:
-        """Re-rated shipments and bad rows, in file order within each shipping day."""
+        """Re-rated shipments and bad rows, in file order (within each shipping day, with day plans)."""
+        if not self.coupled:
+            async for item in self._run_alone(stream):
+                yield item
+            return
         batch: list[tuple[Rerated, Candidates]] = []
         day: date | None = None
         for item in stream:
@@ -329,6 +348,73 @@ class Rerater:
         if day is not None and batch:
             for rerated in self.plan_day(day, batch):
                 yield rerated
+
+    async def _run_alone(self, stream: Iterable[HistoricalShipment | RowError]) -> AsyncIterator[Rerated | RowError]:
+        days = _DayTotals(self.day_plans)
+        for item in stream:
+            if isinstance(item, RowError):
+                yield item
+                continue
+            try:
+                rerated, _, _ = await self.price(item)
+            except PlaceNotFound as exc:
+                yield RowError(item.line, str(exc))
+                continue
+            days.add(rerated)
+            yield rerated
+        days.close()
+
+
+class _DayTotals:
+    """Day plans of shipments planned alone, one per run of consecutive rows sharing a day."""
+
+    def __init__(self, out: list[DayPlan]) -> None:
+        self._out = out
+        self._day: date | None = None
+        self._count = 0
+        self._total = Decimal(0)
+
+    def add(self, r: Rerated) -> None:
+        if r.shipment.day != self._day:
+            self.close()
+            self._day = r.shipment.day
+        self._count += 1
+        if r.plan is not None:
+            self._total += r.plan.price
+
+    def close(self) -> None:
+        if self._day is not None and self._count:
+            total = self._total.quantize(KOPECK)
+            self._out.append(DayPlan(self._day, self._count, SolveStatus.OPTIMAL, "per-order", total, total, 0.0))
+        self._day, self._count, self._total = None, 0, Decimal(0)
+
+
+_Ends = tuple[Place, Place, str, str | None]  # origin, destination, its region key, its city
+_RANKED = (PolicyKind.CHEAPEST, PolicyKind.FASTEST, PolicyKind.BALANCED)
+
+
+def _own(found: tuple[list[Rate], dict[tuple[str, str], str]], carrier: str, service: str) -> Decimal | None:
+    for r in found[0]:
+        if r.service == service and r.carrier == carrier:
+            return r.total
+    return None
+
+
+def _best(rates: Sequence[Rate], policy: Policy, day_value: Decimal) -> Rate | None:
+    """The offer `router.selection.select` recommends under `policy`, ranked by the same keys."""
+    allowed = [r for r in rates if _allowed(r.carrier, policy)] if policy.only or policy.exclude else rates
+    if not allowed:
+        return None
+    if policy.kind is PolicyKind.CHEAPEST:
+        return min(allowed, key=lambda r: (r.total, r.eta.max_date, r.id))
+    if policy.kind is PolicyKind.FASTEST:
+        return min(allowed, key=lambda r: (r.eta.max_date, r.eta.min_date, r.total, r.id))
+    return min(allowed, key=lambda r: (r.total + day_value * r.eta.max_days, r.total, r.eta.max_date, r.id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _month(day: date) -> str:
+    return day.strftime("%Y-%m")
 
 
 def _no_option(shipment_id: str) -> Unserved:

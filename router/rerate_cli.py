@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -48,12 +49,14 @@ from router.rerate_report import (
     summary_json,
     write_chart,
 )
+from router.rerate_pool import can_fork, merge_day_plans, rerate_chunks
 from router.rerate_summary import SummaryBuilder
 from router.settings import Settings
 
 T = TypeVar("T")
 EXIT_REJECTED_ROWS = 3
 PROGRESS_FROM_BYTES = 1 << 20
+POOL_FROM_BYTES = 4 << 20  # about 40,000 rows: below that, forking costs more than it saves
 SHOWN_REJECTS = 20
 
 
@@ -111,6 +114,8 @@ def _tariffs(directory: Path) -> list:  # type: ignore[type-arg]
 @click.option("--chart", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="PNG: overcharges and savings by carrier and by month.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
+@click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the CPU count",
+              help="Processes re-rating a long file in parallel (not with --capacity/--tiers day plans).")
 @click.pass_context
 def rerate(
     ctx: click.Context,
@@ -130,6 +135,7 @@ def rerate(
     rejects: Path | None,
     chart: Path | None,
     as_json: bool,
+    workers: int,
 ) -> None:
     """Re-price historical shipments under the current or candidate tariffs.
 
@@ -186,33 +192,54 @@ def rerate(
     largest = Overcharges()
     shown = 0
     size = shipments_csv.stat().st_size
+    pooled = workers > 1 and not rater.coupled and size >= POOL_FROM_BYTES and can_fork()
     columns_ = (TextColumn("re-rating"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+
+    def show(item: RowError) -> None:
+        nonlocal shown
+        if rejected:
+            rejected.write(item)
+        if shown < SHOWN_REJECTS:
+            err.print(f"[yellow]{shipments_csv}:{item.line}: {item.message}[/yellow]", soft_wrap=True)
+            shown += 1
+
     with contextlib.ExitStack() as stack:
-        rows = RowWriter(stack.enter_context(out.open("w", newline="", encoding="utf-8"))) if out else None
+        out_file = stack.enter_context(out.open("w", newline="", encoding="utf-8")) if out else None
+        rows = RowWriter(out_file) if out_file else None
         rejected = None
         if rejects:
             rejected = RejectWriter(stack.enter_context(rejects.open("w", newline="", encoding="utf-8")))
-        bar = stack.enter_context(Progress(*columns_, console=err, transient=True, disable=size < PROGRESS_FROM_BYTES))
+        # The pool forks its workers: no refresh thread may be running then, so its bar is redrawn by hand.
+        bar = stack.enter_context(
+            Progress(*columns_, console=err, transient=True, disable=size < PROGRESS_FROM_BYTES, auto_refresh=not pooled)
+        )
         task = bar.add_task("file", total=size)
-        stream = read_history(_lines(shipments_csv, lambda n: bar.advance(task, n)), column_map)
+        if pooled:
+            for chunk in rerate_chunks(shipments_csv, rater, column_map, workers, write_rows=out_file is not None):
+                if out_file is not None:
+                    out_file.write(chunk.rows_csv)
+                for e in chunk.rejects:
+                    show(e)
+                builder.merge(chunk.summary)
+                largest.merge(chunk.largest)
+                merge_day_plans(rater.day_plans, chunk.day_plans)
+                bar.advance(task, chunk.byte_count)
+                bar.refresh()
+        else:
+            stream = read_history(_lines(shipments_csv, lambda n: bar.advance(task, n)), column_map)
 
-        async def go() -> None:
-            nonlocal shown
-            async for item in rater.run(stream):
-                if isinstance(item, RowError):
-                    builder.reject()
-                    if rejected:
-                        rejected.write(item)
-                    if shown < SHOWN_REJECTS:
-                        err.print(f"[yellow]{shipments_csv}:{item.line}: {item.message}[/yellow]", soft_wrap=True)
-                        shown += 1
-                    continue
-                builder.add(item)
-                largest.add(item)
-                if rows:
-                    rows.write(item)
+            async def go() -> None:
+                async for item in rater.run(stream):
+                    if isinstance(item, RowError):
+                        builder.reject()
+                        show(item)
+                        continue
+                    builder.add(item)
+                    largest.add(item)
+                    if rows:
+                        rows.write(item)
 
-        asyncio.run(go())
+            asyncio.run(go())
     if builder.rejected > shown:
         err.print(f"[yellow]… {builder.rejected - shown} more rejected row(s)[/yellow]")
 
@@ -223,7 +250,8 @@ def rerate(
         document = summary_json(summary, largest.largest())
         sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
     else:
-        console = Console()
+        # Piped to a file, a console is 80 wide; at a million rows the amounts then crowd out the labels.
+        console = Console() if sys.stdout.isatty() else Console(width=120)
         print_summary(
             console, summary, largest.largest(), source=str(shipments_csv), tariffs=str(tariff_dir), policy=policy,
             tolerance=str(allowed), compare=(str(compare_tariffs[0]), str(compare_tariffs[1])) if compare_tariffs else None,

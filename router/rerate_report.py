@@ -34,24 +34,32 @@ def _s(value: Decimal | None) -> str:
 class RowWriter:
     """The per-shipment CSV, written as rows arrive."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], header: bool = True) -> None:
+        # csv writes None as an empty cell and a Decimal as str() does.
         self._out = csv.writer(stream)
-        self._out.writerow(ROW_COLUMNS)
+        self._moments: dict[object, str] = {}
+        if header:
+            self._out.writerow(ROW_COLUMNS)
 
     def write(self, r: Rerated) -> None:
         s = r.shipment
         paid = r.paid
+        best, plan, old, new = r.best, r.plan, r.old, r.new
+        moment = self._moments.get(s.shipped_at)
+        if moment is None:
+            if len(self._moments) > 4096:
+                self._moments.clear()
+            moment = self._moments[s.shipped_at] = s.shipped_at.isoformat()
+        difference = r.difference
         self._out.writerow(
             [
-                s.line, s.id, s.shipped_at.isoformat(), r.month, s.origin_label, s.destination_label, r.region,
-                s.carrier, s.service, _s(s.billed), _s(r.tariff), _s(r.difference), r.verdict.value, r.tariff_note,
-                r.best.carrier if r.best else "", r.best.service if r.best else "",
-                _s(r.best.price if r.best else None),
-                _s(paid - r.best.price if r.best and paid is not None else None),
-                r.plan.carrier if r.plan else "", r.plan.service if r.plan else "",
-                _s(r.plan.price if r.plan else None),
-                _s(paid - r.plan.price if r.plan and paid is not None else None),
-                _s(r.old), _s(r.new), _s(r.new - r.old if r.old is not None and r.new is not None else None),
+                s.line, s.id, moment, r.month, s.origin_label, s.destination_label, r.region,
+                s.carrier, s.service, s.billed, r.tariff, difference, r.verdict.value, r.tariff_note,
+                best.carrier if best else "", best.service if best else "", best.price if best else "",
+                paid - best.price if best and paid is not None else "",
+                plan.carrier if plan else "", plan.service if plan else "", plan.price if plan else "",
+                paid - plan.price if plan and paid is not None else "",
+                old, new, new - old if old is not None and new is not None else "",
             ]
         )  # fmt: skip
 
@@ -80,6 +88,10 @@ class Overcharges:
             heapq.heappush(self._heap, item)
         elif item[:2] > self._heap[0][:2]:
             heapq.heapreplace(self._heap, item)
+
+    def merge(self, other: Overcharges) -> None:
+        for _, _, r in other._heap:
+            self.add(r)
 
     def largest(self) -> list[Rerated]:
         return [r for _, _, r in sorted(self._heap, key=lambda i: i[:2], reverse=True)]

@@ -94,6 +94,10 @@ class _Group:
             self.old += r.old
             self.new += r.new
 
+    def merge(self, other: _Group) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def frozen(self, key: str, label: str) -> GroupTotals:
         return GroupTotals(
             key, label, self.shipments, self.paid, self.billed, self.tariff, self.overbilled_count,
@@ -103,10 +107,12 @@ class _Group:
 
 
 class SummaryBuilder:
+    """Totals while rows stream; builders of consecutive parts of a file merge into one."""
+
     def __init__(self) -> None:
-        self._total = _Group()
-        self._groups: dict[str, dict[str, _Group]] = {k: defaultdict(_Group) for k in ("carrier", "month", "region")}
-        self._region_cities: dict[str, Counter[str]] = defaultdict(Counter)
+        # One group per (carrier, month, region, city): a row is added once, and the views
+        # (per carrier, month, region) are sums of these few groups when the run is over.
+        self._cells: dict[tuple[str, str, str, str], _Group] = {}
         self.rows = 0
         self.rejected = 0
         self.no_tariff = 0
@@ -114,25 +120,49 @@ class SummaryBuilder:
 
     def add(self, r: Rerated) -> None:
         self.rows += 1
-        self._total.add(r)
-        self._groups["carrier"][r.shipment.carrier].add(r)
-        self._groups["month"][r.month].add(r)
-        self._groups["region"][r.region].add(r)
-        self._region_cities[r.region][r.destination_city] += 1
-        self.no_tariff += r.verdict is Verdict.NO_TARIFF
-        self.overbilled += r.verdict is Verdict.OVERBILLED
+        key = (r.shipment.carrier, r.month, r.region, r.destination_city)
+        cell = self._cells.get(key)
+        if cell is None:
+            cell = self._cells[key] = _Group()
+        cell.add(r)
+        verdict = r.verdict
+        if verdict is Verdict.NO_TARIFF:
+            self.no_tariff += 1
+        elif verdict is Verdict.OVERBILLED:
+            self.overbilled += 1
 
     def reject(self) -> None:
         self.rows += 1
         self.rejected += 1
 
+    def merge(self, other: SummaryBuilder) -> None:
+        for key, cell in other._cells.items():
+            mine = self._cells.get(key)
+            if mine is None:
+                mine = self._cells[key] = _Group()
+            mine.merge(cell)
+        self.rows += other.rows
+        self.rejected += other.rejected
+        self.no_tariff += other.no_tariff
+        self.overbilled += other.overbilled
+
     def build(self, days: list[DayPlan]) -> RerateSummary:
+        total = _Group()
+        views: dict[str, dict[str, _Group]] = {k: defaultdict(_Group) for k in ("carrier", "month", "region")}
+        cities: dict[str, Counter[str]] = defaultdict(Counter)
+        for (carrier, month, region, city), cell in self._cells.items():
+            total.merge(cell)
+            views["carrier"][carrier].merge(cell)
+            views["month"][month].merge(cell)
+            views["region"][region].merge(cell)
+            cities[region][city] += cell.shipments
+
         def frozen(kind: str, label: Callable[[str], str]) -> tuple[GroupTotals, ...]:
-            return tuple(g.frozen(k, label(k)) for k, g in sorted(self._groups[kind].items()))
+            return tuple(g.frozen(k, label(k)) for k, g in sorted(views[kind].items()))
 
         def region_label(key: str) -> str:
-            city = self._region_cities[key].most_common(1)[0][0]
-            return f"{city} ({key})"
+            # Cells keep the order rows first met them: on a tie, the city met first names it.
+            return f"{cities[key].most_common(1)[0][0]} ({key})"
 
         seen: set[object] = set()
         again = 0
@@ -145,7 +175,7 @@ class SummaryBuilder:
             rejected=self.rejected,
             no_tariff=self.no_tariff,
             overbilled=self.overbilled,
-            total=self._total.frozen("total", "All shipments"),
+            total=total.frozen("total", "All shipments"),
             by_carrier=frozen("carrier", str),
             by_month=frozen("month", str),
             by_region=frozen("region", region_label),

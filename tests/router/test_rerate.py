@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 import json
+import random
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,13 @@ from carriers.ratecard import load_ratecards
 from router.allocation import DiscountTier, SolverOptions, Terms
 from router.cli import main
 from router.history import ColumnMap, HistoricalShipment, read_history
-from router.models import Policy, PolicyKind
+from router.errors import PlaceNotFound
+from router.models import Policy, PolicyKind, RateRequest
 from router.orders import RowError
 from router.places import Places
 from router.quoting import QuoteEngine
 from router.rerate import Rerated, Rerater, Tolerance, Verdict
+from router.selection import select
 from router.settings import Settings
 
 HEADER = "id,shipped_at,origin,destination,weight_g,length_cm,width_cm,height_cm,carrier,service,billed\n"
@@ -218,6 +221,70 @@ async def test_a_shipment_re_rated_alone_costs_what_a_quote_says(places: Places)
     assert rerated.tariff == offer.price.total
 
 
+CITIES = ("Москва", "Екатеринбург", "Новосибирск", "Омск", "Казань", "Saint Petersburg", "Kirov", "Norilsk", "Sochi")
+
+
+def random_history(n: int, seed: int) -> list[HistoricalShipment]:
+    """Shipments across weight breaks, size limits, declared values and COD, many sharing a lane."""
+    from datetime import date, datetime, timedelta
+
+    from router.history import MOSCOW
+    from router.models import Location, Parcel, Shipment
+
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        origin, destination = rng.choice(CITIES[:3]), rng.choice(CITIES)
+        weight = rng.choice((rng.randint(50, 3000), rng.randint(3000, 45_000), rng.choice((500, 1000, 2000, 5000))))
+        sides = [rng.randint(1, 60), rng.randint(1, 60), rng.randint(1, 200 if rng.random() < 0.1 else 60)]
+        parcels = tuple(Parcel(weight + 100 * k, *sides) for k in range(rng.choice((1, 1, 1, 2, 3))))
+        declared = Decimal(rng.choice((0, 0, rng.randint(1, 50_000)))) / (100 if rng.random() < 0.3 else 1)
+        moment = datetime.combine(date(2026, 9, 1) + timedelta(days=rng.randint(0, 20)), datetime.min.time(), MOSCOW)
+        shipment = Shipment(
+            Location(city=origin), Location(city=destination), parcels, declared, rng.random() < 0.3, moment
+        )
+        out.append(HistoricalShipment(i + 2, f"R{i}", moment, origin, destination, shipment, "", "", None))
+    return out
+
+
+@pytest.mark.parametrize("kind", [PolicyKind.CHEAPEST, PolicyKind.FASTEST, PolicyKind.BALANCED])
+async def test_every_service_re_rated_costs_what_the_carriers_quote_and_the_pick_is_the_selections(
+    places: Places, kind: PolicyKind
+) -> None:
+    # Prices are worked out once per lane and weight band; here every shipment is also quoted by
+    # each carrier in full, so any band that lumps together shipments priced apart shows up.
+    settings = Settings()
+    carriers = load_ratecards(settings.carriers_dir)
+    policy = Policy(kind=kind, day_value=Decimal("37.50"))
+    rater = Rerater(carriers, places, policy=policy)
+    compared = 0
+    for record in random_history(1500, seed=len(kind.value)):
+        try:
+            origin = places.resolve(record.shipment.origin, "origin")
+            destination = places.resolve(record.shipment.destination, "destination")
+        except PlaceNotFound:
+            continue
+        request = RateRequest(record.shipment, origin, destination, record.shipped_at)
+        offers = [o.with_id() for c in carriers for o in (await c.quote(request)).offers]
+        rerated, rates, _ = await rater.price(record)
+        assert sorted((r.id, r.total, r.eta) for r in rates) == sorted((o.id, o.price.total, o.eta) for o in offers)
+        chosen = select(offers, policy).recommended
+        assert (f"{rerated.best.carrier}:{rerated.best.service}" if rerated.best else None) == chosen
+        compared += len(offers)
+    assert compared > 3000
+
+
+async def test_a_refused_service_is_explained_in_the_carriers_own_words(places: Places) -> None:
+    carriers = load_ratecards(Settings().carriers_dir)
+    lines = [HEADER, "S1,2026-09-01,Москва,Новосибирск,1200,30,20,10,magistral,pickup,\n",
+             "S2,2026-09-01,Москва,Новосибирск,1250,30,20,10,magistral,pickup,\n",
+             "S3,2026-09-01,Москва,Новосибирск,1200,30,20,300,magistral,pickup,\n"]  # fmt: skip
+    records = [r for r in read_history(lines) if isinstance(r, HistoricalShipment)]
+    rater = Rerater(carriers, places)
+    (_, _, oversize) = [(await rater.price(r))[0] for r in records]
+    assert oversize.tariff is None and "300 cm" in oversize.tariff_note
+
+
 # --- the command
 
 
@@ -265,3 +332,36 @@ def test_an_unknown_mapped_field_is_a_usage_error(tmp_path: Path) -> None:
     source = write(tmp_path / "history.csv", [HEADER, row(1, "300.00")])
     result = CliRunner().invoke(main, ["rerate", str(source), "--map", "price=amount"])
     assert result.exit_code == 2 and "unknown field" in result.output
+
+
+def test_a_file_re_rated_on_two_processes_reads_as_if_on_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from router import rerate_cli, rerate_pool
+
+    now = tariffs(tmp_path, "now", flat="300.00", cheap="200.00")
+    lines = [HEADER]
+    for n in range(1, 400):
+        day = f"2026-09-{1 + n // 40:02d}"
+        lines.append(row(n, f"{300 + n % 7 * 10}.00", "flat" if n % 3 else "cheap", day))
+        if n % 97 == 0:
+            lines.append(f'S{n}b,{day},Москва,"Qwz\nxy",1000,20,15,10,flat,std,300\n')  # two lines, one row
+        if n % 61 == 0:
+            lines.append(f"S{n}c,{day},Москва,Омск,0,20,15,10,flat,std,300\n")
+    source = write(tmp_path / "history.csv", lines)
+    monkeypatch.setattr(rerate_cli, "POOL_FROM_BYTES", 0)
+    monkeypatch.setattr(rerate_pool, "BLOCK_BYTES", 700)  # dozens of chunks, cut inside the quoted row too
+
+    def run(workers: int) -> tuple[str, str, dict[str, Any]]:
+        out, rejects = tmp_path / f"rows{workers}.csv", tmp_path / f"rejects{workers}.csv"
+        result = CliRunner().invoke(
+            main,
+            ["rerate", str(source), "--tariffs", str(now), "--out", str(out), "--rejects", str(rejects), "--json",
+             "--workers", str(workers)],
+        )  # fmt: skip
+        assert result.exit_code == 3, result.output
+        return out.read_text(encoding="utf-8"), rejects.read_text(encoding="utf-8"), json.loads(result.stdout)
+
+    alone, pooled = run(1), run(2)
+    assert pooled == alone
+    assert alone[2]["rejected"] == 10 and alone[2]["day_plans"]["days"] == 10
+    rejected = [r["line"] for r in csv.DictReader(io.StringIO(alone[1]))]
+    assert rejected[:3] == ["63", "101", "127"]  # a row over two lines is told by its last, as csv counts

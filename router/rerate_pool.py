@@ -1,0 +1,180 @@
+"""Re-rate a long file on every core: chunks of lines go out, their rows and totals come back in order.
+
+Only for runs where no day plan ties shipments together (no capacities, no tiers): each row is
+then re-rated on its own, and a chunk needs nothing from the chunks before it. The workers are
+forked from the process that built the tariffs and the places, so they start warm and cost no
+start-up. The file is read in blocks cut at line ends (never inside a quoted field), and at most
+two chunks per worker are in flight, so memory stays flat however long the file is. Results are
+taken in file order: the per-shipment CSV, the rejects and their line numbers come out as a
+single process would write them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import multiprocessing
+import multiprocessing.pool
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from router.history import ColumnMap, read_history
+from router.orders import RowError
+from router.rerate import DayPlan, Rerater
+from router.rerate_report import Overcharges, RowWriter
+from router.rerate_summary import SummaryBuilder
+
+BLOCK_BYTES = 2 << 20
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    byte_count: int
+    rows_csv: str  # per-shipment CSV rows, no header; empty unless asked for
+    rejects: list[RowError] = field(default_factory=list)
+    summary: SummaryBuilder = field(default_factory=SummaryBuilder)
+    largest: Overcharges = field(default_factory=Overcharges)
+    day_plans: list[DayPlan] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    rater: Rerater
+    header: str
+    columns: ColumnMap
+    write_rows: bool
+
+
+# Set in the parent before the pool forks; each worker has its own copy.
+_job: _Job | None = None
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def rerate_chunks(
+    path: Path,
+    rater: Rerater,
+    columns: ColumnMap,
+    workers: int,
+    write_rows: bool,
+) -> Iterator[ChunkResult]:
+    """Every chunk's result in file order. The pool forks here: start no threads before calling."""
+    global _job
+    if rater.coupled:
+        raise ValueError("day plans with capacities or tiers need the shipments in one process")
+    with path.open("rb") as f:
+        header_raw = f.readline()
+        header = header_raw.decode("utf-8-sig", errors="replace")
+        # A bad header is one error on line 1, as the single-process reader reports it.
+        head = list(read_history([header], columns))
+        if head:
+            yield _error_result(len(header_raw), head)
+            return
+        _job = _Job(rater, header, columns, write_rows)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                pending: deque[multiprocessing.pool.AsyncResult[ChunkResult]] = deque()
+                for task in _blocks(f, first_line=2):
+                    pending.append(pool.apply_async(_work, (task,)))
+                    if len(pending) >= 2 * workers:
+                        yield pending.popleft().get()
+                while pending:
+                    yield pending.popleft().get()
+        finally:
+            _job = None
+
+
+def _error_result(byte_count: int, errors: list[object]) -> ChunkResult:
+    result = ChunkResult(byte_count, "")
+    for e in errors:
+        assert isinstance(e, RowError)
+        result.rejects.append(e)
+        result.summary.reject()
+    return result
+
+
+def _blocks(f: io.BufferedReader, first_line: int) -> Iterator[tuple[int, bytes]]:
+    """(first line number, bytes) blocks of whole lines, never cut inside a quoted field."""
+    line = first_line
+    carry = b""
+    while True:
+        data = f.read(BLOCK_BYTES)
+        if not data:
+            if carry:
+                yield line, carry
+            return
+        block = carry + data
+        cut = _cut(block)
+        if cut == 0:
+            carry = block
+            continue
+        yield line, block[:cut]
+        line += block.count(b"\n", 0, cut)
+        carry = block[cut:]
+
+
+def _cut(block: bytes) -> int:
+    """Just past the last line end outside quotes, or 0 when there is none."""
+    quotes = block.count(b'"')
+    end = len(block)
+    while True:
+        nl = block.rfind(b"\n", 0, end)
+        if nl < 0:
+            return 0
+        quotes -= block.count(b'"', nl + 1, end)
+        if quotes % 2 == 0:
+            return nl + 1
+        end = nl
+
+
+def _work(task: tuple[int, bytes]) -> ChunkResult:
+    assert _job is not None
+    first_line, data = task
+    text = data.decode("utf-8", errors="replace")
+    lines = [_job.header, *(part + "\n" for part in text.split("\n"))]
+    if lines[-1] == "\n":
+        lines.pop()
+    else:
+        lines[-1] = lines[-1][:-1]  # the file's last line had no line end
+    rater = _job.rater
+    result = ChunkResult(len(data), "")
+    out = io.StringIO() if _job.write_rows else None
+    writer = RowWriter(out, header=False) if out is not None else None
+    stream = read_history(lines, _job.columns, first_line=first_line - 1)
+
+    async def go() -> None:
+        async for item in rater.run(stream):
+            if isinstance(item, RowError):
+                result.rejects.append(item)
+                result.summary.reject()
+                continue
+            result.summary.add(item)
+            result.largest.add(item)
+            if writer is not None:
+                writer.write(item)
+
+    asyncio.run(go())
+    result.day_plans = rater.day_plans[:]
+    rater.day_plans.clear()
+    if out is not None:
+        result.rows_csv = out.getvalue()
+    return result
+
+
+def merge_day_plans(into: list[DayPlan], more: list[DayPlan]) -> None:
+    """Append, joining a day cut in two by a chunk boundary."""
+    for d in more:
+        if into and into[-1].day == d.day and into[-1].method == d.method == "per-order":
+            last = into[-1]
+            into[-1] = replace(
+                last,
+                shipments=last.shipments + d.shipments,
+                total_cost=last.total_cost + d.total_cost,
+                greedy_cost=last.greedy_cost + d.greedy_cost,
+            )
+        else:
+            into.append(d)
