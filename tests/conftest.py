@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import pytest
 import redis
 
-from router.store import MemoryStore, RedisStore, Store
+from router.store import MemoryStore, RedisStore, ResilientStore, Store, StoreUnavailable
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -42,6 +42,46 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
         cleanup.delete(key)
     cleanup.close()
     await backend.close()
+
+
+class SwitchableRedis:
+    """A real Redis that can be made to stop answering, as when it restarts."""
+
+    backend = "redis"
+
+    def __init__(self, inner: RedisStore) -> None:
+        self.inner = inner
+        self.up = True
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        async def call(*args: Any) -> Any:
+            if not self.up:
+                raise StoreUnavailable("connection refused")
+            return await method(*args)
+
+        return call
+
+    async def ping(self) -> bool:
+        return self.up and await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+@pytest.fixture
+async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SwitchableRedis]:
+    """The apps `make_api` starts with a `redis_url` run on this Redis; `switch.up = False` stops it."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    redis_ = SwitchableRedis(RedisStore(redis_url, prefix=prefix))
+    # No pause before trying Redis again, so the test need not wait for it.
+    monkeypatch.setattr("router.app.open_store", lambda url: ResilientStore(redis_, retry_after_s=0))
+    yield redis_
+    cleanup = redis.Redis.from_url(redis_url)
+    for key in cleanup.scan_iter(match=prefix + "*"):
+        cleanup.delete(key)
+    cleanup.close()
 
 
 @pytest.fixture

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
-from typing import Any, AsyncIterator
-
-import pytest
-import redis
+from typing import Any
 
 from router.integrations.retailcrm.accounts import AccountBook, accounts_path
 from router.settings import Settings
-from router.store import RedisStore, ResilientStore
 from tests.integrations import published
 from tests.integrations.crm_client import CrmClient
 from tests.integrations.test_retailcrm_callbacks import MOSCOW_KAZAN_TWO_PACKAGES, pick, save_payload
-from tests.router.test_faults import SwitchableRedis
-
-
-@pytest.fixture
-async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SwitchableRedis]:
-    prefix = f"test:{uuid.uuid4().hex}:"
-    redis_ = SwitchableRedis(RedisStore(redis_url, prefix=prefix))
-    # No pause before trying Redis again, so the test need not wait for it.
-    monkeypatch.setattr("router.app.open_store", lambda url: ResilientStore(redis_, retry_after_s=0))
-    yield redis_
-    cleanup = redis.Redis.from_url(redis_url)
-    for key in cleanup.scan_iter(match=prefix + "*"):
-        cleanup.delete(key)
-    cleanup.close()
 
 
 async def crm_on_redis(make_api: Any, redis_url: str, tmp_path: Path) -> CrmClient:

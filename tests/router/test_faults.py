@@ -2,54 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, AsyncIterator
-
-import pytest
-import redis
-
 from router.settings import Settings
-from router.store import MemoryStore, RedisStore, ResilientStore, StoreUnavailable
+from router.store import MemoryStore
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
-
-
-class SwitchableRedis:
-    """A real Redis that can be made to stop answering, as when it restarts."""
-
-    backend = "redis"
-
-    def __init__(self, inner: RedisStore) -> None:
-        self.inner = inner
-        self.up = True
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.inner, name)
-
-        async def call(*args: Any) -> Any:
-            if not self.up:
-                raise StoreUnavailable("connection refused")
-            return await method(*args)
-
-        return call
-
-    async def ping(self) -> bool:
-        return self.up and await self.inner.ping()
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-
-@pytest.fixture
-async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SwitchableRedis]:
-    prefix = f"test:{uuid.uuid4().hex}:"
-    redis_ = SwitchableRedis(RedisStore(redis_url, prefix=prefix))
-    # No pause before trying Redis again, so the test need not wait for it.
-    monkeypatch.setattr("router.app.open_store", lambda url: ResilientStore(redis_, retry_after_s=0))
-    yield redis_
-    cleanup = redis.Redis.from_url(redis_url)
-    for key in cleanup.scan_iter(match=prefix + "*"):
-        cleanup.delete(key)
-    cleanup.close()
 
 
 async def test_a_quote_made_before_redis_went_away_is_unavailable_for_now_not_gone(make_api, switch, redis_url) -> None:
