@@ -1,12 +1,14 @@
 """Quote engine and HTTP API figures, each beside a baseline measured in the same run.
 
-    .venv/bin/python bench/quotes.py            # everything, ~2 minutes
-    .venv/bin/python bench/quotes.py --quick    # shorter runs
+    .venv/bin/python bench/quotes.py                          # everything, ~2 minutes
+    .venv/bin/python bench/quotes.py --quick                  # shorter runs
+    .venv/bin/python bench/quotes.py --baseline /tmp/base     # HTTP beside another checkout's service
 
 1. In-process engine time per quote over the demo network (cache miss), against the bare
    carriers called one after another (the work no engine can avoid): the ratio is our overhead.
 2. HTTP `POST /v1/quotes` against a running service started here on a free loopback port:
-   requests/s, p50 and p99 at 1, 16 and 64 concurrent clients, cache hits and misses.
+   requests/s, p50 and p99 at 1, 16 and 64 concurrent clients, cache hits and misses; each
+   measured three times (medians reported), taking turns with `--baseline`'s service if given.
    The load generator is a separate process on the same two cores, so these are lower bounds;
    it runs on uvloop, as the service does, to take as little of them as it can.
 3. One carrier hanging: every answer's latency against the deadline.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import signal
@@ -126,6 +129,10 @@ async def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("service did not start")
 
 
+# Never-seen declared values across every run against a service, so a "miss" is never a hit.
+_fresh = itertools.count()
+
+
 async def load(url: str, concurrency: int, seconds: float, miss: bool) -> Row:
     rng = random.Random(concurrency)
     base = {
@@ -136,14 +143,13 @@ async def load(url: str, concurrency: int, seconds: float, miss: bool) -> Row:
     latencies: list[float] = []
     errors = 0
     stop = time.monotonic() + seconds
-    counter = iter(range(10**9))
 
     async def client(http: aiohttp.ClientSession) -> None:
         nonlocal errors
         while time.monotonic() < stop:
             body = dict(base)
-            if miss:  # a never-seen declared value makes a new cache key every time
-                body["declared_value"] = f"{next(counter)}.{rng.randint(10, 99)}"
+            if miss:
+                body["declared_value"] = f"{next(_fresh)}.{rng.randint(10, 99)}"
             t = time.perf_counter()
             async with http.post(url + "/v1/quotes", json=body) as r:
                 await r.read()
@@ -167,32 +173,66 @@ async def load(url: str, concurrency: int, seconds: float, miss: bool) -> Row:
     )
 
 
-async def bench_http(seconds: float) -> list[Row]:
+def combined(name: str, runs: list[Row]) -> Row:
+    """Medians over repeated runs: one unlucky second on a shared machine moves a median less than a mean."""
+    rates = [r.rps or 0.0 for r in runs]
+    errors = sum(int(r.note.split()[0]) for r in runs)
+    return Row(
+        name,
+        sum(r.n for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        rps=statistics.median(rates),
+        note=f"{errors} errors; req/s {min(rates):,.0f}–{max(rates):,.0f} over {len(runs)} runs",
+    )
+
+
+def start_service(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "CARRIER_ROUTER_CACHE_TTL_S": "600"}
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "router.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop_service(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+async def bench_http(seconds: float, repeat: int, baseline: Path | None) -> list[Row]:
+    """Each measurement `repeat` times; with a baseline checkout, its service takes turns with ours."""
+    trees = {"": ROOT, **({f"baseline {baseline.name}: ": baseline} if baseline else {})}
+    services = {label: start_service(root) for label, root in trees.items()}
     rows = []
     try:
-        await wait_up(url, proc)
+        for proc, url in services.values():
+            await wait_up(url, proc)
         for concurrency in (1, 16, 64):
             for miss in (False, True):
-                rows.append(await load(url, concurrency, seconds, miss))
+                runs: dict[str, list[Row]] = {label: [] for label in services}
+                for _ in range(repeat):
+                    for label, (_, url) in services.items():
+                        runs[label].append(await load(url, concurrency, seconds, miss))
+                found = {label: combined(label + runs[label][0].name, runs[label]) for label in services}
+                if baseline:
+                    ours, theirs = found[""], found[f"baseline {baseline.name}: "]
+                    ours.note += f"; {(ours.rps or 0) / (theirs.rps or 1):.2f}× the baseline's req/s"
+                rows += found.values()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        for proc, _ in services.values():
+            stop_service(proc)
     return rows
 
 
@@ -227,10 +267,20 @@ def table(rows: list[Row]) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeat", type=int, default=None, help="runs of each HTTP measurement (default 3; 1 quick)")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, metavar="DIR",
+        help="another checkout (e.g. `git worktree add /tmp/base <commit>`): its service is measured in turn with ours",
+    )
     args = parser.parse_args()
+    if args.baseline and not (args.baseline / "router" / "cli.py").is_file():
+        parser.error(f"{args.baseline} is not a carrier-router checkout")
+    repeat = args.repeat or (1 if args.quick else 3)
+    if not 1 <= repeat <= 10:
+        parser.error("--repeat from 1 to 10")
     rows = await bench_engine(500 if args.quick else 3000)
     rows += await bench_hanging(10 if args.quick else 30, 0.5)
-    rows += await bench_http(3 if args.quick else 10)
+    rows += await bench_http(3 if args.quick else 5, repeat, args.baseline)
     print(table(rows))
 
 
