@@ -49,7 +49,11 @@ class Request:
 
 
 def response(status: int, body: bytes, headers: dict[str, str] | None = None, *, close: bool = False) -> bytes:
-    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Content-Type: application/json", f"Content-Length: {len(body)}"]
+    head = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
     head += [f"{k}: {v}" for k, v in (headers or {}).items()]
     if close:
         head.append("Connection: close")
@@ -81,7 +85,8 @@ class LeanCdek:
         faults = state.take(request.path)
         delay = 0.0
         if faults is not None:
-            delay = max(0.0, faults.latency_ms + (state.random.uniform(-faults.jitter_ms, faults.jitter_ms) if faults.jitter_ms else 0)) / 1000
+            jitter = state.random.uniform(-faults.jitter_ms, faults.jitter_ms) if faults.jitter_ms else 0.0
+            delay = max(0.0, faults.latency_ms + jitter) / 1000
             fault = self.fault(faults)
             if fault is not None or faults.hang:
                 return fault, delay
@@ -91,7 +96,8 @@ class LeanCdek:
         if faults.hang:
             return None
         if faults.rate_limit_retry_after is not None:
-            return response(429, error_body(429, "too many requests"), {"Retry-After": f"{faults.rate_limit_retry_after:g}"})
+            retry_after = {"Retry-After": f"{faults.rate_limit_retry_after:g}"}
+            return response(429, error_body(429, "too many requests"), retry_after)
         if faults.status is not None:
             return response(faults.status, error_body(faults.status, "injected fault"))
         if faults.malformed:
@@ -236,7 +242,8 @@ class _Connection(asyncio.Protocol):
 
     def refuse(self, status: int) -> None:
         assert self.transport is not None
-        self.transport.write(response(status, b'{"errors": [{"code": "v2_bad_request", "message": "unreadable request"}]}', close=True))
+        body = b'{"errors": [{"code": "v2_bad_request", "message": "unreadable request"}]}'
+        self.transport.write(response(status, body, close=True))
         self.closing = True
         self.transport.close()
 

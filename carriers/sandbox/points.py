@@ -39,17 +39,20 @@ def _hours(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(work_time_list, work_time_exception_list) from the demo data's opening hours."""
     hours = parse_hours(text)
     week = [{"day": day, "time": _span(span)} for day, spans in enumerate(hours.week, start=1) for span in spans]
-    exceptions = [
-        {"date": dated.day.isoformat(), "is_working": bool(dated.spans), **({"time": _span(dated.spans[0])} if dated.spans else {})}
-        for dated in hours.exceptions
-    ]
+    exceptions: list[dict[str, Any]] = []
+    for dated in hours.exceptions:
+        entry: dict[str, Any] = {"date": dated.day.isoformat(), "is_working": bool(dated.spans)}
+        if dated.spans:
+            # CDEK gives one span per exceptional day; the demo's short days have only one.
+            entry["time"] = _span(dated.spans[0])
+        exceptions.append(entry)
     return week, exceptions
 
 
 def city_codes(rows: list[dict[str, str]]) -> dict[tuple[str, str], int]:
     """(region, city) → the CDEK-style city code the emulator gives it."""
-    others = sorted({(r["region"], r["city"]) for r in rows} - {(r["region"], r["city"]) for r in rows if r["city"] in KNOWN_CITY_CODES})
     codes = {(r["region"], r["city"]): KNOWN_CITY_CODES[r["city"]] for r in rows if r["city"] in KNOWN_CITY_CODES}
+    others = sorted({(r["region"], r["city"]) for r in rows} - codes.keys())
     codes.update({key: FIRST_OTHER_CITY_CODE + i for i, key in enumerate(others)})
     return codes
 
