@@ -138,6 +138,7 @@ class CircuitBreaker:
         self._window = RollingWindow(window_s, buckets)
         self._open_until = 0.0  # while last_state is OPEN: when the probe may go
         self._read_at = -math.inf  # when `state` was last read from the store
+        self._probe_taken_at = -math.inf  # when a half-open probe was last found taken
         self._prefix = f"breaker:{carrier}:"
 
     async def state(self) -> BreakerState:
@@ -174,14 +175,18 @@ class CircuitBreaker:
                 return Ticket()
             if self.last_state is BreakerState.OPEN and now < self._open_until:
                 raise CircuitOpen(self.carrier, "circuit open; not asked")
+            if self.last_state is BreakerState.HALF_OPEN and now - self._probe_taken_at < self.refresh_s:
+                # Someone is probing (maybe this worker); its verdict is read after refresh_s.
+                raise CircuitOpen(self.carrier, "circuit half_open; not asked")
         try:
             state = self._remember(await self.store.get(self._prefix + "state"))
             if state is BreakerState.CLOSED:
                 return Ticket()
-            if state is BreakerState.HALF_OPEN and await self.store.add(
-                self._prefix + "probe", b"1", self.probe_timeout_s
-            ):
-                return Ticket(probe=True)
+            if state is BreakerState.HALF_OPEN:
+                won = await self.store.add(self._prefix + "probe", b"1", self.probe_timeout_s)
+                self._probe_taken_at = now  # by this call or by another: either way, one is out
+                if won:
+                    return Ticket(probe=True)
         except StoreUnavailable:
             # On our own: closed lets calls through; after our own hold, this call is the probe
             # and the others wait for it as they would for another worker's.

@@ -129,8 +129,33 @@ async def test_a_probe_that_succeeds_on_one_worker_closes_the_circuit_for_all(st
     with pytest.raises(CircuitOpen):  # half-open: only the probe goes
         await one.acquire()
     await two.succeeded(ticket)
+    clock.now += 1  # the other worker reads the verdict within refresh_s
     assert await one.acquire() == Ticket()
     assert await one.state() is BreakerState.CLOSED
+
+
+async def test_a_closed_circuit_and_a_probe_in_flight_cost_no_store_read_within_refresh_s() -> None:
+    class Counting(MemoryStore):
+        reads = 0
+
+        async def get(self, key: str) -> bytes | None:
+            Counting.reads += 1
+            return await super().get(key)
+
+    clock = Clock()
+    b = breaker(Counting(), clock)
+    await succeed(b, 50)
+    assert Counting.reads == 1  # the first call reads the state; the next ones within a second do not
+    clock.now += 11  # those calls leave the window
+    await fail(b, 3)
+    clock.now += 11
+    ticket = await b.acquire()
+    assert ticket.probe
+    reads = Counting.reads
+    for _ in range(20):
+        with pytest.raises(CircuitOpen, match="half_open"):
+            await b.acquire()
+    assert Counting.reads == reads
 
 
 async def test_the_window_slides_so_failures_either_side_of_a_boundary_count_together(store: Store) -> None:
