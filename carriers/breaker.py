@@ -10,8 +10,8 @@ places. Calls and failures are counted by this worker in memory, in one-second b
 call that succeeds costs no store round trip; the failure rate is this worker's sample of what
 every worker sees. Failures are also counted in the store (a sliding-window counter: the
 current and previous window, the previous weighted by its overlap, as `router.rate_limit`
-does), so `min_failures` counts what all workers saw and a carrier failing a little on each of
-them is still cut off.
+does), so `min_failures` counts what all workers saw: with the load spread over several
+workers, each need not see five failures of its own before the carrier is cut off.
 
 Store keys (under `breaker:<carrier>:`): `state` holds b"open:<unix time the probe may go>";
 `probe` is the half-open probe's lock (`add`, so one worker wins); `f:<window>` counts failures.
