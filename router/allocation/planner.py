@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from router.allocation.candidates import DEFAULT_CONCURRENCY, gather_candidates
 from router.allocation.costing import basis_points, cost
+from router.allocation.flat import Flat, flatten
 from router.allocation.greedy import greedy_choice
 from router.allocation.model import (
     Candidates,
@@ -55,26 +56,28 @@ def plan(
     Blocking: the solver can run for `options.time_limit_s`; call it from a thread in async code.
     """
     started = time.perf_counter()
-    baseline, full = greedy_choice(candidates, terms)
+    flat = flatten(candidates, terms)
+    baseline, full = greedy_choice(candidates, terms, flat)
     greedy = cost(candidates, baseline, terms, full)
 
     carriers = {o.carrier for c in candidates for o in c.options}
     needs_tiers = any(t.carrier in carriers for t in terms.tiers)
     if method is Method.FLOW and needs_tiers:
         raise ValueError("min-cost flow cannot express discount tiers; use cp-sat")
-    flow = solve_flow_whole(candidates, terms)
+    flow = solve_flow_whole(candidates, terms, flat=flat)
     if flow is None:
         # Orders of very different parcel counts: the flow's scaled costs would overflow.
-        return _settle(candidates, terms, greedy, started, solve_cp_sat(candidates, terms, options, hint=baseline))
+        solved = solve_cp_sat(candidates, terms, options, hint=baseline, flat=flat)
+        return _settle(candidates, terms, greedy, started, solved)
     if needs_tiers:
-        return _with_tiers(candidates, terms, options, greedy, baseline, flow, started)
+        return _with_tiers(candidates, terms, options, greedy, baseline, flow, started, flat)
     if method is Method.CP_SAT or not _settled(candidates, terms, flow, options):
         # A proved flow settles how many orders can be served, and CP-SAT chooses which (from
         # greedy's start when asked for by name, so that it is measured on its own); when the
         # flow had to split an order, CP-SAT starts from its repaired plan instead.
         repaired_better = _rank(cost(candidates, flow.choice, terms)) < _rank(greedy)
         hint = flow.choice if method is not Method.CP_SAT and repaired_better else baseline
-        solved = solve_cp_sat(candidates, terms, options, hint=hint, fewest_unserved=flow.fewest_unserved)
+        solved = solve_cp_sat(candidates, terms, options, hint=hint, fewest_unserved=flow.fewest_unserved, flat=flat)
         # On a tie CP-SAT's answer is taken: it may carry the proof the split flow lacks.
         as_good = solved is not None and _rank(cost(candidates, solved.choice, terms)) <= _rank(
             cost(candidates, flow.choice, terms)
@@ -101,6 +104,7 @@ def _with_tiers(
     baseline: Sequence[int | None],
     flow: Solution,
     started: float,
+    flat: Flat,
 ) -> Plan:
     """Tiers: flows give good starts and a lower bound, CP-SAT weighs the discounts exactly.
 
@@ -109,11 +113,11 @@ def _with_tiers(
     The flow at every tiered carrier's deepest reachable discount bounds the cost from below.
     The plan is the best of greedy, the flows priced truly, and CP-SAT's answer in the time limit.
     """
-    optimistic = solve_flow_whole(candidates, terms, _deepest_reachable(candidates, terms))
+    optimistic = solve_flow_whole(candidates, terms, _deepest_reachable(candidates, terms), flat)
     starts = [(greedy, baseline), (cost(candidates, flow.choice, terms), flow.choice)]
     if optimistic is not None:
         starts.append((cost(candidates, optimistic.choice, terms), optimistic.choice))
-    starts += _repriced(candidates, terms, [choice for _, choice in starts[1:]])
+    starts += _repriced(candidates, terms, [choice for _, choice in starts[1:]], flat)
     start_cost, start = min(starts, key=lambda s: _rank(s[0]))
 
     def lower_for(unserved: int) -> Decimal | None:
@@ -127,7 +131,7 @@ def _with_tiers(
     close_enough = lower is not None and start_cost.objective - lower <= lower * Decimal(options.relative_gap)
     if not close_enough and sum(len(c.options) for c in candidates) <= MAX_CP_SAT_OPTIONS:
         fewest = flow.fewest_unserved
-        solution = solve_cp_sat(candidates, terms, options, hint=start, fewest_unserved=fewest)
+        solution = solve_cp_sat(candidates, terms, options, hint=start, fewest_unserved=fewest, flat=flat)
         if solution is not None:
             if _rank(cost(candidates, solution.choice, terms)) <= _rank(start_cost):
                 best, status, method = solution.choice, solution.status, "cp-sat"
@@ -170,7 +174,7 @@ def _deepest_reachable(candidates: Sequence[Candidates], terms: Terms) -> dict[s
 
 
 def _repriced(
-    candidates: Sequence[Candidates], terms: Terms, seeds: list[Sequence[int | None]]
+    candidates: Sequence[Candidates], terms: Terms, seeds: list[Sequence[int | None]], flat: Flat
 ) -> list[tuple[Costing, Sequence[int | None]]]:
     """Plans from flows that price each carrier at the discount it reached in the plan before.
 
@@ -187,7 +191,7 @@ def _repriced(
             if key in tried:
                 break
             tried.add(key)
-            flow = solve_flow_whole(candidates, terms, reached)
+            flow = solve_flow_whole(candidates, terms, reached, flat)
             if flow is None:
                 break
             choice = flow.choice

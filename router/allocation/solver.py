@@ -27,6 +27,7 @@ from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from router.allocation.costing import basis_points, best_tier, discount_kopecks, kopecks
+from router.allocation.flat import Flat, Ints, choice_of, flatten
 from router.allocation.model import Candidates, DiscountTier, SolveStatus, Terms
 
 # Flow arcs carry parcels; a multi-parcel order's per-parcel cost is scaled by the least common
@@ -63,61 +64,58 @@ class Solution:
 
 @dataclass(frozen=True, slots=True)
 class _Data:
-    """The instance as flat integer arrays; option j belongs to order `order[j]`."""
+    """The instance as flat integer arrays (`Flat`), with the costs the solver minimises."""
 
-    orders: list[int]  # positions (in the candidates) of the orders that have options
-    parcels: list[int]  # per modelled order
-    first: list[int]  # option range of modelled order m is first[m]..first[m+1]
-    local: list[int]  # option j's index within its order's options
-    order: list[int]  # option j's modelled order
-    cost: list[int]  # price + day value, kopecks
-    price: list[int]  # kopecks, what discounts apply to
-    group: list[int]  # option j's pickup: index into `pickups`
-    pickups: list[tuple[str, str]]  # (carrier, warehouse)
+    flat: Flat
+    cost: Ints  # price (less any assumed discount) + day value, kopecks
+    penalty: int  # more than serving every order at its dearest option
+
+    @property
+    def orders(self) -> list[int]:
+        return self.flat.orders.tolist()
+
+
+def _data(
+    candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None, flat: Flat | None = None
+) -> _Data:
+    """`off_bp` prices each listed carrier that many basis points lower, rounded down."""
+    flat = flat or flatten(candidates, terms)
+    price = flat.price
+    cost = price.copy()
+    if off_bp:
+        cut = np.asarray([off_bp.get(carrier, 0) for carrier in flat.carrier_of_pickup], dtype=np.int64)[flat.group]
+        cost = np.where(cut > 0, price * (10_000 - cut) // 10_000, price)
+    cost = cost + kopecks(terms.day_value) * flat.days
+    dearest = np.maximum.reduceat(cost, flat.first[:-1]) if len(cost) else cost
+    return _Data(flat, cost, 1 + int(dearest.sum()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """`_Data` as Python lists, for building a CP-SAT model one variable at a time."""
+
+    orders: list[int]
+    parcels: list[int]
+    first: list[int]
+    local: list[int]
+    order: list[int]
+    cost: list[int]
+    price: list[int]
+    group: list[int]
+    pickups: list[tuple[str, str]]
     capacity: list[int | None]
     penalty: int
 
 
-def _data(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None) -> _Data:
-    """`off_bp` prices each listed carrier that many basis points lower, rounded down."""
-    day_kop = kopecks(terms.day_value)
-    off = off_bp or {}
-    orders: list[int] = []
-    parcels: list[int] = []
-    first: list[int] = [0]
-    local: list[int] = []
-    order: list[int] = []
-    cost: list[int] = []
-    price: list[int] = []
-    group: list[int] = []
-    pickups: dict[tuple[str, str], int] = {}
-    penalty = 1
-    for i, c in enumerate(candidates):
-        if not c.options:
-            continue
-        m = len(orders)
-        orders.append(i)
-        parcels.append(c.parcels)
-        dearest = 0
-        for k, o in enumerate(c.options):
-            p = o.price_kop
-            local.append(k)
-            order.append(m)
-            price.append(p)
-            cut = off.get(o.carrier, 0)
-            cost.append((p * (10_000 - cut) // 10_000 if cut else p) + day_kop * o.days)
-            group.append(pickups.setdefault((o.carrier, o.warehouse), len(pickups)))
-            dearest = max(dearest, cost[-1])
-        first.append(len(local))
-        penalty += dearest
-    keys = list(pickups)
-    return _Data(
-        orders, parcels, first, local, order, cost, price, group, keys,
-        [terms.capacity(carrier, warehouse) for carrier, warehouse in keys], penalty,
+def _listed(data: _Data) -> _Listed:
+    f = data.flat
+    return _Listed(
+        f.orders.tolist(), f.parcels.tolist(), f.first.tolist(), f.local.tolist(), f.order.tolist(),
+        data.cost.tolist(), f.price.tolist(), f.group.tolist(), f.pickups, f.capacity, data.penalty,
     )  # fmt: skip
 
 
-def _choice(n: int, data: _Data, picked: dict[int, int]) -> tuple[int | None, ...]:
+def _choice(n: int, data: _Listed, picked: dict[int, int]) -> tuple[int | None, ...]:
     """Option index per candidate from the chosen flat option per modelled order."""
     out: list[int | None] = [None] * n
     for m, j in picked.items():
@@ -139,7 +137,10 @@ class _Flow:
 
 
 def solve_flow(
-    candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None
+    candidates: Sequence[Candidates],
+    terms: Terms,
+    off_bp: Mapping[str, int] | None = None,
+    flat: Flat | None = None,
 ) -> Solution | None:
     """The exact optimum without discount tiers; None when a multi-parcel order would be split.
 
@@ -148,7 +149,7 @@ def solve_flow(
     bound for the problem with tiers.
     """
     started = time.perf_counter()
-    found = _flow(candidates, terms, off_bp)
+    found = _flow(candidates, terms, off_bp, flat)
     if found is None or found.split:
         return None
     return Solution(
@@ -158,7 +159,10 @@ def solve_flow(
 
 
 def solve_flow_whole(
-    candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None
+    candidates: Sequence[Candidates],
+    terms: Terms,
+    off_bp: Mapping[str, int] | None = None,
+    flat: Flat | None = None,
 ) -> Solution | None:
     """A flow plan that keeps every order whole, proved optimal only when nothing had to be split.
 
@@ -167,7 +171,7 @@ def solve_flow_whole(
     is the lower bound (`bound_kop`) of a FEASIBLE answer.
     """
     started = time.perf_counter()
-    first = _flow(candidates, terms, off_bp)
+    first = _flow(candidates, terms, off_bp, flat)
     if first is None:
         return None
     allowed: dict[int, tuple[int, ...]] = {}
@@ -204,21 +208,24 @@ def solve_flow_whole(
     )  # fmt: skip
 
 
-def _flow(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None) -> _Flow | None:
+def _flow(
+    candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None, flat: Flat | None = None
+) -> _Flow | None:
 
     # --- data
-    data = _data(candidates, terms, off_bp)
-    n_orders, n_pickups, n_options = len(data.orders), len(data.pickups), len(data.local)
-    scale = math.lcm(*data.parcels) if data.parcels else 1
+    data = _data(candidates, terms, off_bp, flat)
+    f = data.flat
+    n_orders, n_pickups, n_options = len(f.orders), len(f.pickups), len(f.local)
+    scale = math.lcm(*np.unique(f.parcels).tolist()) if n_orders else 1
     if scale > MAX_FLOW_SCALE:
         return None
-    parcels = np.asarray(data.parcels, dtype=np.int64)
-    option_order = np.asarray(data.order, dtype=np.int64)
+    parcels = f.parcels
+    option_order = f.order
     per_parcel = scale // parcels  # integral: scale is a multiple of every order's parcel count
     # Serving one more order moves parcels along a path that passes each pickup at most once, so
     # its cost changes by less than (pickups + 1) dearest options; a penalty above that still
     # serves as many orders as possible, and a small one keeps cost scaling to few rounds.
-    dearest = max(data.cost, default=0) * max(data.parcels, default=1)
+    dearest = int(data.cost.max(initial=0)) * int(parcels.max(initial=1))
     penalty = min(data.penalty, (n_pickups + 1) * dearest + 1)
 
     # --- model: nodes are orders, then pickups, then the sink
@@ -226,22 +233,15 @@ def _flow(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, i
     flow = min_cost_flow.SimpleMinCostFlow()
 
     # --- variables: an arc per option, an unserved arc per order, a capacity arc per pickup
-    demand = np.zeros(n_pickups, dtype=np.int64)
-    np.add.at(demand, np.asarray(data.group, dtype=np.int64), parcels[option_order])
+    demand = np.bincount(f.group, weights=parcels[option_order], minlength=n_pickups).astype(np.int64)
     capacity = np.array(
-        [demand[g] if cap is None else min(cap, demand[g]) for g, cap in enumerate(data.capacity)], dtype=np.int64
+        [demand[g] if cap is None else min(cap, demand[g]) for g, cap in enumerate(f.capacity)], dtype=np.int64
     )
     tails = np.concatenate([option_order, np.arange(n_orders), n_orders + np.arange(n_pickups)])
-    heads = np.concatenate(
-        [n_orders + np.asarray(data.group, dtype=np.int64), np.full(n_orders, sink), np.full(n_pickups, sink)]
-    )
+    heads = np.concatenate([n_orders + f.group, np.full(n_orders, sink), np.full(n_pickups, sink)])
     widths = np.concatenate([parcels[option_order], parcels, capacity])
     unit_costs = np.concatenate(
-        [
-            np.asarray(data.cost, dtype=np.int64) * per_parcel[option_order],
-            penalty * per_parcel,
-            np.zeros(n_pickups, dtype=np.int64),
-        ]
+        [data.cost * per_parcel[option_order], penalty * per_parcel, np.zeros(n_pickups, dtype=np.int64)]
     )
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, widths, unit_costs)
 
@@ -257,20 +257,20 @@ def _flow(candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, i
         # Every order has its unserved arc, so the network is always feasible and balanced.
         raise AllocationError(f"min-cost flow ended with status {status!r}")
 
-    # --- read the solution
+    # --- read the solution: an option carrying all of its order's parcels is that order's choice
     sent = flow.flows(np.arange(n_options))
-    picked: dict[int, int] = {}
+    used = np.nonzero(sent)[0]
+    whole = sent[used] == parcels[option_order[used]]
+    picked = np.full(n_orders, -1, dtype=np.int64)
+    picked[option_order[used[whole]]] = used[whole]
     split: dict[int, int] = {}
-    for m in np.unique(option_order[np.nonzero(sent)[0]]):
-        lo, hi = data.first[m], data.first[m + 1]
-        used = np.nonzero(sent[lo:hi])[0]
-        if len(used) == 1 and sent[lo + used[0]] == data.parcels[m]:
-            picked[int(m)] = lo + int(used[0])
-        else:
-            split[data.orders[m]] = data.local[lo + int(np.argmax(sent[lo:hi]))]
+    for m in np.unique(option_order[used[~whole]]).tolist():
+        lo, hi = int(f.first[m]), int(f.first[m + 1])
+        split[int(f.orders[m])] = int(f.local[lo + int(np.argmax(sent[lo:hi]))])
     left = flow.flows(np.arange(n_options, n_options + n_orders))
-    share = sum((Fraction(int(u), p) for u, p in zip(left, data.parcels) if u), Fraction(0))
-    return _Flow(_choice(len(candidates), data, picked), split, int(flow.optimal_cost()) // scale, penalty, share)
+    partly = np.nonzero(left)[0]
+    share = sum((Fraction(int(left[m]), int(parcels[m])) for m in partly.tolist()), Fraction(0))
+    return _Flow(choice_of(f, picked), split, int(flow.optimal_cost()) // scale, penalty, share)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,6 +283,7 @@ def solve_cp_sat(
     options: SolverOptions,
     hint: Sequence[int | None] | None = None,
     fewest_unserved: int | None = None,
+    flat: Flat | None = None,
 ) -> Solution | None:
     """The optimum with discount tiers (or the best found in the time limit); None if nothing was found.
 
@@ -293,7 +294,7 @@ def solve_cp_sat(
     started = time.perf_counter()
 
     # --- data
-    data = _data(candidates, terms)
+    data = _listed(_data(candidates, terms, flat=flat))
     n_orders, n_options = len(data.orders), len(data.local)
     tiers_of: dict[str, list[DiscountTier]] = defaultdict(list)
     for tier in terms.tiers:
@@ -419,7 +420,7 @@ def solve_cp_sat(
 
 def _hint(
     model: cp_model.CpModel,
-    data: _Data,
+    data: _Listed,
     hint: Sequence[int | None],
     x: list[cp_model.IntVar],
     unserved: list[cp_model.IntVar],

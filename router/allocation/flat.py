@@ -1,0 +1,92 @@
+"""A day's options as flat integer arrays: built once per plan, read by greedy, the flows and costing.
+
+A day of 100,000 orders has well over a million options; walking their objects in Python once
+per flow cost more than solving the flow. Here they are walked once, attribute by attribute,
+and everything after is array arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+
+import numpy as np
+import numpy.typing as npt
+
+from router.allocation.model import Candidates, Terms
+
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """Option j belongs to modelled order `order[j]`; modelled order m is candidate `orders[m]`."""
+
+    size: int  # how many candidates, with options or without
+    orders: Ints  # candidate position of each modelled order (those with options)
+    parcels: Ints  # per modelled order
+    first: Ints  # options of modelled order m are first[m]..first[m+1]
+    local: Ints  # option j's index within its candidate's options
+    order: Ints
+    price: Ints  # kopecks
+    days: Ints
+    eta: Ints  # ordinal of the latest promised date
+    label: Ints  # rank of (warehouse, carrier, service) among the day's: the last tie-breaks
+    group: Ints  # option j's pickup, an index into `pickups`
+    pickups: list[tuple[str, str]]  # (carrier, warehouse)
+    capacity: list[int | None]  # per pickup; None is unlimited
+
+    @property
+    def carrier_of_pickup(self) -> list[str]:
+        return [carrier for carrier, _ in self.pickups]
+
+
+def flatten(candidates: Sequence[Candidates], terms: Terms) -> Flat:
+    modelled = [(i, c) for i, c in enumerate(candidates) if c.options]
+    options = [o for _, c in modelled for o in c.options]
+    n = len(options)
+
+    def column(name: str) -> list[object]:
+        return list(map(attrgetter(name), options))
+
+    counts = np.fromiter((len(c.options) for _, c in modelled), dtype=np.int64, count=len(modelled))
+    first = np.zeros(len(modelled) + 1, dtype=np.int64)
+    np.cumsum(counts, out=first[1:])
+    order = np.repeat(np.arange(len(modelled), dtype=np.int64), counts)
+    # One (warehouse, carrier, service) key per option, numbered in sorted order: the number is
+    # the greedy's last tie-break, and the pickup follows from it.
+    keys = list(map(attrgetter("warehouse", "carrier", "service"), options))
+    distinct = sorted(set(keys))
+    number = {k: n for n, k in enumerate(distinct)}
+    label = np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=n)
+    pickups: dict[tuple[str, str], int] = {}
+    pickup_of_label = np.asarray([pickups.setdefault((c, w), len(pickups)) for w, c, _ in distinct], dtype=np.int64)
+    etas = column("eta_max_date")
+    ordinal = {d: d.toordinal() for d in set(etas)}  # type: ignore[attr-defined]
+    capacity: dict[tuple[str, str], int] = {}
+    for c in terms.capacities:
+        capacity.setdefault((c.carrier, c.warehouse), c.max_parcels)  # the first, as Terms.capacity reads it
+    return Flat(
+        size=len(candidates),
+        orders=np.fromiter((i for i, _ in modelled), dtype=np.int64, count=len(modelled)),
+        parcels=np.fromiter((c.parcels for _, c in modelled), dtype=np.int64, count=len(modelled)),
+        first=first,
+        local=np.arange(n, dtype=np.int64) - first[order],
+        order=order,
+        price=np.fromiter(map(attrgetter("price_kop"), options), dtype=np.int64, count=n),
+        days=np.fromiter(map(attrgetter("days"), options), dtype=np.int64, count=n),
+        eta=np.fromiter(map(ordinal.__getitem__, etas), dtype=np.int64, count=n),
+        label=label,
+        group=pickup_of_label[label] if n else np.zeros(0, dtype=np.int64),
+        pickups=list(pickups),
+        capacity=[capacity.get(k) for k in pickups],
+    )
+
+
+def choice_of(flat: Flat, picked: Ints) -> tuple[int | None, ...]:
+    """Option index per candidate (None for none) from the chosen flat option per modelled order (-1: none)."""
+    out = np.full(flat.size, -1, dtype=np.int64)
+    chosen = picked >= 0
+    out[flat.orders[chosen]] = flat.local[picked[chosen]]
+    return tuple(None if k < 0 else k for k in out.tolist())
