@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import atexit
 import ctypes
+import gc
 import ipaddress
 import os
 import random
@@ -54,7 +55,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, NamedTuple
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -94,8 +95,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-@dataclass
-class Sample:
+class Sample(NamedTuple):
+    """A tuple of atoms, which the collector stops tracking: a run keeps hundreds of thousands."""
+
     phase: str
     kind: str
     ms: float
@@ -346,11 +348,11 @@ class Service:
                     found.append(entry)
         return found
 
-    def served_ms(self, method: str, route: str, since: float, until: float) -> list[float]:
-        """The service's own time for each request it logged between two wall-clock moments."""
+    def served_ms(self, method: str | None, route: str | None, since: float, until: float) -> list[float]:
+        """The service's own time for each request it logged between two wall-clock moments (None: any)."""
         found = []
         for entry in self.log_lines("request"):
-            if entry.get("method") == method and entry.get("route") == route:
+            if method in (None, entry.get("method")) and route in (None, entry.get("route")):
                 at = datetime.fromisoformat(str(entry["ts"])).timestamp()
                 if since <= at < until:
                     found.append(float(entry["ms"]))  # type: ignore[arg-type]
@@ -434,8 +436,7 @@ def quote_body(rng: random.Random) -> dict[str, object]:
     }
 
 
-@dataclass
-class Made:
+class Made(NamedTuple):
     quote_id: str
     body: bytes
     phase: str
@@ -476,6 +477,10 @@ class Load:
     async def run(self, control: Callable[[], Awaitable[None]], bound_s: float) -> None:
         """Clients run until `control` returns (or `bound_s` passes, or the request budget is spent)."""
         self._budget = int(bound_s * MAX_RPS)
+        # Earlier phases' samples and quotes stay alive till the report; out of the collector's sight,
+        # its full passes stay short and do not stall this generator's reading of answers.
+        gc.collect()
+        gc.freeze()
         connector = aiohttp.TCPConnector(limit=self.clients)
         timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
@@ -665,6 +670,7 @@ async def steady(
         open_phase = f"{rate_per_s:,.0f}/s offered, ≤ {clients} in flight"
         rss: dict[str, float] = {}
         spans: dict[str, float] = {}
+        wall: dict[str, tuple[float, float]] = {}
         closed = Load(service.url, clients)
 
         async def closed_control() -> None:
@@ -672,9 +678,10 @@ async def steady(
             await asyncio.sleep(warm_s)
             rss["warm"] = service.rss_mb()
             closed.phase = closed_phase
-            t = time.monotonic()
+            t, wall[closed_phase] = time.monotonic(), (time.time(), 0.0)
             await asyncio.sleep(run_s)
             spans[closed_phase] = time.monotonic() - t
+            wall[closed_phase] = (wall[closed_phase][0], time.time())
             closed.stop()
 
         await closed.run(closed_control, warm_s + run_s + 60)
@@ -684,9 +691,10 @@ async def steady(
 
         async def open_control() -> None:
             opened.phase = open_phase
-            t = time.monotonic()
+            t, started = time.monotonic(), time.time()
             await asyncio.sleep(run_s)
             spans[open_phase] = time.monotonic() - t
+            wall[open_phase] = (started, time.time())
             opened.stop()
 
         await opened.run(open_control, run_s + 60)
@@ -701,6 +709,11 @@ async def steady(
             mix_note = ", ".join(f"{k} {kinds[k] * 100 / max(1, len(measured)):.0f} %" for k in MIX)
             if load is opened:
                 mix_note += f"; most arrivals waiting for a client: {opened.backlog_max}"
+            # The service's own time (its access log: from the handler's start to its answer) tells
+            # its work apart from queueing in the kernel, the loop and the generator on shared cores.
+            own = service.served_ms(None, None, *wall[phase])
+            if own:
+                mix_note += f"; the service's own time p50 {pct(own, 50):.1f} / p99 {pct(own, 99):.1f} ms"
             result.rows += rows_for(name, load.samples, [(phase, spans[phase])], {phase: mix_note})
             result.rows += kind_rows(name, phase, measured)
             lat = [s.ms for s in measured]
@@ -1060,7 +1073,9 @@ async def main() -> int:
             print(f"service and Redis logs kept in {workdir}", file=sys.stderr)
         try:
             for name in names:
-                nominal = NOMINAL_S[name][1 if args.quick else 0] + (2 * args.duration if args.duration else 0)
+                nominal = NOMINAL_S[name][1 if args.quick else 0]
+                if args.duration and name.startswith("steady"):
+                    nominal = 20 + 2 * args.duration
                 print(f"… {name} (about {nominal:.0f} s)", file=sys.stderr, flush=True)
                 try:
                     async with asyncio.timeout(2 * nominal + 120):
