@@ -193,7 +193,9 @@ class LanePrices:
             for rate, cod_ok in dated[1]:
                 if cod and not cod_ok:
                     continue
-                rates.append(rate._replace(total=rate.total + extra) if extra else rate)
+                if extra:
+                    rate = _tuple(Rate, (rate[0], rate[1], rate[2] + extra, rate[3], rate[4]))
+                rates.append(rate)
         for carrier in self._others:
             try:
                 answer = await carrier.quote(request)
@@ -230,6 +232,9 @@ class LanePrices:
             eta = make_eta(request.ship_at, request.origin.timezone, card.card.cutoff, *days)
             offered.append((Rate(card.code, service, total, eta, f"{card.code}:{service}"), service in card.cod_services))
         return tuple(r for r, _ in offered), tuple(offered)
+
+
+_tuple = tuple.__new__  # a NamedTuple without its keyword-checking constructor, in the hot loop
 
 
 def _keep(cache: dict[Any, T], key: object, value: T) -> T:
