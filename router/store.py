@@ -54,6 +54,10 @@ class Store(Protocol):
         """Every field of each hash, in one round trip; a missing hash reads as {}."""
         ...
 
+    async def hsum(self, groups: Sequence[Sequence[str]]) -> list[dict[str, int]]:
+        """Per group of integer hashes, each field summed over the group; one round trip."""
+        ...
+
     async def hset(self, key: str, field: str, value: bytes) -> None:
         """Fields and values may not hold NUL."""
         ...
@@ -179,6 +183,16 @@ class MemoryStore:
                 current = h.get(name, 0)
                 h[name] = (int(current) if isinstance(current, bytes) else current) + amount
 
+    async def hsum(self, groups: Sequence[Sequence[str]]) -> list[dict[str, int]]:
+        sums = []
+        for group in groups:
+            total: dict[str, int] = {}
+            for key in group:
+                for name, value in self._hashes.get(key, {}).items():
+                    total[name] = total.get(name, 0) + int(value)
+            sums.append(total)
+        return sums
+
     async def hgetall(self, keys: Sequence[str]) -> list[dict[str, bytes]]:
         # Integers read back as Redis returns them: the number's digits.
         return [
@@ -255,6 +269,34 @@ for k = 1, #KEYS do
 end
 return packed
 """
+# Summed in Redis: a month-by-month aggregate is a dozen hashes of seventy counters, and adding
+# them up here would cost the quote path far more than the round trip. ARGV: each group's size.
+_HSUM_SCRIPT = """
+local packed = {}
+local k = 1
+for g = 1, #ARGV do
+  local sums, order = {}, {}
+  for _ = 1, tonumber(ARGV[g]) do
+    local flat = redis.call('HGETALL', KEYS[k])
+    k = k + 1
+    for f = 1, #flat, 2 do
+      local name = flat[f]
+      if sums[name] == nil then
+        order[#order + 1] = name
+        sums[name] = 0
+      end
+      sums[name] = sums[name] + tonumber(flat[f + 1])
+    end
+  end
+  local parts = {}
+  for _, name in ipairs(order) do
+    parts[#parts + 1] = name
+    parts[#parts + 1] = string.format('%d', sums[name])
+  end
+  packed[g] = table.concat(parts, '\\0')
+end
+return packed
+"""
 # Arguments per script call: large enough to amortise the round trip, small enough that one
 # call never blocks Redis for more than a few milliseconds.
 _SCRIPT_CHUNK = 20_000
@@ -274,6 +316,7 @@ class RedisStore:
         self._hincr_script = self._redis.register_script(_HINCR_SCRIPT)
         self._hsetnx_script = self._redis.register_script(_HSETNX_SCRIPT)
         self._hgetall_script = self._redis.register_script(_HGETALL_SCRIPT)
+        self._hsum_script = self._redis.register_script(_HSUM_SCRIPT)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -351,6 +394,21 @@ class RedisStore:
             parts = packed.split(b"\0") if packed else []
             hashes.append({f.decode(): v for f, v in zip(parts[::2], parts[1::2])})
         return hashes
+
+    async def hsum(self, groups: Sequence[Sequence[str]]) -> list[dict[str, int]]:
+        if not groups:
+            return []
+        try:
+            answers = await self._hsum_script(
+                keys=[self._k(key) for group in groups for key in group], args=[len(group) for group in groups]
+            )
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        sums = []
+        for packed in answers:
+            parts = packed.split(b"\0") if packed else []
+            sums.append({f.decode(): int(v) for f, v in zip(parts[::2], parts[1::2])})
+        return sums
 
     async def hset(self, key: str, field: str, value: bytes) -> None:
         if b"\0" in value or "\0" in field:

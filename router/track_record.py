@@ -336,31 +336,24 @@ class TrackRecord:
         )
 
     def _window_from(self, imported: Mapping[str, object]) -> list[str]:
+        """The window's months that hold any outcome: months nobody shipped in cost no reads."""
         this_month = month_of(self._clock().date())
-        newest = max((m.decode() if isinstance(m, bytes) else str(m) for m in imported), default=this_month)
-        return months_back(min(newest, this_month), self.config.window_months)
+        present = {m.decode() if isinstance(m, bytes) else str(m) for m in imported}
+        newest = min(max(present, default=this_month), this_month)
+        return [m for m in months_back(newest, self.config.window_months) if m in present]
 
     async def _aggregates(self, keys: Sequence[str], extra: Sequence[str] = ()) -> tuple[list[dict[str, int]], list[dict[str, bytes]]]:
-        """Each aggregate's fields summed over the window's months (router/reliability.py, Ageing),
-        and the hashes `extra` as they are. One store round trip, checking the window as it goes;
-        a second only when the window was not the one assumed (at first, this month's)."""
-        months = self._months or self._window_from({})
+        """Each aggregate's fields summed over the window's months (router/reliability.py, Ageing)
+        by the store, and the hashes `extra` as they are, side by side. Read again only when the
+        window was not the one last seen (a worker's first read, a new month imported)."""
+        months = self._months if self._months is not None else []
         while True:
-            spans = [[key] + [f"{key}@{m}" for m in months] for key in keys]
-            answers = await self._store.hgetall([MONTHS, *extra] + [k for span in spans for k in span])
-            self._months, fresh = months, self._window_from(answers[0])
+            groups = [[MONTHS]] + [[key] + [f"{key}@{m}" for m in months] for key in keys]
+            summed, hashes = await asyncio.gather(self._store.hsum(groups), self._store.hgetall(list(extra)))
+            self._months, fresh = months, self._window_from(summed[0])
             if fresh == months:
-                break
+                return summed[1:], hashes
             months = fresh
-        rest = iter(answers[1 + len(extra):])
-        summed = []
-        for span in spans:
-            fields: dict[str, int] = {}
-            for _ in span:
-                for name, raw in next(rest).items():
-                    fields[name] = fields.get(name, 0) + int(raw)
-            summed.append(fields)
-        return summed, answers[1 : 1 + len(extra)]
 
     async def _read(self, keys: list[str]) -> dict[str, object]:
         aggregates = [k for k in keys if k != SUSPENSIONS]

@@ -104,3 +104,10 @@ async def test_resilient_store_falls_back_to_memory_and_returns_to_redis(redis_u
     assert await store.get("k") is None  # a delete reaches the memory copy too
     await store.close()
     await dead.close()
+
+
+async def test_hsum_adds_each_field_over_a_group_of_hashes(store: Store) -> None:
+    await store.hincr({"m:1": {"n": 3, "t2": 1}, "m:2": {"n": 4, "t5": 2}, "x": {"n": 100}})
+    summed = await store.hsum([["m:1", "m:2", "m:absent"], ["m:absent"], ["x"], []])
+    assert summed == [{"n": 7, "t2": 1, "t5": 2}, {}, {"n": 100}, {}]
+    assert await store.hsum([]) == []
