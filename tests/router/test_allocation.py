@@ -376,3 +376,26 @@ def test_allocate_writes_one_row_per_good_order_and_exits_3_for_bad_rows(tmp_pat
     lines = out.read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[:2] for line in lines[1:]] == [["A1", "assigned"], ["A3", "unserved"]]
     assert ",deadline," in lines[2]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_greedy_ranks_options_as_a_lexicographic_sort_would(seed: int) -> None:
+    import numpy as np
+
+    from router.allocation.greedy import _rank
+
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    small = [rng.integers(0, 50, n), rng.integers(0, 5, n), rng.integers(0, 3, n)]
+    assert (_rank(*small) == np.lexsort(small[::-1])).all()
+    # Keys too wide to pack into one integer take the lexsort.
+    wide = [rng.integers(0, 2**40, n), rng.integers(0, 2**30, n)]
+    assert (_rank(*wide) == np.lexsort(wide[::-1])).all()
+
+
+def test_greedy_breaks_a_price_tie_on_the_earlier_date_then_the_warehouse() -> None:
+    from router.allocation.greedy import greedy_choice
+
+    tied = order("o1", option("a", "300.00", "W2"), option("b", "300.00", "W1", days=3), option("a", "300.00", "W1"))
+    choice, _ = greedy_choice([tied], Terms())
+    assert choice == [2]
