@@ -28,11 +28,12 @@ for the Retry-After the carrier gave, when that is longer than open_s.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Coroutine
 
 from carriers.api import (
     CarrierApiError,
@@ -274,6 +275,7 @@ class GuardedCarrier:
         self.breaker = breaker
         self.code = carrier.code
         self.retries = 0
+        self._recording: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         return f"GuardedCarrier({self.inner!r})"
@@ -291,10 +293,27 @@ class GuardedCarrier:
             answer = await retry_once(lambda: self.inner.quote(request), self._count_retry)
         except BaseException as exc:
             # Cancellation by the quote's deadline is a timeout as far as the carrier goes.
-            await self.breaker.failed(ticket, exc if isinstance(exc, Exception) else TimeoutError())
+            await self._record(self.breaker.failed(ticket, exc if isinstance(exc, Exception) else TimeoutError()))
             raise
-        await self.breaker.succeeded(ticket)
+        if ticket.probe:
+            await self._record(self.breaker.succeeded(ticket))
+        else:
+            await self.breaker.succeeded(ticket)
         return answer
+
+    async def _record(self, verdict: Coroutine[None, None, None]) -> None:
+        """Write a verdict to the breaker even if this task is cancelled while it is written.
+
+        The quote's deadline and the carrier's own timeout end a hanging call at the same
+        moment, so the task is often cancelled twice: the second cancellation lands in the
+        store round trips that record the first. Cut there, a failure goes uncounted and a
+        probe's verdict is lost with its lock still held, leaving the carrier neither open nor
+        closed until the lock lapses.
+        """
+        task = asyncio.ensure_future(verdict)
+        self._recording.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._recording.discard)
+        await asyncio.shield(task)
 
     def _count_retry(self) -> None:
         self.retries += 1

@@ -272,3 +272,66 @@ def test_only_api_carriers_are_guarded() -> None:
     wrapped = guard_carriers([courier, other], MemoryStore())  # type: ignore[list-item]
     assert isinstance(wrapped[0], GuardedCarrier) and wrapped[0].code == courier.code
     assert wrapped[1] is other
+
+
+class RoundTrips(MemoryStore):
+    """The memory store, each call a trip through the event loop as a Redis call is."""
+
+    async def get(self, key: str) -> bytes | None:
+        await asyncio.sleep(0)
+        return await super().get(key)
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        await asyncio.sleep(0)
+        await super().set(key, value, ttl_s)
+
+    async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
+        await asyncio.sleep(0)
+        return await super().add(key, value, ttl_s)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.sleep(0)
+        await super().delete(key)
+
+    async def incr(self, key: str, ttl_s: float) -> int:
+        await asyncio.sleep(0)
+        return await super().incr(key, ttl_s)
+
+
+async def eventually_open(b: CircuitBreaker) -> BreakerState:
+    state = await b.state()
+    for _ in range(100):  # the verdict is written in its own task; give it its store round trips
+        if state is BreakerState.OPEN:
+            break
+        await asyncio.sleep(0)
+        state = await b.state()
+    return state
+
+
+async def test_a_probe_cancelled_twice_by_deadline_and_timeout_still_reopens_and_frees_the_probe() -> None:
+    clock = Clock()
+    b = breaker(RoundTrips(), clock, carrier="slow")  # the probe's lock lasts its 5 s in real time
+    inner = Hanging()
+    guarded = GuardedCarrier(inner, b)
+    for _ in range(3):
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.01):
+                await guarded.quote(rate_request())
+    clock.now += 11
+    probe = asyncio.ensure_future(guarded.quote(rate_request()))
+    for _ in range(100):  # until the probe is out at the carrier
+        if inner.calls == 4:
+            break
+        await asyncio.sleep(0)
+    # The quote's deadline and the carrier timeout fire together: the first cancellation is
+    # being recorded when the second arrives.
+    probe.cancel()
+    await asyncio.sleep(0)
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    assert await eventually_open(b) is BreakerState.OPEN
+    with pytest.raises(CircuitOpen, match="circuit open"):
+        await b.acquire()
+    clock.now += 11  # the failed probe gave up its lock: the next hold's end brings the next probe
+    assert (await b.acquire()).probe
