@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import orjson
+
+from router.codec import learned_json, offer_json, quote_json
+from router.models import Badge, CarrierError, Location, OfferInsight, Parcel, Policy, Quote, Rejection, Score, Shipment
+from router.places import Places
+from tests.router.fakes import make_offer
+
+SHIP = date(2026, 11, 24)
+
+
+def insight() -> OfferInsight:
+    return OfferInsight(
+        p50_days=2,
+        p80_days=3,
+        p95_days=4,
+        p50_date=SHIP,
+        p80_date=SHIP,
+        p95_date=SHIP,
+        on_time_rate=0.91234,
+        failure_rate=0.01,
+        sample_size=100,
+        service_sample_size=120,
+        badge=Badge.SILVER,
+        badge_reason="on time 91 %",
+        arrival_probability=None,
+    )
+
+
+def a_quote() -> Quote:
+    places = Places()
+    fresh = make_offer("acme", "std", "310.50", 3, start=SHIP).with_id()
+    stale = replace(
+        make_offer("slow", "eco", "199.00", 6, start=SHIP).with_id(),
+        stale=True,
+        as_of=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+    )
+    shipment = Shipment(Location(city="Москва"), Location(city="Казань"), (Parcel(1200, 30, 20, 10),))
+    return Quote(
+        id="q_1",
+        created_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
+        expires_at=datetime(2026, 11, 23, 10, 30, tzinfo=UTC),
+        shipment=shipment,
+        origin=places.resolve(shipment.origin, "origin"),
+        destination=places.resolve(shipment.destination, "destination"),
+        policy=Policy(),
+        offers=(fresh, stale),
+        recommended=fresh.id,
+        cheapest=stale.id,
+        fastest=fresh.id,
+        reason="the fastest for 111.50 more",
+        scores={fresh.id: Score(fresh.price.total, 3, fresh.price.total / 7, fresh.price.total * 2)},
+        rejections=(Rejection("big", "std", "too heavy"),),
+        errors=(CarrierError("gone", "timeout", "no answer in 1.5 s"),),
+        insights={fresh.id: insight()},
+    )
+
+
+def test_every_offer_in_a_quote_is_written_byte_for_byte_as_offer_json_writes_it() -> None:
+    quote = a_quote()
+    written = orjson.loads(orjson.dumps(quote_json(quote)))["offers"]
+    tags = {"acme:std": ["fastest", "recommended"], "slow:eco": ["cheapest"]}
+    expected = [
+        {**offer_json(o, tags[o.id]), "learned": learned_json(quote.insights.get(o.id))} for o in quote.offers
+    ]
+    assert orjson.dumps(quote_json(quote)["offers"]) == orjson.dumps(expected)
+    assert written[1]["stale"] is True and written[1]["as_of"] == "2026-11-23T09:30:00+00:00"
+    assert written[0]["learned"]["on_time_rate"] == 0.9123 and written[1]["learned"] is None
+
+
+def test_a_quote_keeps_its_money_as_exact_strings() -> None:
+    body = quote_json(a_quote())
+    assert body["offers"][0]["price"]["total"] == "310.50"
+    assert body["recommended"]["score"]["day_value"] == "44.36"
+    assert [e["kind"] for e in body["errors"]] == ["timeout"]
+    assert body["rejections"] == [{"carrier": "big", "service": "std", "reason": "too heavy"}]
