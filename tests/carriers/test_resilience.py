@@ -18,10 +18,13 @@ import jsonschema
 import pytest
 
 from carriers.api import CarrierApiError, CarrierRateLimited, CarrierUnavailable, deadline_scope
-from carriers.breaker import BreakerState, GuardedCarrier, guard_carriers
+from carriers.breaker import BreakerState, CircuitBreaker, GuardedCarrier, guard_carriers
 from carriers.registry import load_carriers
 from carriers.sandbox import SandboxServers
 from router.api.openapi import document
+from router.last_good import LastGood
+from router.models import CarrierInfo, CarrierQuote, Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
+from router.quoting import QuoteEngine
 from router.settings import Settings
 from router.store import MemoryStore
 from tests.carriers.sandbox_fixtures import (  # noqa: F401  (fixtures)
@@ -31,6 +34,8 @@ from tests.carriers.sandbox_fixtures import (  # noqa: F401  (fixtures)
     rate_request,
     sandbox,
 )
+from tests.carriers.test_breaker import Clock, RoundTrips
+from tests.router.fakes import make_offer
 
 TARIFFLIST = "/v2/calculator/tarifflist"
 MOSCOW_NOVOSIBIRSK = {
@@ -157,6 +162,64 @@ async def test_an_answer_that_is_not_json_is_not_asked_again(
     with within(DEADLINE_S), pytest.raises(CarrierApiError):
         await cdek.quote(rate_request())
     assert sandbox.cdek.requests[TARIFFLIST] == 2
+
+
+# ------------------------------------------------------------------ a hang lifted under load
+
+
+class HangsUntilLifted:
+    """A network carrier that hangs past any timeout until `lifted`, then answers."""
+
+    code = "cdek"
+    remote = True
+
+    def __init__(self) -> None:
+        self.lifted = asyncio.Event()
+        self.calls = 0
+
+    def info(self) -> CarrierInfo:
+        return CarrierInfo("cdek", "CDEK", "test", ())
+
+    async def quote(self, request: RateRequest) -> CarrierQuote:
+        self.calls += 1
+        await self.lifted.wait()
+        return CarrierQuote(offers=(make_offer("cdek", "std", "500.00", 3),))
+
+
+async def test_once_a_hang_is_lifted_the_breaker_closes_and_fresh_offers_return_within_its_hold() -> None:
+    from router.app import bundled_places
+
+    clock = Clock()
+    # Each store call a trip through the loop, as with Redis; its entries expire in real time,
+    # so a probe's lock left behind would outlast the whole test.
+    store = RoundTrips()
+    carrier = HangsUntilLifted()
+    b = CircuitBreaker(store, "cdek", min_failures=5, window_s=5, buckets=5, open_s=15, refresh_s=1, clock=clock)
+    # The quote's deadline and the carrier's timeout equal, as by default: both cut a hanging call.
+    settings = Settings(deadline_s=0.05, carrier_timeout_s=0.05)
+    engine = QuoteEngine([GuardedCarrier(carrier, b)], bundled_places(), settings, last_good=LastGood(store))
+    shipment = Shipment(
+        origin=Location(city="Москва"), destination=Location(city="Новосибирск"), parcels=(Parcel(1200, 30, 20, 10),)
+    )
+
+    async def fresh_offers() -> int:
+        quotes = await asyncio.gather(*(engine.quote(shipment, Policy(PolicyKind.CHEAPEST)) for _ in range(16)))
+        return sum(1 for q in quotes for o in q.offers if not o.stale)
+
+    for _ in range(12):  # 30 s of hanging, 16 quotes at a time: it opens, probes, fails, opens again
+        assert await fresh_offers() == 0
+        clock.now += 2.5
+    assert b.last_state is not BreakerState.CLOSED
+    asked = carrier.calls
+    assert asked < 12 * 16  # most quotes were turned away
+
+    carrier.lifted.set()
+    lifted_at = clock.now
+    while not await fresh_offers():
+        assert clock.now - lifted_at <= b.open_s + b.refresh_s, "no fresh offer one hold after the hang was lifted"
+        clock.now += 0.5
+    assert await b.state() is BreakerState.CLOSED
+    assert await fresh_offers() == 16
 
 
 # ------------------------------------------------------------------ through the service
