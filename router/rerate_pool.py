@@ -12,6 +12,7 @@ single process would write them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import multiprocessing
 import multiprocessing.pool
@@ -75,6 +76,9 @@ def rerate_chunks(
             yield _error_result(len(header_raw), head)
             return
         _job = _Job(rater, header, columns, write_rows)
+        # The tariffs and the places index are long-lived and large: out of the collector's sight,
+        # the workers' collections stay short and do not touch (and so copy) the pages they share.
+        gc.freeze()
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 pending: deque[multiprocessing.pool.AsyncResult[ChunkResult]] = deque()
@@ -86,6 +90,7 @@ def rerate_chunks(
                     yield pending.popleft().get()
         finally:
             _job = None
+            gc.unfreeze()
 
 
 def _error_result(byte_count: int, errors: list[object]) -> ChunkResult:
