@@ -8,27 +8,13 @@ import orjson
 from router.codec import learned_json, offer_json, quote_json
 from router.models import Badge, CarrierError, Location, OfferInsight, Parcel, Policy, Quote, Rejection, Score, Shipment
 from router.places import Places
-from tests.router.fakes import make_offer
+from tests.router.fakes import make_insight, make_offer
 
 SHIP = date(2026, 11, 24)
 
 
 def insight() -> OfferInsight:
-    return OfferInsight(
-        p50_days=2,
-        p80_days=3,
-        p95_days=4,
-        p50_date=SHIP,
-        p80_date=SHIP,
-        p95_date=SHIP,
-        on_time_rate=0.91234,
-        failure_rate=0.01,
-        sample_size=100,
-        service_sample_size=120,
-        badge=Badge.SILVER,
-        badge_reason="on time 91 %",
-        arrival_probability=None,
-    )
+    return make_insight(0.91234, badge=Badge.SILVER, badge_reason="on time 91 %", ship=SHIP)
 
 
 def a_quote() -> Quote:

@@ -25,7 +25,7 @@ from router.selection import select
 from router.store import MemoryStore, RedisStore, Store
 from router.suspension import SuspensionRule, worst_window
 from router.track_record import TrackRecord
-from tests.router.fakes import make_offer
+from tests.router.fakes import make_insight, make_offer
 from tests.router.outcome_sim import quantile, simulate
 
 LANE = "RU-48>RU-53"
@@ -440,21 +440,7 @@ async def test_aggregates_and_suspensions_survive_reopening_redis(redis_url: str
 
 
 def learned(on_time: float | None, arrival: float | None = None) -> OfferInsight:
-    return OfferInsight(
-        p50_days=2,
-        p80_days=3,
-        p95_days=4,
-        p50_date=SHIP,
-        p80_date=SHIP,
-        p95_date=SHIP,
-        on_time_rate=on_time,
-        failure_rate=0.0,
-        sample_size=100,
-        service_sample_size=100,
-        badge=Badge.NONE,
-        badge_reason="",
-        arrival_probability=arrival,
-    )
+    return make_insight(on_time, arrival, ship=SHIP)
 
 
 POLICY_OFFERS = [offer("cheap", "std", 5, "100.00"), offer("mid", "std", 3, "200.00"), offer("dear", "std", 2, "300.00")]
