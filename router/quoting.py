@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 from carriers.api import deadline_scope
 from carriers.base import Carrier, CarrierResponseError
 from carriers.breaker import CircuitOpen, counts_as_failure
+from carriers.ratecard.carrier import RateCardCarrier
 from router.carrier_stats import CarrierStats
 from router.last_good import LastGood, StaleAnswer, lane_key
 from router.models import (
@@ -48,6 +49,7 @@ from router.settings import Settings
 from router.track_record import TrackRecord
 
 log = logging.getLogger(__name__)
+_RATECARD_QUOTE = RateCardCarrier.quote
 
 # How far past its deadline a quote may wait for failed carriers' last good answers. A store
 # read takes a millisecond; a slow store must not hold the quote much beyond its deadline.
@@ -106,9 +108,10 @@ class QuoteEngine:
             self._places.resolve(shipment.destination, "destination"),
         )
 
-    async def quote(self, shipment: Shipment, policy: Policy) -> Quote:
+    async def quote(self, shipment: Shipment, policy: Policy, ends: tuple[Place, Place] | None = None) -> Quote:
+        """`ends`: both ends as `resolve` gave them, when the caller already has them."""
         now = self._clock()
-        origin, destination = self.resolve(shipment)
+        origin, destination = ends or self.resolve(shipment)
         request = RateRequest(shipment, origin, destination, shipment.ship_at or now)
         asked = [c for c in self._carriers if allowed(c.code, policy)]
         started = time.monotonic()
@@ -195,15 +198,28 @@ class QuoteEngine:
         # Tasks copy the context they are created in, so adapters see the quote's deadline
         # and cut their own timeouts (and retries) to what is left of it.
         with deadline_scope(asyncio.get_running_loop().time() + deadline):
-            tasks = [asyncio.ensure_future(self._ask(c, request, deadline)) for c in carriers]
+            tasks = {
+                i: asyncio.ensure_future(self._ask(c, request, deadline))
+                for i, c in enumerate(carriers)
+                if not _in_memory(c)
+            }
+        # Rate cards price from tables in memory and never wait: asked here, they cost no task,
+        # no timer and no extra turns of the event loop (a timeout could not cut a call that
+        # never yields anyway). The tasks above start only once this coroutine waits.
+        inline = {i: self._ask_inline(c, request) for i, c in enumerate(carriers) if i not in tasks}
         if not tasks:
-            return []
-        done, pending = await asyncio.wait(tasks, timeout=deadline)
+            return [inline[i] for i in range(len(carriers))]
+        done, pending = await asyncio.wait(
+            tasks.values(), timeout=max(0.0, deadline - (time.monotonic() - started))
+        )
         for task in pending:
             task.cancel()
         results: list[_Outcome] = []
-        for carrier, task in zip(carriers, tasks):
-            if task in done:
+        for i, carrier in enumerate(carriers):
+            task = tasks.get(i)
+            if task is None:
+                results.append(inline[i])
+            elif task in done:
                 results.append(task.result())
             else:
                 waited = time.monotonic() - started
@@ -211,6 +227,23 @@ class QuoteEngine:
                 error = CarrierError(carrier.code, "timeout", f"no answer within the {waited:.2f} s deadline")
                 results.append(_Outcome(error, down=True))
         return results
+
+    def _ask_inline(self, carrier: Carrier, request: RateRequest) -> _Outcome:
+        """`_ask` for a carrier that answers without I/O (`_in_memory`)."""
+        stats = self.stats[carrier.code]
+        started = time.perf_counter()
+        try:
+            answer = carrier.quote_sync(request)  # type: ignore[attr-defined]
+        except CarrierResponseError as exc:
+            kind = getattr(exc, "kind", "invalid_response")
+            down = counts_as_failure(exc)
+            stats.record(kind if down else "refused", time.perf_counter() - started, failed=down)
+            return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
+        except Exception as exc:  # a broken carrier must never break the quote
+            log.warning("carrier %s failed", carrier.code, exc_info=True)
+            stats.record("error", time.perf_counter() - started, failed=True)
+            return _Outcome(CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}"), down=True)
+        return self._answered(carrier, answer, time.perf_counter() - started)
 
     async def _ask(self, carrier: Carrier, request: RateRequest, deadline: float) -> _Outcome:
         timeout = min(self._settings.carrier_timeout_s, deadline)
@@ -238,7 +271,10 @@ class QuoteEngine:
             log.warning("carrier %s failed", carrier.code, exc_info=True)
             stats.record("error", time.perf_counter() - started, failed=True)
             return _Outcome(CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}"), down=True)
-        elapsed = time.perf_counter() - started
+        return self._answered(carrier, answer, time.perf_counter() - started)
+
+    def _answered(self, carrier: Carrier, answer: object, elapsed: float) -> _Outcome:
+        stats = self.stats[carrier.code]
         problem = _check(carrier.code, answer)
         if problem:
             stats.record("invalid_response", elapsed, failed=True)
@@ -249,6 +285,18 @@ class QuoteEngine:
         if all(o.id == f"{o.carrier}:{o.service}" for o in answer.offers):
             return _Outcome(answer)
         return _Outcome(replace(answer, offers=tuple(o.with_id() for o in answer.offers)))
+
+
+def _in_memory(carrier: Carrier) -> bool:
+    """A rate card: `quote_sync` gives the same answer as `quote`, with no I/O.
+
+    Only when `quote` is the rate card's own (a subclass that overrides it may wait on
+    something) and nothing wraps the carrier (a breaker's wrapper is `remote`)."""
+    return (
+        not getattr(carrier, "remote", False)
+        and callable(getattr(carrier, "quote_sync", None))
+        and getattr(type(carrier), "quote", None) is _RATECARD_QUOTE
+    )
 
 
 def _check(code: str, answer: object) -> str | None:

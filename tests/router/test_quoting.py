@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from router.last_good import LastGood
-from router.models import Location, Parcel, Policy, PolicyKind, Shipment
+from router.models import Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
 from router.places import Places
 from router.quoting import QuoteEngine
 from router.settings import Settings
@@ -267,3 +267,21 @@ async def test_a_store_that_hangs_does_not_hold_the_quote_past_its_deadline(plac
     assert time.monotonic() - started < 2.0  # the 0.3 s deadline and a short wait, with room to spare
     assert [o.carrier for o in quote.offers] == ["card"]
     assert [(e.carrier, e.kind) for e in quote.errors] == [("api", "timeout")]
+
+
+async def test_rate_cards_are_asked_in_line_beside_carriers_that_wait_and_fail_the_same_way(places: Places) -> None:
+    from carriers.registry import load_carriers
+    from carriers.ratecard.carrier import RateCardCarrier
+
+    cards = [c for c in load_carriers(Settings()) if isinstance(c, RateCardCarrier)]
+    ends = places.resolve(SHIPMENT.origin, "origin"), places.resolve(SHIPMENT.destination, "destination")
+    request = RateRequest(SHIPMENT, *ends, datetime.now(timezone.utc))
+    working = next(c for c in cards if c.quote_sync(request).offers)
+    broken = next(c for c in cards if c is not working)
+    broken.quote_sync = lambda request: 1 / 0  # type: ignore[method-assign]
+    slow = FakeCarrier("slow", delay_s=0.05)
+    quote = await QuoteEngine([broken, working, slow], places, Settings(deadline_s=2.0)).quote(SHIPMENT, Policy())
+    assert {o.carrier for o in quote.offers} == {working.code, "slow"}
+    assert all(o.id == f"{o.carrier}:{o.service}" for o in quote.offers)
+    assert [(e.carrier, e.kind) for e in quote.errors] == [(broken.code, "error")]
+    assert "ZeroDivisionError" in quote.errors[0].message
