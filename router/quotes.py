@@ -55,7 +55,7 @@ class QuoteBook:
             body = await self._store.get("quote:" + cached_id.decode())
             if body is not None:
                 return StoredQuote(body, cached=True)
-        quote = await engine.quote(shipment, policy)
+        quote = await engine.quote(shipment, policy, (origin, destination))
         body = orjson.dumps(quote_json(quote))
         await self._store.set("quote:" + quote.id, body, self._settings.quote_ttl_s + AFTERLIFE_S)
         # A quote with carrier errors is not cached: the next buyer should get a fresh try.
@@ -71,7 +71,7 @@ class QuoteBook:
                 # Redis may well hold it: "not found" would tell a checkout its price lock is gone.
                 raise StoreUnavailable(f"quote {quote_id} is not in this worker's memory and Redis is away")
             raise QuoteNotFound(quote_id)
-        expires_at = orjson.loads(body)["expires_at"]
+        expires_at = _expires_at(body)
         if datetime.fromisoformat(expires_at) <= self._clock():
             raise QuoteExpired(quote_id, expires_at)
         return body
@@ -94,6 +94,19 @@ class QuoteBook:
             policy.probability,
         ]
         return hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
+
+
+_EXPIRES = b'"expires_at":"'
+
+
+def _expires_at(body: bytes) -> str:
+    # `quote_json` writes quote_id, created_at and then expires_at, all within the first couple
+    # of hundred bytes: found there, the rest of the quote need not be parsed on every read.
+    at = body.find(_EXPIRES, 0, 256)
+    if at < 0:
+        return str(orjson.loads(body)["expires_at"])
+    start = at + len(_EXPIRES)
+    return body[start : body.index(b'"', start)].decode()
 
 
 def _place_key(place: Place) -> list[object]:

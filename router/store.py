@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from typing import Awaitable, Callable, Mapping, Protocol, Sequence
 
 import redis.asyncio as aioredis
@@ -19,6 +20,14 @@ log = logging.getLogger(__name__)
 # is tens of gigabytes, so memory (the demo's store, and Redis's stand-in) keeps at most this.
 MEMORY_MAX_BYTES = 256 * 1024 * 1024
 _ENTRY_OVERHEAD = 200  # the dict slot, the tuple, the float and both objects' headers
+# Values from this size on (a quote's JSON is 4-6 kB) are kept deflated, against a dictionary:
+# the first such value the store was given. Quotes repeat each other's keys, carriers, services
+# and places, so one deflates to about a tenth of its size for ~50 µs, and reads back in ~15 µs.
+# (A bytes object from orjson also keeps the slack of its output buffer, ~8 kB for a 4 kB quote,
+# for as long as it lives.) Smaller values gain too little over the entry's own overhead.
+DEFLATE_FROM = 2048
+_WBITS = -15  # raw deflate: the bytes never leave this process, so no header or checksum
+_LEVEL, _MEM_LEVEL = 3, 5  # as small as level 6 here, and as fast as level 1
 
 
 class StoreUnavailable(Exception):
@@ -69,12 +78,19 @@ class Store(Protocol):
         ...
 
 
+class _Deflated(bytes):
+    """A value as `MemoryStore` keeps it deflated; `get` gives back the bytes it was given."""
+
+    __slots__ = ()
+
+
 class MemoryStore:
     """A dict with expiry. Expired keys are purged lazily and in sweeps as the store grows.
 
-    Entries with expiry hold at most `max_bytes` (roughly counted); past it the least recently
-    written go first, even before they expire — a lost quote is a 404, a full memory a dead
-    process. Hashes are not bounded: they are few, and durable by contract.
+    Entries with expiry hold at most `max_bytes` (roughly counted, deflated values at their
+    deflated size); past it the least recently written go first, even before they expire — a
+    lost quote is a 404, a full memory a dead process. Hashes are not bounded: they are few,
+    and durable by contract.
     """
 
     backend = "memory"
@@ -93,6 +109,18 @@ class MemoryStore:
         self._max_bytes = max_bytes
         self._bytes = 0
         self.evicted = 0
+        self._zdict: bytes | None = None
+
+    def _deflate(self, value: bytes) -> bytes:
+        if self._zdict is None:
+            # A copy of its own size: the caller's object may carry buffer slack (see DEFLATE_FROM).
+            self._zdict = bytes(memoryview(value)[-32768:])
+        packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zdict=self._zdict)
+        packed = packer.compress(value) + packer.flush()
+        return _Deflated(packed) if len(packed) < len(value) else bytes(memoryview(value))
+
+    def _inflate(self, value: _Deflated) -> bytes:
+        return zlib.decompressobj(_WBITS, zdict=self._zdict).decompress(value)  # type: ignore[arg-type]
 
     @staticmethod
     def _cost(key: str, value: bytes | int) -> int:
@@ -119,6 +147,8 @@ class MemoryStore:
             self._drop(k)
 
     def _write(self, key: str, value: bytes | int, ttl_s: float) -> None:
+        if not isinstance(value, int) and len(value) >= DEFLATE_FROM:
+            value = self._deflate(value)
         self._drop(key)  # re-inserted at the end: insertion order is the order of last writes
         self._data[key] = (self._clock() + ttl_s, value)
         self._bytes += self._cost(key, value)
@@ -140,6 +170,8 @@ class MemoryStore:
 
     async def get(self, key: str) -> bytes | None:
         value = self._live(key)
+        if type(value) is _Deflated:
+            return self._inflate(value)
         # Counters read back as Redis returns them: the number's digits.
         return str(value).encode() if isinstance(value, int) else value
 

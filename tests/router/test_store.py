@@ -111,3 +111,41 @@ async def test_hsum_adds_each_field_over_a_group_of_hashes(store: Store) -> None
     summed = await store.hsum([["m:1", "m:2", "m:absent"], ["m:absent"], ["x"], []])
     assert summed == [{"n": 7, "t2": 1, "t5": 2}, {}, {"n": 100}, {}]
     assert await store.hsum([]) == []
+
+
+async def test_memory_store_keeps_large_values_deflated_and_reads_back_the_same_bytes() -> None:
+    import os
+
+    from router.store import DEFLATE_FROM
+
+    store = MemoryStore()
+    quotes = [
+        b'{"quote_id":"q_%d","offers":[' % i + b'{"carrier":"cdek","price":"%d.00"},' % (i * 7) * 60 + b"{}]}"
+        for i in range(20)
+    ]
+    assert all(len(q) >= DEFLATE_FROM for q in quotes)
+    noise = os.urandom(4 * DEFLATE_FROM)  # does not deflate: kept as it is
+    small = b"x" * (DEFLATE_FROM - 1)
+    for i, q in enumerate(quotes):
+        await store.set(f"quote:{i}", q, 60)
+    await store.set("noise", noise, 60)
+    await store.set("small", small, 60)
+    assert [await store.get(f"quote:{i}") for i in range(20)] == quotes
+    assert await store.get("noise") == noise
+    assert await store.get("small") == small
+    # Counted at what is kept: far less than the quotes' own length.
+    kept = store._bytes - len(noise) - len(small) - 22 * 200 - sum(len(k) for k in store._data)
+    assert kept < sum(len(q) for q in quotes) / 5
+
+
+async def test_a_deflated_value_can_be_replaced_added_and_deleted() -> None:
+    store = MemoryStore()
+    big = b"abc" * 1000
+    await store.set("k", big, 60)
+    assert await store.add("k", b"other" * 1000, 60) is False
+    assert await store.get("k") == big
+    await store.set("k", big[::-1], 60)
+    assert await store.get("k") == big[::-1]
+    await store.delete("k")
+    assert await store.get("k") is None
+    assert store._bytes == 0
