@@ -285,3 +285,15 @@ async def test_rate_cards_are_asked_in_line_beside_carriers_that_wait_and_fail_t
     assert all(o.id == f"{o.carrier}:{o.service}" for o in quote.offers)
     assert [(e.carrier, e.kind) for e in quote.errors] == [(broken.code, "error")]
     assert "ZeroDivisionError" in quote.errors[0].message
+
+
+def test_an_offer_given_its_id_in_the_engine_is_offer_with_id() -> None:
+    from dataclasses import fields, replace
+
+    from router.quoting import _with_id
+    from tests.router.fakes import make_offer
+
+    offer = replace(make_offer("cdek", "pvz", "412.50", 4), id="", stale=True, as_of=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    assert len(fields(offer)) == 11  # a new field must be copied by _with_id too
+    assert _with_id(offer) == offer.with_id()
+    assert _with_id(offer).id == "cdek:pvz"
