@@ -46,6 +46,10 @@ class QuoteBook:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._hour_of: tuple[int, int, int, int] | None = None
+        self._hour_text = ""
+        # Places come from the resolver's cache, the same few objects again and again.
+        self._place_keys: dict[Place, list[object]] = {}
 
     async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy) -> StoredQuote:
         origin, destination = engine.resolve(shipment)
@@ -77,14 +81,13 @@ class QuoteBook:
         return body
 
     def cache_key(self, shipment: Shipment, policy: Policy, origin: Place, destination: Place) -> str:
-        now = self._clock()
         parts = [
-            _place_key(origin),
-            _place_key(destination),
+            self._place_key(origin),
+            self._place_key(destination),
             sorted((p.weight_g, *p.sides_cm) for p in shipment.parcels),
             str(shipment.declared_value.normalize()),
             shipment.cod,
-            shipment.ship_at.isoformat() if shipment.ship_at else now.strftime("%Y-%m-%dT%H"),
+            shipment.ship_at.isoformat() if shipment.ship_at else self._hour(),
             policy.kind.value,
             str(policy.day_value.normalize()),
             policy.deadline.isoformat() if policy.deadline else None,
@@ -94,6 +97,22 @@ class QuoteBook:
             policy.probability,
         ]
         return hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
+
+    def _place_key(self, place: Place) -> list[object]:
+        key = self._place_keys.get(place)
+        if key is None:
+            if len(self._place_keys) >= 4096:
+                self._place_keys.clear()
+            key = self._place_keys[place] = _place_key(place)
+        return key
+
+    def _hour(self) -> str:
+        """The clock's UTC hour as strftime("%Y-%m-%dT%H") writes it, formatted once an hour."""
+        now = self._clock()
+        hour = (now.year, now.month, now.day, now.hour)
+        if hour != self._hour_of:
+            self._hour_of, self._hour_text = hour, now.strftime("%Y-%m-%dT%H")
+        return self._hour_text
 
 
 _EXPIRES = b'"expires_at":"'

@@ -109,3 +109,32 @@ async def test_carriers_are_listed_with_their_services(make_api) -> None:
     carriers = (await (await api.get("/v1/carriers")).json())["carriers"]
     assert len(carriers) >= 6
     assert all(c["services"] for c in carriers)
+
+
+def test_the_cache_key_moves_with_the_hour_and_the_place_and_is_written_as_before() -> None:
+    import hashlib
+
+    import orjson
+
+    from router.models import Location, Parcel, Place, Policy, Shipment
+    from router.quotes import QuoteBook
+    from router.store import MemoryStore
+
+    now = [datetime(2026, 11, 23, 9, 59, 59, tzinfo=timezone.utc)]
+    book = QuoteBook(MemoryStore(), Settings(), clock=lambda: now[0])
+    moscow = Place(55.75583, 37.61730, "RU", "Москва", "48", "Europe/Moscow")
+    kazan = Place(55.78874, 49.12214, "RU", "Казань", "73", "Europe/Moscow")
+    shipment = Shipment(Location(city="Москва"), Location(city="Казань"), (Parcel(1200, 30, 20, 10),), Decimal("3000.50"))
+    key = book.cache_key(shipment, Policy(), moscow, kazan)
+    # The key's parts, as they were written before the hour and the places were remembered.
+    parts = [
+        [55.75583, 37.6173, "RU", "Москва", None], [55.78874, 49.12214, "RU", "Казань", None],
+        [[1200, 30, 20, 10]], "3000.5", False, "2026-11-23T09", "balanced", "5E+1", None, [], [], None, None,
+    ]
+    assert key == hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
+    assert book.cache_key(shipment, Policy(), moscow, kazan) == key
+    assert book.cache_key(shipment, Policy(), kazan, moscow) != key
+    now[0] += timedelta(seconds=1)  # 10:00: a cut-off may have passed
+    assert book.cache_key(shipment, Policy(), moscow, kazan) != key
+    now[0] += timedelta(days=1, hours=-1)  # the same hour, a day later
+    assert book.cache_key(shipment, Policy(), moscow, kazan) != key
