@@ -31,6 +31,9 @@ class Selection:
     scores: dict[str, Score]
 
 
+_ZERO = Decimal("0")
+
+
 def _by_price(o: Offer) -> tuple[Decimal, object, str]:
     return (o.price.total, o.eta.max_date, o.id)
 
@@ -62,21 +65,17 @@ def _arrives(o: Offer, policy: Policy, insights: Mapping[str, OfferInsight]) -> 
 
 
 def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, OfferInsight] | None = None) -> Selection:
-    offers = [o for o in offers if allowed(o.carrier, policy)]
+    if policy.only or policy.exclude:
+        offers = [o for o in offers if allowed(o.carrier, policy)]
     if not offers:
         return Selection(None, None, None, "no carrier could deliver this shipment", {})
     insights = insights or {}
 
-    day_value = policy.day_value if policy.kind is PolicyKind.BALANCED else Decimal("0")
-    scores = {
-        o.id: Score(
-            price=o.price.total,
-            days=o.eta.max_days,
-            day_value=day_value,
-            total=o.price.total + day_value * o.eta.max_days,
-        )
-        for o in offers
-    }
+    day_value = policy.day_value if policy.kind is PolicyKind.BALANCED else _ZERO
+    scores = {}
+    for o in offers:
+        price, days = o.price.total, o.eta.max_days
+        scores[o.id] = Score(price, days, day_value, price + day_value * days)
     cheapest = min(offers, key=_by_price)
     fastest = min(offers, key=_by_speed)
     candidates = [o for o in offers if _reliable(o, policy, insights)]
