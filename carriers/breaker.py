@@ -280,6 +280,11 @@ class GuardedCarrier:
     def __repr__(self) -> str:
         return f"GuardedCarrier({self.inner!r})"
 
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
+
     def info(self) -> CarrierInfo:
         from dataclasses import replace
 

@@ -20,6 +20,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from carriers.api import (
+    MAX_BODY_BYTES,
     NO_SESSION_TIMEOUT,
     ApiErrorDetail,
     CarrierApiError,
@@ -39,6 +40,7 @@ from carriers.cdek_codes import (
     Currency,
     delivery_type,
 )
+from carriers.http import HttpError, HttpPool
 from router.calendar import make_eta
 from router.models import (
     CarrierInfo,
@@ -314,13 +316,56 @@ class CdekClient:
         self._urls: dict[str, URL] = {}
         # (token, headers carrying it, the same with a JSON body)
         self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
+        # The calculator, asked on every quote, goes through kept-alive connections of its own
+        # (carriers.http); tokens and delivery-point pages through the aiohttp session.
+        self._pool: HttpPool | None = None
+        self._calc_head: tuple[str, bytes] | None = None  # (token, the calculator call's head)
 
     def __repr__(self) -> str:
         return f"CdekClient({self.base_url!r}, carrier={self.carrier!r})"
 
-    async def tarifflist(self, body: Mapping[str, Any]) -> Any:
-        _, answer = await self._call("POST", TARIFFLIST_PATH, json_body=body)
-        return answer
+    async def tarifflist(self, body: Mapping[str, Any] | bytes) -> Any:
+        """The calculator's answer to `body` (a mapping, or the JSON already encoded)."""
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        pool = self._calculator_pool()
+        for attempt in (1, 2):
+            token = await self._bearer()
+            try:
+                answer = await pool.request(self._calculator_head(pool, token), data)
+            except TimeoutError:
+                raise
+            except (HttpError, OSError) as exc:
+                raise CarrierUnavailable(self.carrier, f"POST {TARIFFLIST_PATH} failed: {type(exc).__name__}") from None
+            if answer.status == 401 and attempt == 1:
+                self._drop(token)
+                continue
+            if 300 <= answer.status < 400:  # the calculator's URL is configured; a redirect is not followed
+                raise CarrierApiError(self.carrier, f"HTTP {answer.status} (redirect not followed)", status=answer.status)
+            return self._answer(answer.status, answer.headers.get("retry-after"), answer.body)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _calculator_pool(self) -> HttpPool:
+        http = self._session()
+        if http.closed:
+            self.close()
+            raise CarrierUnavailable(self.carrier, "HTTP session closed")
+        if self._pool is None:
+            # As many connections as the session allows one host (aiohttp's default when unset).
+            limit = getattr(http.connector, "limit_per_host", 0) or 20
+            self._pool = HttpPool(self.base_url, limit=limit, max_body=MAX_BODY_BYTES)
+        return self._pool
+
+    def _calculator_head(self, pool: HttpPool, token: str) -> bytes:
+        if self._calc_head is None or self._calc_head[0] != token:
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "Content-Type": "application/json"}
+            self._calc_head = (token, pool.head("POST", TARIFFLIST_PATH, headers))
+        return self._calc_head[1]
+
+    def close(self) -> None:
+        """Close the calculator's kept-alive connections (the aiohttp session is the owner's)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     async def deliverypoints_page(
         self, filters: Mapping[str, Any] | None, page: int, size: int
@@ -369,7 +414,7 @@ class CdekClient:
             raise CarrierUnavailable(self.carrier, f"token request failed: {type(exc).__name__}") from None
         if status in (400, 401, 403):
             raise CarrierAuthError(self.carrier, "credentials refused", status=status)
-        return parse_token(self._answer(status, headers, body), self.carrier)
+        return parse_token(self._answer(status, headers.get("Retry-After"), body), self.carrier)
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None:
@@ -409,7 +454,7 @@ class CdekClient:
                 raise
             except aiohttp.ClientError as exc:
                 raise CarrierUnavailable(self.carrier, f"{method} {path} failed: {type(exc).__name__}") from None
-            return resp_headers, self._answer(status, resp_headers, body)
+            return resp_headers, self._answer(status, resp_headers.get("Retry-After"), body)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _auth_headers(self, token: str, body: bool) -> dict[str, str]:
@@ -419,11 +464,9 @@ class CdekClient:
             self._headers = (token, bare, {**bare, "Content-Type": "application/json"})
         return self._headers[2] if body else self._headers[1]
 
-    def _answer(self, status: int, headers: Mapping[str, str], body: bytes) -> Any:
+    def _answer(self, status: int, retry_after: str | None, body: bytes) -> Any:
         if status == 429:
-            raise CarrierRateLimited(
-                self.carrier, "rate limited", status=status, retry_after_s=retry_after_s(headers.get("Retry-After"))
-            )
+            raise CarrierRateLimited(self.carrier, "rate limited", status=status, retry_after_s=retry_after_s(retry_after))
         if status == 401:
             raise CarrierAuthError(self.carrier, "token refused twice", status=status)
         if status >= 500:
@@ -486,6 +529,9 @@ class CdekCarrier:
 
     def info(self) -> CarrierInfo:
         return self._info
+
+    def close(self) -> None:
+        self.client.close()
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         async with bounded(self.timeout_s):

@@ -33,6 +33,14 @@ def load_carriers(settings: Settings, http: aiohttp.ClientSession | None = None)
     return build_carriers(config, settings, http)
 
 
+def close_carriers(carriers: list[Carrier]) -> None:
+    """Close the connections API carriers keep open of their own (the aiohttp session is the caller's)."""
+    for carrier in carriers:
+        close = getattr(carrier, "close", None)
+        if close is not None:
+            close()
+
+
 def build_carriers(config: CarriersConfig, settings: Settings, http: aiohttp.ClientSession | None) -> list[Carrier]:
     carriers: list[Carrier] = []
     seen: dict[str, str] = {}

@@ -19,7 +19,7 @@ from router.metrics import Metrics
 from router.rate_limit import RateLimiter
 from router.api.routes import setup_routes
 from carriers.breaker import guard_carriers
-from carriers.registry import load_carriers
+from carriers.registry import close_carriers, load_carriers
 from router.last_good import LastGood
 from router.places import Places
 from router.quotes import QuoteBook
@@ -61,6 +61,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     app[keys.RATE_LIMITER] = RateLimiter(store)
     yield
     await last_good.flush()
+    close_carriers(carriers)
     await http.close()
     await record.close()
     await store.close()

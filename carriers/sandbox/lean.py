@@ -73,6 +73,7 @@ class LeanCdek:
     server: asyncio.AbstractServer | None = None
     port: int = 0
     _hanging: set[asyncio.Transport] = field(default_factory=set)
+    _open: set[asyncio.Transport] = field(default_factory=set)
 
     # ------------------------------------------------------------ routing
 
@@ -161,7 +162,14 @@ class LeanCdek:
         self.release()
         if self.server is not None:
             self.server.close()
+            # Kept-alive connections too, as a server going down closes them; the clients' ends
+            # then close on the end of file rather than lingering after the test or bench.
+            for transport in list(self._open):
+                transport.close()
+            self._open.clear()
             await self.server.wait_closed()
+            for _ in range(3):
+                await asyncio.sleep(0)
 
 
 class _Connection(asyncio.Protocol):
@@ -174,9 +182,11 @@ class _Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.emulator._open.add(self.transport)  # type: ignore[arg-type]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.emulator._hanging.discard(self.transport)  # type: ignore[arg-type]
+        self.emulator._open.discard(self.transport)  # type: ignore[arg-type]
         self.transport = None
 
     def data_received(self, data: bytes) -> None:

@@ -111,3 +111,20 @@ async def test_an_unreadable_request_is_a_400_and_the_connection_closes(lean: Le
     answer = await reader.read()
     writer.close()
     assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+async def test_the_calculator_keeps_its_connections_open_until_the_carrier_is_closed(lean: LeanCdek, http: aiohttp.ClientSession) -> None:
+    from carriers.registry import close_carriers
+
+    cdek = carrier(http, url(lean))
+    await asyncio.gather(*(cdek.quote(rate_request()) for _ in range(5)))
+    await cdek.quote(rate_request())
+    pool = cdek.client._pool
+    assert pool is not None and 1 <= pool.connections_made <= 5  # reused, not one per call
+    kept = len(lean._open)
+    close_carriers([cdek])
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+    # What is left is at most the token's connection, which belongs to the aiohttp session.
+    assert len(lean._open) <= kept - pool.connections_made
+    assert len(lean._open) <= 1

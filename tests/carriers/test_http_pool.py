@@ -1,0 +1,230 @@
+"""The carriers' kept-alive HTTP/1.1 pool, against a raw TCP server that answers byte for byte."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator, Callable
+
+import pytest
+
+from carriers.http import HttpError, HttpPool
+
+HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
+
+
+class RawServer:
+    """Answers each request with the next of `answers`: bytes; (bytes, "close") to close after
+    them; None to close without a word."""
+
+    def __init__(self, answers: list[bytes | tuple[bytes, str] | None]) -> None:
+        self.answers = answers
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self.server: asyncio.AbstractServer | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.add(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
+                    0,
+                )
+                body = await reader.readexactly(length)
+                self.requests.append(head + body)
+                index = len(self.requests) - 1
+                answer = self.answers[index]
+                if answer is None:
+                    break
+                writer.write(answer[0] if isinstance(answer, tuple) else answer)
+                await writer.drain()
+                if isinstance(answer, tuple):
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self.writers.discard(writer)
+            writer.close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[list[bytes | None]], asyncio.Future[RawServer]]]:
+    servers: list[RawServer] = []
+    pools: list[HttpPool] = []
+
+    async def start(answers: list[bytes | None]) -> RawServer:
+        server = RawServer(answers)
+        server.server = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        servers.append(server)
+        return server
+
+    yield start  # type: ignore[misc]
+    for pool in pools:
+        pool.close()
+    for server in servers:
+        for writer in list(server.writers):
+            writer.close()
+        assert server.server is not None
+        server.server.close()
+        await server.server.wait_closed()
+    await asyncio.sleep(0)
+
+
+def ok(body: bytes, *extra: str) -> bytes:
+    head = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", *extra]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def test_a_request_goes_out_whole_and_the_answer_comes_back_on_a_kept_alive_connection(serve) -> None:
+    server = await serve([ok(b'{"a":1}', "Retry-After: 3"), ok(b"[]")])
+    pool = HttpPool(server.url + "/base/")
+    head = pool.head("POST", "/v2/calc", HEADERS)
+    try:
+        first = await pool.request(head, b'{"x":1}')
+        second = await pool.request(head, b"{}")
+    finally:
+        pool.close()
+    assert (first.status, first.body, first.headers["retry-after"]) == (200, b'{"a":1}', "3")
+    assert second.body == b"[]"
+    assert server.connections == 1 and pool.connections_made == 1
+    sent = server.requests[0]
+    assert sent.startswith(b"POST /base/v2/calc HTTP/1.1\r\n")
+    port = server.url.rsplit(":", 1)[1]
+    assert f"Host: 127.0.0.1:{port}\r\n".encode() in sent
+    assert b"Content-Length: 7\r\n\r\n" in sent and sent.endswith(b'{"x":1}')
+
+
+async def test_a_chunked_answer_is_put_back_together(serve) -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"4\r\n{\"a\"\r\n3;ext=1\r\n:12\r\n1\r\n}\r\n0\r\n\r\n"
+    )
+    server = await serve([chunked, ok(b"next")])
+    pool = HttpPool(server.url)
+    try:
+        answer = await pool.request(pool.head("GET", "/x", {}))
+        again = await pool.request(pool.head("GET", "/x", {}))
+    finally:
+        pool.close()
+    assert answer.body == b'{"a":12}'
+    assert again.body == b"next" and server.connections == 1
+
+
+async def test_an_answer_without_length_runs_to_the_close_and_the_next_call_connects_anew(serve) -> None:
+    server = await serve([(b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\noops", "close"), ok(b"fine")])
+    pool = HttpPool(server.url)
+    try:
+        first = await pool.request(pool.head("GET", "/", {}))
+        second = await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+    assert (first.status, first.body) == (500, b"oops")
+    assert second.body == b"fine"
+    assert pool.connections_made == 2
+
+
+async def test_an_idle_connection_the_server_dropped_is_replaced_once(serve) -> None:
+    # The second request finds its kept-alive connection closed without an answer.
+    server = await serve([ok(b"1"), None, ok(b"2")])
+    pool = HttpPool(server.url)
+    try:
+        await pool.request(pool.head("GET", "/", {}))
+        answer = await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+    assert answer.body == b"2"
+    assert pool.connections_made == 2
+
+
+async def test_a_new_connection_dropped_without_an_answer_is_an_error(serve) -> None:
+    server = await serve([None])
+    pool = HttpPool(server.url)
+    try:
+        with pytest.raises(HttpError):
+            await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+    assert pool.connections_made == 1
+
+
+async def test_an_answer_cut_short_is_an_error_not_a_short_body(serve) -> None:
+    server = await serve([(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", "close")])
+    pool = HttpPool(server.url)
+    try:
+        with pytest.raises(HttpError, match="body ended"):
+            await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+
+
+async def test_garbage_and_oversized_answers_are_errors(serve) -> None:
+    server = await serve([b"SSH-2.0-OpenSSH\r\n\r\n", ok(b"x" * 100)])
+    pool = HttpPool(server.url, max_body=50)
+    try:
+        with pytest.raises(HttpError, match="not an HTTP"):
+            await pool.request(pool.head("GET", "/", {}))
+        with pytest.raises(HttpError, match="over the 50"):
+            await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+
+
+async def test_a_cancelled_call_does_not_put_its_connection_back(serve) -> None:
+    server = await serve([ok(b"fresh")])
+    gate = asyncio.Event()
+    original = server.handle
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if server.connections == 0:
+            server.connections += 1
+            await reader.readuntil(b"\r\n\r\n")
+            await gate.wait()  # never answers the first request
+            writer.close()
+            return
+        await original(reader, writer)
+
+    server.server.close()  # type: ignore[union-attr]
+    server.server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    pool = HttpPool(server.url)
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await pool.request(pool.head("GET", "/", {}))
+        answer = await pool.request(pool.head("GET", "/", {}))
+    finally:
+        gate.set()
+        pool.close()
+    # The second call did not wait on the first call's connection: it had one of its own.
+    assert answer.body == b"fresh" and pool.connections_made == 2
+
+
+async def test_connection_refused_is_an_os_error() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pool = HttpPool(f"http://127.0.0.1:{port}")
+    with pytest.raises(OSError):
+        await pool.request(pool.head("GET", "/", {}))
+
+
+def test_a_header_value_cannot_split_the_request_head() -> None:
+    pool = HttpPool("https://api.example.test")
+    with pytest.raises(HttpError):
+        pool.head("POST", "/v2/x", {"Authorization": "Bearer t\r\nX-Evil: 1"})
+    assert pool.head("GET", "/v2/x", {}).startswith(b"GET /v2/x HTTP/1.1\r\nHost: api.example.test\r\n")
+    assert pool.port == 443
+
+
+def test_only_http_urls_are_taken() -> None:
+    with pytest.raises(ValueError):
+        HttpPool("ftp://example.test")
