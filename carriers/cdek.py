@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time as _time
-from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, NamedTuple
 
 import aiohttp
 import orjson
@@ -86,6 +86,22 @@ def tarifflist_body(request: RateRequest, *, lang: str = "rus") -> dict[str, Any
         "to_location": location(request.destination),
         "packages": [package(p) for p in request.shipment.parcels],
     }
+
+
+# The last calculator body encoded: a quote's CDEK-format carriers are asked one after another
+# in the same loop turn for the same request, and all but the first send the same bytes.
+_last_body: tuple[RateRequest | None, str, bytes] = (None, "", b"")
+
+
+def tarifflist_json(request: RateRequest, lang: str = "rus") -> bytes:
+    """`tarifflist_body` as the JSON sent, encoded once for the carriers asked about `request`."""
+    global _last_body
+    asked, asked_lang, data = _last_body
+    if asked is request and asked_lang == lang:
+        return data
+    data = orjson.dumps(tarifflist_body(request, lang=lang))
+    _last_body = (request, lang, data)
+    return data
 
 
 def location(place: Place) -> dict[str, Any]:
@@ -167,14 +183,20 @@ def parse_token(answer: Any, carrier: str) -> tuple[str, float]:
     return token, max(0.0, float(expires_in))
 
 
-@dataclass(frozen=True, slots=True)
-class Tariff:
+class Tariff(NamedTuple):
     code: int
     name: str
     delivery_mode: int
     delivery_sum: Any
     period_min: int
     period_max: int
+
+
+@lru_cache(maxsize=4096)
+def _delivery_price(amount: Decimal) -> Price:
+    # CDEK quotes one delivery_sum with no breakdown; extra services are not asked for. The same
+    # sums come back all day (a tariff's weight steps), and a Price is immutable: built once each.
+    return Price(amount, (PriceLine(PriceLineKind.BASE, amount, "delivery"),))
 
 
 def parse_tarifflist(
@@ -205,36 +227,40 @@ def parse_tarifflist(
     offers: list[Offer] = []
     rejections = [Rejection(carrier, "*", f"{e.code}: {e.message}" if e.message else e.code) for e in errors]
     chargeable_g = request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
+    ship_at, zone = request.ship_at, request.origin.timezone
     for index, item in enumerate(items):
-        code = item.get("tariff_code") if isinstance(item, dict) else None
-        service = str(code) if code is not None else f"tariff_codes[{index}]"
+        is_object = isinstance(item, dict)
+        code = item.get("tariff_code") if is_object else None
         if tariffs is not None and code not in tariffs:
             continue
-        own_errors = api_errors(item.get("errors")) if isinstance(item, dict) else ()
-        if own_errors:
-            rejections.extend(Rejection(carrier, service, f"{e.code}: {e.message}") for e in own_errors)
+        if is_object and item.get("errors"):
+            service = str(code) if code is not None else f"tariff_codes[{index}]"
+            rejections.extend(
+                Rejection(carrier, service, f"{e.code}: {e.message}") for e in api_errors(item.get("errors"))
+            )
             continue
         try:
             tariff = _tariff(item)
             amount = money(decimal_from_wire(tariff.delivery_sum))
             if amount < 0:
                 raise ValueError(f"negative delivery_sum {amount}")
-            eta = _eta(request.ship_at, request.origin.timezone, cutoff, tariff.period_min, tariff.period_max)
+            eta = _eta(ship_at, zone, cutoff, tariff.period_min, tariff.period_max)
         except (TypeError, ValueError, KeyError) as exc:
+            service = str(code) if code is not None else f"tariff_codes[{index}]"
             rejections.append(Rejection(carrier, service, f"unreadable tariff in the answer: {exc}"))
             continue
+        service = str(tariff.code)
         offers.append(
             Offer(
-                carrier=carrier,
-                carrier_name=carrier_name,
-                service=str(tariff.code),
-                service_name=tariff.name,
-                delivery_type=delivery_type(tariff.delivery_mode),
-                # CDEK quotes one delivery_sum with no breakdown; extra services are not asked for.
-                price=Price(amount, (PriceLine(PriceLineKind.BASE, amount, "delivery"),)),
-                eta=eta,
-                chargeable_weight_g=chargeable_g,
-                id=f"{carrier}:{tariff.code}",
+                carrier,
+                carrier_name,
+                service,
+                tariff.name,
+                delivery_type(tariff.delivery_mode),
+                _delivery_price(amount),
+                eta,
+                chargeable_g,
+                f"{carrier}:{service}",
             )
         )
     return CarrierQuote(offers=tuple(offers), rejections=tuple(rejections))
@@ -242,6 +268,8 @@ def parse_tarifflist(
 
 def _int(item: Mapping[str, Any], key: str) -> int:
     value = item[key]
+    if type(value) is int:  # what a JSON whole number decodes to: no further checks
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
         raise ValueError(f"{key} is not a whole number: {value!r}")
     return int(value)
@@ -257,12 +285,12 @@ def _tariff(item: Any) -> Tariff:
     name = item.get("tariff_name")
     code = _int(item, "tariff_code")
     return Tariff(
-        code=code,
-        name=str(name) if name else f"Tariff {code}",
-        delivery_mode=_int(item, "delivery_mode"),
-        delivery_sum=item["delivery_sum"],
-        period_min=min(low, high),
-        period_max=max(low, high),
+        code,
+        str(name) if name else f"Tariff {code}",
+        _int(item, "delivery_mode"),
+        item["delivery_sum"],
+        low if low <= high else high,
+        high if high >= low else low,
     )
 
 
@@ -535,7 +563,7 @@ class CdekCarrier:
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         async with bounded(self.timeout_s):
-            answer = await self.client.tarifflist(tarifflist_body(request, lang=self.lang))
+            answer = await self.client.tarifflist(tarifflist_json(request, self.lang))
         return parse_tarifflist(
             answer, request, carrier=self.code, carrier_name=self.name, cutoff=self.cutoff, tariffs=self.tariffs
         )

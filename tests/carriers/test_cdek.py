@@ -269,3 +269,17 @@ def test_info_lists_the_configured_tariffs_it_knows() -> None:
         ("137", DeliveryType.COURIER),
     ]
     assert info.kind == "cdek"
+
+
+def test_the_calculator_body_is_encoded_once_per_request_and_language_and_never_handed_to_another() -> None:
+    import orjson
+
+    from carriers.cdek import tarifflist_json
+
+    first = rate_request(parcels=(Parcel(1200, 30, 20, 10),))
+    second = rate_request(parcels=(Parcel(5000, 40, 30, 20),))
+    assert tarifflist_json(first) == orjson.dumps(tarifflist_body(first))
+    assert tarifflist_json(first) is tarifflist_json(first)
+    assert tarifflist_json(first, "eng") == orjson.dumps(tarifflist_body(first, lang="eng"))
+    assert tarifflist_json(second) == orjson.dumps(tarifflist_body(second))
+    assert tarifflist_json(first) == orjson.dumps(tarifflist_body(first))
