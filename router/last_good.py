@@ -10,9 +10,12 @@ that a failing carrier's answer for a near-identical shipment can stand in:
     declared value rounded up to 1, 2 or 5 × 10ⁿ roubles (insurance is a small share of it)
     cash on delivery
 
-The policy is not part of it: offers are the same whatever the buyer prefers. The value is the
-offers as `router.codec.offer_json` writes them, with the time they were made. Only carriers
-that can fail (those marked `remote`) are remembered; rate cards never pay for a write.
+The policy is not part of it: offers are the same whatever the buyer prefers. The value is
+`[as_of, [offer, ...]]`, each offer a flat JSON list of its fields (`_pack`): a quote with ten API
+carriers writes ten of these, and the flat lists cost a fraction of `router.codec.offer_json`'s
+nested objects to write. Values in the earlier shape (`{"as_of", "offers"}` in `offer_json`'s
+form) are still read. Only carriers that can fail (those marked `remote`) are remembered; rate
+cards never pay for a write.
 """
 
 from __future__ import annotations
@@ -23,15 +26,15 @@ import logging
 import math
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 import orjson
 
-from router.codec import offer_from_json, offer_json
-from router.models import Offer, Place, RateRequest
+from router.codec import offer_from_json
+from router.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind, RateRequest
 from router.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,47 @@ def value_band(value: Decimal) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _pack(offer: Offer) -> list[Any]:
+    # Enums and dates as orjson writes them natively (values; ISO dates); money as strings.
+    price, eta = offer.price, offer.eta
+    return [
+        offer.id, offer.carrier, offer.carrier_name, offer.service, offer.service_name, offer.delivery_type,
+        str(price.total), price.currency, [[line.kind, str(line.amount), line.label] for line in price.lines],
+        eta.min_days, eta.max_days, eta.ship_date, eta.min_date, eta.max_date, offer.chargeable_weight_g,
+    ]  # fmt: skip
+
+
+def _unpack(row: list[Any], as_of: datetime) -> Offer:
+    """An offer back from `_pack`, marked stale; raises ValueError, TypeError or ArithmeticError."""
+    (offer_id, carrier, carrier_name, service, service_name, kind, total, currency, lines,
+     min_days, max_days, ship_date, min_date, max_date, weight_g) = row  # fmt: skip
+    return Offer(
+        carrier,
+        carrier_name,
+        service,
+        service_name,
+        DeliveryType(kind),
+        Price(Decimal(total), tuple(PriceLine(PriceLineKind(k), Decimal(a), label) for k, a, label in lines), currency),
+        Eta(min_days, max_days, date.fromisoformat(ship_date), date.fromisoformat(min_date), date.fromisoformat(max_date)),
+        weight_g,
+        offer_id,
+        True,
+        as_of,
+    )
+
+
+def _decode(raw: bytes) -> StaleAnswer:
+    kept = orjson.loads(raw)
+    if isinstance(kept, dict):  # the earlier shape, written before the flat lists
+        as_of = datetime.fromisoformat(kept["as_of"])
+        offers = tuple(replace(offer_from_json(o), stale=True, as_of=as_of) for o in kept["offers"])
+    else:
+        when, rows = kept
+        as_of = datetime.fromisoformat(when)
+        offers = tuple(_unpack(row, as_of) for row in rows)
+    return StaleAnswer(offers, as_of)
+
+
 class LastGood:
     def __init__(
         self,
@@ -125,7 +169,7 @@ class LastGood:
 
     async def _write(self, key: str, offers: tuple[Offer, ...], as_of: datetime) -> None:
         # Encoded here, once the quote has been answered, rather than on its way out.
-        body = orjson.dumps({"as_of": as_of.isoformat(), "offers": [offer_json(o, []) for o in offers]})
+        body = orjson.dumps([as_of.isoformat(), [_pack(o) for o in offers]])
         try:
             await self._store.set(key, body, self._ttl_s)
         except StoreUnavailable:
@@ -140,15 +184,13 @@ class LastGood:
         if raw is None:
             return None
         try:
-            kept = orjson.loads(raw)
-            as_of = datetime.fromisoformat(kept["as_of"])
-            offers = tuple(replace(offer_from_json(o), stale=True, as_of=as_of) for o in kept["offers"])
+            kept = _decode(raw)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, ArithmeticError):
             log.warning("unreadable last good answer of %s", carrier, exc_info=True)
             return None
-        if any(o.carrier != carrier for o in offers):
+        if any(o.carrier != carrier for o in kept.offers):
             return None
-        return StaleAnswer(offers, as_of)
+        return kept
 
     async def flush(self) -> None:
         """Wait for the writes under way (on shutdown, and in tests)."""

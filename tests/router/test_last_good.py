@@ -68,3 +68,29 @@ async def test_a_store_that_is_down_or_holds_garbage_means_no_stale_answer_not_a
     store = MemoryStore()
     await store.set("lastgood:cdek:lane", b'{"as_of": "yesterday", "offers": []}', 60)
     assert await LastGood(store).recall("cdek", "lane") is None
+
+
+async def test_answers_written_in_the_earlier_shape_are_still_read() -> None:
+    import orjson
+
+    from router.codec import offer_json
+
+    store = MemoryStore()
+    offers = (make_offer("cdek", "136", "512.40", 4),)
+    earlier = {"as_of": AS_OF.isoformat(), "offers": [offer_json(o, []) for o in offers]}
+    await store.set("lastgood:cdek:lane", orjson.dumps(earlier), 60)
+    kept = await LastGood(store).recall("cdek", "lane")
+    assert kept is not None and kept.offers == tuple(replace(o, stale=True, as_of=AS_OF) for o in offers)
+
+
+async def test_a_flat_answer_missing_a_field_is_no_stale_answer() -> None:
+    import orjson
+
+    store = MemoryStore()
+    last_good = LastGood(store)
+    last_good.remember("cdek", "lane", (make_offer("cdek", "136", "100.00", 2),), AS_OF)
+    await last_good.flush()
+    when, rows = orjson.loads(await store.get("lastgood:cdek:lane"))  # type: ignore[arg-type]
+    assert rows[0][6] == "100.00"  # money kept as the exact decimal string
+    await store.set("lastgood:cdek:lane", orjson.dumps([when, [rows[0][:-1]]]), 60)
+    assert await last_good.recall("cdek", "lane") is None
