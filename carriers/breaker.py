@@ -66,6 +66,9 @@ class Ticket:
     probe: bool = False
 
 
+PLAIN = Ticket()  # every call's ticket but a probe's: one object, not one per call
+
+
 def counts_as_failure(exc: BaseException) -> bool:
     """Whether an error says the carrier is unwell, rather than that it refused this shipment."""
     if isinstance(exc, (TimeoutError, CarrierUnavailable, CarrierRateLimited, CarrierAuthError)):
@@ -173,7 +176,7 @@ class CircuitBreaker:
         now = self.clock()
         if now - self._read_at < self.refresh_s:
             if self.last_state is BreakerState.CLOSED:
-                return Ticket()
+                return PLAIN
             if self.last_state is BreakerState.OPEN and now < self._open_until:
                 raise CircuitOpen(self.carrier, "circuit open; not asked")
             if self.last_state is BreakerState.HALF_OPEN and now - self._probe_taken_at < self.refresh_s:
@@ -182,7 +185,7 @@ class CircuitBreaker:
         try:
             state = self._remember(await self.store.get(self._prefix + "state"))
             if state is BreakerState.CLOSED:
-                return Ticket()
+                return PLAIN
             if state is BreakerState.HALF_OPEN:
                 won = await self.store.add(self._prefix + "probe", b"1", self.probe_timeout_s)
                 self._probe_taken_at = now  # by this call or by another: either way, one is out
@@ -193,11 +196,15 @@ class CircuitBreaker:
             # and the others wait for it as they would for another worker's.
             state = self._local_state()
             if state is BreakerState.CLOSED:
-                return Ticket()
+                return PLAIN
             if state is BreakerState.HALF_OPEN:
                 self.last_state, self._open_until = BreakerState.OPEN, now + self.probe_timeout_s
                 return Ticket(probe=True)
         raise CircuitOpen(self.carrier, f"circuit {state.value}; not asked")
+
+    def count_success(self) -> None:
+        """A call that was not the probe succeeded: counted in memory only, no store round trip."""
+        self._window.add(self.clock(), failed=False)
 
     async def succeeded(self, ticket: Ticket) -> None:
         self._window.add(self.clock(), failed=False)
@@ -303,7 +310,7 @@ class GuardedCarrier:
         if ticket.probe:
             await self._record(self.breaker.succeeded(ticket))
         else:
-            await self.breaker.succeeded(ticket)
+            self.breaker.count_success()
         return answer
 
     async def _record(self, verdict: Coroutine[None, None, None]) -> None:

@@ -199,6 +199,26 @@ def _delivery_price(amount: Decimal) -> Price:
     return Price(amount, (PriceLine(PriceLineKind.BASE, amount, "delivery"),))
 
 
+def _amount(value: Any) -> Decimal:
+    """delivery_sum in kopecks; raises ValueError on anything but a non-negative amount."""
+    if (type(value) is float or type(value) is int) and value > 0:  # not 0 / -0.0, equal as keys
+        return _amount_of_number(value)
+    return _checked_amount(value)
+
+
+@lru_cache(maxsize=4096)
+def _amount_of_number(value: float) -> Decimal:
+    # The same sums come back all day; a float or int key never collides with a bool (checked above).
+    return _checked_amount(value)
+
+
+def _checked_amount(value: Any) -> Decimal:
+    amount = money(decimal_from_wire(value))
+    if amount < 0:
+        raise ValueError(f"negative delivery_sum {amount}")
+    return amount.copy_abs()  # -0.0 on the wire is no charge, not "-0.00"
+
+
 def parse_tarifflist(
     answer: Any,
     request: RateRequest,
@@ -241,9 +261,7 @@ def parse_tarifflist(
             continue
         try:
             tariff = _tariff(item)
-            amount = money(decimal_from_wire(tariff.delivery_sum))
-            if amount < 0:
-                raise ValueError(f"negative delivery_sum {amount}")
+            amount = _amount(tariff.delivery_sum)
             eta = _eta(ship_at, zone, cutoff, tariff.period_min, tariff.period_max)
         except (TypeError, ValueError, KeyError) as exc:
             service = str(code) if code is not None else f"tariff_codes[{index}]"
@@ -357,7 +375,9 @@ class CdekClient:
         data = body if isinstance(body, bytes) else orjson.dumps(body)
         pool = self._calculator_pool()
         for attempt in (1, 2):
-            token = await self._bearer()
+            token = self._token
+            if token is None or self._clock() >= self._token_expires_at:
+                token = await self._bearer()
             try:
                 answer = await pool.request(self._calculator_head(pool, token), data)
             except TimeoutError:

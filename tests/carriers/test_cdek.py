@@ -229,6 +229,18 @@ def test_a_negative_or_fractional_period_is_rejected_not_offered() -> None:
     assert {r.service for r in quote.rejections} == {"136", "137"}
 
 
+def test_a_sum_seen_before_is_read_the_same_and_true_false_or_negative_sums_are_still_refused() -> None:
+    def tariff(code: int, delivery_sum: object) -> dict[str, object]:
+        return {"tariff_code": code, "tariff_name": "t", "delivery_mode": 4, "delivery_sum": delivery_sum,
+                "period_min": 1, "period_max": 2}  # fmt: skip
+
+    sums = [1, 1.0, True, 1, -1.0, 0, -0.0, 356.07]
+    quote = parse({"tariff_codes": [tariff(100 + i, s) for i, s in enumerate(sums)]})
+    offered = {o.service: str(o.price.total) for o in quote.offers}
+    assert offered == {"100": "1.00", "101": "1.00", "103": "1.00", "105": "0.00", "106": "0.00", "107": "356.07"}
+    assert {r.service for r in quote.rejections} == {"102", "104"}
+
+
 def test_token_answer_gives_the_token_and_its_lifetime() -> None:
     token, expires_in = parse_token(fixture("cdek/token.json"), "cdek")
     assert token.startswith("eyJ")
