@@ -162,18 +162,27 @@ class LastGood:
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
-                for key, offers, as_of in batch:
-                    await self._write(key, offers, as_of)
+                await self._write(batch)
         finally:
             self._writer = None
 
-    async def _write(self, key: str, offers: tuple[Offer, ...], as_of: datetime) -> None:
-        # Encoded here, once the quote has been answered, rather than on its way out.
-        body = orjson.dumps([as_of.isoformat(), [_pack(o) for o in offers]])
+    async def _write(self, batch: list[tuple[str, tuple[Offer, ...], datetime]]) -> None:
+        # Encoded here, once the quote has been answered, rather than on its way out; a store
+        # that can (Redis) takes the whole batch in one round trip.
+        items = [
+            (key, orjson.dumps([as_of.isoformat(), [_pack(o) for o in offers]]), self._ttl_s)
+            for key, offers, as_of in batch
+        ]
+        set_many = getattr(self._store, "set_many", None)
         try:
-            await self._store.set(key, body, self._ttl_s)
+            if set_many is not None:
+                await set_many(items)
+            else:
+                for key, body, ttl_s in items:
+                    await self._store.set(key, body, ttl_s)
         except StoreUnavailable:
-            self._written.pop(key, None)  # try again with the next good answer
+            for key, _, _ in items:
+                self._written.pop(key, None)  # try again with the next good answer
 
     async def recall(self, carrier: str, lane: str) -> StaleAnswer | None:
         """The last good answer for this lane, its offers marked stale; None if there is none."""

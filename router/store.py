@@ -178,6 +178,11 @@ class MemoryStore:
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         self._write(key, value, ttl_s)
 
+    async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
+        """Several `set`s (key, value, ttl_s) at once; Redis makes them one round trip."""
+        for key, value, ttl_s in items:
+            await self.set(key, value, ttl_s)
+
     async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
         if self._live(key) is not None:
             return False
@@ -362,6 +367,17 @@ class RedisStore:
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         try:
             await self._redis.set(self._k(key), value, px=max(1, int(ttl_s * 1000)))
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
+        if not items:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, value, ttl_s in items:
+                    pipe.set(self._k(key), value, px=max(1, int(ttl_s * 1000)))
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 

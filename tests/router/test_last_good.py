@@ -94,3 +94,34 @@ async def test_a_flat_answer_missing_a_field_is_no_stale_answer() -> None:
     assert rows[0][6] == "100.00"  # money kept as the exact decimal string
     await store.set("lastgood:cdek:lane", orjson.dumps([when, [rows[0][:-1]]]), 60)
     assert await last_good.recall("cdek", "lane") is None
+
+
+async def test_a_quotes_answers_reach_redis_in_one_batch_and_come_back(redis_url: str) -> None:
+    import uuid
+
+    from router.store import RedisStore, ResilientStore
+
+    redis = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:")
+    store = ResilientStore(redis)
+    calls: list[int] = []
+    set_many = redis.set_many
+
+    async def counted(items):  # type: ignore[no-untyped-def]
+        calls.append(len(items))
+        await set_many(items)
+
+    redis.set_many = counted  # type: ignore[method-assign]
+    try:
+        last_good = LastGood(store)
+        answers = {c: (make_offer(c, "136", f"{100 + i}.10", 2 + i),) for i, c in enumerate(("cdek1", "cdek2", "cdek3"))}
+        for carrier, offers in answers.items():
+            last_good.remember(carrier, "lane", offers, AS_OF)
+        await last_good.flush()
+        assert calls == [3]
+        for carrier, offers in answers.items():
+            kept = await LastGood(store).recall(carrier, "lane")
+            assert kept is not None and kept.offers == tuple(replace(o, stale=True, as_of=AS_OF) for o in offers)
+    finally:
+        for carrier in ("cdek1", "cdek2", "cdek3"):
+            await redis.delete(f"lastgood:{carrier}:lane")
+        await store.close()
