@@ -9,6 +9,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
+import numpy as np
+
+from router.allocation.flat import Flat, Ints
 from router.allocation.model import (
     Assignment,
     Candidates,
@@ -47,30 +50,38 @@ def cost(
     choice: Sequence[int | None],
     terms: Terms,
     capacity_reason: dict[int, str] | None = None,
+    flat: Flat | None = None,
 ) -> Costing:
     """Price `choice` (an option index per order, None for unserved).
 
     An order with options but no choice is unserved for capacity; `capacity_reason` may give
-    the detail by order position.
+    the detail by order position. With the day's `flat` arrays the sums are array work, not a
+    walk over the chosen options.
     """
     assignments: list[Assignment] = []
     unserved: list[Unserved] = []
-    spend: dict[str, int] = defaultdict(int)
-    parcels: dict[str, int] = defaultdict(int)
-    days = 0
-    for i, (c, k) in enumerate(zip(candidates, choice, strict=True)):
-        if k is None:
-            if c.unservable is not None:
-                unserved.append(c.unservable)
-            else:
-                detail = (capacity_reason or {}).get(i, "every pickup it could use is full")
-                unserved.append(Unserved(c.order_id, UnservedReason.CAPACITY, detail))
-            continue
-        option = c.options[k]
-        assignments.append(Assignment(c.order_id, option))
-        spend[option.carrier] += option.price_kop
-        parcels[option.carrier] += c.parcels
-        days += option.days
+    if flat is None:
+        spend: dict[str, int] = defaultdict(int)
+        parcels: dict[str, int] = defaultdict(int)
+        days = 0
+        for i, (c, k) in enumerate(zip(candidates, choice, strict=True)):
+            if k is None:
+                unserved.append(_unserved(i, c, capacity_reason))
+                continue
+            option = c.options[k]
+            assignments.append(Assignment(c.order_id, option))
+            spend[option.carrier] += option.price_kop
+            parcels[option.carrier] += c.parcels
+            days += option.days
+    else:
+        if len(choice) != len(candidates):
+            raise ValueError("one choice per candidate")
+        assignments = [Assignment(c.order_id, c.options[k]) for c, k in zip(candidates, choice) if k is not None]
+        unserved = [_unserved(i, c, capacity_reason) for i, (c, k) in enumerate(zip(candidates, choice)) if k is None]
+        local = np.asarray([_NONE if k is None else k for k in choice], dtype=np.int64)
+        if len(local) and int(local.min()) < 0:
+            raise IndexError("an option index must not be negative")
+        spend, parcels, days = _sums(flat, local)
 
     tiers_of: dict[str, list[DiscountTier]] = defaultdict(list)
     for tier in terms.tiers:
@@ -87,6 +98,41 @@ def cost(
     total = total_spend - sum((d.amount for d in discounts), ZERO)
     objective = total + terms.day_value * days
     return Costing(tuple(assignments), tuple(unserved), tuple(discounts), total_spend, total, objective)
+
+
+_NONE = np.iinfo(np.int64).max  # no option chosen
+
+
+def _unserved(i: int, c: Candidates, capacity_reason: dict[int, str] | None) -> Unserved:
+    if c.unservable is not None:
+        return c.unservable
+    detail = (capacity_reason or {}).get(i, "every pickup it could use is full")
+    return Unserved(c.order_id, UnservedReason.CAPACITY, detail)
+
+
+def _sums(flat: Flat, choice: Ints) -> tuple[dict[str, int], dict[str, int], int]:
+    """Spend (kopecks) and parcels per carrier with any chosen option, and the chosen transit days.
+
+    `choice` is the option index per candidate, `_NONE` for none; every index is within its options.
+    """
+    local = choice[flat.orders]
+    served = local != _NONE
+    chosen = flat.first[:-1][served] + local[served]
+    group = flat.group[chosen]
+    n_pickups = len(flat.pickups)
+    # Integer sums per pickup (np.add.at keeps int64; bincount would go through floats).
+    spend_at = np.zeros(n_pickups, dtype=np.int64)
+    np.add.at(spend_at, group, flat.price[chosen])
+    parcels_at = np.zeros(n_pickups, dtype=np.int64)
+    np.add.at(parcels_at, group, flat.parcels[served])
+    used_at = np.bincount(group, minlength=n_pickups)
+    spend: dict[str, int] = defaultdict(int)
+    parcels: dict[str, int] = defaultdict(int)
+    for (carrier, _), s, p, used in zip(flat.pickups, spend_at.tolist(), parcels_at.tolist(), used_at.tolist()):
+        if used:
+            spend[carrier] += s
+            parcels[carrier] += p
+    return spend, parcels, int(flat.days[chosen].sum())
 
 
 def _rub(kop: int) -> Decimal:

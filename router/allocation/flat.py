@@ -7,8 +7,11 @@ and everything after is array arithmetic.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from itertools import count
 from operator import attrgetter
 
 import numpy as np
@@ -43,40 +46,52 @@ class Flat:
 
 
 def flatten(candidates: Sequence[Candidates], terms: Terms) -> Flat:
-    modelled = [(i, c) for i, c in enumerate(candidates) if c.options]
-    options = [o for _, c in modelled for o in c.options]
+    # Positions and candidates in two lists, not pairs: a pair per order would be 100,000 more
+    # objects for the cyclic collector to track.
+    positions = [i for i, c in enumerate(candidates) if c.options]
+    modelled = [candidates[i] for i in positions]
+    options = [o for c in modelled for o in c.options]
     n = len(options)
+    # Two walks over the option objects: the price, and everything else as one key. A day has
+    # few distinct (warehouse, carrier, service, days, date) keys, numbered as first met (each
+    # key tuple is dropped at once, so the walk leaves the collector nothing to do); the label,
+    # days and date columns then follow from the small table of distinct keys.
+    seen: defaultdict[tuple[str, str, str, int, date], int] = defaultdict(count().__next__)
+    kind = np.fromiter(
+        map(seen.__getitem__, map(attrgetter("warehouse", "carrier", "service", "days", "eta_max_date"), options)),
+        dtype=np.int64,
+        count=n,
+    )
+    price = np.fromiter(map(attrgetter("price_kop"), options), dtype=np.int64, count=n)
+    kinds = list(seen)  # in the order numbered
 
-    def column(name: str) -> list[object]:
-        return list(map(attrgetter(name), options))
-
-    counts = np.fromiter((len(c.options) for _, c in modelled), dtype=np.int64, count=len(modelled))
+    counts = np.fromiter(map(len, map(attrgetter("options"), modelled)), dtype=np.int64, count=len(modelled))
     first = np.zeros(len(modelled) + 1, dtype=np.int64)
     np.cumsum(counts, out=first[1:])
     order = np.repeat(np.arange(len(modelled), dtype=np.int64), counts)
-    # One (warehouse, carrier, service) key per option, numbered in sorted order: the number is
-    # the greedy's last tie-break, and the pickup follows from it.
-    keys = list(map(attrgetter("warehouse", "carrier", "service"), options))
-    distinct = sorted(set(keys))
+    # One (warehouse, carrier, service) number per option, in sorted order: the number is the
+    # greedy's last tie-break, and the pickup follows from it.
+    distinct = sorted({k[:3] for k in kinds})
     number = {k: n for n, k in enumerate(distinct)}
-    label = np.fromiter(map(number.__getitem__, keys), dtype=np.int64, count=n)
     pickups: dict[tuple[str, str], int] = {}
     pickup_of_label = np.asarray([pickups.setdefault((c, w), len(pickups)) for w, c, _ in distinct], dtype=np.int64)
-    etas = column("eta_max_date")
-    ordinal = {d: d.toordinal() for d in set(etas)}  # type: ignore[attr-defined]
+    label_of_kind = np.asarray([number[k[:3]] for k in kinds], dtype=np.int64)
+    days_of_kind = np.asarray([k[3] for k in kinds], dtype=np.int64)
+    eta_of_kind = np.asarray([k[4].toordinal() for k in kinds], dtype=np.int64)
+    label = label_of_kind[kind] if n else np.zeros(0, dtype=np.int64)
     capacity: dict[tuple[str, str], int] = {}
-    for c in terms.capacities:
-        capacity.setdefault((c.carrier, c.warehouse), c.max_parcels)  # the first, as Terms.capacity reads it
+    for cap in terms.capacities:
+        capacity.setdefault((cap.carrier, cap.warehouse), cap.max_parcels)  # the first, as Terms.capacity reads it
     return Flat(
         size=len(candidates),
-        orders=np.fromiter((i for i, _ in modelled), dtype=np.int64, count=len(modelled)),
-        parcels=np.fromiter((c.parcels for _, c in modelled), dtype=np.int64, count=len(modelled)),
+        orders=np.asarray(positions, dtype=np.int64),
+        parcels=np.fromiter(map(attrgetter("parcels"), modelled), dtype=np.int64, count=len(modelled)),
         first=first,
         local=np.arange(n, dtype=np.int64) - first[order],
         order=order,
-        price=np.fromiter(map(attrgetter("price_kop"), options), dtype=np.int64, count=n),
-        days=np.fromiter(map(attrgetter("days"), options), dtype=np.int64, count=n),
-        eta=np.fromiter(map(ordinal.__getitem__, etas), dtype=np.int64, count=n),
+        price=price,
+        days=days_of_kind[kind] if n else np.zeros(0, dtype=np.int64),
+        eta=eta_of_kind[kind] if n else np.zeros(0, dtype=np.int64),
         label=label,
         group=pickup_of_label[label] if n else np.zeros(0, dtype=np.int64),
         pickups=list(pickups),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import gc
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -55,12 +58,49 @@ def plan(
 
     Blocking: the solver can run for `options.time_limit_s`; call it from a thread in async code.
     """
+    with _collector_held():
+        return _plan_day(candidates, terms, options, method)
+
+
+@contextlib.contextmanager
+def _collector_held() -> Iterator[None]:
+    """Hold off Python's cyclic collector while planning, and let it run afterwards as it would.
+
+    A day's candidates are millions of long-lived objects (1.65 million options at 100,000
+    orders), and the tens of thousands of assignments a plan creates make the collector walk
+    all of them now and then: a full collection took 0.6-0.7 s, in two plans of three. Planning
+    makes no reference cycles for it to find, so it is held off for the plan's duration. When
+    it was already off (or another plan holds it), it is left as it is.
+    """
+    global _holders
+    with _hold_lock:
+        if _holders == 0 and not gc.isenabled():
+            held = False
+        else:
+            held = True
+            _holders += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if held:
+            with _hold_lock:
+                _holders -= 1
+                if _holders == 0:
+                    gc.enable()
+
+
+_holders = 0  # plans running with the collector held off (plans run in threads from the API)
+_hold_lock = threading.Lock()
+
+
+def _plan_day(candidates: Sequence[Candidates], terms: Terms, options: SolverOptions, method: Method) -> Plan:
     started = time.perf_counter()
     flat = flatten(candidates, terms)
     baseline, full = greedy_choice(candidates, terms, flat)
-    greedy = cost(candidates, baseline, terms, full)
+    greedy = cost(candidates, baseline, terms, full, flat)
 
-    carriers = {o.carrier for c in candidates for o in c.options}
+    carriers = {carrier for carrier, _ in flat.pickups}
     needs_tiers = any(t.carrier in carriers for t in terms.tiers)
     if method is Method.FLOW and needs_tiers:
         raise ValueError("min-cost flow cannot express discount tiers; use cp-sat")
@@ -68,23 +108,23 @@ def plan(
     if flow is None:
         # Orders of very different parcel counts: the flow's scaled costs would overflow.
         solved = solve_cp_sat(candidates, terms, options, hint=baseline, flat=flat)
-        return _settle(candidates, terms, greedy, started, solved)
+        return _settle(candidates, terms, greedy, started, solved, flat=flat)
     if needs_tiers:
         return _with_tiers(candidates, terms, options, greedy, baseline, flow, started, flat)
     if method is Method.CP_SAT or not _settled(candidates, terms, flow, options):
         # A proved flow settles how many orders can be served, and CP-SAT chooses which (from
         # greedy's start when asked for by name, so that it is measured on its own); when the
         # flow had to split an order, CP-SAT starts from its repaired plan instead.
-        repaired_better = _rank(cost(candidates, flow.choice, terms)) < _rank(greedy)
+        repaired_better = _rank(cost(candidates, flow.choice, terms, flat=flat)) < _rank(greedy)
         hint = flow.choice if method is not Method.CP_SAT and repaired_better else baseline
         solved = solve_cp_sat(candidates, terms, options, hint=hint, fewest_unserved=flow.fewest_unserved, flat=flat)
         # On a tie CP-SAT's answer is taken: it may carry the proof the split flow lacks.
-        as_good = solved is not None and _rank(cost(candidates, solved.choice, terms)) <= _rank(
-            cost(candidates, flow.choice, terms)
+        as_good = solved is not None and _rank(cost(candidates, solved.choice, terms, flat=flat)) <= _rank(
+            cost(candidates, flow.choice, terms, flat=flat)
         )
         if method is Method.CP_SAT or as_good:
-            return _settle(candidates, terms, greedy, started, solved, also=flow)
-    return _settle(candidates, terms, greedy, started, flow)
+            return _settle(candidates, terms, greedy, started, solved, also=flow, flat=flat)
+    return _settle(candidates, terms, greedy, started, flow, flat=flat)
 
 
 def _settled(candidates: Sequence[Candidates], terms: Terms, flow: Solution, options: SolverOptions) -> bool:
@@ -114,9 +154,9 @@ def _with_tiers(
     The plan is the best of greedy, the flows priced truly, and CP-SAT's answer in the time limit.
     """
     optimistic = solve_flow_whole(candidates, terms, _deepest_reachable(candidates, terms), flat)
-    starts = [(greedy, baseline), (cost(candidates, flow.choice, terms), flow.choice)]
+    starts = [(greedy, baseline), (cost(candidates, flow.choice, terms, flat=flat), flow.choice)]
     if optimistic is not None:
-        starts.append((cost(candidates, optimistic.choice, terms), optimistic.choice))
+        starts.append((cost(candidates, optimistic.choice, terms, flat=flat), optimistic.choice))
     starts += _repriced(candidates, terms, [choice for _, choice in starts[1:]], flat)
     start_cost, start = min(starts, key=lambda s: _rank(s[0]))
 
@@ -133,11 +173,11 @@ def _with_tiers(
         fewest = flow.fewest_unserved
         solution = solve_cp_sat(candidates, terms, options, hint=start, fewest_unserved=fewest, flat=flat)
         if solution is not None:
-            if _rank(cost(candidates, solution.choice, terms)) <= _rank(start_cost):
+            if _rank(cost(candidates, solution.choice, terms, flat=flat)) <= _rank(start_cost):
                 best, status, method = solution.choice, solution.status, "cp-sat"
             if fewest is not None:  # penalty-free: its bound is in money already
                 solution_bound = _rub(solution.bound_kop)
-    chosen = cost(candidates, best, terms, _full_pickups(candidates, best, terms))
+    chosen = cost(candidates, best, terms, _full_pickups(candidates, best, terms), flat)
     lower = lower_for(_unserved(candidates, best))
     if solution_bound is not None:
         lower = solution_bound if lower is None else max(lower, solution_bound)
@@ -186,7 +226,7 @@ def _repriced(
     for seed in seeds:
         choice = seed
         for _ in range(REPRICE_ROUNDS):
-            reached = {d.carrier: basis_points(d.percent) for d in cost(candidates, choice, terms).discounts}
+            reached = {d.carrier: basis_points(d.percent) for d in cost(candidates, choice, terms, flat=flat).discounts}
             key = frozenset(reached.items())
             if key in tried:
                 break
@@ -195,7 +235,7 @@ def _repriced(
             if flow is None:
                 break
             choice = flow.choice
-            found.append((cost(candidates, choice, terms), choice))
+            found.append((cost(candidates, choice, terms, flat=flat), choice))
     return found
 
 
@@ -206,6 +246,7 @@ def _settle(
     started: float,
     solution: Solution | None,
     also: Solution | None = None,
+    flat: Flat | None = None,
 ) -> Plan:
     """The solver's choice priced, or greedy's when the time limit left the solver nothing better.
 
@@ -213,7 +254,7 @@ def _settle(
     """
     if solution is None:
         return _plan(greedy, greedy, SolveStatus.GREEDY, "cp-sat", Decimal(0), started)
-    chosen = cost(candidates, solution.choice, terms, _full_pickups(candidates, solution.choice, terms))
+    chosen = cost(candidates, solution.choice, terms, _full_pickups(candidates, solution.choice, terms), flat)
     if _rank(chosen) > _rank(greedy):
         return _plan(greedy, greedy, SolveStatus.GREEDY, solution.method, Decimal(0), started)
     unserved = _unserved(candidates, solution.choice)
@@ -254,19 +295,29 @@ def _plan(chosen: Costing, greedy: Costing, status: SolveStatus, method: str, bo
 def _full_pickups(candidates: Sequence[Candidates], choice: Sequence[int | None], terms: Terms) -> dict[int, str]:
     """For each order the solver left out, its pickups and how full they are."""
     load: dict[tuple[str, str], int] = defaultdict(int)
-    for c, k in zip(candidates, choice):
+    left_out: list[int] = []
+    for i, (c, k) in enumerate(zip(candidates, choice)):
         if k is not None:
             o = c.options[k]
             load[(o.carrier, o.warehouse)] += c.parcels
+        elif c.options:
+            left_out.append(i)
+    capacity: dict[tuple[str, str], int] = {}
+    for cap in terms.capacities:
+        capacity.setdefault((cap.carrier, cap.warehouse), cap.max_parcels)  # the first, as Terms.capacity reads it
+    shown: dict[tuple[str, str], str] = {}  # a pickup's text, the same for every order left out
     reasons: dict[int, str] = {}
-    for i, (c, k) in enumerate(zip(candidates, choice)):
-        if k is None and c.options:
-            pickups = sorted({(o.carrier, o.warehouse) for o in c.options})
-            shown = []
-            for carrier, warehouse in pickups:
-                cap = terms.capacity(carrier, warehouse)
-                shown.append(f"{carrier} at {warehouse} ({load[(carrier, warehouse)]} of {cap} parcels)")
-            reasons[i] = "every pickup it could use is full: " + ", ".join(shown)
+    for i in left_out:
+        parts = []
+        for pickup in sorted({(o.carrier, o.warehouse) for o in candidates[i].options}):
+            text = shown.get(pickup)
+            if text is None:
+                carrier, warehouse = pickup
+                text = shown[pickup] = (
+                    f"{carrier} at {warehouse} ({load[pickup]} of {capacity.get(pickup)} parcels)"
+                )
+            parts.append(text)
+        reasons[i] = "every pickup it could use is full: " + ", ".join(parts)
     return reasons
 
 

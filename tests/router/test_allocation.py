@@ -23,6 +23,7 @@ from router.allocation import (
     SolverOptions,
     SolveStatus,
     Terms,
+    Unserved,
     UnservedReason,
     Warehouse,
     allocate,
@@ -399,3 +400,75 @@ def test_greedy_breaks_a_price_tie_on_the_earlier_date_then_the_warehouse() -> N
     tied = order("o1", option("a", "300.00", "W2"), option("b", "300.00", "W1", days=3), option("a", "300.00", "W1"))
     choice, _ = greedy_choice([tied], Terms())
     assert choice == [2]
+
+
+def _flatten_by_the_book(candidates: list[Candidates]) -> dict[str, list[object]]:
+    """What flatten's arrays must hold, worked out option by option."""
+    keys = sorted({(o.warehouse, o.carrier, o.service) for c in candidates for o in c.options})
+    rows: dict[str, list[object]] = {"price": [], "days": [], "eta": [], "label": [], "pickup": []}
+    for c in candidates:
+        for o in c.options:
+            rows["price"].append(o.price_kop)
+            rows["days"].append(o.days)
+            rows["eta"].append(o.eta_max_date.toordinal())
+            rows["label"].append(keys.index((o.warehouse, o.carrier, o.service)))
+            rows["pickup"].append((o.carrier, o.warehouse))
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_flatten_numbers_options_as_one_option_at_a_time_would(seed: int) -> None:
+    from router.allocation.flat import flatten
+
+    rng = random.Random(seed)
+    candidates = []
+    for i in range(300):
+        options = tuple(
+            Option(rng.choice(["W2", "W1", "W10"]), rng.choice(["b", "a", "cc"]), rng.choice(["std", "exp"]),
+                   Decimal(f"{rng.randint(100, 900)}.{rng.randint(0, 99):02d}"), days, DAY + timedelta(days=days + rng.randint(0, 2)))
+            for days in (rng.randint(1, 6) for _ in range(rng.randint(0, 5)))
+        )  # fmt: skip
+        why = None if options else Unserved(f"o{i}", UnservedReason.NO_OPTION, "none")
+        candidates.append(Candidates(f"o{i}", rng.randint(1, 3), options, why))
+    capacities = (CarrierCapacity("a", "W1", 5), CarrierCapacity("a", "W1", 9), CarrierCapacity("cc", "W10", 2))
+    f = flatten(candidates, Terms(capacities))
+    expected = _flatten_by_the_book(candidates)
+    assert f.price.tolist() == expected["price"] and f.days.tolist() == expected["days"]
+    assert f.eta.tolist() == expected["eta"] and f.label.tolist() == expected["label"]
+    assert [f.pickups[g] for g in f.group.tolist()] == expected["pickup"]
+    assert f.orders.tolist() == [i for i, c in enumerate(candidates) if c.options]
+    assert f.parcels.tolist() == [c.parcels for c in candidates if c.options]
+    assert dict(zip(f.pickups, f.capacity))[("a", "W1")] == 5  # the first capacity given, as Terms.capacity
+    assert dict(zip(f.pickups, f.capacity)).get(("b", "W2")) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_costing_from_the_flat_arrays_equals_costing_option_by_option(seed: int) -> None:
+    from router.allocation.costing import cost
+    from router.allocation.flat import flatten
+
+    candidates, terms = random_instance(200 + seed, 40, tiers=True)
+    terms = Terms(terms.capacities, terms.tiers, terms.month_to_date, day_value=Decimal("12.5"))
+    rng = random.Random(seed)
+    f = flatten(candidates, terms)
+    for _ in range(5):
+        choice = [None if not c.options or rng.random() < 0.2 else rng.randrange(len(c.options)) for c in candidates]
+        reasons = {i: "full" for i, k in enumerate(choice) if k is None and i % 2}
+        assert cost(candidates, choice, terms, reasons, f) == cost(candidates, choice, terms, reasons)
+    with pytest.raises(IndexError):
+        cost(candidates, [-1 if c.options else None for c in candidates], terms, flat=f)
+
+
+def test_a_plan_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    candidates, terms = random_instance(7, 20, tiers=False)
+    assert gc.isenabled()
+    plan(candidates, terms, ONE_WORKER)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan(candidates, terms, ONE_WORKER)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
