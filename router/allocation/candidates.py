@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from router.allocation.model import (
     Candidates,
@@ -20,7 +21,9 @@ from router.allocation.model import (
 )
 from router.errors import FieldError, InvalidRequest, PlaceNotFound
 from router.models import Policy, PolicyKind, Quote, Shipment
-from router.quoting import QuoteEngine
+
+if TYPE_CHECKING:
+    from router.quoting import QuoteEngine  # the engine's module loads every carrier's client
 
 DEFAULT_CONCURRENCY = 16
 _REASONS_SHOWN = 3

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from router.allocation.candidates import DEFAULT_CONCURRENCY, gather_candidates
 from router.allocation.costing import basis_points, cost
@@ -33,7 +34,9 @@ from router.allocation.solver import (
     solve_flow_whole,
 )
 from router.models import KOPECK
-from router.quoting import QuoteEngine
+
+if TYPE_CHECKING:
+    from router.quoting import QuoteEngine  # the engine's module loads every carrier's client
 
 DEFAULT_OPTIONS = SolverOptions()
 # Past this many options (a boolean each) building the CP-SAT model alone takes longer than a

@@ -21,14 +21,17 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
 from router.allocation.costing import basis_points, best_tier, discount_kopecks, kopecks
 from router.allocation.flat import Flat, Ints, choice_of, flatten
 from router.allocation.model import Candidates, DiscountTier, SolveStatus, Terms
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 # Flow arcs carry parcels; a multi-parcel order's per-parcel cost is scaled by the least common
 # multiple of the parcel counts to stay integral. Past this the costs risk int64 overflow.
@@ -291,6 +294,10 @@ def solve_cp_sat(
     unserved penalty by a constraint: without the penalty's huge coefficients the search and its
     bound are much stronger.
     """
+    # Imported here: CP-SAT (and the pandas it loads) takes a third of a second to import, and
+    # re-rating without day plans, or a day the flow settles, never needs it.
+    from ortools.sat.python import cp_model
+
     started = time.perf_counter()
 
     # --- data
