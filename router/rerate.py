@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import operator
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -389,6 +390,7 @@ class _DayTotals:
         self._day, self._count, self._total = None, 0, Decimal(0)
 
 
+_TOTAL = operator.itemgetter(2)  # Rate.total
 _Ends = tuple[Place, Place, str, str | None]  # origin, destination, its region key, its city
 _RANKED = (PolicyKind.CHEAPEST, PolicyKind.FASTEST, PolicyKind.BALANCED)
 
@@ -406,7 +408,13 @@ def _best(rates: Sequence[Rate], policy: Policy, day_value: Decimal) -> Rate | N
     if not allowed:
         return None
     if policy.kind is PolicyKind.CHEAPEST:
-        return min(allowed, key=lambda r: (r.total, r.eta.max_date, r.id))
+        # The lowest price is found without building a key per offer; only a tie on it (rare)
+        # is ranked by the whole key.
+        low = min(map(_TOTAL, allowed))
+        cheapest = [r for r in allowed if r.total == low]
+        if len(cheapest) == 1:
+            return cheapest[0]
+        return min(cheapest, key=lambda r: (r.total, r.eta.max_date, r.id))
     if policy.kind is PolicyKind.FASTEST:
         return min(allowed, key=lambda r: (r.eta.max_date, r.eta.min_date, r.total, r.id))
     return min(allowed, key=lambda r: (r.total + day_value * r.eta.max_days, r.total, r.eta.max_date, r.id))

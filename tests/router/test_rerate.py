@@ -365,3 +365,25 @@ def test_a_file_re_rated_on_two_processes_reads_as_if_on_one(tmp_path: Path, mon
     assert alone[2]["rejected"] == 10 and alone[2]["day_plans"]["days"] == 10
     rejected = [r["line"] for r in csv.DictReader(io.StringIO(alone[1]))]
     assert rejected[:3] == ["63", "101", "127"]  # a row over two lines is told by its last, as csv counts
+
+
+def test_the_cheapest_offer_is_picked_as_the_full_key_would_pick_it() -> None:
+    from datetime import date, timedelta
+
+    from router.models import Eta
+    from router.rerate import _best
+    from router.rerate_prices import Rate
+
+    rng = random.Random(5)
+    start = date(2026, 8, 3)
+    cheapest = Policy(kind=PolicyKind.CHEAPEST)
+    for _ in range(300):
+        rates = []
+        for _ in range(rng.randint(1, 6)):
+            carrier, service = rng.choice(["a", "b", "c"]), rng.choice(["x", "y"])
+            end = start + timedelta(days=rng.randint(1, 3))
+            # Few prices, written with one or two decimals: ties on the amount are common.
+            total = Decimal(rng.choice(["100", "100.0", "100.00", "99.99", "120.5"]))
+            rates.append(Rate(carrier, service, total, Eta(1, 3, start, start, end), f"{carrier}:{service}"))
+        expected = min(rates, key=lambda r: (r.total, r.eta.max_date, r.id))
+        assert _best(rates, cheapest, Decimal(0)) is expected
