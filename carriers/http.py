@@ -213,7 +213,14 @@ class _Connection(asyncio.Protocol):
 class HttpPool:
     """Up to `limit` kept-alive connections to the origin of `base_url`; requests queue for one."""
 
-    def __init__(self, base_url: str, *, limit: int = 20, max_body: int = 8 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        limit: int = 20,
+        max_body: int = 8 * 1024 * 1024,
+        ssl_context: ssl.SSLContext | None = None,  # for https: the system's trusted CAs unless given
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
@@ -223,7 +230,9 @@ class HttpPool:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.authority = host if default_port else f"{host}:{self.port}"
         self.base_path = parts.path.rstrip("/")
-        self._ssl: ssl.SSLContext | None = ssl.create_default_context() if parts.scheme == "https" else None
+        self._ssl: ssl.SSLContext | None = None
+        if parts.scheme == "https":
+            self._ssl = ssl_context or ssl.create_default_context()
         self._max_body = max_body
         self._limit = asyncio.Semaphore(limit)
         self._idle: list[_Connection] = []

@@ -228,3 +228,39 @@ def test_a_header_value_cannot_split_the_request_head() -> None:
 def test_only_http_urls_are_taken() -> None:
     with pytest.raises(ValueError):
         HttpPool("ftp://example.test")
+
+
+async def test_https_is_spoken_and_a_certificate_is_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    raw = RawServer([ok(b'{"tls":true}'), ok(b"again")])
+    server = await asyncio.start_server(raw.handle, "127.0.0.1", 0, ssl=server_side)
+    port = server.sockets[0].getsockname()[1]
+    trusting = ssl.create_default_context(cafile=str(cert))
+    pool = HttpPool(f"https://localhost:{port}", ssl_context=trusting)
+    untrusting = HttpPool(f"https://localhost:{port}")
+    try:
+        first = await pool.request(pool.head("GET", "/", {}))
+        second = await pool.request(pool.head("GET", "/", {}))
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await untrusting.request(untrusting.head("GET", "/", {}))
+    finally:
+        pool.close()
+        untrusting.close()
+        for writer in list(raw.writers):
+            writer.close()
+        server.close()
+        await server.wait_closed()
+        await asyncio.sleep(0.01)
+    assert (first.body, second.body) == (b'{"tls":true}', b"again")
+    assert pool.connections_made == 1
+    assert f"Host: localhost:{port}\r\n".encode() in raw.requests[0]
