@@ -5,11 +5,10 @@ answers; through aiohttp's client each call costs more CPU than the quote's own 
 and response objects, stream readers, cookie and redirect handling, connection bookkeeping).
 This pool does what such a call needs and nothing else: it writes one request (the head is
 built once per token and reused) and reads one answer off a connection kept open for the next.
-
-It reads what servers send to an API client: a status line, headers and a body framed by
-Content-Length, chunked transfer coding, or the connection's close. It sends no Accept-Encoding,
-so answers come uncompressed; it follows no redirects (a 3xx is the caller's to refuse), keeps no
-cookies and uses no proxy. Larger or rarer calls (tokens, delivery-point pages) go through
+Answers are parsed by llhttp, Node's HTTP parser, through httptools (as uvicorn does): bodies
+framed by Content-Length, chunked transfer coding, or the connection's close. It sends no
+Accept-Encoding, so answers come uncompressed; it follows no redirects (a 3xx is the caller's to
+refuse), keeps no cookies and uses no proxy. Larger or rarer calls (tokens, delivery-point pages) go through
 aiohttp as before.
 
 Timeouts are the caller's (`carriers.api.bounded`): a call that is cancelled closes its
@@ -25,7 +24,9 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-MAX_HEAD_BYTES = 64 * 1024
+import httptools
+
+MAX_HEAD_BYTES = 64 * 1024  # llhttp sets no bound of its own on a response's head
 
 
 class HttpError(Exception):
@@ -40,7 +41,8 @@ class Answer:
 
 
 class _Connection(asyncio.Protocol):
-    """One connection: a request goes out, `answer` resolves when its whole response is in."""
+    """One connection: a request goes out, `answer` resolves when its whole response is in.
+    The response is read by llhttp (through httptools), the parser uvicorn serves with."""
 
     def __init__(self, max_body: int) -> None:
         self.transport: asyncio.Transport | None = None
@@ -48,10 +50,13 @@ class _Connection(asyncio.Protocol):
         self.answer: asyncio.Future[Answer] | None = None
         self.received = False  # some byte of the current answer arrived
         self._max_body = max_body
-        self._buf = bytearray()
-        self._head: tuple[int, dict[str, str], bool] | None = None  # status, headers, keep-alive
-        self._length: int | None = None  # Content-Length of the current answer
-        self._chunked = False
+        self._parser = httptools.HttpResponseParser(self)
+        self._headers: dict[str, str] = {}
+        self._body = bytearray()
+        self._framed = False  # Content-Length or chunked: the body's end is known without a close
+        self._headers_done = False
+        self._head_bytes = 0
+        self._error: HttpError | None = None
 
     # -------------------------------------------------------- asyncio.Protocol
 
@@ -63,18 +68,29 @@ class _Connection(asyncio.Protocol):
         if self.answer is None or self.answer.done():
             self._fail(HttpError("data from the server with no request outstanding"))
             return
-        self._buf += data
         try:
-            self._parse(eof=False)
-        except HttpError as exc:
-            self._fail(exc)
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            if self.answer.done():
+                # Bytes past a complete answer: the answer stands, the connection does not.
+                self.close()
+                return
+            cause = self._error or (exc.__context__ if isinstance(exc.__context__, HttpError) else None)
+            self._fail(cause or HttpError(f"not an HTTP/1.x answer: {exc}"))
+            return
+        if not self._headers_done:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(HttpError("response head too long"))
 
     def eof_received(self) -> bool:
         if self.answer is not None and not self.answer.done():
-            try:
-                self._parse(eof=True)
-            except HttpError as exc:
-                self._fail(exc)
+            if self._headers_done and not self._framed:
+                self._finish(keep_alive=False)  # no framing: the body ran to the close
+            elif self._headers_done:
+                self._fail(HttpError("connection closed before the response body ended"))
+            else:
+                self._fail(HttpError("connection closed before the response head ended"))
         self.closed = True
         return False  # let the transport close itself
 
@@ -82,6 +98,41 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.answer is not None and not self.answer.done():
             self.answer.set_exception(HttpError(f"connection lost{f': {exc}' if exc else ''}"))
+
+    # -------------------------------------------------------- parser callbacks
+
+    def on_message_begin(self) -> None:
+        self._headers = {}
+        self._body.clear()
+        self._framed = False
+        self._headers_done = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # A repeated header keeps its last value.
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1").strip()
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+        status = self._parser.get_status_code()
+        headers = self._headers
+        self._framed = "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower() or (
+            status in (204, 304) or 100 <= status < 200
+        )
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self._max_body:
+            self._error = HttpError(f"answer of {length} bytes is over the {self._max_body} limit")
+            raise self._error
+
+    def on_body(self, chunk: bytes) -> None:
+        self._body += chunk
+        if len(self._body) > self._max_body:
+            self._error = HttpError(f"answer is over the {self._max_body} bytes limit")
+            raise self._error
+
+    def on_message_complete(self) -> None:
+        if 100 <= self._parser.get_status_code() < 200:
+            return  # an interim answer: the real one follows
+        self._finish(self._parser.should_keep_alive())
 
     # -------------------------------------------------------- requests
 
@@ -91,8 +142,9 @@ class _Connection(asyncio.Protocol):
             raise HttpError("connection closed")  # before any byte: the pool asks again on a new one
         self.answer = loop.create_future()
         self.received = False
-        self._head = None
-        self._buf.clear()
+        self._headers_done = False
+        self._head_bytes = 0
+        self._error = None
         self.transport.write(data)
         return self.answer
 
@@ -106,108 +158,11 @@ class _Connection(asyncio.Protocol):
             self.answer.set_exception(exc)
         self.close()
 
-    def _parse(self, eof: bool) -> None:
-        buf = self._buf
-        if self._head is None:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(buf) > MAX_HEAD_BYTES:
-                    raise HttpError("response head too long")
-                if eof:
-                    raise HttpError("connection closed before the response head ended")
-                return
-            self._read_head(bytes(buf[:end]).decode("latin-1"))
-            del buf[: end + 4]
-            if self._head is None:  # an interim 1xx answer: the real one follows
-                self._parse(eof)
-                return
-        if self._chunked:
-            body = self._dechunk(eof)
-            if body is None:
-                return
-        elif self._length is not None:
-            if len(buf) < self._length:
-                if eof:
-                    raise HttpError("connection closed before the response body ended")
-                return
-            if len(buf) > self._length:
-                raise HttpError("more bytes than the response's Content-Length")
-            body = bytes(buf)
-        else:  # no framing: the body runs to the connection's close
-            if len(buf) > self._max_body:
-                raise HttpError(f"answer is over the {self._max_body} bytes limit")
-            if not eof:
-                return
-            body = bytes(buf)
-        status, headers, keep_alive = self._head
-        buf.clear()
-        if not keep_alive or (not self._chunked and self._length is None):
+    def _finish(self, keep_alive: bool) -> None:
+        if not keep_alive:
             self.close()
         assert self.answer is not None
-        self.answer.set_result(Answer(status, headers, body))
-
-    def _read_head(self, head: str) -> None:
-        lines = head.split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        if not version.startswith("HTTP/1."):
-            raise HttpError(f"not an HTTP/1.x answer: {lines[0][:40]!r}")
-        try:
-            status = int(rest[:3])
-        except ValueError:
-            raise HttpError(f"bad status line {lines[0][:40]!r}") from None
-        if 100 <= status < 200:
-            return
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:
-                raise HttpError(f"bad header line {line[:40]!r}")
-            headers[name.strip().lower()] = value.strip()
-        connection = headers.get("connection", "").lower()
-        keep_alive = "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
-        self._chunked = "chunked" in headers.get("transfer-encoding", "").lower()
-        self._length = None
-        if not self._chunked and "content-length" in headers:
-            try:
-                self._length = int(headers["content-length"])
-            except ValueError:
-                raise HttpError("bad Content-Length") from None
-            if self._length < 0:
-                raise HttpError("bad Content-Length")
-            if self._length > self._max_body:
-                raise HttpError(f"answer of {self._length} bytes is over the {self._max_body} limit")
-        if status in (204, 304):
-            self._length = 0
-        self._head = (status, headers, keep_alive)
-
-    def _dechunk(self, eof: bool) -> bytes | None:
-        """The whole body once its last chunk is in, else None (waiting for more)."""
-        buf = self._buf
-        out = bytearray()
-        at = 0
-        while True:
-            line_end = buf.find(b"\r\n", at)
-            if line_end < 0:
-                break
-            try:
-                size = int(bytes(buf[at:line_end]).split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise HttpError("bad chunk size") from None
-            if size == 0:
-                trailer_end = buf.find(b"\r\n\r\n", line_end)
-                if buf[line_end : line_end + 4] == b"\r\n\r\n" or trailer_end >= 0:
-                    return bytes(out)
-                break
-            start, stop = line_end + 2, line_end + 2 + size
-            if len(buf) < stop + 2:
-                break
-            out += buf[start:stop]
-            if len(out) > self._max_body:
-                raise HttpError(f"answer is over the {self._max_body} bytes limit")
-            at = stop + 2
-        if eof:
-            raise HttpError("connection closed inside a chunked body")
-        return None
+        self.answer.set_result(Answer(self._parser.get_status_code(), self._headers, bytes(self._body)))
 
 
 class HttpPool:

@@ -177,6 +177,50 @@ async def test_garbage_and_oversized_answers_are_errors(serve) -> None:
         pool.close()
 
 
+async def test_an_interim_answer_is_skipped_and_the_real_one_read(serve) -> None:
+    server = await serve([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"real")])
+    pool = HttpPool(server.url)
+    try:
+        answer = await pool.request(pool.head("POST", "/", {}), b"{}")
+    finally:
+        pool.close()
+    assert (answer.status, answer.body) == (200, b"real")
+
+
+async def test_bytes_past_an_answers_length_keep_the_answer_but_not_the_connection(serve) -> None:
+    server = await serve([ok(b"four") + b"junk that is not HTTP", ok(b"next")])
+    pool = HttpPool(server.url)
+    try:
+        first = await pool.request(pool.head("GET", "/", {}))
+        second = await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+    assert first.body == b"four" and second.body == b"next"
+    assert pool.connections_made == 2
+
+
+async def test_a_head_past_the_limit_is_an_error(serve) -> None:
+    huge = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"y" * 1000) for i in range(80))
+    server = await serve([(huge, "close")])
+    pool = HttpPool(server.url)
+    try:
+        with pytest.raises(HttpError, match="head too long"):
+            await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+
+
+async def test_a_large_body_in_the_same_packet_as_its_head_is_not_taken_for_a_long_head(serve) -> None:
+    body = b"z" * 100_000
+    server = await serve([ok(body)])
+    pool = HttpPool(server.url)
+    try:
+        answer = await pool.request(pool.head("GET", "/", {}))
+    finally:
+        pool.close()
+    assert answer.body == body
+
+
 async def test_a_cancelled_call_does_not_put_its_connection_back(serve) -> None:
     server = await serve([ok(b"fresh")])
     gate = asyncio.Event()
