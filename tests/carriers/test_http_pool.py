@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from carriers.http import HttpError, HttpPool
+from carriers.http import Answer, HttpError, HttpPool
 
 HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
@@ -56,17 +56,19 @@ class RawServer:
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[list[bytes | None]], asyncio.Future[RawServer]]]:
+async def serve() -> AsyncIterator[Callable[..., Awaitable[tuple[RawServer, HttpPool]]]]:
+    """A raw server giving `answers`, and a pool to it; both closed after the test."""
     servers: list[RawServer] = []
     pools: list[HttpPool] = []
 
-    async def start(answers: list[bytes | None]) -> RawServer:
+    async def start(answers: list[bytes | tuple[bytes, str] | None], path: str = "", **options: Any) -> tuple[RawServer, HttpPool]:
         server = RawServer(answers)
         server.server = await asyncio.start_server(server.handle, "127.0.0.1", 0)
         servers.append(server)
-        return server
+        pools.append(HttpPool(server.url + path, **options))
+        return server, pools[-1]
 
-    yield start  # type: ignore[misc]
+    yield start
     for pool in pools:
         pool.close()
     for server in servers:
@@ -78,20 +80,20 @@ async def serve() -> AsyncIterator[Callable[[list[bytes | None]], asyncio.Future
     await asyncio.sleep(0)
 
 
+async def get(pool: HttpPool) -> Answer:
+    return await pool.request(pool.head("GET", "/", {}))
+
+
 def ok(body: bytes, *extra: str) -> bytes:
     head = ["HTTP/1.1 200 OK", f"Content-Length: {len(body)}", *extra]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
 async def test_a_request_goes_out_whole_and_the_answer_comes_back_on_a_kept_alive_connection(serve) -> None:
-    server = await serve([ok(b'{"a":1}', "Retry-After: 3"), ok(b"[]")])
-    pool = HttpPool(server.url + "/base/")
+    server, pool = await serve([ok(b'{"a":1}', "Retry-After: 3"), ok(b"[]")], path="/base/")
     head = pool.head("POST", "/v2/calc", HEADERS)
-    try:
-        first = await pool.request(head, b'{"x":1}')
-        second = await pool.request(head, b"{}")
-    finally:
-        pool.close()
+    first = await pool.request(head, b'{"x":1}')
+    second = await pool.request(head, b"{}")
     assert (first.status, first.body, first.headers["retry-after"]) == (200, b'{"a":1}', "3")
     assert second.body == b"[]"
     assert server.connections == 1 and pool.connections_made == 1
@@ -107,25 +109,17 @@ async def test_a_chunked_answer_is_put_back_together(serve) -> None:
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"4\r\n{\"a\"\r\n3;ext=1\r\n:12\r\n1\r\n}\r\n0\r\n\r\n"
     )
-    server = await serve([chunked, ok(b"next")])
-    pool = HttpPool(server.url)
-    try:
-        answer = await pool.request(pool.head("GET", "/x", {}))
-        again = await pool.request(pool.head("GET", "/x", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([chunked, ok(b"next")])
+    answer = await pool.request(pool.head("GET", "/x", {}))
+    again = await pool.request(pool.head("GET", "/x", {}))
     assert answer.body == b'{"a":12}'
     assert again.body == b"next" and server.connections == 1
 
 
 async def test_an_answer_without_length_runs_to_the_close_and_the_next_call_connects_anew(serve) -> None:
-    server = await serve([(b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\noops", "close"), ok(b"fine")])
-    pool = HttpPool(server.url)
-    try:
-        first = await pool.request(pool.head("GET", "/", {}))
-        second = await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([(b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\noops", "close"), ok(b"fine")])
+    first = await get(pool)
+    second = await get(pool)
     assert (first.status, first.body) == (500, b"oops")
     assert second.body == b"fine"
     assert pool.connections_made == 2
@@ -133,96 +127,64 @@ async def test_an_answer_without_length_runs_to_the_close_and_the_next_call_conn
 
 async def test_an_idle_connection_the_server_dropped_is_replaced_once(serve) -> None:
     # The second request finds its kept-alive connection closed without an answer.
-    server = await serve([ok(b"1"), None, ok(b"2")])
-    pool = HttpPool(server.url)
-    try:
-        await pool.request(pool.head("GET", "/", {}))
-        answer = await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([ok(b"1"), None, ok(b"2")])
+    await get(pool)
+    answer = await get(pool)
     assert answer.body == b"2"
     assert pool.connections_made == 2
 
 
 async def test_a_new_connection_dropped_without_an_answer_is_an_error(serve) -> None:
-    server = await serve([None])
-    pool = HttpPool(server.url)
-    try:
-        with pytest.raises(HttpError):
-            await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([None])
+    with pytest.raises(HttpError):
+        await get(pool)
     assert pool.connections_made == 1
 
 
 async def test_an_answer_cut_short_is_an_error_not_a_short_body(serve) -> None:
-    server = await serve([(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", "close")])
-    pool = HttpPool(server.url)
-    try:
-        with pytest.raises(HttpError, match="body ended"):
-            await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", "close")])
+    with pytest.raises(HttpError, match="body ended"):
+        await get(pool)
 
 
 async def test_garbage_and_oversized_answers_are_errors(serve) -> None:
-    server = await serve([b"SSH-2.0-OpenSSH\r\n\r\n", ok(b"x" * 100)])
-    pool = HttpPool(server.url, max_body=50)
-    try:
-        with pytest.raises(HttpError, match="not an HTTP"):
-            await pool.request(pool.head("GET", "/", {}))
-        with pytest.raises(HttpError, match="over the 50"):
-            await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([b"SSH-2.0-OpenSSH\r\n\r\n", ok(b"x" * 100)], max_body=50)
+    with pytest.raises(HttpError, match="not an HTTP"):
+        await get(pool)
+    with pytest.raises(HttpError, match="over the 50"):
+        await get(pool)
 
 
 async def test_an_interim_answer_is_skipped_and_the_real_one_read(serve) -> None:
-    server = await serve([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"real")])
-    pool = HttpPool(server.url)
-    try:
-        answer = await pool.request(pool.head("POST", "/", {}), b"{}")
-    finally:
-        pool.close()
+    server, pool = await serve([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"real")])
+    answer = await pool.request(pool.head("POST", "/", {}), b"{}")
     assert (answer.status, answer.body) == (200, b"real")
 
 
 async def test_bytes_past_an_answers_length_keep_the_answer_but_not_the_connection(serve) -> None:
-    server = await serve([ok(b"four") + b"junk that is not HTTP", ok(b"next")])
-    pool = HttpPool(server.url)
-    try:
-        first = await pool.request(pool.head("GET", "/", {}))
-        second = await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([ok(b"four") + b"junk that is not HTTP", ok(b"next")])
+    first = await get(pool)
+    second = await get(pool)
     assert first.body == b"four" and second.body == b"next"
     assert pool.connections_made == 2
 
 
 async def test_a_head_past_the_limit_is_an_error(serve) -> None:
     huge = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"y" * 1000) for i in range(80))
-    server = await serve([(huge, "close")])
-    pool = HttpPool(server.url)
-    try:
-        with pytest.raises(HttpError, match="head too long"):
-            await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([(huge, "close")])
+    with pytest.raises(HttpError, match="head too long"):
+        await get(pool)
 
 
 async def test_a_large_body_in_the_same_packet_as_its_head_is_not_taken_for_a_long_head(serve) -> None:
     body = b"z" * 100_000
-    server = await serve([ok(body)])
-    pool = HttpPool(server.url)
-    try:
-        answer = await pool.request(pool.head("GET", "/", {}))
-    finally:
-        pool.close()
+    server, pool = await serve([ok(body)])
+    answer = await get(pool)
     assert answer.body == body
 
 
 async def test_a_cancelled_call_does_not_put_its_connection_back(serve) -> None:
-    server = await serve([ok(b"fresh")])
+    server, _ = await serve([ok(b"fresh")])
     gate = asyncio.Event()
     original = server.handle
 
@@ -241,8 +203,8 @@ async def test_a_cancelled_call_does_not_put_its_connection_back(serve) -> None:
     try:
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.1):
-                await pool.request(pool.head("GET", "/", {}))
-        answer = await pool.request(pool.head("GET", "/", {}))
+                await get(pool)
+        answer = await get(pool)
     finally:
         gate.set()
         pool.close()
@@ -258,7 +220,7 @@ async def test_connection_refused_is_an_os_error() -> None:
         port = s.getsockname()[1]
     pool = HttpPool(f"http://127.0.0.1:{port}")
     with pytest.raises(OSError):
-        await pool.request(pool.head("GET", "/", {}))
+        await get(pool)
 
 
 def test_a_header_value_cannot_split_the_request_head() -> None:
@@ -293,8 +255,8 @@ async def test_https_is_spoken_and_a_certificate_is_checked(tmp_path) -> None:  
     pool = HttpPool(f"https://localhost:{port}", ssl_context=trusting)
     untrusting = HttpPool(f"https://localhost:{port}")
     try:
-        first = await pool.request(pool.head("GET", "/", {}))
-        second = await pool.request(pool.head("GET", "/", {}))
+        first = await get(pool)
+        second = await get(pool)
         with pytest.raises(ssl.SSLCertVerificationError):
             await untrusting.request(untrusting.head("GET", "/", {}))
     finally:
