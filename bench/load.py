@@ -615,9 +615,15 @@ def sample_of(made: list[Made], since: float, until: float, n: int = 300) -> lis
     return random.Random(5).sample(mine, min(n, len(mine)))
 
 
-def readback(outcome: Counter[str], n: int) -> str:
+def readback(what: str, outcome: Counter[str], n: int, expected: bool = True) -> Check:
+    """Quotes handed out earlier, read back: all `n` with the same body, when `expected`."""
     rest = ", ".join(f"{k} {v}" for k, v in outcome.items() if k != "same")
-    return f"{outcome['same']}/{n} same body" + (f" ({rest})" if rest else "")
+    return Check(
+        what,
+        f"all {n}" if expected else "reported (Redis kept no data)",
+        f"{outcome['same']}/{n} same body" + (f" ({rest})" if rest else ""),
+        outcome["same"] == n if expected else None,
+    )
 
 
 # ---------------------------------------------------------------- scenarios
@@ -800,24 +806,9 @@ async def redis_outage(workdir: Path, quick: bool, clients: int, save: bool) -> 
                 + (f" ({', '.join(f'{n} {e}' for e, n in failed.items())})" if failed else ""),
                 not failed,
             ),
-            Check(
-                "redis-outage: quotes made before, read after Redis is back",
-                f"all {len(earlier)}" if save else "reported (Redis kept no data)",
-                readback(back_before, len(earlier)),
-                back_before["same"] == len(earlier) if save else None,
-            ),
-            Check(
-                "redis-outage: quotes made while Redis was down, read after (one worker)",
-                f"all {len(during)}",
-                readback(back_during, len(during)),
-                back_during["same"] == len(during),
-            ),
-            Check(
-                "redis-outage: quotes made after Redis came back, read at the end",
-                f"all {len(later)}",
-                readback(back_later, len(later)),
-                back_later["same"] == len(later),
-            ),
+            readback("redis-outage: quotes made before, read after Redis is back", back_before, len(earlier), save),
+            readback("redis-outage: quotes made while Redis was down, read after (one worker)", back_during, len(during)),
+            readback("redis-outage: quotes made after Redis came back, read at the end", back_later, len(later)),
         ]
     finally:
         service.stop()
@@ -997,12 +988,7 @@ async def worker_restart(workdir: Path, quick: bool, clients: int) -> Result:
                 f"{sum(1 for s in failed if s.phase == 'after')}",
                 not any(s.phase == "after" for s in failed),
             ),
-            Check(
-                "worker-restart: quotes made before the kill, read after",
-                f"all {len(earlier)}",
-                readback(back, len(earlier)),
-                back["same"] == len(earlier),
-            ),
+            readback("worker-restart: quotes made before the kill, read after", back, len(earlier)),
         ]
     finally:
         service.stop()
