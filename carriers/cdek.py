@@ -405,8 +405,7 @@ class CdekClient:
 
     def _calculator_head(self, pool: HttpPool, token: str) -> bytes:
         if self._calc_head is None or self._calc_head[0] != token:
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "Content-Type": "application/json"}
-            self._calc_head = (token, pool.head("POST", TARIFFLIST_PATH, headers))
+            self._calc_head = (token, pool.head("POST", TARIFFLIST_PATH, self._auth_headers(token, True)))
         return self._calc_head[1]
 
     def close(self) -> None:
