@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, NamedTu
 import aiohttp
 import orjson
 from multidict import CIMultiDictProxy
-from yarl import URL
 
 from carriers.api import (
     MAX_BODY_BYTES,
@@ -359,9 +358,6 @@ class CdekClient:
         self._token_expires_at = 0.0
         self._lock = asyncio.Lock()
         self.token_requests = 0
-        self._urls: dict[str, URL] = {}
-        # (token, headers carrying it, the same with a JSON body)
-        self._headers: tuple[str, dict[str, str], dict[str, str]] | None = None
         # The calculator, asked on every quote, goes through kept-alive connections of its own
         # (carriers.http); tokens and delivery-point pages through the aiohttp session.
         self._pool: HttpPool | None = None
@@ -405,7 +401,8 @@ class CdekClient:
 
     def _calculator_head(self, pool: HttpPool, token: str) -> bytes:
         if self._calc_head is None or self._calc_head[0] != token:
-            self._calc_head = (token, pool.head("POST", TARIFFLIST_PATH, self._auth_headers(token, True)))
+            headers = {**self._auth_headers(token), "Content-Type": "application/json"}
+            self._calc_head = (token, pool.head("POST", TARIFFLIST_PATH, headers))
         return self._calc_head[1]
 
     def close(self) -> None:
@@ -473,23 +470,18 @@ class CdekClient:
         method: str,
         path: str,
         *,
-        json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> tuple[CIMultiDictProxy[str], Any]:
+        """A call without a body through the aiohttp session (delivery-point pages)."""
         http = self._session()
-        data = orjson.dumps(json_body) if json_body is not None else None
-        url = self._urls.get(path)
-        if url is None:
-            url = self._urls[path] = URL(self.base_url + path)
         for attempt in (1, 2):
             token = await self._bearer()
             try:
                 async with http.request(
                     method,
-                    url,
-                    data=data,
+                    self.base_url + path,
                     params=params,
-                    headers=self._auth_headers(token, data is not None),
+                    headers=self._auth_headers(token),
                     timeout=NO_SESSION_TIMEOUT,
                 ) as resp:
                     if resp.status == 401 and attempt == 1:
@@ -504,12 +496,9 @@ class CdekClient:
             return resp_headers, self._answer(status, resp_headers.get("Retry-After"), body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _auth_headers(self, token: str, body: bool) -> dict[str, str]:
-        # Built once per token rather than on every call; aiohttp copies them into the request.
-        if self._headers is None or self._headers[0] != token:
-            bare = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            self._headers = (token, bare, {**bare, "Content-Type": "application/json"})
-        return self._headers[2] if body else self._headers[1]
+    @staticmethod
+    def _auth_headers(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     def _answer(self, status: int, retry_after: str | None, body: bytes) -> Any:
         if status == 429:
