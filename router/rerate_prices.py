@@ -39,7 +39,6 @@ from router.models import (
 
 CACHE_SIZE = 200_000
 ZERO = Decimal(0)
-NO_COD = "cash on delivery not offered"
 T = TypeVar("T")
 
 
@@ -53,8 +52,9 @@ class Rate(NamedTuple):
     id: str  # carrier:service, as offers are named
 
 
-# (service code, freight total or None when refused, refusal reason, (min days, max days))
-_Freight = tuple[tuple[str, Decimal | None, str, tuple[int, int]], ...]
+# (service code, freight total or None when refused, (min days, max days)); a refusal is worded
+# by `LanePrices.reason`, which names the parcel's own figures.
+_Freight = tuple[tuple[str, Decimal | None, tuple[int, int]], ...]
 # A lane and band on one day: the rates with nothing declared, and each rate with whether it takes COD.
 _Dated = tuple[tuple["Rate", ...], tuple[tuple["Rate", bool], ...]]
 
@@ -116,11 +116,10 @@ class _Card:
         bare = replace(request.shipment, declared_value=ZERO, cod=False)
         answer = self.carrier.quote_sync(replace(request, shipment=bare))
         offers = {o.service: o for o in answer.offers}
-        reasons = {r.service: r.reason for r in answer.rejections}
         return tuple(
-            (s.code, offers[s.code].price.total, "", (offers[s.code].eta.min_days, offers[s.code].eta.max_days))
+            (s.code, offers[s.code].price.total, (offers[s.code].eta.min_days, offers[s.code].eta.max_days))
             if s.code in offers
-            else (s.code, None, reasons.get(s.code, ""), (0, 0))
+            else (s.code, None, (0, 0))
             for s in self.services
         )
 
@@ -139,7 +138,6 @@ class LanePrices:
     """Every service's price for a shipment, as the carriers' quotes would give it."""
 
     def __init__(self, carriers: Sequence[Carrier]) -> None:
-        self.carriers = list(carriers)
         self.codes = {c.code for c in carriers}
         self._cards = [_Card(c) for c in carriers if isinstance(c, RateCardCarrier)]
         self._others = [c for c in carriers if not isinstance(c, RateCardCarrier)]
@@ -226,7 +224,7 @@ class LanePrices:
         if freight is None:
             freight = _keep(self._freight[n], key, card.freight(request))
         offered = []
-        for service, total, _, days in freight:
+        for service, total, days in freight:
             if total is None:
                 continue
             eta = make_eta(request.ship_at, request.origin.timezone, card.card.cutoff, *days)
