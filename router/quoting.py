@@ -230,19 +230,11 @@ class QuoteEngine:
 
     def _ask_inline(self, carrier: Carrier, request: RateRequest) -> _Outcome:
         """`_ask` for a carrier that answers without I/O (`_in_memory`)."""
-        stats = self.stats[carrier.code]
         started = time.perf_counter()
         try:
             answer = carrier.quote_sync(request)  # type: ignore[attr-defined]
-        except CarrierResponseError as exc:
-            kind = getattr(exc, "kind", "invalid_response")
-            down = counts_as_failure(exc)
-            stats.record(kind if down else "refused", time.perf_counter() - started, failed=down)
-            return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
         except Exception as exc:  # a broken carrier must never break the quote
-            log.warning("carrier %s failed", carrier.code, exc_info=True)
-            stats.record("error", time.perf_counter() - started, failed=True)
-            return _Outcome(CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}"), down=True)
+            return self._failed(carrier, exc, time.perf_counter() - started)
         return self._answered(carrier, answer, time.perf_counter() - started)
 
     async def _ask(self, carrier: Carrier, request: RateRequest, deadline: float) -> _Outcome:
@@ -260,18 +252,23 @@ class QuoteEngine:
         except CircuitOpen as exc:
             stats.skipped("open")
             return _Outcome(CarrierError(carrier.code, exc.kind, str(exc)), down=True)
-        except CarrierResponseError as exc:
-            kind = getattr(exc, "kind", "invalid_response")
-            down = counts_as_failure(exc)
-            stats.record(kind if down else "refused", time.perf_counter() - started, failed=down)
-            return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a broken carrier must never break the quote
-            log.warning("carrier %s failed", carrier.code, exc_info=True)
-            stats.record("error", time.perf_counter() - started, failed=True)
-            return _Outcome(CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}"), down=True)
+            return self._failed(carrier, exc, time.perf_counter() - started)
         return self._answered(carrier, answer, time.perf_counter() - started)
+
+    def _failed(self, carrier: Carrier, exc: Exception, elapsed: float) -> _Outcome:
+        """A refusal (`CarrierResponseError`) or any other exception, as both ways of asking record it."""
+        stats = self.stats[carrier.code]
+        if isinstance(exc, CarrierResponseError):
+            kind = getattr(exc, "kind", "invalid_response")
+            down = counts_as_failure(exc)
+            stats.record(kind if down else "refused", elapsed, failed=down)
+            return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
+        log.warning("carrier %s failed", carrier.code, exc_info=exc)
+        stats.record("error", elapsed, failed=True)
+        return _Outcome(CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}"), down=True)
 
     def _answered(self, carrier: Carrier, answer: object, elapsed: float) -> _Outcome:
         stats = self.stats[carrier.code]
