@@ -229,8 +229,8 @@ class Rerater:
         old = new = None
         if self._compare is not None:
             before, after = self._compare
-            old = _own(await before.rates(request, lane), record.carrier, record.service)
-            new = _own(await after.rates(request, lane), record.carrier, record.service)
+            old = _own((await before.rates(request, lane))[0], record.carrier, record.service)
+            new = _own((await after.rates(request, lane))[0], record.carrier, record.service)
         planned = None
         if not self.coupled and rates:
             # Nothing ties the day's shipments: the plan is each one's lowest score (whole kopecks
@@ -284,7 +284,7 @@ class Rerater:
         carrier: str,
         service: str,
     ) -> tuple[Decimal | None, str]:
-        found = _own((rates, refused), carrier, service)
+        found = _own(rates, carrier, service)
         if found is not None:
             return found, ""
         if carrier not in book.codes:
@@ -395,8 +395,8 @@ _Ends = tuple[Place, Place, str, str | None]  # origin, destination, its region 
 _RANKED = (PolicyKind.CHEAPEST, PolicyKind.FASTEST, PolicyKind.BALANCED)
 
 
-def _own(found: tuple[list[Rate], dict[tuple[str, str], str]], carrier: str, service: str) -> Decimal | None:
-    for r in found[0]:
+def _own(rates: Sequence[Rate], carrier: str, service: str) -> Decimal | None:
+    for r in rates:
         if r.service == service and r.carrier == carrier:
             return r.total
     return None
