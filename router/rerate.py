@@ -235,11 +235,7 @@ class Rerater:
         if not self.coupled and rates:
             # Nothing ties the day's shipments: the plan is each one's lowest score (whole kopecks
             # per day, as the allocation counts), ties broken as the quote's selection breaks them.
-            if self._plan_is_best:
-                alone = pick
-            else:
-                day = self._day_rub
-                alone = min(rates, key=lambda r: (r.total + day * r.eta.max_days, r.total, r.eta.max_date, r.id))
+            alone = pick if self._plan_is_best else _best(rates, _PLANNED, self._day_rub)
             assert alone is not None
             planned = Priced(alone.carrier, alone.service, alone.total)
         rerated = Rerated(
@@ -393,6 +389,8 @@ class _DayTotals:
 _TOTAL = operator.itemgetter(2)  # Rate.total
 _Ends = tuple[Place, Place, str, str | None]  # origin, destination, its region key, its city
 _RANKED = (PolicyKind.CHEAPEST, PolicyKind.FASTEST, PolicyKind.BALANCED)
+# The allocation's score over every offer (no carrier filter); its day value is passed to `_best`.
+_PLANNED = Policy(kind=PolicyKind.BALANCED)
 
 
 def _own(rates: Sequence[Rate], carrier: str, service: str) -> Decimal | None:
