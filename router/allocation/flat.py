@@ -79,9 +79,7 @@ def flatten(candidates: Sequence[Candidates], terms: Terms) -> Flat:
     days_of_kind = np.asarray([k[3] for k in kinds], dtype=np.int64)
     eta_of_kind = np.asarray([k[4].toordinal() for k in kinds], dtype=np.int64)
     label = label_of_kind[kind] if n else np.zeros(0, dtype=np.int64)
-    capacity: dict[tuple[str, str], int] = {}
-    for cap in terms.capacities:
-        capacity.setdefault((cap.carrier, cap.warehouse), cap.max_parcels)  # the first, as Terms.capacity reads it
+    capacity = terms.capacity_by_pickup()
     return Flat(
         size=len(candidates),
         orders=np.asarray(positions, dtype=np.int64),

@@ -73,6 +73,13 @@ class Terms:
                 return c.max_parcels
         return None
 
+    def capacity_by_pickup(self) -> dict[tuple[str, str], int]:
+        """Every limited (carrier, warehouse) pickup's capacity, the first given as `capacity` reads it."""
+        found: dict[tuple[str, str], int] = {}
+        for c in self.capacities:
+            found.setdefault((c.carrier, c.warehouse), c.max_parcels)
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class Option:

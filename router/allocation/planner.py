@@ -305,9 +305,7 @@ def _full_pickups(candidates: Sequence[Candidates], choice: Sequence[int | None]
             load[(o.carrier, o.warehouse)] += c.parcels
         elif c.options:
             left_out.append(i)
-    capacity: dict[tuple[str, str], int] = {}
-    for cap in terms.capacities:
-        capacity.setdefault((cap.carrier, cap.warehouse), cap.max_parcels)  # the first, as Terms.capacity reads it
+    capacity = terms.capacity_by_pickup()
     shown: dict[tuple[str, str], str] = {}  # a pickup's text, the same for every order left out
     reasons: dict[int, str] = {}
     for i in left_out:
