@@ -73,10 +73,6 @@ class _Data:
     cost: Ints  # price (less any assumed discount) + day value, kopecks
     penalty: int  # more than serving every order at its dearest option
 
-    @property
-    def orders(self) -> list[int]:
-        return self.flat.orders.tolist()
-
 
 def _data(
     candidates: Sequence[Candidates], terms: Terms, off_bp: Mapping[str, int] | None = None, flat: Flat | None = None
