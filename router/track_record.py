@@ -335,10 +335,10 @@ class TrackRecord:
             memo=self._memo.setdefault(lane, {}),  # type: ignore[arg-type]
         )
 
-    def _window_from(self, imported: Mapping[str, object]) -> list[str]:
+    def _window_from(self, imported: Mapping[str, int]) -> list[str]:
         """The window's months that hold any outcome: months nobody shipped in cost no reads."""
         this_month = month_of(self._clock().date())
-        present = {m.decode() if isinstance(m, bytes) else str(m) for m in imported}
+        present = set(imported)  # `hsum` gives field names as text
         newest = min(max(present, default=this_month), this_month)
         return [m for m in months_back(newest, self.config.window_months) if m in present]
 
