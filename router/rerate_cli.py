@@ -49,7 +49,7 @@ from router.rerate_report import (
     summary_json,
     write_chart,
 )
-from router.rerate_pool import can_fork, merge_day_plans, rerate_chunks
+from router.rerate_pool import can_fork, merge_day_plans, rerate_chunks, rerate_into
 from router.rerate_summary import SummaryBuilder
 from router.settings import Settings
 
@@ -227,19 +227,7 @@ def rerate(
                 bar.refresh()
         else:
             stream = read_history(_lines(shipments_csv, lambda n: bar.advance(task, n)), column_map)
-
-            async def go() -> None:
-                async for item in rater.run(stream):
-                    if isinstance(item, RowError):
-                        builder.reject()
-                        show(item)
-                        continue
-                    builder.add(item)
-                    largest.add(item)
-                    if rows:
-                        rows.write(item)
-
-            asyncio.run(go())
+            asyncio.run(rerate_into(rater, stream, builder, largest, rows, show))
     if builder.rejected > shown:
         err.print(f"[yellow]… {builder.rejected - shown} more rejected row(s)[/yellow]")
 

@@ -17,11 +17,11 @@ import io
 import multiprocessing
 import multiprocessing.pool
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from router.history import ColumnMap, read_history
+from router.history import ColumnMap, HistoricalShipment, read_history
 from router.orders import RowError
 from router.rerate import DayPlan, Rerater
 from router.rerate_report import Overcharges, RowWriter
@@ -139,6 +139,26 @@ def _cut(block: bytes) -> int:
         end = nl
 
 
+async def rerate_into(
+    rater: Rerater,
+    stream: Iterable[HistoricalShipment | RowError],
+    summary: SummaryBuilder,
+    largest: Overcharges,
+    writer: RowWriter | None,
+    rejected: Callable[[RowError], None],
+) -> None:
+    """Every row of `stream` re-rated into the totals and the CSV; bad rows counted and handed on."""
+    async for item in rater.run(stream):
+        if isinstance(item, RowError):
+            summary.reject()
+            rejected(item)
+            continue
+        summary.add(item)
+        largest.add(item)
+        if writer is not None:
+            writer.write(item)
+
+
 def _work(task: tuple[int, bytes]) -> ChunkResult:
     assert _job is not None
     first_line, data = task
@@ -153,19 +173,7 @@ def _work(task: tuple[int, bytes]) -> ChunkResult:
     out = io.StringIO() if _job.write_rows else None
     writer = RowWriter(out, header=False) if out is not None else None
     stream = read_history(lines, _job.columns, first_line=first_line - 1)
-
-    async def go() -> None:
-        async for item in rater.run(stream):
-            if isinstance(item, RowError):
-                result.rejects.append(item)
-                result.summary.reject()
-                continue
-            result.summary.add(item)
-            result.largest.add(item)
-            if writer is not None:
-                writer.write(item)
-
-    asyncio.run(go())
+    asyncio.run(rerate_into(rater, stream, result.summary, result.largest, writer, result.rejects.append))
     result.day_plans = rater.day_plans[:]
     rater.day_plans.clear()
     if out is not None:
