@@ -199,17 +199,11 @@ class CalculateRequest:
     shipment_date: datetime | None  # naive: the shop's local time
 
 
-def _declared(total: Decimal | None, packages: tuple[Package, ...]) -> Decimal:
+def _total(total: Decimal | None, packages: tuple[Package, ...], per_item: str) -> Decimal:
+    """The order's amount; the CRM may leave it out and send each item's `per_item` instead."""
     if total is not None:
         return total
-    return sum((item.declared_value * item.quantity for p in packages for item in p.items), Decimal(0))
-
-
-def _cod(total: Decimal | None, packages: tuple[Package, ...]) -> Decimal:
-    # The CRM may leave the order's `cod` out and send what each item collects instead.
-    if total is not None:
-        return total
-    return sum((item.cod * item.quantity for p in packages for item in p.items), Decimal(0))
+    return sum((getattr(item, per_item) * item.quantity for p in packages for item in p.items), Decimal(0))
 
 
 def parse_calculate(value: Any, max_packages: int) -> CalculateRequest:
@@ -220,8 +214,8 @@ def parse_calculate(value: Any, max_packages: int) -> CalculateRequest:
         packages=packages,
         shipment_address=_address(raw.get("shipmentAddress"), "calculate.shipmentAddress"),
         delivery_address=_address(raw.get("deliveryAddress"), "calculate.deliveryAddress"),
-        declared_value=_declared(_decimal(raw.get("declaredValue"), "calculate.declaredValue"), packages),
-        cod=_cod(_decimal(raw.get("cod"), "calculate.cod"), packages),
+        declared_value=_total(_decimal(raw.get("declaredValue"), "calculate.declaredValue"), packages, "declared_value"),
+        cod=_total(_decimal(raw.get("cod"), "calculate.cod"), packages, "cod"),
         shipment_date=_date(raw.get("shipmentDate"), "calculate.shipmentDate"),
     )
 
