@@ -44,6 +44,14 @@ def offers_by_code(quote: dict[str, Any]) -> dict[str, Decimal]:
     return {o["id"]: Decimal(o["price"]["total"]) for o in quote["offers"]}
 
 
+def collecting_per_item() -> list[dict[str, Any]]:
+    """The two packages of MOSCOW_KAZAN_TWO_PACKAGES, each item collecting its declared value."""
+    packages = [package(1200, 300, 200, 100), package(800.5, 200, 150, 100)]
+    for p in packages:
+        p["items"][0]["cod"] = p["items"][0]["declaredValue"]
+    return packages
+
+
 async def calculated(connect_crm: StartCrm, payload: dict[str, Any] = MOSCOW_KAZAN_TWO_PACKAGES, **account: Any):  # type: ignore[no-untyped-def]
     connected = await connect_crm(**account)
     return connected, (await connected.crm.calculate(payload)).result
@@ -83,9 +91,7 @@ async def test_a_cash_on_delivery_order_is_offered_only_points_that_take_cash(co
 
 
 async def test_cash_collected_per_item_counts_as_cash_on_delivery_when_the_order_sends_no_total(connect_crm: StartCrm) -> None:
-    collecting = [package(1200, 300, 200, 100), package(800.5, 200, 150, 100)]
-    for p in collecting:
-        p["items"][0]["cod"] = p["items"][0]["declaredValue"]
+    collecting = collecting_per_item()
     without_total = {k: v for k, v in MOSCOW_KAZAN_TWO_PACKAGES.items() if k != "cod"}
     connected, results = await calculated(connect_crm, {**without_total, "packages": collecting})
     directory = connected.api.server.app[keys.PICKUP_POINTS]
@@ -313,9 +319,7 @@ async def test_one_quote_calculated_for_two_amounts_saves_with_either(connect_cr
 
 
 async def test_the_items_amounts_stand_in_when_save_sends_no_cod_total(connect_crm: StartCrm) -> None:
-    collecting = [package(1200, 300, 200, 100), package(800.5, 200, 150, 100)]
-    for p in collecting:
-        p["items"][0]["cod"] = p["items"][0]["declaredValue"]
+    collecting = collecting_per_item()
     payload = {k: v for k, v in MOSCOW_KAZAN_TWO_PACKAGES.items() if k != "cod"}
     connected, results = await calculated(connect_crm, {**payload, "packages": collecting})
     save = save_payload(pick(results, "courier"), withCod=True)
