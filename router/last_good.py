@@ -173,13 +173,8 @@ class LastGood:
             (key, orjson.dumps([as_of.isoformat(), [_pack(o) for o in offers]]), self._ttl_s)
             for key, offers, as_of in batch
         ]
-        set_many = getattr(self._store, "set_many", None)
         try:
-            if set_many is not None:
-                await set_many(items)
-            else:
-                for key, body, ttl_s in items:
-                    await self._store.set(key, body, ttl_s)
+            await self._store.set_many(items)
         except StoreUnavailable:
             for key, _, _ in items:
                 self._written.pop(key, None)  # try again with the next good answer

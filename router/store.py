@@ -41,6 +41,10 @@ class Store(Protocol):
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
 
+    async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
+        """Several (key, value, ttl_s) set at once; on Redis one round trip."""
+        ...
+
     async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
         """Set only if absent; True when this call set it."""
         ...
