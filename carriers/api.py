@@ -28,6 +28,7 @@ import aiohttp
 import orjson
 
 from carriers.base import CarrierResponseError
+from carriers.http import HttpPool
 
 # Absolute `loop.time()` by which the caller needs an answer. The quote engine sets it before it
 # fans out (tasks copy the context), so an adapter never spends longer than the quote has left.
@@ -222,6 +223,13 @@ async def read_body(resp: aiohttp.ClientResponse, carrier: str, limit: int = MAX
             raise CarrierApiError(carrier, f"answer is over the {limit} bytes limit", status=resp.status)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def carrier_pool(http: aiohttp.ClientSession, base_url: str) -> HttpPool:
+    """Kept-alive connections of a carrier's own, as many as the app's session allows one host
+    (aiohttp's default of 20 when it sets none)."""
+    limit = getattr(http.connector, "limit_per_host", 0) or 20
+    return HttpPool(base_url, limit=limit, max_body=MAX_BODY_BYTES)
 
 
 def decode_json(body: bytes, carrier: str, status: int | None = None) -> Any:

@@ -19,7 +19,6 @@ import orjson
 from multidict import CIMultiDictProxy
 
 from carriers.api import (
-    MAX_BODY_BYTES,
     NO_SESSION_TIMEOUT,
     ApiErrorDetail,
     CarrierApiError,
@@ -28,6 +27,7 @@ from carriers.api import (
     CarrierUnavailable,
     Secret,
     bounded,
+    carrier_pool,
     decimal_from_wire,
     decode_json,
     read_body,
@@ -394,9 +394,7 @@ class CdekClient:
             self.close()
             raise CarrierUnavailable(self.carrier, "HTTP session closed")
         if self._pool is None:
-            # As many connections as the session allows one host (aiohttp's default when unset).
-            limit = getattr(http.connector, "limit_per_host", 0) or 20
-            self._pool = HttpPool(self.base_url, limit=limit, max_body=MAX_BODY_BYTES)
+            self._pool = carrier_pool(http, self.base_url)
         return self._pool
 
     def _calculator_head(self, pool: HttpPool, token: str) -> bytes:

@@ -24,11 +24,12 @@ from carriers.api import (
     CarrierUnavailable,
     Secret,
     bounded,
+    carrier_pool,
     decimal_from_wire,
     decode_json,
-    read_body,
     retry_after_s,
 )
+from carriers.http import HttpError, HttpPool
 from router.models import (
     CarrierInfo,
     CarrierQuote,
@@ -303,7 +304,11 @@ def _eta(asked: date, ship_day: date, first: date, last: date) -> Eta:
 
 
 class CourierClient:
-    """The only code that talks to the courier API: one JSON POST with a static token."""
+    """The only code that talks to the courier API: one JSON POST with a static token.
+
+    The calls go through kept-alive connections of the client's own (`carriers.http`), as
+    CDEK's calculator does: the head, token included, is built once; redirects are not followed.
+    """
 
     def __init__(
         self, http: aiohttp.ClientSession | None, *, base_url: str, token: Secret, carrier: str = "courier"
@@ -312,35 +317,56 @@ class CourierClient:
         self._token = token
         self.base_url = base_url.rstrip("/")
         self.carrier = carrier
+        self._pool: HttpPool | None = None
+        self._head: bytes | None = None
 
     def __repr__(self) -> str:
         return f"CourierClient({self.base_url!r}, carrier={self.carrier!r})"
 
     async def calculate(self, body: Mapping[str, Any]) -> tuple[int, float | None, Any]:
         """(HTTP status, Retry-After seconds, decoded answer); refusals are the parser's to read."""
-        if self._http is None:
-            raise CarrierUnavailable(self.carrier, "no HTTP session (configured for listing only)")
-        headers = {AUTH_HEADER: self._token.reveal(), "Content-Type": "application/json", "Accept": "application/json"}
+        pool = self._own_pool()
         try:
-            async with self._http.post(
-                self.base_url + CALCULATE_PATH, data=orjson.dumps(body), headers=headers
-            ) as resp:
-                raw = await read_body(resp, self.carrier)
-                status, retry_after = resp.status, retry_after_s(resp.headers.get("Retry-After"))
+            answer = await pool.request(self._calculate_head(pool), orjson.dumps(body))
         except TimeoutError:
             raise
-        except aiohttp.ClientError as exc:
+        except (HttpError, OSError) as exc:
             raise CarrierUnavailable(self.carrier, f"calculate-order failed: {type(exc).__name__}") from None
+        status, retry_after = answer.status, retry_after_s(answer.headers.get("retry-after"))
+        if 300 <= status < 400:  # the URL is configured; a redirect is not followed
+            raise CarrierApiError(self.carrier, f"HTTP {status} (redirect not followed)", status=status)
         if status == 429:
             raise CarrierRateLimited(self.carrier, "rate limited", status=status, retry_after_s=retry_after)
         if status in (401, 403):
             raise CarrierAuthError(self.carrier, "token refused", status=status)
         if status >= 500:
             raise CarrierUnavailable(self.carrier, f"HTTP {status}", status=status)
-        answer = decode_json(raw, self.carrier, status)
-        if status >= 400 and not isinstance(answer, dict):
+        decoded = decode_json(answer.body, self.carrier, status)
+        if status >= 400 and not isinstance(decoded, dict):
             raise CarrierApiError(self.carrier, f"HTTP {status}", status=status)
-        return status, retry_after, answer
+        return status, retry_after, decoded
+
+    def _own_pool(self) -> HttpPool:
+        if self._http is None:
+            raise CarrierUnavailable(self.carrier, "no HTTP session (configured for listing only)")
+        if self._http.closed:
+            self.close()
+            raise CarrierUnavailable(self.carrier, "HTTP session closed")
+        if self._pool is None:
+            self._pool = carrier_pool(self._http, self.base_url)
+        return self._pool
+
+    def _calculate_head(self, pool: HttpPool) -> bytes:
+        if self._head is None:
+            headers = {AUTH_HEADER: self._token.reveal(), "Content-Type": "application/json", "Accept": "application/json"}
+            self._head = pool.head("POST", CALCULATE_PATH, headers)
+        return self._head
+
+    def close(self) -> None:
+        """Close the kept-alive connections (the aiohttp session is the owner's)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 # ---------------------------------------------------------------- the carrier
@@ -384,6 +410,9 @@ class CourierCarrier:
 
     def info(self) -> CarrierInfo:
         return self._info
+
+    def close(self) -> None:
+        self.client.close()
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         body = calculate_body(request, now=self._clock(), matter=self.matter, vehicle_type_id=self.vehicle_type_id)

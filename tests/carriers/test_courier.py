@@ -235,3 +235,41 @@ def test_an_unreadable_answer_raises(answer: object) -> None:
 def test_token_never_shows_in_reprs() -> None:
     carrier = CourierCarrier(CourierClient(None, base_url="http://x", token=Secret("tok-123")))
     assert "tok-123" not in repr(carrier) + repr(carrier.client) + str(vars(carrier.client))
+
+
+# ------------------------------------------------------------------ over HTTP
+
+
+async def test_calls_go_to_the_configured_path_with_the_token_on_kept_alive_connections() -> None:
+    import aiohttp
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    seen: list[tuple[str, str | None]] = []
+    peers: set[object] = set()
+
+    async def calculate(request: web.Request) -> web.Response:
+        seen.append((request.path, request.headers.get("X-DV-Auth-Token")))
+        peers.add(request.transport.get_extra_info("peername") if request.transport else None)
+        return web.json_response(fixture("courier/calculate_ok.json"))
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/api/business/1.5/calculate-order")
+
+    app = web.Application()
+    app.router.add_post("/api/business/1.5/calculate-order", calculate)
+    app.router.add_post("/old/calculate-order", moved)
+    async with TestServer(app) as server, aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{server.port}"
+        carrier = CourierCarrier(CourierClient(http, base_url=base + "/api/business/1.5/", token=Secret("tok-123")))
+        quotes = [await carrier.quote(rate_request(MOSCOW, MOSCOW_EAST)) for _ in range(3)]
+        assert all(len(q.offers) == 1 for q in quotes)
+        assert seen == [("/api/business/1.5/calculate-order", "tok-123")] * 3
+        assert len(peers) == 1  # one connection, kept alive for the next call
+        # A configured URL that redirects is the operator's to fix: not followed, not priced.
+        stale = CourierCarrier(CourierClient(http, base_url=base + "/old", token=Secret("tok-123")))
+        with pytest.raises(CarrierApiError, match="302"):
+            await stale.quote(rate_request(MOSCOW, MOSCOW_EAST))
+        assert len(seen) == 3
+        carrier.close()
+        stale.close()
