@@ -54,7 +54,7 @@ from router.models import (
 )
 from router.orders import RowError
 from router.places import Places
-from router.rerate_prices import LanePrices, Rate
+from router.rerate_prices import LanePrices, Rate, ShipmentRates
 from router.selection import allowed as _allowed
 
 _MEMO_SIZE = 50_000
@@ -208,8 +208,8 @@ class Rerater:
             raise PlaceNotFound(path, found.errors[0].message)
         return found
 
-    async def price(self, record: HistoricalShipment) -> tuple[Rerated, list[Rate], str]:
-        """One shipment under the tariffs, every offer's rate, and the warehouse it left from.
+    async def price(self, record: HistoricalShipment) -> tuple[Rerated, ShipmentRates, str]:
+        """One shipment under the tariffs, every offer's price, and the warehouse it left from.
 
         Unless a day plan ties the shipments together (`coupled`), the row carries its plan too.
         Raises PlaceNotFound when an end cannot be placed.
@@ -223,21 +223,28 @@ class Rerater:
             raise ends.with_traceback(None)  # kept for the lane: no traceback growing with each raise
         origin, destination, region, city = ends
         request = RateRequest(s, origin, destination, record.shipped_at)
-        rates, refused = await self._book.rates(request, lane)
-        tariff, note = self._price_of(self._book, request, rates, refused, record.carrier, record.service)
-        pick = _best(rates, self.policy, self._day_value)
+        quoted = await self._book.quote(request, lane)
+        tariff, note = self._price_of(self._book, quoted, record.carrier, record.service)
+        policy = self.policy
+        if policy.kind is PolicyKind.CHEAPEST and not (policy.only or policy.exclude):
+            pick = quoted.cheapest()
+        else:
+            pick = _best(quoted.rates(), policy, self._day_value)
         old = new = None
         if self._compare is not None:
             before, after = self._compare
-            old = _own((await before.rates(request, lane))[0], record.carrier, record.service)
-            new = _own((await after.rates(request, lane))[0], record.carrier, record.service)
+            old = (await before.quote(request, lane)).total(record.carrier, record.service)
+            new = (await after.quote(request, lane)).total(record.carrier, record.service)
+        best = Priced(pick.carrier, pick.service, pick.total) if pick is not None else None
         planned = None
-        if not self.coupled and rates:
+        if not self.coupled:
             # Nothing ties the day's shipments: the plan is each one's lowest score (whole kopecks
             # per day, as the allocation counts), ties broken as the quote's selection breaks them.
-            alone = pick if self._plan_is_best else _best(rates, _PLANNED, self._day_rub)
-            assert alone is not None
-            planned = Priced(alone.carrier, alone.service, alone.total)
+            if self._plan_is_best:
+                planned = best
+            else:
+                alone = _best(quoted.rates(), _PLANNED, self._day_rub)
+                planned = Priced(alone.carrier, alone.service, alone.total) if alone is not None else None
         rerated = Rerated(
             shipment=record,
             region=region,
@@ -245,12 +252,12 @@ class Rerater:
             tariff=tariff,
             tariff_note=note,
             verdict=self._verdict(record.billed, tariff),
-            best=Priced(pick.carrier, pick.service, pick.total) if pick is not None else None,
+            best=best,
             plan=planned,
             old=old,
             new=new,
         )
-        return rerated, rates, self._warehouse_at.get(origin, record.origin_label)
+        return rerated, quoted, self._warehouse_at.get(origin, record.origin_label)
 
     def _lane(self, lane: tuple[str, str], origin: Location, destination: Location) -> _Ends | PlaceNotFound:
         try:
@@ -266,26 +273,27 @@ class Rerater:
 
     async def rate(self, record: HistoricalShipment) -> tuple[Rerated, Candidates]:
         """One shipment under the tariffs and its options for a day plan; raises PlaceNotFound."""
-        rerated, rates, warehouse = await self.price(record)
-        options = tuple(Option(warehouse, r.carrier, r.service, r.total, r.eta.max_days, r.eta.max_date) for r in rates)
+        rerated, quoted, warehouse = await self.price(record)
+        options = tuple(
+            Option(warehouse, r.carrier, r.service, r.total, r.eta.max_days, r.eta.max_date) for r in quoted.rates()
+        )
         why = None if options else _no_option(record.id)
         return rerated, Candidates(record.id, len(record.shipment.parcels), options, why)
 
     def _price_of(
         self,
         book: LanePrices,
-        request: RateRequest,
-        rates: list[Rate],
-        refused: dict[tuple[str, str], str],
+        quoted: ShipmentRates,
         carrier: str,
         service: str,
     ) -> tuple[Decimal | None, str]:
-        found = _own(rates, carrier, service)
+        found = quoted.total(carrier, service)
         if found is not None:
             return found, ""
         if carrier not in book.codes:
             return None, f"no tariff for carrier {carrier}"
-        reason = book.reason(request, carrier, service) or refused.get((carrier, service)) or refused.get((carrier, "*"))
+        refused = quoted.refused
+        reason = book.reason(quoted.request, carrier, service) or refused.get((carrier, service)) or refused.get((carrier, "*"))
         return None, reason or f"{carrier} has no service {service}"
 
     def _verdict(self, billed: Decimal | None, tariff: Decimal | None) -> Verdict:
@@ -391,13 +399,6 @@ _Ends = tuple[Place, Place, str, str | None]  # origin, destination, its region 
 _RANKED = (PolicyKind.CHEAPEST, PolicyKind.FASTEST, PolicyKind.BALANCED)
 # The allocation's score over every offer (no carrier filter); its day value is passed to `_best`.
 _PLANNED = Policy(kind=PolicyKind.BALANCED)
-
-
-def _own(rates: Sequence[Rate], carrier: str, service: str) -> Decimal | None:
-    for r in rates:
-        if r.service == service and r.carrier == carrier:
-            return r.total
-    return None
 
 
 def _best(rates: Sequence[Rate], policy: Policy, day_value: Decimal) -> Rate | None:

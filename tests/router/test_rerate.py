@@ -266,7 +266,8 @@ async def test_every_service_re_rated_costs_what_the_carriers_quote_and_the_pick
             continue
         request = RateRequest(record.shipment, origin, destination, record.shipped_at)
         offers = [o.with_id() for c in carriers for o in (await c.quote(request)).offers]
-        rerated, rates, _ = await rater.price(record)
+        rerated, quoted, _ = await rater.price(record)
+        rates = quoted.rates()
         assert sorted((r.id, r.total, r.eta) for r in rates) == sorted((o.id, o.price.total, o.eta) for o in offers)
         chosen = select(offers, policy).recommended
         assert (f"{rerated.best.carrier}:{rerated.best.service}" if rerated.best else None) == chosen
