@@ -14,10 +14,12 @@ cut-off) or an ISO date-time with a zone offset. Places and the other fields rea
 from __future__ import annotations
 
 import csv
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import TypeVar
 
 from router.models import Location, Parcel, Shipment
 from router.orders import (
@@ -31,6 +33,7 @@ from router.orders import (
     text,
 )
 
+T = TypeVar("T")
 MOSCOW = timezone(timedelta(hours=3))
 DATE_ONLY_TIME = time(9, 0)
 FIELDS = (
@@ -88,6 +91,7 @@ def read_history(
         yield RowError(first_line, "missing column(s): " + ", ".join(missing))
         return
     parse = _RowParser(header, columns)
+    quick, careful = parse.quick, parse.careful
     width = len(header)
     offset = first_line - 1
     for row in reader:
@@ -100,11 +104,15 @@ def read_history(
         if len(row) < width:
             row += [""] * (width - len(row))
         try:
-            yield parse(line, row)
-        except BadValue as exc:
-            yield RowError(line, str(exc))
-        except _Blank:
-            continue
+            item: HistoricalShipment | RowError = quick(line, row)
+        except (ValueError, ArithmeticError, KeyError, TypeError):
+            try:
+                item = careful(line, row)
+            except BadValue as exc:
+                item = RowError(line, str(exc))
+            except _Blank:
+                continue
+        yield item
 
 
 class _Blank(Exception):
@@ -119,76 +127,92 @@ class _RowParser:
         self._names = {f: columns[f] for f in FIELDS}
         at = {name: i for i, name in enumerate(header)}  # a repeated name: the last, as DictReader
         self._header = header
-        self._at = {f: at.get(columns[f]) for f in FIELDS}
+        self._has_billed = columns["billed"] in at
+        # An optional column the file lacks reads as one empty cell added past the row's end.
+        cells = [at.get(columns[f], len(header)) for f in _QUICK]
+        self._pad = len(header) in cells
+        self._cells = operator.itemgetter(*cells)
         self._places: dict[str, Location] = {}
         self._moments: dict[str, datetime] = {}
+        # Amounts repeat (declared values are round figures, bills are tariff prices), and the
+        # check of a new one costs more than a lookup.
+        self._declared: dict[str, Decimal] = {}
+        self._billed: dict[str, Decimal] = {}
 
-    def __call__(self, line: int, row: list[str]) -> HistoricalShipment:
-        at = self._at
-        try:
-            return self._quick(line, row, at)
-        except (ValueError, ArithmeticError, KeyError, TypeError):
-            pass
+    def careful(self, line: int, row: list[str]) -> HistoricalShipment:
+        """Raises BadValue naming the column and the fault, or _Blank for a row of empty cells."""
         if all(not v.strip() for v in row):
             raise _Blank
         mapping = dict(zip(self._header, row))
-        return _shipment(line, mapping, self._names, at["billed"] is not None)
+        return _shipment(line, mapping, self._names, self._has_billed)
 
-    def _quick(self, line: int, row: list[str], at: dict[str, int | None]) -> HistoricalShipment:
-        """Raises ValueError for anything it is unsure of; the careful path then decides."""
-        cell = row.__getitem__
-        id_ = cell(at["id"]).strip()  # type: ignore[arg-type]
-        origin = cell(at["origin"]).strip()  # type: ignore[arg-type]
-        destination = cell(at["destination"]).strip()  # type: ignore[arg-type]
-        carrier = cell(at["carrier"]).strip()  # type: ignore[arg-type]
-        service = cell(at["service"]).strip()  # type: ignore[arg-type]
+    def quick(self, line: int, row: list[str]) -> HistoricalShipment:
+        """Raises ValueError (or another error of conversion) for anything it is unsure of; the
+        careful path then decides."""
+        if self._pad:
+            row.append("")
+        (
+            id_, raw_moment, origin, destination, raw_weight, length, width, height, count, raw_declared, raw_cod,
+            carrier, service, raw_billed,
+        ) = self._cells(row)  # fmt: skip
+        id_ = id_.strip()
+        origin = origin.strip()
+        destination = destination.strip()
+        carrier = carrier.strip()
+        service = service.strip()
         if not (id_ and origin and destination and carrier and service):
             raise ValueError
-        raw_moment = cell(at["shipped_at"])  # type: ignore[arg-type]
         shipped_at = self._moments.get(raw_moment)
         if shipped_at is None:
             shipped_at = _moment(raw_moment.strip(), "shipped_at")  # the careful path words the error
-            self.remember(raw_moment, shipped_at)
-        weight = int(cell(at["weight_g"]))  # type: ignore[arg-type]
-        sides = (float(cell(at["length_cm"])), float(cell(at["width_cm"])), float(cell(at["height_cm"])))  # type: ignore[arg-type]
+            _remember(self._moments, raw_moment, shipped_at)
+        weight = int(raw_weight)
+        sides = (float(length), float(width), float(height))
         if not 1 <= weight <= MAX_WEIGHT_G or not all(0 < x <= MAX_SIDE_CM for x in sides):
             raise ValueError
-        count = 1
-        if at["parcels"] is not None and cell(at["parcels"]).strip():
-            count = int(cell(at["parcels"]))
-            if not 1 <= count <= MAX_PARCELS:
+        parcels = 1
+        if count.strip():
+            parcels = int(count)
+            if not 1 <= parcels <= MAX_PARCELS:
                 raise ValueError
-        declared = _quick_amount(cell(at["declared_value"]) if at["declared_value"] is not None else "")
+        declared = self._declared.get(raw_declared)
+        if declared is None:
+            declared = _remember(self._declared, raw_declared, _quick_amount(raw_declared))
         billed = None
-        if at["billed"] is not None and cell(at["billed"]).strip():
-            billed = _quick_amount(cell(at["billed"]))
-        cod = False
-        if at["cod"] is not None:
-            cod = _FLAGS[cell(at["cod"]).strip().lower()]
+        if raw_billed.strip():
+            billed = self._billed.get(raw_billed)
+            if billed is None:
+                billed = _remember(self._billed, raw_billed, _quick_amount(raw_billed))
+        cod = _FLAGS.get(raw_cod)
+        if cod is None:
+            cod = _FLAGS[raw_cod.strip().lower()]
         places = self._places
         return HistoricalShipment(
             line, id_, shipped_at, origin, destination,
             Shipment(
                 places.get(origin) or self._place(origin), places.get(destination) or self._place(destination),
-                (Parcel(weight, *sides),) * count, declared, cod, shipped_at,
+                (Parcel(weight, *sides),) * parcels, declared, cod, shipped_at,
             ),
             carrier, service, billed,
         )  # fmt: skip
 
     def _place(self, label: str) -> Location:
-        if len(self._places) >= _SEEN:
-            self._places.clear()
-        found = self._places[label] = location_from_text(label)
-        return found
-
-    def remember(self, raw: str, moment: datetime) -> None:
-        if len(self._moments) >= _SEEN:
-            self._moments.clear()
-        self._moments[raw] = moment
+        return _remember(self._places, label, location_from_text(label))
 
 
 _SEEN = 10_000
 _FLAGS = {"": False, "0": False, "false": False, "no": False, "n": False, "1": True, "true": True, "yes": True, "y": True}
+_QUICK = (
+    "id", "shipped_at", "origin", "destination", "weight_g", "length_cm", "width_cm", "height_cm",
+    "parcels", "declared_value", "cod", "carrier", "service", "billed",
+)  # fmt: skip
+
+
+def _remember(seen: dict[str, T], raw: str, value: T) -> T:
+    if len(seen) >= _SEEN:
+        seen.clear()
+    seen[raw] = value
+    return value
 
 
 def _quick_amount(raw: str) -> Decimal:
