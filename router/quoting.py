@@ -194,12 +194,15 @@ class QuoteEngine:
 
     async def _fan_out(self, carriers: Sequence[Carrier], request: RateRequest) -> list[_Outcome]:
         deadline = self._settings.deadline_s
+        # Every call starts now and has the same time, so one timer bounds them all rather than
+        # one per carrier: a carrier's own shorter timeout still ends its call first.
+        wait_s = min(self._settings.carrier_timeout_s, deadline)
         started = time.monotonic()
         # Tasks copy the context they are created in, so adapters see the quote's deadline
         # and cut their own timeouts (and retries) to what is left of it.
         with deadline_scope(asyncio.get_running_loop().time() + deadline):
             tasks = {
-                i: asyncio.ensure_future(self._ask(c, request, deadline))
+                i: asyncio.ensure_future(self._ask(c, request))
                 for i, c in enumerate(carriers)
                 if not _in_memory(c)
             }
@@ -210,7 +213,7 @@ class QuoteEngine:
         if not tasks:
             return [inline[i] for i in range(len(carriers))]
         done, pending = await asyncio.wait(
-            tasks.values(), timeout=max(0.0, deadline - (time.monotonic() - started))
+            tasks.values(), timeout=max(0.0, wait_s - (time.monotonic() - started))
         )
         for task in pending:
             task.cancel()
@@ -224,7 +227,8 @@ class QuoteEngine:
             else:
                 waited = time.monotonic() - started
                 self.stats[carrier.code].record("timeout", waited, failed=True)
-                error = CarrierError(carrier.code, "timeout", f"no answer within the {waited:.2f} s deadline")
+                within = f"the {waited:.2f} s deadline" if wait_s == deadline else f"{waited:.2f} s"
+                error = CarrierError(carrier.code, "timeout", f"no answer within {within}")
                 results.append(_Outcome(error, down=True))
         return results
 
@@ -237,15 +241,14 @@ class QuoteEngine:
             return self._failed(carrier, exc, time.perf_counter() - started)
         return self._answered(carrier, answer, time.perf_counter() - started)
 
-    async def _ask(self, carrier: Carrier, request: RateRequest, deadline: float) -> _Outcome:
-        timeout = min(self._settings.carrier_timeout_s, deadline)
+    async def _ask(self, carrier: Carrier, request: RateRequest) -> _Outcome:
+        """One carrier's answer; `_fan_out` cancels it when the quote's time is up."""
         stats = self.stats[carrier.code]
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(timeout):
-                answer = await carrier.quote(request)
+            answer = await carrier.quote(request)
         except TimeoutError:
-            # The carrier's own timeout may be the shorter one, so say how long it really had.
+            # The carrier's own timeout, shorter than the quote's: say how long it really had.
             waited = time.perf_counter() - started
             stats.record("timeout", waited, failed=True)
             return _Outcome(CarrierError(carrier.code, "timeout", f"no answer within {waited:.2f} s"), down=True)

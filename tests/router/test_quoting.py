@@ -50,6 +50,18 @@ async def test_quote_returns_other_offers_when_one_carrier_hangs(places: Places)
     assert elapsed < 2.0  # bounded by the 0.3 s deadline, with room for a slow machine
 
 
+async def test_a_carrier_timeout_shorter_than_the_deadline_ends_the_wait(places: Places) -> None:
+    settings = Settings(deadline_s=5.0, carrier_timeout_s=0.2)
+    hung = QuoteEngine([FakeCarrier("ok"), FakeCarrier("stuck", behaviour="hang")], places, settings)
+    started = time.monotonic()
+    quote = await hung.quote(SHIPMENT, Policy())
+    assert time.monotonic() - started < 2.5  # the 0.2 s carrier timeout, far below the 5 s deadline
+    assert [o.carrier for o in quote.offers] == ["ok"]
+    (error,) = quote.errors
+    assert (error.carrier, error.kind) == ("stuck", "timeout")
+    assert "deadline" not in error.message
+
+
 async def test_quote_returns_other_offers_when_one_carrier_raises(places: Places) -> None:
     quote = await engine(places, FakeCarrier("ok"), FakeCarrier("boom", behaviour="raise")).quote(SHIPMENT, Policy())
     assert [o.carrier for o in quote.offers] == ["ok"]
