@@ -38,7 +38,7 @@ def bundled_places() -> Places:
 
 async def resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    store = open_store(settings.redis_url)
+    store = open_store(settings.redis_url, settings.redis_prefix)
     http = aiohttp.ClientSession(
         # The cap is per carrier host, so a burst of quotes cannot flood one carrier; a cap on the
         # total would make ten carriers share what one may use, and the configured carriers

@@ -139,7 +139,7 @@ def quote(
         places = Places()
         # With Redis, the same delivery history the service reads: learned dates, badges and
         # suspensions, so staff see at the terminal what a buyer is shown.
-        store = RedisStore(settings.redis_url) if settings.redis_url else None
+        store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
         record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places) if store else None
         try:
             async with aiohttp.ClientSession() as http:

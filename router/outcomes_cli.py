@@ -37,7 +37,7 @@ def _run(settings: Settings, redis_url: str | None, work: Callable[[TrackRecord]
     async def go() -> T:
         from router.app import bundled_places
 
-        store = RedisStore(url)
+        store = RedisStore(url, settings.redis_prefix)
         try:
             return await work(TrackRecord(store, ReliabilityConfig.from_env(), places=bundled_places))
         finally:

@@ -17,6 +17,8 @@ class Settings:
     port: int = 8080
     data_dir: Path = DEFAULT_DATA_DIR
     redis_url: str | None = None
+    # Several services (or a staging and a production one) can share one Redis under their own prefixes.
+    redis_prefix: str = "cr:"
     config_path: Path | None = None  # carriers TOML; None means the bundled rate cards only
     quote_ttl_s: int = 1800  # how long a quoted price is guaranteed
     cache_ttl_s: int = 300  # how long identical requests are answered from cache
@@ -53,6 +55,7 @@ class Settings:
             port=int(env.get("CARRIER_ROUTER_PORT", s.port)),
             data_dir=Path(env.get("CARRIER_ROUTER_DATA", s.data_dir)),
             redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("CARRIER_ROUTER_REDIS_PREFIX") or s.redis_prefix,
             config_path=Path(env["CARRIER_ROUTER_CONFIG"]) if env.get("CARRIER_ROUTER_CONFIG") else None,
             quote_ttl_s=int(env.get("CARRIER_ROUTER_QUOTE_TTL_S", s.quote_ttl_s)),
             cache_ttl_s=int(env.get("CARRIER_ROUTER_CACHE_TTL_S", s.cache_ttl_s)),

@@ -599,5 +599,5 @@ class ResilientStore:
         await self._fallback.close()
 
 
-def open_store(redis_url: str | None) -> Store:
-    return ResilientStore(RedisStore(redis_url)) if redis_url else MemoryStore()
+def open_store(redis_url: str | None, prefix: str = "cr:") -> Store:
+    return ResilientStore(RedisStore(redis_url, prefix)) if redis_url else MemoryStore()

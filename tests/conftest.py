@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 import redis
@@ -25,6 +25,17 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own on the real Redis (suites may run side by side), emptied afterwards."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    yield prefix
+    cleanup = redis.Redis.from_url(redis_url)
+    for key in cleanup.scan_iter(match=prefix + "*"):
+        cleanup.delete(key)
+    cleanup.close()
 
 
 @pytest.fixture(params=["memory", "redis"])

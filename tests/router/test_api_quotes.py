@@ -74,17 +74,17 @@ async def test_an_unknown_quote_is_404_problem_json(make_api) -> None:
     assert resp.content_type == "application/problem+json"
 
 
-async def test_quotes_live_in_redis_when_redis_is_configured(make_api, redis_url: str) -> None:
+async def test_quotes_live_in_redis_when_redis_is_configured(make_api, redis_url: str, redis_prefix: str) -> None:
     import redis
 
-    api = await make_api(Settings(redis_url=redis_url))
+    api = await make_api(Settings(redis_url=redis_url, redis_prefix=redis_prefix))
     quote_id = (await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).json())["quote_id"]
     direct = redis.Redis.from_url(redis_url)
     try:
-        assert direct.exists(f"cr:quote:{quote_id}") == 1
-        assert direct.pttl(f"cr:quote:{quote_id}") > Settings().quote_ttl_s * 1000
+        assert direct.exists(f"{redis_prefix}quote:{quote_id}") == 1
+        assert direct.pttl(f"{redis_prefix}quote:{quote_id}") > Settings().quote_ttl_s * 1000
+        assert direct.exists(f"cr:quote:{quote_id}") == 0
     finally:
-        direct.delete(f"cr:quote:{quote_id}")
         direct.close()
     health = await (await api.get("/healthz")).json()
     assert health["store"] == {"backend": "redis", "ok": True, "fallback": None}

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from click.testing import CliRunner
 
 from router.cli import main
@@ -22,16 +20,8 @@ ROWS = [
 
 
 @pytest.fixture
-def redis_env(redis_url: str) -> Iterator[dict[str, str]]:
-    def clean() -> None:
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match="cr:rel:*"):
-            client.delete(key)
-        client.close()
-
-    clean()
-    yield {"REDIS_URL": redis_url}
-    clean()
+def redis_env(redis_url: str, redis_prefix: str) -> dict[str, str]:
+    return {"REDIS_URL": redis_url, "CARRIER_ROUTER_REDIS_PREFIX": redis_prefix}
 
 
 def test_import_show_and_reinstate_from_the_command_line(tmp_path: Path, redis_env: dict[str, str]) -> None:
