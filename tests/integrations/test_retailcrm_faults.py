@@ -34,7 +34,10 @@ async def test_a_saved_delivery_is_unavailable_while_redis_is_away_not_gone(make
     meanwhile = await crm.load(saved["deliveryId"])
     unavailable(meanwhile)
     resp = await crm.api.get("/integrations/retailcrm/get", params={"clientId": crm.client_id, "deliveryId": saved["deliveryId"]})
-    assert int(resp.headers["Retry-After"]) > 0
+    retry_after = int(resp.headers["Retry-After"])
+    assert retry_after > 0
+    # The manager reads the text, the CRM the header: both must name the same wait.
+    assert f"retry in {retry_after} seconds" in (await resp.json())["errorMsg"]
     unavailable(await crm.delete(saved["deliveryId"]))
 
     switch.up = True

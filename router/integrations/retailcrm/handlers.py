@@ -37,7 +37,7 @@ Params = dict[str, str]
 RETRY_AFTER_S = 5
 # Said instead of "not found" or "expired": those would have the manager recalculate or drop a
 # delivery that is only out of reach for a moment.
-UNAVAILABLE = "the store that keeps quotes and saved deliveries is not answering right now; retry in a minute"
+UNAVAILABLE = f"the store that keeps quotes and saved deliveries is not answering right now; retry in {RETRY_AFTER_S} seconds"
 Action = Callable[[web.Request, Params, Account, Callbacks], Awaitable[Any]]
 
 
