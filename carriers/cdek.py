@@ -44,6 +44,8 @@ from router.calendar import make_eta
 from router.models import (
     CarrierInfo,
     CarrierQuote,
+    DeliveryType,
+    Eta,
     Offer,
     Parcel,
     Place,
@@ -245,10 +247,11 @@ def parse_tarifflist(
 
     offers: list[Offer] = []
     rejections = [Rejection(carrier, "*", f"{e.code}: {e.message}" if e.message else e.code) for e in errors]
-    chargeable_g = request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
+    chargeable_g = _chargeable_g(request)
     ship_at, zone = request.ship_at, request.origin.timezone
+    etas: dict[tuple[int, int], Eta] = {}  # the tariffs of one answer mostly share their transit days
     for index, item in enumerate(items):
-        is_object = isinstance(item, dict)
+        is_object = type(item) is dict or isinstance(item, dict)
         code = item.get("tariff_code") if is_object else None
         if tariffs is not None and code not in tariffs:
             continue
@@ -258,29 +261,62 @@ def parse_tarifflist(
                 Rejection(carrier, service, f"{e.code}: {e.message}") for e in api_errors(item.get("errors"))
             )
             continue
-        try:
-            tariff = _tariff(item)
-            amount = _amount(tariff.delivery_sum)
-            eta = _eta(ship_at, zone, cutoff, tariff.period_min, tariff.period_max)
-        except (TypeError, ValueError, KeyError) as exc:
-            service = str(code) if code is not None else f"tariff_codes[{index}]"
-            rejections.append(Rejection(carrier, service, f"unreadable tariff in the answer: {exc}"))
-            continue
-        service = str(tariff.code)
-        offers.append(
-            Offer(
-                carrier,
-                carrier_name,
-                service,
-                tariff.name,
-                delivery_type(tariff.delivery_mode),
-                _delivery_price(amount),
-                eta,
-                chargeable_g,
-                f"{carrier}:{service}",
-            )
-        )
+        name, mode, total = item.get("tariff_name"), item.get("delivery_mode"), item.get("delivery_sum")
+        low, high = item.get("period_min"), item.get("period_max")
+        if (
+            type(code) is int and type(mode) is int and type(low) is int and type(high) is int and 0 <= low <= high
+            and type(name) is str and name and (type(total) is float or type(total) is int) and total > 0
+        ):
+            # The shape every answer has: whole numbers where they belong and a positive sum,
+            # so none of `_tariff`'s checks and conversions can change anything.
+            price = _price_of_number(total)
+        else:
+            try:
+                tariff = _tariff(item)
+                price = _delivery_price(_amount(tariff.delivery_sum))
+            except (TypeError, ValueError, KeyError) as exc:
+                service = str(code) if code is not None else f"tariff_codes[{index}]"
+                rejections.append(Rejection(carrier, service, f"unreadable tariff in the answer: {exc}"))
+                continue
+            code, name, mode, low, high = tariff.code, tariff.name, tariff.delivery_mode, tariff.period_min, tariff.period_max
+        eta = etas.get((low, high))
+        if eta is None:
+            try:
+                eta = etas[low, high] = _eta(ship_at, zone, cutoff, low, high)
+            except (TypeError, ValueError, KeyError) as exc:
+                rejections.append(Rejection(carrier, str(code), f"unreadable tariff in the answer: {exc}"))
+                continue
+        service, offer_id, kind = _service(carrier, code, mode)
+        offers.append(Offer(carrier, carrier_name, service, name, kind, price, eta, chargeable_g, offer_id))
     return CarrierQuote(offers=tuple(offers), rejections=tuple(rejections))
+
+
+@lru_cache(maxsize=4096)
+def _price_of_number(value: float) -> Price:
+    # A positive JSON number (bool is ruled out by the caller's type check): what every tariff's
+    # delivery_sum is. The same sums come back all day; each Price is built once.
+    return _delivery_price(_checked_amount(value))
+
+
+@lru_cache(maxsize=4096)
+def _service(carrier: str, code: int, mode: int) -> tuple[str, str, DeliveryType]:
+    """(service, offer id, delivery type) of a tariff: the same few for a carrier all day."""
+    service = str(code)
+    return service, f"{carrier}:{service}", delivery_type(mode)
+
+
+# The chargeable weight of the last request parsed: a quote's CDEK-format carriers all answer
+# about the same request, one after another.
+_last_weight: tuple[RateRequest | None, int] = (None, 0)
+
+
+def _chargeable_g(request: RateRequest) -> int:
+    global _last_weight
+    asked, grams = _last_weight
+    if asked is not request:
+        grams = request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
+        _last_weight = (request, grams)
+    return grams
 
 
 def _int(item: Mapping[str, Any], key: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time
 from decimal import Decimal
 
@@ -182,6 +183,27 @@ def test_errors_without_tariffs_raise_with_cdeks_codes() -> None:
         parse(fixture("cdek/tarifflist_refused.json"))
     assert [e.code for e in caught.value.errors] == ["v2_entity_not_found"]
     assert "Не найден город получателя" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"delivery_sum": "880.00"},  # a decimal string
+        {"delivery_sum": 880},  # a whole number
+        {"period_min": 2.0, "period_max": 3.0},  # whole numbers written as floats
+        {"period_min": 3, "period_max": 2},  # the window given backwards
+        {"tariff_name": None},  # no name: one is made from the code
+    ],
+)
+def test_a_tariff_in_any_readable_shape_gives_the_offer_the_plain_shape_gives(odd: dict[str, object]) -> None:
+    plain = {"tariff_code": 136, "tariff_name": "Посылка склад-склад", "delivery_mode": 4, "delivery_sum": 880.0,
+             "period_min": 2, "period_max": 3}  # fmt: skip
+    (expected,) = parse({"tariff_codes": [plain]}).offers
+    (offer,) = parse({"tariff_codes": [{**plain, **odd}]}).offers
+    if odd.get("tariff_name", "") is None:
+        assert offer.service_name == "Tariff 136"
+        offer = replace(offer, service_name=expected.service_name)
+    assert offer == expected
 
 
 def test_errors_next_to_tariffs_and_an_unreadable_tariff_become_rejections() -> None:
