@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from carriers.base import Carrier
+from carriers.geo import distance_km
 from carriers.ratecard import RateCardCarrier
 from carriers.ratecard.tariff import Service
 from router.calendar import make_eta
@@ -37,6 +38,7 @@ from router.models import (
     CarrierQuote,
     Eta,
     Parcel,
+    Place,
     RateRequest,
     money,
 )
@@ -90,6 +92,25 @@ class _Card:
         self.cod_fee = sur.cod
         self.cod_services = frozenset(s.code for s in card.services if s.cod and sur.cod is not None)
         self.profiles: dict[str | None, _Profile | None] = {}
+        self.priced_by_km = frozenset(zone for s in card.services for zone, t in s.zones.items() if t.per_km)
+
+    def terms(self, origin: Place, destination: Place) -> tuple[_Profile | None, Hashable]:
+        """How the card prices a lane: its zone's profile, and what of the lane its freight depends on.
+
+        Lanes with equal terms pay equal freight for equal bands: the card prices by the zone
+        (base, weight, remote area), the line-haul into its area, and in a zone charged by the
+        kilometre the started kilometres; a lane outside its countries is refused whatever the zone.
+        """
+        match = self.card.zones.resolve(origin, destination)
+        countries = self.card.countries
+        served = not countries or (origin.country in countries and destination.country in countries)
+        started_km = None
+        if match.zone in self.priced_by_km:
+            km = match.distance_km
+            if km is None:
+                km = distance_km(origin.lat, origin.lon, destination.lat, destination.lon)
+            started_km = max(1, math.ceil(km or 0.0))
+        return self.profile(match.zone), (served, match.zone, match.inbound, started_km)
 
     def profile(self, zone: str | None) -> _Profile | None:
         if zone not in self.profiles:
@@ -263,6 +284,8 @@ class LanePrices:
         )
         # Per lane, each card's zone profile and its fares by band: a row's lookups need no lane in the key.
         self._lanes: dict[Hashable, list[_LaneCard]] = {}
+        # Lanes a card prices alike share their fares: a few zones instead of hundreds of lanes.
+        self._by_terms: list[dict[Hashable, dict[object, _Fares]]] = [{} for _ in self._cards]
         self._fares_kept = 0
         self._extras: dict[tuple[Decimal, bool], tuple[Decimal, ...]] = {}
         # Dates depend on the day and the origin's time zone only, never on the lane or the band:
@@ -338,15 +361,14 @@ class LanePrices:
     def _lane(self, request: RateRequest, lane: Hashable) -> list[_LaneCard]:
         if len(self._lanes) >= CACHE_SIZE:
             self._forget()
-        found = self._lanes[lane] = [
-            (
-                card,
-                card.profile(card.card.zones.resolve(request.origin, request.destination).zone),
-                self._divisors.index(card.divisor),
-                {},
-            )
-            for card in self._cards
-        ]
+        found = []
+        for n, card in enumerate(self._cards):
+            profile, terms = card.terms(request.origin, request.destination)
+            kept = self._by_terms[n].get(terms)
+            if kept is None:
+                kept = self._by_terms[n][terms] = {}
+            found.append((card, profile, self._divisors.index(card.divisor), kept))
+        self._lanes[lane] = found
         return found
 
     def _new_fares(self, card: _Card, kept: dict[object, _Fares], band: object, request: RateRequest) -> _Fares:
@@ -360,6 +382,8 @@ class LanePrices:
     def _forget(self) -> None:
         # Rows already holding a lane's entry keep using it; the next rows start afresh.
         self._lanes.clear()
+        for kept in self._by_terms:
+            kept.clear()
         self._fares_kept = 0
 
     async def rates(self, request: RateRequest, lane: Hashable) -> tuple[list[Rate], dict[tuple[str, str], str]]:

@@ -275,6 +275,59 @@ async def test_every_service_re_rated_costs_what_the_carriers_quote_and_the_pick
     assert compared > 3000
 
 
+async def test_lanes_priced_alike_share_fares_and_each_still_costs_what_its_quote_says(places: Places) -> None:
+    # Fares are kept per card by what the card prices a lane on (zone, line-haul, started
+    # kilometres), not per lane: over many demo lanes, a fare one lane found must be right for
+    # every other lane that reuses it.
+    from datetime import date, datetime
+
+    from router.demo_data import WAREHOUSES, _destinations
+    from router.history import MOSCOW
+    from router.models import Location, Parcel, Shipment
+
+    carriers = load_ratecards(Settings().carriers_dir)
+    rater = Rerater(carriers, places)
+    moment = datetime.combine(date(2026, 9, 1), datetime.min.time(), MOSCOW)
+    parcels = (Parcel(700, 20, 15, 10), Parcel(2600, 40, 30, 20), Parcel(12_340, 60, 40, 40))
+    names, _ = _destinations()
+    compared = 0
+    for _, origin, _ in WAREHOUSES:
+        for destination in names[:40]:
+            for n, parcel in enumerate(parcels):
+                shipment = Shipment(Location(city=origin), Location(city=destination), (parcel,), Decimal(0), False, moment)
+                record = HistoricalShipment(n, f"L{n}", moment, origin, destination, shipment, "", "", None)
+                request = RateRequest(
+                    shipment, places.resolve(shipment.origin, "origin"),
+                    places.resolve(shipment.destination, "destination"), moment,
+                )  # fmt: skip
+                offers = [o.with_id() for c in carriers for o in (await c.quote(request)).offers]
+                _, quoted, _ = await rater.price(record)
+                assert sorted((r.id, r.total, r.eta) for r in quoted.rates()) == sorted(
+                    (o.id, o.price.total, o.eta) for o in offers
+                )
+                compared += len(offers)
+    shared = sum(len(kept) for kept in rater._book._by_terms)
+    assert shared < len(WAREHOUSES) * 40 * len(carriers)  # lanes did share
+    assert compared > 1000
+
+
+async def test_a_zone_charged_by_the_kilometre_keeps_each_distance_its_own_fare(tmp_path: Path, places: Places) -> None:
+    card = flat_card("km", "100.00")
+    card["services"][0]["zones"]["ALL"]["per_km"] = "0.50"
+    (tmp_path / "km").mkdir()
+    (tmp_path / "km" / "km.json").write_text(json.dumps(card))
+    rater = Rerater(load_ratecards(tmp_path / "km"), places)
+    lines = [HEADER] + [row(n, "300.00", "km", destination=city) for n, city in enumerate(CITIES[1:], start=1)]
+    out = [r async for r in rater.run(read_history(lines)) if isinstance(r, Rerated)]
+    quotes = QuoteEngine(load_ratecards(tmp_path / "km"), places, Settings())
+    expected = [
+        next(o.price.total for o in (await quotes.quote(r.shipment.shipment, Policy(PolicyKind.CHEAPEST))).offers)
+        for r in out
+    ]
+    assert [r.tariff for r in out] == expected
+    assert len(set(expected)) == len(expected)  # one zone, every distance its own price
+
+
 async def test_a_refused_service_is_explained_in_the_carriers_own_words(places: Places) -> None:
     carriers = load_ratecards(Settings().carriers_dir)
     lines = [HEADER, "S1,2026-09-01,Москва,Новосибирск,1200,30,20,10,magistral,pickup,\n",
