@@ -299,11 +299,12 @@ class TrackRecord:
         """Tallies of these (carrier, service) pairs on `lane` and the suspensions in force, in at
         most one store round trip. A store that does not answer gives an empty view: quotes go on."""
         pairs = sorted(set(pairs))
-        wanted = [SUSPENSIONS]
-        wanted += sorted({aggregate_key(c) for c, _ in pairs})
-        wanted += [aggregate_key(c, s) for c, s in pairs]
-        if lane is not None:
-            wanted += [aggregate_key(c, s, lane) for c, s in pairs]
+        # Each key built once, for the reads and for the tallies below (a quote from ten API
+        # carriers has some forty pairs).
+        carrier_keys = {c: aggregate_key(c) for c in sorted({c for c, _ in pairs})}
+        service_keys = {p: aggregate_key(*p) for p in pairs}
+        lane_keys = {p: aggregate_key(p[0], p[1], lane) for p in pairs} if lane is not None else {}
+        wanted = [SUSPENSIONS, *carrier_keys.values(), *service_keys.values(), *lane_keys.values()]
         now = self._monotonic()
         got: dict[str, object] = {}
         missing, expired = [], []
@@ -328,9 +329,9 @@ class TrackRecord:
 
         return RecordView(
             lane,
-            carriers=tallies({c: aggregate_key(c) for c, _ in pairs}),
-            services=tallies({p: aggregate_key(*p) for p in pairs}),
-            lanes=tallies({p: aggregate_key(p[0], p[1], lane) for p in pairs}) if lane is not None else {},
+            carriers=tallies(carrier_keys),
+            services=tallies(service_keys),
+            lanes=tallies(lane_keys),
             suspensions=got[SUSPENSIONS],  # type: ignore[arg-type]
             memo=self._memo.setdefault(lane, {}),  # type: ignore[arg-type]
         )
