@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import carriers.ratecard.carrier as carrier_module
 from carriers.base import Carrier
 from carriers.ratecard import (
     RateCardCarrier,
@@ -18,6 +17,7 @@ from carriers.ratecard import (
     parse_ratecard,
     validate_directory,
 )
+from router.calendar import make_eta
 from router.errors import ConfigError
 from router.models import CarrierQuote, DeliveryType, Offer, Parcel, PriceLineKind
 from tests.carriers.conftest import (
@@ -65,9 +65,29 @@ def test_rate_card_carrier_satisfies_the_carrier_protocol_and_describes_its_serv
     ]
 
 
-async def test_offers_leave_the_id_for_the_quote_to_assign(card: dict[str, Any]) -> None:
+async def test_offers_carry_the_ids_the_quote_would_assign(card: dict[str, Any]) -> None:
     quote = await carrier_from(card).quote(request_for(BOX))
-    assert quote.offers and all(o.id == "" for o in quote.offers)
+    assert quote.offers and all(o == o.with_id() for o in quote.offers)
+
+
+async def test_a_lane_quoted_before_prices_new_parcels_as_a_fresh_carrier_does(card: dict[str, Any]) -> None:
+    # Zones, fixed lines and transit days are kept per lane; nothing of one shipment may leak
+    # into the next on the same lane.
+    card["zones"]["origin"] = square(30, 50, 40, 60)
+    card["zones"]["inbound"] = {"fee": "120.00", "extra_days": 2}
+    kept = carrier_from(card)
+    shipments = [
+        dict(parcels=(BOX,)),
+        dict(parcels=(Parcel(4500, 40, 30, 20), BOX), declared_value="1234.56", cod=True),
+        dict(parcels=(Parcel(10001, 20, 20, 20),), declared_value="99.99"),
+        dict(parcels=(Parcel(300, 10, 10, 10),), cod=True),
+    ]
+    for origin in (IN_A, IN_B):
+        for destination in (IN_A, IN_B, OUTSIDE):
+            for shipment in shipments:
+                request = request_for(*shipment.pop("parcels"), origin=origin, destination=destination, **shipment)
+                assert await kept.quote(request) == await carrier_from(card).quote(request)
+                shipment["parcels"] = request.shipment.parcels
 
 
 # --- prices worked out by hand from the test tariff
@@ -279,22 +299,17 @@ async def test_foreign_destination_is_rejected_when_the_card_names_its_countries
 
 
 async def test_eta_comes_from_the_calendar_with_the_cutoff_origin_timezone_and_zone_days(
-    card: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    card: dict[str, Any],
 ) -> None:
-    real = carrier_module.make_eta
-    calls: list[tuple[Any, ...]] = []
-
-    def recording(*args: Any) -> Any:
-        calls.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(carrier_module, "make_eta", recording)
     origin = place(55.0, 35.0, timezone="Europe/Samara")
     quote = await carrier_from(card).quote(request_for(BOX, origin=origin))
-    assert sorted(calls) == sorted(
-        [(SHIP_AT, "Europe/Samara", time(14, 0), 1, 2), (SHIP_AT, "Europe/Samara", time(14, 0), 2, 3)]
-    )
-    assert (offer(quote, "courier").eta.min_days, offer(quote, "courier").eta.max_days) == (1, 2)
+    assert offer(quote, "courier").eta == make_eta(SHIP_AT, "Europe/Samara", time(14, 0), 1, 2)
+    assert offer(quote, "pickup").eta == make_eta(SHIP_AT, "Europe/Samara", time(14, 0), 2, 3)
+    # 16:00 in Samara (UTC+4) is past the 14:00 cut-off: the parcel leaves a working day later.
+    late = SHIP_AT.replace(hour=15)
+    quote = await carrier_from(card).quote(request_for(BOX, origin=origin, ship_at=late))
+    assert offer(quote, "courier").eta == make_eta(late, "Europe/Samara", time(14, 0), 1, 2)
+    assert offer(quote, "courier").eta.ship_date > make_eta(SHIP_AT, "Europe/Samara", time(14, 0), 1, 2).ship_date
 
 
 # --- loading and validation
