@@ -71,16 +71,45 @@ def _fits(columns: PointColumns, parcel: Parcel) -> np.ndarray:
     return np.fromiter((limits.fits(parcel.weight_g, sides) for limits in columns.limits), bool, len(columns.limits))
 
 
+class _MinuteAnswers:
+    """Open-or-not per (hours, zone) pair for one table and one minute.
+
+    Opening hours are kept to the minute and every zone in use is a whole number of minutes
+    off UTC, so within one minute the answer for a pair cannot change; searches in the same
+    minute ask about the same few schedules again and again."""
+
+    __slots__ = ("columns", "minute", "answers")
+
+    def __init__(self) -> None:
+        self.columns: PointColumns | None = None
+        self.minute: datetime | None = None
+        self.answers: dict[int, bool] = {}
+
+    def for_(self, columns: PointColumns, at: datetime) -> dict[int, bool]:
+        minute = at.replace(second=0, microsecond=0)
+        # `is`, not `==`: the table is the same object for as long as the service holds it.
+        # (A naive minute never equals an aware one.)
+        if columns is not self.columns or minute != self.minute:
+            self.columns, self.minute, self.answers = columns, minute, {}
+        return self.answers
+
+
+_minute_answers = _MinuteAnswers()
+
+
 def open_at(columns: PointColumns, rows: np.ndarray, at: datetime, among: np.ndarray | None = None) -> np.ndarray:
     """Whether each row is open at `at`; rows outside `among` are answered False unasked."""
     result = np.zeros(rows.shape[0], dtype=bool)
     live = np.arange(rows.shape[0]) if among is None else np.flatnonzero(among)
-    pairs = columns.hours_id[rows[live]].astype(np.int64) * len(columns.zones) + columns.zone_id[rows[live]]
+    zones = len(columns.zones)
+    pairs = columns.hours_id[rows[live]].astype(np.int64) * zones + columns.zone_id[rows[live]]
     distinct, which = np.unique(pairs, return_inverse=True)
-    answers = np.fromiter(
-        (is_open(columns.hours[pair // len(columns.zones)], columns.zones[pair % len(columns.zones)], at) for pair in distinct.tolist()),
-        bool,
-        distinct.shape[0],
-    )
+    known = _minute_answers.for_(columns, at)
+    answers = np.empty(distinct.shape[0], dtype=bool)
+    for i, pair in enumerate(distinct.tolist()):
+        answer = known.get(pair)
+        if answer is None:
+            answer = known[pair] = is_open(columns.hours[pair // zones], columns.zones[pair % zones], at)
+        answers[i] = answer
     result[live] = answers[which]
     return result

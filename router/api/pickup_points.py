@@ -17,7 +17,7 @@ from pickup_points.filters import PointFilter
 from pickup_points.index import BBox
 from pickup_points.model import Feature, PointType
 from pickup_points.pricing import QuoteFor
-from pickup_points.render import map_json, nearest_json, point_json
+from pickup_points.render import map_json, nearest_body, point_json
 from pickup_points.search import PickupDirectory
 from pickup_points.storage import load_points
 from router import keys
@@ -77,12 +77,12 @@ async def list_points(request: web.Request) -> web.Response:
     assert query.lat is not None and query.lon is not None
     if query.origin is None or query.parcel is None:
         found = directory.nearest(query.lat, query.lon, query.limit, query.radius_km, query.where, now)
-        return _json(nearest_json(found, priced=False))
+        return _body(nearest_body(found, priced=False))
     places = request.app[keys.PLACES]
     places.resolve(query.origin, "origin")  # an unknown origin is the caller's 422, not a pricing error
     quote_for = _engine_quote_for(request.app[keys.ENGINE], query.origin, query.parcel)
     found = await directory.nearest_priced(query.lat, query.lon, query.limit, quote_for, query.radius_km, query.where, now)
-    return _json(nearest_json(found, priced=True))
+    return _body(nearest_body(found, priced=True))
 
 
 async def get_point(request: web.Request) -> web.Response:
@@ -95,7 +95,11 @@ async def get_point(request: web.Request) -> web.Response:
 
 
 def _json(body: object) -> web.Response:
-    return web.Response(body=dumps(body), content_type="application/json")
+    return _body(dumps(body))
+
+
+def _body(raw: bytes) -> web.Response:
+    return web.Response(body=raw, content_type="application/json")
 
 
 def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> QuoteFor:

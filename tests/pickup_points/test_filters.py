@@ -75,3 +75,23 @@ def test_open_at_a_wall_time_means_that_time_at_every_point() -> None:
     points = [point("k", timezone="Europe/Kaliningrad", hours=nine_to_six), point("a", timezone="Asia/Anadyr", hours=nine_to_six)]
     assert passing(points, PointFilter(open_at=datetime(2026, 3, 2, 10, 0))) == ["k", "a"]
     assert passing(points, PointFilter(open_at=datetime(2026, 3, 2, 19, 0))) == []
+
+
+def test_open_at_answers_each_minute_afresh_for_the_same_table() -> None:
+    # Answers are kept per minute: the second before closing and closing time itself differ,
+    # whichever is asked first, and another table in the same minute gets its own answers.
+    from pickup_points.filters import open_at
+
+    nine_to_six = parse_hours("Mo-Su 09:00-18:00")
+    points = [point("m", timezone="Europe/Moscow", hours=nine_to_six), point("n", timezone="Asia/Novosibirsk", hours=nine_to_six)]
+    columns = PointColumns.from_points(points, np.arange(len(points)))
+    rows = np.arange(len(points))
+    last_second = datetime(2026, 3, 2, 14, 59, 59, tzinfo=timezone.utc)  # 17:59:59 in Moscow
+    closing = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+    assert open_at(columns, rows, last_second).tolist() == [True, False]
+    assert open_at(columns, rows, closing).tolist() == [False, False]
+    assert open_at(columns, rows, last_second.replace(second=1)).tolist() == [True, False]
+    night = [point("m", timezone="Europe/Moscow", hours=parse_hours("Mo-Su 18:00-23:00"))]
+    other = PointColumns.from_points(night, np.arange(1))
+    assert open_at(other, np.arange(1), closing).tolist() == [True]
+    assert open_at(columns, rows, datetime(2026, 3, 2, 17, 59, 59)).tolist() == [True, True]  # wall time at each point

@@ -108,3 +108,23 @@ def test_anadyr_bbox_across_180_on_a_map() -> None:
     directory = PickupDirectory.build(points)
     view = directory.map_view(BBox(175.0, 63.0, -175.0, 67.0), zoom=10)
     assert sorted(s.id for s in view.sites) == ["net:e", "net:w"]
+
+
+def test_the_list_answer_as_bytes_is_the_json_of_the_list_answer() -> None:
+    import orjson
+
+    from pickup_points.render import nearest_body, nearest_json
+    from pickup_points.search import Nearby, Nearest
+    from router.models import CarrierError
+
+    points = [point(str(i), 55.75 + i * 0.003, 37.62, network="x" if i % 2 else "y", name=f"Пункт «{i}»") for i in range(6)]
+    directory = PickupDirectory.build(points)
+    found = directory.nearest(55.75, 37.62, limit=6)
+    assert nearest_body(found, priced=False) == orjson.dumps(nearest_json(found, priced=False))
+    priced = Nearest(
+        tuple(Nearby(n.point, n.distance_km, n.site_id, not n.open_now, offer("x", "199.5") if i % 2 else None)
+              for i, n in enumerate(found.results)),
+        (CarrierError("y", "timeout", "no answer"),),
+    )
+    assert nearest_body(priced, priced=True) == orjson.dumps(nearest_json(priced, priced=True))
+    assert orjson.loads(nearest_body(priced, priced=True))["points"][1]["offer"]["price"]["total"] == "199.50"
