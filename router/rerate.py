@@ -186,6 +186,7 @@ class Rerater:
         # The allocation counts a day in whole kopecks; a shipment planned alone is ranked the same way.
         self._day_rub = Decimal(kopecks(self._day_value)) / 100
         self._lanes: dict[tuple[str, str], _Ends | PlaceNotFound] = {}
+        self._limits: dict[Decimal, Decimal] = {}  # tariff → how far above it a bill may go
         self._plan_is_best = not (policy.only or policy.exclude) and (
             policy.kind is PolicyKind.CHEAPEST or (policy.kind is PolicyKind.BALANCED and self._day_rub == self._day_value)
         )
@@ -301,7 +302,13 @@ class Rerater:
             return Verdict.NO_TARIFF
         if billed is None:
             return Verdict.NOT_BILLED
-        if billed - tariff > self.tolerance.limit(tariff):
+        limit = self._limits.get(tariff)
+        if limit is None:
+            # Tariffs repeat across rows (a lane and band cost the same): the limit is worked out once.
+            if len(self._limits) >= _MEMO_SIZE:
+                self._limits.clear()
+            limit = self._limits[tariff] = self.tolerance.limit(tariff)
+        if billed - tariff > limit:
             return Verdict.OVERBILLED
         return Verdict.OK
 

@@ -43,22 +43,23 @@ class RowWriter:
 
     def write(self, r: Rerated) -> None:
         s = r.shipment
-        paid = r.paid
-        best, plan, old, new = r.best, r.plan, r.old, r.new
+        billed, tariff, best, plan, old, new = s.billed, r.tariff, r.best, r.plan, r.old, r.new
+        paid = billed if billed is not None else tariff  # Rerated.paid
         moment = self._moments.get(s.shipped_at)
         if moment is None:
             if len(self._moments) > 4096:
                 self._moments.clear()
             moment = self._moments[s.shipped_at] = s.shipped_at.isoformat()
-        difference = r.difference
+        saving = paid - best.price if best and paid is not None else ""
         self._out.writerow(
             [
                 s.line, s.id, moment, r.month, s.origin_label, s.destination_label, r.region,
-                s.carrier, s.service, s.billed, r.tariff, difference, r.verdict.value, r.tariff_note,
-                best.carrier if best else "", best.service if best else "", best.price if best else "",
-                paid - best.price if best and paid is not None else "",
+                s.carrier, s.service, billed, tariff,
+                billed - tariff if billed is not None and tariff is not None else None,  # Rerated.difference
+                r.verdict.value, r.tariff_note,
+                best.carrier if best else "", best.service if best else "", best.price if best else "", saving,
                 plan.carrier if plan else "", plan.service if plan else "", plan.price if plan else "",
-                paid - plan.price if plan and paid is not None else "",
+                saving if plan is best else paid - plan.price if plan and paid is not None else "",
                 old, new, new - old if old is not None and new is not None else "",
             ]
         )  # fmt: skip

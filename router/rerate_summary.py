@@ -74,21 +74,27 @@ class _Group:
 
     def add(self, r: Rerated) -> None:
         self.shipments += 1
-        paid = r.paid
+        billed, tariff, best, plan = r.shipment.billed, r.tariff, r.best, r.plan
+        paid = billed if billed is not None else tariff  # Rerated.paid
         if paid is not None:
             self.paid += paid
-        if r.shipment.billed is not None and r.tariff is not None:
-            self.billed += r.shipment.billed
-            self.tariff += r.tariff
-        if r.verdict is Verdict.OVERBILLED:
-            self.overbilled_count += 1
-            self.overbilled += r.difference or ZERO
-        if paid is not None and r.best is not None:
-            self.best += r.best.price
-            self.whatif_saving += paid - r.best.price
-        if paid is not None and r.plan is not None:
-            self.plan += r.plan.price
-            self.plan_saving += paid - r.plan.price
+        if billed is not None and tariff is not None:
+            self.billed += billed
+            self.tariff += tariff
+            if r.verdict is Verdict.OVERBILLED:
+                self.overbilled_count += 1
+                self.overbilled += billed - tariff or ZERO
+        if paid is not None and best is not None:
+            saving = paid - best.price
+            self.best += best.price
+            self.whatif_saving += saving
+            if plan is best:  # planned alone, the plan is the pick
+                self.plan += best.price
+                self.plan_saving += saving
+                plan = None
+        if paid is not None and plan is not None:
+            self.plan += plan.price
+            self.plan_saving += paid - plan.price
         if r.old is not None and r.new is not None:
             self.compared += 1
             self.old += r.old
