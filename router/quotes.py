@@ -21,7 +21,7 @@ import orjson
 
 from router.codec import quote_json
 from router.errors import QuoteExpired, QuoteNotFound
-from router.models import CarrierError, Place, Policy, Shipment
+from router.models import CarrierError, Location, Place, Policy, Shipment
 from router.quoting import QuoteEngine
 from router.settings import Settings
 from router.store import Store, StoreUnavailable
@@ -50,9 +50,11 @@ class QuoteBook:
         self._hour_text = ""
         # Places come from the resolver's cache, the same few objects again and again.
         self._place_keys: dict[Place, list[object]] = {}
+        self._resolved_by: QuoteEngine | None = None
+        self._resolved: dict[tuple[Location, Location], tuple[Place, Place]] = {}
 
     async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy) -> StoredQuote:
-        origin, destination = engine.resolve(shipment)
+        origin, destination = self._resolve(engine, shipment)
         key = "qcache:" + self.cache_key(shipment, policy, origin, destination)
         cached_id = await self._store.get(key)
         if cached_id is not None:
@@ -67,6 +69,21 @@ class QuoteBook:
             ttl = min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)
             await self._store.set(key, quote.id.encode(), ttl)
         return StoredQuote(body, cached=False, errors=quote.errors)
+
+    def _resolve(self, engine: QuoteEngine, shipment: Shipment) -> tuple[Place, Place]:
+        """`engine.resolve`, kept per pair of locations as asked: the bundled places never change,
+        and a shop's buyers ask about the same few cities over and over. A location that does not
+        resolve raises every time, as it is not kept."""
+        if engine is not self._resolved_by:
+            self._resolved_by, self._resolved = engine, {}
+        key = (shipment.origin, shipment.destination)
+        ends = self._resolved.get(key)
+        if ends is None:
+            ends = engine.resolve(shipment)
+            if len(self._resolved) >= 4096:
+                self._resolved.clear()
+            self._resolved[key] = ends
+        return ends
 
     async def get(self, quote_id: str) -> bytes:
         body = await self._store.get("quote:" + quote_id)

@@ -138,3 +138,42 @@ def test_the_cache_key_moves_with_the_hour_and_the_place_and_is_written_as_befor
     assert book.cache_key(shipment, Policy(), moscow, kazan) != key
     now[0] += timedelta(days=1, hours=-1)  # the same hour, a day later
     assert book.cache_key(shipment, Policy(), moscow, kazan) != key
+
+
+async def test_the_quote_book_keeps_resolved_ends_per_engine_and_never_keeps_a_failure() -> None:
+    import pytest
+
+    from router.errors import PlaceNotFound
+    from router.models import Location, Parcel, Place, Policy, Shipment
+    from router.quotes import QuoteBook
+    from router.store import MemoryStore
+
+    class Ends:
+        """Resolves every location to its own place, counting the questions; one city is unknown."""
+
+        def __init__(self, lat: float) -> None:
+            self.lat, self.asked = lat, 0
+
+        def resolve(self, location: Location, path: str) -> Place:
+            self.asked += 1
+            if location.city == "Нигде":
+                raise PlaceNotFound(f"{path}.city", "unknown city")
+            return Place(self.lat, 37.6, "RU", location.city, None, "Europe/Moscow")
+
+    def engine(places: Ends) -> QuoteEngine:
+        return QuoteEngine([FakeCarrier("a")], places, Settings())  # type: ignore[arg-type]
+
+    book = QuoteBook(MemoryStore(), Settings())
+    first, second = Ends(55.0), Ends(56.0)
+    parcels = (Parcel(1200, 30, 20, 10),)
+    trip = Shipment(Location(city="Москва"), Location(city="Казань"), parcels)
+    one = engine(first)
+    stored = [await book.create(one, trip, Policy()) for _ in range(3)]
+    assert first.asked == 2 and [s.cached for s in stored] == [False, True, True]
+    other = await book.create(engine(second), trip, Policy())  # another engine's places are its own
+    assert second.asked == 2 and not other.cached and b'"lat":56.0' in other.body
+    nowhere = Shipment(Location(city="Москва"), Location(city="Нигде"), parcels)
+    for _ in range(2):
+        with pytest.raises(PlaceNotFound):
+            await book.create(one, nowhere, Policy())
+    assert first.asked == 2 + 2 * 2
