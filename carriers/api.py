@@ -33,6 +33,10 @@ from carriers.http import HttpPool
 # Absolute `loop.time()` by which the caller needs an answer. The quote engine sets it before it
 # fans out (tasks copy the context), so an adapter never spends longer than the quote has left.
 call_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("call_deadline", default=None)
+# Absolute `loop.time()` at which the caller cancels the call itself (the quote engine, with one
+# timer for all the carriers of a quote): an adapter's own timer that would fire no sooner buys
+# nothing, and is not armed.
+call_cutoff: contextvars.ContextVar[float | None] = contextvars.ContextVar("call_cutoff", default=None)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a page of a thousand pickup points is ~2 MB
 # Every carrier call runs under `bounded` (its own timeout cut to the quote's deadline), so the
@@ -174,20 +178,34 @@ async def retry_once(attempt: Callable[[], Awaitable[T]], on_retry: Callable[[],
 
 
 @contextlib.contextmanager
-def deadline_scope(deadline: float) -> Iterator[None]:
-    """Run the block (and the tasks it creates) under an absolute `loop.time()` deadline."""
+def deadline_scope(deadline: float, cutoff: float | None = None) -> Iterator[None]:
+    """Run the block (and the tasks it creates) under an absolute `loop.time()` deadline.
+
+    `cutoff`: when the caller will cancel the block's calls itself, if it will (see `call_cutoff`).
+    """
     token = call_deadline.set(deadline)
+    cut = call_cutoff.set(cutoff)
     try:
         yield
     finally:
+        call_cutoff.reset(cut)
         call_deadline.reset(token)
 
 
-def bounded(own_timeout_s: float) -> asyncio.Timeout:
-    """`async with` it: the block is cancelled when its budget runs out; the caller sees `TimeoutError`."""
+# Stands in for `bounded`'s timer when the caller's own cancellation comes first.
+_CALLERS_BOUND: contextlib.nullcontext[None] = contextlib.nullcontext()
+
+
+def bounded(own_timeout_s: float) -> asyncio.Timeout | contextlib.nullcontext[None]:
+    """`async with` it: the block is cancelled when its budget runs out; the caller sees `TimeoutError`
+    (or, when the caller's own cutoff comes no later, the caller's cancellation)."""
     # asyncio's own context manager, not a generator around it: this runs on every carrier call.
     loop = asyncio.get_running_loop()
-    return asyncio.timeout_at(loop.time() + budget_s(own_timeout_s, loop))
+    at = loop.time() + budget_s(own_timeout_s, loop)
+    cutoff = call_cutoff.get()
+    if cutoff is not None and at >= cutoff:
+        return _CALLERS_BOUND
+    return asyncio.timeout_at(at)
 
 
 def retry_after_s(value: str | None, now: datetime | None = None) -> float | None:

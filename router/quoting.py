@@ -199,8 +199,12 @@ class QuoteEngine:
         wait_s = min(self._settings.carrier_timeout_s, deadline)
         started = time.monotonic()
         # Tasks copy the context they are created in, so adapters see the quote's deadline
-        # and cut their own timeouts (and retries) to what is left of it.
-        with deadline_scope(asyncio.get_running_loop().time() + deadline):
+        # and cut their own timeouts (and retries) to what is left of it; one that would not
+        # fire before this coroutine cancels the call is not armed at all.
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        cutoff = now + wait_s
+        with deadline_scope(now + deadline, cutoff=cutoff):
             tasks = {
                 i: asyncio.ensure_future(self._ask(c, request))
                 for i, c in enumerate(carriers)
@@ -212,9 +216,7 @@ class QuoteEngine:
         inline = {i: self._ask_inline(c, request) for i, c in enumerate(carriers) if i not in tasks}
         if not tasks:
             return [inline[i] for i in range(len(carriers))]
-        done, pending = await asyncio.wait(
-            tasks.values(), timeout=max(0.0, wait_s - (time.monotonic() - started))
-        )
+        done, pending = await asyncio.wait(tasks.values(), timeout=max(0.0, cutoff - loop.time()))
         for task in pending:
             task.cancel()
         results: list[_Outcome] = []
