@@ -171,6 +171,10 @@ class CircuitBreaker:
             self.last_state = BreakerState.HALF_OPEN
         return self.last_state
 
+    def closed_now(self) -> bool:
+        """Closed as last read, and read within refresh_s: `acquire` would give PLAIN without awaiting."""
+        return self.last_state is BreakerState.CLOSED and self.clock() - self._read_at < self.refresh_s
+
     async def acquire(self) -> Ticket:
         """A ticket to call the carrier, or CircuitOpen."""
         now = self.clock()
@@ -300,7 +304,8 @@ class GuardedCarrier:
         return info if state is BreakerState.CLOSED else replace(info, status=state.value)
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
-        ticket = await self.breaker.acquire()
+        breaker = self.breaker
+        ticket = PLAIN if breaker.closed_now() else await breaker.acquire()
         try:
             answer = await retry_once(lambda: self.inner.quote(request), self._count_retry)
         except BaseException as exc:
