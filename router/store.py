@@ -82,10 +82,12 @@ class Store(Protocol):
         ...
 
 
-class _Deflated(bytes):
-    """A value as `MemoryStore` keeps it deflated; `get` gives back the bytes it was given."""
-
-    __slots__ = ()
+# A value kept deflated is a `bytearray`, told apart from the `bytes` kept as given by its type
+# alone. Not a subclass of bytes: instances of a subclass are tracked by the cyclic collector
+# (and so is the entry tuple holding one), and every full collection would walk every quote the
+# store holds: pauses of tens of milliseconds with the event loop stopped, longer as it fills.
+# A bytearray, like bytes, holds no references and is never tracked.
+_Deflated = bytearray
 
 
 class MemoryStore:
@@ -105,7 +107,7 @@ class MemoryStore:
         sweep_every: int = 10_000,
         max_bytes: int = MEMORY_MAX_BYTES,
     ) -> None:
-        self._data: dict[str, tuple[float, bytes | int]] = {}
+        self._data: dict[str, tuple[float, bytes | _Deflated | int]] = {}
         self._hashes: dict[str, dict[str, bytes | int]] = {}
         self._clock = clock
         self._sweep_every = sweep_every
@@ -115,7 +117,7 @@ class MemoryStore:
         self.evicted = 0
         self._zdict: bytes | None = None
 
-    def _deflate(self, value: bytes) -> bytes:
+    def _deflate(self, value: bytes) -> bytes | _Deflated:
         if self._zdict is None:
             # A copy of its own size: the caller's object may carry buffer slack (see DEFLATE_FROM).
             self._zdict = bytes(memoryview(value)[-32768:])
@@ -127,15 +129,15 @@ class MemoryStore:
         return zlib.decompressobj(_WBITS, zdict=self._zdict).decompress(value)  # type: ignore[arg-type]
 
     @staticmethod
-    def _cost(key: str, value: bytes | int) -> int:
-        return len(key) + (len(value) if isinstance(value, bytes) else 8) + _ENTRY_OVERHEAD
+    def _cost(key: str, value: bytes | _Deflated | int) -> int:
+        return len(key) + (8 if isinstance(value, int) else len(value)) + _ENTRY_OVERHEAD
 
     def _drop(self, key: str) -> None:
         item = self._data.pop(key, None)
         if item is not None:
             self._bytes -= self._cost(key, item[1])
 
-    def _live(self, key: str) -> bytes | int | None:
+    def _live(self, key: str) -> bytes | _Deflated | int | None:
         item = self._data.get(key)
         if item is None:
             return None
@@ -150,7 +152,7 @@ class MemoryStore:
         for k in [k for k, (exp, _) in self._data.items() if exp <= now]:
             self._drop(k)
 
-    def _write(self, key: str, value: bytes | int, ttl_s: float) -> None:
+    def _write(self, key: str, value: bytes | _Deflated | int, ttl_s: float) -> None:
         if not isinstance(value, int) and len(value) >= DEFLATE_FROM:
             value = self._deflate(value)
         self._drop(key)  # re-inserted at the end: insertion order is the order of last writes

@@ -138,6 +138,24 @@ async def test_memory_store_keeps_large_values_deflated_and_reads_back_the_same_
     assert kept < sum(len(q) for q in quotes) / 5
 
 
+async def test_values_held_give_the_cyclic_collector_nothing_to_walk() -> None:
+    # A full collection stops the event loop for as long as it walks what is tracked; quotes
+    # held by thousands must not be part of it, deflated or not, nor counters.
+    import gc
+
+    store = MemoryStore()
+    big = [b'{"quote_id":"q_%d",' % i + b'"offers":[{"carrier":"cdek"}],' * 100 + b"}" for i in range(2000)]
+    gc.collect()
+    before = len(gc.get_objects())
+    for i, q in enumerate(big):
+        await store.set(f"quote:{i}", q, 60)
+        await store.set(f"small:{i}", b"q_%d" % i, 60)
+        await store.incr(f"n:{i}", 60)
+    gc.collect()
+    assert len(gc.get_objects()) - before < 100
+    assert await store.get("quote:1999") == big[1999]
+
+
 async def test_a_deflated_value_can_be_replaced_added_and_deleted() -> None:
     store = MemoryStore()
     big = b"abc" * 1000
