@@ -78,7 +78,8 @@ def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, Offer
         scores[o.id] = Score(price, days, day_value, price + day_value * days)
     cheapest = min(offers, key=_by_price)
     fastest = min(offers, key=_by_speed)
-    candidates = [o for o in offers if _reliable(o, policy, insights)]
+    # Without a floor on the on-time rate every offer is a candidate: no need to ask each.
+    candidates = list(offers) if policy.min_on_time_rate is None else [o for o in offers if _reliable(o, policy, insights)]
     if not candidates:
         return Selection(
             cheapest.id,
