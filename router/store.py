@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 # Quotes are kept for their guarantee and a day after; at a few hundred quotes a second that
 # is tens of gigabytes, so memory (the demo's store, and Redis's stand-in) keeps at most this.
 MEMORY_MAX_BYTES = 256 * 1024 * 1024
-_ENTRY_OVERHEAD = 200  # the dict slot, the tuple, the float and both objects' headers
+_ENTRY_OVERHEAD = 200  # two dict slots, the float and both objects' headers
 # Values from this size on (a quote's JSON is 4-6 kB) are kept deflated, against a dictionary:
 # the first such value the store was given. Quotes repeat each other's keys, carriers, services
 # and places, so one deflates to about a tenth of its size for ~50 µs, and reads back in ~15 µs.
@@ -107,7 +107,12 @@ class MemoryStore:
         sweep_every: int = 10_000,
         max_bytes: int = MEMORY_MAX_BYTES,
     ) -> None:
-        self._data: dict[str, tuple[float, bytes | _Deflated | int]] = {}
+        # Expiry and value in two dicts with the same keys in the same order (the order of last
+        # writes), not one dict of (expiry, value) tuples: a new tuple is tracked by the cyclic
+        # collector and so re-tracks the dict holding it, and every young collection would then
+        # walk every key the store holds. Floats, bytes, bytearrays and ints leave both untracked.
+        self._expires: dict[str, float] = {}
+        self._values: dict[str, bytes | _Deflated | int] = {}
         self._hashes: dict[str, dict[str, bytes | int]] = {}
         self._clock = clock
         self._sweep_every = sweep_every
@@ -133,30 +138,31 @@ class MemoryStore:
         return len(key) + (8 if isinstance(value, int) else len(value)) + _ENTRY_OVERHEAD
 
     def _drop(self, key: str) -> None:
-        item = self._data.pop(key, None)
-        if item is not None:
-            self._bytes -= self._cost(key, item[1])
+        value = self._values.pop(key, None)
+        if value is not None:
+            del self._expires[key]
+            self._bytes -= self._cost(key, value)
 
     def _live(self, key: str) -> bytes | _Deflated | int | None:
-        item = self._data.get(key)
-        if item is None:
+        expires = self._expires.get(key)
+        if expires is None:
             return None
-        expires, value = item
         if expires <= self._clock():
             self._drop(key)
             return None
-        return value
+        return self._values[key]
 
     def _sweep(self) -> None:
         now = self._clock()
-        for k in [k for k, (exp, _) in self._data.items() if exp <= now]:
+        for k in [k for k, exp in self._expires.items() if exp <= now]:
             self._drop(k)
 
     def _write(self, key: str, value: bytes | _Deflated | int, ttl_s: float) -> None:
         if not isinstance(value, int) and len(value) >= DEFLATE_FROM:
             value = self._deflate(value)
         self._drop(key)  # re-inserted at the end: insertion order is the order of last writes
-        self._data[key] = (self._clock() + ttl_s, value)
+        self._expires[key] = self._clock() + ttl_s
+        self._values[key] = value
         self._bytes += self._cost(key, value)
         self._writes += 1
         if self._writes % self._sweep_every == 0:
@@ -170,8 +176,8 @@ class MemoryStore:
         goal = self._max_bytes * 9 // 10
         if self._bytes > goal and not self.evicted:
             log.warning("memory store full; dropping the oldest entries", extra={"max_bytes": self._max_bytes})
-        while self._bytes > goal and self._data:
-            self._drop(next(iter(self._data)))
+        while self._bytes > goal and self._expires:
+            self._drop(next(iter(self._expires)))
             self.evicted += 1
 
     async def get(self, key: str) -> bytes | None:
@@ -202,8 +208,7 @@ class MemoryStore:
     async def incr(self, key: str, ttl_s: float) -> int:
         current = self._live(key)
         if isinstance(current, int):
-            expires, _ = self._data[key]
-            self._data[key] = (expires, current + 1)
+            self._values[key] = current + 1  # the key keeps its expiry and its place in the order
             return current + 1
         self._write(key, 1, ttl_s)
         return 1
@@ -212,12 +217,13 @@ class MemoryStore:
         return True
 
     async def close(self) -> None:
-        self._data.clear()
+        self._expires.clear()
+        self._values.clear()
         self._hashes.clear()
         self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._values)
 
     async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
         for key, fields in increments.items():
