@@ -186,7 +186,8 @@ class Rerater:
         # The allocation counts a day in whole kopecks; a shipment planned alone is ranked the same way.
         self._day_rub = Decimal(kopecks(self._day_value)) / 100
         self._lanes: dict[tuple[str, str], _Ends | PlaceNotFound] = {}
-        self._limits: dict[Decimal, Decimal] = {}  # tariff → how far above it a bill may go
+        self._limits: dict[Decimal, Decimal] = {}
+        self._cheapest = policy.kind is PolicyKind.CHEAPEST and not (policy.only or policy.exclude)  # tariff → how far above it a bill may go
         self._plan_is_best = not (policy.only or policy.exclude) and (
             policy.kind is PolicyKind.CHEAPEST or (policy.kind is PolicyKind.BALANCED and self._day_rub == self._day_value)
         )
@@ -222,15 +223,14 @@ class Rerater:
             ends = self._lane(lane, s.origin, s.destination)
         if isinstance(ends, PlaceNotFound):
             raise ends.with_traceback(None)  # kept for the lane: no traceback growing with each raise
-        origin, destination, region, city = ends
+        origin, destination, region, city, warehouse = ends
         request = RateRequest(s, origin, destination, record.shipped_at)
         quoted = await self._book.quote(request, lane)
         tariff, note = self._price_of(self._book, quoted, record.carrier, record.service)
-        policy = self.policy
-        if policy.kind is PolicyKind.CHEAPEST and not (policy.only or policy.exclude):
+        if self._cheapest:
             pick = quoted.cheapest()
         else:
-            pick = _best(quoted.rates(), policy, self._day_value)
+            pick = _best(quoted.rates(), self.policy, self._day_value)
         old = new = None
         if self._compare is not None:
             before, after = self._compare
@@ -246,25 +246,19 @@ class Rerater:
             else:
                 alone = _best(quoted.rates(), _PLANNED, self._day_rub)
                 planned = Priced(alone.carrier, alone.service, alone.total) if alone is not None else None
+        # shipment, region, destination city, tariff, its note, verdict, best, plan, old, new
         rerated = Rerated(
-            shipment=record,
-            region=region,
-            destination_city=city or record.destination_label,
-            tariff=tariff,
-            tariff_note=note,
-            verdict=self._verdict(record.billed, tariff),
-            best=best,
-            plan=planned,
-            old=old,
-            new=new,
-        )
-        return rerated, quoted, self._warehouse_at.get(origin, record.origin_label)
+            record, region, city or record.destination_label, tariff, note, self._verdict(record.billed, tariff),
+            best, planned, old, new,
+        )  # fmt: skip
+        return rerated, quoted, warehouse
 
     def _lane(self, lane: tuple[str, str], origin: Location, destination: Location) -> _Ends | PlaceNotFound:
         try:
             there = self._place(destination, "destination")
+            start = self._place(origin, "origin")
             ends: _Ends | PlaceNotFound = (
-                self._place(origin, "origin"), there, f"{there.country}-{there.region or '?'}", there.city
+                start, there, f"{there.country}-{there.region or '?'}", there.city, self._warehouse_at.get(start, lane[0])
             )
         except PlaceNotFound as exc:
             ends = exc
@@ -402,7 +396,8 @@ class _DayTotals:
 
 
 _TOTAL = operator.itemgetter(2)  # Rate.total
-_Ends = tuple[Place, Place, str, str | None]  # origin, destination, its region key, its city
+# origin, destination, its region key, its city, the warehouse the origin is (or the origin as written)
+_Ends = tuple[Place, Place, str, str | None, str]
 _RANKED = (PolicyKind.CHEAPEST, PolicyKind.FASTEST, PolicyKind.BALANCED)
 # The allocation's score over every offer (no carrier filter); its day value is passed to `_best`.
 _PLANNED = Policy(kind=PolicyKind.BALANCED)

@@ -441,3 +441,15 @@ def test_the_cheapest_offer_is_picked_as_the_full_key_would_pick_it() -> None:
             rates.append(Rate(carrier, service, total, Eta(1, 3, start, start, end), f"{carrier}:{service}"))
         expected = min(rates, key=lambda r: (r.total, r.eta.max_date, r.id))
         assert _best(rates, cheapest, Decimal(0)) is expected
+
+
+def test_a_text_cell_is_quoted_as_the_csv_module_quotes_it() -> None:
+    from router.rerate_report import _quoted
+
+    rng = random.Random(11)
+    alphabet = ['a', 'Я', ' ', ',', '"', '\r', '\n', ';', "'", '\t', '-']
+    texts = ["", '"', ",", "\r\n"] + ["".join(rng.choices(alphabet, k=rng.randint(1, 8))) for _ in range(3000)]
+    for text in texts:
+        out = io.StringIO()
+        csv.writer(out).writerow(["x", text])
+        assert "x," + _quoted(text) + "\r\n" == out.getvalue(), repr(text)
