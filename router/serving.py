@@ -94,6 +94,11 @@ async def _freeze_heap(_: web.Application) -> None:
     # ~200 ms of CPU with the event loop stopped. Frozen, a full collection costs ~20 ms.
     gc.collect()
     gc.freeze()
+    # A quote in flight holds a few thousand young objects (a quote from ten API carriers has
+    # some forty offers); at the default 700 allocations a collection, every in-flight quote's
+    # objects are walked and promoted several times over. Fewer, larger young collections free
+    # the same garbage (reference counting frees nearly all of it anyway) for less CPU a quote.
+    gc.set_threshold(20_000, 20, 20)
 
 
 async def _make_app(settings: Settings) -> web.Application:
