@@ -52,11 +52,13 @@ class RowWriter:
         s = r.shipment
         billed, tariff, best, plan, old, new = s.billed, r.tariff, r.best, r.plan, r.old, r.new
         paid = billed if billed is not None else tariff  # Rerated.paid
-        moment = self._moments.get(s.shipped_at)
+        # Aware datetimes are equal across zones; the zone in the key keeps each row's own text.
+        when = (s.shipped_at, s.shipped_at.tzinfo)
+        moment = self._moments.get(when)
         if moment is None:
             if len(self._moments) > 4096:
                 self._moments.clear()
-            moment = self._moments[s.shipped_at] = s.shipped_at.isoformat()
+            moment = self._moments[when] = s.shipped_at.isoformat()
         cell = self._cell
         if best is not None:
             best_cells = [cell(best.carrier), cell(best.service), str(best.price)]

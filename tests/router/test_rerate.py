@@ -453,3 +453,15 @@ def test_a_text_cell_is_quoted_as_the_csv_module_quotes_it() -> None:
         out = io.StringIO()
         csv.writer(out).writerow(["x", text])
         assert "x," + _quoted(text) + "\r\n" == out.getvalue(), repr(text)
+
+
+def test_each_row_keeps_its_own_shipping_time_when_two_rows_name_one_moment_in_different_zones(tmp_path: Path) -> None:
+    now = tariffs(tmp_path, "now", flat="300.00")
+    moments = ["2026-09-01T10:00:00+03:00", "2026-09-01T07:00:00+00:00", "2026-09-01T10:00:00+03:00"]
+    lines = [row(n, "300.00", day=moment) for n, moment in enumerate(moments, 1)]
+    source = write(tmp_path / "history.csv", [HEADER, *lines])
+    out = tmp_path / "rows.csv"
+    result = CliRunner().invoke(main, ["rerate", str(source), "--tariffs", str(now), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [r["shipped_at"] for r in rows] == moments
