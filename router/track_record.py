@@ -59,6 +59,7 @@ SEEN = "rel:seen:"
 MAX_REPORTED_PROBLEMS = 1000
 DEFAULT_BATCH = 100_000  # outcomes aggregated in memory before each write: fewer, fuller store calls
 _MAX_CACHED = 100_000
+_MAX_VIEWS = 4096  # lanes whose last view a worker keeps
 
 
 def aggregate_key(carrier: str, service: str | None = None, lane: str | None = None) -> str:
@@ -179,6 +180,11 @@ class TrackRecord:
         self._memo: dict[str | None, dict[tuple[str, str, int], object]] = {}
         self._rereading: asyncio.Future[None] | None = None
         self._months: list[str] | None = None  # the window last read (router/reliability.py, Ageing)
+        # Per lane: the last view handed out, the pairs it was for and when its first entry goes
+        # old. Most quotes ask about a lane and the same carriers' services as one before; they
+        # get that view again rather than some ninety keys built and looked up afresh. Dropped
+        # whenever `_cache` or `_memo` changes.
+        self._views: dict[str | None, tuple[frozenset[tuple[str, str]], float, RecordView]] = {}
 
     # --- import --------------------------------------------------------------------------
 
@@ -252,6 +258,7 @@ class TrackRecord:
             report.suspended.extend(await self._suspend(sorted(touched, key=lambda s: (s[0], s[1] or ""))))
         self._cache.clear()
         self._memo.clear()
+        self._views.clear()
 
     async def _suspend(self, scopes: Sequence[tuple[str, str | None]]) -> list[Suspension]:
         current, *logs = await self._store.hgetall([SUSPENSIONS] + [FAILURES + scope(*s) for s in scopes])
@@ -291,6 +298,7 @@ class TrackRecord:
             await self._store.delete(FAILURES + carrier)
         self._cache.clear()
         self._memo.clear()
+        self._views.clear()
         return lifted
 
     # --- the quote path ------------------------------------------------------------------
@@ -298,22 +306,29 @@ class TrackRecord:
     async def view(self, pairs: Iterable[tuple[str, str]], lane: str | None) -> RecordView:
         """Tallies of these (carrier, service) pairs on `lane` and the suspensions in force, in at
         most one store round trip. A store that does not answer gives an empty view: quotes go on."""
-        pairs = sorted(set(pairs))
+        asked = pairs if isinstance(pairs, (set, frozenset)) else set(pairs)
+        now = self._monotonic()
+        kept = self._views.get(lane)
+        if kept is not None and kept[1] > now and kept[0] == asked:
+            return kept[2]
+        pairs = sorted(asked)
         # Each key built once, for the reads and for the tallies below (a quote from ten API
         # carriers has some forty pairs).
         carrier_keys = {c: aggregate_key(c) for c in sorted({c for c, _ in pairs})}
         service_keys = {p: aggregate_key(*p) for p in pairs}
         lane_keys = {p: aggregate_key(p[0], p[1], lane) for p in pairs} if lane is not None else {}
         wanted = [SUSPENSIONS, *carrier_keys.values(), *service_keys.values(), *lane_keys.values()]
-        now = self._monotonic()
         got: dict[str, object] = {}
         missing, expired = [], []
+        goes_old = float("inf")
         for key in wanted:
             entry = self._cache.get(key)
             if entry is None:
                 missing.append(key)
             else:
                 got[key] = entry[1]
+                if entry[0] < goes_old:
+                    goes_old = entry[0]
                 if entry[0] <= now:
                     expired.append(key)
         if expired and self._rereading is None:
@@ -327,7 +342,7 @@ class TrackRecord:
         def tallies(keyed: dict[object, str]) -> dict:  # type: ignore[type-arg]
             return {k: got[key] for k, key in keyed.items() if got[key] is not None}
 
-        return RecordView(
+        view = RecordView(
             lane,
             carriers=tallies(carrier_keys),
             services=tallies(service_keys),
@@ -335,6 +350,11 @@ class TrackRecord:
             suspensions=got[SUSPENSIONS],  # type: ignore[arg-type]
             memo=self._memo.setdefault(lane, {}),  # type: ignore[arg-type]
         )
+        if not missing and not expired:
+            if len(self._views) >= _MAX_VIEWS:
+                self._views.clear()
+            self._views[lane] = (frozenset(asked), goes_old, view)
+        return view
 
     def _window_from(self, imported: Mapping[str, int]) -> list[str]:
         """The window's months that hold any outcome: months nobody shipped in cost no reads."""
@@ -368,6 +388,7 @@ class TrackRecord:
         if len(self._cache) > _MAX_CACHED:
             self._cache.clear()
             self._memo.clear()
+        self._views.clear()
         expires = self._monotonic() + self.config.cache_ttl_s
         values: dict[str, object] = {}
         for key, raw in zip(keys, answers):
@@ -382,6 +403,7 @@ class TrackRecord:
         try:
             await self._read(keys)
             self._memo.clear()
+            self._views.clear()
         finally:
             self._rereading = None
 

@@ -492,3 +492,26 @@ async def test_old_figures_answer_at_once_and_are_re_read_behind_the_quote() -> 
         await asyncio.sleep(0)
     assert (await record.view([("acme", "std")], LANE)).lanes[("acme", "std")].n == 15
     await record.close()
+
+
+async def test_a_lane_asked_again_about_other_services_gets_their_figures_and_only_theirs() -> None:
+    store = MemoryStore()
+    record = TrackRecord(store)
+    await record.record(simulate("acme", "std", LANE, 10, {2: 1.0}, 2, random.Random(1), prefix="s")[0])
+    await record.record(simulate("acme", "exp", LANE, 6, {1: 1.0}, 1, random.Random(2), prefix="e")[0])
+    both = {("acme", "std"), ("acme", "exp")}
+    await record.view(both, LANE)  # every figure read once: what follows is answered from memory
+    for _ in range(2):
+        assert set((await record.view([("acme", "std")], LANE)).lanes) == {("acme", "std")}
+        asked = (await record.view(both, LANE)).lanes
+        assert {pair: tally.n for pair, tally in asked.items()} == {("acme", "std"): 10, ("acme", "exp"): 6}
+    assert set((await record.view([("acme", "std")], "RU-48>RU-66")).lanes) == set()
+
+
+async def test_an_import_through_the_same_worker_shows_in_the_next_view_of_a_lane() -> None:
+    record = TrackRecord(MemoryStore())
+    await record.record(simulate("acme", "std", LANE, 10, {2: 1.0}, 2, random.Random(1), prefix="a")[0])
+    assert (await record.view([("acme", "std")], LANE)).lanes[("acme", "std")].n == 10
+    assert (await record.view([("acme", "std")], LANE)).lanes[("acme", "std")].n == 10
+    await record.record(simulate("acme", "std", LANE, 5, {2: 1.0}, 2, random.Random(2), prefix="b")[0])
+    assert (await record.view([("acme", "std")], LANE)).lanes[("acme", "std")].n == 15
