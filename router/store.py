@@ -1,7 +1,8 @@
 """Key-value store with expiry, behind one interface: memory by default, Redis with REDIS_URL.
 
 Quote locks, the quote cache and (later) shared carrier state all live here, so several
-workers sharing one Redis see the same quotes. This is the only module that imports redis.
+workers sharing one Redis see the same quotes. Only this module speaks to Redis (through
+router/redis_connection.py).
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from typing import Awaitable, Callable, Mapping, Protocol, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from router.redis_connection import RedisConnection, RedisReplyError, RedisUnavailable, Script
 
 log = logging.getLogger(__name__)
 
@@ -294,11 +294,11 @@ while pos <= last do
 end
 return keys
 """
-# Replies are packed into one string each: redis-py parses a reply element by element in
-# Python, and 20,000 integers or 1,500 hash fields cost milliseconds that one string does not.
-# Keys and fields travel NUL-separated in two arguments rather than as declared KEYS: packing
-# 20,000 arguments costs redis-py more than Redis takes for the writes. (A script touching
-# undeclared keys is fine on one Redis server; this store is not meant for Redis Cluster.)
+# Replies are packed into one string each: every element of a reply becomes a Python object,
+# and 20,000 integers or 1,500 hash fields cost milliseconds that one string does not. Keys and
+# fields travel NUL-separated in two arguments rather than as declared KEYS: 20,000 arguments
+# cost more to pack than Redis takes for the writes. (A script touching undeclared keys is fine
+# on one Redis server; this store is not meant for Redis Cluster.)
 _HSETNX_SCRIPT = """
 local keys, fields = ARGV[1], ARGV[2]
 local created, n, k, f = {}, 0, 1, 1
@@ -355,100 +355,93 @@ class RedisStore:
     backend = "redis"
 
     def __init__(self, url: str, prefix: str = "cr:") -> None:
-        # Every carrier of every quote in flight touches its breaker here, so a busy worker has
-        # hundreds of calls under way; they queue for a connection rather than fail past a cap.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=64, timeout=1.0, socket_timeout=1.0, socket_connect_timeout=1.0
-        )
-        self._redis = aioredis.Redis.from_pool(pool)
+        # One connection a worker, every command pipelined on it (see router/redis_connection.py).
+        self._redis = RedisConnection(url, timeout_s=1.0)
         self._prefix = prefix
-        self._hincr_script = self._redis.register_script(_HINCR_SCRIPT)
-        self._hsetnx_script = self._redis.register_script(_HSETNX_SCRIPT)
-        self._hgetall_script = self._redis.register_script(_HGETALL_SCRIPT)
-        self._hsum_script = self._redis.register_script(_HSUM_SCRIPT)
+        self._hincr_script = Script(self._redis, _HINCR_SCRIPT)
+        self._hsetnx_script = Script(self._redis, _HSETNX_SCRIPT)
+        self._hgetall_script = Script(self._redis, _HGETALL_SCRIPT)
+        self._hsum_script = Script(self._redis, _HSUM_SCRIPT)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
 
-    async def get(self, key: str) -> bytes | None:
+    async def _call(self, *args: str | bytes | int) -> Any:
         try:
-            return await self._redis.get(self._k(key))
-        except (RedisError, OSError) as exc:
+            return await self._redis.call(*args)
+        except (RedisUnavailable, RedisReplyError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    async def get(self, key: str) -> bytes | None:
+        return await self._call("GET", self._k(key))  # type: ignore[no-any-return]
+
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        try:
-            await self._redis.set(self._k(key), value, px=max(1, int(ttl_s * 1000)))
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        await self._call("SET", self._k(key), value, "PX", max(1, int(ttl_s * 1000)))
 
     async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         if not items:
             return
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key, value, ttl_s in items:
-                    pipe.set(self._k(key), value, px=max(1, int(ttl_s * 1000)))
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
+            await self._redis.calls(
+                [("SET", self._k(key), value, "PX", max(1, int(ttl_s * 1000))) for key, value, ttl_s in items]
+            )
+        except (RedisUnavailable, RedisReplyError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
-        try:
-            return bool(await self._redis.set(self._k(key), value, px=max(1, int(ttl_s * 1000)), nx=True))
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return await self._call("SET", self._k(key), value, "PX", max(1, int(ttl_s * 1000)), "NX") is not None
 
     async def delete(self, key: str) -> None:
-        try:
-            await self._redis.delete(self._k(key))
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        await self._call("DEL", self._k(key))
 
     async def incr(self, key: str, ttl_s: float) -> int:
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(self._k(key))
-                # NX keeps the window fixed from the first increment instead of sliding forever.
-                pipe.pexpire(self._k(key), max(1, int(ttl_s * 1000)), nx=True)
-                value, _ = await pipe.execute()
-            return int(value)
-        except (RedisError, OSError) as exc:
+            *_, (value, _) = await self._redis.calls(
+                [
+                    ("MULTI",),
+                    ("INCR", self._k(key)),
+                    # NX keeps the window fixed from the first increment instead of sliding forever.
+                    ("PEXPIRE", self._k(key), max(1, int(ttl_s * 1000)), "NX"),
+                    ("EXEC",),
+                ]
+            )
+        except (RedisUnavailable, RedisReplyError) as exc:
             raise StoreUnavailable(str(exc)) from exc
+        return int(value)
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._redis.ping())
-        except (RedisError, OSError):
+            return await self._redis.call("PING") == b"PONG"
+        except (RedisUnavailable, RedisReplyError):
             return False
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.close()
+
+    async def _script(self, script: Script, keys: Sequence[str] = (), args: Sequence[str | int] = ()) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except (RedisUnavailable, RedisReplyError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
     async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
         tokens: list[str] = []
-        try:
-            for key, fields in increments.items():
-                if not fields:
-                    continue
-                tokens += (self._k(key), str(len(fields)))
-                for name, amount in fields.items():
-                    tokens += (name, str(amount))
-                if len(tokens) >= _SCRIPT_CHUNK:
-                    await self._hincr_script(args=["\0".join(tokens)])
-                    tokens = []
-            if tokens:
-                await self._hincr_script(args=["\0".join(tokens)])
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        for key, fields in increments.items():
+            if not fields:
+                continue
+            tokens += (self._k(key), str(len(fields)))
+            for name, amount in fields.items():
+                tokens += (name, str(amount))
+            if len(tokens) >= _SCRIPT_CHUNK:
+                await self._script(self._hincr_script, args=["\0".join(tokens)])
+                tokens = []
+        if tokens:
+            await self._script(self._hincr_script, args=["\0".join(tokens)])
 
     async def hgetall(self, keys: Sequence[str]) -> list[dict[str, bytes]]:
         if not keys:
             return []
-        try:
-            answers = await self._hgetall_script(keys=[self._k(key) for key in keys])
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        answers = await self._script(self._hgetall_script, keys=[self._k(key) for key in keys])
         hashes = []
         for packed in answers:
             parts = packed.split(b"\0") if packed else []
@@ -458,12 +451,11 @@ class RedisStore:
     async def hsum(self, groups: Sequence[Sequence[str]]) -> list[dict[str, int]]:
         if not groups:
             return []
-        try:
-            answers = await self._hsum_script(
-                keys=[self._k(key) for group in groups for key in group], args=[len(group) for group in groups]
-            )
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        answers = await self._script(
+            self._hsum_script,
+            keys=[self._k(key) for group in groups for key in group],
+            args=[len(group) for group in groups],
+        )
         sums = []
         for packed in answers:
             parts = packed.split(b"\0") if packed else []
@@ -473,30 +465,22 @@ class RedisStore:
     async def hset(self, key: str, field: str, value: bytes) -> None:
         if b"\0" in value or "\0" in field:
             raise ValueError("hash fields and values may not hold NUL: it separates them on reading")
-        try:
-            await self._redis.hset(self._k(key), field, value)
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        await self._call("HSET", self._k(key), field, value)
 
     async def hdel(self, key: str, fields: Sequence[str]) -> None:
         if not fields:
             return
-        try:
-            await self._redis.hdel(self._k(key), *fields)
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        await self._call("HDEL", self._k(key), *fields)
 
     async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
         created: list[bool] = []
-        try:
-            for start in range(0, len(items), _SCRIPT_CHUNK):
-                chunk = items[start : start + _SCRIPT_CHUNK]
-                answer = await self._hsetnx_script(
-                    args=["\0".join(self._k(key) for key, _ in chunk), "\0".join(name for _, name in chunk)]
-                )
-                created.extend(c == 0x31 for c in answer)  # b"1"
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        for start in range(0, len(items), _SCRIPT_CHUNK):
+            chunk = items[start : start + _SCRIPT_CHUNK]
+            answer = await self._script(
+                self._hsetnx_script,
+                args=["\0".join(self._k(key) for key, _ in chunk), "\0".join(name for _, name in chunk)],
+            )
+            created.extend(c == 0x31 for c in answer)  # b"1"
         return created
 
 

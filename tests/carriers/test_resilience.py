@@ -458,7 +458,7 @@ async def listed_breaker(client: Any) -> str:
     return str(next(c["health"]["breaker"] for c in carriers if c["code"] == "cdek"))
 
 
-async def test_a_burst_of_store_calls_queues_for_a_redis_connection_instead_of_failing(redis_url: str) -> None:
+async def test_a_burst_of_store_calls_on_one_redis_connection_all_get_their_answers(redis_url: str) -> None:
     import uuid
 
     from router.store import RedisStore
