@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -189,7 +190,13 @@ class HttpPool:
         if parts.scheme == "https":
             self._ssl = ssl_context or ssl.create_default_context()
         self._max_body = max_body
-        self._limit = asyncio.Semaphore(limit)
+        # Requests in flight, and those waiting for one of them to end, first come first served.
+        # Not an asyncio.Semaphore: in Python 3.11 every acquire and release of one walks all its
+        # waiters (`locked()`, `_wake_up_next`), and at 32 quotes at a time each carrier keeps a
+        # dozen requests waiting for one of its 20 connections.
+        self._limit = limit
+        self._busy = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
         self._idle: list[_Connection] = []
         self._open: set[_Connection] = set()
         self.connections_made = 0
@@ -210,7 +217,11 @@ class HttpPool:
             raise HttpError("pool closed")
         data = head + (b"Content-Length: %d\r\n\r\n" % len(body) + body if body is not None else b"\r\n")
         loop = asyncio.get_running_loop()
-        async with self._limit:
+        if self._busy < self._limit and not self._waiting:
+            self._busy += 1
+        else:
+            await self._wait_turn(loop)
+        try:
             conn = self._take()
             reused = conn is not None
             while True:
@@ -234,6 +245,31 @@ class HttpPool:
                 else:
                     self._idle.append(conn)
                 return answer
+        finally:
+            self._pass_turn()
+
+    async def _wait_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait until a request in flight hands this one its place (`_pass_turn`)."""
+        turn = loop.create_future()
+        self._waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._pass_turn()  # handed a place just as it was cancelled: the next one has it
+            elif turn in self._waiting:
+                self._waiting.remove(turn)
+            raise
+
+    def _pass_turn(self) -> None:
+        """A request ends: its place goes to the first one waiting, if any still waits."""
+        waiting = self._waiting
+        while waiting:
+            turn = waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._busy -= 1
 
     def _take(self) -> _Connection | None:
         while self._idle:

@@ -270,3 +270,138 @@ async def test_https_is_spoken_and_a_certificate_is_checked(tmp_path) -> None:  
     assert (first.body, second.body) == (b'{"tls":true}', b"again")
     assert pool.connections_made == 1
     assert f"Host: localhost:{port}\r\n".encode() in raw.requests[0]
+
+
+class HeldServer:
+    """Answers every request once `gate` is set, counting how many it holds at a time."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.held = 0
+        self.most_held = 0
+        self.requests = 0
+        self.server: asyncio.AbstractServer | None = None
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                self.requests += 1
+                self.held += 1
+                self.most_held = max(self.most_held, self.held)
+                await self.gate.wait()
+                self.held -= 1
+                writer.write(ok(b"done"))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def __aenter__(self) -> HeldServer:
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.gate.set()
+        self.server.close()
+        await asyncio.sleep(0)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(2):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def test_no_more_calls_than_the_limit_are_in_flight_and_the_rest_go_in_their_turn() -> None:
+    async with HeldServer() as server:
+        pool = HttpPool(server.url, limit=2)
+        try:
+            calls = [asyncio.ensure_future(get(pool)) for _ in range(5)]
+            await until(lambda: server.requests == 2)
+            await asyncio.sleep(0.02)
+            assert server.requests == 2  # the other three wait for a connection to come back
+            server.gate.set()
+            async with asyncio.timeout(2):
+                answers = await asyncio.gather(*calls)
+        finally:
+            pool.close()
+    assert [a.body for a in answers] == [b"done"] * 5
+    assert server.most_held == 2 and pool.connections_made == 2
+
+
+async def test_a_call_cancelled_while_waiting_its_turn_leaves_its_place_to_the_next() -> None:
+    async with HeldServer() as server:
+        pool = HttpPool(server.url, limit=1)
+        try:
+            first = asyncio.ensure_future(get(pool))
+            await until(lambda: server.requests == 1)
+            waiting, after = asyncio.ensure_future(get(pool)), asyncio.ensure_future(get(pool))
+            await asyncio.sleep(0.01)
+            waiting.cancel()  # still waiting: it never held a place
+            server.gate.set()
+            async with asyncio.timeout(2):
+                assert (await first).body == b"done" and (await after).body == b"done"
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            # Still one at a time: the cancelled call gave no place away twice.
+            server.gate.clear()
+            more = [asyncio.ensure_future(get(pool)) for _ in range(3)]
+            await until(lambda: server.requests == 3)
+            await asyncio.sleep(0.02)
+            server.gate.set()
+            async with asyncio.timeout(2):
+                await asyncio.gather(*more)
+        finally:
+            pool.close()
+    assert server.most_held == 1 and server.requests == 5
+
+
+async def test_a_call_cancelled_just_as_its_turn_came_hands_the_place_on() -> None:
+    async with HeldServer() as server:
+        pool = HttpPool(server.url, limit=1)
+        try:
+            first = asyncio.ensure_future(get(pool))
+            await until(lambda: server.requests == 1)
+            handed, after = asyncio.ensure_future(get(pool)), asyncio.ensure_future(get(pool))
+            await asyncio.sleep(0.01)
+            first.cancel()
+            await asyncio.sleep(0)  # the first call ends and hands `handed` its place...
+            handed.cancel()  # ...which is cancelled before it could use it
+            server.gate.set()
+            async with asyncio.timeout(2):
+                assert (await after).body == b"done"
+            with pytest.raises(asyncio.CancelledError):
+                await handed
+            with pytest.raises(asyncio.CancelledError):
+                await first
+        finally:
+            pool.close()
+
+
+async def test_a_place_is_not_handed_to_a_call_already_cancelled_in_the_queue() -> None:
+    async with HeldServer() as server:
+        pool = HttpPool(server.url, limit=1)
+        try:
+            first = asyncio.ensure_future(get(pool))
+            await until(lambda: server.requests == 1)
+            gone, after = asyncio.ensure_future(get(pool)), asyncio.ensure_future(get(pool))
+            await asyncio.sleep(0.01)
+            first.cancel()  # ends first, before `gone` learns it was cancelled in the queue
+            gone.cancel()
+            server.gate.set()
+            async with asyncio.timeout(2):
+                assert (await after).body == b"done"
+            for call in (first, gone):
+                with pytest.raises(asyncio.CancelledError):
+                    await call
+        finally:
+            pool.close()
+    assert server.requests == 2
