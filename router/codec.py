@@ -108,9 +108,45 @@ def offer_from_json(body: dict[str, Any]) -> Offer:
     )
 
 
+# An adapter may hand out one Price per sum and one Eta per transit span and ship day, kept all
+# day (the CDEK adapter does): each is turned into its JSON once, not once per offer and quote.
+# Keyed by id(), each entry holding its object, so no other object can take the id meanwhile.
+_MAX_KEPT = 4096
+_price_bodies: dict[int, tuple[Price, dict[str, Any]]] = {}
+_eta_bodies: dict[int, tuple[Eta, dict[str, Any]]] = {}
+
+
+def _price_body(price: Price) -> dict[str, Any]:
+    body = {
+        "total": str(price.total),
+        "currency": price.currency,
+        "breakdown": [{"kind": line.kind, "label": line.label, "amount": str(line.amount)} for line in price.lines],
+    }
+    if len(_price_bodies) >= _MAX_KEPT:
+        _price_bodies.clear()
+    _price_bodies[id(price)] = (price, body)
+    return body
+
+
+def _eta_body(eta: Eta) -> dict[str, Any]:
+    body = {
+        "min_days": eta.min_days,
+        "max_days": eta.max_days,
+        "ship_date": eta.ship_date,
+        "min_date": eta.min_date,
+        "max_date": eta.max_date,
+    }
+    if len(_eta_bodies) >= _MAX_KEPT:
+        _eta_bodies.clear()
+    _eta_bodies[id(eta)] = (eta, body)
+    return body
+
+
 def quote_json(quote: Quote) -> dict[str, Any]:
     """The quote for orjson to write: enums and dates are left in place, as orjson writes them
-    natively as their values and ISO dates (`isoformat` in Python costs more than the rest)."""
+    natively as their values and ISO dates (`isoformat` in Python costs more than the rest).
+    Offers' `price` and `eta` objects may be shared with other quotes' JSON: write it, do not
+    change it."""
     # The hot path of every cache miss: each offer is written in one dict literal, with the
     # same keys in the same order as `offer_json` (a test holds the two to the same bytes).
     tags: dict[str | None, list[str]] = {}
@@ -118,8 +154,10 @@ def quote_json(quote: Quote) -> dict[str, Any]:
         tags.setdefault(chosen, []).append(name)
     insights = quote.insights
     offers = []
+    prices, etas = _price_bodies, _eta_bodies
     for o in quote.offers:
         price, eta, offer_id = o.price, o.eta, o.id
+        kept_price, kept_eta = prices.get(id(price)), etas.get(id(eta))
         body: dict[str, Any] = {
             "id": offer_id,
             "carrier": o.carrier,
@@ -127,20 +165,8 @@ def quote_json(quote: Quote) -> dict[str, Any]:
             "service": o.service,
             "service_name": o.service_name,
             "delivery_type": o.delivery_type,
-            "price": {
-                "total": str(price.total),
-                "currency": price.currency,
-                "breakdown": [
-                    {"kind": line.kind, "label": line.label, "amount": str(line.amount)} for line in price.lines
-                ],
-            },
-            "eta": {
-                "min_days": eta.min_days,
-                "max_days": eta.max_days,
-                "ship_date": eta.ship_date,
-                "min_date": eta.min_date,
-                "max_date": eta.max_date,
-            },
+            "price": kept_price[1] if kept_price is not None else _price_body(price),
+            "eta": kept_eta[1] if kept_eta is not None else _eta_body(eta),
             "chargeable_weight_g": o.chargeable_weight_g,
             "tags": list(tags.get(offer_id, ())),
         }

@@ -64,3 +64,38 @@ def test_a_quote_keeps_its_money_as_exact_strings() -> None:
     assert body["recommended"]["score"]["day_value"] == "44.36"
     assert [e["kind"] for e in body["errors"]] == ["timeout"]
     assert body["rejections"] == [{"carrier": "big", "service": "std", "reason": "too heavy"}]
+
+
+def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_their_own() -> None:
+    from decimal import Decimal
+
+    from router.models import Eta, Price, PriceLine, PriceLineKind
+
+    base = a_quote()
+    shared_price = Price(Decimal("300.00"), (PriceLine(PriceLineKind.BASE, Decimal("300.00"), "delivery"),))
+    split_price = Price(
+        Decimal("300.00"),
+        (PriceLine(PriceLineKind.BASE, Decimal("260.00"), "delivery"), PriceLine(PriceLineKind.FUEL, Decimal("40.00"), "fuel")),
+    )
+    window = Eta(2, 4, SHIP, date(2026, 11, 26), date(2026, 11, 28))
+    # Quotes one after another, some offers sharing one price or window, some with equal-valued
+    # copies, and more prices than are kept: each offer is written as offer_json writes it.
+    for n in range(5000):
+        own = Price(Decimal(n + 1), (PriceLine(PriceLineKind.BASE, Decimal(n + 1), "delivery"),))
+        offers = tuple(
+            replace(o, service=f"s{i}", id=f"{o.carrier}:s{i}", price=p, eta=e)
+            for i, (o, p, e) in enumerate(
+                [
+                    (base.offers[0], shared_price, window),
+                    (base.offers[0], shared_price, replace(window, max_days=5)),
+                    (base.offers[1], split_price, window),
+                    (base.offers[1], own, window),
+                ]
+            )
+        )
+        quote = replace(base, offers=offers, recommended=None, cheapest=None, fastest=None, insights={})
+        if n % 97 and n != 4999:
+            quote_json(quote)
+            continue
+        expected = [{**offer_json(o, []), "learned": None} for o in offers]
+        assert orjson.dumps(quote_json(quote)["offers"]) == orjson.dumps(expected)
