@@ -83,12 +83,25 @@ def value_band(value: Decimal) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# A Price an adapter shares between offers (one per sum, all day, in the CDEK adapter) is
+# packed once: its total and lines as written, keyed by id() with the Price kept beside them so
+# that no other object can take the id meanwhile.
+_MAX_PACKED_PRICES = 4096
+_packed_prices: dict[int, tuple[Price, str, list[list[Any]]]] = {}
+
+
 def _pack(offer: Offer) -> list[Any]:
     # Enums and dates as orjson writes them natively (values; ISO dates); money as strings.
     price, eta = offer.price, offer.eta
+    packed = _packed_prices.get(id(price))
+    if packed is None:
+        if len(_packed_prices) >= _MAX_PACKED_PRICES:
+            _packed_prices.clear()
+        lines = [[line.kind, str(line.amount), line.label] for line in price.lines]
+        packed = _packed_prices[id(price)] = (price, str(price.total), lines)
     return [
         offer.id, offer.carrier, offer.carrier_name, offer.service, offer.service_name, offer.delivery_type,
-        str(price.total), price.currency, [[line.kind, str(line.amount), line.label] for line in price.lines],
+        packed[1], price.currency, packed[2],
         eta.min_days, eta.max_days, eta.ship_date, eta.min_date, eta.max_date, offer.chargeable_weight_g,
     ]  # fmt: skip
 

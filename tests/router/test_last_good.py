@@ -125,3 +125,26 @@ async def test_a_quotes_answers_reach_redis_in_one_batch_and_come_back(redis_url
         for carrier in ("cdek1", "cdek2", "cdek3"):
             await redis.delete(f"lastgood:{carrier}:lane")
         await store.close()
+
+
+async def test_offers_sharing_a_price_and_prices_alike_in_total_come_back_each_with_its_own() -> None:
+    from router.models import Price, PriceLine, PriceLineKind
+
+    last_good = LastGood(MemoryStore())
+    whole = Price(Decimal("300.00"), (PriceLine(PriceLineKind.BASE, Decimal("300.00"), "delivery"),))
+    split = Price(
+        Decimal("300.00"),
+        (PriceLine(PriceLineKind.BASE, Decimal("260.00"), "delivery"), PriceLine(PriceLineKind.FUEL, Decimal("40.00"), "fuel")),
+    )
+    # More prices than are packed ahead, so the shared ones are packed again along the way.
+    for n in range(5000):
+        own = Price(Decimal(n + 1), (PriceLine(PriceLineKind.BASE, Decimal(n + 1), "delivery"),))
+        offers = tuple(
+            replace(make_offer("cdek", service, "1.00", 3), price=price)
+            for service, price in (("136", whole), ("137", whole), ("139", split), ("368", own))
+        )
+        last_good.remember("cdek", f"lane{n}", offers, AS_OF)
+        if n % 97 == 0 or n == 4999:
+            await last_good.flush()
+            kept = await last_good.recall("cdek", f"lane{n}")
+            assert kept is not None and kept.offers == tuple(replace(o, stale=True, as_of=AS_OF) for o in offers)
