@@ -305,17 +305,22 @@ def _service(carrier: str, code: int, mode: int) -> tuple[str, str, DeliveryType
     return service, f"{carrier}:{service}", delivery_type(mode)
 
 
-# The chargeable weight of the last request parsed: a quote's CDEK-format carriers all answer
-# about the same request, one after another.
-_last_weight: tuple[RateRequest | None, int] = (None, 0)
+# The chargeable weight of the requests parsed lately: a quote's CDEK-format carriers all answer
+# about the same request, but their answers come in among other quotes' (one kept request would
+# be pushed out before most of them arrive). By id(), the request kept beside its weight so that
+# no other object can take the id meanwhile.
+_MAX_WEIGHTS = 256
+_weights: dict[int, tuple[RateRequest, int]] = {}
 
 
 def _chargeable_g(request: RateRequest) -> int:
-    global _last_weight
-    asked, grams = _last_weight
-    if asked is not request:
-        grams = request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
-        _last_weight = (request, grams)
+    kept = _weights.get(id(request))
+    if kept is not None:
+        return kept[1]
+    if len(_weights) >= _MAX_WEIGHTS:
+        _weights.clear()
+    grams = request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
+    _weights[id(request)] = (request, grams)
     return grams
 
 

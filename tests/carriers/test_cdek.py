@@ -173,6 +173,14 @@ def test_chargeable_weight_uses_cdeks_volumetric_divisor() -> None:
     assert offer.chargeable_weight_g == 12_000
 
 
+def test_answers_about_many_requests_in_any_order_each_carry_their_own_chargeable_weight() -> None:
+    answer = fixture("cdek/tarifflist_ok.json")
+    requests = [rate_request(parcels=(Parcel(100 + n, 1, 1, 1),)) for n in range(600)]
+    for request in requests + requests[::-1] + requests[::7]:
+        weight = request.shipment.parcels[0].weight_g
+        assert {o.chargeable_weight_g for o in parse(answer, request=request).offers} == {weight}
+
+
 def test_only_configured_tariffs_are_offered() -> None:
     quote = parse(fixture("cdek/tarifflist_ok.json"), tariffs=frozenset({136, 368}))
     assert [o.service for o in quote.offers] == ["136", "368"]
