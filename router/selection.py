@@ -73,10 +73,25 @@ def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, Offer
 
     day_value = policy.day_value if policy.kind is PolicyKind.BALANCED else _ZERO
     scores = {}
+    # A quote's offers take a few distinct numbers of days: each day count is priced once.
+    days_cost: dict[int, Decimal] = {}
+    # The cheapest offer and the best score found in the same pass, keys as `_by_price` and the
+    # balanced pick below order them.
+    cheapest_key: tuple[Decimal, object, str] | None = None
+    best_key: tuple[Decimal, Decimal, object, str] | None = None
+    cheapest = best = offers[0]
     for o in offers:
         price, days = o.price.total, o.eta.max_days
-        scores[o.id] = Score(price, days, day_value, price + day_value * days)
-    cheapest = min(offers, key=_by_price)
+        cost = days_cost.get(days)
+        if cost is None:
+            cost = days_cost[days] = day_value * days
+        total = price + cost
+        scores[o.id] = Score(price, days, day_value, total)
+        by_price = (price, o.eta.max_date, o.id)
+        if cheapest_key is None or by_price < cheapest_key:
+            cheapest_key, cheapest = by_price, o
+        if best_key is None or (total, *by_price) < best_key:
+            best_key, best = (total, *by_price), o
     fastest = min(offers, key=_by_speed)
     # Without a floor on the on-time rate every offer is a candidate: no need to ask each.
     candidates = list(offers) if policy.min_on_time_rate is None else [o for o in offers if _reliable(o, policy, insights)]
@@ -116,7 +131,10 @@ def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, Offer
             + (f"{chance:.0%} likely by then" if chance is not None else f"by {pick.eta.max_date.isoformat()}")
         )
     else:
-        pick = min(candidates, key=lambda o: (scores[o.id].total, *_by_price(o)))
+        if policy.min_on_time_rate is None:
+            pick = best  # every offer is a candidate
+        else:
+            pick = min(candidates, key=lambda o: (scores[o.id].total, *_by_price(o)))
         s = scores[pick.id]
         reason = (
             f"best price plus {_rub(day_value)} per day: {_rub(s.price)} + "

@@ -68,3 +68,25 @@ def test_equal_offers_break_ties_the_same_way_every_time() -> None:
 def test_no_offers_gives_no_recommendation() -> None:
     chosen = select([], Policy())
     assert (chosen.recommended, chosen.cheapest, chosen.fastest) == (None, None, None)
+
+
+def test_the_picks_are_the_lowest_by_their_own_orders_ties_broken_by_date_then_id() -> None:
+    import random
+
+    rng = random.Random(5)
+    for _ in range(300):
+        # Few distinct prices and days, so ties on score and on price come up often.
+        offers = [
+            make_offer(f"c{i}", rng.choice(["a", "b"]), rng.choice(["100.00", "150.00", "200.00"]), rng.randint(1, 4),
+                       start=date(2026, 11, rng.randint(23, 25)))
+            for i in range(rng.randint(1, 12))
+        ]  # fmt: skip
+        rng.shuffle(offers)
+        day_value = Decimal(rng.choice(["0", "25", "50"]))
+        chosen = select(offers, Policy(PolicyKind.BALANCED, day_value=day_value))
+        by_score = sorted(offers, key=lambda o: (o.price.total + day_value * o.eta.max_days, o.price.total, o.eta.max_date, o.id))
+        by_price = sorted(offers, key=lambda o: (o.price.total, o.eta.max_date, o.id))
+        assert (chosen.recommended, chosen.cheapest) == (by_score[0].id, by_price[0].id)
+        assert {k: s.total for k, s in chosen.scores.items()} == {
+            o.id: o.price.total + day_value * o.eta.max_days for o in offers
+        }
