@@ -192,8 +192,10 @@ def deadline_scope(deadline: float, cutoff: float | None = None) -> Iterator[Non
         call_deadline.reset(token)
 
 
-# Stands in for `bounded`'s timer when the caller's own cancellation comes first.
-_CALLERS_BOUND: contextlib.nullcontext[None] = contextlib.nullcontext()
+# Stands in for `bounded`'s timer when the caller's own cancellation comes first. An adapter on
+# the quote path may test for it and skip the `async with` (entering even a null context costs
+# two coroutines a call).
+CALLERS_BOUND: contextlib.nullcontext[None] = contextlib.nullcontext()
 
 
 def bounded(own_timeout_s: float) -> asyncio.Timeout | contextlib.nullcontext[None]:
@@ -204,7 +206,7 @@ def bounded(own_timeout_s: float) -> asyncio.Timeout | contextlib.nullcontext[No
     at = loop.time() + budget_s(own_timeout_s, loop)
     cutoff = call_cutoff.get()
     if cutoff is not None and at >= cutoff:
-        return _CALLERS_BOUND
+        return CALLERS_BOUND
     return asyncio.timeout_at(at)
 
 

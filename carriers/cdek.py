@@ -19,6 +19,7 @@ import orjson
 from multidict import CIMultiDictProxy
 
 from carriers.api import (
+    CALLERS_BOUND,
     NO_SESSION_TIMEOUT,
     ApiErrorDetail,
     CarrierApiError,
@@ -609,8 +610,12 @@ class CdekCarrier:
         self.client.close()
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
-        async with bounded(self.timeout_s):
+        timer = bounded(self.timeout_s)
+        if timer is CALLERS_BOUND:
             answer = await self.client.tarifflist(tarifflist_json(request, self.lang))
+        else:
+            async with timer:
+                answer = await self.client.tarifflist(tarifflist_json(request, self.lang))
         return parse_tarifflist(
             answer, request, carrier=self.code, carrier_name=self.name, cutoff=self.cutoff, tariffs=self.tariffs
         )

@@ -140,7 +140,7 @@ class QuoteEngine:
                     )
                 errors.append(answer)
             else:
-                offers.extend(o for o in answer.offers)
+                offers.extend(answer.offers)
                 rejections.extend(answer.rejections)
                 if lane is not None and carrier.code in self._remote:
                     self._last_good.remember(carrier.code, lane, answer.offers, now)  # type: ignore[union-attr]
