@@ -42,6 +42,7 @@ from carriers.cdek_codes import (
 )
 from carriers.http import HttpError, HttpPool
 from router.calendar import make_eta
+from router.memo import IdMemo
 from router.models import (
     CarrierInfo,
     CarrierQuote,
@@ -306,23 +307,14 @@ def _service(carrier: str, code: int, mode: int) -> tuple[str, str, DeliveryType
     return service, f"{carrier}:{service}", delivery_type(mode)
 
 
+def _weigh(request: RateRequest) -> int:
+    return request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
+
+
 # The chargeable weight of the requests parsed lately: a quote's CDEK-format carriers all answer
 # about the same request, but their answers come in among other quotes' (one kept request would
-# be pushed out before most of them arrive). By id(), the request kept beside its weight so that
-# no other object can take the id meanwhile.
-_MAX_WEIGHTS = 256
-_weights: dict[int, tuple[RateRequest, int]] = {}
-
-
-def _chargeable_g(request: RateRequest) -> int:
-    kept = _weights.get(id(request))
-    if kept is not None:
-        return kept[1]
-    if len(_weights) >= _MAX_WEIGHTS:
-        _weights.clear()
-    grams = request.shipment.chargeable_weight_g(VOLUMETRIC_DIVISOR)
-    _weights[id(request)] = (request, grams)
-    return grams
+# be pushed out before most of them arrive).
+_chargeable_g = IdMemo(_weigh, 256)
 
 
 def _int(item: Mapping[str, Any], key: str) -> int:

@@ -24,6 +24,7 @@ from router.models import (
     Quote,
     money,
 )
+from router.memo import IdMemo
 from router.models import OfferInsight
 from router.suspension import Suspension
 
@@ -108,38 +109,28 @@ def offer_from_json(body: dict[str, Any]) -> Offer:
     )
 
 
-# An adapter may hand out one Price per sum and one Eta per transit span and ship day, kept all
-# day (the CDEK adapter does): each is turned into its JSON once, not once per offer and quote.
-# Keyed by id(), each entry holding its object, so no other object can take the id meanwhile.
-_MAX_KEPT = 4096
-_price_bodies: dict[int, tuple[Price, dict[str, Any]]] = {}
-_eta_bodies: dict[int, tuple[Eta, dict[str, Any]]] = {}
-
-
 def _price_body(price: Price) -> dict[str, Any]:
-    body = {
+    return {
         "total": str(price.total),
         "currency": price.currency,
         "breakdown": [{"kind": line.kind, "label": line.label, "amount": str(line.amount)} for line in price.lines],
     }
-    if len(_price_bodies) >= _MAX_KEPT:
-        _price_bodies.clear()
-    _price_bodies[id(price)] = (price, body)
-    return body
 
 
 def _eta_body(eta: Eta) -> dict[str, Any]:
-    body = {
+    return {
         "min_days": eta.min_days,
         "max_days": eta.max_days,
         "ship_date": eta.ship_date,
         "min_date": eta.min_date,
         "max_date": eta.max_date,
     }
-    if len(_eta_bodies) >= _MAX_KEPT:
-        _eta_bodies.clear()
-    _eta_bodies[id(eta)] = (eta, body)
-    return body
+
+
+# An adapter may hand out one Price per sum and one Eta per transit span and ship day, kept all
+# day (the CDEK adapter does): each is turned into its JSON once, not once per offer and quote.
+_price_json = IdMemo(_price_body, 4096)
+_eta_json = IdMemo(_eta_body, 4096)
 
 
 def quote_json(quote: Quote) -> dict[str, Any]:
@@ -154,10 +145,9 @@ def quote_json(quote: Quote) -> dict[str, Any]:
         tags.setdefault(chosen, []).append(name)
     insights = quote.insights
     offers = []
-    prices, etas = _price_bodies, _eta_bodies
+    price_json, eta_json = _price_json, _eta_json
     for o in quote.offers:
         price, eta, offer_id = o.price, o.eta, o.id
-        kept_price, kept_eta = prices.get(id(price)), etas.get(id(eta))
         body: dict[str, Any] = {
             "id": offer_id,
             "carrier": o.carrier,
@@ -165,8 +155,8 @@ def quote_json(quote: Quote) -> dict[str, Any]:
             "service": o.service,
             "service_name": o.service_name,
             "delivery_type": o.delivery_type,
-            "price": kept_price[1] if kept_price is not None else _price_body(price),
-            "eta": kept_eta[1] if kept_eta is not None else _eta_body(eta),
+            "price": price_json(price),
+            "eta": eta_json(eta),
             "chargeable_weight_g": o.chargeable_weight_g,
             "tags": list(tags.get(offer_id, ())),
         }

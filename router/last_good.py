@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from router.codec import offer_from_json
+from router.memo import IdMemo
 from router.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind, RateRequest
 from router.store import Store, StoreUnavailable
 
@@ -83,25 +84,21 @@ def value_band(value: Decimal) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# A Price an adapter shares between offers (one per sum, all day, in the CDEK adapter) is
-# packed once: its total and lines as written, keyed by id() with the Price kept beside them so
-# that no other object can take the id meanwhile.
-_MAX_PACKED_PRICES = 4096
-_packed_prices: dict[int, tuple[Price, str, list[list[Any]]]] = {}
+def _pack_price(price: Price) -> tuple[str, list[list[Any]]]:
+    return str(price.total), [[line.kind, str(line.amount), line.label] for line in price.lines]
+
+
+# A Price an adapter shares between offers (one per sum, all day, in the CDEK adapter) is packed once.
+_packed_price = IdMemo(_pack_price, 4096)
 
 
 def _pack(offer: Offer) -> list[Any]:
     # Enums and dates as orjson writes them natively (values; ISO dates); money as strings.
     price, eta = offer.price, offer.eta
-    packed = _packed_prices.get(id(price))
-    if packed is None:
-        if len(_packed_prices) >= _MAX_PACKED_PRICES:
-            _packed_prices.clear()
-        lines = [[line.kind, str(line.amount), line.label] for line in price.lines]
-        packed = _packed_prices[id(price)] = (price, str(price.total), lines)
+    total, lines = _packed_price(price)
     return [
         offer.id, offer.carrier, offer.carrier_name, offer.service, offer.service_name, offer.delivery_type,
-        packed[1], price.currency, packed[2],
+        total, price.currency, lines,
         eta.min_days, eta.max_days, eta.ship_date, eta.min_date, eta.max_date, offer.chargeable_weight_g,
     ]  # fmt: skip
 
