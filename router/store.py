@@ -8,6 +8,7 @@ router/redis_connection.py).
 from __future__ import annotations
 
 import logging
+import struct
 import time
 import zlib
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 # Quotes are kept for their guarantee and a day after; at a few hundred quotes a second that
 # is tens of gigabytes, so memory (the demo's store, and Redis's stand-in) keeps at most this.
 MEMORY_MAX_BYTES = 256 * 1024 * 1024
-_ENTRY_OVERHEAD = 200  # two dict slots, the float and both objects' headers
+_ENTRY_OVERHEAD = 120  # a dict slot and the key's and entry's object headers
 # Values from this size on (a quote's JSON is 4-6 kB) are kept deflated, against a dictionary:
 # the first such value the store was given. Quotes repeat each other's keys, carriers, services
 # and places, so one deflates to about a tenth of its size for ~50 µs, and reads back in ~15 µs.
@@ -82,12 +83,22 @@ class Store(Protocol):
         ...
 
 
-# A value kept deflated is a `bytearray`, told apart from the `bytes` kept as given by its type
-# alone. Not a subclass of bytes: instances of a subclass are tracked by the cyclic collector
-# (and so is the entry tuple holding one), and every full collection would walk every quote the
-# store holds: pauses of tens of milliseconds with the event loop stopped, longer as it fills.
-# A bytearray, like bytes, holds no references and is never tracked.
-_Deflated = bytearray
+# Each entry is one bytes object: its expiry, its kind, then the value. One object and one dict
+# slot a key, where a float expiry beside the value took two more of each (quotes are held by
+# the hundred thousand, and their count is the store's memory). Bytes hold no references, so the
+# cyclic collector never tracks them nor the dict holding them: no full collection walks the
+# quotes held, which would stop the event loop for tens of milliseconds as the store fills.
+# The expiry leads as big-endian milliseconds of the store's clock, so an entry has expired
+# exactly when it sorts before the limit `_EXPIRY.pack(now_ms + 1)`: one comparison of bytes,
+# no object made, which keeps a sweep over every entry as cheap as it was over floats.
+_EXPIRY = struct.Struct(">Q")
+_HEAD = struct.Struct(">QB")
+_RAW, _DEFLATED, _COUNTER = 0, 1, 2
+_KIND_AT, _VALUE_AT = 8, _HEAD.size
+
+
+def _ms(seconds: float) -> int:
+    return max(0, int(seconds * 1000))
 
 
 class MemoryStore:
@@ -107,12 +118,8 @@ class MemoryStore:
         sweep_every: int = 10_000,
         max_bytes: int = MEMORY_MAX_BYTES,
     ) -> None:
-        # Expiry and value in two dicts with the same keys in the same order (the order of last
-        # writes), not one dict of (expiry, value) tuples: a new tuple is tracked by the cyclic
-        # collector and so re-tracks the dict holding it, and every young collection would then
-        # walk every key the store holds. Floats, bytes, bytearrays and ints leave both untracked.
-        self._expires: dict[str, float] = {}
-        self._values: dict[str, bytes | _Deflated | int] = {}
+        # In the order of last writes: the front is what eviction drops first.
+        self._entries: dict[str, bytes] = {}
         self._hashes: dict[str, dict[str, bytes | int]] = {}
         self._clock = clock
         self._sweep_every = sweep_every
@@ -122,48 +129,47 @@ class MemoryStore:
         self.evicted = 0
         self._zdict: bytes | None = None
 
-    def _deflate(self, value: bytes) -> bytes | _Deflated:
-        if self._zdict is None:
-            # A copy of its own size: the caller's object may carry buffer slack (see DEFLATE_FROM).
-            self._zdict = bytes(memoryview(value)[-32768:])
-        packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zdict=self._zdict)
-        packed = packer.compress(value) + packer.flush()
-        return _Deflated(packed) if len(packed) < len(value) else bytes(memoryview(value))
+    def _limit(self) -> bytes:
+        return _EXPIRY.pack(_ms(self._clock()) + 1)
 
-    def _inflate(self, value: _Deflated) -> bytes:
-        return zlib.decompressobj(_WBITS, zdict=self._zdict).decompress(value)  # type: ignore[arg-type]
+    def _entry(self, value: bytes, ttl_s: float) -> bytes:
+        # A new object of its own size either way: the caller's may carry buffer slack (see
+        # DEFLATE_FROM), which would otherwise be held for as long as the entry.
+        expires = _ms(self._clock() + ttl_s)
+        if len(value) >= DEFLATE_FROM:
+            if self._zdict is None:
+                self._zdict = bytes(memoryview(value)[-32768:])
+            packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zdict=self._zdict)
+            packed = packer.compress(value) + packer.flush()
+            if len(packed) < len(value):
+                return _HEAD.pack(expires, _DEFLATED) + packed
+        return _HEAD.pack(expires, _RAW) + value
 
     @staticmethod
-    def _cost(key: str, value: bytes | _Deflated | int) -> int:
-        return len(key) + (8 if isinstance(value, int) else len(value)) + _ENTRY_OVERHEAD
+    def _cost(key: str, entry: bytes) -> int:
+        return len(key) + len(entry) + _ENTRY_OVERHEAD
 
     def _drop(self, key: str) -> None:
-        value = self._values.pop(key, None)
-        if value is not None:
-            del self._expires[key]
-            self._bytes -= self._cost(key, value)
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= self._cost(key, entry)
 
-    def _live(self, key: str) -> bytes | _Deflated | int | None:
-        expires = self._expires.get(key)
-        if expires is None:
-            return None
-        if expires <= self._clock():
+    def _live(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is not None and entry < self._limit():
             self._drop(key)
             return None
-        return self._values[key]
+        return entry
 
     def _sweep(self) -> None:
-        now = self._clock()
-        for k in [k for k, exp in self._expires.items() if exp <= now]:
+        limit = self._limit()
+        for k in [k for k, entry in self._entries.items() if entry < limit]:
             self._drop(k)
 
-    def _write(self, key: str, value: bytes | _Deflated | int, ttl_s: float) -> None:
-        if not isinstance(value, int) and len(value) >= DEFLATE_FROM:
-            value = self._deflate(value)
+    def _put(self, key: str, entry: bytes) -> None:
         self._drop(key)  # re-inserted at the end: insertion order is the order of last writes
-        self._expires[key] = self._clock() + ttl_s
-        self._values[key] = value
-        self._bytes += self._cost(key, value)
+        self._entries[key] = entry
+        self._bytes += self._cost(key, entry)
         self._writes += 1
         if self._writes % self._sweep_every == 0:
             self._sweep()
@@ -176,19 +182,22 @@ class MemoryStore:
         goal = self._max_bytes * 9 // 10
         if self._bytes > goal and not self.evicted:
             log.warning("memory store full; dropping the oldest entries", extra={"max_bytes": self._max_bytes})
-        while self._bytes > goal and self._expires:
-            self._drop(next(iter(self._expires)))
+        while self._bytes > goal and self._entries:
+            self._drop(next(iter(self._entries)))
             self.evicted += 1
 
     async def get(self, key: str) -> bytes | None:
-        value = self._live(key)
-        if type(value) is _Deflated:
-            return self._inflate(value)
-        # Counters read back as Redis returns them: the number's digits.
-        return str(value).encode() if isinstance(value, int) else value
+        entry = self._live(key)
+        if entry is None:
+            return None
+        if entry[_KIND_AT] == _DEFLATED:
+            unpacker = zlib.decompressobj(_WBITS, zdict=self._zdict)  # type: ignore[arg-type]
+            return unpacker.decompress(memoryview(entry)[_VALUE_AT:])
+        # A counter reads back as Redis returns it: the number's digits.
+        return entry[_VALUE_AT:]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        self._write(key, value, ttl_s)
+        self._put(key, self._entry(value, ttl_s))
 
     async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         """Several `set`s (key, value, ttl_s) at once; Redis makes them one round trip."""
@@ -198,7 +207,7 @@ class MemoryStore:
     async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
         if self._live(key) is not None:
             return False
-        self._write(key, value, ttl_s)
+        self._put(key, self._entry(value, ttl_s))
         return True
 
     async def delete(self, key: str) -> None:
@@ -206,24 +215,26 @@ class MemoryStore:
         self._hashes.pop(key, None)
 
     async def incr(self, key: str, ttl_s: float) -> int:
-        current = self._live(key)
-        if isinstance(current, int):
-            self._values[key] = current + 1  # the key keeps its expiry and its place in the order
-            return current + 1
-        self._write(key, 1, ttl_s)
+        entry = self._live(key)
+        if entry is not None and entry[_KIND_AT] == _COUNTER:
+            count = int(entry[_VALUE_AT:]) + 1
+            # Assigned in place: the key keeps its expiry and its place in the order.
+            self._entries[key] = updated = entry[:_VALUE_AT] + b"%d" % count
+            self._bytes += len(updated) - len(entry)
+            return count
+        self._put(key, _HEAD.pack(_ms(self._clock() + ttl_s), _COUNTER) + b"1")
         return 1
 
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
-        self._expires.clear()
-        self._values.clear()
+        self._entries.clear()
         self._hashes.clear()
         self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._entries)
 
     async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
         for key, fields in increments.items():
