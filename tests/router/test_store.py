@@ -63,6 +63,26 @@ async def test_memory_store_sweeps_expired_keys_as_it_grows() -> None:
     assert len(store) == 1
 
 
+async def test_memory_store_expiry_holds_to_the_millisecond_for_values_counters_and_deflated_quotes() -> None:
+    now = [1000.0]
+    store = MemoryStore(clock=lambda: now[0])
+    big = b'{"offers":[' + b'{"carrier":"cdek","price":"1.00"},' * 200 + b"{}]}"
+    # Values that begin like an entry's own head, or are empty, read back as given.
+    odd = b"\xff" * 9 + b"\x01tail"
+    await store.set("empty", b"", 2)
+    await store.set("odd", odd, 2)
+    await store.set("big", big, 2)
+    assert await store.incr("n", 2) == 1
+    now[0] = 1001.5
+    assert await store.incr("n", 60) == 2  # a later increment does not move the window
+    now[0] = 1001.999
+    assert [await store.get(k) for k in ("empty", "odd", "big", "n")] == [b"", odd, big, b"2"]
+    now[0] = 1002.0
+    assert [await store.get(k) for k in ("empty", "odd", "big", "n")] == [None] * 4
+    assert await store.incr("n", 2) == 1
+    assert len(store) == 1
+
+
 async def test_redis_store_reports_unavailable_when_redis_is_gone() -> None:
     from router.store import RedisStore, StoreUnavailable
 
