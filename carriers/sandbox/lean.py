@@ -64,6 +64,24 @@ def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -
     return response(status, orjson.dumps(body), headers)
 
 
+# The calculator's answers to the bodies asked lately. A service asks every carrier the same
+# question for one quote, and a bench runs several emulators in one process: the answer (a pure
+# function of the body) is priced and encoded once for all of them, each still receiving,
+# counting, checking and answering its own call, faults and latency included.
+_answered: dict[tuple[bytes, bool], bytes] = {}
+MAX_ANSWERS_KEPT = 256
+
+
+def _tarifflist_response(body: bytes, empty: bool) -> bytes:
+    key = (body, empty)
+    answer = _answered.get(key)
+    if answer is None:
+        if len(_answered) >= MAX_ANSWERS_KEPT:
+            _answered.clear()
+        answer = _answered[key] = json_answer(*tarifflist_answer(body, empty=empty))
+    return answer
+
+
 @dataclass
 class LeanCdek:
     client_id: str
@@ -114,7 +132,7 @@ class LeanCdek:
         if route == ("POST", "/v2/calculator/tarifflist"):
             if not authorized(request.headers.get("authorization", ""), self.state):
                 return json_answer(*UNAUTHORIZED)
-            return json_answer(*tarifflist_answer(request.body, empty=empty))
+            return _tarifflist_response(request.body, empty)
         if route == ("GET", "/v2/deliverypoints"):
             if not authorized(request.headers.get("authorization", ""), self.state):
                 return json_answer(*UNAUTHORIZED)

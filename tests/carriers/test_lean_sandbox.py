@@ -128,3 +128,22 @@ async def test_the_calculator_keeps_its_connections_open_until_the_carrier_is_cl
     # What is left is at most the token's connection, which belongs to the aiohttp session.
     assert len(lean._open) <= kept - pool.connections_made
     assert len(lean._open) <= 1
+
+
+async def test_emulators_in_one_process_each_answer_and_count_the_same_question(http: aiohttp.ClientSession) -> None:
+    # The calculator's answer to a body is priced once per process; every emulator still takes
+    # its own call, with its own faults.
+    first = await start_lean_cdek(CLIENT_ID, CLIENT_SECRET, state=SandboxState(seed=1))
+    second = await start_lean_cdek(CLIENT_ID, CLIENT_SECRET, state=SandboxState(seed=2))
+    try:
+        ours, theirs = carrier(http, url(first)), carrier(http, url(second))
+        assert (await ours.quote(rate_request())) == (await theirs.quote(rate_request()))
+        await fault(http, url(second), status=500, count=1, path="/v2/calculator")
+        assert (await ours.quote(rate_request())).offers
+        with pytest.raises(CarrierUnavailable):
+            await theirs.quote(rate_request())
+        assert first.state.requests["/v2/calculator/tarifflist"] == 2
+        assert second.state.requests["/v2/calculator/tarifflist"] == 2
+    finally:
+        await first.close()
+        await second.close()
