@@ -180,11 +180,13 @@ class TrackRecord:
         self._memo: dict[str | None, dict[tuple[str, str, int], object]] = {}
         self._rereading: asyncio.Future[None] | None = None
         self._months: list[str] | None = None  # the window last read (router/reliability.py, Ageing)
-        # Per lane: the last view handed out, the pairs it was for and when its first entry goes
-        # old. Most quotes ask about a lane and the same carriers' services as one before; they
-        # get that view again rather than some ninety keys built and looked up afresh. Dropped
-        # whenever `_cache` or `_memo` changes.
-        self._views: dict[str | None, tuple[frozenset[tuple[str, str]], float, RecordView]] = {}
+        # Per lane and set of pairs asked about: the view last handed out and when its first entry
+        # goes old. Most quotes ask about a lane and the same carriers' services as one before;
+        # they get that view again rather than some ninety keys built and looked up afresh. Keyed
+        # by the pairs too, as a lane's quotes alternate between a few sets (a parcel too big for
+        # a locker drops that service). Dropped whenever a cached entry is read again or leaves
+        # `_cache`; reading keys that were not cached changes no view built before.
+        self._views: dict[tuple[str | None, frozenset[tuple[str, str]]], tuple[float, RecordView]] = {}
 
     # --- import --------------------------------------------------------------------------
 
@@ -306,11 +308,11 @@ class TrackRecord:
     async def view(self, pairs: Iterable[tuple[str, str]], lane: str | None) -> RecordView:
         """Tallies of these (carrier, service) pairs on `lane` and the suspensions in force, in at
         most one store round trip. A store that does not answer gives an empty view: quotes go on."""
-        asked = pairs if isinstance(pairs, (set, frozenset)) else set(pairs)
+        asked = pairs if isinstance(pairs, frozenset) else frozenset(pairs)
         now = self._monotonic()
-        kept = self._views.get(lane)
-        if kept is not None and kept[1] > now and kept[0] == asked:
-            return kept[2]
+        kept = self._views.get((lane, asked))
+        if kept is not None and kept[0] > now:
+            return kept[1]
         pairs = sorted(asked)
         # Each key built once, for the reads and for the tallies below (a quote from ten API
         # carriers has some forty pairs).
@@ -353,7 +355,7 @@ class TrackRecord:
         if not missing and not expired:
             if len(self._views) >= _MAX_VIEWS:
                 self._views.clear()
-            self._views[lane] = (frozenset(asked), goes_old, view)
+            self._views[lane, asked] = (goes_old, view)
         return view
 
     def _window_from(self, imported: Mapping[str, int]) -> list[str]:
@@ -388,7 +390,9 @@ class TrackRecord:
         if len(self._cache) > _MAX_CACHED:
             self._cache.clear()
             self._memo.clear()
-        self._views.clear()
+            self._views.clear()
+        elif any(key in self._cache for key in keys):
+            self._views.clear()  # a re-read: a kept view may hold the old figures
         expires = self._monotonic() + self.config.cache_ttl_s
         values: dict[str, object] = {}
         for key, raw in zip(keys, answers):

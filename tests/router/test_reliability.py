@@ -345,6 +345,18 @@ async def test_without_any_history_a_cold_lane_costs_one_read() -> None:
     assert store.reads == 2
 
 
+async def test_a_lane_asked_about_in_turns_with_two_sets_of_services_gets_each_kept_view_back() -> None:
+    # A parcel too big for a locker drops that service: a lane's quotes alternate between sets.
+    record = TrackRecord(MemoryStore())
+    with_locker, without = [("acme", "std"), ("acme", "locker")], [("acme", "std")]
+    await record.view(with_locker, LANE)  # read from the store; views are kept once built from memory
+    first = await record.view(with_locker, LANE)
+    other = await record.view(without, LANE)
+    await record.view(without, "RU-48>RU-66")  # a lane new to the worker: read, and nothing else dropped
+    assert await record.view(with_locker, LANE) is first
+    assert await record.view(without, LANE) is other
+
+
 async def test_a_history_that_ends_months_ago_costs_one_more_read_to_find_its_window() -> None:
     store = CountingStore()
     record = TrackRecord(store, clock=lambda: datetime(2026, 11, 23, tzinfo=UTC))
