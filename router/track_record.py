@@ -161,6 +161,14 @@ class ImportReport:
     suspended: list[Suspension] = field(default_factory=list)  # newly, by this import
 
 
+@dataclass(slots=True)
+class _KeptView:
+    generation: int  # `TrackRecord._generation` when it was built
+    goes_old: float  # when its first entry goes old (monotonic seconds)
+    keys: list[str]  # the cache entries it was built from
+    view: RecordView
+
+
 class TrackRecord:
     def __init__(
         self,
@@ -180,13 +188,15 @@ class TrackRecord:
         self._memo: dict[str | None, dict[tuple[str, str, int], object]] = {}
         self._rereading: asyncio.Future[None] | None = None
         self._months: list[str] | None = None  # the window last read (router/reliability.py, Ageing)
-        # Per lane and set of pairs asked about: the view last handed out and when its first entry
-        # goes old. Most quotes ask about a lane and the same carriers' services as one before;
-        # they get that view again rather than some ninety keys built and looked up afresh. Keyed
-        # by the pairs too, as a lane's quotes alternate between a few sets (a parcel too big for
-        # a locker drops that service). Dropped whenever a cached entry is read again or leaves
-        # `_cache`; reading keys that were not cached changes no view built before.
-        self._views: dict[tuple[str | None, frozenset[tuple[str, str]]], tuple[float, RecordView]] = {}
+        # Per lane and set of pairs asked about: the view last handed out. Most quotes ask about a
+        # lane and the same carriers' services as one before; they get that view again rather
+        # than some ninety keys built and looked up afresh. Keyed by the pairs too, as a lane's
+        # quotes alternate between a few sets (a parcel too big for a locker drops that service).
+        # A view stands while no cached figure has changed (`_generation`): entries going old
+        # every few seconds are read again behind the quotes, and figures read back the same
+        # leave every view standing, where rebuilding hundreds of lanes' views would not.
+        self._views: dict[tuple[str | None, frozenset[tuple[str, str]]], _KeptView] = {}
+        self._generation = 0  # moves on whenever a cached figure changes or the cache is emptied
 
     # --- import --------------------------------------------------------------------------
 
@@ -258,9 +268,7 @@ class TrackRecord:
             await self._store.hincr(increments)
         if touched:
             report.suspended.extend(await self._suspend(sorted(touched, key=lambda s: (s[0], s[1] or ""))))
-        self._cache.clear()
-        self._memo.clear()
-        self._views.clear()
+        self._forget()
 
     async def _suspend(self, scopes: Sequence[tuple[str, str | None]]) -> list[Suspension]:
         current, *logs = await self._store.hgetall([SUSPENSIONS] + [FAILURES + scope(*s) for s in scopes])
@@ -298,9 +306,7 @@ class TrackRecord:
             await self._store.delete(FAILURES + scope(s.carrier, s.lane))
         if lane is None:
             await self._store.delete(FAILURES + carrier)
-        self._cache.clear()
-        self._memo.clear()
-        self._views.clear()
+        self._forget()
         return lifted
 
     # --- the quote path ------------------------------------------------------------------
@@ -311,8 +317,12 @@ class TrackRecord:
         asked = pairs if isinstance(pairs, frozenset) else frozenset(pairs)
         now = self._monotonic()
         kept = self._views.get((lane, asked))
-        if kept is not None and kept[0] > now:
-            return kept[1]
+        if kept is not None and kept.generation == self._generation:
+            if kept.goes_old > now:
+                return kept.view
+            if self._refresh(kept, now):
+                return kept.view
+        generation = self._generation  # of the entries looked up below, should a read intervene
         pairs = sorted(asked)
         # Each key built once, for the reads and for the tallies below (a quote from ten API
         # carriers has some forty pairs).
@@ -352,11 +362,30 @@ class TrackRecord:
             suspensions=got[SUSPENSIONS],  # type: ignore[arg-type]
             memo=self._memo.setdefault(lane, {}),  # type: ignore[arg-type]
         )
-        if not missing and not expired:
+        if not missing:
             if len(self._views) >= _MAX_VIEWS:
                 self._views.clear()
-            self._views[lane, asked] = (goes_old, view)
+            self._views[lane, asked] = _KeptView(generation, goes_old, wanted, view)
         return view
+
+    def _refresh(self, kept: _KeptView, now: float) -> bool:
+        """A kept view some of whose entries went old: those are read again behind the quote (as
+        `view` does) and the view stands meanwhile. False when an entry has left the cache."""
+        goes_old = float("inf")
+        expired = []
+        cache = self._cache
+        for key in kept.keys:
+            entry = cache.get(key)
+            if entry is None:
+                return False
+            if entry[0] < goes_old:
+                goes_old = entry[0]
+            if entry[0] <= now:
+                expired.append(key)
+        kept.goes_old = goes_old
+        if expired and self._rereading is None:
+            self._rereading = asyncio.ensure_future(self._reread(expired))
+        return True
 
     def _window_from(self, imported: Mapping[str, int]) -> list[str]:
         """The window's months that hold any outcome: months nobody shipped in cost no reads."""
@@ -388,26 +417,39 @@ class TrackRecord:
             log.warning("track record unavailable; quoting without it", exc_info=True)
             answers = [{} for _ in keys]
         if len(self._cache) > _MAX_CACHED:
-            self._cache.clear()
-            self._memo.clear()
-            self._views.clear()
-        elif any(key in self._cache for key in keys):
-            self._views.clear()  # a re-read: a kept view may hold the old figures
+            self._forget()
         expires = self._monotonic() + self.config.cache_ttl_s
         values: dict[str, object] = {}
+        changed = False
         for key, raw in zip(keys, answers):
+            value: object
             if key == SUSPENSIONS:
-                values[key] = {(s.carrier, s.lane): s for s in (suspension_from_json(v) for v in raw.values())}
+                value = {(s.carrier, s.lane): s for s in (suspension_from_json(v) for v in raw.values())}
             else:
-                values[key] = Tally.from_fields(raw) if raw else None
-            self._cache[key] = (expires, values[key])
+                value = Tally.from_fields(raw) if raw else None
+            known = self._cache.get(key)
+            if known is not None:
+                if known[1] == value:
+                    value = known[1]  # the views and estimates made from it still hold
+                else:
+                    changed = True
+            values[key] = value
+            self._cache[key] = (expires, value)
+        if changed:
+            self._generation += 1
+            self._memo.clear()
         return values
+
+    def _forget(self) -> None:
+        """Drop every cached figure and all that was made from them."""
+        self._cache.clear()
+        self._memo.clear()
+        self._views.clear()
+        self._generation += 1
 
     async def _reread(self, keys: list[str]) -> None:
         try:
             await self._read(keys)
-            self._memo.clear()
-            self._views.clear()
         finally:
             self._rereading = None
 

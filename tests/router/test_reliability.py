@@ -357,6 +357,36 @@ async def test_a_lane_asked_about_in_turns_with_two_sets_of_services_gets_each_k
     assert await record.view(without, LANE) is other
 
 
+async def test_a_kept_view_gives_way_to_the_figures_read_again_once_its_entries_go_old() -> None:
+    store, now = MemoryStore(), [0.0]
+    clock = lambda: datetime(2026, 11, 28, tzinfo=UTC)  # noqa: E731
+    record = TrackRecord(store, clock=clock, monotonic=lambda: now[0])
+    await record.record([outcome(i) for i in range(3)])
+    await record.view([("acme", "std")], LANE)
+    kept = await record.view([("acme", "std")], LANE)
+    await TrackRecord(store, clock=clock).record([outcome(i) for i in range(3, 5)])  # another worker's import
+    now[0] += record.config.cache_ttl_s + 1
+    assert (await record.view([("acme", "std")], LANE)).carriers["acme"].n == 3  # from memory, read again behind
+    assert record._rereading is not None
+    await record._rereading
+    fresh = await record.view([("acme", "std")], LANE)
+    assert fresh is not kept and fresh.carriers["acme"].n == 5
+
+
+async def test_figures_read_again_unchanged_leave_the_kept_view_standing() -> None:
+    store, now = MemoryStore(), [0.0]
+    record = TrackRecord(store, clock=lambda: datetime(2026, 11, 28, tzinfo=UTC), monotonic=lambda: now[0])
+    await record.record([outcome(i) for i in range(3)])
+    await record.view([("acme", "std")], LANE)
+    kept = await record.view([("acme", "std")], LANE)
+    for _ in range(3):
+        now[0] += record.config.cache_ttl_s + 1
+        assert await record.view([("acme", "std")], LANE) is kept  # old entries read again behind it
+        assert record._rereading is not None
+        await record._rereading
+        assert await record.view([("acme", "std")], LANE) is kept
+
+
 async def test_a_history_that_ends_months_ago_costs_one_more_read_to_find_its_window() -> None:
     store = CountingStore()
     record = TrackRecord(store, clock=lambda: datetime(2026, 11, 23, tzinfo=UTC))
