@@ -187,6 +187,7 @@ class TrackRecord:
         # Per lane: the estimates worked out from the cached tallies, dropped whenever they are re-read.
         self._memo: dict[str | None, dict[tuple[str, str, int], object]] = {}
         self._rereading: asyncio.Future[None] | None = None
+        self._stale: set[str] = set()  # entries gone old, waiting for `_rereading`
         self._months: list[str] | None = None  # the window last read (router/reliability.py, Ageing)
         # Per lane and set of pairs asked about: the view last handed out. Most quotes ask about a
         # lane and the same carriers' services as one before; they get that view again rather
@@ -343,10 +344,10 @@ class TrackRecord:
                     goes_old = entry[0]
                 if entry[0] <= now:
                     expired.append(key)
-        if expired and self._rereading is None:
+        if expired:
             # Known but old: answer from memory and re-read behind the quote, so that only a
             # lane this worker has never quoted waits for the store.
-            self._rereading = asyncio.ensure_future(self._reread(expired))
+            self._read_again(expired)
         if missing:
             self._memo.pop(lane, None)
             got.update(await self._read(missing))
@@ -371,20 +372,22 @@ class TrackRecord:
     def _refresh(self, kept: _KeptView, now: float) -> bool:
         """A kept view some of whose entries went old: those are read again behind the quote (as
         `view` does) and the view stands meanwhile. False when an entry has left the cache."""
-        goes_old = float("inf")
         expired = []
         cache = self._cache
+        # Entries read again go old no sooner than a full lifetime from now: until then, only
+        # the others can send the view back here.
+        goes_old = now + self.config.cache_ttl_s
         for key in kept.keys:
             entry = cache.get(key)
             if entry is None:
                 return False
-            if entry[0] < goes_old:
-                goes_old = entry[0]
             if entry[0] <= now:
                 expired.append(key)
+            elif entry[0] < goes_old:
+                goes_old = entry[0]
         kept.goes_old = goes_old
-        if expired and self._rereading is None:
-            self._rereading = asyncio.ensure_future(self._reread(expired))
+        if expired:
+            self._read_again(expired)
         return True
 
     def _window_from(self, imported: Mapping[str, int]) -> list[str]:
@@ -447,9 +450,17 @@ class TrackRecord:
         self._views.clear()
         self._generation += 1
 
-    async def _reread(self, keys: list[str]) -> None:
+    def _read_again(self, keys: list[str]) -> None:
+        """Queue entries gone old for the one re-read behind the quotes, starting it if need be."""
+        self._stale.update(keys)
+        if self._rereading is None:
+            self._rereading = asyncio.ensure_future(self._reread())
+
+    async def _reread(self) -> None:
         try:
-            await self._read(keys)
+            while self._stale:
+                keys, self._stale = list(self._stale), set()
+                await self._read(keys)
         finally:
             self._rereading = None
 
