@@ -24,7 +24,7 @@ from router.errors import QuoteExpired, QuoteNotFound
 from router.models import CarrierError, Location, Place, Policy, Shipment
 from router.quoting import QuoteEngine
 from router.settings import Settings
-from router.store import Store, StoreUnavailable
+from router.store import Store, refuse_a_miss_while_degraded
 
 AFTERLIFE_S = 24 * 3600
 
@@ -88,9 +88,7 @@ class QuoteBook:
     async def get(self, quote_id: str) -> bytes:
         body = await self._store.get("quote:" + quote_id)
         if body is None:
-            if getattr(self._store, "degraded", False):
-                # Redis may well hold it: "not found" would tell a checkout its price lock is gone.
-                raise StoreUnavailable(f"quote {quote_id} is not in this worker's memory and Redis is away")
+            refuse_a_miss_while_degraded(self._store, f"quote {quote_id}")
             raise QuoteNotFound(quote_id)
         expires_at = _expires_at(body)
         if datetime.fromisoformat(expires_at) <= self._clock():

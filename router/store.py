@@ -83,6 +83,14 @@ class Store(Protocol):
         ...
 
 
+def refuse_a_miss_while_degraded(store: Store, what: str) -> None:
+    """Raise StoreUnavailable for a miss `store` cannot vouch for: while Redis is away, reads are
+    answered by this worker's memory, which may never have held the key, and "not found" would
+    tell a checkout its price lock is gone, or a CRM to drop a delivery, that Redis still keeps."""
+    if getattr(store, "degraded", False):
+        raise StoreUnavailable(f"{what} cannot be read while Redis is away")
+
+
 # Each entry is one bytes object: its expiry, its kind, then the value. One object and one dict
 # slot a key, where a float expiry beside the value took two more of each (quotes are held by
 # the hundred thousand, and their count is the store's memory). Bytes hold no references, so the

@@ -16,7 +16,7 @@ from decimal import Decimal
 import orjson
 
 from router.models import money
-from router.store import Store, StoreUnavailable
+from router.store import Store, refuse_a_miss_while_degraded
 
 # Outlives the quote by a little, so a save at the last moment hears "expired", not "never priced".
 MARGIN_S = 60
@@ -37,9 +37,8 @@ class CodBook:
     async def priced(self, account_id: str, quote_id: str) -> frozenset[Decimal] | None:
         """The amounts this account's calculations under the quote asked to collect; None: none seen."""
         amounts = await self._read(account_id, quote_id)
-        if amounts is None and getattr(self._store, "degraded", False):
-            # Answered from this worker's memory: Redis may well hold the record.
-            raise StoreUnavailable(f"cash on delivery of quote {quote_id} cannot be read while Redis is away")
+        if amounts is None:
+            refuse_a_miss_while_degraded(self._store, f"cash on delivery of quote {quote_id}")
         return amounts
 
     async def record(self, account_id: str, quote_id: str, amount: Decimal, expires_at: datetime, now: datetime) -> None:

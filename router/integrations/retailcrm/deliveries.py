@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from router.models import DeliveryType
-from router.store import Store, StoreUnavailable
+from router.store import Store, refuse_a_miss_while_degraded
 
 _RECORD = "record"
 
@@ -115,10 +115,8 @@ class DeliveryBook:
     async def _read(self, key: str) -> bytes | None:
         (fields,) = await self._store.hgetall([key])
         value = fields.get(_RECORD)
-        if value is None and getattr(self._store, "degraded", False):
-            # The read was answered by this worker's memory, which never holds a delivery:
-            # "no such delivery" would have the CRM drop one that Redis still keeps.
-            raise StoreUnavailable(f"{key} cannot be read while Redis is away")
+        if value is None:
+            refuse_a_miss_while_degraded(self._store, key)
         return value
 
     async def get(self, account_id: str, delivery_id: str) -> SavedDelivery | None:
