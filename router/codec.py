@@ -129,7 +129,14 @@ def _eta_body(eta: Eta) -> dict[str, Any]:
 
 # An adapter may hand out one Price per sum and one Eta per transit span and ship day, kept all
 # day (the CDEK adapter does): each is turned into its JSON once, not once per offer and quote.
-_price_json = IdMemo(_price_body, 4096)
+def _price_json(price: Price) -> dict[str, Any]:
+    body = price.json_body
+    if body is None:
+        body = _price_body(price)
+        object.__setattr__(price, "json_body", body)  # frozen: a cache, not part of its value
+    return body
+
+
 _eta_json = IdMemo(_eta_body, 4096)
 
 

@@ -149,6 +149,11 @@ class Price:
     total: Decimal
     lines: tuple[PriceLine, ...]
     currency: str = "RUB"
+    # Its quote JSON, once router/codec.py has written it: a Price an adapter shares between
+    # offers and quotes (CDEK's one Price per sum) is written once, and what is written dies with
+    # the Price. A memo beside it held the JSON of every rate-card Price, each seen once, for
+    # thousands of quotes: the bulk of what the collector's young passes walked (16-22 ms each).
+    json_body: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if sum((line.amount for line in self.lines), Decimal("0")) != self.total:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import orjson
 
@@ -99,3 +101,27 @@ def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_thei
             continue
         expected = [{**offer_json(o, []), "learned": None} for o in offers]
         assert orjson.dumps(quote_json(quote)["offers"]) == orjson.dumps(expected)
+
+
+def test_a_prices_json_is_written_once_kept_on_it_and_no_part_of_its_value() -> None:
+    from router.codec import _price_json
+    from router.models import Price, PriceLine, PriceLineKind
+
+    def price() -> Price:
+        return Price.of([PriceLine(PriceLineKind.BASE, Decimal("350"), "Доставка"), PriceLine(PriceLineKind.FUEL, Decimal("12.5"), "Топливо")])
+
+    shared, other = price(), price()
+    body = _price_json(shared)
+    assert _price_json(shared) is body and shared.json_body is body  # a second offer sharing it reuses it
+    assert body == {
+        "total": "362.50",
+        "currency": "RUB",
+        "breakdown": [
+            {"kind": PriceLineKind.BASE, "label": "Доставка", "amount": "350.00"},
+            {"kind": PriceLineKind.FUEL, "label": "Топливо", "amount": "12.50"},
+        ],
+    }
+    # Written or not, equal prices stay equal and hash alike, and nothing else holds the JSON.
+    assert other.json_body is None and shared == other and hash(shared) == hash(other)
+    assert repr(shared) == repr(other)
+    assert sys.getrefcount(body) == 3  # the Price's slot, `body`, getrefcount's argument
