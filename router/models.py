@@ -27,7 +27,7 @@ def _slots_filled_directly(cls: type[_T]) -> type[_T]:
     what one costs. Same parameters, order and defaults; only for plain fields (no
     `__post_init__`, no default factories), which is checked here.
     """
-    plain = [f for f in fields(cls)]  # type: ignore[arg-type]
+    plain = fields(cls)  # type: ignore[arg-type]
     if hasattr(cls, "__post_init__") or any(f.default_factory is not MISSING or not f.init for f in plain):
         raise TypeError(f"{cls.__name__} has fields that need the dataclass's own __init__")
     scope: dict[str, Any] = {}

@@ -136,7 +136,7 @@ async def test_hsum_adds_each_field_over_a_group_of_hashes(store: Store) -> None
 async def test_memory_store_keeps_large_values_deflated_and_reads_back_the_same_bytes() -> None:
     import os
 
-    from router.store import _ENTRY_OVERHEAD, DEFLATE_FROM
+    from router.store import _ENTRY_OVERHEAD, _VALUE_AT, DEFLATE_FROM
 
     store = MemoryStore()
     quotes = [
@@ -154,7 +154,7 @@ async def test_memory_store_keeps_large_values_deflated_and_reads_back_the_same_
     assert await store.get("noise") == noise
     assert await store.get("small") == small
     # Counted at what is kept: far less than the quotes' own length.
-    kept = store._bytes - len(noise) - len(small) - 22 * (_ENTRY_OVERHEAD + 9) - sum(len(k) for k in store._entries)
+    kept = store._bytes - len(noise) - len(small) - 22 * (_ENTRY_OVERHEAD + _VALUE_AT) - sum(len(k) for k in store._entries)
     assert kept < sum(len(q) for q in quotes) / 5
 
 
