@@ -14,6 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from router.models import CarrierHealth
+from router.store import MemoryUse
 
 BREAKER_STATES = ("closed", "open", "half_open")
 
@@ -50,6 +51,8 @@ class Metrics:
         )
         self._carriers = _CarrierCollector()
         self.registry.register(self._carriers)
+        self._memory = _MemoryCollector()
+        self.registry.register(self._memory)
         # `labels()` takes a lock and builds a tuple on every call; each request would pay it twice.
         self._request_counts: dict[tuple[str, str, int], Counter] = {}
         self._route_latency: dict[str, Histogram] = {}
@@ -64,8 +67,9 @@ class Metrics:
             latency = self._route_latency[route] = self.latency.labels(route)
         latency.observe(seconds)
 
-    def render(self, carriers: Sequence[CarrierHealth] = ()) -> bytes:
+    def render(self, carriers: Sequence[CarrierHealth] = (), memory: MemoryUse | None = None) -> bytes:
         self._carriers.snapshot = carriers
+        self._memory.snapshot = memory
         return generate_latest(self.registry)
 
 
@@ -118,3 +122,26 @@ class _CarrierCollector(Collector):
             stale.add_metric([h.carrier], h.stale_served)
             retries.add_metric([h.carrier], h.retries)
         yield from (calls, seconds, breaker, error_ratio, window, stale, retries)
+
+
+class _MemoryCollector(Collector):
+    def __init__(self) -> None:
+        self.snapshot: MemoryUse | None = None
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        use = self.snapshot
+        if use is None:
+            return
+        yield GaugeMetricFamily("carrier_router_memory_store_entries", "Entries held in this process's memory", use.entries)
+        yield GaugeMetricFamily(
+            "carrier_router_memory_store_bytes", "Bytes held in this process's memory, as counted against its bound",
+            use.bytes,
+        )
+        yield GaugeMetricFamily("carrier_router_memory_store_max_bytes", "The memory store's bound", use.max_bytes)
+        yield CounterMetricFamily(
+            "carrier_router_memory_store_evicted", "Entries dropped before they expired, to stay under the bound",
+            use.evicted,
+        )

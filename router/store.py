@@ -11,6 +11,7 @@ import logging
 import struct
 import time
 import zlib
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from router.redis_connection import RedisConnection, RedisReplyError, RedisUnavailable, Script
@@ -105,6 +106,18 @@ _RAW, _DEFLATED, _COUNTER = 0, 1, 2
 _KIND_AT, _VALUE_AT = 8, _HEAD.size
 
 
+@dataclass(frozen=True, slots=True)
+class MemoryUse:
+    """What a memory store holds, in `/healthz` and `/metrics`: at a sale-day rate of quotes it
+    fills its bound in minutes, and from then on drops entries that have not expired (quotes
+    still guaranteed among them), which is when a shop needs Redis."""
+
+    entries: int
+    bytes: int  # as the store counts them against max_bytes: deflated values, an estimate of overhead
+    max_bytes: int
+    evicted: int  # dropped before they expired, to stay under max_bytes
+
+
 def _ms(seconds: float) -> int:
     return max(0, int(seconds * 1000))
 
@@ -136,6 +149,9 @@ class MemoryStore:
         self._bytes = 0
         self.evicted = 0
         self._zdict: bytes | None = None
+
+    def memory_use(self) -> MemoryUse:
+        return MemoryUse(len(self._entries), self._bytes, self._max_bytes, self.evicted)
 
     def _limit(self) -> bytes:
         return _EXPIRY.pack(_ms(self._clock()) + 1)
@@ -531,6 +547,11 @@ class ResilientStore:
     def backend(self) -> str:
         return self._primary.backend
 
+    def memory_use(self) -> MemoryUse | None:
+        """The memory that stands in while Redis is away; None until it has been needed."""
+        use = getattr(self._fallback, "memory_use", None)
+        return use() if use and self._fallback_used else None
+
     @property
     def degraded(self) -> bool:
         return self._retry_at > 0.0
@@ -608,6 +629,12 @@ class ResilientStore:
     async def close(self) -> None:
         await self._primary.close()
         await self._fallback.close()
+
+
+def memory_use(store: Store) -> MemoryUse | None:
+    """What `store` holds in this process's memory, if it holds anything there."""
+    use = getattr(type(store), "memory_use", None)
+    return use(store) if use else None
 
 
 def open_store(redis_url: str | None, prefix: str = "cr:") -> Store:

@@ -4,15 +4,22 @@ from aiohttp import web
 
 from router import keys
 from router.codec import dumps
+from router.store import memory_use
 
 
 async def healthz(request: web.Request) -> web.Response:
     """200 while the service can answer; `degraded` when Redis is away and memory stands in."""
     store = request.app[keys.STORE]
     store_ok = await store.ping()
+    use = memory_use(store)
+    memory = None if use is None else {
+        "entries": use.entries, "bytes": use.bytes, "max_bytes": use.max_bytes, "evicted": use.evicted,
+    }
     body = {
         "status": "ok" if store_ok else "degraded",
-        "store": {"backend": store.backend, "ok": store_ok, "fallback": "memory" if not store_ok else None},
+        "store": {
+            "backend": store.backend, "ok": store_ok, "fallback": "memory" if not store_ok else None, "memory": memory,
+        },
         "carriers": len(request.app[keys.ENGINE].carriers),
     }
     return web.Response(body=dumps(body), content_type="application/json")

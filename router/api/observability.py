@@ -13,6 +13,7 @@ from aiohttp import web
 from router import keys
 from router.api.problems import problem
 from router.logs import access, request_id
+from router.store import memory_use
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -57,4 +58,5 @@ async def metrics_handler(request: web.Request) -> web.Response:
     metrics = request.app[keys.METRICS]
     metrics.store_degraded.set(1 if getattr(request.app[keys.STORE], "degraded", False) else 0)
     carriers = [health for _, health in await request.app[keys.ENGINE].carrier_health()]
-    return web.Response(body=metrics.render(carriers), headers={"Content-Type": "text/plain; version=0.0.4"})
+    memory = memory_use(request.app[keys.STORE])
+    return web.Response(body=metrics.render(carriers, memory), headers={"Content-Type": "text/plain; version=0.0.4"})

@@ -413,12 +413,34 @@ SCHEMAS: dict[str, Any] = {
     "Health": obj(
         {
             "status": {"type": "string", "enum": ["ok", "degraded"]},
-            "store": obj({"backend": {"type": "string"}, "ok": {"type": "boolean"}}, ["backend", "ok"], extra=True),
+            "store": obj(
+                {
+                    "backend": {"type": "string"},
+                    "ok": {"type": "boolean"},
+                    "memory": {"oneOf": [ref("MemoryUse"), {"type": "null"}]},
+                },
+                ["backend", "ok"],
+                extra=True,
+            ),
             "carriers": {"type": "integer"},
         },
         ["status", "store", "carriers"],
         extra=True,
     ),
+    "MemoryUse": {
+        **obj(
+            {
+                "entries": {"type": "integer", "minimum": 0},
+                "bytes": {"type": "integer", "minimum": 0},
+                "max_bytes": {"type": "integer", "minimum": 0},
+                "evicted": {"type": "integer", "minimum": 0},
+            },
+            ["entries", "bytes", "max_bytes", "evicted"],
+        ),
+        "description": "What this process holds in memory: the memory store, or memory standing in for Redis "
+        "(null on Redis until it has). `evicted` counts entries dropped before they expired to stay under "
+        "`max_bytes`: past that point a shop needs Redis",
+    },
     "Spans": {
         "type": "array",
         "items": obj({"opens": {"type": "string"}, "closes": {"type": "string"}}, ["opens", "closes"]),

@@ -87,7 +87,7 @@ async def test_quotes_live_in_redis_when_redis_is_configured(make_api, redis_url
     finally:
         direct.close()
     health = await (await api.get("/healthz")).json()
-    assert health["store"] == {"backend": "redis", "ok": True, "fallback": None}
+    assert health["store"] == {"backend": "redis", "ok": True, "fallback": None, "memory": None}
 
 
 async def test_a_hanging_carrier_costs_no_more_than_the_deadline(make_api) -> None:

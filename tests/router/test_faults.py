@@ -50,6 +50,9 @@ async def test_the_memory_store_stays_within_its_bound_by_dropping_what_was_writ
             await store.set("kept", body, 3600)  # written again: it counts as new
     assert store.evicted > 0
     assert len(store) < 100
+    use = store.memory_use()
+    assert use.evicted == store.evicted and use.entries == len(store)
+    assert 90 * 1024 * 0.9 < use.bytes <= use.max_bytes == 100 * 1024
     assert await store.get("quote:1999") == body
     assert await store.get("quote:0") is None
     assert await store.get("kept") == body
@@ -66,3 +69,35 @@ async def test_a_full_memory_store_drops_expired_entries_before_live_ones() -> N
         await store.set(f"quote:{i}", b"q" * 1000, 3600)
     assert store.evicted == 0
     assert await store.get("live") == b"l" * 1000
+
+
+async def test_health_and_metrics_show_what_the_memory_store_holds(make_api) -> None:
+    api = await make_api()
+    before = (await (await api.get("/healthz")).json())["store"]["memory"]
+    for _ in range(3):
+        made = await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "declared_value": str(1000 + _)})
+        assert made.status == 201
+    after = (await (await api.get("/healthz")).json())["store"]["memory"]
+    # Each new quote is held by its id and as the cache's answer to its request.
+    assert after["entries"] >= before["entries"] + 6
+    assert after["bytes"] > before["bytes"]
+    assert after["evicted"] == 0 and after["max_bytes"] == MemoryStore().memory_use().max_bytes
+    text = await (await api.get("/metrics")).text()
+    metrics = dict(line.split() for line in text.splitlines() if line.startswith("carrier_router_memory_store"))
+    assert float(metrics["carrier_router_memory_store_max_bytes"]) == after["max_bytes"]
+    assert float(metrics["carrier_router_memory_store_entries"]) >= after["entries"]
+    assert float(metrics["carrier_router_memory_store_bytes"]) >= after["bytes"]
+    assert float(metrics["carrier_router_memory_store_evicted_total"]) == 0
+
+
+async def test_on_redis_health_shows_memory_only_once_it_has_stood_in(make_api, switch, redis_url) -> None:
+    api = await make_api(Settings(redis_url=redis_url))
+    assert (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).status == 201
+    assert (await (await api.get("/healthz")).json())["store"]["memory"] is None
+    assert "carrier_router_memory_store" not in await (await api.get("/metrics")).text()
+
+    switch.up = False
+    assert (await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "declared_value": "777"})).status == 201
+    health = await (await api.get("/healthz")).json()
+    assert health["status"] == "degraded"
+    assert health["store"]["memory"]["entries"] >= 2
