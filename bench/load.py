@@ -324,7 +324,7 @@ class Service:
         """What the service's memory store holds, by its own count (`/healthz`); None on Redis."""
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             async with http.get(self.url + "/healthz") as r:
-                memory = (await r.json())["store"]["memory"]
+                memory = (await r.json())["store"].get("memory")  # None also from a service before it said
         return None if memory is None else memory["bytes"] / 1024 / 1024
 
     async def wait_up(self, listening: int = 1, within_s: float = 90.0) -> None:
@@ -406,6 +406,11 @@ class Redis:
                 return
             await asyncio.sleep(0.05)
         raise RuntimeError(f"redis-server on {self.port} did not answer; see {self.dir / 'redis.log'}")
+
+    async def used_mb(self) -> float:
+        """Redis's own count of the memory its data takes (INFO's used_memory)."""
+        info = (await asyncio.to_thread(self._cli, "info", "memory")).stdout
+        return next(int(line.split(":")[1]) for line in info.splitlines() if line.startswith("used_memory:")) / 1024 / 1024
 
     def shutdown(self, save: bool) -> None:
         """Stop it; with `save` its data is written first and loaded by the next `start`."""
@@ -691,6 +696,8 @@ async def steady(
             closed.phase = "warm-up"
             await asyncio.sleep(warm_s)
             rss["warm"], held["warm"] = service.rss_mb(), await service.held_mb()
+            if redis:
+                held["redis warm"] = await redis.used_mb()
             closed.phase = closed_phase
             t, wall[closed_phase] = time.monotonic(), (time.time(), 0.0)
             await asyncio.sleep(run_s)
@@ -700,6 +707,8 @@ async def steady(
 
         await closed.run(closed_control, warm_s + run_s + 60)
         rss["closed"], held["closed"] = service.rss_mb(), await service.held_mb()
+        if redis:
+            held["redis closed"] = await redis.used_mb()
 
         opened = Load(service.url, clients, seed=13, rate_per_s=rate_per_s)
 
@@ -743,7 +752,10 @@ async def steady(
         growth = (rss["closed"] - rss["warm"]) / rss["warm"] * 100
         new_quotes = sum(1 for m in closed.made if m.phase == closed_phase)
         per_quote = (rss["closed"] - rss["warm"]) * 1024 / max(1, new_quotes)
-        where = "quotes held in Redis" if redis else "quotes held in the process (memory store, up to 256 MB)"
+        where = "quotes held in the process (memory store, up to 256 MB)"
+        if redis:
+            in_redis = held["redis closed"] - held["redis warm"]  # type: ignore[operator]
+            where = f"quotes held in Redis, whose own memory grew {in_redis:+.1f} MB, {in_redis * 1024 / max(1, new_quotes):.2f} kB a quote"
         result.checks.append(
             Check(
                 f"{name}: RSS growth over the {run_s:.0f} s closed loop",

@@ -1,7 +1,7 @@
 """Quotes kept for their price guarantee, and identical requests answered from cache.
 
-A quote is stored as the exact JSON body it was first answered with, so
-`GET /v1/quotes/{id}` returns it unchanged until it expires. It stays readable for a day
+A quote is stored as the exact JSON body it was first answered with (packed: router/packing.py),
+so `GET /v1/quotes/{id}` returns it unchanged until it expires. It stays readable for a day
 after that, so a late checkout learns the quote expired (410) rather than never existed (404).
 
 Identical requests within the cache TTL get the same quote back (the same id, and the
@@ -22,6 +22,7 @@ import orjson
 from router.codec import quote_json
 from router.errors import QuoteExpired, QuoteNotFound
 from router.models import CarrierError, Location, Place, Policy, Shipment
+from router.packing import pack_quote, unpack_quote
 from router.quoting import QuoteEngine
 from router.settings import Settings
 from router.store import Store, refuse_a_miss_while_degraded
@@ -58,12 +59,12 @@ class QuoteBook:
         key = "qcache:" + self.cache_key(shipment, policy, origin, destination)
         cached_id = await self._store.get(key)
         if cached_id is not None:
-            body = await self._store.get("quote:" + cached_id.decode())
-            if body is not None:
-                return StoredQuote(body, cached=True)
+            kept = await self._store.get("quote:" + cached_id.decode())
+            if kept is not None:
+                return StoredQuote(unpack_quote(kept), cached=True)
         quote = await engine.quote(shipment, policy, (origin, destination))
         body = orjson.dumps(quote_json(quote))
-        await self._store.set("quote:" + quote.id, body, self._settings.quote_ttl_s + AFTERLIFE_S)
+        await self._store.set("quote:" + quote.id, pack_quote(body), self._settings.quote_ttl_s + AFTERLIFE_S)
         # A quote with carrier errors is not cached: the next buyer should get a fresh try.
         if not quote.errors:
             ttl = min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)
@@ -86,10 +87,11 @@ class QuoteBook:
         return ends
 
     async def get(self, quote_id: str) -> bytes:
-        body = await self._store.get("quote:" + quote_id)
-        if body is None:
+        kept = await self._store.get("quote:" + quote_id)
+        if kept is None:
             refuse_a_miss_while_degraded(self._store, f"quote {quote_id}")
             raise QuoteNotFound(quote_id)
+        body = unpack_quote(kept)
         expires_at = _expires_at(body)
         if datetime.fromisoformat(expires_at) <= self._clock():
             raise QuoteExpired(quote_id, expires_at)

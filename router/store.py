@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import struct
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
+from router.packing import Deflater
 from router.redis_connection import RedisConnection, RedisReplyError, RedisUnavailable, Script
 
 log = logging.getLogger(__name__)
@@ -22,14 +22,12 @@ log = logging.getLogger(__name__)
 # is tens of gigabytes, so memory (the demo's store, and Redis's stand-in) keeps at most this.
 MEMORY_MAX_BYTES = 256 * 1024 * 1024
 _ENTRY_OVERHEAD = 120  # a dict slot and the key's and entry's object headers
-# Values from this size on (a quote's JSON is 4-6 kB) are kept deflated, against a dictionary:
-# the first such value the store was given. Quotes repeat each other's keys, carriers, services
-# and places, so one deflates to about a tenth of its size for ~50 µs, and reads back in ~15 µs.
-# (A bytes object from orjson also keeps the slack of its output buffer, ~8 kB for a 4 kB quote,
-# for as long as it lives.) Smaller values gain too little over the entry's own overhead.
+# Values from this size on are kept deflated, against a dictionary: the first such value the
+# store was given. Quotes come packed already (router/packing.py); this is for whatever else is
+# large and alike, which then deflates to a fraction of its size. (A bytes object from orjson
+# also keeps the slack of its output buffer for as long as it lives.) Smaller values gain too
+# little over the entry's own overhead.
 DEFLATE_FROM = 2048
-_WBITS = -15  # raw deflate: the bytes never leave this process, so no header or checksum
-_LEVEL, _MEM_LEVEL = 3, 5  # as small as level 6 here, and as fast as level 1
 
 
 class StoreUnavailable(Exception):
@@ -148,7 +146,7 @@ class MemoryStore:
         self._max_bytes = max_bytes
         self._bytes = 0
         self.evicted = 0
-        self._zdict: bytes | None = None
+        self._deflater: Deflater | None = None
 
     def memory_use(self) -> MemoryUse:
         return MemoryUse(len(self._entries), self._bytes, self._max_bytes, self.evicted)
@@ -161,10 +159,9 @@ class MemoryStore:
         # DEFLATE_FROM), which would otherwise be held for as long as the entry.
         expires = _ms(self._clock() + ttl_s)
         if len(value) >= DEFLATE_FROM:
-            if self._zdict is None:
-                self._zdict = bytes(memoryview(value)[-32768:])
-            packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WBITS, _MEM_LEVEL, zdict=self._zdict)
-            packed = packer.compress(value) + packer.flush()
+            if self._deflater is None:
+                self._deflater = Deflater(value)
+            packed = self._deflater.deflate(value)
             if len(packed) < len(value):
                 return _HEAD.pack(expires, _DEFLATED) + packed
         return _HEAD.pack(expires, _RAW) + value
@@ -215,8 +212,7 @@ class MemoryStore:
         if entry is None:
             return None
         if entry[_KIND_AT] == _DEFLATED:
-            unpacker = zlib.decompressobj(_WBITS, zdict=self._zdict)  # type: ignore[arg-type]
-            return unpacker.decompress(memoryview(entry)[_VALUE_AT:])
+            return self._deflater.inflate(memoryview(entry)[_VALUE_AT:])  # type: ignore[union-attr]
         # A counter reads back as Redis returns it: the number's digits.
         return entry[_VALUE_AT:]
 

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from router import keys
+from router.packing import DICTIONARIES, QUOTE_DICTIONARY, Deflater, pack_quote, unpack_quote
+from router.settings import Settings
+from router.store import MemoryStore
+from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+
+# A quote packed with a dictionary reads back only with the same bytes: quotes in a shop's Redis
+# outlive a release by a day, so a shipped dictionary may only be added to, never edited.
+SHIPPED = {1: "78ca9311520d272678d96208efb92b63b92bd6adde045462640d221f15baba96"}
+
+
+def test_shipped_dictionaries_are_never_edited() -> None:
+    for number, digest in SHIPPED.items():
+        assert hashlib.sha256((DICTIONARIES / f"quotes-{number}.json").read_bytes()).hexdigest() == digest
+    assert QUOTE_DICTIONARY in SHIPPED
+
+
+async def test_a_quote_packs_to_a_tenth_and_unpacks_byte_for_byte(make_api) -> None:
+    api = await make_api()
+    body = await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).read()
+    packed = pack_quote(body)
+    assert packed[0] == QUOTE_DICTIONARY
+    assert len(packed) < len(body) / 10
+    assert unpack_quote(packed) == body
+
+
+def test_a_quote_kept_as_plain_json_before_packing_reads_as_it_is() -> None:
+    plain = b'{"quote_id":"q_old","expires_at":"2026-11-24T10:00:00+00:00"}'
+    assert unpack_quote(plain) is plain
+
+
+@pytest.mark.parametrize("kept", [b"", b"\x07" + pack_quote(b"{}")[1:], pack_quote(b'{"a":' * 200)[:-3], b"\x01\xff\xff"])
+def test_what_is_not_a_packed_quote_is_refused_not_misread(kept: bytes) -> None:
+    with pytest.raises(ValueError):
+        unpack_quote(kept)
+
+
+def test_a_deflater_inflates_what_it_deflated_and_others_cannot() -> None:
+    ours, theirs = Deflater(b'{"carrier":"cdek","service":"136"}' * 50), Deflater(b"unrelated" * 100)
+    value = b'{"carrier":"cdek","service":"137"}'
+    packed = ours.deflate(value)
+    assert ours.inflate(packed) == value
+    assert theirs.inflate(packed) != value
+
+
+async def test_quotes_are_kept_packed_in_memory_and_read_back_as_answered(make_api) -> None:
+    api = await make_api()
+    store = api.app[keys.STORE]
+    assert isinstance(store, MemoryStore)
+    made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    body = await made.read()
+    quote_id = (await made.json())["quote_id"]
+    assert (await store.get("quote:" + quote_id)) == pack_quote(body)
+    assert await (await api.get(f"/v1/quotes/{quote_id}")).read() == body
+    assert await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).read() == body  # from the cache
+
+
+async def test_quotes_are_kept_packed_in_redis(make_api, redis_url: str, redis_prefix: str) -> None:
+    import redis
+
+    api = await make_api(Settings(redis_url=redis_url, redis_prefix=redis_prefix))
+    made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
+    body = await made.read()
+    quote_id = (await made.json())["quote_id"]
+    direct = redis.Redis.from_url(redis_url)
+    try:
+        kept = direct.get(f"{redis_prefix}quote:{quote_id}")
+    finally:
+        direct.close()
+    assert kept is not None and kept[0] == QUOTE_DICTIONARY and len(kept) < len(body) / 10
+    assert await (await api.get(f"/v1/quotes/{quote_id}")).read() == body
