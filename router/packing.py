@@ -19,7 +19,7 @@ _WBITS = -15  # raw deflate: the packed bytes carry their dictionary's number, n
 _LEVEL, _MEM_LEVEL = 3, 5  # as small as level 6 here, and as fast as level 1
 DICTIONARY_MAX = 32 * 1024  # what deflate's window can reach
 
-DICTIONARIES = DEFAULT_DATA_DIR / "packing"
+DICTIONARIES = DEFAULT_DATA_DIR / "packing"  # quotes-<number>.ndjson: sample quotes, one a line
 # Each dictionary ever shipped keeps its number for as long as quotes packed with it may be kept
 # (their guarantee and a day): a dictionary's bytes never change once shipped.
 QUOTE_DICTIONARY = 1
@@ -49,7 +49,7 @@ class Deflater:
 
 @functools.cache
 def _quote_deflater(number: int) -> Deflater:
-    return Deflater((DICTIONARIES / f"quotes-{number}.json").read_bytes())
+    return Deflater((DICTIONARIES / f"quotes-{number}.ndjson").read_bytes())
 
 
 def pack_quote(body: bytes) -> bytes:

@@ -5,9 +5,9 @@ on lanes of every length, parcels light and heavy, each policy: the keys, carrie
 places a quote repeats. The dictionary is shipped data: once a quote can have been packed with
 it, its bytes never change. A better one goes out under the next number:
 
-    python scripts/make_quote_dictionary.py data/packing/quotes-2.json
+    python scripts/make_quote_dictionary.py data/packing/quotes-2.ndjson
 
-then `QUOTE_DICTIONARY = 2` in router/packing.py; quotes-1.json stays as long as quotes packed
+then `QUOTE_DICTIONARY = 2` in router/packing.py; quotes-1.ndjson stays as long as quotes packed
 with it may still be kept (their guarantee and a day).
 """
 

@@ -17,7 +17,7 @@ SHIPPED = {1: "78ca9311520d272678d96208efb92b63b92bd6adde045462640d221f15baba96"
 
 def test_shipped_dictionaries_are_never_edited() -> None:
     for number, digest in SHIPPED.items():
-        assert hashlib.sha256((DICTIONARIES / f"quotes-{number}.json").read_bytes()).hexdigest() == digest
+        assert hashlib.sha256((DICTIONARIES / f"quotes-{number}.ndjson").read_bytes()).hexdigest() == digest
     assert QUOTE_DICTIONARY in SHIPPED
 
 
