@@ -52,6 +52,12 @@ def _quote_deflater(number: int) -> Deflater:
     return Deflater((DICTIONARIES / f"quotes-{number}.ndjson").read_bytes())
 
 
+def load_quote_dictionary() -> None:
+    """Read the dictionary quotes are packed with now: a service without it must not start, as
+    it could keep no quote."""
+    _quote_deflater(QUOTE_DICTIONARY)
+
+
 def pack_quote(body: bytes) -> bytes:
     return bytes((QUOTE_DICTIONARY,)) + _quote_deflater(QUOTE_DICTIONARY).deflate(body)
 

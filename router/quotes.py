@@ -22,7 +22,7 @@ import orjson
 from router.codec import quote_json
 from router.errors import QuoteExpired, QuoteNotFound
 from router.models import CarrierError, Location, Place, Policy, Shipment
-from router.packing import pack_quote, unpack_quote
+from router.packing import load_quote_dictionary, pack_quote, unpack_quote
 from router.quoting import QuoteEngine
 from router.settings import Settings
 from router.store import Store, refuse_a_miss_while_degraded
@@ -44,6 +44,7 @@ class QuoteBook:
         settings: Settings,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
+        load_quote_dictionary()
         self._store = store
         self._settings = settings
         self._clock = clock

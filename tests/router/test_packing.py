@@ -75,3 +75,16 @@ async def test_quotes_are_kept_packed_in_redis(make_api, redis_url: str, redis_p
         direct.close()
     assert kept is not None and kept[0] == QUOTE_DICTIONARY and len(kept) < len(body) / 10
     assert await (await api.get(f"/v1/quotes/{quote_id}")).read() == body
+
+
+def test_a_service_without_its_quote_dictionary_does_not_start(monkeypatch, tmp_path) -> None:
+    from router import packing
+    from router.quotes import QuoteBook
+
+    monkeypatch.setattr(packing, "DICTIONARIES", tmp_path)
+    packing._quote_deflater.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError):
+            QuoteBook(MemoryStore(), Settings())
+    finally:
+        packing._quote_deflater.cache_clear()
