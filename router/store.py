@@ -545,8 +545,7 @@ class ResilientStore:
 
     def memory_use(self) -> MemoryUse | None:
         """The memory that stands in while Redis is away; None until it has been needed."""
-        use = getattr(self._fallback, "memory_use", None)
-        return use() if use and self._fallback_used else None
+        return memory_use(self._fallback) if self._fallback_used else None
 
     @property
     def degraded(self) -> bool:

@@ -11,14 +11,11 @@ async def healthz(request: web.Request) -> web.Response:
     """200 while the service can answer; `degraded` when Redis is away and memory stands in."""
     store = request.app[keys.STORE]
     store_ok = await store.ping()
-    use = memory_use(store)
-    memory = None if use is None else {
-        "entries": use.entries, "bytes": use.bytes, "max_bytes": use.max_bytes, "evicted": use.evicted,
-    }
     body = {
         "status": "ok" if store_ok else "degraded",
         "store": {
-            "backend": store.backend, "ok": store_ok, "fallback": "memory" if not store_ok else None, "memory": memory,
+            "backend": store.backend, "ok": store_ok, "fallback": "memory" if not store_ok else None,
+            "memory": memory_use(store),  # orjson writes the dataclass as its fields
         },
         "carriers": len(request.app[keys.ENGINE].carriers),
     }
