@@ -47,7 +47,7 @@ from router.allocation import (
     gather_candidates,
     plan,
 )
-from router.orders import (
+from router.allocation.orders import (
     open_text,
     read_capacities,
     read_orders,
@@ -109,10 +109,10 @@ def row(name: str, p: Plan, extra: str = "", times: list[float] | None = None) -
 
 def demo(n: int, options: SolverOptions) -> list[str]:
     from carriers.registry import load_carriers
-    from router.demo_data import write_demo_orders
-    from router.places import Places
-    from router.quoting import QuoteEngine
-    from router.settings import Settings
+    from router.core.settings import Settings
+    from router.quoting.engine import QuoteEngine
+    from router.quoting.places import Places
+    from router.rerating.demo_data import write_demo_orders
 
     data = ROOT / "data" / "demo"
     buffer = io.StringIO()

@@ -41,10 +41,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -54,16 +55,18 @@ import uvloop
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from datetime import UTC
+
 from carriers.api import Secret  # noqa: E402
-from carriers.breaker import guard_carriers  # noqa: E402
-from carriers.cdek import CdekCarrier, CdekClient  # noqa: E402
+from carriers.cdek.carrier import CdekCarrier, CdekClient  # noqa: E402
 from carriers.registry import load_carriers  # noqa: E402
-from router.last_good import LastGood  # noqa: E402
-from router.models import CarrierInfo, CarrierQuote, Location, Parcel, Policy, RateRequest, Shipment  # noqa: E402
-from router.places import Places  # noqa: E402
-from router.quoting import QuoteEngine  # noqa: E402
-from router.settings import Settings  # noqa: E402
-from router.store import MemoryStore  # noqa: E402
+from router.core.models import CarrierInfo, CarrierQuote, Location, Parcel, Policy, RateRequest, Shipment  # noqa: E402
+from router.core.settings import Settings  # noqa: E402
+from router.quoting.breaker import guard_carriers  # noqa: E402
+from router.quoting.engine import QuoteEngine  # noqa: E402
+from router.quoting.last_good import LastGood  # noqa: E402
+from router.quoting.places import Places  # noqa: E402
+from router.store.kv import MemoryStore  # noqa: E402
 
 CARRIERS = 10
 LATENCY_MS, JITTER_MS = 50.0, 20.0
@@ -71,8 +74,20 @@ DEADLINE_S = 1.0
 # Few enough that the machine is not saturated, so the latencies show the engine, not a queue.
 HANG_CLIENTS = 4
 CITIES = [
-    "Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург", "Казань", "Нижний Новгород",
-    "Челябинск", "Самара", "Омск", "Ростов-на-Дону", "Уфа", "Красноярск", "Пермь", "Воронеж",
+    "Москва",
+    "Санкт-Петербург",
+    "Новосибирск",
+    "Екатеринбург",
+    "Казань",
+    "Нижний Новгород",
+    "Челябинск",
+    "Самара",
+    "Омск",
+    "Ростов-на-Дону",
+    "Уфа",
+    "Красноярск",
+    "Пермь",
+    "Воронеж",
 ]
 
 
@@ -107,7 +122,9 @@ async def serve_emulators(first: int, count: int, seed: int, kind: str) -> None:
             leans.append(lean)
             url = f"http://127.0.0.1:{lean.port}"
         else:
-            runner = web.AppRunner(create_cdek_app(client_id, client_secret, state=state), access_log=None, shutdown_timeout=1.0)
+            runner = web.AppRunner(
+                create_cdek_app(client_id, client_secret, state=state), access_log=None, shutdown_timeout=1.0
+            )
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             host, port = runner.addresses[0][:2]
@@ -188,7 +205,7 @@ class Emulators:
 
     async def fault(self, http: aiohttp.ClientSession, index: int, body: dict[str, Any] | None) -> None:
         url = self.endpoints[index]["url"] + "/_sandbox/faults"
-        async with (http.post(url, json=body) if body else http.delete(url)) as r:
+        async with http.post(url, json=body) if body else http.delete(url) as r:
             assert r.status == 200, await r.text()
 
     def stop(self) -> None:
@@ -223,8 +240,12 @@ def body(rng: random.Random, n: int) -> dict[str, Any]:
         "origin": {"city": a},
         "destination": {"city": b},
         "parcels": [
-            {"weight_g": rng.randint(200, 15000), "length_cm": rng.randint(10, 50),
-             "width_cm": rng.randint(10, 40), "height_cm": rng.randint(5, 30)}
+            {
+                "weight_g": rng.randint(200, 15000),
+                "length_cm": rng.randint(10, 50),
+                "width_cm": rng.randint(10, 40),
+                "height_cm": rng.randint(5, 30),
+            }
         ],
         # A never-seen declared value: a new quote-cache key every time.
         "declared_value": f"{n}.{rng.randint(10, 99)}",
@@ -318,7 +339,11 @@ class _ClientConnection(asyncio.Protocol):
 
 
 async def load(
-    url: str, concurrency: int, done: Callable[[int], bool], seed: int, make: Callable[[random.Random, int], dict[str, Any]] = body
+    url: str,
+    concurrency: int,
+    done: Callable[[int], bool],
+    seed: int,
+    make: Callable[[random.Random, int], dict[str, Any]] = body,
 ) -> tuple[list[Sample], float]:
     """Closed-loop clients posting new quotes until `done(quotes so far)`, each on a kept-alive
     connection of its own (`_ClientConnection`)."""
@@ -415,8 +440,12 @@ async def bench_slowest(settings: Settings, n: int) -> list[Row]:
         quotes, slowest, over = [], [], []
         for i in range(n + 20):
             a, b = rng.sample(CITIES, 2)
-            shipment = Shipment(Location(city=a), Location(city=b), (Parcel(rng.randint(200, 15000), 30, 20, 10),),
-                                declared_value=Decimal(rng.randint(0, 20000)))
+            shipment = Shipment(
+                Location(city=a),
+                Location(city=b),
+                (Parcel(rng.randint(200, 15000), 30, 20, 10),),
+                declared_value=Decimal(rng.randint(0, 20000)),
+            )
             calls.clear()
             started = time.perf_counter()
             quote = await engine.quote(shipment, Policy())
@@ -428,10 +457,15 @@ async def bench_slowest(settings: Settings, n: int) -> list[Row]:
             over.append(ms - max(calls))
     return [
         Row("slowest of the 10 carriers, per quote", len(slowest), statistics.median(slowest), pct(slowest, 99)),
-        Row("engine quote, 10 API carriers, in process", len(quotes), statistics.median(quotes), pct(quotes, 99),
+        Row(
+            "engine quote, 10 API carriers, in process",
+            len(quotes),
+            statistics.median(quotes),
+            pct(quotes, 99),
             target="p99 ≤ slowest p99 + 10 ms",
             note=f"p99 − slowest p99 = {pct(quotes, 99) - pct(slowest, 99):+.1f} ms; "
-                 f"per quote over its own slowest: p50 {statistics.median(over):.2f}, p99 {pct(over, 99):.2f} ms"),
+            f"per quote over its own slowest: p50 {statistics.median(over):.2f}, p99 {pct(over, 99):.2f} ms",
+        ),
     ]
 
 
@@ -443,32 +477,50 @@ async def bench_tokens_baseline(endpoint: dict[str, str], settings: Settings, n:
 
     places = Places()
     async with aiohttp.ClientSession() as http:
-        args = dict(client_id=Secret(endpoint["client_id"]), client_secret=Secret(endpoint["client_secret"]),
-                    base_url=endpoint["url"])
+        args = dict(
+            client_id=Secret(endpoint["client_id"]),
+            client_secret=Secret(endpoint["client_secret"]),
+            base_url=endpoint["url"],
+        )
         proxy = TokenPerCall(http, **args)  # type: ignore[arg-type]
         ours = CdekClient(http, **args)  # type: ignore[arg-type]
         shipment = Shipment(Location(city="Москва"), Location(city="Казань"), (Parcel(1200, 30, 20, 10),))
-        origin, destination = places.resolve(shipment.origin, "origin"), places.resolve(shipment.destination, "destination")
-        from datetime import datetime, timezone
+        origin, destination = (
+            places.resolve(shipment.origin, "origin"),
+            places.resolve(shipment.destination, "destination"),
+        )
+        from datetime import datetime
 
-        request = RateRequest(shipment, origin, destination, datetime.now(timezone.utc))
+        request = RateRequest(shipment, origin, destination, datetime.now(UTC))
         for client in (proxy, ours):
             carrier = CdekCarrier(client, timeout_s=settings.carrier_timeout_s)
             await asyncio.gather(*(carrier.quote(request) for _ in range(n)))
     return Row(
-        "baseline: a token fetched for every call", n, None, None,
+        "baseline: a token fetched for every call",
+        n,
+        None,
+        None,
         note=f"{proxy.token_requests / n * 1000:,.0f} token requests per 1,000 quotes "
-             f"(the cached client, same {n} quotes: {ours.token_requests})",
+        f"(the cached client, same {n} quotes: {ours.token_requests})",
     )
 
 
-def latency_row(name: str, samples: list[Sample], elapsed: float | None = None, target: str = "", note: str = "") -> Row:
+def latency_row(
+    name: str, samples: list[Sample], elapsed: float | None = None, target: str = "", note: str = ""
+) -> Row:
     ms = [s.ms for s in samples]
     bad = sum(1 for s in samples if s.status not in (200, 201))
     partial = sum(1 for s in samples if s.errors)
     extra = f"{bad} non-2xx, {partial} with carrier errors" + (f"; {note}" if note else "")
-    return Row(name, len(ms), statistics.median(ms), pct(ms, 99), rps=len(ms) / elapsed if elapsed else None,
-               target=target, note=extra)
+    return Row(
+        name,
+        len(ms),
+        statistics.median(ms),
+        pct(ms, 99),
+        rps=len(ms) / elapsed if elapsed else None,
+        target=target,
+        note=extra,
+    )
 
 
 def carrier_error(s: Sample, carrier: str) -> dict[str, Any] | None:
@@ -506,11 +558,18 @@ async def bench_hanging(url: str, emulators: Emulators, seconds: float) -> list[
     turned_away = [s for s in after if (e := carrier_error(s, "cdek1")) and "circuit open" in e["message"]]
     stale = sum(1 for s in turned_away if s.stale)
     return [
-        latency_row("cdek1 hanging, breaker closed: quotes wait out the deadline", waited,
-                    target=f"p99 ≤ deadline + 50 ms = {DEADLINE_S * 1000 + 50:.0f} ms",
-                    note=f"{HANG_CLIENTS} clients; the breaker opened after {took:.1f} s"),
-        latency_row("cdek1 hanging, breaker open: not asked", turned_away, target="p99 < 100 ms",
-                    note=f"{HANG_CLIENTS} clients; {stale} showed cdek1's last good answer, marked stale"),
+        latency_row(
+            "cdek1 hanging, breaker closed: quotes wait out the deadline",
+            waited,
+            target=f"p99 ≤ deadline + 50 ms = {DEADLINE_S * 1000 + 50:.0f} ms",
+            note=f"{HANG_CLIENTS} clients; the breaker opened after {took:.1f} s",
+        ),
+        latency_row(
+            "cdek1 hanging, breaker open: not asked",
+            turned_away,
+            target="p99 < 100 ms",
+            note=f"{HANG_CLIENTS} clients; {stale} showed cdek1's last good answer, marked stale",
+        ),
     ]
 
 
@@ -566,16 +625,20 @@ async def throughput_run(url: str, pids: dict[str, list[int]], emulators: Emulat
     used["load generator"] = time.process_time() - load_before
     machine, steal = machine_cpu_s()
     async with aiohttp.ClientSession() as http:
-        asked = [a - b for a, b in zip(await emulators.calculator_requests(http), asked_before)]
+        asked = [a - b for a, b in zip(await emulators.calculator_requests(http), asked_before, strict=False)]
     # Uncached means every quote asked every carrier: each emulator counts its own calls.
     answered = sum(1 for s in samples if s.status in (200, 201))
     if min(asked) < answered:
         raise SystemExit(f"an emulator answered {min(asked)} calculator calls for {answered} quotes: not uncached")
     other = max(0.0, machine - machine_before - sum(used.values())) / elapsed
     run = Run(samples, elapsed, used, other, (steal - steal_before) / elapsed)
-    print(f"32 clients: {run.rps:.0f} quotes/s; CPU ms a quote: "
-          + ", ".join(f"{part} {run.ms_per_quote(part):.2f}" for part in used)
-          + f"; other work {run.other_cores:.2f} cores, steal {run.steal_cores:.2f}", file=sys.stderr, flush=True)
+    print(
+        f"32 clients: {run.rps:.0f} quotes/s; CPU ms a quote: "
+        + ", ".join(f"{part} {run.ms_per_quote(part):.2f}" for part in used)
+        + f"; other work {run.other_cores:.2f} cores, steal {run.steal_cores:.2f}",
+        file=sys.stderr,
+        flush=True,
+    )
     return run
 
 
@@ -585,23 +648,33 @@ def throughput_rows(runs: list[Run]) -> list[Row]:
     median = ranked[(len(ranked) - 1) // 2]
     per_quote = ", ".join(f"{part} {median.ms_per_quote(part):.1f}" for part in median.cpu_s)
     answered = sum(1 for s in median.samples if s.status in (200, 201))
-    rows = [latency_row(
-        "HTTP quote, 32 clients, uncached" + (f" (median of {len(runs)} runs)" if len(runs) > 1 else ""),
-        median.samples, median.elapsed_s, target="≥ 300 quotes/s",
-        note=f"CPU ms per quote: {per_quote}; the bench's processes kept {sum(median.cpu_s.values()) / median.elapsed_s:.2f} "
-             f"of 2 cores busy, other work {median.other_cores:.2f} (steal {median.steal_cores:.2f}); "
-             f"every emulator answered a calculator call for each of the {answered:,} quotes",
-    )]
+    rows = [
+        latency_row(
+            "HTTP quote, 32 clients, uncached" + (f" (median of {len(runs)} runs)" if len(runs) > 1 else ""),
+            median.samples,
+            median.elapsed_s,
+            target="≥ 300 quotes/s",
+            note=f"CPU ms per quote: {per_quote}; the bench's processes kept {sum(median.cpu_s.values()) / median.elapsed_s:.2f} "
+            f"of 2 cores busy, other work {median.other_cores:.2f} (steal {median.steal_cores:.2f}); "
+            f"every emulator answered a calculator call for each of the {answered:,} quotes",
+        )
+    ]
     if len(runs) > 1:
         rps = [r.rps for r in runs]
         service = [r.ms_per_quote("service") for r in runs]
-        rows.append(Row(
-            f"HTTP quote, 32 clients, uncached: {len(runs)} runs in a row", sum(len(r.samples) for r in runs), None, None,
-            rps=statistics.median(rps), target="≥ 300 quotes/s in every run",
-            note=f"quotes/s {min(rps):,.0f} to {max(rps):,.0f} ({', '.join(f'{x:,.0f}' for x in rps)}); "
-                 f"service CPU ms a quote {min(service):.2f} to {max(service):.2f}; "
-                 f"{sum(x >= 300 for x in rps)} of {len(runs)} runs at 300/s or more",
-        ))
+        rows.append(
+            Row(
+                f"HTTP quote, 32 clients, uncached: {len(runs)} runs in a row",
+                sum(len(r.samples) for r in runs),
+                None,
+                None,
+                rps=statistics.median(rps),
+                target="≥ 300 quotes/s in every run",
+                note=f"quotes/s {min(rps):,.0f} to {max(rps):,.0f} ({', '.join(f'{x:,.0f}' for x in rps)}); "
+                f"service CPU ms a quote {min(service):.2f} to {max(service):.2f}; "
+                f"{sum(x >= 300 for x in rps)} of {len(runs)} runs at 300/s or more",
+            )
+        )
     return rows
 
 
@@ -621,13 +694,22 @@ async def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--emulator-procs", type=int, default=2)
     parser.add_argument(
-        "--emulators", choices=("lean", "aiohttp"), default="lean",
+        "--emulators",
+        choices=("lean", "aiohttp"),
+        default="lean",
         help="lean: the bare-asyncio emulator (carriers.sandbox.lean); aiohttp: the sandbox's own app",
     )
-    parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="run the 32-client phase N times in a row; the table gives the median run and the spread")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the 32-client phase N times in a row; the table gives the median run and the spread",
+    )
     parser.add_argument("--throughput-only", action="store_true", help="only the 32-client phase (with its warm-up)")
-    parser.add_argument("--workers", type=int, default=1, help="service workers; with more than one, a redis-server of its own")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="service workers; with more than one, a redis-server of its own"
+    )
     args = parser.parse_args()
     seconds = 4.0 if args.quick else 10.0
     load_at_start = os.getloadavg()[0]  # other work on the machine shows in every figure
@@ -654,14 +736,33 @@ async def main() -> None:
             if args.workers > 1:
                 redis_port = free_port()
                 subprocess.run(
-                    ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                     "--daemonize", "yes", "--dir", tmp, "--pidfile", f"{tmp}/redis.pid"],
-                    check=True, capture_output=True,
+                    [
+                        "redis-server",
+                        "--port",
+                        str(redis_port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--daemonize",
+                        "yes",
+                        "--dir",
+                        tmp,
+                        "--pidfile",
+                        f"{tmp}/redis.pid",
+                    ],
+                    check=True,
+                    capture_output=True,
                 )
                 env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
             proc = subprocess.Popen(
                 [sys.executable, "-m", "router.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             url = f"http://127.0.0.1:{port}"
             await wait_up(url)
@@ -671,20 +772,34 @@ async def main() -> None:
             one: list[Sample] = []
             if not args.throughput_only:
                 one, _ = await load(url, 1, for_quotes(100 if args.quick else 300), seed=2)
-                rows.append(latency_row("HTTP quote, 1 client, uncached", one,
-                                        target="p99 ≤ slowest p99 + 10 ms (in-process figure above)"))
+                rows.append(
+                    latency_row(
+                        "HTTP quote, 1 client, uncached",
+                        one,
+                        target="p99 ≤ slowest p99 + 10 ms (in-process figure above)",
+                    )
+                )
             pids = {"service": process_tree(proc.pid), "emulators": [p.pid for p in emulators.procs]}
-            runs = [await throughput_run(url, pids, emulators, seconds, seed=3 if i == 0 else 10 + i) for i in range(args.repeat)]
+            runs = [
+                await throughput_run(url, pids, emulators, seconds, seed=3 if i == 0 else 10 + i)
+                for i in range(args.repeat)
+            ]
             rows += throughput_rows(runs)
             async with aiohttp.ClientSession() as http:
                 tokens = await emulators.tokens(http) - tokens_before
             quoted = len(warm) + len(one) + sum(len(r.samples) for r in runs)
-            rows.append(Row(
-                "token requests per 1,000 quotes, per carrier", quoted, None, None, target="1 (vs 1,000)",
-                note=f"{tokens / CARRIERS / quoted * 1000:.2f}: {tokens} token requests by the service "
-                     f"for {quoted:,} quotes to {CARRIERS} carriers, one per carrier per token lifetime "
-                     f"(an hour in the sandbox) and worker ({args.workers})",
-            ))
+            rows.append(
+                Row(
+                    "token requests per 1,000 quotes, per carrier",
+                    quoted,
+                    None,
+                    None,
+                    target="1 (vs 1,000)",
+                    note=f"{tokens / CARRIERS / quoted * 1000:.2f}: {tokens} token requests by the service "
+                    f"for {quoted:,} quotes to {CARRIERS} carriers, one per carrier per token lifetime "
+                    f"(an hour in the sandbox) and worker ({args.workers})",
+                )
+            )
             if not args.throughput_only:
                 rows += await bench_hanging(url, emulators, seconds)
                 rows.append(await bench_tokens_baseline(emulators.endpoints[1], settings, 100 if args.quick else 200))
@@ -695,8 +810,10 @@ async def main() -> None:
             if redis_port is not None:
                 subprocess.run(["redis-cli", "-p", str(redis_port), "shutdown", "nosave"], capture_output=True)
             emulators.stop()
-    print(f"{CARRIERS} CDEK-format emulators at {LATENCY_MS:.0f} ± {JITTER_MS:.0f} ms, deadline {DEADLINE_S * 1000:.0f} ms, "
-          f"{os.cpu_count()} cores; load average before/after {load_at_start:.2f}/{os.getloadavg()[0]:.2f}\n")
+    print(
+        f"{CARRIERS} CDEK-format emulators at {LATENCY_MS:.0f} ± {JITTER_MS:.0f} ms, deadline {DEADLINE_S * 1000:.0f} ms, "
+        f"{os.cpu_count()} cores; load average before/after {load_at_start:.2f}/{os.getloadavg()[0]:.2f}\n"
+    )
     print(table(rows))
 
 

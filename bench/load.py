@@ -52,10 +52,11 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Awaitable, Callable, NamedTuple
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -72,13 +73,26 @@ DEADLINE_SLACK_MS = 50.0
 
 # (city, lat, lon): quote ends, and where the pickup-point lookups are centred.
 CITIES = [
-    ("Москва", 55.7558, 37.6173), ("Санкт-Петербург", 59.9386, 30.3141), ("Новосибирск", 55.0084, 82.9357),
-    ("Екатеринбург", 56.8389, 60.6057), ("Казань", 55.7887, 49.1221), ("Нижний Новгород", 56.3269, 44.0059),
-    ("Челябинск", 55.1644, 61.4368), ("Самара", 53.2001, 50.15), ("Омск", 54.9885, 73.3242),
-    ("Ростов-на-Дону", 47.2357, 39.7015), ("Уфа", 54.7388, 55.9721), ("Красноярск", 56.0153, 92.8932),
-    ("Пермь", 58.0105, 56.2502), ("Воронеж", 51.672, 39.1843), ("Волгоград", 48.708, 44.5133),
-    ("Краснодар", 45.0355, 38.9753), ("Тюмень", 57.1522, 65.5272), ("Томск", 56.4977, 84.9744),
-    ("Барнаул", 53.3606, 83.7636), ("Иркутск", 52.2978, 104.2964),
+    ("Москва", 55.7558, 37.6173),
+    ("Санкт-Петербург", 59.9386, 30.3141),
+    ("Новосибирск", 55.0084, 82.9357),
+    ("Екатеринбург", 56.8389, 60.6057),
+    ("Казань", 55.7887, 49.1221),
+    ("Нижний Новгород", 56.3269, 44.0059),
+    ("Челябинск", 55.1644, 61.4368),
+    ("Самара", 53.2001, 50.15),
+    ("Омск", 54.9885, 73.3242),
+    ("Ростов-на-Дону", 47.2357, 39.7015),
+    ("Уфа", 54.7388, 55.9721),
+    ("Красноярск", 56.0153, 92.8932),
+    ("Пермь", 58.0105, 56.2502),
+    ("Воронеж", 51.672, 39.1843),
+    ("Волгоград", 48.708, 44.5133),
+    ("Краснодар", 45.0355, 38.9753),
+    ("Тюмень", 57.1522, 65.5272),
+    ("Томск", 56.4977, 84.9744),
+    ("Барнаул", 53.3606, 83.7636),
+    ("Иркутск", 52.2978, 104.2964),
 ]
 MIX = {"quote-miss": 60, "quote-hit": 15, "get-quote": 15, "pickup-points": 10}
 HOT_BODIES = 8
@@ -261,8 +275,14 @@ def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subp
     assert threading.current_thread() is threading.main_thread()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_us,
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_us,
         )
     _started.append(proc)
     return proc
@@ -387,15 +407,29 @@ class Redis:
         assert self.port != SHARED_REDIS_PORT
         return subprocess.run(
             ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
 
     async def start(self) -> None:
         assert self.port != SHARED_REDIS_PORT and self.proc is None
         self.proc = spawn(
             [
-                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(self.dir), "--dbfilename", "dump.rdb",
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--dbfilename",
+                "dump.rdb",
             ],
             self.dir / "redis.log",
         )
@@ -410,7 +444,9 @@ class Redis:
     async def used_mb(self) -> float:
         """Redis's own count of the memory its data takes (INFO's used_memory)."""
         info = (await asyncio.to_thread(self._cli, "info", "memory")).stdout
-        return next(int(line.split(":")[1]) for line in info.splitlines() if line.startswith("used_memory:")) / 1024 / 1024
+        return (
+            next(int(line.split(":")[1]) for line in info.splitlines() if line.startswith("used_memory:")) / 1024 / 1024
+        )
 
     def shutdown(self, save: bool) -> None:
         """Stop it; with `save` its data is written first and loaded by the next `start`."""
@@ -654,14 +690,26 @@ def kind_rows(name: str, phase: str, samples: list[Sample]) -> list[Row]:
         if mine:
             lat = [s.ms for s in mine]
             rows.append(
-                Row(f"{name} · {phase} · {kind}", len(mine), sum(1 for s in mine if s.error), None,
-                    pct(lat, 50), pct(lat, 99), max(lat))
+                Row(
+                    f"{name} · {phase} · {kind}",
+                    len(mine),
+                    sum(1 for s in mine if s.error),
+                    None,
+                    pct(lat, 50),
+                    pct(lat, 99),
+                    max(lat),
+                )
             )
     return rows
 
 
 async def steady(
-    workdir: Path, quick: bool, clients: int, rate_per_s: float, workers: int = 1, with_redis: bool = False,
+    workdir: Path,
+    quick: bool,
+    clients: int,
+    rate_per_s: float,
+    workers: int = 1,
+    with_redis: bool = False,
     duration_s: float | None = None,
 ) -> Result:
     alone_s, warm_s, run_s = (2.0, 3.0, 10.0) if quick else (5.0, 10.0, 60.0)
@@ -744,7 +792,8 @@ async def steady(
             result.checks += [
                 Check(f"{name}: errors, {run_s:.0f} s at {phase}", "0", f"{errors} of {len(measured):,}", errors == 0),
                 Check(
-                    f"{name}: p99 at {phase}", "< 100 ms",
+                    f"{name}: p99 at {phase}",
+                    "< 100 ms",
                     f"{pct(lat, 99):.1f} ms (p50 {pct(lat, 50):.1f}, {len(measured) / spans[phase]:,.0f} req/s)",
                     pct(lat, 99) < 100,
                 ),
@@ -841,7 +890,9 @@ async def redis_outage(workdir: Path, quick: bool, clients: int, save: bool) -> 
                 not failed,
             ),
             readback("redis-outage: quotes made before, read after Redis is back", back_before, len(earlier), save),
-            readback("redis-outage: quotes made while Redis was down, read after (one worker)", back_during, len(during)),
+            readback(
+                "redis-outage: quotes made while Redis was down, read after (one worker)", back_during, len(during)
+            ),
             readback("redis-outage: quotes made after Redis came back, read at the end", back_later, len(later)),
         ]
     finally:
@@ -1034,8 +1085,12 @@ SCENARIOS = ("steady", "steady-workers", "redis-outage", "carrier-hanging", "wor
 EXTRA_SCENARIOS = ("steady-redis",)  # one process on Redis: where the Redis round trips go, without a second worker
 # The nominal length of each scenario in seconds (full, quick); every one is cut off at twice that plus two minutes.
 NOMINAL_S = {
-    "steady": (140, 30), "steady-workers": (140, 30), "steady-redis": (140, 30), "redis-outage": (60, 20),
-    "carrier-hanging": (70, 25), "worker-restart": (60, 25),
+    "steady": (140, 30),
+    "steady-workers": (140, 30),
+    "steady-redis": (140, 30),
+    "redis-outage": (60, 20),
+    "carrier-hanging": (70, 25),
+    "worker-restart": (60, 25),
 }
 
 
@@ -1055,13 +1110,17 @@ async def scenario(name: str, workdir: Path, args: argparse.Namespace) -> Result
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "scenarios", nargs="*", metavar="SCENARIO",
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
         help="any of " + ", ".join(SCENARIOS + EXTRA_SCENARIOS) + " (default: " + ", ".join(SCENARIOS) + ")",
     )
     parser.add_argument("--quick", action="store_true", help="short phases: a smoke run of about two minutes")
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients (default 64)")
     parser.add_argument(
-        "--rate", type=float, default=400.0,
+        "--rate",
+        type=float,
+        default=400.0,
         help="steady: requests a second offered in the open-loop phase (default 400, issue #2's miss rate)",
     )
     parser.add_argument(
@@ -1069,7 +1128,9 @@ async def main() -> int:
         action="store_true",
         help="redis-outage: stop Redis with `shutdown nosave` (it comes back empty) instead of saving first",
     )
-    parser.add_argument("--duration", type=float, default=None, help="steady: seconds of each measured phase (default 60)")
+    parser.add_argument(
+        "--duration", type=float, default=None, help="steady: seconds of each measured phase (default 60)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the service and Redis logs (prints where)")
     args = parser.parse_args()
     unknown = [s for s in args.scenarios if s not in SCENARIOS + EXTRA_SCENARIOS]
@@ -1101,7 +1162,9 @@ async def main() -> int:
                     async with asyncio.timeout(2 * nominal + 120):
                         part = await scenario(name, workdir, args)
                 except TimeoutError:
-                    result.checks.append(Check(f"{name}: finished", f"within {2 * nominal + 120:.0f} s", "cut off", False))
+                    result.checks.append(
+                        Check(f"{name}: finished", f"within {2 * nominal + 120:.0f} s", "cut off", False)
+                    )
                     continue
                 result.rows += part.rows
                 result.checks += part.checks

@@ -32,14 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from carriers.registry import load_carriers
-from router.app import bundled_places
-from router.calendar import add_working_days, is_working_day
-from router.models import Location, Parcel, Policy, Shipment
-from router.outcomes import COLUMNS, parse_csv
-from router.quoting import QuoteEngine
-from router.settings import Settings
-from router.store import MemoryStore, RedisStore, Store
-from router.track_record import TrackRecord
+from router.core.calendar import add_working_days, is_working_day
+from router.core.models import Location, Parcel, Policy, Shipment
+from router.core.settings import Settings
+from router.history.outcomes import COLUMNS, parse_csv
+from router.history.track_record import TrackRecord
+from router.http.app import bundled_places
+from router.quoting.engine import QuoteEngine
+from router.store.kv import MemoryStore, RedisStore, Store
 
 CITIES = [
     "Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург", "Казань", "Нижний Новгород",
@@ -78,7 +78,9 @@ def write_outcomes(path: Path, rows: int, seed: int = 1) -> None:
                 status, delivered = "returned", ""
             else:
                 status = "damaged" if roll < 0.032 else "delivered"
-                delivered = add_working_days(ship, 2 + (o + d) % 6 + int(rnd.expovariate(1.2))).isoformat() + "T14:00:00+03:00"
+                delivered = (
+                    add_working_days(ship, 2 + (o + d) % 6 + int(rnd.expovariate(1.2))).isoformat() + "T14:00:00+03:00"
+                )
             complaint = "yes" if rnd.random() < 0.003 else "no"
             f.write(
                 f"b{i},{carrier},{service},{origin},{destination},{ship.isoformat()}T10:00:00+03:00,"
@@ -118,7 +120,9 @@ async def bench_import(rows: int, url: str) -> None:
         path = Path(tmp) / "outcomes.csv"
         started = time.perf_counter()
         write_outcomes(path, rows)
-        print(f"generated {rows:,} outcomes ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {rows:,} outcomes ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+        )
         print(f"\n{'import':<34}{'s':>8}{'rows/s':>12}{'imported':>11}{'known':>11}{'rejected':>10}")
 
         prefix = f"bench:{uuid.uuid4().hex}:"
@@ -133,11 +137,15 @@ async def bench_import(rows: int, url: str) -> None:
         finally:
             await store.close()
             keys = drop(url, prefix)
-        print(f"  Redis memory for the track record: {grown / 1e6:.1f} MB in {keys:,} keys "
-              f"(of which shipment-id digests: 65,536 buckets)")
+        print(
+            f"  Redis memory for the track record: {grown / 1e6:.1f} MB in {keys:,} keys "
+            f"(of which shipment-id digests: 65,536 buckets)"
+        )
 
         elapsed, imported, known, rejected = await timed_import(MemoryStore(), path)
-        print(f"{'memory, new file':<34}{elapsed:>8.1f}{rows / elapsed:>12,.0f}{imported:>11,}{known:>11,}{rejected:>10,}")
+        print(
+            f"{'memory, new file':<34}{elapsed:>8.1f}{rows / elapsed:>12,.0f}{imported:>11,}{known:>11,}{rejected:>10,}"
+        )
 
 
 async def bench_quotes(quotes: int, url: str) -> None:
@@ -195,7 +203,7 @@ def main() -> None:
     parser.add_argument("--skip-import", action="store_true")
     args = parser.parse_args()
     # A synthetic million suspends plenty of carriers; the bench reports figures, not those.
-    logging.getLogger("router.track_record").setLevel(logging.ERROR)
+    logging.getLogger("router.history.track_record").setLevel(logging.ERROR)
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.skip_import:
         asyncio.run(bench_import(args.rows, args.redis_url))

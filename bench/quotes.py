@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,15 +39,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from carriers.registry import load_carriers  # noqa: E402
-from router.models import Location, Parcel, Policy, RateRequest, Shipment  # noqa: E402
-from router.places import Places  # noqa: E402
-from router.quoting import QuoteEngine  # noqa: E402
-from router.settings import Settings  # noqa: E402
+from router.core.models import Location, Parcel, Policy, RateRequest, Shipment  # noqa: E402
+from router.core.settings import Settings  # noqa: E402
+from router.quoting.engine import QuoteEngine  # noqa: E402
+from router.quoting.places import Places  # noqa: E402
 
 CITIES = [
-    "Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург", "Казань", "Нижний Новгород",
-    "Челябинск", "Самара", "Омск", "Ростов-на-Дону", "Уфа", "Красноярск", "Пермь", "Воронеж",
-    "Волгоград", "Краснодар", "Тюмень", "Томск", "Барнаул", "Иркутск",
+    "Москва",
+    "Санкт-Петербург",
+    "Новосибирск",
+    "Екатеринбург",
+    "Казань",
+    "Нижний Новгород",
+    "Челябинск",
+    "Самара",
+    "Омск",
+    "Ростов-на-Дону",
+    "Уфа",
+    "Красноярск",
+    "Пермь",
+    "Воронеж",
+    "Волгоград",
+    "Краснодар",
+    "Тюмень",
+    "Томск",
+    "Барнаул",
+    "Иркутск",
 ]
 
 
@@ -92,15 +109,20 @@ async def bench_engine(n: int) -> list[Row]:
         await engine.quote(s, Policy())
         ours.append((time.perf_counter() - t) * 1000)
         origin, dest = engine.resolve(s)
-        request = RateRequest(s, origin, dest, s.ship_at or datetime.now(timezone.utc))
+        request = RateRequest(s, origin, dest, s.ship_at or datetime.now(UTC))
         t = time.perf_counter()
         for c in carriers:
             await c.quote(request)
         bare.append((time.perf_counter() - t) * 1000)
     ratio = statistics.median(ours) / statistics.median(bare)
     return [
-        Row(f"engine quote, {len(carriers)} carriers, miss", n, statistics.median(ours), pct(ours, 99),
-            note=f"{ratio:.2f}× the bare carriers"),
+        Row(
+            f"engine quote, {len(carriers)} carriers, miss",
+            n,
+            statistics.median(ours),
+            pct(ours, 99),
+            note=f"{ratio:.2f}× the bare carriers",
+        ),
         Row("baseline: bare carriers in sequence", n, statistics.median(bare), pct(bare, 99)),
     ]
 
@@ -252,8 +274,15 @@ async def bench_hanging(n: int, deadline_s: float) -> list[Row]:
         lat.append((time.perf_counter() - t) * 1000)
         assert quote.offers and quote.errors
     over = max(lat) - deadline_s * 1000
-    return [Row(f"one carrier hanging, deadline {deadline_s * 1000:.0f} ms", n, statistics.median(lat),
-                pct(lat, 99), note=f"worst {max(lat):.1f} ms = deadline + {over:.1f} ms")]
+    return [
+        Row(
+            f"one carrier hanging, deadline {deadline_s * 1000:.0f} ms",
+            n,
+            statistics.median(lat),
+            pct(lat, 99),
+            note=f"worst {max(lat):.1f} ms = deadline + {over:.1f} ms",
+        )
+    ]
 
 
 def table(rows: list[Row]) -> str:
@@ -269,7 +298,10 @@ async def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=None, help="runs of each HTTP measurement (default 3; 1 quick)")
     parser.add_argument(
-        "--baseline", type=Path, default=None, metavar="DIR",
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
         help="another checkout (e.g. `git worktree add /tmp/base <commit>`): its service is measured in turn with ours",
     )
     args = parser.parse_args()

@@ -85,10 +85,10 @@ def timed(args: list[str]) -> tuple[float, int, int, int]:
 def baseline(path: Path, rows: int) -> float:
     """Seconds per row of the old per-row path: every carrier quoted in full for every shipment."""
     from carriers.ratecard import load_ratecards
-    from router.history import HistoricalShipment, read_history
-    from router.models import RateRequest
-    from router.places import Places
-    from router.settings import Settings
+    from router.core.models import RateRequest
+    from router.core.settings import Settings
+    from router.quoting.places import Places
+    from router.rerating.shipments import HistoricalShipment, read_history
 
     carriers = load_ratecards(Settings().carriers_dir)
     places = Places()
@@ -116,8 +116,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--file", type=Path, help="re-rate this file instead of writing demo history")
     parser.add_argument("--baseline-rows", type=int, default=20_000)
-    parser.add_argument("--plans", type=int, default=0, metavar="ROWS",
-                        help="also time the what-if with day plans (demo capacities and tiers) on this many rows")
+    parser.add_argument(
+        "--plans",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="also time the what-if with day plans (demo capacities and tiers) on this many rows",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,12 +137,16 @@ def main() -> None:
                            stdout=subprocess.DEVNULL)  # fmt: skip
             files.append((n, path))
         per_row = baseline(files[0][1], args.baseline_rows)
-        print(f"baseline (per-row full quotes, in-process, {args.baseline_rows:,} rows): "
-              f"{per_row * 1e6:.0f} µs/row, {1 / per_row:,.0f} rows/s; at 1,000,000 rows ≈ {per_row * 1e6:.0f} s")
+        print(
+            f"baseline (per-row full quotes, in-process, {args.baseline_rows:,} rows): "
+            f"{per_row * 1e6:.0f} µs/row, {1 / per_row:,.0f} rows/s; at 1,000,000 rows ≈ {per_row * 1e6:.0f} s"
+        )
         print()
-        print("| rows | runs | wall median | wall max | rows/s (median) | µs/row | vs baseline | peak RSS main | peak RSS with workers | exit |")  # noqa: E501
+        print(
+            "| rows | runs | wall median | wall max | rows/s (median) | µs/row | vs baseline | peak RSS main | peak RSS with workers | exit |"
+        )  # noqa: E501
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for n, path in files:
+        for _n, path in files:
             out = work / "rerated.csv"
             cmd = ["rerate", str(path), "--out", str(out), "--rejects", str(work / "rejects.csv"),
                    "--chart", str(work / "chart.png")]  # fmt: skip
@@ -155,13 +164,15 @@ def main() -> None:
             path = files[0][1]
             head = work / f"plans-{args.plans}.csv"
             with path.open("rb") as src, head.open("wb") as dst:
-                for _, line in zip(range(args.plans + 1), src):
+                for _, line in zip(range(args.plans + 1), src, strict=False):
                     dst.write(line)
             cmd = ["rerate", str(head), "--warehouses", str(DEMO / "warehouses.csv"), "--capacity",
                    str(DEMO / "capacity.csv"), "--tiers", str(DEMO / "tiers.csv"), "--out", str(work / "p.csv")]  # fmt: skip
             wall, main_kb, _, code = timed(cmd)
-            print(f"\nwhat-if with day plans (one process), {args.plans:,} rows: {wall:.1f} s, "
-                  f"{args.plans / wall:,.0f} rows/s, peak RSS {main_kb / 1024:.0f} MB, exit {code}")
+            print(
+                f"\nwhat-if with day plans (one process), {args.plans:,} rows: {wall:.1f} s, "
+                f"{args.plans / wall:,.0f} rows/s, peak RSS {main_kb / 1024:.0f} MB, exit {code}"
+            )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
@@ -38,12 +37,12 @@ CITIES = ["Москва", "Санкт-Петербург", "Новосибирс
 async def measure(n: int) -> dict[str, float]:
     # Imported here: the process's sys.path names the checkout being measured.
     from carriers.registry import load_carriers
-    from router.models import Location, Parcel, Policy, Shipment
-    from router.places import Places
-    from router.quotes import QuoteBook
-    from router.quoting import QuoteEngine
-    from router.settings import Settings
-    from router.store import MemoryStore
+    from router.core.models import Location, Parcel, Policy, Shipment
+    from router.core.settings import Settings
+    from router.quoting.book import QuoteBook
+    from router.quoting.engine import QuoteEngine
+    from router.quoting.places import Places
+    from router.store.kv import MemoryStore
 
     settings = Settings()
     engine = QuoteEngine(load_carriers(settings, None), Places(), settings)
@@ -63,10 +62,12 @@ async def measure(n: int) -> dict[str, float]:
             raise SystemExit("a quote came from the cache: every one must be new")
         ids.append(json.loads(made.body)["quote_id"])
     try:
-        from router.packing import unpack_quote
+        from router.store.packing import unpack_quote
     except ImportError:  # a tree from before quotes were packed
+
         def unpack_quote(kept: bytes) -> bytes:
             return kept
+
     plain = {"quote:" + i: unpack_quote(await store.get("quote:" + i)) for i in ids}  # type: ignore[arg-type]
     return {
         "store_b": held_bytes(store) / len(ids),
@@ -92,7 +93,11 @@ def held_bytes(holder: object) -> int:
 
 def run(tree: Path, n: int) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", str(n)], cwd=tree, capture_output=True, text=True, check=False,
+        [sys.executable, __file__, "--measure", str(n)],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("CARRIER_ROUTER_")}, "PYTHONPATH": str(tree)},
     )
     if out.returncode:
@@ -125,7 +130,11 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     for name, results in runs.items():
         med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-        spread = f" ({min(r['store_b'] for r in results):,.0f}-{max(r['store_b'] for r in results):,.0f})" if len(results) > 1 else ""
+        spread = (
+            f" ({min(r['store_b'] for r in results):,.0f}-{max(r['store_b'] for r in results):,.0f})"
+            if len(results) > 1
+            else ""
+        )
         print(
             f"| {name} | {n:,} | {med['store_b']:,.0f} B{spread} | "
             f"{med['plain_b']:,.0f} B ({med['store_b'] / med['plain_b']:.2f}×) | {med['json_b']:,.0f} B |"

@@ -7,7 +7,7 @@
         └── CarrierUnavailable              5xx, connection refused or reset
 
 A timeout is the builtin `TimeoutError`, so the quote engine tells it apart without knowing
-which carrier raised it. Each error's `kind` uses the vocabulary of `router.models.CarrierError`;
+which carrier raised it. Each error's `kind` uses the vocabulary of `router.core.models.CarrierError`;
 `transient` says whether asking again soon could succeed (`retry_once`).
 """
 
@@ -18,11 +18,12 @@ import contextlib
 import contextvars
 import math
 import random
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
-from typing import Any, Awaitable, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
@@ -223,8 +224,8 @@ def retry_after_s(value: str | None, now: datetime | None = None) -> float | Non
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)

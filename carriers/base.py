@@ -4,25 +4,36 @@ A carrier answers one `RateRequest` with a `CarrierQuote`: the offers it can mak
 services it had to leave out (with the reason). Anything else — raising, hanging, answering
 garbage — is the quote engine's problem to contain, never the buyer's.
 
-A carrier that quotes over the network says so with `remote = True` (the breaker's wrapper
-does): the engine then keeps its last good answer per lane and shows it, marked stale, when
-the carrier fails. Rate cards leave it out and never pay for that.
+Everything the engine uses is declared here, so a new carrier is one class that fills it in:
+
+- `remote`: the carrier quotes over the network. The engine then puts it behind a circuit
+  breaker shared by every worker, retries a transient failure once, and keeps its last good
+  answer per lane to show, marked stale, when it fails. Rate cards say False and pay for none
+  of that.
+- `quote_sync`: the same answer as `quote`, worked out at once with no I/O, or None when this
+  carrier has to be awaited. The engine answers rate cards on this path without a task each.
+- `close`: release what the carrier holds of its own (the HTTP session is the caller's).
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from router.models import CarrierInfo, CarrierQuote, RateRequest
+from router.core.models import CarrierInfo, CarrierQuote, RateRequest
 
 
 @runtime_checkable
 class Carrier(Protocol):
     code: str
+    remote: bool
 
     def info(self) -> CarrierInfo: ...
 
     async def quote(self, request: RateRequest) -> CarrierQuote: ...
+
+    def quote_sync(self, request: RateRequest) -> CarrierQuote | None: ...
+
+    def close(self) -> None: ...
 
 
 class CarrierResponseError(Exception):

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from carriers.api import Secret
-from carriers.cdek import DEFAULT_BASE_URL as CDEK_DEFAULT_BASE_URL
-from router.errors import ConfigError
+from carriers.cdek.carrier import DEFAULT_BASE_URL as CDEK_DEFAULT_BASE_URL
+from router.core.errors import ConfigError
 
 KINDS = ("ratecard", "cdek", "courier")
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

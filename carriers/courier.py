@@ -8,9 +8,10 @@ money as decimal strings in roubles (`"390.00"`); coordinates as decimal strings
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -30,7 +31,7 @@ from carriers.api import (
     retry_after_s,
 )
 from carriers.http import HttpError, HttpPool
-from router.models import (
+from router.core.models import (
     CarrierInfo,
     CarrierQuote,
     DeliveryType,
@@ -358,7 +359,11 @@ class CourierClient:
 
     def _calculate_head(self, pool: HttpPool) -> bytes:
         if self._head is None:
-            headers = {AUTH_HEADER: self._token.reveal(), "Content-Type": "application/json", "Accept": "application/json"}
+            headers = {
+                AUTH_HEADER: self._token.reveal(),
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
             self._head = pool.head("POST", CALCULATE_PATH, headers)
         return self._head
 
@@ -376,6 +381,7 @@ class CourierCarrier:
     """A `Carrier` for one same-day courier service inside a city."""
 
     kind = "courier"
+    remote = True
 
     def __init__(
         self,
@@ -389,7 +395,7 @@ class CourierCarrier:
         vehicle_type_id: int | None = None,
         cutoff: time = time(20, 0),
         timeout_s: float = 2.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.code = code
@@ -413,6 +419,9 @@ class CourierCarrier:
 
     def close(self) -> None:
         self.client.close()
+
+    def quote_sync(self, request: RateRequest) -> None:
+        return None
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         body = calculate_body(request, now=self._clock(), matter=self.matter, vehicle_type_id=self.vehicle_type_id)

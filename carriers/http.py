@@ -116,8 +116,10 @@ class _Connection(asyncio.Protocol):
         self._headers_done = True
         status = self._parser.get_status_code()
         headers = self._headers
-        self._framed = "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower() or (
-            status in (204, 304) or 100 <= status < 200
+        self._framed = (
+            "content-length" in headers
+            or "chunked" in headers.get("transfer-encoding", "").lower()
+            or (status in (204, 304) or 100 <= status < 200)
         )
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_body:

@@ -7,7 +7,7 @@ import os
 import aiohttp
 
 from carriers.base import Carrier
-from carriers.cdek import CdekCarrier, CdekClient
+from carriers.cdek.carrier import CdekCarrier, CdekClient
 from carriers.config import (
     CarriersConfig,
     CdekEntry,
@@ -17,8 +17,8 @@ from carriers.config import (
 )
 from carriers.courier import CourierCarrier, CourierClient
 from carriers.ratecard import load_ratecard, load_ratecards
-from router.errors import ConfigError
-from router.settings import Settings
+from router.core.errors import ConfigError
+from router.core.settings import Settings
 
 
 def load_carriers(settings: Settings, http: aiohttp.ClientSession | None = None) -> list[Carrier]:

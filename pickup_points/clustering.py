@@ -63,7 +63,9 @@ def view_zoom(west: float, south: float, east: float, north: float, zoom: int) -
     return zoom
 
 
-def grid_cells(x: np.ndarray, y: np.ndarray, lat: np.ndarray, lon: np.ndarray, site: np.ndarray, zoom: int, west: float) -> Cells:
+def grid_cells(
+    x: np.ndarray, y: np.ndarray, lat: np.ndarray, lon: np.ndarray, site: np.ndarray, zoom: int, west: float
+) -> Cells:
     """Cells of the rows at `zoom`; `west` is the view's west edge, where a box across 180° starts."""
     side = cells_per_side(zoom)
     ix = np.minimum((x * side).astype(np.int64), side - 1)

@@ -7,8 +7,9 @@ for hundreds of thousands of points, so a filter evaluates each distinct value o
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Iterable, Sequence, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -84,4 +85,3 @@ class PointColumns:
             zones=zones,
             site_id=np.asarray(site_id, dtype=np.int32),
         )
-

@@ -14,7 +14,7 @@ import numpy as np
 from pickup_points.columns import STATUSES, TYPES, PointColumns, feature_bits
 from pickup_points.hours import is_open
 from pickup_points.model import Feature, PointType, Status
-from router.models import Parcel
+from router.core.models import Parcel
 
 
 @dataclass(frozen=True, slots=True)

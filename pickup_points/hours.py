@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from pickup_points.model import (
@@ -78,7 +78,7 @@ def parse_spans(text: str) -> DayHours:
 def ordered_spans(spans: Iterable[Span]) -> DayHours:
     """A day's spans in opening order; raises ValueError when two overlap."""
     ordered = tuple(sorted(spans, key=lambda s: s.opens_min))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in zip(ordered, ordered[1:], strict=False):
         if a.opens_min + a.length_min > b.opens_min:
             raise ValueError(f"{format_span(a)} and {format_span(b)} overlap")
     return ordered

@@ -17,9 +17,10 @@ import csv
 import functools
 import io
 import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 from zoneinfo import available_timezones
 
 import orjson
@@ -88,7 +89,9 @@ class _RowError(Exception):
         self.reason = reason
 
 
-def import_csv(text: str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None) -> ImportResult:
+def import_csv(
+    text: str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
+) -> ImportResult:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or ()]
     missing = [c for c in REQUIRED if c not in header]
@@ -110,19 +113,26 @@ def import_csv(text: str, network: str | None = None, carrier: str | None = None
     return _collect(records(), read)
 
 
-def import_geojson(data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None) -> ImportResult:
+def import_geojson(
+    data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
+) -> ImportResult:
     document = _load_json(data)
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection" or not isinstance(document.get("features"), list):
+    if (
+        not isinstance(document, dict)
+        or document.get("type") != "FeatureCollection"
+        or not isinstance(document.get("features"), list)
+    ):
         raise ImportFormatError("expected a GeoJSON FeatureCollection with a features array")
 
     def records() -> Iterator[tuple[int, Mapping[str, Any]]]:
-        for number, feature in enumerate(document["features"], start=1):
-            yield number, feature
+        yield from enumerate(document["features"], start=1)
 
     return _collect(records(), lambda feature: _from_feature(feature, network, carrier, zone_for))
 
 
-def import_cdek(data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None) -> ImportResult:
+def import_cdek(
+    data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
+) -> ImportResult:
     """`network` defaults to each point's `owner_code`."""
     document = _load_json(data)
     if isinstance(document, dict) and isinstance(document.get("items"), list):
@@ -175,7 +185,9 @@ def _from_feature(feature: Any, network: str | None, carrier: str | None, zone_f
     return _from_fields({**properties, "lon": coordinates[0], "lat": coordinates[1]}, network, carrier, zone_for)
 
 
-def _from_fields(fields: Mapping[str, Any], network: str | None, carrier: str | None, zone_for: ZoneFor | None) -> PickupPoint:
+def _from_fields(
+    fields: Mapping[str, Any], network: str | None, carrier: str | None, zone_for: ZoneFor | None
+) -> PickupPoint:
     for name in REQUIRED:
         if _blank(fields.get(name)):
             raise _RowError(name, "missing")
@@ -360,7 +372,9 @@ def _from_cdek(item: Any, network: str | None, carrier: str | None, zone_for: Zo
     location = item.get("location")
     if not isinstance(location, dict):
         raise _RowError("location", "missing")
-    lat, lon = _coordinates(location.get("latitude"), location.get("longitude"), "location.latitude", "location.longitude")
+    lat, lon = _coordinates(
+        location.get("latitude"), location.get("longitude"), "location.latitude", "location.longitude"
+    )
     kind = _CDEK_TYPES.get(str(item.get("type", "")).upper())
     if kind is None:
         raise _RowError("type", f"{item.get('type')!r} is not PVZ or POSTAMAT")
@@ -461,4 +475,3 @@ def _cdek_cells(value: Any) -> tuple[Cell, ...]:
             raise _RowError(field, "a side is not positive")
         cells.append(Cell(sorted_sides(*sides)))
     return tuple(cells)
-

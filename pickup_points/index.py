@@ -87,7 +87,9 @@ class PointIndex:
         mercator = self._lat.nbytes + self._lon.nbytes + self._x.nbytes + self._y.nbytes
         return self.columns.nbytes + tree + mercator + self._by_bucket.nbytes + self._bucket_keys.nbytes
 
-    def nearest(self, lat: float, lon: float, k: int, radius_km: float | None = None, where: PointFilter | None = None) -> Neighbours:
+    def nearest(
+        self, lat: float, lon: float, k: int, radius_km: float | None = None, where: PointFilter | None = None
+    ) -> Neighbours:
         n = len(self)
         if n == 0 or k <= 0:
             return _empty()
@@ -134,7 +136,7 @@ class PointIndex:
         for west, east in spans:
             starts = np.searchsorted(self._bucket_keys, lat_rows * _LON_BUCKETS + _lon_bucket(west), "left")
             ends = np.searchsorted(self._bucket_keys, lat_rows * _LON_BUCKETS + _lon_bucket(east), "right")
-            runs.extend(np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist()) if e > s)
+            runs.extend(np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=False) if e > s)
         at = np.concatenate(runs) if runs else np.empty(0, dtype=np.int64)
         at = at[box.contains(self._lat[at], self._lon[at])]
         rows = self._by_bucket[at]

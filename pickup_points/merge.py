@@ -8,7 +8,7 @@ mall; addresses alone would fuse "Lenina 1" in two towns.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -95,4 +95,3 @@ def _union(parent: np.ndarray, a: int, b: int) -> None:
     ra, rb = _find(parent, a), _find(parent, b)
     if ra != rb:
         parent[max(ra, rb)] = min(ra, rb)
-

@@ -14,14 +14,14 @@ MINUTES_PER_DAY = 24 * 60
 DAYS_PER_WEEK = 7
 
 
-class PointType(str, enum.Enum):
+class PointType(enum.StrEnum):
     PVZ = "pvz"  # staffed counter
     LOCKER = "locker"
     POST = "post"
     STORE = "store"
 
 
-class Feature(str, enum.Enum):
+class Feature(enum.StrEnum):
     FITTING_ROOM = "fitting_room"
     RETURNS = "returns"
     PARTIAL_HANDOUT = "partial_handout"
@@ -29,7 +29,7 @@ class Feature(str, enum.Enum):
     CARD = "card"  # card payment at the point
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     ACTIVE = "active"
     TEMPORARILY_CLOSED = "temporarily_closed"
     CLOSED = "closed"
@@ -87,7 +87,11 @@ class OpeningHours:
     @staticmethod
     def breaks(spans: DayHours) -> tuple[Span, ...]:
         """The pauses between a day's spans (lunch, technical breaks)."""
-        return tuple(Span(a.closes_min, b.opens_min) for a, b in zip(spans, spans[1:]) if a.closes_min < b.opens_min)
+        return tuple(
+            Span(a.closes_min, b.opens_min)
+            for a, b in zip(spans, spans[1:], strict=False)
+            if a.closes_min < b.opens_min
+        )
 
 
 ALWAYS_OPEN = OpeningHours(week=((Span(0, MINUTES_PER_DAY),),) * DAYS_PER_WEEK)
@@ -115,7 +119,7 @@ class Limits:
 
 
 def _within(sides: tuple[float, float, float], box: tuple[float, float, float]) -> bool:
-    return all(s <= b for s, b in zip(sides, box))
+    return all(s <= b for s, b in zip(sides, box, strict=False))
 
 
 def sorted_sides(a: float, b: float, c: float) -> tuple[float, float, float]:

@@ -9,11 +9,11 @@ by a 0.1° cell (~10 km), well inside any zone a rate card draws.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Hashable, Sequence
 
 from pickup_points.model import PickupPoint
-from router.models import CarrierError, Offer, Place
+from router.core.models import CarrierError, Offer, Place
 
 QuoteFor = Callable[[str, Place], Awaitable[Offer | None]]
 
@@ -54,7 +54,7 @@ async def price_points(points: Sequence[PickupPoint], quote_for: QuoteFor) -> Pr
     answers = await asyncio.gather(*(quote_for(p.carrier, destination(p)) for p in heads), return_exceptions=True)
     offers: list[Offer | None] = [None] * len(points)
     errors: list[CarrierError] = []
-    for head, members, answer in zip(heads, groups.values(), answers):
+    for head, members, answer in zip(heads, groups.values(), answers, strict=False):
         if isinstance(answer, asyncio.CancelledError):
             raise answer
         if isinstance(answer, BaseException):

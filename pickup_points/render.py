@@ -15,8 +15,8 @@ import orjson
 from pickup_points.hours import DAY_NAMES, format_hours, format_time, is_open
 from pickup_points.model import DayHours, Feature, OpeningHours, PickupPoint, Site
 from pickup_points.search import MapView, Nearby, Nearest
-from router.codec import offer_json
-from router.models import CarrierError
+from router.core.codec import offer_json
+from router.core.models import CarrierError
 
 
 def spans_json(spans: DayHours) -> list[dict[str, str]]:
@@ -183,7 +183,12 @@ def map_json(view: MapView) -> dict[str, Any]:
             "type": "Feature",
             "id": s.id,
             "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
-            "properties": {"kind": "site", "count": len(s.point_ids), "points": list(s.point_ids), "networks": list(s.networks)},
+            "properties": {
+                "kind": "site",
+                "count": len(s.point_ids),
+                "points": list(s.point_ids),
+                "networks": list(s.networks),
+            },
         }
         for s in view.sites
     )

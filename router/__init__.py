@@ -1,0 +1,17 @@
+"""carrier-router: quote every carrier at once, pick the best, keep the quoted price.
+
+Rooms, and the one direction their imports go (a room imports only rooms above it here):
+
+    core/          domain types, errors, settings, working days, money as JSON, distances
+    store/         the key-value store with expiry: memory, or Redis shared by every worker
+    quoting/       the engine that asks every carrier, the quote book, selection, breakers,
+                   last good answers, places; `wiring.build_engine` builds it all
+    history/       delivery outcomes, what each carrier really does, suspensions
+    allocation/    a day's orders routed across warehouses and carriers (OR-Tools)
+    rerating/      shipment history priced again under any tariffs; invoice audit
+    integrations/  the service as other systems' delivery modules (RetailCRM)
+    http/          the JSON API: app, routes, middlewares, handlers, wire schemas, serving
+    cli/           the `carrier-router` command
+
+`carriers/` and `pickup_points/` sit beside this package and import nothing from it but `core`.
+"""

@@ -29,8 +29,8 @@ from shapely.geometry import MultiPoint, mapping
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from carriers.geo import haversine_km  # noqa: E402
 from carriers.ratecard import load_ratecards  # noqa: E402
+from router.core.geo import haversine_km  # noqa: E402
 
 OUT = ROOT / "data" / "carriers"
 NOTE = (
@@ -169,8 +169,7 @@ def magistral(far_km: int) -> Json:
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 50000, "max_side_cm": 150, "max_sum_sides_cm": 300},
                 "zones": {
-                    z: tariff(base[z] + 160, weight(z), extra[z], (days[z][0], days[z][1] + 1))
-                    for z, _ in bands
+                    z: tariff(base[z] + 160, weight(z), extra[z], (days[z][0], days[z][1] + 1)) for z, _ in bands
                 },
             },
         ],
@@ -210,8 +209,7 @@ def vestnik(far_km: int) -> Json:
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 20000, "max_side_cm": 105, "max_sum_sides_cm": 200},
                 "zones": {
-                    z: tariff(base[z] + 220, weight(z), extra[z], (days[z][0] + 1, days[z][1] + 1))
-                    for z, _ in bands
+                    z: tariff(base[z] + 220, weight(z), extra[z], (days[z][0] + 1, days[z][1] + 1)) for z, _ in bands
                 },
             },
         ],
@@ -429,9 +427,7 @@ def _pretty(value: Any, indent: int, width: int = 100) -> str:
     if len(flat) + indent <= width or not isinstance(value, (dict, list, tuple)) or not value:
         return flat
     pad = " " * (indent + 2)
-    if all(
-        isinstance(v, (list, tuple)) and len(v) == 2 and not isinstance(v[0], (list, tuple)) for v in value
-    ):
+    if all(isinstance(v, (list, tuple)) and len(v) == 2 and not isinstance(v[0], (list, tuple)) for v in value):
         return _wrapped_ring(value, indent, width)
     if isinstance(value, dict):
         body = ",\n".join(
@@ -456,11 +452,7 @@ def main(argv: list[str] | None = None) -> int:
 
     files = network()
     if args.check:
-        stale = [
-            n
-            for n, data in files.items()
-            if not (args.out / n).is_file() or (args.out / n).read_bytes() != data
-        ]
+        stale = [n for n, data in files.items() if not (args.out / n).is_file() or (args.out / n).read_bytes() != data]
         for name in stale:
             print(f"stale: {args.out / name}", file=sys.stderr)
         return 1 if stale else 0

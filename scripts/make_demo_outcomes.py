@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from carriers.ratecard import load_ratecards
-from router.calendar import add_working_days, is_working_day
-from router.models import Location, Parcel, Place, RateRequest, Shipment
-from router.outcomes import COLUMNS
-from router.places import Places
-from router.suspension import SuspensionRule, worst_window
+from router.core.calendar import add_working_days, is_working_day
+from router.core.models import Location, Parcel, Place, RateRequest, Shipment
+from router.history.outcomes import COLUMNS
+from router.history.suspension import SuspensionRule, worst_window
+from router.quoting.places import Places
 
 OUT = ROOT / "data" / "demo" / "outcomes.csv"
 FIRST_DAY, LAST_DAY = date(2026, 5, 18), date(2026, 11, 6)  # hand-over days of the ordinary history
@@ -49,7 +49,38 @@ STORY = ("vestnik", "parcel", "Moscow", "Novosibirsk")
 STORY_FAILURES = ((date(2026, 11, 16), "lost"), (date(2026, 11, 18), "damaged"))
 
 ORIGINS = {"Москва": 0.45, "Санкт-Петербург": 0.2, "Новосибирск": 0.13, "Екатеринбург": 0.13, "Казань": 0.09}
-DESTINATIONS = ["Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург", "Казань", "Нижний Новгород", "Челябинск", "Самара", "Омск", "Ростов-на-Дону", "Уфа", "Красноярск", "Пермь", "Воронеж", "Волгоград", "Краснодар", "Тюмень", "Томск", "Барнаул", "Иркутск", "Кемерово", "Новокузнецк", "Сургут", "Тверь", "Ярославль", "Курган", "Нижний Тагил", "Магнитогорск", "Бийск", "Абакан"]
+DESTINATIONS = [
+    "Москва",
+    "Санкт-Петербург",
+    "Новосибирск",
+    "Екатеринбург",
+    "Казань",
+    "Нижний Новгород",
+    "Челябинск",
+    "Самара",
+    "Омск",
+    "Ростов-на-Дону",
+    "Уфа",
+    "Красноярск",
+    "Пермь",
+    "Воронеж",
+    "Волгоград",
+    "Краснодар",
+    "Тюмень",
+    "Томск",
+    "Барнаул",
+    "Иркутск",
+    "Кемерово",
+    "Новокузнецк",
+    "Сургут",
+    "Тверь",
+    "Ярославль",
+    "Курган",
+    "Нижний Тагил",
+    "Магнитогорск",
+    "Бийск",
+    "Абакан",
+]
 # Lanes the README's example quotes; they get more history so their figures are firm.
 SHOWCASE = {("Москва", "Новосибирск"): 3.0, ("Москва", "Санкт-Петербург"): 2.0, ("Москва", "Москва"): 2.0}
 SHARE = {"magistral": 0.35, "vestnik": 0.3, "kpoyas": 0.25, "sibgonets": 0.25, "domovoy": 0.12, "shustry": 0.4}
@@ -67,9 +98,7 @@ class Habit:
 
 HABITS = {
     ("magistral", None): Habit("even", {0: 0.92, 1: 0.06, 2: 0.015, 3: 0.005}),
-    ("vestnik", None): Habit(
-        "late", {0: 0.55, 1: 0.17, 2: 0.12, 3: 0.08, 5: 0.05, 8: 0.03}, 0.002, 0.002, 0.003, 0.05
-    ),
+    ("vestnik", None): Habit("late", {0: 0.55, 1: 0.17, 2: 0.12, 3: 0.08, 5: 0.05, 8: 0.03}, 0.002, 0.002, 0.003, 0.05),
     ("kpoyas", None): Habit("early", {0: 0.985, 1: 0.015}, 0.0003, 0.0005, 0.0008, 0.01),
     ("sibgonets", None): Habit("even", {0: 0.965, 1: 0.035}, 0.0005, 0.0005, 0.001, 0.015),
     ("sibgonets", "express"): Habit("even", {0: 0.8, 1: 0.2}, 0.0005, 0.0005, 0.002, 0.01),
@@ -222,21 +251,30 @@ def _calm(rows: list[Row], key, limit: int, rule: SuspensionRule) -> None:  # ty
             victim = next(r for r in scoped if r.serious and window.first_day <= r.failure_day <= window.last_day)
             victim.status, victim.complaint = "delivered", False
             if victim.delivered is None:
-                victim.delivered = datetime.combine(victim.promised, time(15), ZoneInfo(victim.lane.destination.timezone))
+                victim.delivered = datetime.combine(
+                    victim.promised, time(15), ZoneInfo(victim.lane.destination.timezone)
+                )
 
 
 def plant_story(rows: list[Row], all_lanes: list[Lane]) -> None:
     carrier, service, o, d = STORY
     lane = next(
-        lane for lane in all_lanes
+        lane
+        for lane in all_lanes
         if (lane.carrier, lane.service, lane.origin.city, lane.destination.city) == (carrier, service, o, d)
     )
     scope = (carrier, region(lane.origin), region(lane.destination))
     for row in rows:  # nothing else serious near the story on its lane, so the count is exactly two
         r = row.lane
-        if (r.carrier, region(r.origin), region(r.destination)) == scope and row.serious and row.failure_day >= STORY_FAILURES[0][0] - timedelta(days=14):
+        if (
+            (r.carrier, region(r.origin), region(r.destination)) == scope
+            and row.serious
+            and row.failure_day >= STORY_FAILURES[0][0] - timedelta(days=14)
+        ):
             row.status, row.complaint = "delivered", False
-            row.delivered = row.delivered or datetime.combine(row.promised, time(15), ZoneInfo(lane.destination.timezone))
+            row.delivered = row.delivered or datetime.combine(
+                row.promised, time(15), ZoneInfo(lane.destination.timezone)
+            )
     tz_o, tz_d = ZoneInfo(lane.origin.timezone), ZoneInfo(lane.destination.timezone)
     for day, kind in STORY_FAILURES:
         handed = datetime.combine(add_working_days(day, -5), time(11), tz_o)
@@ -286,7 +324,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows(csv_lines(rows))
-    print(f"{args.out}: {len(rows)} outcomes over {len({(l.carrier, l.service, region(l.origin), region(l.destination)) for l in all_lanes})} lanes")
+    print(
+        f"{args.out}: {len(rows)} outcomes over {len({(ln_.carrier, ln_.service, region(ln_.origin), region(ln_.destination)) for ln_ in all_lanes})} lanes"
+    )
 
 
 if __name__ == "__main__":

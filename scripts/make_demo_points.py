@@ -31,7 +31,7 @@ from pickup_points.hours import parse_hours  # noqa: E402
 from pickup_points.model import Cell, Feature, Limits, PickupPoint, PointType, Status  # noqa: E402
 from pickup_points.storage import to_csv  # noqa: E402
 from pickup_points.timezones import TimezoneLookup  # noqa: E402
-from router.places import Places  # noqa: E402
+from router.quoting.places import Places  # noqa: E402
 
 SEED = 20260301
 OUT = ROOT / "data" / "pickup_points" / "demo_points.csv"

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from carriers.ratecard import load_ratecards
-from router.demo_data import WAREHOUSES, write_demo_history, write_demo_orders
-from router.places import Places
+from router.quoting.places import Places
+from router.rerating.demo_data import WAREHOUSES, write_demo_history, write_demo_orders
 
 OUT = ROOT / "data" / "demo"
 ORDERS = 500

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from carriers.registry import close_carriers, load_carriers  # noqa: E402
 from carriers.sandbox import start_sandbox  # noqa: E402
-from router.codec import quote_json  # noqa: E402
-from router.models import Location, Parcel, Policy, PolicyKind, Shipment  # noqa: E402
-from router.packing import DICTIONARY_MAX  # noqa: E402
-from router.places import Places  # noqa: E402
-from router.quoting import QuoteEngine  # noqa: E402
-from router.settings import Settings  # noqa: E402
+from router.core.codec import quote_json  # noqa: E402
+from router.core.models import Location, Parcel, Policy, PolicyKind, Shipment  # noqa: E402
+from router.core.settings import Settings  # noqa: E402
+from router.quoting.engine import QuoteEngine  # noqa: E402
+from router.quoting.places import Places  # noqa: E402
+from router.store.packing import DICTIONARY_MAX  # noqa: E402
 
 # Deflate finds the end of its dictionary soonest, so the commonest shapes come last: quotes
 # with API carriers (the sandbox) first, then the demo network's rate cards alone, as served.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import redis
 
-from router.store import MemoryStore, RedisStore, ResilientStore, Store, StoreUnavailable
+from router.store.kv import MemoryStore, RedisStore, ResilientStore, Store, StoreUnavailable
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -87,7 +88,7 @@ async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     prefix = f"test:{uuid.uuid4().hex}:"
     redis_ = SwitchableRedis(RedisStore(redis_url, prefix=prefix))
     # No pause before trying Redis again, so the test need not wait for it.
-    monkeypatch.setattr("router.app.open_store", lambda url, prefix: ResilientStore(redis_, retry_after_s=0))
+    monkeypatch.setattr("router.http.app.open_store", lambda url, prefix: ResilientStore(redis_, retry_after_s=0))
     yield redis_
     cleanup = redis.Redis.from_url(redis_url)
     for key in cleanup.scan_iter(match=prefix + "*"):
@@ -98,12 +99,13 @@ async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
 @pytest.fixture
 def make_api(aiohttp_client):  # type: ignore[no-untyped-def]
     """Start the real app (on the demo network unless told otherwise) behind a test client."""
-    from router.app import create_app
-    from router.settings import Settings
+    from router.core.settings import Settings
+    from router.http.app import create_app
 
     async def start(settings: Settings | None = None, on_startup=None):  # type: ignore[no-untyped-def]
         app = create_app(settings or Settings())
         if on_startup is not None:
+
             async def hook(app):  # type: ignore[no-untyped-def]
                 await on_startup(app)
                 yield

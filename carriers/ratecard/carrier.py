@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from operator import attrgetter
 from decimal import Decimal
+from operator import attrgetter
 from typing import NamedTuple
 
-from carriers.geo import distance_km
 from carriers.ratecard.tariff import (
     HUNDRED,
     ZERO,
@@ -16,11 +15,12 @@ from carriers.ratecard.tariff import (
     Service,
     ZoneTariff,
 )
-from carriers.zones import (
+from carriers.ratecard.zones import (
     ZoneMatch,
 )
-from router.calendar import add_working_days, ship_date
-from router.models import (
+from router.core.calendar import add_working_days, ship_date
+from router.core.geo import distance_km
+from router.core.models import (
     CarrierInfo,
     CarrierQuote,
     Eta,
@@ -57,29 +57,22 @@ class RateCardCarrier:
     out, since a shipment is not split across services.
     """
 
+    remote = False
+
     def __init__(self, card: RateCard) -> None:
         self.card = card
         self.code = card.code
-        self._priced_by_km = frozenset(
-            zone
-            for s in card.services
-            for zone, tariff in s.zones.items()
-            if tariff.per_km
-        )
+        self._priced_by_km = frozenset(zone for s in card.services for zone, tariff in s.zones.items() if tariff.per_km)
         # Labels are fixed per card; formatting Decimals on every quote would be wasted work.
         sur = card.surcharges
         self._fuel_label = f"Fuel surcharge {sur.fuel_pct}%"
-        self._insurance_label = (
-            f"Insurance {sur.insurance.pct}% of declared value" if sur.insurance else ""
-        )
+        self._insurance_label = f"Insurance {sur.insurance.pct}% of declared value" if sur.insurance else ""
         self._cod_label = f"Cash on delivery {sur.cod.pct}%" if sur.cod else ""
         self._info = CarrierInfo(
             code=card.code,
             name=card.name,
             kind="ratecard",
-            services=tuple(
-                ServiceInfo(s.code, s.name, s.delivery_type) for s in card.services
-            ),
+            services=tuple(ServiceInfo(s.code, s.name, s.delivery_type) for s in card.services),
             demo=card.demo,
         )
         self._no_parcels = CarrierQuote(
@@ -92,6 +85,9 @@ class RateCardCarrier:
 
     def info(self) -> CarrierInfo:
         return self._info
+
+    def close(self) -> None:
+        pass
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         return self.quote_sync(request)
@@ -151,15 +147,19 @@ class RateCardCarrier:
             match = ZoneMatch(zone, distance_km=distance_km(origin.lat, origin.lon, destination.lat, destination.lon))
         sur = card.surcharges
         remote = (
-            _Fixed(PriceLine(PriceLineKind.REMOTE_AREA, money(sur.remote_area_fee), f"Remote area, zone {zone}"),
-                   sur.remote_area_fee)
+            _Fixed(
+                PriceLine(PriceLineKind.REMOTE_AREA, money(sur.remote_area_fee), f"Remote area, zone {zone}"),
+                sur.remote_area_fee,
+            )
             if zone in sur.remote_zones and sur.remote_area_fee
             else None
         )
         inbound = card.inbound if match.inbound else None
         extra_days = inbound.extra_days if inbound is not None else 0
         haul = (
-            _Fixed(PriceLine(PriceLineKind.OTHER, money(inbound.fee), "Line-haul into the carrier's region"), inbound.fee)
+            _Fixed(
+                PriceLine(PriceLineKind.OTHER, money(inbound.fee), "Line-haul into the carrier's region"), inbound.fee
+            )
             if inbound is not None
             else None
         )
@@ -174,7 +174,9 @@ class RateCardCarrier:
                 # Billed per started kilometre, and never less than one: a courier still drives there.
                 started_km = max(1, math.ceil(match.distance_km or 0.0))
                 amount = tariff.per_km * started_km
-                distance = _Fixed(PriceLine(PriceLineKind.DISTANCE, money(amount), f"Distance, {started_km} km"), amount)
+                distance = _Fixed(
+                    PriceLine(PriceLineKind.DISTANCE, money(amount), f"Distance, {started_km} km"), amount
+                )
             entries.append(
                 _LaneService(
                     service,
@@ -315,7 +317,9 @@ class _PerQuote:
         declared = max(shipment.declared_value, ZERO)
         lines: list[PriceLine] = []
         if sur.insurance is not None and declared > 0:
-            lines.append(PriceLine(PriceLineKind.INSURANCE, money(sur.insurance.of(declared)), carrier._insurance_label))
+            lines.append(
+                PriceLine(PriceLineKind.INSURANCE, money(sur.insurance.of(declared)), carrier._insurance_label)
+            )
         if shipment.cod and sur.cod is not None:
             lines.append(PriceLine(PriceLineKind.COD, money(sur.cod.of(declared)), carrier._cod_label))
         self.declared_lines = lines

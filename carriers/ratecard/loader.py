@@ -28,15 +28,15 @@ from carriers.ratecard.tariff import (
     WeightBreak,
     ZoneTariff,
 )
-from carriers.zones import (
+from carriers.ratecard.zones import (
     City,
     CityZones,
     DistanceBands,
     PolygonZones,
     ZoneResolver,
 )
-from router.errors import ConfigError
-from router.models import (
+from router.core.errors import ConfigError
+from router.core.models import (
     DEFAULT_VOLUMETRIC_DIVISOR,
     DeliveryType,
 )
@@ -138,11 +138,7 @@ class _Reader:
         return float(value)
 
     def coordinate(self, value: Any, path: str, limit: float) -> float | None:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not -limit <= value <= limit
-        ):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -limit <= value <= limit:
             self.fail(path, f"must be a number between -{limit:g} and {limit:g}")
             return None
         return float(value)
@@ -158,11 +154,7 @@ class _Reader:
         return Decimal(value)
 
     def percent(self, value: Any, path: str) -> Decimal | None:
-        if (
-            not isinstance(value, str)
-            or not _PERCENT.match(value)
-            or Decimal(value) > HUNDRED
-        ):
+        if not isinstance(value, str) or not _PERCENT.match(value) or Decimal(value) > HUNDRED:
             self.fail(
                 path,
                 f'must be a percentage as a string like "12.5" (0 to 100), not {value!r}',
@@ -231,9 +223,7 @@ def validate_directory(directory: Path) -> list[ConfigError]:
 def _with_count(errors: list[ConfigError]) -> ConfigError:
     first = errors[0]
     if len(errors) > 1:
-        first.add_note(
-            f"{len(errors) - 1} more problem(s); `carrier-router carriers` lists them all"
-        )
+        first.add_note(f"{len(errors) - 1} more problem(s); `carrier-router carriers` lists them all")
     return first
 
 
@@ -266,9 +256,7 @@ def _load(path: Path) -> tuple[RateCardCarrier | None, list[ConfigError]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [
-            ConfigError(path.name, "$", f"cannot read: {exc.strerror or exc}")
-        ]
+        return None, [ConfigError(path.name, "$", f"cannot read: {exc.strerror or exc}")]
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -276,9 +264,7 @@ def _load(path: Path) -> tuple[RateCardCarrier | None, list[ConfigError]]:
     return _parse(document, path.name)
 
 
-def _parse(
-    document: Any, source: str
-) -> tuple[RateCardCarrier | None, list[ConfigError]]:
+def _parse(document: Any, source: str) -> tuple[RateCardCarrier | None, list[ConfigError]]:
     r = _Reader(source)
     top = r.obj(document, "", _TOP_REQUIRED, _TOP_OPTIONAL)
     if top is None:
@@ -291,9 +277,7 @@ def _parse(
     )
     name = r.text(top["name"], "name")
     demo = r.boolean(top.get("demo", False), "demo")
-    currency = r.text(
-        top.get("currency", "RUB"), "currency", _CURRENCY, "an ISO 4217 currency code"
-    )
+    currency = r.text(top.get("currency", "RUB"), "currency", _CURRENCY, "an ISO 4217 currency code")
     divisor = r.integer(
         top.get("volumetric_divisor", DEFAULT_VOLUMETRIC_DIVISOR),
         "volumetric_divisor",
@@ -331,10 +315,7 @@ def _countries(r: _Reader, value: Any) -> frozenset[str]:
     items = r.items(value, "countries")
     if items is None:
         return frozenset()
-    found = (
-        r.text(c, f"countries[{i}]", _COUNTRY, "an ISO 3166-1 alpha-2 code")
-        for i, c in enumerate(items)
-    )
+    found = (r.text(c, f"countries[{i}]", _COUNTRY, "an ISO 3166-1 alpha-2 code") for i, c in enumerate(items))
     return frozenset(c for c in found if c is not None)
 
 
@@ -387,23 +368,17 @@ def _inbound(r: _Reader, spec: dict[str, Any]) -> Inbound | None:
     return Inbound(fee, days) if fee is not None and days is not None else None
 
 
-def _polygon_zones(
-    r: _Reader, value: dict[str, Any]
-) -> tuple[PolygonZones | None, Inbound | None]:
+def _polygon_zones(r: _Reader, value: dict[str, Any]) -> tuple[PolygonZones | None, Inbound | None]:
     spec = r.obj(value, "zones", ("type", "destination"), ("origin", "inbound"))
     if spec is None:
         return None, None
     inbound = _inbound(r, spec)
     path = "zones.destination"
-    collection = r.obj(
-        spec["destination"], path, ("type", "features"), ("bbox", "name", "crs")
-    )
+    collection = r.obj(spec["destination"], path, ("type", "features"), ("bbox", "name", "crs"))
     if collection is None:
         return None, inbound
     if collection["type"] != "FeatureCollection":
-        r.fail(
-            f"{path}.type", f'must be "FeatureCollection", not {collection["type"]!r}'
-        )
+        r.fail(f"{path}.type", f'must be "FeatureCollection", not {collection["type"]!r}')
     features = r.items(collection["features"], f"{path}.features")
     if features is None:
         return None, inbound
@@ -554,29 +529,19 @@ def _percent_fee(r: _Reader, value: Any, path: str) -> PercentFee | None:
     return PercentFee(pct, minimum) if pct is not None and minimum is not None else None
 
 
-def _known_zone(
-    r: _Reader, code: str, path: str, zone_codes: tuple[str, ...] | None
-) -> bool:
+def _known_zone(r: _Reader, code: str, path: str, zone_codes: tuple[str, ...] | None) -> bool:
     if zone_codes is not None and code not in zone_codes:
         r.fail(path, f"unknown zone {code!r}; the zones are {', '.join(zone_codes)}")
         return False
     return True
 
 
-def _surcharges(
-    r: _Reader, value: Any, zone_codes: tuple[str, ...] | None
-) -> Surcharges | None:
-    spec = r.obj(
-        value, "surcharges", (), ("fuel_pct", "insurance", "cod", "remote_area")
-    )
+def _surcharges(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> Surcharges | None:
+    spec = r.obj(value, "surcharges", (), ("fuel_pct", "insurance", "cod", "remote_area"))
     if spec is None:
         return None
     fuel = r.percent(spec.get("fuel_pct", "0"), "surcharges.fuel_pct")
-    insurance = (
-        _percent_fee(r, spec["insurance"], "surcharges.insurance")
-        if "insurance" in spec
-        else None
-    )
+    insurance = _percent_fee(r, spec["insurance"], "surcharges.insurance") if "insurance" in spec else None
     cod = _percent_fee(r, spec["cod"], "surcharges.cod") if "cod" in spec else None
     fee, remote = ZERO, frozenset[str]()
     if "remote_area" in spec:
@@ -595,9 +560,7 @@ def _surcharges(
     return Surcharges(fuel, insurance, cod, fee, remote)
 
 
-def _services(
-    r: _Reader, value: Any, zone_codes: tuple[str, ...] | None
-) -> tuple[Service, ...] | None:
+def _services(r: _Reader, value: Any, zone_codes: tuple[str, ...] | None) -> tuple[Service, ...] | None:
     items = r.items(value, "services")
     if items is None:
         return None
@@ -605,9 +568,7 @@ def _services(
     seen: set[str] = set()
     for i, item in enumerate(items):
         path = f"services[{i}]"
-        s = r.obj(
-            item, path, ("code", "name", "delivery_type", "limits", "zones"), ("cod",)
-        )
+        s = r.obj(item, path, ("code", "name", "delivery_type", "limits", "zones"), ("cod",))
         if s is None:
             continue
         code = r.text(
@@ -641,21 +602,9 @@ def _limits(r: _Reader, value: Any, path: str) -> Limits | None:
     if spec is None:
         return None
     weight = r.integer(spec["max_weight_g"], f"{path}.max_weight_g", 1)
-    side = (
-        r.positive(spec["max_side_cm"], f"{path}.max_side_cm")
-        if "max_side_cm" in spec
-        else None
-    )
-    total = (
-        r.positive(spec["max_sum_sides_cm"], f"{path}.max_sum_sides_cm")
-        if "max_sum_sides_cm" in spec
-        else None
-    )
-    if (
-        weight is None
-        or ("max_side_cm" in spec and side is None)
-        or ("max_sum_sides_cm" in spec and total is None)
-    ):
+    side = r.positive(spec["max_side_cm"], f"{path}.max_side_cm") if "max_side_cm" in spec else None
+    total = r.positive(spec["max_sum_sides_cm"], f"{path}.max_sum_sides_cm") if "max_sum_sides_cm" in spec else None
+    if weight is None or ("max_side_cm" in spec and side is None) or ("max_sum_sides_cm" in spec and total is None):
         return None
     return Limits(weight, side, total)
 
@@ -688,9 +637,7 @@ def _tariffs(
     return tariffs if ok else None
 
 
-def _tariff(
-    r: _Reader, value: Any, path: str, limits: Limits | None
-) -> ZoneTariff | None:
+def _tariff(r: _Reader, value: Any, path: str, limits: Limits | None) -> ZoneTariff | None:
     spec = r.obj(
         value,
         path,
@@ -701,11 +648,7 @@ def _tariff(
         return None
     before = len(r.errors)
     base = r.money(spec["base"], f"{path}.base")
-    per_extra = (
-        r.money(spec["per_extra_kg"], f"{path}.per_extra_kg")
-        if "per_extra_kg" in spec
-        else None
-    )
+    per_extra = r.money(spec["per_extra_kg"], f"{path}.per_extra_kg") if "per_extra_kg" in spec else None
     per_km = r.money(spec["per_km"], f"{path}.per_km") if "per_km" in spec else None
     breaks: list[WeightBreak] = []
     items = r.items(spec["weight_breaks"], f"{path}.weight_breaks") or []
@@ -726,12 +669,7 @@ def _tariff(
         if max_g is not None and price is not None:
             breaks.append(WeightBreak(max_g, price))
             previous = max_g
-    if (
-        "per_extra_kg" not in spec
-        and limits is not None
-        and breaks
-        and breaks[-1].max_g < limits.max_weight_g
-    ):
+    if "per_extra_kg" not in spec and limits is not None and breaks and breaks[-1].max_g < limits.max_weight_g:
         r.fail(
             f"{path}.per_extra_kg",
             f"required: the weight breaks stop at {breaks[-1].max_g} g "

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 
-from carriers.zones import (
+from carriers.ratecard.zones import (
     ZoneResolver,
 )
-from router.models import (
+from router.core.models import (
     DeliveryType,
     Parcel,
 )

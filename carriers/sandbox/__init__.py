@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import AsyncIterator
 
 from aiohttp import web
 
@@ -26,7 +25,7 @@ from carriers.config import (
 from carriers.sandbox.cdek import TOKEN_TTL_S, create_cdek_app
 from carriers.sandbox.courier import create_courier_app
 from carriers.sandbox.faults import Faults, SandboxState
-from router.settings import DEFAULT_DATA_DIR, Settings
+from router.core.settings import DEFAULT_DATA_DIR, Settings
 
 SANDBOX_CONFIG = DEFAULT_DATA_DIR / "config" / "sandbox.toml"
 SHUTDOWN_TIMEOUT_S = 1.0  # hanging handlers are released first; nothing else needs longer
@@ -121,23 +120,3 @@ async def start_sandbox(
         courier=courier_state,
         _runners=runners,
     )
-
-
-async def sandbox_ctx(app: web.Application) -> AsyncIterator[None]:
-    """A `cleanup_ctx` for the service: with `settings.sandbox`, start the emulators first.
-
-    Append it before the context that builds the carriers; it replaces the app's settings with
-    ones routed to the emulators, and stops them on shutdown.
-    """
-    from router import keys
-
-    settings = app[keys.SETTINGS]
-    if not settings.sandbox or settings.extra.get(SANDBOX_CDEK_URL):
-        yield
-        return
-    servers = await start_sandbox()
-    app[keys.SETTINGS] = servers.configure(settings)
-    try:
-        yield
-    finally:
-        await servers.close()

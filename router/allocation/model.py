@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from router.models import KOPECK, Location, Parcel, Shipment
+from router.core.models import KOPECK, Location, Parcel, Shipment
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class Option:
         return f"{self.warehouse}/{self.carrier}:{self.service}"
 
 
-class UnservedReason(str, enum.Enum):
+class UnservedReason(enum.StrEnum):
     PLACE = "place"  # the destination could not be resolved
     NO_OPTION = "no_option"  # no carrier quoted it from any candidate warehouse
     EXCLUDED = "excluded"  # every offer came from a carrier the order excludes
@@ -142,7 +142,7 @@ class CarrierDiscount:
     amount: Decimal  # off today's spend with the carrier, rounded down to the kopeck
 
 
-class SolveStatus(str, enum.Enum):
+class SolveStatus(enum.StrEnum):
     OPTIMAL = "OPTIMAL"  # proved: no plan costs less
     FEASIBLE = "FEASIBLE"  # the time limit ran out before the proof; see the gap
     GREEDY = "GREEDY"  # the solver found nothing better than greedy in time; greedy is the plan

@@ -33,10 +33,10 @@ from router.allocation.solver import (
     solve_cp_sat,
     solve_flow_whole,
 )
-from router.models import KOPECK
+from router.core.models import KOPECK
 
 if TYPE_CHECKING:
-    from router.quoting import QuoteEngine  # the engine's module loads every carrier's client
+    from router.quoting.engine import QuoteEngine  # the engine's module loads every carrier's client
 
 DEFAULT_OPTIONS = SolverOptions()
 # Past this many options (a boolean each) building the CP-SAT model alone takes longer than a
@@ -45,7 +45,7 @@ MAX_CP_SAT_OPTIONS = 400_000
 REPRICE_ROUNDS = 4
 
 
-class Method(str, enum.Enum):
+class Method(enum.StrEnum):
     AUTO = "auto"  # min-cost flow unless discount tiers need CP-SAT
     FLOW = "flow"
     CP_SAT = "cp-sat"
@@ -273,7 +273,7 @@ def _rank(costing: Costing) -> tuple[int, Decimal]:
 
 def _unserved(candidates: Sequence[Candidates], choice: Sequence[int | None]) -> int:
     """Orders that had options and got none."""
-    return sum(1 for c, k in zip(candidates, choice) if c.options and k is None)
+    return sum(1 for c, k in zip(candidates, choice, strict=False) if c.options and k is None)
 
 
 def _rub(kop: int) -> Decimal:
@@ -299,7 +299,7 @@ def _full_pickups(candidates: Sequence[Candidates], choice: Sequence[int | None]
     """For each order the solver left out, its pickups and how full they are."""
     load: dict[tuple[str, str], int] = defaultdict(int)
     left_out: list[int] = []
-    for i, (c, k) in enumerate(zip(candidates, choice)):
+    for i, (c, k) in enumerate(zip(candidates, choice, strict=False)):
         if k is not None:
             o = c.options[k]
             load[(o.carrier, o.warehouse)] += c.parcels
@@ -314,9 +314,7 @@ def _full_pickups(candidates: Sequence[Candidates], choice: Sequence[int | None]
             text = shown.get(pickup)
             if text is None:
                 carrier, warehouse = pickup
-                text = shown[pickup] = (
-                    f"{carrier} at {warehouse} ({load[pickup]} of {capacity.get(pickup)} parcels)"
-                )
+                text = shown[pickup] = f"{carrier} at {warehouse} ({load[pickup]} of {capacity.get(pickup)} parcels)"
             parts.append(text)
         reasons[i] = "every pickup it could use is full: " + ", ".join(parts)
     return reasons

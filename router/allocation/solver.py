@@ -200,7 +200,7 @@ def solve_flow_whole(
     # The split flow serves the most orders there can be, counting parts of orders; a whole plan
     # leaving out no more than that rounded up leaves out the fewest possible.
     fewest = math.ceil(first.unserved_share)
-    left_out = sum(1 for c, k in zip(candidates, found.choice) if c.options and k is None)
+    left_out = sum(1 for c, k in zip(candidates, found.choice, strict=False) if c.options and k is None)
     return Solution(
         found.choice, status, "min-cost-flow", found.objective_kop, first.objective_kop, first.penalty_kop,
         time.perf_counter() - started, fewest if left_out == fewest else None,

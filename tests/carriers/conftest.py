@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from router.models import Location, Parcel, Place, RateRequest, Shipment
+from router.core.models import Location, Parcel, Place, RateRequest, Shipment
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "carriers"
 

@@ -7,15 +7,16 @@ namespace), so these stay out of any conftest other suites share.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from router.models import Location, Parcel, Place, RateRequest, Shipment
+from router.core.models import Location, Parcel, Place, RateRequest, Shipment
 
 if TYPE_CHECKING:
     from carriers.sandbox import SandboxServers
@@ -79,7 +80,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator["SandboxServers"]:
+async def sandbox() -> AsyncIterator[SandboxServers]:
     from carriers.sandbox import start_sandbox
 
     servers = await start_sandbox(seed=7)

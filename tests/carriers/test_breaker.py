@@ -13,7 +13,9 @@ from carriers.api import (
     CarrierUnavailable,
     Secret,
 )
-from carriers.breaker import (
+from carriers.courier import CourierCarrier, CourierClient
+from router.core.models import CarrierInfo, CarrierQuote, RateRequest
+from router.quoting.breaker import (
     BreakerState,
     CircuitBreaker,
     CircuitOpen,
@@ -21,9 +23,7 @@ from carriers.breaker import (
     Ticket,
     guard_carriers,
 )
-from carriers.courier import CourierCarrier, CourierClient
-from router.models import CarrierInfo, CarrierQuote, RateRequest
-from router.store import MemoryStore, Store, StoreUnavailable
+from router.store.kv import MemoryStore, Store, StoreUnavailable
 from tests.carriers.sandbox_fixtures import rate_request
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from carriers.api import CarrierApiError, CarrierAuthError, Secret
-from carriers.cdek import (
+from carriers.cdek.carrier import (
     CdekCarrier,
     CdekClient,
     deliverypoints_query,
@@ -20,8 +20,8 @@ from carriers.cdek import (
     token_form,
     total_elements,
 )
-from carriers.cdek_codes import delivery_type
-from router.models import DeliveryType, Parcel
+from carriers.cdek.codes import delivery_type
+from router.core.models import DeliveryType, Parcel
 from tests.carriers.sandbox_fixtures import MOSCOW, NOVOSIBIRSK, fixture, rate_request
 
 CUTOFF = time(18, 0)
@@ -316,7 +316,7 @@ def test_info_lists_the_configured_tariffs_it_knows() -> None:
 def test_the_calculator_body_is_encoded_once_per_request_and_language_and_never_handed_to_another() -> None:
     import orjson
 
-    from carriers.cdek import tarifflist_json
+    from carriers.cdek.carrier import tarifflist_json
 
     first = rate_request(parcels=(Parcel(1200, 30, 20, 10),))
     second = rate_request(parcels=(Parcel(5000, 40, 30, 20),))

@@ -7,17 +7,18 @@ what the adapter sends as CDEK would. The service reaches it through a carriers 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from carriers.cdek import CdekCarrier
+from carriers.cdek.carrier import CdekCarrier
 from carriers.registry import load_carriers
-from router.settings import Settings
+from router.core.settings import Settings
 from tests.carriers.sandbox_fixtures import fixture
 
 CLIENT_ID, CLIENT_SECRET = "account-id", "account-secret"
@@ -32,7 +33,9 @@ def v2_server(seen: list[dict[str, Any]]) -> web.Application:
     async def token(request: web.Request) -> web.Response:
         form = await request.post()
         if (form.get("grant_type"), form.get("client_id"), form.get("client_secret")) != (
-            "client_credentials", CLIENT_ID, CLIENT_SECRET,
+            "client_credentials",
+            CLIENT_ID,
+            CLIENT_SECRET,
         ):
             return web.json_response({"error": "invalid_client"}, status=401)
         return web.json_response(fixture("cdek/token.json"))
@@ -51,7 +54,9 @@ def v2_server(seen: list[dict[str, Any]]) -> web.Application:
             return web.json_response({"errors": [{"code": "v2_unauthorized", "message": "token"}]}, status=401)
         page, size = int(request.query["page"]), int(request.query["size"])
         chosen = [p for p in all_points if p["location"]["city_code"] == int(request.query.get("city_code", "270"))]
-        return web.json_response(chosen[page * size : (page + 1) * size], headers={"X-Total-Elements": str(len(chosen))})
+        return web.json_response(
+            chosen[page * size : (page + 1) * size], headers={"X-Total-Elements": str(len(chosen))}
+        )
 
     app = web.Application()
     app.router.add_post("/v2/oauth/token", token)
@@ -88,14 +93,19 @@ def config(tmp_path: Path, base_url: str) -> Path:
 
 
 async def test_the_service_quotes_a_configured_v2_server_and_its_offers_are_the_servers_prices(
-    server: tuple[TestServer, list[dict[str, Any]]], tmp_path: Path, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+    server: tuple[TestServer, list[dict[str, Any]]],
+    tmp_path: Path,
+    aiohttp_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from router.app import create_app
+    from router.http.app import create_app
 
     test_server, seen = server
     monkeypatch.setenv("ACCOUNT_CDEK_ID", CLIENT_ID)
     monkeypatch.setenv("ACCOUNT_CDEK_SECRET", CLIENT_SECRET)
-    client = await aiohttp_client(create_app(Settings(config_path=config(tmp_path, str(test_server.make_url(""))).resolve())))
+    client = await aiohttp_client(
+        create_app(Settings(config_path=config(tmp_path, str(test_server.make_url(""))).resolve()))
+    )
     resp = await client.post(
         "/v1/quotes",
         json={
@@ -130,7 +140,9 @@ async def test_a_configured_v2_server_gives_its_pickup_points_page_by_page(
     async with aiohttp.ClientSession() as http:
         (carrier,) = load_carriers(Settings(config_path=config(tmp_path, str(test_server.make_url("")))), http)
         assert isinstance(carrier, CdekCarrier)
-        imported = await carrier.import_delivery_points({"city_code": 270}, page_size=2, zone_for=lambda lat, lon: "Asia/Novosibirsk")
+        imported = await carrier.import_delivery_points(
+            {"city_code": 270}, page_size=2, zone_for=lambda lat, lon: "Asia/Novosibirsk"
+        )
     assert imported.errors == ()
     assert sorted(p.code for p in imported.points) == ["NSK27", "NSK27B", "NSK310", "NSK310B"]
     locker = next(p for p in imported.points if p.code == "NSK310")

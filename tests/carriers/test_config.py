@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carriers.cdek import CdekCarrier
+from carriers.cdek.carrier import CdekCarrier
 from carriers.config import (
     SANDBOX_CDEK_CLIENT_ID,
     SANDBOX_CDEK_CLIENT_SECRET,
@@ -21,8 +21,8 @@ from carriers.config import (
 )
 from carriers.courier import CourierCarrier
 from carriers.registry import load_carriers
-from router.errors import ConfigError
-from router.settings import DEFAULT_DATA_DIR, Settings
+from router.core.errors import ConfigError
+from router.core.settings import DEFAULT_DATA_DIR, Settings
 
 CONFIG_DIR = DEFAULT_DATA_DIR / "config"
 ENV = {"CDEK_CLIENT_ID": "id-value", "CDEK_CLIENT_SECRET": "secret-value", "COURIER_TOKEN": "token-value"}

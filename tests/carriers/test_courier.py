@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from carriers.courier import (
     parse_calculate,
     weight_kg,
 )
-from router.models import DeliveryType, Parcel, Place, PriceLineKind
+from router.core.models import DeliveryType, Parcel, Place, PriceLineKind
 from tests.carriers.sandbox_fixtures import (
     MOSCOW,
     MOSCOW_EAST,
@@ -26,7 +26,7 @@ from tests.carriers.sandbox_fixtures import (
 )
 
 CUTOFF = time(20, 0)
-LONG_AGO = datetime(2000, 1, 1, tzinfo=timezone.utc)  # "now" for requests whose ship_at is ahead
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # "now" for requests whose ship_at is ahead
 
 
 def parse(answer: object, request: object = None, **kw: object) -> object:
@@ -81,13 +81,13 @@ def test_cash_on_delivery_is_taken_at_the_drop_point_only() -> None:
 
 
 def test_a_later_ship_time_is_asked_for_in_the_citys_offset() -> None:
-    ship_at = datetime(2025, 4, 11, 7, 0, tzinfo=timezone.utc)
+    ship_at = datetime(2025, 4, 11, 7, 0, tzinfo=UTC)
     body = calculate_body(rate_request(MOSCOW, MOSCOW_EAST, ship_at=ship_at), now=ship_at - timedelta(hours=2))
     assert body["points"][0]["required_start_datetime"] == "2025-04-11T10:00:00+03:00"
 
 
 def test_a_ship_time_of_now_asks_for_the_first_courier() -> None:
-    ship_at = datetime(2025, 4, 11, 7, 0, tzinfo=timezone.utc)
+    ship_at = datetime(2025, 4, 11, 7, 0, tzinfo=UTC)
     body = calculate_body(rate_request(MOSCOW, MOSCOW_EAST, ship_at=ship_at), now=ship_at + timedelta(seconds=1))
     assert "required_start_datetime" not in body["points"][0]
 
@@ -104,7 +104,7 @@ def test_vehicle_is_only_named_when_configured() -> None:
 def test_payment_amount_is_the_exact_total_with_each_fee_on_its_line() -> None:
     (offer,) = parse(fixture("courier/calculate_ok.json")).offers
     assert offer.price.total == Decimal("489.00")
-    assert [(l.kind, l.amount) for l in offer.price.lines] == [
+    assert [(ln_.kind, ln_.amount) for ln_ in offer.price.lines] == [
         (PriceLineKind.BASE, Decimal("429.00")),
         (PriceLineKind.INSURANCE, Decimal("25.00")),
         (PriceLineKind.OTHER, Decimal("35.00")),
@@ -116,14 +116,14 @@ def test_payment_amount_is_the_exact_total_with_each_fee_on_its_line() -> None:
 def test_a_discount_is_a_negative_line_and_the_lines_still_sum() -> None:
     (offer,) = parse(fixture("courier/calculate_tomorrow_discounted.json")).offers
     assert offer.price.total == Decimal("379.00")
-    assert (PriceLineKind.DISCOUNT, Decimal("-50.00")) in [(l.kind, l.amount) for l in offer.price.lines]
-    assert sum(l.amount for l in offer.price.lines) == offer.price.total
+    assert (PriceLineKind.DISCOUNT, Decimal("-50.00")) in [(ln_.kind, ln_.amount) for ln_ in offer.price.lines]
+    assert sum(ln_.amount for ln_ in offer.price.lines) == offer.price.total
 
 
 def test_fees_that_do_not_add_up_leave_an_other_charges_line() -> None:
     answer = {"is_successful": True, "order": {"payment_amount": "500.00", "delivery_fee_amount": "450.00"}}
     (offer,) = parse(answer).offers
-    assert [(l.kind, l.amount) for l in offer.price.lines] == [
+    assert [(ln_.kind, ln_.amount) for ln_ in offer.price.lines] == [
         (PriceLineKind.BASE, Decimal("450.00")),
         (PriceLineKind.OTHER, Decimal("50.00")),
     ]

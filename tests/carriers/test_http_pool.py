@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,11 @@ class RawServer:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next(
-                    (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ),
                     0,
                 )
                 body = await reader.readexactly(length)
@@ -61,7 +66,9 @@ async def serve() -> AsyncIterator[Callable[..., Awaitable[tuple[RawServer, Http
     servers: list[RawServer] = []
     pools: list[HttpPool] = []
 
-    async def start(answers: list[bytes | tuple[bytes, str] | None], path: str = "", **options: Any) -> tuple[RawServer, HttpPool]:
+    async def start(
+        answers: list[bytes | tuple[bytes, str] | None], path: str = "", **options: Any
+    ) -> tuple[RawServer, HttpPool]:
         server = RawServer(answers)
         server.server = await asyncio.start_server(server.handle, "127.0.0.1", 0)
         servers.append(server)
@@ -105,10 +112,7 @@ async def test_a_request_goes_out_whole_and_the_answer_comes_back_on_a_kept_aliv
 
 
 async def test_a_chunked_answer_is_put_back_together(serve) -> None:
-    chunked = (
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"4\r\n{\"a\"\r\n3;ext=1\r\n:12\r\n1\r\n}\r\n0\r\n\r\n"
-    )
+    chunked = b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n3;ext=1\r\n:12\r\n1\r\n}\r\n0\r\n\r\n'
     server, pool = await serve([chunked, ok(b"next")])
     answer = await pool.request(pool.head("GET", "/x", {}))
     again = await pool.request(pool.head("GET", "/x", {}))
@@ -117,7 +121,9 @@ async def test_a_chunked_answer_is_put_back_together(serve) -> None:
 
 
 async def test_an_answer_without_length_runs_to_the_close_and_the_next_call_connects_anew(serve) -> None:
-    server, pool = await serve([(b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\noops", "close"), ok(b"fine")])
+    server, pool = await serve(
+        [(b"HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\n\r\noops", "close"), ok(b"fine")]
+    )
     first = await get(pool)
     second = await get(pool)
     assert (first.status, first.body) == (500, b"oops")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 
 from carriers.api import CarrierApiError, CarrierAuthError, CarrierRateLimited, CarrierUnavailable, Secret
-from carriers.cdek import CdekCarrier, CdekClient
+from carriers.cdek.carrier import CdekCarrier, CdekClient
 from carriers.sandbox import SandboxServers
 from carriers.sandbox.faults import SandboxState
 from carriers.sandbox.lean import LeanCdek, start_lean_cdek
@@ -31,7 +32,9 @@ def url(server: LeanCdek) -> str:
     return f"http://127.0.0.1:{server.port}"
 
 
-def carrier(http: aiohttp.ClientSession, base_url: str, client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> CdekCarrier:
+def carrier(
+    http: aiohttp.ClientSession, base_url: str, client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET
+) -> CdekCarrier:
     client = CdekClient(http, client_id=Secret(client_id), client_secret=Secret(secret), base_url=base_url)
     return CdekCarrier(client, timeout_s=0.5)
 
@@ -45,11 +48,15 @@ async def test_it_quotes_the_same_offers_as_the_aiohttp_emulator(
     lean: LeanCdek, sandbox: SandboxServers, http: aiohttp.ClientSession
 ) -> None:
     ours = await carrier(http, url(lean)).quote(rate_request())
-    theirs = await carrier(http, sandbox.cdek_url, sandbox.cdek_client_id, sandbox.cdek_client_secret).quote(rate_request())
+    theirs = await carrier(http, sandbox.cdek_url, sandbox.cdek_client_id, sandbox.cdek_client_secret).quote(
+        rate_request()
+    )
     assert ours.offers and ours == theirs
 
 
-async def test_one_token_serves_many_quotes_over_kept_alive_connections(lean: LeanCdek, http: aiohttp.ClientSession) -> None:
+async def test_one_token_serves_many_quotes_over_kept_alive_connections(
+    lean: LeanCdek, http: aiohttp.ClientSession
+) -> None:
     cdek = carrier(http, url(lean))
     answers = await asyncio.gather(*(cdek.quote(rate_request()) for _ in range(20)))
     assert all(a.offers for a in answers)
@@ -62,7 +69,9 @@ async def test_wrong_credentials_are_refused(lean: LeanCdek, http: aiohttp.Clien
         await carrier(http, url(lean), secret="wrong").quote(rate_request())
 
 
-async def test_faults_reach_the_adapter_as_they_do_from_the_aiohttp_emulator(lean: LeanCdek, http: aiohttp.ClientSession) -> None:
+async def test_faults_reach_the_adapter_as_they_do_from_the_aiohttp_emulator(
+    lean: LeanCdek, http: aiohttp.ClientSession
+) -> None:
     cdek = carrier(http, url(lean))
     await cdek.quote(rate_request())  # the token first: the faults are on the calculator
     await fault(http, url(lean), status=500, count=1, path="/v2/calculator")
@@ -113,7 +122,9 @@ async def test_an_unreadable_request_is_a_400_and_the_connection_closes(lean: Le
     assert answer.startswith(b"HTTP/1.1 400 ")
 
 
-async def test_the_calculator_keeps_its_connections_open_until_the_carrier_is_closed(lean: LeanCdek, http: aiohttp.ClientSession) -> None:
+async def test_the_calculator_keeps_its_connections_open_until_the_carrier_is_closed(
+    lean: LeanCdek, http: aiohttp.ClientSession
+) -> None:
     from carriers.registry import close_carriers
 
     cdek = carrier(http, url(lean))

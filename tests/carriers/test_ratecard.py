@@ -17,9 +17,9 @@ from carriers.ratecard import (
     parse_ratecard,
     validate_directory,
 )
-from router.calendar import make_eta
-from router.errors import ConfigError
-from router.models import CarrierQuote, DeliveryType, Offer, Parcel, PriceLineKind
+from router.core.calendar import make_eta
+from router.core.errors import ConfigError
+from router.core.models import CarrierQuote, DeliveryType, Offer, Parcel, PriceLineKind
 from tests.carriers.conftest import (
     DEMO_DIR,
     IN_A,
@@ -201,9 +201,7 @@ async def test_fuel_is_rounded_half_up_to_kopecks_and_lines_still_sum_to_the_tot
     assert amounts(o)[PriceLineKind.FUEL] == Decimal("31.30")
     assert o.price.total == Decimal("200.36") + Decimal("50.00") + Decimal("31.30")
     assert sum((line.amount for line in o.price.lines), Decimal(0)) == o.price.total
-    assert all(
-        isinstance(line.amount, Decimal) and line.amount.as_tuple().exponent == -2 for line in o.price.lines
-    )
+    assert all(isinstance(line.amount, Decimal) and line.amount.as_tuple().exponent == -2 for line in o.price.lines)
 
 
 async def test_distance_pricing_charges_per_started_kilometre(card: dict[str, Any]) -> None:
@@ -315,9 +313,7 @@ async def test_eta_comes_from_the_calendar_with_the_cutoff_origin_timezone_and_z
 # --- loading and validation
 
 
-def test_valid_card_loads_from_a_directory(
-    card: dict[str, Any], write_card: Callable[[str, Any], Path]
-) -> None:
+def test_valid_card_loads_from_a_directory(card: dict[str, Any], write_card: Callable[[str, Any], Path]) -> None:
     directory = write_card("testpost.json", card).parent
     [carrier] = load_ratecards(directory)
     assert carrier.code == "testpost"

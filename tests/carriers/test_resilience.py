@@ -10,23 +10,24 @@ import asyncio
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import jsonschema
 import pytest
 
 from carriers.api import CarrierApiError, CarrierRateLimited, CarrierUnavailable, deadline_scope
-from carriers.breaker import BreakerState, CircuitBreaker, GuardedCarrier, guard_carriers
 from carriers.registry import load_carriers
 from carriers.sandbox import SandboxServers
-from router.api.openapi import document
-from router.last_good import LastGood
-from router.models import CarrierInfo, CarrierQuote, Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
-from router.quoting import QuoteEngine
-from router.settings import Settings
-from router.store import MemoryStore
+from router.core.models import CarrierInfo, CarrierQuote, Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
+from router.core.settings import Settings
+from router.http.schemas.openapi import document
+from router.quoting.breaker import BreakerState, CircuitBreaker, GuardedCarrier, guard_carriers
+from router.quoting.engine import QuoteEngine
+from router.quoting.last_good import LastGood
+from router.store.kv import MemoryStore
 from tests.carriers.sandbox_fixtures import (  # noqa: F401  (fixtures)
     MOSCOW,
     MOSCOW_EAST,
@@ -102,9 +103,7 @@ async def test_a_token_request_that_fails_once_is_asked_again(
     assert sandbox.cdek.token_requests == 1  # the refused one never issued a token
 
 
-async def test_a_second_failure_is_not_asked_a_third_time(
-    sandbox: SandboxServers, http: aiohttp.ClientSession
-) -> None:
+async def test_a_second_failure_is_not_asked_a_third_time(sandbox: SandboxServers, http: aiohttp.ClientSession) -> None:
     cdek = guarded(sandbox, http)["cdek"]
     await cdek.quote(rate_request())
     await fault(http, sandbox.cdek_url, status=500, path="/v2/calculator")
@@ -187,7 +186,7 @@ class HangsUntilLifted:
 
 
 async def test_once_a_hang_is_lifted_the_breaker_closes_and_fresh_offers_return_within_its_hold() -> None:
-    from router.app import bundled_places
+    from router.http.app import bundled_places
 
     clock = Clock()
     # Each store call a trip through the loop, as with Redis; its entries expire in real time,
@@ -227,7 +226,7 @@ async def test_once_a_hang_is_lifted_the_breaker_closes_and_fresh_offers_return_
 
 @pytest.fixture
 async def service(sandbox: SandboxServers, aiohttp_client: Any) -> Any:
-    from router.app import create_app
+    from router.http.app import create_app
 
     settings = sandbox.configure(Settings(deadline_s=DEADLINE_S, carrier_timeout_s=0.8))
     return await aiohttp_client(create_app(settings))
@@ -337,8 +336,23 @@ class OwnRedis:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         subprocess.run(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "yes", "--dir", str(directory), "--pidfile", str(directory / "redis.pid")],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(directory),
+                "--pidfile",
+                str(directory / "redis.pid"),
+            ],
             check=True,
             capture_output=True,
         )
@@ -374,10 +388,8 @@ async def health(client: Any) -> str:
     return str(body["status"])
 
 
-async def test_quotes_go_on_from_memory_when_redis_is_not_there(
-    sandbox: SandboxServers, aiohttp_client: Any
-) -> None:
-    from router.app import create_app
+async def test_quotes_go_on_from_memory_when_redis_is_not_there(sandbox: SandboxServers, aiohttp_client: Any) -> None:
+    from router.http.app import create_app
 
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
     settings = sandbox.configure(Settings(deadline_s=DEADLINE_S, carrier_timeout_s=0.8, redis_url=nowhere))
@@ -394,7 +406,7 @@ async def test_quotes_go_on_from_memory_when_redis_is_not_there(
 async def test_quotes_go_on_when_redis_stops_and_health_says_degraded(
     sandbox: SandboxServers, aiohttp_client: Any, own_redis: OwnRedis
 ) -> None:
-    from router.app import create_app
+    from router.http.app import create_app
 
     settings = sandbox.configure(Settings(deadline_s=DEADLINE_S, carrier_timeout_s=0.8, redis_url=own_redis.url))
     client = await aiohttp_client(create_app(settings))
@@ -418,7 +430,7 @@ async def test_quotes_go_on_when_redis_stops_and_health_says_degraded(
 async def test_two_services_on_one_redis_share_the_breaker_open_and_closed(
     sandbox: SandboxServers, aiohttp_client: Any, own_redis: OwnRedis
 ) -> None:
-    from router.app import create_app
+    from router.http.app import create_app
 
     settings = sandbox.configure(Settings(deadline_s=DEADLINE_S, carrier_timeout_s=0.8, redis_url=own_redis.url))
     one = await aiohttp_client(create_app(settings))
@@ -442,7 +454,8 @@ async def test_two_services_on_one_redis_share_the_breaker_open_and_closed(
     await fault(one.session, sandbox.cdek_url, latency_ms=0)
     subprocess.run(
         ["redis-cli", "-p", str(own_redis.port), "set", "cr:breaker:cdek:state", f"open:{time.time():.3f}"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     await asyncio.sleep(1.1)
     quote, _ = await post_quote(two, declared_value="1000")  # not a quote either service has made
@@ -461,7 +474,7 @@ async def listed_breaker(client: Any) -> str:
 async def test_a_burst_of_store_calls_on_one_redis_connection_all_get_their_answers(redis_url: str) -> None:
     import uuid
 
-    from router.store import RedisStore
+    from router.store.kv import RedisStore
 
     # Thirty-two quotes to ten API carriers: each asks its breaker at once.
     store = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:")

@@ -21,13 +21,13 @@ from carriers.api import (
     Secret,
     deadline_scope,
 )
-from carriers.cdek import CdekCarrier, CdekClient
+from carriers.cdek.carrier import CdekCarrier, CdekClient
 from carriers.courier import CourierCarrier
 from carriers.registry import load_carriers
 from carriers.sandbox import SandboxServers
 from carriers.sandbox.points import DEMO_POINTS
-from router.models import CarrierQuote, DeliveryType, Parcel, PriceLineKind
-from router.settings import Settings
+from router.core.models import CarrierQuote, DeliveryType, Parcel, PriceLineKind
+from router.core.settings import Settings
 from tests.carriers.sandbox_fixtures import (  # noqa: F401  (fixtures)
     MOSCOW,
     MOSCOW_EAST,
@@ -212,7 +212,10 @@ async def test_cdek_delivery_points_cover_every_city_of_the_demo_points(
     cdek, _ = api_carriers(sandbox, http)
     points = [p async for p in cdek.delivery_points(page_size=1000)]
     assert len(points) == len(demo)
-    assert {(p["location"]["city"], p["location"]["city_code"]) for p in points} >= {("Москва", 44), ("Новосибирск", 270)}
+    assert {(p["location"]["city"], p["location"]["city_code"]) for p in points} >= {
+        ("Москва", 44),
+        ("Новосибирск", 270),
+    }
     assert {p["location"]["city"] for p in points} == {row["city"] for row in demo}
     lockers = {p["code"]: p for p in points if p["type"] == "POSTAMAT"}
     demo_lockers = {f"MAG{row['code']}": row for row in demo if row["type"] == "locker"}
@@ -344,7 +347,7 @@ async def test_courier_quotes_a_same_day_ride_inside_the_city(
     assert offer.delivery_type is DeliveryType.COURIER
     assert (offer.eta.min_days, offer.eta.max_days) == (0, 0)
     assert offer.eta.min_date == tomorrow_at(10).date()
-    assert sum(l.amount for l in offer.price.lines) == offer.price.total > 0
+    assert sum(ln_.amount for ln_ in offer.price.lines) == offer.price.total > 0
 
 
 async def test_courier_bills_insurance_and_cash_collection_on_their_own_lines(
@@ -355,7 +358,7 @@ async def test_courier_bills_insurance_and_cash_collection_on_their_own_lines(
     insured = (
         await courier.quote(rate_request(MOSCOW, MOSCOW_EAST, ship_at=tomorrow_at(10), declared_value="3000", cod=True))
     ).offers[0]
-    kinds = {l.kind: l.amount for l in insured.price.lines}
+    kinds = {ln_.kind: ln_.amount for ln_ in insured.price.lines}
     assert kinds[PriceLineKind.INSURANCE] == Decimal("15.00")  # 0.5 % of 3000
     assert kinds[PriceLineKind.COD] == Decimal("45.00")  # 1.5 % taken at the door
     assert insured.price.total == plain.price.total + Decimal("60.00")
@@ -365,7 +368,7 @@ async def test_courier_weighs_in_whole_kilograms(sandbox: SandboxServers, http: 
     _, courier = api_carriers(sandbox, http)
     offer = (await courier.quote(rate_request(MOSCOW, MOSCOW_EAST, parcels=(Parcel(6100, 40, 30, 30),)))).offers[0]
     assert offer.chargeable_weight_g == 7000
-    assert {l.kind: l.amount for l in offer.price.lines}[PriceLineKind.WEIGHT] == Decimal("70.00")  # 2 kg over 5
+    assert {ln_.kind: ln_.amount for ln_ in offer.price.lines}[PriceLineKind.WEIGHT] == Decimal("70.00")  # 2 kg over 5
 
 
 async def test_courier_rejects_an_intercity_route_with_the_reason(
@@ -449,7 +452,7 @@ async def test_clearing_faults_restores_service(sandbox: SandboxServers, http: a
 async def test_the_service_quotes_through_the_emulators_and_survives_one_hanging(
     sandbox: SandboxServers, aiohttp_client: Any
 ) -> None:
-    from router.app import create_app
+    from router.http.app import create_app
 
     settings = sandbox.configure(Settings(deadline_s=1.0, carrier_timeout_s=0.8))
     client = await aiohttp_client(create_app(settings))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from carriers.geo import EARTH_RADIUS_KM, distance_km, haversine_km
-from carriers.zones import City, CityZones, DistanceBands, PolygonZones
+from carriers.ratecard.zones import City, CityZones, DistanceBands, PolygonZones
+from router.core.geo import EARTH_RADIUS_KM, distance_km, haversine_km
 from tests.carriers.conftest import place
 
 ONE_DEGREE_KM = math.pi * EARTH_RADIUS_KM / 180

@@ -7,18 +7,19 @@ Modules using `service` run their tests in the module's event loop:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from router import keys
-from router.app import create_app
+from router.core.settings import Settings
+from router.http import appkeys as keys
+from router.http.app import create_app
 from router.integrations.retailcrm.accounts import Account, AccountBook, accounts_path
-from router.settings import Settings
 from tests.integrations.crm_client import CrmClient
 
 
@@ -53,7 +54,9 @@ def connect_crm(service: Service) -> StartCrm:
     """Connect a new account (keyword arguments as `AccountBook.create` takes them)."""
 
     async def start(**account: Any) -> Connected:
-        created, client_id = service.book.create(account.pop("crm_url", "https://shop.retailcrm.ru"), "carrier-router", **account)
+        created, client_id = service.book.create(
+            account.pop("crm_url", "https://shop.retailcrm.ru"), "carrier-router", **account
+        )
         return Connected(service.api, CrmClient(service.api, client_id), created, service.book)
 
     return start
@@ -66,7 +69,7 @@ def later(service: Service) -> Iterator[Callable[[timedelta], None]]:
     original = book._clock
 
     def move(by: timedelta) -> None:
-        book._clock = lambda: datetime.now(timezone.utc) + by
+        book._clock = lambda: datetime.now(UTC) + by
 
     yield move
     book._clock = original

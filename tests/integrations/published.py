@@ -14,7 +14,7 @@ import jsonschema
 
 S: dict[str, Any] = {"type": "string"}
 F: dict[str, Any] = {"type": "number"}
-I: dict[str, Any] = {"type": "integer"}
+INT: dict[str, Any] = {"type": "integer"}
 B: dict[str, Any] = {"type": "boolean"}
 ARRAY: dict[str, Any] = {"type": ["object", "array"]}
 DATE: dict[str, Any] = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -30,12 +30,12 @@ TERMINAL = obj(
     code=S, cost=F, name=S, description=S, address=S, schedule=S, phone=S, extraData=ARRAY, coordinates=COORDINATES
 )
 DELIVERY_ADDRESS = obj(
-    index=S, countryIso=S, region=S, regionId=I, city=S, cityId=I, cityType=S, street=S, streetId=I,
-    streetType=S, building=S, flat=S, floor=I, block=I, house=S, housing=S, metro=S, notes=S, text=S,
+    index=S, countryIso=S, region=S, regionId=INT, city=S, cityId=INT, cityType=S, street=S, streetId=INT,
+    streetType=S, building=S, flat=S, floor=INT, block=INT, house=S, housing=S, metro=S, notes=S, text=S,
     terminal=S, terminalData=TERMINAL,
 )  # fmt: skip
 RESPONSE_CALCULATE = obj(
-    code=S, group=S, name=S, type=S, description=S, cost=F, minTerm=I, maxTerm=I, extraData=ARRAY,
+    code=S, group=S, name=S, type=S, description=S, cost=F, minTerm=INT, maxTerm=INT, extraData=ARRAY,
     extraDataAvailable=ARRAY, pickuppointList={"type": "array", "items": TERMINAL},
 )  # fmt: skip
 TARIFF = obj(code=S, name=S, description=S, type=S)
@@ -72,7 +72,7 @@ DELIVERY_DATA_FIELD = obj(
 )  # fmt: skip
 STRING_MAP = {"type": "object", "additionalProperties": S}
 DELIVERY_CONFIGURATION = obj(
-    description=S, actions=STRING_MAP, payerType={"type": "array", "items": S}, platePrintLimit=I,
+    description=S, actions=STRING_MAP, payerType={"type": "array", "items": S}, platePrintLimit=INT,
     rateDeliveryCost=B, allowPackages=B, codAvailable=B, selfShipmentAvailable=B,
     duplicateOrderProductSupported=B, allowTrackNumber=B, availableCountries=ARRAY, requiredFields=ARRAY,
     statusList={"type": "array", "items": STATUS}, plateList={"type": "array", "items": PLATE},

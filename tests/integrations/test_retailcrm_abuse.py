@@ -80,7 +80,9 @@ async def test_a_missing_action_field_is_400_naming_it(connect_crm: StartCrm) ->
         ({"shipmentAddress": {"city": ["Москва"]}}, "calculate.shipmentAddress.city"),
     ],
 )
-async def test_a_wrong_calculate_field_is_400_naming_it(connect_crm: StartCrm, change: dict[str, Any], field: str) -> None:
+async def test_a_wrong_calculate_field_is_400_naming_it(
+    connect_crm: StartCrm, change: dict[str, Any], field: str
+) -> None:
     connected = await connect_crm()
     answer = await connected.crm.calculate({**MOSCOW_KAZAN_TWO_PACKAGES, **change})
     assert answer.status == 400

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from router import keys
-from router.models import Location
+from router.core.models import Location
+from router.http import appkeys as keys
 from tests.integrations import published
 from tests.integrations.conftest import StartCrm
 from tests.integrations.crm_client import PREFIX
@@ -46,7 +46,9 @@ async def test_acceptance_calculate_for_a_two_package_order_moscow_to_kazan_offe
         assert result["type"] == {"courier": "courier", "pickup": "selfDelivery"}[offer["delivery_type"]]
         assert (result["minTerm"], result["maxTerm"]) == (offer["eta"]["min_days"], offer["eta"]["max_days"])
     # Every courier offer the API makes reaches the CRM; a pickup offer only with somewhere to pick up.
-    assert {r["code"] for r in results if r["type"] == "courier"} == {c for c, o in api_offers.items() if o["delivery_type"] == "courier"}
+    assert {r["code"] for r in results if r["type"] == "courier"} == {
+        c for c, o in api_offers.items() if o["delivery_type"] == "courier"
+    }
 
     pickups = [r for r in results if r["type"] == "selfDelivery"]
     assert len({r["code"].split(":")[0] for r in pickups}) >= 2
@@ -57,7 +59,9 @@ async def test_acceptance_calculate_for_a_two_package_order_moscow_to_kazan_offe
         for point in offer["pickuppointList"]:
             found = directory.get(point["code"])
             assert found is not None and found.carrier == offer["code"].split(":")[0]
-            assert found.region == kazan.region and abs(found.lat - kazan.lat) < 0.5 and abs(found.lon - kazan.lon) < 0.5
+            assert (
+                found.region == kazan.region and abs(found.lat - kazan.lat) < 0.5 and abs(found.lon - kazan.lon) < 0.5
+            )
             assert point["cost"] == offer["cost"]
             assert point["name"] and point["address"] and point["schedule"]
             assert (point["coordinates"]["latitude"], point["coordinates"]["longitude"]) == (found.lat, found.lon)
@@ -85,7 +89,9 @@ async def test_acceptance_save_then_get_returns_the_same_carrier_service_and_pri
         connected.api.post(f"{PREFIX}/calculate", data={**stranger, "calculate": "{}"}),
         connected.api.post(f"{PREFIX}/save", data={**stranger, "save": "{}"}),
         connected.api.get(f"{PREFIX}/get", params={**stranger, "deliveryId": saved["deliveryId"]}),
-        connected.api.post(f"{PREFIX}/delete", data={**stranger, "delete": '{"deliveryId": "%s"}' % saved["deliveryId"]}),
+        connected.api.post(
+            f"{PREFIX}/delete", data={**stranger, "delete": '{{"deliveryId": "{}"}}'.format(saved["deliveryId"])}
+        ),
         connected.api.get(f"{PREFIX}/tariffList", params=stranger),
         connected.api.get(f"{PREFIX}/shipmentPointList", params={**stranger, "city": "Казань"}),
     ]

@@ -6,8 +6,8 @@ import stat
 from decimal import Decimal
 from pathlib import Path
 
+from router.core.models import PolicyKind
 from router.integrations.retailcrm.accounts import AccountBook
-from router.models import PolicyKind
 
 
 def test_a_client_id_finds_its_account_and_nothing_else_does(tmp_path: Path) -> None:
@@ -31,11 +31,19 @@ def test_the_client_id_is_kept_nowhere_and_shown_in_no_repr(tmp_path: Path) -> N
 def test_another_process_sees_an_account_connected_and_disconnected(tmp_path: Path) -> None:
     worker, cli = AccountBook(tmp_path / "accounts.json"), AccountBook(tmp_path / "accounts.json")
     account, client_id = cli.create(
-        "https://shop.retailcrm.ru", "carrier-router", ["vestnik"], PolicyKind.CHEAPEST, Decimal("80"), "Казань", (40.0, 30.0, 20.0)
+        "https://shop.retailcrm.ru",
+        "carrier-router",
+        ["vestnik"],
+        PolicyKind.CHEAPEST,
+        Decimal("80"),
+        "Казань",
+        (40.0, 30.0, 20.0),
     )
     seen = worker.authenticate(client_id)
     assert seen == account
-    assert seen.policy(Decimal("50")).kind is PolicyKind.CHEAPEST and seen.policy(Decimal("50")).day_value == Decimal("80")
+    assert seen.policy(Decimal("50")).kind is PolicyKind.CHEAPEST and seen.policy(Decimal("50")).day_value == Decimal(
+        "80"
+    )
     assert seen.policy(Decimal("50")).only == {"vestnik"} and seen.parcel_cm == (40.0, 30.0, 20.0)
     cli.remove(account.id)
     assert worker.authenticate(client_id) is None

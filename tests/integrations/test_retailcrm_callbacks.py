@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import pytest
 
 from pickup_points.model import Feature
-from router import keys
-from router.api.openapi import document
+from router.core.models import Location
+from router.http import appkeys as keys
+from router.http.schemas.openapi import document
 from router.integrations.retailcrm.deliveries import DeliveryBook
-from router.models import Location
 from tests.integrations.conftest import StartCrm
 from tests.integrations.crm_client import address, package
 
@@ -78,7 +79,10 @@ async def test_pickup_offers_carry_their_own_carriers_points_near_the_buyer(conn
         for point in offer["pickuppointList"]:
             assert directory.get(point["code"]).carrier == carrier
             assert point["cost"] == offer["cost"]
-            assert abs(point["coordinates"]["latitude"] - 55.79) < 0.5 and abs(point["coordinates"]["longitude"] - 49.12) < 0.5
+            assert (
+                abs(point["coordinates"]["latitude"] - 55.79) < 0.5
+                and abs(point["coordinates"]["longitude"] - 49.12) < 0.5
+            )
     assert all("pickuppointList" not in r for r in results if r["type"] == "courier")
 
 
@@ -90,7 +94,9 @@ async def test_a_cash_on_delivery_order_is_offered_only_points_that_take_cash(co
     assert all(Feature.COD in directory.get(p["code"]).features for p in points)
 
 
-async def test_cash_collected_per_item_counts_as_cash_on_delivery_when_the_order_sends_no_total(connect_crm: StartCrm) -> None:
+async def test_cash_collected_per_item_counts_as_cash_on_delivery_when_the_order_sends_no_total(
+    connect_crm: StartCrm,
+) -> None:
     collecting = collecting_per_item()
     without_total = {k: v for k, v in MOSCOW_KAZAN_TWO_PACKAGES.items() if k != "cod"}
     connected, results = await calculated(connect_crm, {**without_total, "packages": collecting})
@@ -98,7 +104,9 @@ async def test_cash_collected_per_item_counts_as_cash_on_delivery_when_the_order
     points = [p for r in results for p in r.get("pickuppointList", [])]
     assert points and all(Feature.COD in directory.get(p["code"]).features for p in points)
     _, prepaid = await calculated(connect_crm, without_total)
-    assert any(Feature.COD not in directory.get(p["code"]).features for r in prepaid for p in r.get("pickuppointList", []))
+    assert any(
+        Feature.COD not in directory.get(p["code"]).features for r in prepaid for p in r.get("pickuppointList", [])
+    )
 
 
 async def test_calculate_offers_only_the_accounts_carriers(connect_crm: StartCrm) -> None:
@@ -109,13 +117,18 @@ async def test_calculate_offers_only_the_accounts_carriers(connect_crm: StartCrm
 async def test_packages_without_sizes_are_quoted_at_the_accounts_parcel_size(connect_crm: StartCrm) -> None:
     sizeless = {**MOSCOW_KAZAN_TWO_PACKAGES, "packages": [{"weight": 1200, "items": []}, {"weight": 800.5}]}
     connected, results = await calculated(connect_crm, sizeless, parcel_cm=(30.0, 20.0, 10.0))
-    api_quote = await (await connected.api.post("/v1/quotes", json={
-        **SAME_SHIPMENT_AS_API,
-        "parcels": [
-            {"weight_g": 1200, "length_cm": 30, "width_cm": 20, "height_cm": 10},
-            {"weight_g": 801, "length_cm": 30, "width_cm": 20, "height_cm": 10},
-        ],
-    })).json()
+    api_quote = await (
+        await connected.api.post(
+            "/v1/quotes",
+            json={
+                **SAME_SHIPMENT_AS_API,
+                "parcels": [
+                    {"weight_g": 1200, "length_cm": 30, "width_cm": 20, "height_cm": 10},
+                    {"weight_g": 801, "length_cm": 30, "width_cm": 20, "height_cm": 10},
+                ],
+            },
+        )
+    ).json()
     api_costs = offers_by_code(api_quote)
     assert all(Decimal(str(r["cost"])) == api_costs[r["code"]] for r in results)
 
@@ -184,7 +197,9 @@ async def test_get_returns_what_save_recorded_with_the_addresses_payer_and_picku
         assert loaded["extraData"]["quoteId"] == offer["extraData"]["quoteId"]
         assert loaded["deliveryAddress"]["city"] == "Казань" and loaded["payerType"] == "receiver"
     pickup = pick(results, "selfDelivery")
-    loaded_pickup = (await connected.crm.load((await connected.crm.save(save_payload(pickup, "p2"))).result["deliveryId"])).result
+    loaded_pickup = (
+        await connected.crm.load((await connected.crm.save(save_payload(pickup, "p2"))).result["deliveryId"])
+    ).result
     assert loaded_pickup["extraData"]["pickupPoint"] == pickup["pickuppointList"][0]["code"]
 
 
@@ -275,7 +290,9 @@ async def test_save_collecting_cash_on_a_prepaid_calculation_is_refused_naming_c
     assert (await connected.crm.save(save_payload(offer, withCod=False))).result["cost"] == offer["cost"]
 
 
-async def test_a_delivery_calculated_with_cash_on_delivery_saves_at_the_price_with_the_cod_fee(connect_crm: StartCrm) -> None:
+async def test_a_delivery_calculated_with_cash_on_delivery_saves_at_the_price_with_the_cod_fee(
+    connect_crm: StartCrm,
+) -> None:
     connected, prepaid = await calculated(connect_crm)
     collecting = (await connected.crm.calculate(COLLECTING_3000)).result
     offer = pick(collecting, "courier")
@@ -290,7 +307,9 @@ async def test_a_delivery_calculated_with_cash_on_delivery_saves_at_the_price_wi
     assert record is not None and record.cod == Decimal("3000.00")
 
 
-async def test_a_prepaid_save_of_a_cash_on_delivery_calculation_is_refused_naming_with_cod(connect_crm: StartCrm) -> None:
+async def test_a_prepaid_save_of_a_cash_on_delivery_calculation_is_refused_naming_with_cod(
+    connect_crm: StartCrm,
+) -> None:
     connected, collecting = await calculated(connect_crm, COLLECTING_3000)
     refused = await connected.crm.save(save_payload(pick(collecting, "courier"), withCod=False))
     assert refused.status == 400 and refused.error.startswith("save.delivery.withCod: ")
@@ -303,7 +322,9 @@ async def test_save_collecting_another_amount_than_calculated_keeps_the_price(co
     offer = pick(collecting, "courier")
     saved = await connected.crm.save(save_payload(offer, withCod=True, cod=3450.5))
     assert saved.status == 200 and saved.result["cost"] == offer["cost"]
-    record = await DeliveryBook(connected.api.server.app[keys.STORE]).get(connected.account.id, saved.result["deliveryId"])
+    record = await DeliveryBook(connected.api.server.app[keys.STORE]).get(
+        connected.account.id, saved.result["deliveryId"]
+    )
     assert record is not None and record.cod == Decimal("3450.50")
 
 
@@ -332,9 +353,15 @@ async def test_the_items_amounts_stand_in_when_save_sends_no_cod_total(connect_c
 
 async def test_save_of_a_quote_this_account_never_calculated_is_refused(connect_crm: StartCrm) -> None:
     connected = await connect_crm()
-    api_quote = await (await connected.api.post("/v1/quotes", json={**SAME_SHIPMENT_AS_API, "declared_value": "3001"})).json()
+    api_quote = await (
+        await connected.api.post("/v1/quotes", json={**SAME_SHIPMENT_AS_API, "declared_value": "3001"})
+    ).json()
     courier = next(o for o in api_quote["offers"] if o["delivery_type"] == "courier")
-    offer = {"code": courier["id"], "cost": float(courier["price"]["total"]), "extraData": {"quoteId": api_quote["quote_id"]}}
+    offer = {
+        "code": courier["id"],
+        "cost": float(courier["price"]["total"]),
+        "extraData": {"quoteId": api_quote["quote_id"]},
+    }
     refused = await connected.crm.save(save_payload(offer))
     assert refused.status == 400 and refused.error.startswith("save.delivery.extraData.quoteId: ")
     assert api_quote["quote_id"] in refused.error and "calculate the delivery again" in refused.error
@@ -390,7 +417,9 @@ async def test_shipment_point_list_keeps_to_the_citys_region(connect_crm: StartC
     zelenodolsk = places.resolve(Location(country="RU", city="Зеленодольск"), "")
     nearby = directory.nearest(zelenodolsk.lat, zelenodolsk.lon, 1000, 30.0).results
     assert any(n.point.region != zelenodolsk.region for n in nearby)
-    points = (await connected.crm.shipment_points(country="RU", region="Республика Татарстан", city="Зеленодольск")).result
+    points = (
+        await connected.crm.shipment_points(country="RU", region="Республика Татарстан", city="Зеленодольск")
+    ).result
     assert points
     assert {directory.get(p["code"]).region for p in points} == {zelenodolsk.region}
 

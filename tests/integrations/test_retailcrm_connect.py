@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
-from router.app import create_app
-from router.cli import main
+from router.cli.main import main
+from router.core.settings import Settings
+from router.http.app import create_app
 from router.integrations.retailcrm.accounts import AccountBook
 from router.integrations.retailcrm.registration import PREFIX, integration_module
-from router.settings import Settings
 from tests.integrations import published
 from tests.integrations.fake_crm import API_KEY, running_fake_crm
 
@@ -40,7 +40,9 @@ def test_the_registration_payload_has_the_crms_published_shape(tmp_path: Path) -
     assert set(delivery["payerType"]) <= {"receiver", "sender"}
     assert "quoteId" in {f["code"] for f in delivery["deliveryDataFieldList"]}
     with pytest.raises(jsonschema.ValidationError):  # the schema is strict enough to catch a misspelt field
-        published.check({**module, "integrations": {"delivery": {**delivery, "payerTypes": []}}}, published.INTEGRATION_MODULE)
+        published.check(
+            {**module, "integrations": {"delivery": {**delivery, "payerTypes": []}}}, published.INTEGRATION_MODULE
+        )
 
 
 def test_the_registration_advertises_exactly_the_actions_the_service_serves(tmp_path: Path) -> None:
@@ -48,7 +50,11 @@ def test_the_registration_advertises_exactly_the_actions_the_service_serves(tmp_
     module = integration_module(account, client_id, PUBLIC_URL, "x")
     actions = module["integrations"]["delivery"]["actions"]
     app = create_app(Settings(state_dir=tmp_path))  # routes are registered without starting anything
-    served = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource and r.resource.canonical.startswith(PREFIX + "/")}
+    served = {
+        (r.method, r.resource.canonical)
+        for r in app.router.routes()
+        if r.resource and r.resource.canonical.startswith(PREFIX + "/")
+    }
     advertised = set()
     for action, relative in actions.items():
         # The CRM calls {baseUrl}/{action path}.
@@ -65,7 +71,19 @@ def test_the_registration_advertises_exactly_the_actions_the_service_serves(tmp_
 
 def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_works(tmp_path: Path) -> None:
     with running_fake_crm() as crm:
-        result = connect(tmp_path, "--url", crm.url, "--api-key", API_KEY, "--carrier", "magistral", "--policy", "cheapest", "--origin", "Москва")
+        result = connect(
+            tmp_path,
+            "--url",
+            crm.url,
+            "--api-key",
+            API_KEY,
+            "--carrier",
+            "magistral",
+            "--policy",
+            "cheapest",
+            "--origin",
+            "Москва",
+        )
     assert result.exit_code == 0, result.output
     (registration,) = crm.received
     assert registration.code == "carrier-router" and registration.api_key == API_KEY
@@ -73,7 +91,12 @@ def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_work
     assert registration.module["baseUrl"] == PUBLIC_URL + PREFIX
     account = AccountBook(tmp_path / "retailcrm_accounts.json").authenticate(registration.module["clientId"])
     assert account is not None
-    assert (account.crm_url, account.carriers, account.policy_kind.value, account.origin) == (crm.url, {"magistral"}, "cheapest", "Москва")
+    assert (account.crm_url, account.carriers, account.policy_kind.value, account.origin) == (
+        crm.url,
+        {"magistral"},
+        "cheapest",
+        "Москва",
+    )
     stored = (tmp_path / "retailcrm_accounts.json").read_text()
     for secret in (API_KEY, registration.module["clientId"]):
         assert secret not in result.output and secret not in stored
@@ -106,7 +129,18 @@ def test_an_unreachable_crm_leaves_nothing_connected(tmp_path: Path) -> None:
 def test_no_send_prints_the_payload_to_register_by_hand(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["integrations", "retailcrm", "connect", "--url", "https://shop.retailcrm.ru", "--api-key", API_KEY, "--public-url", PUBLIC_URL, "--no-send"],
+        [
+            "integrations",
+            "retailcrm",
+            "connect",
+            "--url",
+            "https://shop.retailcrm.ru",
+            "--api-key",
+            API_KEY,
+            "--public-url",
+            PUBLIC_URL,
+            "--no-send",
+        ],
         env={"CARRIER_ROUTER_STATE": str(tmp_path)},
     )
     assert result.exit_code == 0, result.output
@@ -124,7 +158,9 @@ def test_no_send_prints_the_payload_to_register_by_hand(tmp_path: Path) -> None:
         (["--url", "https://shop.retailcrm.ru", "--parcel-size", "30x20"], "--parcel-size"),
     ],
 )
-def test_connect_refuses_bad_options_before_connecting_anything(tmp_path: Path, args: list[str], complaint: str) -> None:
+def test_connect_refuses_bad_options_before_connecting_anything(
+    tmp_path: Path, args: list[str], complaint: str
+) -> None:
     result = connect(tmp_path, "--api-key", API_KEY, "--no-send", *args)
     assert result.exit_code == 2 and complaint in result.output
     assert AccountBook(tmp_path / "retailcrm_accounts.json").accounts() == []

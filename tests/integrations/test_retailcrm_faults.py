@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from router.core.settings import Settings
 from router.integrations.retailcrm.accounts import AccountBook, accounts_path
-from router.settings import Settings
 from tests.integrations import published
 from tests.integrations.crm_client import CrmClient
 from tests.integrations.test_retailcrm_callbacks import MOSCOW_KAZAN_TWO_PACKAGES, pick, save_payload
@@ -25,7 +25,9 @@ def unavailable(answer: Any) -> None:
     assert "not answering" in answer.error and "retry" in answer.error
 
 
-async def test_a_saved_delivery_is_unavailable_while_redis_is_away_not_gone(make_api, switch, redis_url, tmp_path) -> None:
+async def test_a_saved_delivery_is_unavailable_while_redis_is_away_not_gone(
+    make_api, switch, redis_url, tmp_path
+) -> None:
     crm = await crm_on_redis(make_api, redis_url, tmp_path)
     offer = pick((await crm.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result, "courier")
     saved = (await crm.save(save_payload(offer))).result
@@ -33,7 +35,9 @@ async def test_a_saved_delivery_is_unavailable_while_redis_is_away_not_gone(make
     switch.up = False
     meanwhile = await crm.load(saved["deliveryId"])
     unavailable(meanwhile)
-    resp = await crm.api.get("/integrations/retailcrm/get", params={"clientId": crm.client_id, "deliveryId": saved["deliveryId"]})
+    resp = await crm.api.get(
+        "/integrations/retailcrm/get", params={"clientId": crm.client_id, "deliveryId": saved["deliveryId"]}
+    )
     retry_after = int(resp.headers["Retry-After"])
     assert retry_after > 0
     # The manager reads the text, the CRM the header: both must name the same wait.

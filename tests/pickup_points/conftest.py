@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from router.app import create_app
-from router.settings import Settings
+from router.core.settings import Settings
+from router.http.app import create_app
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

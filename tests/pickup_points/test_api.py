@@ -14,16 +14,17 @@ from tests.pickup_points.factories import PARCEL_QUERY as PARCEL
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # one app per module: see conftest
 
 
-
-
-
 async def ok(resp: Any) -> Any:
     assert resp.status == 200, await resp.text()
     return await resp.json()
 
 
 async def test_moscow_nearest_twenty_with_distance_hours_features_price_and_dates(api: TestClient) -> None:
-    body = await ok(await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "limit": "20", "origin": "Москва", **PARCEL}))
+    body = await ok(
+        await api.get(
+            "/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "limit": "20", "origin": "Москва", **PARCEL}
+        )
+    )
     points = body["points"]
     assert body["count"] == len(points) == 20
     assert len({p["network"] for p in points}) >= 2
@@ -46,27 +47,50 @@ async def test_without_a_parcel_points_come_unpriced(api: TestClient) -> None:
 
 
 async def test_filters_reach_the_search(api: TestClient) -> None:
-    params = {"lat": "55.75", "lon": "37.62", "limit": "30", "network": "magistral", "type": "locker", "weight_g": "14000"}
+    params = {
+        "lat": "55.75",
+        "lon": "37.62",
+        "limit": "30",
+        "network": "magistral",
+        "type": "locker",
+        "weight_g": "14000",
+    }
     points = (await ok(await api.get("/v1/pickup-points", params=params)))["points"]
     assert len(points) == 30
     assert {(p["network"], p["type"]) for p in points} == {("magistral", "locker")}
     assert all(p["limits"]["max_weight_g"] >= 14000 for p in points)
     heavy = (await ok(await api.get("/v1/pickup-points", params={**params, "weight_g": "16000"})))["points"]
     assert heavy == []
-    fitting = (await ok(await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "features": "fitting_room,returns"})))["points"]
+    fitting = (
+        await ok(
+            await api.get(
+                "/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "features": "fitting_room,returns"}
+            )
+        )
+    )["points"]
     assert fitting and all({"fitting_room", "returns"} <= set(p["features"]) for p in fitting)
 
 
 async def test_open_at_a_sunday_leaves_out_post_offices_closed_on_sundays(api: TestClient) -> None:
     params = {"lat": "55.75", "lon": "37.62", "limit": "50", "network": "vestnik"}
-    sunday = (await ok(await api.get("/v1/pickup-points", params={**params, "open_at": "2026-03-08T12:00:00+03:00"})))["points"]
+    sunday = (await ok(await api.get("/v1/pickup-points", params={**params, "open_at": "2026-03-08T12:00:00+03:00"})))[
+        "points"
+    ]
     assert sunday == []
-    monday = (await ok(await api.get("/v1/pickup-points", params={**params, "open_at": "2026-03-09T12:00:00+03:00"})))["points"]
+    monday = (await ok(await api.get("/v1/pickup-points", params={**params, "open_at": "2026-03-09T12:00:00+03:00"})))[
+        "points"
+    ]
     assert len(monday) == 50
 
 
 async def test_anadyr_query_finds_both_sides_of_180(api: TestClient) -> None:
-    points = (await ok(await api.get("/v1/pickup-points", params={"lat": "64.73", "lon": "177.51", "radius_km": "300", "limit": "50"})))["points"]
+    points = (
+        await ok(
+            await api.get(
+                "/v1/pickup-points", params={"lat": "64.73", "lon": "177.51", "radius_km": "300", "limit": "50"}
+            )
+        )
+    )["points"]
     assert any(p["lon"] < 0 for p in points) and any(p["lon"] > 0 for p in points)
     assert [p["distance_km"] for p in points] == sorted(p["distance_km"] for p in points)
     geo = await ok(await api.get("/v1/pickup-points", params={"bbox": "175,62,-175,68", "zoom": "12"}))
@@ -85,7 +109,9 @@ async def test_bbox_answers_clustered_geojson_that_counts_every_point(api: TestC
 
 
 async def test_one_point_by_id_with_its_site(api: TestClient) -> None:
-    first = (await ok(await api.get("/v1/pickup-points", params={"lat": "64.73", "lon": "177.51", "limit": "1"})))["points"][0]
+    first = (await ok(await api.get("/v1/pickup-points", params={"lat": "64.73", "lon": "177.51", "limit": "1"})))[
+        "points"
+    ][0]
     point = await ok(await api.get(f"/v1/pickup-points/{first['id']}"))
     assert point["id"] == first["id"] and point["timezone"] == "Asia/Anadyr"
     assert first["id"] in point["site"]["point_ids"]
@@ -96,7 +122,13 @@ async def test_one_point_by_id_with_its_site(api: TestClient) -> None:
 async def test_answers_match_the_openapi_document(api: TestClient) -> None:
     from tests.router.test_openapi import conforms
 
-    listed = await ok(await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "limit": "3", "origin": "Москва", **PARCEL}))
+    listed = await ok(
+        await api.get(
+            "/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "limit": "3", "origin": "Москва", **PARCEL}
+        )
+    )
     conforms(listed, "PickupPointList")
-    conforms(await ok(await api.get("/v1/pickup-points", params={"bbox": "36,55,39,56.5", "zoom": "9"})), "PickupPointMap")
+    conforms(
+        await ok(await api.get("/v1/pickup-points", params={"bbox": "36,55,39,56.5", "zoom": "9"})), "PickupPointMap"
+    )
     conforms(await ok(await api.get(f"/v1/pickup-points/{listed['points'][0]['id']}")), "PickupPoint")

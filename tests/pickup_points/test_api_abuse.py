@@ -34,8 +34,6 @@ BAD_QUERIES = [
 ]
 
 
-
-
 @pytest.mark.parametrize(("params", "field"), BAD_QUERIES)
 async def test_bad_query_is_a_problem_naming_the_parameter(api: TestClient, params: dict, field: str) -> None:
     resp = await api.get("/v1/pickup-points", params=params)
@@ -43,5 +41,3 @@ async def test_bad_query_is_a_problem_naming_the_parameter(api: TestClient, para
     assert resp.content_type == "application/problem+json"
     body: dict[str, Any] = await resp.json()
     assert any(e["path"] == field or e["path"].startswith(field + ".") for e in body["errors"]), body
-
-

@@ -5,7 +5,7 @@ from pathlib import Path
 import orjson
 from click.testing import CliRunner
 
-from router.cli import main
+from router.cli.main import main
 from tests.pickup_points.test_importers import cdek_point
 
 
@@ -15,7 +15,9 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 
 def test_import_keeps_good_records_reports_bad_ones_and_stats_count_them(tmp_path: Path) -> None:
     feed = tmp_path / "points.json"
-    anadyr_east = cdek_point("E1", location={"latitude": 65.2, "longitude": -179.7, "address": "ул. Морская, 1", "city": "Берег"})
+    anadyr_east = cdek_point(
+        "E1", location={"latitude": 65.2, "longitude": -179.7, "address": "ул. Морская, 1", "city": "Берег"}
+    )
     feed.write_bytes(orjson.dumps([cdek_point("MSK1"), cdek_point("BAD", type="TERMINAL"), anadyr_east]))
     result = run("--data-dir", str(tmp_path), "points", "import", str(feed), "--network", "partner")
     assert result.exit_code == 0, result.output

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pickup_points.geo import haversine_km
 from pickup_points.index import BBox
 from pickup_points.search import PickupDirectory
 from pickup_points.storage import load_points
-from router.settings import DEFAULT_DATA_DIR
+from router.core.settings import DEFAULT_DATA_DIR
 
 DEMO = DEFAULT_DATA_DIR / "pickup_points"
 
@@ -25,7 +23,11 @@ def directory() -> PickupDirectory:
 def test_demo_file_is_small_and_every_network_has_thousands_of_points(directory: PickupDirectory) -> None:
     assert (DEMO / "demo_points.csv").stat().st_size < 5_000_000
     stats = directory.stats()
-    assert {n.network: n.points >= 1000 for n in stats.networks} == {"domovoy": True, "magistral": True, "vestnik": True}
+    assert {n.network: n.points >= 1000 for n in stats.networks} == {
+        "domovoy": True,
+        "magistral": True,
+        "vestnik": True,
+    }
     assert stats.shared_sites >= 100
 
 
@@ -35,7 +37,9 @@ def test_moscow_nearest_twenty_come_from_several_networks_nearest_first(director
     assert len({n.point.network for n in found}) >= 2
     distances = [n.distance_km for n in found]
     assert distances == sorted(distances)
-    expected = sorted(float(haversine_km(55.75, 37.62, p.lat, p.lon)) for p in directory.points if p.status.value == "active")[:20]
+    expected = sorted(
+        float(haversine_km(55.75, 37.62, p.lat, p.lon)) for p in directory.points if p.status.value == "active"
+    )[:20]
     assert distances == pytest.approx(expected)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -8,13 +8,13 @@ from pickup_points.columns import PointColumns
 from pickup_points.filters import PointFilter, matches
 from pickup_points.hours import parse_hours
 from pickup_points.model import Cell, Feature, Limits, PointType, Status
-from router.models import Parcel
+from router.core.models import Parcel
 from tests.pickup_points.factories import point
 
 
 def passing(points: list, where: PointFilter) -> list[str]:
     columns = PointColumns.from_points(points, np.arange(len(points)))
-    return [p.code for p, ok in zip(points, matches(columns, np.arange(len(points)), where)) if ok]
+    return [p.code for p, ok in zip(points, matches(columns, np.arange(len(points)), where), strict=False) if ok]
 
 
 def test_network_type_and_features_must_all_match() -> None:
@@ -25,7 +25,9 @@ def test_network_type_and_features_must_all_match() -> None:
         point("d", network="x", type=PointType.LOCKER, features=frozenset({Feature.FITTING_ROOM, Feature.CARD})),
     ]
     where = PointFilter(
-        networks=frozenset({"x"}), types=frozenset({PointType.PVZ}), features=frozenset({Feature.FITTING_ROOM, Feature.CARD})
+        networks=frozenset({"x"}),
+        types=frozenset({PointType.PVZ}),
+        features=frozenset({Feature.FITTING_ROOM, Feature.CARD}),
     )
     assert passing(points, where) == ["a"]
     assert passing(points, PointFilter(networks=frozenset({"x", "y"}))) == ["a", "b", "c", "d"]
@@ -41,7 +43,11 @@ def test_parcel_must_fit_weight_sides_in_any_orientation_and_a_locker_cell() -> 
     points = [
         point("light", limits=Limits(max_weight_g=1000)),
         point("small", limits=Limits(max_sides_cm=(40.0, 30.0, 20.0))),
-        point("cells", type=PointType.LOCKER, limits=Limits(max_weight_g=15000, cells=(Cell((64.0, 36.0, 9.0)), Cell((64.0, 36.0, 19.0))))),
+        point(
+            "cells",
+            type=PointType.LOCKER,
+            limits=Limits(max_weight_g=15000, cells=(Cell((64.0, 36.0, 9.0)), Cell((64.0, 36.0, 19.0)))),
+        ),
         point("tiny-cells", type=PointType.LOCKER, limits=Limits(cells=(Cell((40.0, 30.0, 9.0)),))),
         point("any"),
     ]
@@ -63,16 +69,19 @@ def test_open_at_an_instant_uses_each_points_own_time_zone() -> None:
         point("night", timezone="Europe/Moscow", hours=parse_hours("Su 22:00-08:00")),
     ]
     # 06:30 UTC on Monday: 08:30 Kaliningrad, 09:30 Moscow, 13:30 Novosibirsk, 18:30 Anadyr.
-    at = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
     assert passing(points, PointFilter(open_at=at)) == ["moscow", "novosibirsk"]
     # 04:30 UTC: 07:30 Moscow, still inside Sunday night's span.
-    early = datetime(2026, 3, 2, 4, 30, tzinfo=timezone.utc)
+    early = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
     assert "night" in passing(points, PointFilter(open_at=early))
 
 
 def test_open_at_a_wall_time_means_that_time_at_every_point() -> None:
     nine_to_six = parse_hours("Mo-Su 09:00-18:00")
-    points = [point("k", timezone="Europe/Kaliningrad", hours=nine_to_six), point("a", timezone="Asia/Anadyr", hours=nine_to_six)]
+    points = [
+        point("k", timezone="Europe/Kaliningrad", hours=nine_to_six),
+        point("a", timezone="Asia/Anadyr", hours=nine_to_six),
+    ]
     assert passing(points, PointFilter(open_at=datetime(2026, 3, 2, 10, 0))) == ["k", "a"]
     assert passing(points, PointFilter(open_at=datetime(2026, 3, 2, 19, 0))) == []
 
@@ -83,11 +92,14 @@ def test_open_at_answers_each_minute_afresh_for_the_same_table() -> None:
     from pickup_points.filters import open_at
 
     nine_to_six = parse_hours("Mo-Su 09:00-18:00")
-    points = [point("m", timezone="Europe/Moscow", hours=nine_to_six), point("n", timezone="Asia/Novosibirsk", hours=nine_to_six)]
+    points = [
+        point("m", timezone="Europe/Moscow", hours=nine_to_six),
+        point("n", timezone="Asia/Novosibirsk", hours=nine_to_six),
+    ]
     columns = PointColumns.from_points(points, np.arange(len(points)))
     rows = np.arange(len(points))
-    last_second = datetime(2026, 3, 2, 14, 59, 59, tzinfo=timezone.utc)  # 17:59:59 in Moscow
-    closing = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+    last_second = datetime(2026, 3, 2, 14, 59, 59, tzinfo=UTC)  # 17:59:59 in Moscow
+    closing = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
     assert open_at(columns, rows, last_second).tolist() == [True, False]
     assert open_at(columns, rows, closing).tolist() == [False, False]
     assert open_at(columns, rows, last_second.replace(second=1)).tolist() == [True, False]

@@ -1,11 +1,11 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from pickup_points.hours import format_hours, is_open, parse_hours
 from pickup_points.model import Span
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def wall(text: str) -> datetime:

@@ -73,7 +73,10 @@ def test_csv_without_required_columns_is_refused_whole() -> None:
 
 
 def test_csv_line_numbers_count_quoted_multiline_fields() -> None:
-    text = HEADER + '\nA1,pvz,One,"ул. Ленина,\n1",Москва,55.75,37.62,,24/7,,,,,\nA2,pvz,Two,x,Москва,bad,37.6,,24/7,,,,,\n'
+    text = (
+        HEADER
+        + '\nA1,pvz,One,"ул. Ленина,\n1",Москва,55.75,37.62,,24/7,,,,,\nA2,pvz,Two,x,Москва,bad,37.6,,24/7,,,,,\n'
+    )
     result = import_csv(text, network="n", zone_for=zone_for)
     assert result.errors == (ImportRowError(4, "lat", result.errors[0].reason),)
 
@@ -85,7 +88,15 @@ def test_geojson_features_import_and_bad_ones_are_numbered() -> None:
     document = {
         "type": "FeatureCollection",
         "features": [
-            feature(37.62, 55.75, code="g1", address="ул. Мира 1", hours="24/7", features=["fitting_room"], max_sides_cm=[30, 50, 40]),
+            feature(
+                37.62,
+                55.75,
+                code="g1",
+                address="ул. Мира 1",
+                hours="24/7",
+                features=["fitting_room"],
+                max_sides_cm=[30, 50, 40],
+            ),
             feature(37.62, 95.0, code="g2", address="ул. Мира 2", hours="24/7"),
             {"type": "Feature", "geometry": {"type": "LineString", "coordinates": []}, "properties": {}},
             feature(-179.5, 65.0, code="g4", address="ул. Мира 4", hours="24/7", type="locker"),
@@ -106,7 +117,8 @@ def cdek_point(code: str, **changes: object) -> dict:
         "type": "PVZ",
         "owner_code": "cdek",
         "work_time": "Пн-Пт 10:00-20:00, Сб 10:00-16:00",
-        "work_time_list": [{"day": d, "time": "10:00/20:00"} for d in range(1, 6)] + [{"day": 6, "time": "10:00/16:00"}],
+        "work_time_list": [{"day": d, "time": "10:00/20:00"} for d in range(1, 6)]
+        + [{"day": 6, "time": "10:00/16:00"}],
         "is_dressing_room": True,
         "have_cashless": True,
         "have_cash": True,
@@ -138,7 +150,10 @@ def test_cdek_shape_maps_units_flags_and_hours() -> None:
         weight_max=15.5,
         dimensions=[{"width": 36, "height": 9, "depth": 64}, {"width": 36, "height": 19, "depth": 64}],
         work_time_list=[{"day": "7", "time": "00:00/00:00"}],
-        work_time_exceptions=[{"date": "2026-01-01", "is_working": False}, {"date": "2026-01-02", "time": "12:00/15:00", "is_working": True}],
+        work_time_exceptions=[
+            {"date": "2026-01-01", "is_working": False},
+            {"date": "2026-01-02", "time": "12:00/15:00", "is_working": True},
+        ],
     )
     result = import_cdek(orjson.dumps([cdek_point("MSK1"), locker]), zone_for=zone_for)
     assert result.errors == ()

@@ -21,7 +21,7 @@ def random_points(rng: np.random.Generator, n: int, lat: tuple[float, float], lo
     types = list(PointType)
     return [
         point(str(i), float(a), float(b), network=f"n{i % 3}", type=types[i % 4])
-        for i, (a, b) in enumerate(zip(lats, lons))
+        for i, (a, b) in enumerate(zip(lats, lons, strict=False))
     ]
 
 
@@ -69,7 +69,9 @@ def test_nearest_with_a_filter_equals_a_filtered_scan() -> None:
     for _ in range(40):
         lat, lon = rng.uniform(50, 60), rng.uniform(30, 50)
         found = index.nearest(lat, lon, k=25, where=rare)
-        expected, _ = brute_nearest(points, lat, lon, 25, keep=lambda p: p.network == "n1" and p.type is PointType.LOCKER)
+        expected, _ = brute_nearest(
+            points, lat, lon, 25, keep=lambda p: p.network == "n1" and p.type is PointType.LOCKER
+        )
         assert found.rows.tolist() == expected
 
 

@@ -24,7 +24,10 @@ def test_spellings_of_one_address_normalise_alike(a: str, b: str) -> None:
     assert normalise_address(a, "Москва") == normalise_address(b, "Москва")
 
 
-@pytest.mark.parametrize(("a", "b"), [("ул. Ленина, 5", "ул. Ленина, 7"), ("ул. Ленина, 5", "пр. Мира, 5"), ("ул. Ленина 5к1", "ул. Ленина 5к2")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("ул. Ленина, 5", "ул. Ленина, 7"), ("ул. Ленина, 5", "пр. Мира, 5"), ("ул. Ленина 5к1", "ул. Ленина 5к2")],
+)
 def test_different_addresses_stay_different(a: str, b: str) -> None:
     assert normalise_address(a) != normalise_address(b)
 
@@ -45,13 +48,19 @@ def test_two_networks_at_one_address_become_one_site() -> None:
 
 
 def test_same_address_too_far_apart_stays_apart() -> None:
-    points = [point("1", 55.75, 37.62, address="ул. Ленина, 5"), point("2", 55.75 + FAR, 37.62, network="other", address="ул. Ленина, 5")]
+    points = [
+        point("1", 55.75, 37.62, address="ул. Ленина, 5"),
+        point("2", 55.75 + FAR, 37.62, network="other", address="ул. Ленина, 5"),
+    ]
     sites, _ = merge_sites(points)
     assert len(sites) == 2
 
 
 def test_neighbours_with_different_addresses_stay_apart() -> None:
-    points = [point("1", 55.75, 37.62, address="ул. Ленина, 5"), point("2", 55.75, 37.62, network="other", address="ул. Ленина, 5а")]
+    points = [
+        point("1", 55.75, 37.62, address="ул. Ленина, 5"),
+        point("2", 55.75, 37.62, network="other", address="ул. Ленина, 5а"),
+    ]
     sites, _ = merge_sites(points)
     assert len(sites) == 2
 

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from pickup_points.pricing import price_points
-from router.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind
+from router.core.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind
 from tests.pickup_points.factories import point
 
 

@@ -11,7 +11,7 @@ from pickup_points.geo import haversine_km
 from pickup_points.index import BBox
 from pickup_points.model import PointType
 from pickup_points.search import PickupDirectory
-from router.models import Offer, Place
+from router.core.models import Offer, Place
 from tests.pickup_points.factories import point
 from tests.pickup_points.test_pricing import offer
 
@@ -53,7 +53,10 @@ def test_get_by_id() -> None:
 
 def dense_directory(n: int = 5000) -> tuple[PickupDirectory, list]:
     rng = np.random.default_rng(9)
-    points = [point(str(i), float(a), float(b)) for i, (a, b) in enumerate(zip(rng.normal(55.75, 0.2, n), rng.normal(37.6, 0.3, n)))]
+    points = [
+        point(str(i), float(a), float(b))
+        for i, (a, b) in enumerate(zip(rng.normal(55.75, 0.2, n), rng.normal(37.6, 0.3, n), strict=False))
+    ]
     return PickupDirectory.build(points), points
 
 
@@ -99,7 +102,9 @@ def test_street_zoom_shows_individual_sites_with_shared_ones_as_one_marker() -> 
     view = directory.map_view(BBox(37.61, 55.745, 37.64, 55.755), zoom=17)
     assert view.clusters == ()
     assert sorted(s.networks for s in view.sites) == [("x",), ("x", "y")]
-    only_y = directory.map_view(BBox(37.61, 55.745, 37.64, 55.755), zoom=17, where=PointFilter(networks=frozenset({"y"})))
+    only_y = directory.map_view(
+        BBox(37.61, 55.745, 37.64, 55.755), zoom=17, where=PointFilter(networks=frozenset({"y"}))
+    )
     assert [s.point_ids for s in only_y.sites] == [("y:b",)]
 
 
@@ -115,15 +120,19 @@ def test_the_list_answer_as_bytes_is_the_json_of_the_list_answer() -> None:
 
     from pickup_points.render import nearest_body, nearest_json
     from pickup_points.search import Nearby, Nearest
-    from router.models import CarrierError
+    from router.core.models import CarrierError
 
-    points = [point(str(i), 55.75 + i * 0.003, 37.62, network="x" if i % 2 else "y", name=f"Пункт «{i}»") for i in range(6)]
+    points = [
+        point(str(i), 55.75 + i * 0.003, 37.62, network="x" if i % 2 else "y", name=f"Пункт «{i}»") for i in range(6)
+    ]
     directory = PickupDirectory.build(points)
     found = directory.nearest(55.75, 37.62, limit=6)
     assert nearest_body(found, priced=False) == orjson.dumps(nearest_json(found, priced=False))
     priced = Nearest(
-        tuple(Nearby(n.point, n.distance_km, n.site_id, not n.open_now, offer("x", "199.5") if i % 2 else None)
-              for i, n in enumerate(found.results)),
+        tuple(
+            Nearby(n.point, n.distance_km, n.site_id, not n.open_now, offer("x", "199.5") if i % 2 else None)
+            for i, n in enumerate(found.results)
+        ),
         (CarrierError("y", "timeout", "no answer"),),
     )
     assert nearest_body(priced, priced=True) == orjson.dumps(nearest_json(priced, priced=True))

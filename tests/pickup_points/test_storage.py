@@ -7,7 +7,7 @@ import pytest
 from pickup_points.hours import parse_hours
 from pickup_points.model import Cell, Feature, Limits, PointType, Status
 from pickup_points.storage import load_points, save_network
-from router.errors import ConfigError
+from router.core.errors import ConfigError
 from tests.pickup_points.factories import point
 
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from carriers.api import ApiErrorDetail, CarrierApiError, CarrierUnavailable
-from router.models import (
+from router.core.models import (
     Badge,
     CarrierInfo,
     CarrierQuote,
@@ -81,9 +81,7 @@ class FakeCarrier:
     calls: list[RateRequest] = field(default_factory=list)
 
     def info(self) -> CarrierInfo:
-        return CarrierInfo(
-            self.code, self.code.title(), "fake", (ServiceInfo("std", "Std", DeliveryType.COURIER),)
-        )
+        return CarrierInfo(self.code, self.code.title(), "fake", (ServiceInfo("std", "Std", DeliveryType.COURIER),))
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         self.calls.append(request)

@@ -6,8 +6,8 @@ import random
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from router.calendar import add_working_days, is_working_day
-from router.outcomes import Outcome, OutcomeStatus
+from router.core.calendar import add_working_days, is_working_day
+from router.history.outcomes import Outcome, OutcomeStatus
 
 HEADER = "shipment_id,carrier,service,origin,destination,handed_over_at,promised_date,delivered_at,status,complaint"
 
@@ -32,7 +32,7 @@ def simulate(
 ) -> tuple[list[Outcome], list[int]]:
     """Delivered outcomes (and their true transit days), handed over on working days."""
     origin, destination = lane.split(">")
-    values, weights = zip(*sorted(transit.items()))
+    values, weights = zip(*sorted(transit.items()), strict=False)
     outcomes, truth = [], []
     for i, ship in enumerate(working_days(start, count, rnd)):
         days = rnd.choices(values, weights)[0]

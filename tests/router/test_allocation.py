@@ -29,11 +29,11 @@ from router.allocation import (
     allocate,
     plan,
 )
-from router.models import Location, Parcel
-from router.orders import read_capacities, read_orders, read_tiers, read_warehouses
-from router.places import Places
-from router.quoting import QuoteEngine
-from router.settings import Settings
+from router.allocation.orders import read_capacities, read_orders, read_tiers, read_warehouses
+from router.core.models import Location, Parcel
+from router.core.settings import Settings
+from router.quoting.engine import QuoteEngine
+from router.quoting.places import Places
 from tests.router.fakes import FakeCarrier
 
 ONE_WORKER = SolverOptions(time_limit_s=30, num_workers=1)
@@ -223,7 +223,7 @@ def brute_force(candidates: list[Candidates], terms: Terms) -> tuple[int, Decima
         load: dict[tuple[str, str], int] = {}
         spend: dict[str, Decimal] = {}
         parcels: dict[str, int] = {}
-        for c, o in zip(candidates, choice):
+        for c, o in zip(candidates, choice, strict=False):
             if o is not None:
                 load[(o.carrier, o.warehouse)] = load.get((o.carrier, o.warehouse), 0) + c.parcels
                 spend[o.carrier] = spend.get(o.carrier, Decimal(0)) + o.price
@@ -311,7 +311,7 @@ def test_bad_order_rows_are_reported_with_their_line_and_the_rest_are_read() -> 
         "A3,Омск,500,30,20,,,,,\n",
         "A1,Томск,500,30,20,10,,,,\n",
         "A4,Омск,500,30,20,10,,SPB,,\n",
-        "A5,\"55.75,37.62\",500,30,20,10,3,MSK|EKB,2026-02-30,\n",
+        'A5,"55.75,37.62",500,30,20,10,3,MSK|EKB,2026-02-30,\n',
         "A6,123456,500,30,20,10,2,,,maybe\n",
         "A7,Омск,500,30,20,10,1,EKB,,yes\n",
     ]
@@ -331,9 +331,7 @@ def test_bad_order_rows_are_reported_with_their_line_and_the_rest_are_read() -> 
 def test_a_file_without_a_required_column_is_one_error_on_the_header() -> None:
     rows = read_orders(["id,destination,weight_g\n", "A1,Омск,100\n"])
     assert rows.items == ()
-    assert [(e.line, e.message) for e in rows.errors] == [
-        (1, "missing column(s): length_cm, width_cm, height_cm")
-    ]
+    assert [(e.line, e.message) for e in rows.errors] == [(1, "missing column(s): length_cm, width_cm, height_cm")]
 
 
 def test_a_quoted_field_spanning_lines_keeps_later_line_numbers_right() -> None:
@@ -358,7 +356,7 @@ def test_capacity_and_tier_files_reject_nonsense_rows() -> None:
 def test_allocate_writes_one_row_per_good_order_and_exits_3_for_bad_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 
-    from router.cli import main
+    from router.cli.main import main
 
     orders = tmp_path / "orders.csv"
     orders.write_text(
@@ -438,8 +436,10 @@ def test_flatten_numbers_options_as_one_option_at_a_time_would(seed: int) -> Non
     assert [f.pickups[g] for g in f.group.tolist()] == expected["pickup"]
     assert f.orders.tolist() == [i for i, c in enumerate(candidates) if c.options]
     assert f.parcels.tolist() == [c.parcels for c in candidates if c.options]
-    assert dict(zip(f.pickups, f.capacity))[("a", "W1")] == 5  # the first capacity given, as Terms.capacity
-    assert dict(zip(f.pickups, f.capacity)).get(("b", "W2")) is None
+    assert (
+        dict(zip(f.pickups, f.capacity, strict=False))[("a", "W1")] == 5
+    )  # the first capacity given, as Terms.capacity
+    assert dict(zip(f.pickups, f.capacity, strict=False)).get(("b", "W2")) is None
 
 
 @pytest.mark.parametrize("seed", range(6))

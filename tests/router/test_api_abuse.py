@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from router.settings import Settings
+from router.core.settings import Settings
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 

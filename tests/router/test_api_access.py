@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from router.api_keys import KeyKind, KeyRing
-from router.settings import Settings
+from router.core.settings import Settings
+from router.http.api_keys import KeyKind, KeyRing
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 SHOP = "https://shop.example"

@@ -71,9 +71,7 @@ async def test_ndjson_plans_the_good_lines_and_names_the_bad_ones_by_line(make_a
         orjson.dumps(order("A3", "Омск", warehouses=["SPB"])),
         orjson.dumps(order("A4", "Омск")),
     ]
-    resp = await api.post(
-        "/v1/allocations", data=b"\n".join(lines), headers={"Content-Type": "application/x-ndjson"}
-    )
+    resp = await api.post("/v1/allocations", data=b"\n".join(lines), headers={"Content-Type": "application/x-ndjson"})
     assert resp.status == 200, await resp.text()
     plan = await resp.json()
     conforms(plan, "Plan")

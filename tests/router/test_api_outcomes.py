@@ -7,8 +7,8 @@ from pathlib import Path
 
 import orjson
 
-from router.api_keys import KeyKind, KeyRing
-from router.settings import Settings
+from router.core.settings import Settings
+from router.http.api_keys import KeyKind, KeyRing
 from tests.router.outcome_sim import HEADER
 from tests.router.test_openapi import conforms
 
@@ -79,7 +79,7 @@ async def test_bodies_that_are_not_outcomes_are_422_naming_the_problem(make_api)
 
 
 async def test_a_body_beyond_the_limit_is_413(make_api) -> None:
-    from router.api.outcomes import MAX_BODY_BYTES
+    from router.http.handlers.outcomes import MAX_BODY_BYTES
 
     api = await make_api()
     body = io.BytesIO(csv_body(ROW.format(id="x")) + b"#" * MAX_BODY_BYTES)
@@ -133,7 +133,7 @@ async def test_after_the_demo_outcomes_a_quote_shows_learned_etas_and_badges_tha
     conforms(q, "Quote")
     offers = {o["id"]: o for o in q["offers"]}
     learned = {k: o["learned"] for k, o in offers.items()}
-    assert all(learned.values()) and all(l["sample_size"] >= 200 for l in learned.values())
+    assert all(learned.values()) and all(ln_["sample_size"] >= 200 for ln_ in learned.values())
     # As simulated: the regional courier keeps its window, the national network mostly does,
     # the post runs days late with a long tail.
     assert learned["sibgonets:door"]["badge"] == "gold"
@@ -165,7 +165,7 @@ async def test_a_third_serious_failure_suspends_the_carrier_on_that_lane_only(ma
     elsewhere = await (await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "destination": "Казань"})).json()
     assert any(o["carrier"] == "vestnik" for o in elsewhere["offers"])
 
-    from router import keys
+    from router.http import appkeys as keys
 
     await api.server.app[keys.TRACK_RECORD].reinstate("vestnik", "RU-48>RU-53")
     back = await quote(api, kind="cheapest")  # a new policy: not answered from the quote cache
@@ -180,7 +180,9 @@ async def test_a_minimum_on_time_rate_recommends_the_cheapest_offer_that_reaches
     assert reliable
     best = min(reliable, key=lambda o: float(o["price"]["total"]))
     assert q["recommended"]["offer_id"] == best["id"]
-    assert q["cheapest"] != best["id"] and float(offers[q["cheapest"]]["price"]["total"]) < float(best["price"]["total"])
+    assert q["cheapest"] != best["id"] and float(offers[q["cheapest"]]["price"]["total"]) < float(
+        best["price"]["total"]
+    )
     assert "at least 95%" in q["reason"]
 
 
@@ -202,5 +204,7 @@ async def test_reliability_policy_fields_are_validated(make_api) -> None:
     bad = await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "policy": {"min_on_time_rate": 1.5}})
     assert bad.status == 422
     assert [e["path"] for e in (await bad.json())["errors"]] == ["policy.min_on_time_rate"]
-    misplaced = await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "policy": {"kind": "cheapest", "probability": 0.9}})
+    misplaced = await api.post(
+        "/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "policy": {"kind": "cheapest", "probability": 0.9}}
+    )
     assert [e["path"] for e in (await misplaced.json())["errors"]] == ["policy.probability"]

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from router import keys
-from router.quoting import QuoteEngine
-from router.settings import Settings
+from router.core.settings import Settings
+from router.http import appkeys as keys
+from router.quoting.engine import QuoteEngine
 from tests.router.fakes import FakeCarrier
 
 MOSCOW_NOVOSIBIRSK: dict[str, Any] = {
@@ -60,7 +60,7 @@ async def test_an_expired_quote_is_gone_with_a_clear_body(make_api) -> None:
     api = await make_api()
     quote_id = (await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).json())["quote_id"]
     book = api.server.app[keys.QUOTES]
-    book._clock = lambda: datetime.now(timezone.utc) + timedelta(hours=1)
+    book._clock = lambda: datetime.now(UTC) + timedelta(hours=1)
     resp = await api.get(f"/v1/quotes/{quote_id}")
     assert resp.status == 410
     assert resp.content_type == "application/problem+json"
@@ -116,20 +116,33 @@ def test_the_cache_key_moves_with_the_hour_and_the_place_and_is_written_as_befor
 
     import orjson
 
-    from router.models import Location, Parcel, Place, Policy, Shipment
-    from router.quotes import QuoteBook
-    from router.store import MemoryStore
+    from router.core.models import Location, Parcel, Place, Policy, Shipment
+    from router.quoting.book import QuoteBook
+    from router.store.kv import MemoryStore
 
-    now = [datetime(2026, 11, 23, 9, 59, 59, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 23, 9, 59, 59, tzinfo=UTC)]
     book = QuoteBook(MemoryStore(), Settings(), clock=lambda: now[0])
     moscow = Place(55.75583, 37.61730, "RU", "Москва", "48", "Europe/Moscow")
     kazan = Place(55.78874, 49.12214, "RU", "Казань", "73", "Europe/Moscow")
-    shipment = Shipment(Location(city="Москва"), Location(city="Казань"), (Parcel(1200, 30, 20, 10),), Decimal("3000.50"))
+    shipment = Shipment(
+        Location(city="Москва"), Location(city="Казань"), (Parcel(1200, 30, 20, 10),), Decimal("3000.50")
+    )
     key = book.cache_key(shipment, Policy(), moscow, kazan)
     # The key's parts, as they were written before the hour and the places were remembered.
     parts = [
-        [55.75583, 37.6173, "RU", "Москва", None], [55.78874, 49.12214, "RU", "Казань", None],
-        [[1200, 30, 20, 10]], "3000.5", False, "2026-11-23T09", "balanced", "5E+1", None, [], [], None, None,
+        [55.75583, 37.6173, "RU", "Москва", None],
+        [55.78874, 49.12214, "RU", "Казань", None],
+        [[1200, 30, 20, 10]],
+        "3000.5",
+        False,
+        "2026-11-23T09",
+        "balanced",
+        "5E+1",
+        None,
+        [],
+        [],
+        None,
+        None,
     ]
     assert key == hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
     assert book.cache_key(shipment, Policy(), moscow, kazan) == key
@@ -143,10 +156,10 @@ def test_the_cache_key_moves_with_the_hour_and_the_place_and_is_written_as_befor
 async def test_the_quote_book_keeps_resolved_ends_per_engine_and_never_keeps_a_failure() -> None:
     import pytest
 
-    from router.errors import PlaceNotFound
-    from router.models import Location, Parcel, Place, Policy, Shipment
-    from router.quotes import QuoteBook
-    from router.store import MemoryStore
+    from router.core.errors import PlaceNotFound
+    from router.core.models import Location, Parcel, Place, Policy, Shipment
+    from router.quoting.book import QuoteBook
+    from router.store.kv import MemoryStore
 
     class Ends:
         """Resolves every location to its own place, counting the questions; one city is unknown."""

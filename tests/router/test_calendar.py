@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from router.calendar import add_working_days, is_working_day, make_eta, next_working_day
+from router.core.calendar import add_working_days, is_working_day, make_eta, next_working_day
 
 MOSCOW = "Europe/Moscow"
 CUTOFF = time(14, 0)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from router.cli import main
+from router.cli.main import main
 from tests.router.outcome_sim import HEADER, simulate
 from tests.router.test_outcomes_cli import redis_env  # noqa: F401  (the fixture)
 

@@ -7,9 +7,20 @@ from decimal import Decimal
 
 import orjson
 
-from router.codec import learned_json, offer_json, quote_json
-from router.models import Badge, CarrierError, Location, OfferInsight, Parcel, Policy, Quote, Rejection, Score, Shipment
-from router.places import Places
+from router.core.codec import learned_json, offer_json, quote_json
+from router.core.models import (
+    Badge,
+    CarrierError,
+    Location,
+    OfferInsight,
+    Parcel,
+    Policy,
+    Quote,
+    Rejection,
+    Score,
+    Shipment,
+)
+from router.quoting.places import Places
 from tests.router.fakes import make_insight, make_offer
 
 SHIP = date(2026, 11, 24)
@@ -52,9 +63,7 @@ def test_every_offer_in_a_quote_is_written_byte_for_byte_as_offer_json_writes_it
     quote = a_quote()
     written = orjson.loads(orjson.dumps(quote_json(quote)))["offers"]
     tags = {"acme:std": ["fastest", "recommended"], "slow:eco": ["cheapest"]}
-    expected = [
-        {**offer_json(o, tags[o.id]), "learned": learned_json(quote.insights.get(o.id))} for o in quote.offers
-    ]
+    expected = [{**offer_json(o, tags[o.id]), "learned": learned_json(quote.insights.get(o.id))} for o in quote.offers]
     assert orjson.dumps(quote_json(quote)["offers"]) == orjson.dumps(expected)
     assert written[1]["stale"] is True and written[1]["as_of"] == "2026-11-23T09:30:00+00:00"
     assert written[0]["learned"]["on_time_rate"] == 0.9123 and written[1]["learned"] is None
@@ -71,13 +80,16 @@ def test_a_quote_keeps_its_money_as_exact_strings() -> None:
 def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_their_own() -> None:
     from decimal import Decimal
 
-    from router.models import Eta, Price, PriceLine, PriceLineKind
+    from router.core.models import Eta, Price, PriceLine, PriceLineKind
 
     base = a_quote()
     shared_price = Price(Decimal("300.00"), (PriceLine(PriceLineKind.BASE, Decimal("300.00"), "delivery"),))
     split_price = Price(
         Decimal("300.00"),
-        (PriceLine(PriceLineKind.BASE, Decimal("260.00"), "delivery"), PriceLine(PriceLineKind.FUEL, Decimal("40.00"), "fuel")),
+        (
+            PriceLine(PriceLineKind.BASE, Decimal("260.00"), "delivery"),
+            PriceLine(PriceLineKind.FUEL, Decimal("40.00"), "fuel"),
+        ),
     )
     window = Eta(2, 4, SHIP, date(2026, 11, 26), date(2026, 11, 28))
     # Quotes one after another, some offers sharing one price or window, some with equal-valued
@@ -104,11 +116,16 @@ def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_thei
 
 
 def test_a_prices_json_is_written_once_kept_on_it_and_no_part_of_its_value() -> None:
-    from router.codec import _price_json
-    from router.models import Price, PriceLine, PriceLineKind
+    from router.core.codec import _price_json
+    from router.core.models import Price, PriceLine, PriceLineKind
 
     def price() -> Price:
-        return Price.of([PriceLine(PriceLineKind.BASE, Decimal("350"), "Доставка"), PriceLine(PriceLineKind.FUEL, Decimal("12.5"), "Топливо")])
+        return Price.of(
+            [
+                PriceLine(PriceLineKind.BASE, Decimal("350"), "Доставка"),
+                PriceLine(PriceLineKind.FUEL, Decimal("12.5"), "Топливо"),
+            ]
+        )
 
     shared, other = price(), price()
     body = _price_json(shared)

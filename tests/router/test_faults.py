@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from router.settings import Settings
-from router.store import MemoryStore
+from router.core.settings import Settings
+from router.store.kv import MemoryStore
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 

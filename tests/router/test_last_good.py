@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from router.last_good import LastGood, lane_key, value_band
-from router.models import Parcel
-from router.store import MemoryStore, StoreUnavailable
+from router.core.models import Parcel
+from router.quoting.last_good import LastGood, lane_key, value_band
+from router.store.kv import MemoryStore, StoreUnavailable
 from tests.carriers.sandbox_fixtures import MOSCOW, MOSCOW_EAST, NOVOSIBIRSK, rate_request
 from tests.router.fakes import make_offer
 
-AS_OF = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def test_declared_values_round_up_to_one_two_or_five() -> None:
@@ -36,8 +36,8 @@ def test_the_lane_changes_with_what_prices_change_with() -> None:
 
 def test_the_ship_day_is_the_origins_local_day() -> None:
     # 22:30 UTC is already the next day in Moscow (UTC+3).
-    late = rate_request(MOSCOW, NOVOSIBIRSK, ship_at=datetime(2025, 4, 10, 22, 30, tzinfo=timezone.utc))
-    next_morning = rate_request(MOSCOW, NOVOSIBIRSK, ship_at=datetime(2025, 4, 11, 6, 0, tzinfo=timezone.utc))
+    late = rate_request(MOSCOW, NOVOSIBIRSK, ship_at=datetime(2025, 4, 10, 22, 30, tzinfo=UTC))
+    next_morning = rate_request(MOSCOW, NOVOSIBIRSK, ship_at=datetime(2025, 4, 11, 6, 0, tzinfo=UTC))
     assert lane_key(late) == lane_key(next_morning)
 
 
@@ -73,7 +73,7 @@ async def test_a_store_that_is_down_or_holds_garbage_means_no_stale_answer_not_a
 async def test_answers_written_in_the_earlier_shape_are_still_read() -> None:
     import orjson
 
-    from router.codec import offer_json
+    from router.core.codec import offer_json
 
     store = MemoryStore()
     offers = (make_offer("cdek", "136", "512.40", 4),)
@@ -99,7 +99,7 @@ async def test_a_flat_answer_missing_a_field_is_no_stale_answer() -> None:
 async def test_a_quotes_answers_reach_redis_in_one_batch_and_come_back(redis_url: str) -> None:
     import uuid
 
-    from router.store import RedisStore, ResilientStore
+    from router.store.kv import RedisStore, ResilientStore
 
     redis = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:")
     store = ResilientStore(redis)
@@ -113,7 +113,9 @@ async def test_a_quotes_answers_reach_redis_in_one_batch_and_come_back(redis_url
     redis.set_many = counted  # type: ignore[method-assign]
     try:
         last_good = LastGood(store)
-        answers = {c: (make_offer(c, "136", f"{100 + i}.10", 2 + i),) for i, c in enumerate(("cdek1", "cdek2", "cdek3"))}
+        answers = {
+            c: (make_offer(c, "136", f"{100 + i}.10", 2 + i),) for i, c in enumerate(("cdek1", "cdek2", "cdek3"))
+        }
         for carrier, offers in answers.items():
             last_good.remember(carrier, "lane", offers, AS_OF)
         await last_good.flush()
@@ -128,13 +130,16 @@ async def test_a_quotes_answers_reach_redis_in_one_batch_and_come_back(redis_url
 
 
 async def test_offers_sharing_a_price_and_prices_alike_in_total_come_back_each_with_its_own() -> None:
-    from router.models import Price, PriceLine, PriceLineKind
+    from router.core.models import Price, PriceLine, PriceLineKind
 
     last_good = LastGood(MemoryStore())
     whole = Price(Decimal("300.00"), (PriceLine(PriceLineKind.BASE, Decimal("300.00"), "delivery"),))
     split = Price(
         Decimal("300.00"),
-        (PriceLine(PriceLineKind.BASE, Decimal("260.00"), "delivery"), PriceLine(PriceLineKind.FUEL, Decimal("40.00"), "fuel")),
+        (
+            PriceLine(PriceLineKind.BASE, Decimal("260.00"), "delivery"),
+            PriceLine(PriceLineKind.FUEL, Decimal("40.00"), "fuel"),
+        ),
     )
     # More prices than are packed ahead, so the shared ones are packed again along the way.
     for n in range(5000):

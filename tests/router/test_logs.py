@@ -3,16 +3,16 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 import pytest
 
-from router import logs
-from router.api_keys import KeyKind, KeyRing
-from router.settings import Settings
+from router.core.settings import Settings
+from router.http import logs
+from router.http.api_keys import KeyKind, KeyRing
 
 
 class Captured:
@@ -94,7 +94,7 @@ async def test_lines_from_the_loop_wait_for_the_turn_but_keep_their_order_with_o
 
 def test_the_timestamp_is_iso_8601_utc_to_the_millisecond() -> None:
     for at in (1_700_000_000.123456, 1_700_000_000.5, 1_790_000_059.001, 1_790_000_059.9999997):
-        assert logs._timestamp(at) == datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="milliseconds")
+        assert logs._timestamp(at) == datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
 
 
 async def test_without_setup_the_access_line_is_an_ordinary_logging_record(make_api, caplog) -> None:

@@ -1,4 +1,4 @@
-from router.memo import IdMemo
+from router.core.memo import IdMemo
 
 
 class Thing:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from router.models import CarrierQuote, Offer, Rejection, Score, _slots_filled_directly
+from router.core.models import CarrierQuote, Offer, Rejection, Score, _slots_filled_directly
 from tests.router.fakes import make_offer
 
 
@@ -22,9 +22,16 @@ def test_an_offer_built_by_position_or_by_name_holds_every_field_and_the_default
     given = [model.carrier, model.carrier_name, model.service, model.service_name, model.delivery_type,
              model.price, model.eta, model.chargeable_weight_g]  # fmt: skip
     positional = Offer(*given)
-    assert values(positional) == {**dict(zip([f.name for f in dataclasses.fields(Offer)], given)), "id": "", "stale": False, "as_of": None}
+    assert values(positional) == {
+        **dict(zip([f.name for f in dataclasses.fields(Offer)], given, strict=False)),
+        "id": "",
+        "stale": False,
+        "as_of": None,
+    }
     as_of = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
-    named = Offer(**{f.name: getattr(model, f.name) for f in dataclasses.fields(Offer)} | {"stale": True, "as_of": as_of})
+    named = Offer(
+        **{f.name: getattr(model, f.name) for f in dataclasses.fields(Offer)} | {"stale": True, "as_of": as_of}
+    )
     assert named.stale is True and named.as_of == as_of and named.id == "acme:std"
     assert dataclasses.replace(named, id="x").id == "x" and hash(named) == hash(dataclasses.replace(named))
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -35,7 +42,12 @@ def test_an_offer_built_by_position_or_by_name_holds_every_field_and_the_default
 
 def test_scores_and_carrier_answers_keep_their_parameters_and_values() -> None:
     score = Score(Decimal("100.00"), 3, Decimal("50"), Decimal("250.00"))
-    assert values(score) == {"price": Decimal("100.00"), "days": 3, "day_value": Decimal("50"), "total": Decimal("250.00")}
+    assert values(score) == {
+        "price": Decimal("100.00"),
+        "days": 3,
+        "day_value": Decimal("50"),
+        "total": Decimal("250.00"),
+    }
     rejection = Rejection("acme", "std", "too heavy")
     assert values(CarrierQuote(rejections=(rejection,))) == {"offers": (), "rejections": (rejection,)}
     for cls in (Offer, Score, CarrierQuote):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from router.cli import main
+from router.cli.main import main
 from tests.router.outcome_sim import HEADER
 
 ROWS = [

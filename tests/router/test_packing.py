@@ -4,10 +4,10 @@ import hashlib
 
 import pytest
 
-from router import keys
-from router.packing import DICTIONARIES, QUOTE_DICTIONARY, Deflater, pack_quote, unpack_quote
-from router.settings import Settings
-from router.store import MemoryStore
+from router.core.settings import Settings
+from router.http import appkeys as keys
+from router.store.kv import MemoryStore
+from router.store.packing import DICTIONARIES, QUOTE_DICTIONARY, Deflater, pack_quote, unpack_quote
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 # A quote packed with a dictionary reads back only with the same bytes: quotes in a shop's Redis
@@ -35,7 +35,9 @@ def test_a_quote_kept_as_plain_json_before_packing_reads_as_it_is() -> None:
     assert unpack_quote(plain) is plain
 
 
-@pytest.mark.parametrize("kept", [b"", b"\x07" + pack_quote(b"{}")[1:], pack_quote(b'{"a":' * 200)[:-3], b"\x01\xff\xff"])
+@pytest.mark.parametrize(
+    "kept", [b"", b"\x07" + pack_quote(b"{}")[1:], pack_quote(b'{"a":' * 200)[:-3], b"\x01\xff\xff"]
+)
 def test_what_is_not_a_packed_quote_is_refused_not_misread(kept: bytes) -> None:
     with pytest.raises(ValueError):
         unpack_quote(kept)
@@ -78,8 +80,8 @@ async def test_quotes_are_kept_packed_in_redis(make_api, redis_url: str, redis_p
 
 
 def test_a_service_without_its_quote_dictionary_does_not_start(monkeypatch, tmp_path) -> None:
-    from router import packing
-    from router.quotes import QuoteBook
+    from router.quoting.book import QuoteBook
+    from router.store import packing
 
     monkeypatch.setattr(packing, "DICTIONARIES", tmp_path)
     packing._quote_deflater.cache_clear()

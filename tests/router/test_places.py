@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from router.errors import ConfigError, PlaceNotFound
-from router.models import Location, Place
-from router.places import POSTAL_PREFIXES, Places
+from router.core.errors import ConfigError, PlaceNotFound
+from router.core.models import Location, Place
+from router.quoting.places import POSTAL_PREFIXES, Places
 
 RED_SQUARE = (55.7539, 37.6208)
 PALACE_SQUARE = (59.9390, 30.3158)
@@ -39,9 +39,7 @@ def not_found(places: Places, **fields: object) -> tuple[str, str]:
     return error.path, error.message
 
 
-@pytest.mark.parametrize(
-    "spelling", ["Moskva", "Москва", "moscow", "МОСКВА", "г. Москва", "  Moscow "]
-)
+@pytest.mark.parametrize("spelling", ["Moskva", "Москва", "moscow", "МОСКВА", "г. Москва", "  Moscow "])
 def test_moscow_resolves_from_russian_and_latin_spellings(places: Places, spelling: str) -> None:
     place = resolve(places, city=spelling)
 
@@ -67,9 +65,7 @@ def test_nizhny_novgorod_resolves_from_its_russian_name(places: Places) -> None:
     place = resolve(places, city="Нижний Новгород")
 
     assert km_between(place, *NIZHNY_KREMLIN) < 10
-    assert (
-        place == resolve(places, city="Nizhny Novgorod") == resolve(places, city="нижний-новгород")
-    )
+    assert place == resolve(places, city="Nizhny Novgorod") == resolve(places, city="нижний-новгород")
 
 
 def test_novosibirsk_resolves_by_russian_name_into_its_own_time_zone(places: Places) -> None:
@@ -192,9 +188,7 @@ def test_coordinates_with_a_country_stay_in_that_country(places: Places) -> None
         ({"lat": None, "lon": None, "postal_code": 630090}, "destination.postal_code"),
     ],
 )
-def test_bad_values_name_the_bad_field(
-    places: Places, fields: dict[str, object], path: str
-) -> None:
+def test_bad_values_name_the_bad_field(places: Places, fields: dict[str, object], path: str) -> None:
     assert not_found(places, **{"city": "Moscow", **fields})[0] == path
 
 
@@ -253,9 +247,7 @@ def test_postal_code_outside_the_table_falls_back_to_the_city(places: Places) ->
         ({"postal_code": "10001", "country": "US"}, "RU only"),
     ],
 )
-def test_unresolvable_postal_code_names_the_postal_code(
-    places: Places, fields: dict[str, object], reason: str
-) -> None:
+def test_unresolvable_postal_code_names_the_postal_code(places: Places, fields: dict[str, object], reason: str) -> None:
     path, message = not_found(places, **fields)
 
     assert path == "destination.postal_code"

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.api.requests import parse_quote_request
-from router.calendar import add_working_days, is_working_day, make_eta
-from router.errors import InvalidRequest
-from router.models import Parcel, Price, PriceLine, PriceLineKind, money
+from router.core.calendar import add_working_days, is_working_day, make_eta
+from router.core.errors import InvalidRequest
+from router.core.models import Parcel, Price, PriceLine, PriceLineKind, money
+from router.http.schemas.requests import parse_quote_request
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -65,7 +65,7 @@ zones = st.sampled_from(["Europe/Kaliningrad", "Europe/Moscow", "Asia/Novosibirs
 
 
 @given(
-    st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(timezone.utc)),
+    st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)),
     zones,
     st.times(),
     st.integers(0, 15),

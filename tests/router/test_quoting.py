@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from router.last_good import LastGood
-from router.models import Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
-from router.places import Places
-from router.quoting import QuoteEngine
-from router.settings import Settings
-from router.store import MemoryStore
+from router.core.models import Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
+from router.core.settings import Settings
+from router.quoting.engine import QuoteEngine
+from router.quoting.last_good import LastGood
+from router.quoting.places import Places
+from router.store.kv import MemoryStore
 from tests.router.fakes import FakeCarrier
 
 SHIPMENT = Shipment(
@@ -108,7 +108,7 @@ async def test_quote_expires_after_the_guarantee_period(places: Places) -> None:
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -282,12 +282,12 @@ async def test_a_store_that_hangs_does_not_hold_the_quote_past_its_deadline(plac
 
 
 async def test_rate_cards_are_asked_in_line_beside_carriers_that_wait_and_fail_the_same_way(places: Places) -> None:
-    from carriers.registry import load_carriers
     from carriers.ratecard.carrier import RateCardCarrier
+    from carriers.registry import load_carriers
 
     cards = [c for c in load_carriers(Settings()) if isinstance(c, RateCardCarrier)]
     ends = places.resolve(SHIPMENT.origin, "origin"), places.resolve(SHIPMENT.destination, "destination")
-    request = RateRequest(SHIPMENT, *ends, datetime.now(timezone.utc))
+    request = RateRequest(SHIPMENT, *ends, datetime.now(UTC))
     working = next(c for c in cards if c.quote_sync(request).offers)
     broken = next(c for c in cards if c is not working)
     broken.quote_sync = lambda request: 1 / 0  # type: ignore[method-assign]
@@ -302,10 +302,10 @@ async def test_rate_cards_are_asked_in_line_beside_carriers_that_wait_and_fail_t
 def test_an_offer_given_its_id_in_the_engine_is_offer_with_id() -> None:
     from dataclasses import fields, replace
 
-    from router.quoting import _with_id
+    from router.quoting.engine import _with_id
     from tests.router.fakes import make_offer
 
-    offer = replace(make_offer("cdek", "pvz", "412.50", 4), id="", stale=True, as_of=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    offer = replace(make_offer("cdek", "pvz", "412.50", 4), id="", stale=True, as_of=datetime(2026, 11, 1, tzinfo=UTC))
     assert len(fields(offer)) == 11  # a new field must be copied by _with_id too
     assert _with_id(offer) == offer.with_id()
     assert _with_id(offer).id == "cdek:pvz"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from typing import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import redis
 
-from router.redis_connection import RedisConnection, RedisReplyError, RedisUnavailable, Script
+from router.store.redis_connection import RedisConnection, RedisReplyError, RedisUnavailable, Script
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from router.calendar import add_working_days
-from router.models import Badge, Offer, OfferInsight, Policy, PolicyKind
-from router.outcomes import Outcome, OutcomeStatus
-from router.reliability import (
+from router.core.calendar import add_working_days
+from router.core.models import Badge, Offer, OfferInsight, Policy, PolicyKind
+from router.history.outcomes import Outcome, OutcomeStatus
+from router.history.reliability import (
     RecordView,
     ReliabilityConfig,
     Tally,
@@ -21,10 +21,10 @@ from router.reliability import (
     contribution,
     estimate,
 )
-from router.selection import select
-from router.store import MemoryStore, RedisStore, Store
-from router.suspension import SuspensionRule, worst_window
-from router.track_record import TrackRecord
+from router.history.suspension import SuspensionRule, worst_window
+from router.history.track_record import TrackRecord
+from router.quoting.selection import select
+from router.store.kv import MemoryStore, RedisStore, Store
 from tests.router.fakes import make_insight, make_offer
 from tests.router.outcome_sim import quantile, simulate
 
@@ -62,7 +62,9 @@ def test_transit_counts_business_days_and_a_weekend_delivery_rounds_up_to_the_ne
     assert business_days(friday, date(2026, 11, 21)) == 1  # Saturday: "by Monday" holds
     assert business_days(friday, friday) == 0
     # The New Year holidays are not working days.
-    assert business_days(date(2026, 12, 30), date(2027, 1, 12)) == business_days(date(2026, 12, 30), date(2027, 1, 11)) + 1
+    assert (
+        business_days(date(2026, 12, 30), date(2027, 1, 12)) == business_days(date(2026, 12, 30), date(2027, 1, 11)) + 1
+    )
     assert add_working_days(date(2026, 12, 30), business_days(date(2026, 12, 30), date(2027, 1, 5))) >= date(2027, 1, 5)
 
 
@@ -82,8 +84,22 @@ SIMULATED = [
     # carrier, service, lane, outcomes, transit distribution (business days), tariff's promised days
     ("acme", "std", "RU-48>RU-53", 250, {3: 0.30, 4: 0.40, 5: 0.15, 6: 0.08, 7: 0.05, 8: 0.02}, 5),
     ("acme", "std", "RU-48>RU-66", 220, {1: 0.60, 2: 0.30, 3: 0.10}, 2),
-    ("slowpost", "parcel", "RU-48>RU-53", 300, {6: 0.2, 7: 0.3, 8: 0.2, 9: 0.1, 10: 0.08, 11: 0.06, 12: 0.04, 13: 0.02}, 9),
-    ("slowpost", "parcel", "RU-66>RU-53", 200, {5: 0.4, 6: 0.15, 7: 0.1, 8: 0.1, 9: 0.1, 10: 0.07, 11: 0.04, 12: 0.02, 13: 0.02}, 8),
+    (
+        "slowpost",
+        "parcel",
+        "RU-48>RU-53",
+        300,
+        {6: 0.2, 7: 0.3, 8: 0.2, 9: 0.1, 10: 0.08, 11: 0.06, 12: 0.04, 13: 0.02},
+        9,
+    ),
+    (
+        "slowpost",
+        "parcel",
+        "RU-66>RU-53",
+        200,
+        {5: 0.4, 6: 0.15, 7: 0.1, 8: 0.1, 9: 0.1, 10: 0.07, 11: 0.04, 12: 0.02, 13: 0.02},
+        8,
+    ),
 ]
 
 
@@ -179,7 +195,9 @@ async def test_badges_follow_the_stated_rule(store: Store) -> None:
     silver, _ = simulate("silver", "std", LANE, 150, {2: 0.9, 4: 0.1}, 2, rnd)
     thin, _ = simulate("thin", "std", LANE, 10, {2: 1.0}, 2, rnd)
     lossy, _ = simulate("lossy", "std", LANE, 150, {2: 1.0}, 2, rnd)
-    lossy = [replace(o, status=OutcomeStatus.LOST, delivered_on=None) if i % 20 == 0 else o for i, o in enumerate(lossy)]
+    lossy = [
+        replace(o, status=OutcomeStatus.LOST, delivered_on=None) if i % 20 == 0 else o for i, o in enumerate(lossy)
+    ]
     await record.record(gold + silver + thin + lossy)
     names = ["gold", "silver", "thin", "lossy"]
     offers = [offer(c, "std", 2) for c in names]
@@ -199,7 +217,9 @@ async def test_the_probability_of_arriving_by_the_deadline_comes_from_the_learne
     view = await record.view([("acme", "std")], LANE)
     by = {days: add_working_days(SHIP, days) for days in (1, 2, 3, 4)}
     chance = {
-        days: annotate([o], view, Policy(PolicyKind.DEADLINE, deadline=d), record.config).insights[o.id].arrival_probability
+        days: annotate([o], view, Policy(PolicyKind.DEADLINE, deadline=d), record.config)
+        .insights[o.id]
+        .arrival_probability
         for days, d in by.items()
     }
     assert chance[1] == pytest.approx(0.0, abs=0.02)
@@ -233,7 +253,9 @@ async def test_a_third_serious_failure_within_the_window_suspends_the_carrier_on
         serious(2, date(2026, 11, 4), status=OutcomeStatus.DAMAGED, delivered_on=date(2026, 11, 6)),
     ]
     assert (await record.record(first)).suspended == []
-    report = await record.record([serious(3, date(2026, 11, 4), status=OutcomeStatus.DELIVERED, delivered_on=date(2026, 11, 5), complaint=True)])
+    report = await record.record(
+        [serious(3, date(2026, 11, 4), status=OutcomeStatus.DELIVERED, delivered_on=date(2026, 11, 5), complaint=True)]
+    )
     (suspension,) = report.suspended
     assert (suspension.carrier, suspension.lane, suspension.failures) == ("acme", LANE, 3)
     assert dict(suspension.kinds) == {"lost": 1, "damaged": 1, "complaint": 1}
@@ -274,7 +296,9 @@ async def test_reinstatement_lifts_the_suspension_and_forgives_its_failures(stor
     (lifted,) = await record.reinstate("acme", LANE.lower())
     assert lifted.lane == LANE
     assert await record.suspensions() == []
-    assert annotate([offer("acme", "std", 2)], await record.view([("acme", "std")], LANE), Policy(), record.config).offers
+    assert annotate(
+        [offer("acme", "std", 2)], await record.view([("acme", "std")], LANE), Policy(), record.config
+    ).offers
 
     # Re-importing the same failures changes nothing; two new ones are not yet three.
     assert (await record.record(failures)).suspended == []
@@ -485,7 +509,11 @@ def learned(on_time: float | None, arrival: float | None = None) -> OfferInsight
     return make_insight(on_time, arrival, ship=SHIP)
 
 
-POLICY_OFFERS = [offer("cheap", "std", 5, "100.00"), offer("mid", "std", 3, "200.00"), offer("dear", "std", 2, "300.00")]
+POLICY_OFFERS = [
+    offer("cheap", "std", 5, "100.00"),
+    offer("mid", "std", 3, "200.00"),
+    offer("dear", "std", 2, "300.00"),
+]
 
 
 def test_a_minimum_on_time_rate_leaves_out_unreliable_offers_and_those_without_history() -> None:

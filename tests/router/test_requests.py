@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from router.api.requests import parse_quote_request
-from router.errors import InvalidRequest
-from router.models import PolicyKind
+from router.core.errors import InvalidRequest
+from router.core.models import PolicyKind
+from router.http.schemas.requests import parse_quote_request
 
 GOOD: dict[str, Any] = {
     "origin": {"city": "Москва"},

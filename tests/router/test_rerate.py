@@ -19,16 +19,16 @@ from click.testing import CliRunner
 
 from carriers.ratecard import load_ratecards
 from router.allocation import DiscountTier, SolverOptions, Terms
-from router.cli import main
-from router.history import ColumnMap, HistoricalShipment, read_history
-from router.errors import PlaceNotFound
-from router.models import Policy, PolicyKind, RateRequest
-from router.orders import RowError
-from router.places import Places
-from router.quoting import QuoteEngine
-from router.rerate import Rerated, Rerater, Tolerance, Verdict
-from router.selection import select
-from router.settings import Settings
+from router.allocation.orders import RowError
+from router.cli.main import main
+from router.core.errors import PlaceNotFound
+from router.core.models import Policy, PolicyKind, RateRequest
+from router.core.settings import Settings
+from router.quoting.engine import QuoteEngine
+from router.quoting.places import Places
+from router.quoting.selection import select
+from router.rerating.run import Rerated, Rerater, Tolerance, Verdict
+from router.rerating.shipments import ColumnMap, HistoricalShipment, read_history
 
 HEADER = "id,shipped_at,origin,destination,weight_g,length_cm,width_cm,height_cm,carrier,service,billed\n"
 
@@ -195,7 +195,7 @@ def test_day_plans_count_the_month_so_far_towards_a_tier(tmp_path: Path, places:
 
 def test_a_capacity_moves_the_overflow_to_the_next_carrier_in_the_day_plan(tmp_path: Path, places: Places) -> None:
     from router.allocation import CarrierCapacity, Warehouse
-    from router.models import Location
+    from router.core.models import Location
 
     terms = Terms(capacities=(CarrierCapacity("cheap", "MSK", 1),))
     rater = Rerater(
@@ -228,8 +228,8 @@ def random_history(n: int, seed: int) -> list[HistoricalShipment]:
     """Shipments across weight breaks, size limits, declared values and COD, many sharing a lane."""
     from datetime import date, datetime, timedelta
 
-    from router.history import MOSCOW
-    from router.models import Location, Parcel, Shipment
+    from router.core.models import Location, Parcel, Shipment
+    from router.rerating.shipments import MOSCOW
 
     rng = random.Random(seed)
     out = []
@@ -281,9 +281,9 @@ async def test_lanes_priced_alike_share_fares_and_each_still_costs_what_its_quot
     # every other lane that reuses it.
     from datetime import date, datetime
 
-    from router.demo_data import WAREHOUSES, _destinations
-    from router.history import MOSCOW
-    from router.models import Location, Parcel, Shipment
+    from router.core.models import Location, Parcel, Shipment
+    from router.rerating.demo_data import WAREHOUSES, _destinations
+    from router.rerating.shipments import MOSCOW
 
     carriers = load_ratecards(Settings().carriers_dir)
     rater = Rerater(carriers, places)
@@ -294,7 +294,9 @@ async def test_lanes_priced_alike_share_fares_and_each_still_costs_what_its_quot
     for _, origin, _ in WAREHOUSES:
         for destination in names[:40]:
             for n, parcel in enumerate(parcels):
-                shipment = Shipment(Location(city=origin), Location(city=destination), (parcel,), Decimal(0), False, moment)
+                shipment = Shipment(
+                    Location(city=origin), Location(city=destination), (parcel,), Decimal(0), False, moment
+                )
                 record = HistoricalShipment(n, f"L{n}", moment, origin, destination, shipment, "", "", None)
                 request = RateRequest(
                     shipment, places.resolve(shipment.origin, "origin"),
@@ -389,7 +391,8 @@ def test_an_unknown_mapped_field_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_file_re_rated_on_two_processes_reads_as_if_on_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from router import rerate_cli, rerate_pool
+    from router.cli import rerate as rerate_cli
+    from router.rerating import pool as rerate_pool
 
     now = tariffs(tmp_path, "now", flat="300.00", cheap="200.00")
     lines = [HEADER]
@@ -424,9 +427,9 @@ def test_a_file_re_rated_on_two_processes_reads_as_if_on_one(tmp_path: Path, mon
 def test_the_cheapest_offer_is_picked_as_the_full_key_would_pick_it() -> None:
     from datetime import date, timedelta
 
-    from router.models import Eta
-    from router.rerate import _best
-    from router.rerate_prices import Rate
+    from router.core.models import Eta
+    from router.rerating.prices import Rate
+    from router.rerating.run import _best
 
     rng = random.Random(5)
     start = date(2026, 8, 3)
@@ -444,10 +447,10 @@ def test_the_cheapest_offer_is_picked_as_the_full_key_would_pick_it() -> None:
 
 
 def test_a_text_cell_is_quoted_as_the_csv_module_quotes_it() -> None:
-    from router.rerate_report import _quoted
+    from router.rerating.report import _quoted
 
     rng = random.Random(11)
-    alphabet = ['a', 'Я', ' ', ',', '"', '\r', '\n', ';', "'", '\t', '-']
+    alphabet = ["a", "Я", " ", ",", '"', "\r", "\n", ";", "'", "\t", "-"]
     texts = ["", '"', ",", "\r\n"] + ["".join(rng.choices(alphabet, k=rng.randint(1, 8))) for _ in range(3000)]
     for text in texts:
         out = io.StringIO()

@@ -9,16 +9,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from router.api.openapi import document
+from router.http.schemas.openapi import document
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from router.models import Policy, PolicyKind
-from router.selection import select
+from router.core.models import Policy, PolicyKind
+from router.quoting.selection import select
 from tests.router.fakes import make_offer
 
 OFFERS = [
@@ -84,7 +84,9 @@ def test_the_picks_are_the_lowest_by_their_own_orders_ties_broken_by_date_then_i
         rng.shuffle(offers)
         day_value = Decimal(rng.choice(["0", "25", "50"]))
         chosen = select(offers, Policy(PolicyKind.BALANCED, day_value=day_value))
-        by_score = sorted(offers, key=lambda o: (o.price.total + day_value * o.eta.max_days, o.price.total, o.eta.max_date, o.id))
+        by_score = sorted(
+            offers, key=lambda o: (o.price.total + day_value * o.eta.max_days, o.price.total, o.eta.max_date, o.id)
+        )
         by_price = sorted(offers, key=lambda o: (o.price.total, o.eta.max_date, o.id))
         assert (chosen.recommended, chosen.cheapest) == (by_score[0].id, by_price[0].id)
         assert {k: s.total for k, s in chosen.scores.items()} == {

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from router.store import MemoryStore, Store
+from router.store.kv import MemoryStore, Store
 
 
 async def test_a_value_set_is_read_back_until_it_expires(store: Store) -> None:
@@ -84,7 +84,7 @@ async def test_memory_store_expiry_holds_to_the_millisecond_for_values_counters_
 
 
 async def test_redis_store_reports_unavailable_when_redis_is_gone() -> None:
-    from router.store import RedisStore, StoreUnavailable
+    from router.store.kv import RedisStore, StoreUnavailable
 
     dead = RedisStore("redis://127.0.0.1:1/0")
     try:
@@ -102,7 +102,7 @@ async def test_redis_store_reports_unavailable_when_redis_is_gone() -> None:
 async def test_resilient_store_falls_back_to_memory_and_returns_to_redis(redis_url: str) -> None:
     import uuid
 
-    from router.store import RedisStore, ResilientStore
+    from router.store.kv import RedisStore, ResilientStore
 
     now = [0.0]
     dead = RedisStore("redis://127.0.0.1:1/0")
@@ -136,7 +136,7 @@ async def test_hsum_adds_each_field_over_a_group_of_hashes(store: Store) -> None
 async def test_memory_store_keeps_large_values_deflated_and_reads_back_the_same_bytes() -> None:
     import os
 
-    from router.store import _ENTRY_OVERHEAD, _VALUE_AT, DEFLATE_FROM
+    from router.store.kv import _ENTRY_OVERHEAD, _VALUE_AT, DEFLATE_FROM
 
     store = MemoryStore()
     quotes = [
@@ -154,7 +154,13 @@ async def test_memory_store_keeps_large_values_deflated_and_reads_back_the_same_
     assert await store.get("noise") == noise
     assert await store.get("small") == small
     # Counted at what is kept: far less than the quotes' own length.
-    kept = store._bytes - len(noise) - len(small) - 22 * (_ENTRY_OVERHEAD + _VALUE_AT) - sum(len(k) for k in store._entries)
+    kept = (
+        store._bytes
+        - len(noise)
+        - len(small)
+        - 22 * (_ENTRY_OVERHEAD + _VALUE_AT)
+        - sum(len(k) for k in store._entries)
+    )
     assert kept < sum(len(q) for q in quotes) / 5
 
 

@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from router.api_keys import KeyKind, KeyRing
+from router.http.api_keys import KeyKind, KeyRing
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "widget" / "dist"

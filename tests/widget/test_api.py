@@ -9,9 +9,10 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from router.api import widget
-from router.app import create_app
-from router.settings import Settings
+from router.http.handlers import widget
+
+from router.http.app import create_app
+from router.core.settings import Settings
 from tests.router.test_openapi import conforms
 from tests.widget.conftest import DIST
 

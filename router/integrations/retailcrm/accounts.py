@@ -15,14 +15,15 @@ import os
 import secrets
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from router.models import Policy, PolicyKind
-from router.settings import Settings
+from router.core.models import Policy, PolicyKind
+from router.core.settings import Settings
 
 DEFAULT_PARCEL_CM = (30.0, 20.0, 10.0)
 
@@ -155,7 +156,7 @@ class AccountBook:
             crm_url=crm_url.rstrip("/"),
             module_code=module_code,
             client_id_sha256=_digest(client_id),
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
             carriers=frozenset(carriers),
             policy_kind=policy_kind,
             day_value=day_value,

@@ -7,15 +7,16 @@ than sent as null.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from pickup_points.hours import format_hours
 from pickup_points.model import PickupPoint
+from router.core.models import CarrierInfo, DeliveryType, Offer, ServiceInfo
 from router.integrations.retailcrm.callbacks import Offered
 from router.integrations.retailcrm.deliveries import SavedDelivery
 from router.integrations.retailcrm.entities import QUOTE_ID_FIELD
-from router.models import CarrierInfo, DeliveryType, Offer, ServiceInfo
 
 # The CRM's two kinds of tariff.
 TARIFF_TYPES = {DeliveryType.COURIER: "courier", DeliveryType.PICKUP: "selfDelivery"}

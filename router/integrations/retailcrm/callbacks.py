@@ -10,15 +10,27 @@ collects cash on delivery other than the calculation priced (router/integrations
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from pickup_points.model import Feature, PickupPoint
 from pickup_points.search import PickupDirectory
-from router.errors import InvalidRequest, PlaceNotFound, QuoteExpired, QuoteNotFound
+from router.core.errors import InvalidRequest, PlaceNotFound, QuoteExpired, QuoteNotFound
+from router.core.models import (
+    CarrierInfo,
+    DeliveryType,
+    Location,
+    Offer,
+    Parcel,
+    Place,
+    ServiceInfo,
+    Shipment,
+    money,
+)
+from router.core.settings import Settings
 from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import (
@@ -34,21 +46,9 @@ from router.integrations.retailcrm.entities import (
 )
 from router.integrations.retailcrm.errors import DeliveryUnknown, Malformed, Refused
 from router.integrations.retailcrm.locked import LockedQuote, read_locked
-from router.models import (
-    CarrierInfo,
-    DeliveryType,
-    Location,
-    Offer,
-    Parcel,
-    Place,
-    ServiceInfo,
-    Shipment,
-    money,
-)
-from router.places import Places
-from router.quotes import QuoteBook
-from router.quoting import QuoteEngine
-from router.settings import Settings
+from router.quoting.book import QuoteBook
+from router.quoting.engine import QuoteEngine
+from router.quoting.places import Places
 
 # Pickup points offered with each pickup tariff: the nearest to the buyer's address, within a
 # city's reach. The search looks at more points than it offers because other carriers' points
@@ -96,7 +96,7 @@ class Callbacks:
         deliveries: DeliveryBook,
         cod: CodBook,
         settings: Settings,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._engine = engine
         self._quotes = quotes
@@ -202,7 +202,7 @@ class Callbacks:
             for n in found.results
             if account.allows(n.point.carrier) and (n.point.region is None or place.region in (None, n.point.region))
         )
-        return tuple(p for _, p in zip(range(CITY_POINTS_LIMIT), points))
+        return tuple(p for _, p in zip(range(CITY_POINTS_LIMIT), points, strict=False))
 
     async def save(self, account: Account, request: SaveRequest) -> SavedDelivery:
         delivery = request.delivery

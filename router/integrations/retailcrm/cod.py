@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import orjson
 
-from router.models import money
-from router.store import Store, refuse_a_miss_while_degraded
+from router.core.models import money
+from router.store.kv import Store, refuse_a_miss_while_degraded
 
 # Outlives the quote by a little, so a save at the last moment hears "expired", not "never priced".
 MARGIN_S = 60
@@ -41,7 +41,9 @@ class CodBook:
             refuse_a_miss_while_degraded(self._store, f"cash on delivery of quote {quote_id}")
         return amounts
 
-    async def record(self, account_id: str, quote_id: str, amount: Decimal, expires_at: datetime, now: datetime) -> None:
+    async def record(
+        self, account_id: str, quote_id: str, amount: Decimal, expires_at: datetime, now: datetime
+    ) -> None:
         # Read, add, write: two calculations racing on one quote with different amounts may lose
         # one, and its save is then refused with "calculate again", never let through unpriced.
         known = await self._read(account_id, quote_id) or frozenset()

@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from router.models import DeliveryType
-from router.store import Store, refuse_a_miss_while_degraded
+from router.core.models import DeliveryType
+from router.store.kv import Store, refuse_a_miss_while_degraded
 
 _RECORD = "record"
 

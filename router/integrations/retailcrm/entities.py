@@ -17,8 +17,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from router.core.models import Location
 from router.integrations.retailcrm.errors import Malformed
-from router.models import Location
 
 MAX_WEIGHT_G = 1_000_000
 MAX_SIDE_MM = 10_000
@@ -150,7 +150,7 @@ def _package(value: Any, path: str) -> Package:
     sides_mm = [_decimal(raw.get(name), f"{path}.{name}") or Decimal(0) for name in ("length", "width", "height")]
     sides_cm: tuple[float, float, float] | None = None
     if any(sides_mm):
-        for name, side in zip(("length", "width", "height"), sides_mm):
+        for name, side in zip(("length", "width", "height"), sides_mm, strict=False):
             if side <= 0:
                 raise Malformed(f"{path}.{name}", "give length, width and height together, in millimetres")
             if side > MAX_SIDE_MM:
@@ -214,7 +214,9 @@ def parse_calculate(value: Any, max_packages: int) -> CalculateRequest:
         packages=packages,
         shipment_address=_address(raw.get("shipmentAddress"), "calculate.shipmentAddress"),
         delivery_address=_address(raw.get("deliveryAddress"), "calculate.deliveryAddress"),
-        declared_value=_total(_decimal(raw.get("declaredValue"), "calculate.declaredValue"), packages, "declared_value"),
+        declared_value=_total(
+            _decimal(raw.get("declaredValue"), "calculate.declaredValue"), packages, "declared_value"
+        ),
         cod=_total(_decimal(raw.get("cod"), "calculate.cod"), packages, "cod"),
         shipment_date=_date(raw.get("shipmentDate"), "calculate.shipmentDate"),
     )

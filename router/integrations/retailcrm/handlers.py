@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from router import keys
+from router.http import appkeys as keys
 from router.integrations.retailcrm import answers
 from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.callbacks import Callbacks
@@ -29,7 +30,7 @@ from router.integrations.retailcrm.entities import (
     parse_save,
 )
 from router.integrations.retailcrm.errors import CallbackError, Malformed, UnknownClient
-from router.store import StoreUnavailable
+from router.store.kv import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ Params = dict[str, str]
 RETRY_AFTER_S = 5
 # Said instead of "not found" or "expired": those would have the manager recalculate or drop a
 # delivery that is only out of reach for a moment.
-UNAVAILABLE = f"the store that keeps quotes and saved deliveries is not answering right now; retry in {RETRY_AFTER_S} seconds"
+UNAVAILABLE = (
+    f"the store that keeps quotes and saved deliveries is not answering right now; retry in {RETRY_AFTER_S} seconds"
+)
 Action = Callable[[web.Request, Params, Account, Callbacks], Awaitable[Any]]
 
 
@@ -150,4 +153,3 @@ async def get(request: web.Request, params: Params, account: Account, calls: Cal
 async def delete(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
     await calls.delete(account, parse_delete(_json_field(params, "delete")))
     return None
-

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from router.models import (
+from router.core.models import (
     DeliveryType,
     Eta,
     Offer,
@@ -49,7 +49,9 @@ def _offer(raw: dict[str, Any]) -> Offer:
         delivery_type=DeliveryType(raw["delivery_type"]),
         price=Price(
             Decimal(price["total"]),
-            tuple(PriceLine(_kind(line["kind"]), Decimal(line["amount"]), line["label"]) for line in price["breakdown"]),
+            tuple(
+                PriceLine(_kind(line["kind"]), Decimal(line["amount"]), line["label"]) for line in price["breakdown"]
+            ),
             price["currency"],
         ),
         eta=Eta(

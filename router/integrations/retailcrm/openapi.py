@@ -167,10 +167,18 @@ def _responses(ok: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _operation(operation_id: str, summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
-    return {"operationId": operation_id, "summary": summary, "tags": ["RetailCRM callbacks"], "responses": responses, **more}
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["RetailCRM callbacks"],
+        "responses": responses,
+        **more,
+    }
 
 
-_TARIFFS = _responses(_success({"type": "array", "items": _ref("RetailCrmTariff")}), "Every carrier service the account can use")
+_TARIFFS = _responses(
+    _success({"type": "array", "items": _ref("RetailCrmTariff")}), "Every carrier service the account can use"
+)
 
 PATHS: dict[str, Any] = {
     path("calculate"): {
@@ -209,7 +217,9 @@ PATHS: dict[str, Any] = {
         "get": _operation(
             "retailcrmShipmentPointList",
             "Pickup points of the account's carriers in a city",
-            _responses(_success({"type": "array", "items": _ref("RetailCrmTerminal")}), "Points, nearest the centre first"),
+            _responses(
+                _success({"type": "array", "items": _ref("RetailCrmTerminal")}), "Points, nearest the centre first"
+            ),
             parameters=_query("clientId", "country", "region", "regionId", "city", "cityId"),
         )
     },
@@ -221,7 +231,15 @@ PATHS: dict[str, Any] = {
             _TARIFFS,
             requestBody={
                 "required": True,
-                "content": {FORM: {"schema": {"type": "object", "properties": {"clientId": {"type": "string"}}, "required": ["clientId"]}}},
+                "content": {
+                    FORM: {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"clientId": {"type": "string"}},
+                            "required": ["clientId"],
+                        }
+                    }
+                },
             },
         ),
     },

@@ -1,0 +1,68 @@
+"""CDEK API v2 codes: delivery modes, currencies, a few well-known tariffs, error codes."""
+
+from __future__ import annotations
+
+import enum
+
+from router.core.models import DeliveryType
+
+
+class DeliveryMode(enum.IntEnum):
+    """Where the parcel is handed over and where the buyer gets it."""
+
+    DOOR_DOOR = 1
+    DOOR_OFFICE = 2
+    OFFICE_DOOR = 3
+    OFFICE_OFFICE = 4
+    DOOR_LOCKER = 6
+    OFFICE_LOCKER = 7
+    LOCKER_DOOR = 8
+    LOCKER_OFFICE = 9
+    LOCKER_LOCKER = 10
+
+    @property
+    def delivery_type(self) -> DeliveryType:
+        return delivery_type(self.value)
+
+
+# Only the receiving end matters to the buyer: "to door" is a courier, anything else a pickup.
+_TO_DOOR = frozenset({DeliveryMode.DOOR_DOOR, DeliveryMode.OFFICE_DOOR, DeliveryMode.LOCKER_DOOR})
+
+
+def delivery_type(mode: int) -> DeliveryType:
+    """Courier for the to-door modes; every other mode, known or new, ends at an office or locker."""
+    return DeliveryType.COURIER if mode in _TO_DOOR else DeliveryType.PICKUP
+
+
+class Currency(enum.IntEnum):
+    """The calculator takes currency as an integer code, not ISO 4217 letters."""
+
+    RUB = 1
+
+
+CALCULATOR_TYPE_ESHOP = 1  # "online store" contract; type 2 is plain delivery
+
+# Tariffs the calculator commonly offers for parcels inside Russia; names are descriptive only,
+# the live answer's `tariff_name` wins.
+KNOWN_TARIFFS: dict[int, tuple[str, DeliveryMode]] = {
+    136: ("Parcel office-office", DeliveryMode.OFFICE_OFFICE),
+    137: ("Parcel office-door", DeliveryMode.OFFICE_DOOR),
+    138: ("Parcel door-office", DeliveryMode.DOOR_OFFICE),
+    139: ("Parcel door-door", DeliveryMode.DOOR_DOOR),
+    233: ("Economy parcel office-door", DeliveryMode.OFFICE_DOOR),
+    234: ("Economy parcel office-office", DeliveryMode.OFFICE_OFFICE),
+    366: ("Parcel door-locker", DeliveryMode.DOOR_LOCKER),
+    368: ("Parcel office-locker", DeliveryMode.OFFICE_LOCKER),
+    378: ("Economy parcel office-locker", DeliveryMode.OFFICE_LOCKER),
+    480: ("Express door-door", DeliveryMode.DOOR_DOOR),
+    481: ("Express door-office", DeliveryMode.DOOR_OFFICE),
+    482: ("Express office-door", DeliveryMode.OFFICE_DOOR),
+    483: ("Express office-office", DeliveryMode.OFFICE_OFFICE),
+}
+
+ERR_INVALID_VALUE_TYPE = "v2_invalid_value_type"
+ERR_INTERNAL = "v2_internal_error"
+ERR_BAD_REQUEST = "v2_bad_request"
+ERR_FIELD_IS_EMPTY = "v2_field_is_empty"
+ERR_ENTITY_NOT_FOUND = "v2_entity_not_found"
+ERR_UNAUTHORIZED = "v2_unauthorized"

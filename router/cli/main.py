@@ -1,0 +1,320 @@
+"""`carrier-router`: serve the API, quote from the terminal, check the carrier files."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from router.cli.allocate import allocate_command
+from router.cli.outcomes import outcomes, reinstate
+from router.cli.points import points
+from router.cli.rerate import demo_orders, rerate
+from router.cli.retailcrm import integrations
+from router.core.errors import ConfigError, RouterError
+from router.core.models import Badge, Location, OfferInsight, Parcel, Policy, PolicyKind, Quote, Shipment
+from router.core.settings import Settings
+from router.http.api_keys import KeyRing
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Bundled data (carriers, places).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Carriers TOML file.")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, config_path: Path | None) -> None:
+    """Quote every delivery carrier at once and pick the best."""
+    settings = Settings.from_env()
+    if data_dir:
+        settings = settings.with_(data_dir=data_dir)
+    if config_path:
+        settings = settings.with_(config_path=config_path)
+    ctx.obj = settings
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8080).")
+@click.option("--redis-url", default=None, help="Keep quotes in Redis (also REDIS_URL); memory otherwise.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes (need Redis)."
+)
+@click.option("--sandbox", is_flag=True, help="Start the carrier API emulators and route the API carriers to them.")
+@click.option("--insecure", is_flag=True, help="Serve without API keys on a non-loopback interface.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    redis_url: str | None,
+    workers: int,
+    sandbox: bool,
+    insecure: bool,
+) -> None:
+    """Run the HTTP API."""
+    from router.http.serving import RefuseToStart, preflight, run
+
+    settings = _settings(ctx)
+    settings = settings.with_(
+        host=host or settings.host,
+        port=port or settings.port,
+        redis_url=redis_url or settings.redis_url,
+        sandbox=sandbox,
+        insecure=insecure,
+    )
+    try:
+        click.echo(preflight(settings, workers))
+    except RefuseToStart as exc:
+        raise click.ClickException(f"refusing to start: {exc}") from None
+    run(settings, workers)
+
+
+def _size(value: str) -> tuple[float, float, float]:
+    try:
+        a, b, c = (float(x) for x in value.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise click.BadParameter("give LxWxH in cm, e.g. 30x20x10") from None
+    return a, b, c
+
+
+@main.command()
+@click.option("--from", "origin", required=True, help="Origin city, postal code, or 'lat,lon'.")
+@click.option("--to", "destination", required=True, help="Destination city, postal code, or 'lat,lon'.")
+@click.option("--weight-g", type=click.IntRange(min=1), required=True, help="Parcel weight in grams.")
+@click.option("--size", "size_cm", default="10x10x10", show_default=True, help="Parcel LxWxH in cm.")
+@click.option("--parcels", type=click.IntRange(1, 50), default=1, show_default=True, help="Identical parcels.")
+@click.option("--declared-value", type=Decimal, default=Decimal("0"), help="Declared value, RUB.")
+@click.option("--cod", is_flag=True, help="Cash on delivery.")
+@click.option("--policy", type=click.Choice([k.value for k in PolicyKind]), default="balanced", show_default=True)
+@click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), help="For --policy deadline.")
+@click.option("--json", "as_json", is_flag=True, help="Print the quote as the API would answer it.")
+@click.pass_context
+def quote(
+    ctx: click.Context,
+    origin: str,
+    destination: str,
+    weight_g: int,
+    size_cm: str,
+    parcels: int,
+    declared_value: Decimal,
+    cod: bool,
+    policy: str,
+    deadline: datetime | None,
+    as_json: bool,
+) -> None:
+    """Quote one shipment and print the offers."""
+    from carriers.registry import load_carriers
+    from router.core.codec import quote_json
+    from router.quoting.engine import QuoteEngine
+    from router.quoting.places import Places
+
+    settings = _settings(ctx)
+    kind = PolicyKind(policy)
+    if kind is PolicyKind.DEADLINE and deadline is None:
+        raise click.BadParameter("--deadline is required with --policy deadline", param_hint="--deadline")
+    shipment = Shipment(
+        origin=_location(origin),
+        destination=_location(destination),
+        parcels=tuple(Parcel(weight_g, *_size(size_cm)) for _ in range(parcels)),
+        declared_value=declared_value,
+        cod=cod,
+    )
+    chosen = Policy(kind=kind, day_value=settings.day_value, deadline=deadline.date() if deadline else None)
+
+    async def run() -> Quote:
+        import aiohttp
+
+        from router.history.reliability import ReliabilityConfig
+        from router.history.track_record import TrackRecord
+        from router.store.kv import RedisStore
+
+        places = Places()
+        # With Redis, the same delivery history the service reads: learned dates, badges and
+        # suspensions, so staff see at the terminal what a buyer is shown.
+        store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
+        record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places) if store else None
+        try:
+            async with aiohttp.ClientSession() as http:
+                engine = QuoteEngine(load_carriers(settings, http), places, settings, record=record)
+                return await engine.quote(shipment, chosen)
+        finally:
+            if store is not None:
+                await store.close()
+
+    try:
+        result = asyncio.run(run())
+    except (RouterError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(quote_json(result), option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    _print_quote(result)
+
+
+def _location(text: str) -> Location:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 2:
+        try:
+            return Location(lat=float(parts[0]), lon=float(parts[1]))
+        except ValueError:
+            pass
+    if text.strip().isdigit():
+        return Location(postal_code=text.strip())
+    return Location(city=text)
+
+
+def _print_quote(q: Quote) -> None:
+    console = Console()
+    console.print(
+        f"[bold]{q.origin.city} → {q.destination.city}[/bold]  quote {q.id}, price held until {q.expires_at:%H:%M %Z}"
+    )
+    table = Table(show_lines=False)
+    columns = ["", "carrier", "service", "type", "price, RUB", "days", "delivery dates"]
+    if q.insights:
+        columns += ["95 % by", "on time", "history"]
+    for col in columns:
+        table.add_column(col, justify="right" if col in ("price, RUB", "days", "on time") else "left")
+    for o in q.offers:
+        marks = "".join(
+            m for m, chosen in (("★", q.recommended), ("$", q.cheapest), ("»", q.fastest)) if chosen == o.id
+        )
+        days = f"{o.eta.min_days}–{o.eta.max_days}" if o.eta.min_days != o.eta.max_days else str(o.eta.min_days)
+        row = [
+            marks,
+            o.carrier_name,
+            o.service_name,
+            o.delivery_type.value,
+            f"{o.price.total:.2f}",
+            days,
+            f"{o.eta.min_date:%d %b} – {o.eta.max_date:%d %b}",
+        ]
+        if q.insights:
+            row += _learned_cells(q.insights.get(o.id))
+        table.add_row(*row)
+    console.print(table)
+    console.print("★ recommended  $ cheapest  » fastest")
+    console.print(f"[bold]Recommended:[/bold] {q.recommended or 'none'} — {q.reason}")
+    if q.recommended:
+        chosen = next(o for o in q.offers if o.id == q.recommended)
+        console.print("  " + ", ".join(f"{ln_.label} {ln_.amount:.2f}" for ln_ in chosen.price.lines))
+    for r in q.rejections:
+        console.print(f"[dim]left out: {r.carrier}/{r.service}: {r.reason}[/dim]")
+    for e in q.errors:
+        console.print(f"[red]{e.carrier}: {e.kind}: {e.message}[/red]")
+
+
+def _learned_cells(insight: OfferInsight | None) -> list[str]:
+    if insight is None:
+        return ["", "", "no history"]
+    on_time = "" if insight.on_time_rate is None else f"{insight.on_time_rate:.0%}"
+    history = f"{insight.sample_size} on this lane"
+    if insight.badge is not Badge.NONE:
+        history += f", {insight.badge.value}"
+    return [f"{insight.p95_date:%d %b}", on_time, history]
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def carriers(ctx: click.Context) -> None:
+    """List the carriers and check every carrier file; exits 1 if any is wrong."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from carriers.ratecard import validate_directory
+    from carriers.registry import load_carriers
+
+    settings = _settings(ctx)
+    problems = validate_directory(settings.carriers_dir)
+    for p in problems:
+        click.echo(f"error: {p}", err=True)
+    if problems:
+        sys.exit(1)
+    table = Table()
+    for col in ("code", "name", "kind", "services"):
+        table.add_column(col)
+    for carrier in load_carriers(settings, None):
+        info = carrier.info()
+        services = ", ".join(f"{s.code} ({s.delivery_type.value})" for s in info.services)
+        table.add_row(info.code, info.name + (" [demo]" if info.demo else ""), info.kind, services)
+    Console().print(table)
+
+
+main.add_command(points)
+main.add_command(allocate_command)
+main.add_command(rerate)
+main.add_command(demo_orders)
+main.add_command(integrations)
+main.add_command(outcomes)
+carriers.add_command(reinstate)
+
+
+@main.group()
+def keys() -> None:
+    """API keys: secret (sk_…) for servers, publishable (pk_…) for the widget."""
+
+
+def _keyring(ctx: click.Context) -> KeyRing:
+    return KeyRing(_settings(ctx).keys_path)
+
+
+@keys.command("create")
+@click.option("--kind", type=click.Choice(["secret", "publishable"]), default="secret", show_default=True)
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--origin", "origins", multiple=True, help="Allowed browser origin (publishable keys), repeatable.")
+@click.option("--rate", type=click.IntRange(min=1), default=None, help="Requests per minute (default by kind).")
+@click.pass_context
+def keys_create(ctx: click.Context, kind: str, name: str, origins: tuple[str, ...], rate: int | None) -> None:
+    """Create a key; its token is printed once and kept nowhere."""
+    from router.http.api_keys import KeyKind
+
+    key_kind = KeyKind(kind)
+    if key_kind is KeyKind.PUBLISHABLE and not origins:
+        raise click.BadParameter("a publishable key needs at least one --origin", param_hint="--origin")
+    key, token = _keyring(ctx).create(key_kind, name, origins, rate)
+    click.echo(f"{key.id}  {key.kind.value}  {key.name}")
+    click.echo(token)
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """List keys (never their tokens)."""
+    table = Table()
+    for col in ("id", "kind", "name", "starts", "origins", "created", "revoked"):
+        table.add_column(col)
+    for k in _keyring(ctx).keys():
+        table.add_row(
+            k.id,
+            k.kind.value,
+            k.name,
+            k.hint + "…",
+            ", ".join(k.origins),
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+        )
+    Console().print(table)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_id: str) -> None:
+    """Revoke a key; running workers refuse it from their next request."""
+    try:
+        key = _keyring(ctx).revoke(key_id)
+    except KeyError:
+        raise click.ClickException(f"no key {key_id}") from None
+    click.echo(f"revoked {key.id} ({key.name})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,4 @@
+"""What every other room shares: domain types, errors, settings, working days, JSON, distances.
+
+Imports nothing from the rest of the service, so carriers and pickup points can build on it.
+"""

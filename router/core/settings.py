@@ -1,0 +1,72 @@
+"""Service settings: one frozen value, built from the environment (and CLI flags on top)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / "var"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = DEFAULT_DATA_DIR
+    redis_url: str | None = None
+    # Several services (or a staging and a production one) can share one Redis under their own prefixes.
+    redis_prefix: str = "cr:"
+    config_path: Path | None = None  # carriers TOML; None means the bundled rate cards only
+    quote_ttl_s: int = 1800  # how long a quoted price is guaranteed
+    cache_ttl_s: int = 300  # how long identical requests are answered from cache
+    deadline_s: float = 2.0  # the whole fan-out
+    carrier_timeout_s: float = 2.0  # each carrier, within the deadline
+    max_body_bytes: int = 64 * 1024
+    max_parcels: int = 50
+    day_value: Decimal = Decimal("50")  # RUB per day of delivery for the balanced policy
+    sandbox: bool = False
+    state_dir: Path = DEFAULT_STATE_DIR  # keys and other state the service writes
+    request_timeout_s: float = 10.0
+    rate_secret_per_min: int = 6000
+    rate_publishable_per_min: int = 300
+    insecure: bool = False  # serve open (no keys) on a public interface
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keys_path(self) -> Path:
+        return self.state_dir / "keys.json"
+
+    @property
+    def carriers_dir(self) -> Path:
+        return self.data_dir / "carriers"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        s = cls()
+        return cls(
+            host=env.get("CARRIER_ROUTER_HOST", s.host),
+            port=int(env.get("CARRIER_ROUTER_PORT", s.port)),
+            data_dir=Path(env.get("CARRIER_ROUTER_DATA", s.data_dir)),
+            redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("CARRIER_ROUTER_REDIS_PREFIX") or s.redis_prefix,
+            config_path=Path(env["CARRIER_ROUTER_CONFIG"]) if env.get("CARRIER_ROUTER_CONFIG") else None,
+            quote_ttl_s=int(env.get("CARRIER_ROUTER_QUOTE_TTL_S", s.quote_ttl_s)),
+            cache_ttl_s=int(env.get("CARRIER_ROUTER_CACHE_TTL_S", s.cache_ttl_s)),
+            deadline_s=float(env.get("CARRIER_ROUTER_DEADLINE_S", s.deadline_s)),
+            carrier_timeout_s=float(env.get("CARRIER_ROUTER_CARRIER_TIMEOUT_S", s.carrier_timeout_s)),
+            max_body_bytes=int(env.get("CARRIER_ROUTER_MAX_BODY_BYTES", s.max_body_bytes)),
+            day_value=Decimal(env.get("CARRIER_ROUTER_DAY_VALUE", s.day_value)),
+            state_dir=Path(env.get("CARRIER_ROUTER_STATE", s.state_dir)),
+            request_timeout_s=float(env.get("CARRIER_ROUTER_REQUEST_TIMEOUT_S", s.request_timeout_s)),
+            rate_secret_per_min=int(env.get("CARRIER_ROUTER_RATE_SECRET_PER_MIN", s.rate_secret_per_min)),
+            rate_publishable_per_min=int(
+                env.get("CARRIER_ROUTER_RATE_PUBLISHABLE_PER_MIN", s.rate_publishable_per_min)
+            ),
+        )

@@ -1,0 +1,479 @@
+"""The carriers' track record in the store: outcomes folded into compact aggregates, the serious
+failures that suspend a carrier, and the view of it one quote needs.
+
+Store layout (hashes, no expiry):
+
+    rel:a:<carrier>[|<service>[|<lane>]]@<YYYY-MM>
+                                           a Tally's fields (router/reliability.py) for the
+                                           outcomes handed over that month; without `@…`, those
+                                           imported before months were kept, counted as current
+    rel:months                             outcomes imported, by month of hand-over
+    rel:f:<carrier>[|<lane>]               serious failures by "<day>:<kind>"
+    rel:susp                               suspensions in force, by "<carrier>[|<lane>]", as JSON
+    rel:seen:<4 hex>                       8-byte digests of imported shipment ids, 65,536 buckets
+
+Importing is idempotent by shipment id. Each batch first claims its ids (`hsetnx_many`, atomic
+per id), then adds only the newly claimed outcomes, aggregated in memory per key, in one more
+call. Two imports of the same file therefore never count a shipment twice; a crash between the
+two calls loses that batch's counts rather than doubling them, the safer side for statistics.
+
+On the quote path a worker keeps what it read: a quote on a lane it has quoted before reads
+nothing from the store, and what is older than `cache_ttl_s` seconds is re-read behind that
+quote, so another worker's import shows a few seconds later. Only a lane the worker has never
+quoted waits for the store, once, in one round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import orjson
+
+from router.core.models import Location
+from router.history.outcomes import Coordinates, Outcome, OutcomeStatus, RowProblem, region_code
+from router.history.reliability import (
+    RecordView,
+    ReliabilityConfig,
+    Tally,
+    add_into,
+    contribution_fields,
+)
+from router.history.suspension import Suspension, check
+from router.store.kv import Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+AGGREGATE = "rel:a:"
+MONTHS = "rel:months"
+FAILURES = "rel:f:"
+SUSPENSIONS = "rel:susp"
+SEEN = "rel:seen:"
+MAX_REPORTED_PROBLEMS = 1000
+DEFAULT_BATCH = 100_000  # outcomes aggregated in memory before each write: fewer, fuller store calls
+_MAX_CACHED = 100_000
+_MAX_VIEWS = 4096  # lanes whose last view a worker keeps
+
+
+def aggregate_key(carrier: str, service: str | None = None, lane: str | None = None) -> str:
+    key = AGGREGATE + carrier
+    if service is not None:
+        key += "|" + service
+        if lane is not None:
+            key += "|" + lane
+    return key
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def months_back(newest: str, count: int) -> list[str]:
+    """`newest` (YYYY-MM) and the `count - 1` months before it."""
+    year, month = int(newest[:4]), int(newest[5:7])
+    index = year * 12 + month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index, index - count, -1)]
+
+
+def scope(carrier: str, lane: str | None) -> str:
+    return carrier if lane is None else f"{carrier}|{lane}"
+
+
+def _seen(shipment_id: str) -> tuple[str, str]:
+    digest = hashlib.blake2b(shipment_id.encode(), digest_size=8).hexdigest()
+    return SEEN + digest[:4], digest[4:]
+
+
+def _failure_kind(outcome: Outcome) -> str:
+    # One shipment is one failure, however many things went wrong with it.
+    if outcome.status in (OutcomeStatus.LOST, OutcomeStatus.DAMAGED):
+        return outcome.status.value
+    return "complaint"
+
+
+def suspension_to_json(s: Suspension) -> bytes:
+    return orjson.dumps(
+        {
+            "carrier": s.carrier,
+            "lane": s.lane,
+            "since": s.since.isoformat(),
+            "failures": s.failures,
+            "window_days": s.window_days,
+            "first_day": s.first_day.isoformat(),
+            "last_day": s.last_day.isoformat(),
+            "kinds": [list(k) for k in s.kinds],
+        }
+    )
+
+
+def suspension_from_json(raw: bytes) -> Suspension:
+    d = orjson.loads(raw)
+    return Suspension(
+        carrier=d["carrier"],
+        lane=d["lane"],
+        since=datetime.fromisoformat(d["since"]),
+        failures=d["failures"],
+        window_days=d["window_days"],
+        first_day=date.fromisoformat(d["first_day"]),
+        last_day=date.fromisoformat(d["last_day"]),
+        kinds=tuple((k, n) for k, n in d["kinds"]),
+    )
+
+
+class RegionResolver:
+    """Coordinates to a region code through `Places`, built only when the first coordinates come."""
+
+    def __init__(self, places: Callable[[], object] | None) -> None:
+        self._factory = places
+        self._places: object | None = None
+        self._cache: dict[tuple[float, float], str | None] = {}
+
+    def __call__(self, point: Coordinates) -> str | None:
+        # Two decimals is about a kilometre: enough to name the region, and repeated
+        # pick-up addresses then cost one lookup (a lookup is ~140 µs).
+        key = (round(point.lat, 2), round(point.lon, 2))
+        if key in self._cache:
+            return self._cache[key]
+        region = None
+        if self._factory is not None:
+            if self._places is None:
+                self._places = self._factory()
+            place = self._places.resolve(Location(lat=point.lat, lon=point.lon), "")  # type: ignore[attr-defined]
+            region = region_code(place.country, place.region) if place.region else None
+        self._cache[key] = region
+        return region
+
+
+@dataclass(slots=True)
+class ImportReport:
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0  # rows with at least one problem
+    problems: list[RowProblem] = field(default_factory=list)  # the first MAX_REPORTED_PROBLEMS
+    suspended: list[Suspension] = field(default_factory=list)  # newly, by this import
+
+
+@dataclass(slots=True)
+class _KeptView:
+    generation: int  # `TrackRecord._generation` when it was built
+    goes_old: float  # when its first entry goes old (monotonic seconds)
+    keys: list[str]  # the cache entries it was built from
+    view: RecordView
+
+
+class TrackRecord:
+    def __init__(
+        self,
+        store: Store,
+        config: ReliabilityConfig | None = None,
+        places: Callable[[], object] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self.config = config or ReliabilityConfig()
+        self._regions = RegionResolver(places)
+        self._clock = clock
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, object]] = {}
+        # Per lane: the estimates worked out from the cached tallies, dropped whenever they are re-read.
+        self._memo: dict[str | None, dict[tuple[str, str, int], object]] = {}
+        self._rereading: asyncio.Future[None] | None = None
+        self._stale: set[str] = set()  # entries gone old, waiting for `_rereading`
+        self._months: list[str] | None = None  # the window last read (router/reliability.py, Ageing)
+        # Per lane and set of pairs asked about: the view last handed out. Most quotes ask about a
+        # lane and the same carriers' services as one before; they get that view again rather
+        # than some ninety keys built and looked up afresh. Keyed by the pairs too, as a lane's
+        # quotes alternate between a few sets (a parcel too big for a locker drops that service).
+        # A view stands while no cached figure has changed (`_generation`): entries going old
+        # every few seconds are read again behind the quotes, and figures read back the same
+        # leave every view standing, where rebuilding hundreds of lanes' views would not.
+        self._views: dict[tuple[str | None, frozenset[tuple[str, str]]], _KeptView] = {}
+        self._generation = 0  # moves on whenever a cached figure changes or the cache is emptied
+
+    # --- import --------------------------------------------------------------------------
+
+    async def record(self, rows: Iterable[Outcome | RowProblem], batch_size: int = DEFAULT_BATCH) -> ImportReport:
+        """Import parsed rows: outcomes are counted once per shipment id, problems reported."""
+        report = ImportReport()
+        batch: list[Outcome] = []
+        last_bad_line = -1
+        for row in rows:
+            if isinstance(row, RowProblem):
+                if row.line != last_bad_line:
+                    report.rejected += 1
+                    report.rows += 1
+                    last_bad_line = row.line
+                if len(report.problems) < MAX_REPORTED_PROBLEMS:
+                    report.problems.append(row)
+                continue
+            report.rows += 1
+            batch.append(row)
+            if len(batch) >= batch_size:
+                await self._flush(batch, report)
+                batch = []
+        if batch:
+            await self._flush(batch, report)
+        return report
+
+    def _lane(self, outcome: Outcome) -> str | None:
+        ends = []
+        for end in (outcome.origin, outcome.destination):
+            region = self._regions(end) if isinstance(end, Coordinates) else end
+            if region is None:
+                return None
+            ends.append(region)
+        return f"{ends[0]}>{ends[1]}"
+
+    async def _flush(self, batch: Sequence[Outcome], report: ImportReport) -> None:
+        claimed = await self._store.hsetnx_many([_seen(o.shipment_id) for o in batch])
+        # Outcomes alike (same keys, same fields) are counted together first: a batch of
+        # 100,000 holds a few thousand kinds, and each kind is one addition per field.
+        alike: Counter[tuple[str, str, str | None, str, tuple[str, ...]]] = Counter()
+        increments: dict[str, dict[str, int]] = {}
+        touched: set[tuple[str, str | None]] = set()
+        for outcome, new in zip(batch, claimed, strict=False):
+            if not new:
+                report.duplicates += 1
+                continue
+            report.imported += 1
+            lane = self._lane(outcome)
+            month = month_of(outcome.handed_over_on)
+            alike[(outcome.carrier, outcome.service, lane, month, contribution_fields(outcome))] += 1
+            if outcome.serious:
+                day = (outcome.delivered_on or outcome.handed_over_on).isoformat()
+                failure = {f"{day}:{_failure_kind(outcome)}": 1}
+                scopes = [(outcome.carrier, None)] + ([(outcome.carrier, lane)] if lane else [])
+                for s in scopes:
+                    add_into(increments, FAILURES + scope(*s), failure)
+                    touched.add(s)
+        for (carrier, service, lane, month, fields), count in alike.items():
+            keys = [aggregate_key(carrier), aggregate_key(carrier, service)]
+            if lane is not None:
+                keys.append(aggregate_key(carrier, service, lane))
+            for key in keys:
+                h = increments.setdefault(f"{key}@{month}", {})
+                for name in fields:
+                    h[name] = h.get(name, 0) + count
+            months = increments.setdefault(MONTHS, {})
+            months[month] = months.get(month, 0) + count
+        if increments:
+            await self._store.hincr(increments)
+        if touched:
+            report.suspended.extend(await self._suspend(sorted(touched, key=lambda s: (s[0], s[1] or ""))))
+        self._forget()
+
+    async def _suspend(self, scopes: Sequence[tuple[str, str | None]]) -> list[Suspension]:
+        current, *logs = await self._store.hgetall([SUSPENSIONS] + [FAILURES + scope(*s) for s in scopes])
+        now = self._clock()
+        suspended = []
+        for (carrier, lane), raw_log in zip(scopes, logs, strict=False):
+            if scope(carrier, lane) in current:
+                continue
+            failures: dict[tuple[date, str], int] = {}
+            for name, count in raw_log.items():
+                day, _, kind = name.partition(":")
+                failures[(date.fromisoformat(day), kind)] = int(count)
+            suspension = check(failures, self.config.rule, carrier, lane, now)
+            if suspension is not None:
+                await self._store.hset(SUSPENSIONS, scope(carrier, lane), suspension_to_json(suspension))
+                log.warning("carrier %s %s", carrier, suspension.reason)
+                suspended.append(suspension)
+        return suspended
+
+    # --- suspensions ---------------------------------------------------------------------
+
+    async def suspensions(self) -> list[Suspension]:
+        (raw,) = await self._store.hgetall([SUSPENSIONS])
+        found = [suspension_from_json(v) for v in raw.values()]
+        return sorted(found, key=lambda s: (s.carrier, s.lane or ""))
+
+    async def reinstate(self, carrier: str, lane: str | None = None) -> list[Suspension]:
+        """Lift the carrier's suspension on `lane`, or every one of its suspensions without a lane,
+        and forgive the failures that led to them. Returns what was lifted."""
+        lifted = [
+            s for s in await self.suspensions() if s.carrier == carrier and (lane is None or s.lane == lane.upper())
+        ]
+        for s in lifted:
+            await self._store.hdel(SUSPENSIONS, [scope(s.carrier, s.lane)])
+            await self._store.delete(FAILURES + scope(s.carrier, s.lane))
+        if lane is None:
+            await self._store.delete(FAILURES + carrier)
+        self._forget()
+        return lifted
+
+    # --- the quote path ------------------------------------------------------------------
+
+    async def view(self, pairs: Iterable[tuple[str, str]], lane: str | None) -> RecordView:
+        """Tallies of these (carrier, service) pairs on `lane` and the suspensions in force, in at
+        most one store round trip. A store that does not answer gives an empty view: quotes go on."""
+        asked = pairs if isinstance(pairs, frozenset) else frozenset(pairs)
+        now = self._monotonic()
+        kept = self._views.get((lane, asked))
+        if kept is not None and kept.generation == self._generation:
+            if kept.goes_old > now:
+                return kept.view
+            if self._refresh(kept, now):
+                return kept.view
+        generation = self._generation  # of the entries looked up below, should a read intervene
+        pairs = sorted(asked)
+        # Each key built once, for the reads and for the tallies below (a quote from ten API
+        # carriers has some forty pairs).
+        carrier_keys = {c: aggregate_key(c) for c in sorted({c for c, _ in pairs})}
+        service_keys = {p: aggregate_key(*p) for p in pairs}
+        lane_keys = {p: aggregate_key(p[0], p[1], lane) for p in pairs} if lane is not None else {}
+        wanted = [SUSPENSIONS, *carrier_keys.values(), *service_keys.values(), *lane_keys.values()]
+        got: dict[str, object] = {}
+        missing, expired = [], []
+        goes_old = float("inf")
+        for key in wanted:
+            entry = self._cache.get(key)
+            if entry is None:
+                missing.append(key)
+            else:
+                got[key] = entry[1]
+                if entry[0] < goes_old:
+                    goes_old = entry[0]
+                if entry[0] <= now:
+                    expired.append(key)
+        if expired:
+            # Known but old: answer from memory and re-read behind the quote, so that only a
+            # lane this worker has never quoted waits for the store.
+            self._read_again(expired)
+        if missing:
+            self._memo.pop(lane, None)
+            got.update(await self._read(missing))
+
+        def tallies(keyed: dict[object, str]) -> dict:  # type: ignore[type-arg]
+            return {k: got[key] for k, key in keyed.items() if got[key] is not None}
+
+        view = RecordView(
+            lane,
+            carriers=tallies(carrier_keys),
+            services=tallies(service_keys),
+            lanes=tallies(lane_keys),
+            suspensions=got[SUSPENSIONS],  # type: ignore[arg-type]
+            memo=self._memo.setdefault(lane, {}),  # type: ignore[arg-type]
+        )
+        if not missing:
+            if len(self._views) >= _MAX_VIEWS:
+                self._views.clear()
+            self._views[lane, asked] = _KeptView(generation, goes_old, wanted, view)
+        return view
+
+    def _refresh(self, kept: _KeptView, now: float) -> bool:
+        """A kept view some of whose entries went old: those are read again behind the quote (as
+        `view` does) and the view stands meanwhile. False when an entry has left the cache."""
+        expired = []
+        cache = self._cache
+        # Entries read again go old no sooner than a full lifetime from now: until then, only
+        # the others can send the view back here.
+        goes_old = now + self.config.cache_ttl_s
+        for key in kept.keys:
+            entry = cache.get(key)
+            if entry is None:
+                return False
+            if entry[0] <= now:
+                expired.append(key)
+            elif entry[0] < goes_old:
+                goes_old = entry[0]
+        kept.goes_old = goes_old
+        if expired:
+            self._read_again(expired)
+        return True
+
+    def _window_from(self, imported: Mapping[str, int]) -> list[str]:
+        """The window's months that hold any outcome: months nobody shipped in cost no reads."""
+        this_month = month_of(self._clock().date())
+        present = set(imported)  # `hsum` gives field names as text
+        newest = min(max(present, default=this_month), this_month)
+        return [m for m in months_back(newest, self.config.window_months) if m in present]
+
+    async def _aggregates(
+        self, keys: Sequence[str], extra: Sequence[str] = ()
+    ) -> tuple[list[dict[str, int]], list[dict[str, bytes]]]:
+        """Each aggregate's fields summed over the window's months (router/reliability.py, Ageing)
+        by the store, and the hashes `extra` as they are, side by side. Read again only when the
+        window was not the one last seen (a worker's first read, a new month imported)."""
+        months = self._months if self._months is not None else []
+        while True:
+            groups = [[MONTHS]] + [[key] + [f"{key}@{m}" for m in months] for key in keys]
+            summed, hashes = await asyncio.gather(self._store.hsum(groups), self._store.hgetall(list(extra)))
+            self._months, fresh = months, self._window_from(summed[0])
+            if fresh == months:
+                return summed[1:], hashes
+            months = fresh
+
+    async def _read(self, keys: list[str]) -> dict[str, object]:
+        aggregates = [k for k in keys if k != SUSPENSIONS]
+        try:
+            summed, (suspended,) = await self._aggregates(aggregates, [SUSPENSIONS])
+            read = dict(zip(aggregates, summed, strict=False))
+            answers = [suspended if key == SUSPENSIONS else read[key] for key in keys]
+        except StoreUnavailable:
+            log.warning("track record unavailable; quoting without it", exc_info=True)
+            answers = [{} for _ in keys]
+        if len(self._cache) > _MAX_CACHED:
+            self._forget()
+        expires = self._monotonic() + self.config.cache_ttl_s
+        values: dict[str, object] = {}
+        changed = False
+        for key, raw in zip(keys, answers, strict=False):
+            value: object
+            if key == SUSPENSIONS:
+                value = {(s.carrier, s.lane): s for s in (suspension_from_json(v) for v in raw.values())}
+            else:
+                value = Tally.from_fields(raw) if raw else None
+            known = self._cache.get(key)
+            if known is not None:
+                if known[1] == value:
+                    value = known[1]  # the views and estimates made from it still hold
+                else:
+                    changed = True
+            values[key] = value
+            self._cache[key] = (expires, value)
+        if changed:
+            self._generation += 1
+            self._memo.clear()
+        return values
+
+    def _forget(self) -> None:
+        """Drop every cached figure and all that was made from them."""
+        self._cache.clear()
+        self._memo.clear()
+        self._views.clear()
+        self._generation += 1
+
+    def _read_again(self, keys: list[str]) -> None:
+        """Queue entries gone old for the one re-read behind the quotes, starting it if need be."""
+        self._stale.update(keys)
+        if self._rereading is None:
+            self._rereading = asyncio.ensure_future(self._reread())
+
+    async def _reread(self) -> None:
+        try:
+            while self._stale:
+                keys, self._stale = list(self._stale), set()
+                await self._read(keys)
+        finally:
+            self._rereading = None
+
+    async def close(self) -> None:
+        """Stop a re-read in flight; the store itself belongs to whoever opened it."""
+        if self._rereading is not None:
+            self._rereading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rereading
+
+    async def tallies(self, carrier: str, service: str | None = None, lane: str | None = None) -> Tally | None:
+        """One aggregate over the window, read fresh."""
+        (fields,), _ = await self._aggregates([aggregate_key(carrier, service, lane)])
+        return Tally.from_fields(fields) if fields else None

@@ -1,0 +1,34 @@
+"""Typed application keys: every resource the app holds, declared in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from pickup_points.search import PickupDirectory
+    from router.core.settings import Settings
+    from router.history.track_record import TrackRecord
+    from router.http.api_keys import KeyRing
+    from router.http.metrics import Metrics
+    from router.http.rate_limit import RateLimiter
+    from router.integrations.retailcrm.accounts import AccountBook
+    from router.quoting.book import QuoteBook
+    from router.quoting.engine import QuoteEngine
+    from router.quoting.places import Places
+    from router.store.kv import Store
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+STORE: web.AppKey[Store] = web.AppKey("store")
+HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
+PLACES: web.AppKey[Places] = web.AppKey("places")
+ENGINE: web.AppKey[QuoteEngine] = web.AppKey("engine")
+QUOTES: web.AppKey[QuoteBook] = web.AppKey("quotes")
+PICKUP_POINTS: web.AppKey[PickupDirectory] = web.AppKey("pickup_points")
+KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
+RETAILCRM_ACCOUNTS: web.AppKey[AccountBook] = web.AppKey("retailcrm_accounts")
+TRACK_RECORD: web.AppKey[TrackRecord] = web.AppKey("track_record")

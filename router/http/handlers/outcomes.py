@@ -1,0 +1,93 @@
+"""`POST /v1/outcomes`: delivery results as CSV, NDJSON or JSON; every bad row reported, the rest kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from router.core.codec import dumps, suspension_json
+from router.core.errors import FieldError, InvalidRequest
+from router.history.outcomes import (
+    Outcome,
+    OutcomeFileError,
+    RowProblem,
+    parse_csv,
+    parse_items,
+    parse_ndjson,
+)
+from router.history.track_record import ImportReport
+from router.http import appkeys as keys
+
+# Larger than the service's body limit for quotes, small enough that parsing never holds the
+# event loop for long; files beyond it go through `carrier-router outcomes import`.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+# Rows between awaits: other requests get the loop back every few tens of milliseconds.
+BATCH = 5_000
+CSV_TYPES = frozenset({"text/csv", "application/csv"})
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"})
+
+
+async def _body(request: web.Request) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.readany():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _rows(content_type: str, body: bytes) -> Iterator[Outcome | RowProblem]:
+    if not body.strip():
+        raise InvalidRequest([FieldError("body", "is empty; send outcome rows")])
+    if content_type in CSV_TYPES or content_type in NDJSON_TYPES:
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidRequest([FieldError("body", f"is not UTF-8: {exc}")]) from None
+        if content_type in CSV_TYPES:
+            return parse_csv(text.splitlines())
+        return parse_ndjson(text.splitlines())
+    try:
+        parsed: Any = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest([FieldError("body", f"is not valid JSON: {exc}")], title="Malformed JSON") from None
+    items = parsed
+    if isinstance(parsed, dict):
+        unknown = [FieldError(key, "unknown field") for key in parsed if key != "outcomes"]
+        if unknown:
+            raise InvalidRequest(unknown)
+        items = parsed.get("outcomes")
+    if not isinstance(items, list):
+        raise InvalidRequest([FieldError("outcomes", "must be a list of outcome objects")])
+    return parse_items(items)
+
+
+def report_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "rows": report.rows,
+        "imported": report.imported,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "problems": [{"line": p.line, "field": p.field, "reason": p.reason} for p in report.problems],
+        # Only the first problems are listed; the count of rejected rows is always complete.
+        "problems_truncated": report.rejected > len({p.line for p in report.problems}),
+        "suspended": [suspension_json(s) for s in report.suspended],
+    }
+
+
+async def import_outcomes(request: web.Request) -> web.Response:
+    rows = _rows(request.content_type, await _body(request))
+    try:
+        report = await request.app[keys.TRACK_RECORD].record(rows, batch_size=BATCH)
+    except OutcomeFileError as exc:
+        raise InvalidRequest([FieldError("body", str(exc))], title="Unreadable outcome file") from None
+    if report.rejected and not (report.imported or report.duplicates):
+        # Nothing usable at all is a client error, not a successful import of zero rows.
+        problems = [FieldError(f"line {p.line}.{p.field}", p.reason) for p in report.problems]
+        raise InvalidRequest(problems, title="No outcome row could be read")
+    return web.Response(body=dumps(report_json(report)), content_type="application/json")

@@ -1,0 +1,259 @@
+"""`/v1/pickup-points`: nearest points with distance (and price), map views, one point by id."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from multidict import MultiMapping
+
+from pickup_points.filters import PointFilter
+from pickup_points.index import BBox
+from pickup_points.model import Feature, PointType
+from pickup_points.pricing import QuoteFor
+from pickup_points.render import map_json, nearest_body, point_json
+from pickup_points.search import PickupDirectory
+from pickup_points.storage import load_points
+from router.core.codec import dumps
+from router.core.errors import FieldError, InvalidRequest
+from router.core.models import DeliveryType, Location, Offer, Parcel, Place, Policy, Shipment
+from router.http import appkeys as keys
+from router.http.middlewares.problems import problem
+from router.quoting.engine import QuoteEngine
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 100
+MAX_RADIUS_KM = 20_000.0  # half the Earth's circumference: beyond it every point is inside
+MAX_ZOOM = 20
+MAX_WEIGHT_G = 1_000_000
+MAX_SIDE_CM = 1_000.0
+KNOWN = frozenset(
+    "lat lon limit radius_km network type features open_at weight_g length_cm width_cm height_cm origin bbox zoom".split()
+)
+_LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+async def pickup_points(app: web.Application) -> AsyncIterator[None]:
+    """Load every network's points and build the index, once, off the event loop."""
+    directory = app[keys.SETTINGS].data_dir / "pickup_points"
+
+    def build() -> PickupDirectory:
+        loaded = load_points(directory)
+        for error in loaded.errors:
+            log.warning("pickup point skipped: %s", error)
+        return PickupDirectory.build(loaded.points)
+
+    app[keys.PICKUP_POINTS] = await asyncio.to_thread(build)
+    log.info("pickup points: %d points at %d sites", len(app[keys.PICKUP_POINTS]), len(app[keys.PICKUP_POINTS].sites))
+    yield
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    where: PointFilter
+    lat: float | None
+    lon: float | None
+    limit: int
+    radius_km: float | None
+    bbox: BBox | None
+    zoom: int
+    parcel: Parcel | None
+    origin: Location | None
+
+
+async def list_points(request: web.Request) -> web.Response:
+    query = _parse(request.query)
+    directory = request.app[keys.PICKUP_POINTS]
+    now = datetime.now(UTC)
+    if query.bbox is not None:
+        return _json(map_json(directory.map_view(query.bbox, query.zoom, query.where)))
+    assert query.lat is not None and query.lon is not None
+    if query.origin is None or query.parcel is None:
+        found = directory.nearest(query.lat, query.lon, query.limit, query.radius_km, query.where, now)
+        return _body(nearest_body(found, priced=False))
+    places = request.app[keys.PLACES]
+    places.resolve(query.origin, "origin")  # an unknown origin is the caller's 422, not a pricing error
+    quote_for = _engine_quote_for(request.app[keys.ENGINE], query.origin, query.parcel)
+    found = await directory.nearest_priced(
+        query.lat, query.lon, query.limit, quote_for, query.radius_km, query.where, now
+    )
+    return _body(nearest_body(found, priced=True))
+
+
+async def get_point(request: web.Request) -> web.Response:
+    directory = request.app[keys.PICKUP_POINTS]
+    point_id = request.match_info["point_id"]
+    point = directory.get(point_id)
+    if point is None:
+        return problem(404, "Pickup point not found", f"no pickup point {point_id}", instance=request.path)
+    return _json(point_json(point, datetime.now(UTC), directory.site_of(point_id)))
+
+
+def _json(body: object) -> web.Response:
+    return _body(dumps(body))
+
+
+def _body(raw: bytes) -> web.Response:
+    return web.Response(body=raw, content_type="application/json")
+
+
+def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> QuoteFor:
+    """One carrier's cheapest pickup offer to a place, through the quote engine's own deadlines."""
+
+    async def quote_for(carrier: str, destination: Place) -> Offer | None:
+        shipment = Shipment(
+            origin=origin,
+            destination=Location(country=destination.country, lat=destination.lat, lon=destination.lon),
+            parcels=(parcel,),
+        )
+        quote = await engine.quote(shipment, Policy(only=frozenset({carrier})))
+        pickups = [o for o in quote.offers if o.delivery_type is DeliveryType.PICKUP]
+        if pickups:
+            return min(pickups, key=lambda o: (o.price.total, o.eta.max_date))
+        if quote.errors:
+            raise LookupError("; ".join(e.message for e in quote.errors))
+        return None
+
+    return quote_for
+
+
+def _parse(params: MultiMapping[str]) -> _Query:
+    errors: list[FieldError] = []
+    for name in params:
+        if name not in KNOWN:
+            errors.append(FieldError(name, "unknown parameter"))
+
+    def one(name: str) -> str | None:
+        values = params.getall(name, [])
+        if len(values) > 1 and name not in ("network", "type", "features"):
+            errors.append(FieldError(name, "give it once"))
+        return values[0].strip() if values else None
+
+    def number(name: str, low: float, high: float, convert: Callable[[str], float] = float) -> float | None:
+        raw = one(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            value = convert(raw)
+        except ValueError:
+            errors.append(FieldError(name, f"{raw!r} is not a number"))
+            return None
+        if not math.isfinite(value) or not low <= value <= high:
+            errors.append(FieldError(name, f"must be between {low:g} and {high:g}"))
+            return None
+        return value
+
+    def listed(name: str) -> list[str]:
+        return [v.strip() for raw in params.getall(name, []) for v in raw.split(",") if v.strip()]
+
+    lat, lon = number("lat", -90, 90), number("lon", -180, 180)
+    limit = number("limit", 1, MAX_LIMIT, int)
+    radius_km = number("radius_km", 0, MAX_RADIUS_KM)
+    zoom = number("zoom", 0, MAX_ZOOM, int)
+    weight_g = number("weight_g", 1, MAX_WEIGHT_G, int)
+    sides = [number(side, 0.1, MAX_SIDE_CM) for side in ("length_cm", "width_cm", "height_cm")]
+    bbox = _bbox(one("bbox"), errors)
+
+    if bbox is None and "bbox" not in params:
+        for name, value in (("lat", lat), ("lon", lon)):
+            if value is None and not any(e.path == name for e in errors):
+                errors.append(FieldError(name, "required (or give bbox=west,south,east,north)"))
+    elif "lat" in params or "lon" in params:
+        errors.append(FieldError("bbox", "give either lat and lon, or bbox"))
+
+    types = _enums("type", listed("type"), PointType, errors)
+    features = _enums("features", listed("features"), Feature, errors)
+    open_at = _moment(one("open_at"), errors)
+
+    parcel = None
+    given_sides = [s for s in sides if s is not None]
+    if given_sides and len(given_sides) != 3:
+        errors.append(FieldError("length_cm", "give length_cm, width_cm and height_cm together"))
+    elif given_sides and weight_g is None and "weight_g" not in params:
+        errors.append(FieldError("weight_g", "required with the parcel's sides"))
+    if weight_g is not None:
+        # Weight alone still filters; sides of 0 fit every box.
+        length, width, height = given_sides if len(given_sides) == 3 else (0.0, 0.0, 0.0)
+        parcel = Parcel(int(weight_g), length, width, height)
+
+    origin = _origin(one("origin"))
+    if origin is not None and parcel is None and "weight_g" not in params:
+        errors.append(FieldError("weight_g", "required to price delivery from origin"))
+
+    if errors:
+        raise InvalidRequest(errors, title="Invalid pickup-point query")
+    return _Query(
+        where=PointFilter(
+            networks=frozenset(listed("network")),
+            types=frozenset(types),
+            features=frozenset(features),
+            parcel=parcel,
+            open_at=open_at,
+        ),
+        lat=lat,
+        lon=lon,
+        limit=int(limit or 20),
+        radius_km=radius_km,
+        bbox=bbox,
+        zoom=int(10 if zoom is None else zoom),
+        parcel=parcel,
+        origin=origin,
+    )
+
+
+def _bbox(raw: str | None, errors: list[FieldError]) -> BBox | None:
+    if raw is None:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in raw.split(","))
+    except ValueError:
+        errors.append(FieldError("bbox", "must be west,south,east,north in degrees"))
+        return None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        errors.append(FieldError("bbox", "must be finite numbers"))
+    elif not (-180 <= west <= 180 and -180 <= east <= 180):
+        errors.append(FieldError("bbox", "west and east must be between -180 and 180 (west > east crosses 180°)"))
+    elif not -90 <= south <= north <= 90:
+        errors.append(FieldError("bbox", "needs -90 <= south <= north <= 90"))
+    else:
+        return BBox(west, south, east, north)
+    return None
+
+
+def _enums(name: str, values: list[str], kind: type, errors: list[FieldError]) -> list:
+    known = {member.value: member for member in kind}
+    for value in values:
+        if value not in known:
+            errors.append(FieldError(name, f"{value!r} is not one of {', '.join(known)}"))
+    return [known[v] for v in values if v in known]
+
+
+def _moment(raw: str | None, errors: list[FieldError]) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    if raw == "now":
+        return datetime.now(UTC)
+    try:
+        # Naive means that wall time at each point, which is what "open at 19:00" asks.
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        errors.append(FieldError("open_at", "must be 'now' or an ISO 8601 time, e.g. 2026-03-02T19:00+03:00"))
+        return None
+
+
+def _origin(raw: str | None) -> Location | None:
+    if not raw:
+        return None
+    match = _LAT_LON.match(raw)
+    if match:
+        return Location(lat=float(match[1]), lon=float(match[2]))
+    if raw.isdigit():
+        return Location(postal_code=raw)
+    return Location(city=raw)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from router.http import appkeys as keys
+from router.http.schemas.requests import parse_quote_request, read_json
+
+
+async def create_quote(request: web.Request) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    shipment, policy = parse_quote_request(
+        await read_json(request), max_parcels=settings.max_parcels, day_value=settings.day_value
+    )
+    stored = await request.app[keys.QUOTES].create(request.app[keys.ENGINE], shipment, policy)
+    metrics = request.app[keys.METRICS]
+    metrics.quotes.labels("hit" if stored.cached else "miss").inc()
+    for error in stored.errors:
+        metrics.carrier_errors.labels(error.carrier, error.kind).inc()
+    return web.Response(
+        status=200 if stored.cached else 201,
+        body=stored.body,
+        content_type="application/json",
+        headers={"X-Cache": "hit" if stored.cached else "miss"},
+    )
+
+
+async def get_quote(request: web.Request) -> web.Response:
+    body = await request.app[keys.QUOTES].get(request.match_info["quote_id"])
+    return web.Response(body=body, content_type="application/json")

@@ -1,0 +1,151 @@
+"""Quotes kept for their price guarantee, and identical requests answered from cache.
+
+A quote is stored as the exact JSON body it was first answered with (packed: router/packing.py),
+so `GET /v1/quotes/{id}` returns it unchanged until it expires. It stays readable for a day
+after that, so a late checkout learns the quote expired (410) rather than never existed (404).
+
+Identical requests within the cache TTL get the same quote back (the same id, and the
+guarantee that started when it was made). The cache key includes the current UTC hour:
+carriers' cut-offs fall on the hour, so a cached quote never outlives a cut-off that would
+move its dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+
+from router.core.codec import quote_json
+from router.core.errors import QuoteExpired, QuoteNotFound
+from router.core.models import CarrierError, Location, Place, Policy, Shipment
+from router.core.settings import Settings
+from router.quoting.engine import QuoteEngine
+from router.store.kv import Store, refuse_a_miss_while_degraded
+from router.store.packing import load_quote_dictionary, pack_quote, unpack_quote
+
+AFTERLIFE_S = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class StoredQuote:
+    body: bytes  # the JSON the quote was answered with
+    cached: bool
+    errors: tuple[CarrierError, ...] = ()
+
+
+class QuoteBook:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        load_quote_dictionary()
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._hour_of: tuple[int, int, int, int] | None = None
+        self._hour_text = ""
+        # Places come from the resolver's cache, the same few objects again and again.
+        self._place_keys: dict[Place, list[object]] = {}
+        self._resolved_by: QuoteEngine | None = None
+        self._resolved: dict[tuple[Location, Location], tuple[Place, Place]] = {}
+
+    async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy) -> StoredQuote:
+        origin, destination = self._resolve(engine, shipment)
+        key = "qcache:" + self.cache_key(shipment, policy, origin, destination)
+        cached_id = await self._store.get(key)
+        if cached_id is not None:
+            kept = await self._store.get("quote:" + cached_id.decode())
+            if kept is not None:
+                return StoredQuote(unpack_quote(kept), cached=True)
+        quote = await engine.quote(shipment, policy, (origin, destination))
+        body = orjson.dumps(quote_json(quote))
+        await self._store.set("quote:" + quote.id, pack_quote(body), self._settings.quote_ttl_s + AFTERLIFE_S)
+        # A quote with carrier errors is not cached: the next buyer should get a fresh try.
+        if not quote.errors:
+            ttl = min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)
+            await self._store.set(key, quote.id.encode(), ttl)
+        return StoredQuote(body, cached=False, errors=quote.errors)
+
+    def _resolve(self, engine: QuoteEngine, shipment: Shipment) -> tuple[Place, Place]:
+        """`engine.resolve`, kept per pair of locations as asked: the bundled places never change,
+        and a shop's buyers ask about the same few cities over and over. A location that does not
+        resolve raises every time, as it is not kept."""
+        if engine is not self._resolved_by:
+            self._resolved_by, self._resolved = engine, {}
+        key = (shipment.origin, shipment.destination)
+        ends = self._resolved.get(key)
+        if ends is None:
+            ends = engine.resolve(shipment)
+            if len(self._resolved) >= 4096:
+                self._resolved.clear()
+            self._resolved[key] = ends
+        return ends
+
+    async def get(self, quote_id: str) -> bytes:
+        kept = await self._store.get("quote:" + quote_id)
+        if kept is None:
+            refuse_a_miss_while_degraded(self._store, f"quote {quote_id}")
+            raise QuoteNotFound(quote_id)
+        body = unpack_quote(kept)
+        expires_at = _expires_at(body)
+        if datetime.fromisoformat(expires_at) <= self._clock():
+            raise QuoteExpired(quote_id, expires_at)
+        return body
+
+    def cache_key(self, shipment: Shipment, policy: Policy, origin: Place, destination: Place) -> str:
+        parts = [
+            self._place_key(origin),
+            self._place_key(destination),
+            sorted((p.weight_g, *p.sides_cm) for p in shipment.parcels),
+            str(shipment.declared_value.normalize()),
+            shipment.cod,
+            shipment.ship_at.isoformat() if shipment.ship_at else self._hour(),
+            policy.kind.value,
+            str(policy.day_value.normalize()),
+            policy.deadline.isoformat() if policy.deadline else None,
+            sorted(policy.only),
+            sorted(policy.exclude),
+            policy.min_on_time_rate,
+            policy.probability,
+        ]
+        return hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
+
+    def _place_key(self, place: Place) -> list[object]:
+        key = self._place_keys.get(place)
+        if key is None:
+            if len(self._place_keys) >= 4096:
+                self._place_keys.clear()
+            key = self._place_keys[place] = _place_key(place)
+        return key
+
+    def _hour(self) -> str:
+        """The clock's UTC hour as strftime("%Y-%m-%dT%H") writes it, formatted once an hour."""
+        now = self._clock()
+        hour = (now.year, now.month, now.day, now.hour)
+        if hour != self._hour_of:
+            self._hour_of, self._hour_text = hour, now.strftime("%Y-%m-%dT%H")
+        return self._hour_text
+
+
+_EXPIRES = b'"expires_at":"'
+
+
+def _expires_at(body: bytes) -> str:
+    # `quote_json` writes quote_id, created_at and then expires_at, all within the first couple
+    # of hundred bytes: found there, the rest of the quote need not be parsed on every read.
+    at = body.find(_EXPIRES, 0, 256)
+    if at < 0:
+        return str(orjson.loads(body)["expires_at"])
+    start = at + len(_EXPIRES)
+    return body[start : body.index(b'"', start)].decode()
+
+
+def _place_key(place: Place) -> list[object]:
+    # Five decimals is about a metre: finer differences do not change any price.
+    return [round(place.lat, 5), round(place.lon, 5), place.country, place.city, place.postal_code]
