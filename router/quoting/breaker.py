@@ -36,6 +36,7 @@ import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from carriers.api import (
     CarrierApiError,
@@ -341,6 +342,9 @@ class GuardedCarrier:
         self.retries += 1
 
 
-def guard_carriers(carriers: list[Carrier], store: Store, **options: float) -> list[Carrier]:
-    """Every carrier that declares itself `remote` behind its own breaker; the others as they are."""
+def guard_carriers(carriers: list[Carrier], store: Store, **options: Any) -> list[Carrier]:
+    """Every carrier that declares itself `remote` behind its own breaker; the others as they are.
+
+    `options`: `CircuitBreaker`'s keyword arguments, the same for every breaker.
+    """
     return [GuardedCarrier(c, CircuitBreaker(store, c.code, **options)) if c.remote else c for c in carriers]

@@ -229,11 +229,11 @@ class QuoteEngine:
             task.cancel()
         results: list[_Outcome] = []
         for i, carrier in enumerate(carriers):
-            task = tasks.get(i)
-            if task is None:
+            asked = tasks.get(i)
+            if asked is None:
                 results.append(inline[i])
-            elif task in done:
-                results.append(task.result())
+            elif asked in done:
+                results.append(asked.result())
             else:
                 waited = time.monotonic() - started
                 self.stats[carrier.code].record("timeout", waited, failed=True)
