@@ -192,7 +192,7 @@ class HangsUntilLifted:
 
 
 async def test_once_a_hang_is_lifted_the_breaker_closes_and_fresh_offers_return_within_its_hold() -> None:
-    from router.http.app import bundled_places
+    from router.quoting.wiring import bundled_places
 
     clock = Clock()
     # Each store call a trip through the loop, as with Redis; its entries expire in real time,
