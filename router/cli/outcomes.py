@@ -22,14 +22,14 @@ from router.history.outcomes import OutcomeFileError, parse_csv, parse_ndjson, s
 from router.history.reliability import Tally
 from router.history.suspension import Suspension
 from router.history.track_record import ImportReport
-from router.quoting.wiring import Engine, open_engine
+from router.quoting.wiring import Wired, open_engine
 from router.store.kv import RedisStore, StoreUnavailable
 
 T = TypeVar("T")
 redis_option = click.option("--redis-url", default=None, help="Redis holding the track record (default REDIS_URL).")
 
 
-def _run(settings: Settings, redis_url: str | None, work: Callable[[Engine], Awaitable[T]]) -> T:
+def _run(settings: Settings, redis_url: str | None, work: Callable[[Wired], Awaitable[T]]) -> T:
     url = redis_url or settings.redis_url
     if not url:
         raise click.ClickException(
@@ -71,7 +71,7 @@ def import_file(ctx: click.Context, file: Path, fmt: str, show_problems: int, re
         rows = parse_csv(f) if kind == "csv" else parse_ndjson(f)
         started = time.perf_counter()
 
-        async def work(opened: Engine) -> ImportReport:
+        async def work(opened: Wired) -> ImportReport:
             return await opened.record.record(rows)
 
         try:
@@ -112,7 +112,7 @@ def show(ctx: click.Context, carrier: str | None, redis_url: str | None) -> None
     settings: Settings = ctx.obj
     pairs: list[tuple[str, str]] = []
 
-    async def work(opened: Engine) -> list[tuple[Tally | None, list[str]]]:
+    async def work(opened: Wired) -> list[tuple[Tally | None, list[str]]]:
         pairs.extend(
             (c.code, s.code)
             for c in opened.engine.carrier_infos()
@@ -162,7 +162,7 @@ def show(ctx: click.Context, carrier: str | None, redis_url: str | None) -> None
 def reinstate(ctx: click.Context, code: str, lane: str | None, redis_url: str | None) -> None:
     """Lift a carrier's suspension and forgive the failures behind it."""
 
-    async def work(opened: Engine) -> list[Suspension]:
+    async def work(opened: Wired) -> list[Suspension]:
         return await opened.record.reinstate(code, lane)
 
     lifted = _run(ctx.find_root().obj, redis_url, work)

@@ -2,9 +2,9 @@
 
 `open_engine(settings)` opens, in order, the store (Redis with `settings.redis_url`, memory
 otherwise), the HTTP session every API carrier shares, the places index, the carriers (each
-remote one behind its circuit breaker), the last good answers, the delivery history (track
-record) and the quote book, and yields them as one `Engine`. Leaving the block flushes the last
-good answers and closes the carriers, the session, the track record and the store.
+remote one behind its circuit breaker), the delivery history (track record), the last good
+answers and the quote book, and yields them as one `Wired` bundle. Leaving the block flushes
+the last good answers and closes the track record, the carriers, the session and the store.
 
 The HTTP app (`router.http.app.resources`) and every CLI command that quotes or reads the track
 record go through it, so `carrier-router quote` answers as `POST /v1/quotes` does: same
@@ -43,7 +43,7 @@ def bundled_places() -> Places:
 
 
 @dataclass(frozen=True, slots=True)
-class Engine:
+class Wired:
     """The quote engine and what it was built on, open until `open_engine`'s block ends."""
 
     engine: QuoteEngine
@@ -60,7 +60,7 @@ async def open_engine(
     *,
     store: Store | None = None,
     places: Places | None = None,
-) -> AsyncIterator[Engine]:
+) -> AsyncIterator[Wired]:
     """Open the engine for `settings`; everything is closed when the block ends.
 
     `store`: use this store rather than the one `settings.redis_url` opens (a command that must
@@ -85,4 +85,4 @@ async def open_engine(
         last_good = LastGood(store)
         opened.push_async_callback(last_good.flush)
         engine = QuoteEngine(carriers, index, settings, record=record, last_good=last_good)
-        yield Engine(engine, QuoteBook(store, settings), store, record, index, http)
+        yield Wired(engine, QuoteBook(store, settings), store, record, index, http)
