@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -11,9 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from router.cli.main import main
+from router.core.errors import ConfigError
 from router.core.settings import Settings
 from router.quoting.breaker import GuardedCarrier
 from router.quoting.wiring import open_engine
+from router.store.kv import MemoryStore
 from tests.router.fakes import FakeCarrier
 
 
@@ -112,3 +115,32 @@ async def test_open_engine_guards_a_configured_api_carrier(monkeypatch: pytest.M
         assert plain is card
         health = {info.code: h for info, h in await opened.engine.carrier_health()}
         assert health["api"].breaker == "closed" and health["card"].breaker is None
+
+
+class ClosedStore(MemoryStore):
+    """The memory store, remembering that it was closed."""
+
+    closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+        await super().close()
+
+
+async def test_open_engine_closes_a_store_it_was_handed_when_its_block_ends() -> None:
+    store = ClosedStore()
+    async with open_engine(Settings(), store=store) as opened:
+        assert opened.store is store
+        assert not store.closed
+    assert store.closed
+
+
+async def test_a_broken_carriers_file_fails_open_engine_and_closes_what_was_already_open(tmp_path: Path) -> None:
+    config = tmp_path / "carriers.toml"
+    config.write_text('[[carriers]]\nkind = "nonsense"\n')
+    store = ClosedStore()
+    with pytest.raises(ConfigError) as caught:
+        async with open_engine(Settings(config_path=config), store=store):
+            pytest.fail("the engine opened on a broken carriers file")
+    assert str(config) in str(caught.value)
+    assert store.closed
