@@ -276,7 +276,7 @@ async def test_a_guarded_carrier_that_keeps_timing_out_is_no_longer_asked(store:
 def test_only_api_carriers_are_guarded() -> None:
     courier = CourierCarrier(CourierClient(None, base_url="http://c", token=Secret("t")))
     other = Hanging()
-    wrapped = guard_carriers([courier, other], MemoryStore())  # type: ignore[list-item]
+    wrapped = guard_carriers([courier, other], MemoryStore())
     assert isinstance(wrapped[0], GuardedCarrier) and wrapped[0].code == courier.code
     assert wrapped[1] is other
 

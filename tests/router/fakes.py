@@ -101,7 +101,7 @@ class FakeCarrier:
         offer = make_offer(carrier, "std", self.price, self.days)
         return CarrierQuote(offers=(offer,))
 
-    def quote_sync(self, request: RateRequest) -> None:
+    def quote_sync(self, request: RateRequest) -> CarrierQuote | None:
         return None  # it may hang or sleep: always awaited, under the quote's deadline
 
     def close(self) -> None:
