@@ -63,8 +63,13 @@ def decode(document: Any, kind: type[T]) -> tuple[T | None, list[Problem]]:
 
 def without_comments(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: without_comments(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("_"))}
-    if isinstance(value, list) and value and isinstance(value[0], dict | list):
+        return {
+            k: without_comments(v) if isinstance(v, dict | list) else v
+            for k, v in value.items()
+            if not (isinstance(k, str) and k.startswith("_"))
+        }
+    # Lists of objects only: the lists inside lists are coordinates, thousands of pairs with no keys.
+    if isinstance(value, list) and value and isinstance(value[0], dict):
         return [without_comments(v) for v in value]
     return value
 
