@@ -51,7 +51,8 @@ Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="an ISO 4217 c
 Country = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="an ISO 3166-1 alpha-2 code")]
 Days = Annotated[int, Meta(ge=0)]
 Grams = Annotated[int, Meta(ge=1)]
-Positive = Annotated[float, Meta(gt=0)]
+# Bounded above so that an infinity (possible in a document built in code) is refused as well.
+Positive = Annotated[float, Meta(gt=0, le=1_000_000, description="a positive number")]
 Latitude = Annotated[float, Meta(ge=-90, le=90, description="a number between -90 and 90")]
 Longitude = Annotated[float, Meta(ge=-180, le=180, description="a number between -180 and 180")]
 
