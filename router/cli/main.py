@@ -136,7 +136,7 @@ def quote(
 
         from router.history.reliability import ReliabilityConfig
         from router.history.track_record import TrackRecord
-        from router.store.kv import RedisStore
+        from router.store import RedisStore
 
         places = Places()
         # With Redis, the same delivery history the service reads: learned dates, badges and

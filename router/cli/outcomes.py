@@ -20,7 +20,7 @@ from router.core.settings import Settings
 from router.history.outcomes import OutcomeFileError, parse_csv, parse_ndjson, sniff_format
 from router.history.reliability import ReliabilityConfig, Tally
 from router.history.track_record import ImportReport, TrackRecord
-from router.store.kv import RedisStore, StoreUnavailable
+from router.store import RedisStore, StoreUnavailable
 
 T = TypeVar("T")
 redis_option = click.option("--redis-url", default=None, help="Redis holding the track record (default REDIS_URL).")

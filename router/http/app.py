@@ -27,7 +27,7 @@ from router.quoting.breaker import guard_carriers
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood
 from router.quoting.places import Places
-from router.store.kv import open_store
+from router.store import open_store
 
 
 @functools.cache

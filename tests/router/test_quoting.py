@@ -12,7 +12,7 @@ from router.core.settings import Settings
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood
 from router.quoting.places import Places
-from router.store.kv import MemoryStore
+from router.store import MemoryStore
 from tests.router.fakes import FakeCarrier
 
 SHIPMENT = Shipment(
