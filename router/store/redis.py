@@ -1,24 +1,25 @@
 """RedisStore: the store on Redis, through redis-py's asyncio client with hiredis parsing replies.
 
-One pool of connections a worker, bounded and blocking: a quote on a cache hit reads twice and
-a miss writes a handful of keys, and a busy worker has dozens of quotes in flight. Each command
-(or pipeline) holds a connection only from sending to reading its reply, so `MAX_CONNECTIONS`
-open sockets serve far more quotes than that in flight; past it a caller waits for the next free
-connection (within the same bound as a reply) instead of opening sockets without limit, which a
-burst would otherwise turn into thousands of connections per worker on a Redis shared by all of
-them. A single shared connection would serialise every call behind a lock, one round trip at a
-time; an unbounded pool has no such wait but no ceiling either.
+Two paths, both redis-py's. The commands of quotes (GET, SET, DEL, the counters, HSET, HDEL,
+PING) are few and small and come by the dozen at once from the quotes in flight: they go through
+`batching.Batcher`, one connection on which whatever was issued meanwhile leaves as one batch
+(see there for the figure that made it). Bulk hash work runs as Lua scripts, registered with
+redis-py (EVALSHA, the source sent again on NOSCRIPT), through its client and a bounded,
+blocking connection pool of `MAX_CONNECTIONS`: those calls are few, large and may overlap (an
+outcome import beside the quotes' history reads), so each gets a connection of its own up to
+the bound, and past it waits (within the same bound as a reply) rather than opening sockets
+without limit on a Redis that every worker shares.
 
 Bounds: connecting (with AUTH and SELECT), waiting for a pooled connection and each reply must
-each finish within `timeout_s`, else StoreUnavailable; redis-py then drops that connection (a
-late reply never reaches the next caller), as it does for a caller cancelled mid-reply. A
-connection found dead is retried once at once, on a new one: after Redis restarts every pooled
-socket is stale, and one call each should not each count as an outage. Nothing that timed out is
-retried, or the bound would double.
+finish within `timeout_s`, else StoreUnavailable; the connection is then dropped (a late reply
+never reaches the next caller), as it is for a caller cancelled mid-reply on the pool. A
+connection found dead is tried once more on a new one: after Redis restarts every socket is
+stale, and each should not count as an outage. Nothing that timed out is retried, or the bound
+would double.
 
-Where one operation takes several commands they go in one pipeline: `set_many` and several
-script chunks without MULTI (each command stands alone), `incr` and `incr_and_get` inside
-MULTI…EXEC (a counter must not be left without its expiry). URLs: `redis://[[user]:password@]
+Where one operation takes several commands they go together: `set_many` in one batch, `incr`
+and `incr_and_get` inside MULTI…EXEC in one batch (a counter must not be left without its
+expiry), several script chunks in one pipeline without MULTI. URLs: `redis://[[user]:password@]
 host[:port][/db]`, `rediss://` and `unix://path?db=N`, as redis-py reads them.
 """
 
@@ -37,12 +38,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.store import lua
 from router.store.base import check_hash_entry
+from router.store.batching import Batcher
 from router.store.errors import InvalidStoreUrl, StoreUnavailable
 
 T = TypeVar("T")
 
 TIMEOUT_S = 1.0
-MAX_CONNECTIONS = 32
+MAX_CONNECTIONS = 16
 
 
 def _pool(url: str, timeout_s: float, max_connections: int) -> BlockingConnectionPool:
@@ -81,6 +83,7 @@ class RedisStore:
     ) -> None:
         self._pool = _pool(url, timeout_s, max_connections)
         self._redis: Redis = Redis(connection_pool=self._pool)
+        self._batch = Batcher(self._pool, timeout_s)
         self._prefix = prefix
         self._timeout_s = timeout_s
         self._hincr = self._redis.register_script(lua.HINCR)
@@ -102,48 +105,52 @@ class RedisStore:
             raise StoreUnavailable(f"Redis: {exc or type(exc).__name__}") from exc
 
     async def get(self, key: str) -> bytes | None:
-        return await self._call(cast("Awaitable[bytes | None]", self._redis.get(self._k(key))))
+        return await self._call(cast("Awaitable[bytes | None]", self._batch.call("GET", self._k(key))))
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
-        await self._call(self._redis.set(self._k(key), value, px=_px(ttl_s)))
+        await self._call(self._batch.call("SET", self._k(key), value, "PX", _px(ttl_s)))
 
     async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
         if not items:
             return
-        pipe = self._redis.pipeline(transaction=False)
-        for key, value, ttl_s in items:
-            pipe.set(self._k(key), value, px=_px(ttl_s))
-        await self._call(pipe.execute())
+        await self._call(
+            self._batch.calls([("SET", self._k(key), value, "PX", _px(ttl_s)) for key, value, ttl_s in items])
+        )
 
     async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
-        return await self._call(self._redis.set(self._k(key), value, px=_px(ttl_s), nx=True)) is not None
+        return await self._call(self._batch.call("SET", self._k(key), value, "PX", _px(ttl_s), "NX")) is not None
 
     async def delete(self, key: str) -> None:
-        await self._call(self._redis.delete(self._k(key)))
+        await self._call(self._batch.call("DEL", self._k(key)))
 
     async def incr(self, key: str, ttl_s: float) -> int:
-        pipe = self._redis.pipeline(transaction=True)
-        # NX keeps the window fixed from the first increment instead of sliding forever.
-        pipe.incr(self._k(key))
-        pipe.pexpire(self._k(key), _px(ttl_s), nx=True)
-        count, _ = await self._call(pipe.execute())
-        return int(count)
+        count, _ = await self.incr_and_get(key, ttl_s, None)
+        return count
 
-    async def incr_and_get(self, key: str, ttl_s: float, other: str) -> tuple[int, bytes | None]:
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.incr(self._k(key))
-        pipe.pexpire(self._k(key), _px(ttl_s), nx=True)
-        pipe.get(self._k(other))
-        count, _, value = await self._call(pipe.execute())
-        return int(count), value
+    async def incr_and_get(self, key: str, ttl_s: float, other: str | None) -> tuple[int, bytes | None]:
+        # In MULTI: a counter must not be left without its expiry. NX keeps the window fixed from
+        # the first increment instead of sliding forever.
+        commands: list[tuple[Any, ...]] = [
+            ("MULTI",),
+            ("INCR", self._k(key)),
+            ("PEXPIRE", self._k(key), _px(ttl_s), "NX"),
+        ]
+        if other is not None:
+            commands.append(("GET", self._k(other)))
+        *_, done = await self._call(self._batch.calls([*commands, ("EXEC",)]))
+        error = next((reply for reply in done if isinstance(reply, Exception)), None)
+        if error is not None:
+            raise StoreUnavailable(f"Redis: {error}") from error
+        return int(done[0]), (done[2] if other is not None else None)
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._call(self._redis.ping()))
+            return bool(await self._call(self._batch.call("PING")))
         except StoreUnavailable:
             return False
 
     async def close(self) -> None:
+        await self._batch.close()
         await self._redis.aclose()
         await self._pool.aclose()
 
@@ -186,12 +193,12 @@ class RedisStore:
 
     async def hset(self, key: str, field: str, value: bytes) -> None:
         check_hash_entry(field, value)
-        await self._call(self._redis.hset(self._k(key), field, value))
+        await self._call(self._batch.call("HSET", self._k(key), field, value))
 
     async def hdel(self, key: str, fields: Sequence[str]) -> None:
         if not fields:
             return
-        await self._call(self._redis.hdel(self._k(key), *fields))
+        await self._call(self._batch.call("HDEL", self._k(key), *fields))
 
     async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
         calls = []
