@@ -115,6 +115,24 @@ async def test_a_caller_cancelled_while_its_reply_is_due_leaves_the_one_connecti
         await store.close()
 
 
+async def test_commands_issued_together_share_one_connection_and_one_write() -> None:
+    writes: list[int] = []
+
+    async def counting_writes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(1 << 16):
+            writes.append(data.count(b"GET"))
+            writer.write(b"$1\r\nv\r\n" * data.count(b"GET") + b"+OK\r\n" * (data.count(b"*") - data.count(b"GET")))
+
+    async with fake_server(counting_writes) as (url, accepted):
+        store = RedisStore(url, prefix="")
+        await store.ping()  # connected, greeting and all
+        writes.clear()
+        assert await asyncio.gather(*(store.get(f"k{i}") for i in range(50))) == [b"v"] * 50
+        assert len(accepted) == 1
+        assert writes == [50]
+        await store.close()
+
+
 async def test_a_script_unknown_to_redis_is_loaded_and_run(store: RedisStore, redis_url: str) -> None:
     # A source never seen before (the comment makes it new), so Redis answers NOSCRIPT first.
     store._hsum = store._redis.register_script(f"-- {uuid.uuid4().hex}\n{lua.HSUM}")
