@@ -58,11 +58,10 @@ class QuoteBook:
     async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy) -> StoredQuote:
         origin, destination = self._resolve(engine, shipment)
         key = "qcache:" + self.cache_key(shipment, policy, origin, destination)
-        cached_id = await self._store.get(key)
-        if cached_id is not None:
-            kept = await self._store.get("quote:" + cached_id.decode())
-            if kept is not None:
-                return StoredQuote(unpack_quote(kept), cached=True)
+        # The cache entry holds the quote's id; the quote is read through it in one round trip.
+        kept = await self._store.get_referenced(key, "quote:")
+        if kept is not None:
+            return StoredQuote(unpack_quote(kept), cached=True)
         quote = await engine.quote(shipment, policy, (origin, destination))
         body = orjson.dumps(quote_json(quote))
         kept_for_s = self._settings.quote_ttl_s + AFTERLIFE_S

@@ -17,6 +17,10 @@ class Store(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_referenced(self, key: str, prefix: str) -> bytes | None:
+        """The value at `prefix` + the value at `key`, in one round trip; None if either is missing."""
+        ...
+
     async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
 
     async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:

@@ -1,4 +1,4 @@
-"""The Lua scripts RedisStore runs for hash operations in bulk: each one round trip, all or nothing."""
+"""The Lua scripts RedisStore runs: hash operations in bulk, and reading through a reference; each one round trip."""
 
 # Many hash writes as one script call: one round trip, and each call applies all or nothing.
 # Like the keys of HSETNX below, the writes travel as one NUL-separated argument:
@@ -77,3 +77,11 @@ return packed
 # Arguments per script call: large enough to amortise the round trip, small enough that one
 # call never blocks Redis for more than a few milliseconds.
 SCRIPT_CHUNK = 20_000
+
+# A quote's cache entry holds the quote's id; reading both in one round trip halves what a cache
+# hit waits on Redis. ARGV[1]: the prefix the referenced key is under (the store's own included).
+GET_REFERENCED = """
+local ref = redis.call('GET', KEYS[1])
+if not ref then return false end
+return redis.call('GET', ARGV[1] .. ref)
+"""

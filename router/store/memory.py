@@ -141,6 +141,10 @@ class MemoryStore:
         # A counter reads back as Redis returns it: the number's digits.
         return entry[_VALUE_AT:]
 
+    async def get_referenced(self, key: str, prefix: str) -> bytes | None:
+        ref = await self.get(key)
+        return None if ref is None else await self.get(prefix + ref.decode())
+
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         self._put(key, self._entry(value, ttl_s))
 

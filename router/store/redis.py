@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import AuthenticationError, RedisError
+from redis.exceptions import AuthenticationError, NoScriptError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -90,6 +90,7 @@ class RedisStore:
         self._hsetnx = self._redis.register_script(lua.HSETNX)
         self._hgetall = self._redis.register_script(lua.HGETALL)
         self._hsum = self._redis.register_script(lua.HSUM)
+        self._get_referenced = self._redis.register_script(lua.GET_REFERENCED)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -106,6 +107,17 @@ class RedisStore:
 
     async def get(self, key: str) -> bytes | None:
         return await self._call(cast("Awaitable[bytes | None]", self._batch.call("GET", self._k(key))))
+
+    async def get_referenced(self, key: str, prefix: str) -> bytes | None:
+        # Through the batcher like GET, as this is a cache hit's one read: EVALSHA, and the
+        # source itself only when Redis answers NOSCRIPT (after a restart or a SCRIPT FLUSH).
+        script, args = self._get_referenced, (1, self._k(key), self._k(prefix))
+        try:
+            return await self._call(self._batch.call("EVALSHA", script.sha, *args))
+        except StoreUnavailable as exc:
+            if not isinstance(exc.__cause__, NoScriptError):
+                raise
+        return await self._call(self._batch.call("EVAL", script.script, *args))
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         await self._call(self._batch.call("SET", self._k(key), value, "PX", _px(ttl_s)))

@@ -84,6 +84,12 @@ class ResilientStore:
             value = await self._fallback.get(key)
         return value  # type: ignore[return-value]
 
+    async def get_referenced(self, key: str, prefix: str) -> bytes | None:
+        value = await self._call("get_referenced", key, prefix)
+        if value is None and self._fallback_used:
+            value = await self._fallback.get_referenced(key, prefix)  # as in `get`
+        return value  # type: ignore[return-value]
+
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         await self._call("set", key, value, ttl_s)
 

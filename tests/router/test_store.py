@@ -52,6 +52,13 @@ async def test_incr_and_get_counts_one_window_and_reads_the_one_before(store: St
     assert await store.incr_and_get("w:2", 0.3, "w:1") == (1, b"7")
 
 
+async def test_get_referenced_reads_the_value_a_key_names(store: Store) -> None:
+    await store.set_many([("qcache:x", b"q1", 5), ("quote:q1", b"the quote", 5), ("qcache:dangling", b"q2", 5)])
+    assert await store.get_referenced("qcache:x", "quote:") == b"the quote"
+    assert await store.get_referenced("qcache:dangling", "quote:") is None
+    assert await store.get_referenced("qcache:absent", "quote:") is None
+
+
 async def test_concurrent_adds_hand_a_lock_to_exactly_one_caller(store: Store) -> None:
     results = await asyncio.gather(*(store.add("race", str(i).encode(), ttl_s=5) for i in range(20)))
     assert results.count(True) == 1

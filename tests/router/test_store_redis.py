@@ -146,6 +146,21 @@ async def test_a_script_unknown_to_redis_is_loaded_and_run(store: RedisStore, re
         sync.close()
 
 
+async def test_a_read_through_a_reference_loads_its_script_when_redis_does_not_know_it(
+    store: RedisStore, redis_url: str
+) -> None:
+    store._get_referenced = store._redis.register_script(f"-- {uuid.uuid4().hex}\n{lua.GET_REFERENCED}")
+    sync = redis.Redis.from_url(redis_url)
+    try:
+        assert sync.script_exists(store._get_referenced.sha) == [False]
+        await store.set_many([("ref", b"id", 60), ("quote:id", b"body", 60)])
+        assert await store.get_referenced("ref", "quote:") == b"body"
+        assert sync.script_exists(store._get_referenced.sha) == [True]
+        assert await store.get_referenced("ref", "quote:") == b"body"
+    finally:
+        sync.close()
+
+
 async def test_the_database_number_in_the_url_is_selected(redis_url: str, redis_prefix: str) -> None:
     base = redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url
     store = RedisStore(base + "/5", prefix=redis_prefix)
