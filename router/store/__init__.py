@@ -6,7 +6,7 @@ Redis, and only `redis` in it imports redis-py.
     base       the Store interface every backend offers, and helpers on any of them
     memory     MemoryStore: in this process, bounded, large values deflated
     redis      RedisStore: redis-py's asyncio client, a bounded pool, pipelines and Lua scripts
-    batching   the quotes' small commands, gathered into batches on one redis-py connection
+    batching   the quotes' small commands, gathered into batches on two redis-py connections
     lua        the scripts RedisStore runs for hash operations in bulk
     resilient  ResilientStore: Redis first, memory standing in while Redis is away
     packing    quotes deflated against a shipped dictionary for keeping

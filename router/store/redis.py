@@ -2,7 +2,7 @@
 
 Two paths, both redis-py's. The commands of quotes (GET, SET, DEL, the counters, HSET, HDEL,
 PING) are few and small and come by the dozen at once from the quotes in flight: they go through
-`batching.Batcher`, one connection on which whatever was issued meanwhile leaves as one batch
+`batching.Batcher`, two connections on which whatever was issued meanwhile leaves as one batch
 (see there for the figure that made it). Bulk hash work runs as Lua scripts, registered with
 redis-py (EVALSHA, the source sent again on NOSCRIPT), through its client and a bounded,
 blocking connection pool of `MAX_CONNECTIONS`: those calls are few, large and may overlap (an
@@ -45,6 +45,7 @@ T = TypeVar("T")
 
 TIMEOUT_S = 1.0
 MAX_CONNECTIONS = 16
+BATCH_CONNECTIONS = 2
 
 
 def _pool(url: str, timeout_s: float, max_connections: int) -> BlockingConnectionPool:
@@ -80,10 +81,11 @@ class RedisStore:
         prefix: str = "cr:",
         timeout_s: float = TIMEOUT_S,
         max_connections: int = MAX_CONNECTIONS,
+        batch_connections: int = BATCH_CONNECTIONS,
     ) -> None:
         self._pool = _pool(url, timeout_s, max_connections)
         self._redis: Redis = Redis(connection_pool=self._pool)
-        self._batch = Batcher(self._pool, timeout_s)
+        self._batch = Batcher(self._pool, timeout_s, batch_connections)
         self._prefix = prefix
         self._timeout_s = timeout_s
         self._hincr = self._redis.register_script(lua.HINCR)

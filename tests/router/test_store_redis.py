@@ -105,7 +105,7 @@ async def test_callers_cancelled_mid_call_do_not_shift_the_replies_of_later_call
 
 async def test_a_caller_cancelled_while_its_reply_is_due_leaves_the_one_connection_clean() -> None:
     async with fake_server(echo_keys) as (url, _):
-        store = RedisStore(url, prefix="", max_connections=1)
+        store = RedisStore(url, prefix="", batch_connections=1)
         slow = asyncio.ensure_future(store.get("slow-key"))
         await asyncio.sleep(0.1)
         slow.cancel()
