@@ -97,7 +97,10 @@ class _Lane:
                 replies = await self._exchange(commands)
             except BaseException as exc:
                 closed = isinstance(exc, asyncio.CancelledError)
-                for _, future in batch:
+                # What queued behind a batch that failed or timed out would meet the same server:
+                # it fails now rather than wait out a bound of its own, as it did before redis-py.
+                queued, self.pending = self.pending, []
+                for _, future in batch + queued:
                     if not future.done():
                         future.set_exception(RedisConnectionError("the store was closed") if closed else exc)
                 if closed:

@@ -219,6 +219,24 @@ async def test_a_silent_server_fails_every_waiting_call_within_the_bound_and_mem
         await resilient.close()
 
 
+async def test_calls_queued_behind_a_batch_that_timed_out_fail_with_it() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1 << 16)
+        await asyncio.sleep(10)
+
+    async with fake_server(silent) as (url, _):
+        store = RedisStore(url, timeout_s=0.5, batch_connections=1)
+        started = time.monotonic()
+        first = asyncio.ensure_future(store.get("first"))
+        await asyncio.sleep(0.25)
+        behind = asyncio.ensure_future(store.get("behind"))
+        results = await asyncio.wait_for(asyncio.gather(first, behind, return_exceptions=True), 3)
+        assert all(isinstance(r, StoreUnavailable) for r in results)
+        # One bound for both, not a second one for the call that waited behind the first.
+        assert time.monotonic() - started < 0.85
+        await store.close()
+
+
 async def test_a_connection_that_died_while_idle_is_replaced_without_failing_the_call() -> None:
     async def answer_once_then_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if len(accepted) == 1:  # as Redis restarting between two quotes looks to the connection
