@@ -356,7 +356,9 @@ async def main() -> None:
     parser.add_argument("--hits-only", action="store_true", help="only cache hits over HTTP")
     parser.add_argument("--concurrency", default="1,16,64", help="concurrent HTTP clients, comma-separated")
     args = parser.parse_args()
-    if args.baseline and not (args.baseline / "router" / "__init__.py").is_file():
+    # router/cli.py before router/ was split into packages, router/cli/ since.
+    cli = args.baseline / "router" / "cli" if args.baseline else None
+    if cli is not None and not (cli.is_dir() or cli.with_suffix(".py").is_file()):
         parser.error(f"{args.baseline} is not a carrier-router checkout")
     repeat = args.repeat or (1 if args.quick else 3)
     if not 1 <= repeat <= 10:

@@ -13,6 +13,9 @@ Everything the engine uses is declared here, so a new carrier is one class that 
 - `quote_sync`: the same answer as `quote`, worked out at once with no I/O, or None when this
   carrier has to be awaited. The engine answers rate cards on this path without a task each.
 - `close`: release what the carrier holds of its own (the HTTP session is the caller's).
+
+A remote carrier's breaker and retries are not the carrier's own: the engine's wiring wraps it
+(`router.quoting.breaker.GuardedCarrier`), and the wrapper is a `Carrier` too.
 """
 
 from __future__ import annotations
@@ -37,4 +40,9 @@ class Carrier(Protocol):
 
 
 class CarrierResponseError(Exception):
-    """A carrier answered, but not with anything that can be priced."""
+    """A carrier answered, but not with anything that can be priced.
+
+    `kind` is the `router.core.models.CarrierError` kind the quote shows for it.
+    """
+
+    kind: str = "invalid_response"

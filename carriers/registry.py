@@ -36,9 +36,7 @@ def load_carriers(settings: Settings, http: aiohttp.ClientSession | None = None)
 def close_carriers(carriers: list[Carrier]) -> None:
     """Close the connections API carriers keep open of their own (the aiohttp session is the caller's)."""
     for carrier in carriers:
-        close = getattr(carrier, "close", None)
-        if close is not None:
-            close()
+        carrier.close()
 
 
 def build_carriers(config: CarriersConfig, settings: Settings, http: aiohttp.ClientSession | None) -> list[Carrier]:
