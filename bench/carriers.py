@@ -66,7 +66,7 @@ from router.quoting.breaker import guard_carriers  # noqa: E402
 from router.quoting.engine import QuoteEngine  # noqa: E402
 from router.quoting.last_good import LastGood  # noqa: E402
 from router.quoting.places import Places  # noqa: E402
-from router.store.kv import MemoryStore  # noqa: E402
+from router.store import MemoryStore  # noqa: E402
 
 CARRIERS = 10
 LATENCY_MS, JITTER_MS = 50.0, 20.0

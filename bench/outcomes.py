@@ -39,7 +39,7 @@ from router.history.outcomes import COLUMNS, parse_csv
 from router.history.track_record import TrackRecord
 from router.quoting.engine import QuoteEngine
 from router.quoting.wiring import bundled_places
-from router.store.kv import MemoryStore, RedisStore, Store
+from router.store import MemoryStore, RedisStore, Store
 
 CITIES = [
     "Москва", "Санкт-Петербург", "Новосибирск", "Екатеринбург", "Казань", "Нижний Новгород",

@@ -3,6 +3,8 @@
     .venv/bin/python bench/quotes.py                          # everything, ~2 minutes
     .venv/bin/python bench/quotes.py --quick                  # shorter runs
     .venv/bin/python bench/quotes.py --baseline /tmp/base     # HTTP beside another checkout's service
+    .venv/bin/python bench/quotes.py --http-only --hits-only --concurrency 16,64 \
+        --redis-url redis://127.0.0.1:6379/14 --baseline /tmp/base   # cache hits, one worker on Redis
 
 1. In-process engine time per quote over the demo network (cache miss), against the bare
    carriers called one after another (the work no engine can avoid): the ratio is our overhead.
@@ -10,7 +12,9 @@
    requests/s, p50 and p99 at 1, 16 and 64 concurrent clients, cache hits and misses; each
    measured three times (medians reported), taking turns with `--baseline`'s service if given.
    The load generator is a separate process on the same two cores, so these are lower bounds;
-   it runs on uvloop, as the service does, to take as little of them as it can.
+   it runs on uvloop, as the service does, to take as little of them as it can. With
+   `--redis-url` each service (one worker) keeps its quotes in that Redis, under a prefix of
+   its own that is emptied afterwards; without it, in its own memory.
 3. One carrier hanging: every answer's latency against the deadline.
 """
 
@@ -92,6 +96,13 @@ class Row:
     p99_ms: float
     rps: float | None = None
     note: str = ""
+    cpu_us: float | None = None  # the service's CPU per request: what a loaded machine moves least
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def bench_engine(n: int) -> list[Row]:
@@ -155,7 +166,7 @@ async def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
 _fresh = itertools.count()
 
 
-async def load(url: str, concurrency: int, seconds: float, miss: bool) -> Row:
+async def load(url: str, concurrency: int, seconds: float, miss: bool, pid: int | None = None) -> Row:
     rng = random.Random(concurrency)
     base = {
         "origin": {"city": "Москва"},
@@ -182,9 +193,9 @@ async def load(url: str, concurrency: int, seconds: float, miss: bool) -> Row:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency), timeout=CLIENT_TIMEOUT) as http:
         async with http.post(url + "/v1/quotes", json=base) as r:  # prime the hit path
             await r.read()
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), cpu_s(pid) if pid else 0.0
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, (cpu_s(pid) - cpu_before if pid else None)
     return Row(
         f"HTTP {'miss' if miss else 'hit'}, {concurrency} clients",
         len(latencies),
@@ -192,6 +203,7 @@ async def load(url: str, concurrency: int, seconds: float, miss: bool) -> Row:
         pct(latencies, 99),
         rps=len(latencies) / elapsed,
         note=f"{errors} errors",
+        cpu_us=cpu / len(latencies) * 1e6 if cpu is not None and latencies else None,
     )
 
 
@@ -199,22 +211,30 @@ def combined(name: str, runs: list[Row]) -> Row:
     """Medians over repeated runs: one unlucky second on a shared machine moves a median less than a mean."""
     rates = [r.rps or 0.0 for r in runs]
     errors = sum(int(r.note.split()[0]) for r in runs)
+    cpus = [r.cpu_us for r in runs if r.cpu_us is not None]
+    cpu = f"; service CPU {statistics.median(cpus):,.0f} µs a request" if cpus else ""
     return Row(
         name,
         sum(r.n for r in runs),
         statistics.median(r.p50_ms for r in runs),
         statistics.median(r.p99_ms for r in runs),
         rps=statistics.median(rates),
-        note=f"{errors} errors; req/s {min(rates):,.0f}–{max(rates):,.0f} over {len(runs)} runs",
+        note=f"{errors} errors; req/s {min(rates):,.0f}–{max(rates):,.0f} over {len(runs)} runs{cpu}",
+        cpu_us=statistics.median(cpus) if cpus else None,
     )
 
 
-def start_service(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_service(root: Path, redis_url: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "CARRIER_ROUTER_CACHE_TTL_S": "600"}
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        env["CARRIER_ROUTER_REDIS_PREFIX"] = f"bench:{port}:"
+    # A checkout with a venv of its own runs on it: its own dependencies, not this one's.
+    python = root / ".venv" / "bin" / "python"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "router.cli", "serve", "--port", str(port)],
+        [str(python) if python.exists() else sys.executable, "-m", "router.cli", "serve", "--port", str(port)],
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -222,6 +242,19 @@ def start_service(root: Path) -> tuple[subprocess.Popen[bytes], str]:
         start_new_session=True,
     )
     return proc, f"http://127.0.0.1:{port}"
+
+
+def empty_prefixes(redis_url: str, urls: list[str]) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for url in urls:
+            prefix = f"bench:{url.rsplit(':', 1)[1]}:"
+            for key in client.scan_iter(match=prefix + "*", count=1000):
+                client.delete(key)
+    finally:
+        client.close()
 
 
 def stop_service(proc: subprocess.Popen[bytes]) -> None:
@@ -233,28 +266,40 @@ def stop_service(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
-async def bench_http(seconds: float, repeat: int, baseline: Path | None) -> list[Row]:
+async def bench_http(
+    seconds: float,
+    repeat: int,
+    baseline: Path | None,
+    redis_url: str | None = None,
+    concurrencies: tuple[int, ...] = (1, 16, 64),
+    kinds: tuple[bool, ...] = (False, True),
+) -> list[Row]:
     """Each measurement `repeat` times; with a baseline checkout, its service takes turns with ours."""
     trees = {"": ROOT, **({f"baseline {baseline.name}: ": baseline} if baseline else {})}
-    services = {label: start_service(root) for label, root in trees.items()}
+    services = {label: start_service(root, redis_url) for label, root in trees.items()}
+    where = " on Redis" if redis_url else ""
     rows = []
     try:
         for proc, url in services.values():
             await wait_up(url, proc)
-        for concurrency in (1, 16, 64):
-            for miss in (False, True):
+        for concurrency in concurrencies:
+            for miss in kinds:
                 runs: dict[str, list[Row]] = {label: [] for label in services}
                 for _ in range(repeat):
-                    for label, (_, url) in services.items():
-                        runs[label].append(await load(url, concurrency, seconds, miss))
-                found = {label: combined(label + runs[label][0].name, runs[label]) for label in services}
+                    for label, (proc, url) in services.items():
+                        runs[label].append(await load(url, concurrency, seconds, miss, proc.pid))
+                found = {label: combined(label + runs[label][0].name + where, runs[label]) for label in services}
                 if baseline:
                     ours, theirs = found[""], found[f"baseline {baseline.name}: "]
                     ours.note += f"; {(ours.rps or 0) / (theirs.rps or 1):.2f}× the baseline's req/s"
+                    if ours.cpu_us and theirs.cpu_us:
+                        ours.note += f", {ours.cpu_us / theirs.cpu_us:.2f}× its CPU a request"
                 rows += found.values()
     finally:
         for proc, _ in services.values():
             stop_service(proc)
+        if redis_url:
+            empty_prefixes(redis_url, [url for _, url in services.values()])
     return rows
 
 
@@ -304,6 +349,12 @@ async def main() -> None:
         metavar="DIR",
         help="another checkout (e.g. `git worktree add /tmp/base <commit>`): its service is measured in turn with ours",
     )
+    parser.add_argument(
+        "--redis-url", default=None, help="the services keep their quotes in this Redis (one worker each)"
+    )
+    parser.add_argument("--http-only", action="store_true", help="only the HTTP measurements")
+    parser.add_argument("--hits-only", action="store_true", help="only cache hits over HTTP")
+    parser.add_argument("--concurrency", default="1,16,64", help="concurrent HTTP clients, comma-separated")
     args = parser.parse_args()
     # router/cli.py before router/ was split into packages, router/cli/ since.
     cli = args.baseline / "router" / "cli" if args.baseline else None
@@ -312,9 +363,13 @@ async def main() -> None:
     repeat = args.repeat or (1 if args.quick else 3)
     if not 1 <= repeat <= 10:
         parser.error("--repeat from 1 to 10")
-    rows = await bench_engine(500 if args.quick else 3000)
-    rows += await bench_hanging(10 if args.quick else 30, 0.5)
-    rows += await bench_http(3 if args.quick else 5, repeat, args.baseline)
+    concurrencies = tuple(int(c) for c in args.concurrency.split(","))
+    rows = []
+    if not args.http_only:
+        rows += await bench_engine(500 if args.quick else 3000)
+        rows += await bench_hanging(10 if args.quick else 30, 0.5)
+    kinds = (False,) if args.hits_only else (False, True)
+    rows += await bench_http(3 if args.quick else 5, repeat, args.baseline, args.redis_url, concurrencies, kinds)
     print(table(rows))
 
 

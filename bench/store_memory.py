@@ -42,7 +42,7 @@ async def measure(n: int) -> dict[str, float]:
     from router.quoting.book import QuoteBook
     from router.quoting.engine import QuoteEngine
     from router.quoting.places import Places
-    from router.store.kv import MemoryStore
+    from router.store import MemoryStore
 
     settings = Settings()
     engine = QuoteEngine(load_carriers(settings, None), Places(), settings)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import redis
 
-from router.store.kv import MemoryStore, RedisStore, ResilientStore, Store, StoreUnavailable
+from router.store import MemoryStore, RedisStore, ResilientStore, Store, StoreUnavailable
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -23,7 +23,7 @@ from router.history.reliability import Tally
 from router.history.suspension import Suspension
 from router.history.track_record import ImportReport
 from router.quoting.wiring import Wired, open_engine
-from router.store.kv import RedisStore, StoreUnavailable
+from router.store import RedisStore, StoreUnavailable
 
 T = TypeVar("T")
 redis_option = click.option("--redis-url", default=None, help="Redis holding the track record (default REDIS_URL).")

@@ -47,7 +47,7 @@ from router.history.reliability import (
     contribution_fields,
 )
 from router.history.suspension import Suspension, check
-from router.store.kv import Store, StoreUnavailable
+from router.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from router.quoting.book import QuoteBook
     from router.quoting.engine import QuoteEngine
     from router.quoting.places import Places
-    from router.store.kv import Store
+    from router.store import Store
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 STORE: web.AppKey[Store] = web.AppKey("store")

@@ -14,7 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from router.core.models import CarrierHealth
-from router.store.kv import MemoryUse
+from router.store import MemoryUse
 
 BREAKER_STATES = ("closed", "open", "half_open")
 

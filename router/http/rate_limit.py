@@ -2,7 +2,7 @@
 
 Two fixed one-minute counters, the current and the previous, with the previous weighted by
 how much of it still overlaps the last sixty seconds. That is within a few percent of an exact
-sliding log at the cost of two store calls, and every worker sharing a Redis counts together.
+sliding log at the cost of one round trip to the store, and every worker sharing a Redis counts together.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from router.core.errors import RateLimited
-from router.store.kv import Store
+from router.store import Store
 
 
 class RateLimiter:
@@ -27,8 +27,9 @@ class RateLimiter:
             return
         now = self._clock()
         index, into = divmod(now, self._window_s)
-        current = await self._store.incr(f"rl:{subject}:{int(index)}", self._window_s * 2)
-        previous_raw = await self._store.get(f"rl:{subject}:{int(index) - 1}")
+        current, previous_raw = await self._store.incr_and_get(
+            f"rl:{subject}:{int(index)}", self._window_s * 2, f"rl:{subject}:{int(index) - 1}"
+        )
         previous = int(previous_raw) if previous_raw else 0
         overlap = 1 - into / self._window_s
         estimate = previous * overlap + current

@@ -24,7 +24,7 @@ from router.core.errors import QuoteExpired, QuoteNotFound
 from router.core.models import CarrierError, Location, Place, Policy, Shipment
 from router.core.settings import Settings
 from router.quoting.engine import QuoteEngine
-from router.store.kv import Store, refuse_a_miss_while_degraded
+from router.store import Store, refuse_a_miss_while_degraded
 from router.store.packing import load_quote_dictionary, pack_quote, unpack_quote
 
 AFTERLIFE_S = 24 * 3600
@@ -58,18 +58,18 @@ class QuoteBook:
     async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy) -> StoredQuote:
         origin, destination = self._resolve(engine, shipment)
         key = "qcache:" + self.cache_key(shipment, policy, origin, destination)
-        cached_id = await self._store.get(key)
-        if cached_id is not None:
-            kept = await self._store.get("quote:" + cached_id.decode())
-            if kept is not None:
-                return StoredQuote(unpack_quote(kept), cached=True)
+        # The cache entry holds the quote's id; the quote is read through it in one round trip.
+        kept = await self._store.get_referenced(key, "quote:")
+        if kept is not None:
+            return StoredQuote(unpack_quote(kept), cached=True)
         quote = await engine.quote(shipment, policy, (origin, destination))
         body = orjson.dumps(quote_json(quote))
-        await self._store.set("quote:" + quote.id, pack_quote(body), self._settings.quote_ttl_s + AFTERLIFE_S)
+        kept_for_s = self._settings.quote_ttl_s + AFTERLIFE_S
+        writes = [("quote:" + quote.id, pack_quote(body), kept_for_s)]
         # A quote with carrier errors is not cached: the next buyer should get a fresh try.
         if not quote.errors:
-            ttl = min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)
-            await self._store.set(key, quote.id.encode(), ttl)
+            writes.append((key, quote.id.encode(), min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)))
+        await self._store.set_many(writes)
         return StoredQuote(body, cached=False, errors=quote.errors)
 
     def _resolve(self, engine: QuoteEngine, shipment: Shipment) -> tuple[Place, Place]:

@@ -47,7 +47,7 @@ from carriers.api import (
 )
 from carriers.base import Carrier
 from router.core.models import CarrierInfo, CarrierQuote, RateRequest
-from router.store.kv import Store, StoreUnavailable
+from router.store import Store, StoreUnavailable
 
 
 class BreakerState(enum.StrEnum):
@@ -253,8 +253,9 @@ class CircuitBreaker:
     async def _count_failure(self, now: float) -> float:
         """Failures every worker saw over the last window_s, as a sliding-window counter."""
         index, into = divmod(now, self.window_s)
-        current = await self.store.incr(f"{self._prefix}f:{int(index)}", self.window_s * 2)
-        previous = await self.store.get(f"{self._prefix}f:{int(index) - 1}")
+        current, previous = await self.store.incr_and_get(
+            f"{self._prefix}f:{int(index)}", self.window_s * 2, f"{self._prefix}f:{int(index) - 1}"
+        )
         return current + (int(previous) if previous else 0) * (1 - into / self.window_s)
 
     async def _open(self, hold_s: float) -> None:

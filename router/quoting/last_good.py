@@ -37,7 +37,7 @@ import orjson
 from router.core.codec import offer_from_json
 from router.core.memo import IdMemo
 from router.core.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind, RateRequest
-from router.store.kv import Store, StoreUnavailable
+from router.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from router.quoting.breaker import guard_carriers
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood
 from router.quoting.places import Places
-from router.store.kv import Store, open_store
+from router.store import Store, open_store
 
 # The cap is per carrier host, so a burst of quotes cannot flood one carrier; a cap on the total
 # would make ten carriers share what one may use, and the configured carriers already bound it.

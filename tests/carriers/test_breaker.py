@@ -23,7 +23,7 @@ from router.quoting.breaker import (
     Ticket,
     guard_carriers,
 )
-from router.store.kv import MemoryStore, Store, StoreUnavailable
+from router.store import MemoryStore, Store, StoreUnavailable
 from tests.carriers.sandbox_fixtures import rate_request
 
 

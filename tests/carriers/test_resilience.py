@@ -27,7 +27,7 @@ from router.http.schemas.openapi import document
 from router.quoting.breaker import BreakerState, CircuitBreaker, GuardedCarrier, guard_carriers
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood
-from router.store.kv import MemoryStore
+from router.store import MemoryStore
 from tests.carriers.sandbox_fixtures import (  # noqa: F401  (fixtures)
     MOSCOW,
     MOSCOW_EAST,
@@ -480,7 +480,7 @@ async def listed_breaker(client: Any) -> str:
 async def test_a_burst_of_store_calls_on_one_redis_connection_all_get_their_answers(redis_url: str) -> None:
     import uuid
 
-    from router.store.kv import RedisStore
+    from router.store import RedisStore
 
     # Thirty-two quotes to ten API carriers: each asks its breaker at once.
     store = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:")

@@ -118,7 +118,7 @@ def test_the_cache_key_moves_with_the_hour_and_the_place_and_is_written_as_befor
 
     from router.core.models import Location, Parcel, Place, Policy, Shipment
     from router.quoting.book import QuoteBook
-    from router.store.kv import MemoryStore
+    from router.store import MemoryStore
 
     now = [datetime(2026, 11, 23, 9, 59, 59, tzinfo=UTC)]
     book = QuoteBook(MemoryStore(), Settings(), clock=lambda: now[0])
@@ -159,7 +159,7 @@ async def test_the_quote_book_keeps_resolved_ends_per_engine_and_never_keeps_a_f
     from router.core.errors import PlaceNotFound
     from router.core.models import Location, Parcel, Place, Policy, Shipment
     from router.quoting.book import QuoteBook
-    from router.store.kv import MemoryStore
+    from router.store import MemoryStore
 
     class Ends:
         """Resolves every location to its own place, counting the questions; one city is unknown."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from router.core.settings import Settings
-from router.store.kv import MemoryStore
+from router.store import MemoryStore
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 

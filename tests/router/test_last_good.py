@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from router.core.models import Parcel
 from router.quoting.last_good import LastGood, lane_key, value_band
-from router.store.kv import MemoryStore, StoreUnavailable
+from router.store import MemoryStore, StoreUnavailable
 from tests.carriers.sandbox_fixtures import MOSCOW, MOSCOW_EAST, NOVOSIBIRSK, rate_request
 from tests.router.fakes import make_offer
 
@@ -99,7 +99,7 @@ async def test_a_flat_answer_missing_a_field_is_no_stale_answer() -> None:
 async def test_a_quotes_answers_reach_redis_in_one_batch_and_come_back(redis_url: str) -> None:
     import uuid
 
-    from router.store.kv import RedisStore, ResilientStore
+    from router.store import RedisStore, ResilientStore
 
     redis = RedisStore(redis_url, prefix=f"test:{uuid.uuid4().hex}:")
     store = ResilientStore(redis)

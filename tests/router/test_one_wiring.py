@@ -16,7 +16,7 @@ from router.core.errors import ConfigError
 from router.core.settings import Settings
 from router.quoting.breaker import GuardedCarrier
 from router.quoting.wiring import open_engine
-from router.store.kv import MemoryStore
+from router.store import MemoryStore
 from tests.router.fakes import FakeCarrier
 
 

@@ -18,7 +18,7 @@ from router.history.outcomes import (
     sniff_format,
 )
 from router.history.track_record import TrackRecord
-from router.store.kv import Store
+from router.store import Store
 from tests.router.outcome_sim import HEADER
 
 GOOD = "s1,Magistral,door,RU-48,RU-53,2026-11-02T15:30:00+03:00,2026-11-06,2026-11-05T12:00:00+07:00,delivered,no"

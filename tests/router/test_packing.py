@@ -6,7 +6,7 @@ import pytest
 
 from router.core.settings import Settings
 from router.http import appkeys as keys
-from router.store.kv import MemoryStore
+from router.store import MemoryStore
 from router.store.packing import DICTIONARIES, QUOTE_DICTIONARY, Deflater, pack_quote, unpack_quote
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
 

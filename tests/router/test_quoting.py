@@ -25,7 +25,7 @@ from router.quoting.breaker import guard_carriers
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood
 from router.quoting.places import Places
-from router.store.kv import MemoryStore
+from router.store import MemoryStore
 from tests.router.fakes import FakeCarrier, make_offer
 
 SHIPMENT = Shipment(

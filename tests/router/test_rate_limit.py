@@ -4,7 +4,7 @@ import pytest
 
 from router.core.errors import RateLimited
 from router.http.rate_limit import RateLimiter
-from router.store.kv import MemoryStore, Store
+from router.store import MemoryStore, Store
 
 
 async def test_requests_within_the_limit_pass_and_the_next_is_refused(store: Store) -> None:

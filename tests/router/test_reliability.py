@@ -24,7 +24,7 @@ from router.history.reliability import (
 from router.history.suspension import SuspensionRule, worst_window
 from router.history.track_record import TrackRecord
 from router.quoting.selection import select
-from router.store.kv import MemoryStore, RedisStore, Store
+from router.store import MemoryStore, RedisStore, Store
 from tests.router.fakes import make_insight, make_offer
 from tests.router.outcome_sim import quantile, simulate
 

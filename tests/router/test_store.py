@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from router.store.kv import MemoryStore, Store
+from router.store import MemoryStore, Store
 
 
 async def test_a_value_set_is_read_back_until_it_expires(store: Store) -> None:
@@ -42,6 +42,21 @@ async def test_incr_counts_within_a_window_that_starts_at_the_first_increment(st
     assert await store.incr("c", ttl_s=0.3) == 3
     await asyncio.sleep(0.3)
     assert await store.incr("c", ttl_s=0.3) == 1
+
+
+async def test_incr_and_get_counts_one_window_and_reads_the_one_before(store: Store) -> None:
+    assert await store.incr_and_get("w:2", 0.3, "w:1") == (1, None)
+    await store.set("w:1", b"7", 5)
+    assert await store.incr_and_get("w:2", 0.3, "w:1") == (2, b"7")
+    await asyncio.sleep(0.4)  # the window's expiry started with its first increment
+    assert await store.incr_and_get("w:2", 0.3, "w:1") == (1, b"7")
+
+
+async def test_get_referenced_reads_the_value_a_key_names(store: Store) -> None:
+    await store.set_many([("qcache:x", b"q1", 5), ("quote:q1", b"the quote", 5), ("qcache:dangling", b"q2", 5)])
+    assert await store.get_referenced("qcache:x", "quote:") == b"the quote"
+    assert await store.get_referenced("qcache:dangling", "quote:") is None
+    assert await store.get_referenced("qcache:absent", "quote:") is None
 
 
 async def test_concurrent_adds_hand_a_lock_to_exactly_one_caller(store: Store) -> None:
@@ -84,7 +99,7 @@ async def test_memory_store_expiry_holds_to_the_millisecond_for_values_counters_
 
 
 async def test_redis_store_reports_unavailable_when_redis_is_gone() -> None:
-    from router.store.kv import RedisStore, StoreUnavailable
+    from router.store import RedisStore, StoreUnavailable
 
     dead = RedisStore("redis://127.0.0.1:1/0")
     try:
@@ -102,7 +117,7 @@ async def test_redis_store_reports_unavailable_when_redis_is_gone() -> None:
 async def test_resilient_store_falls_back_to_memory_and_returns_to_redis(redis_url: str) -> None:
     import uuid
 
-    from router.store.kv import RedisStore, ResilientStore
+    from router.store import RedisStore, ResilientStore
 
     now = [0.0]
     dead = RedisStore("redis://127.0.0.1:1/0")
@@ -136,7 +151,7 @@ async def test_hsum_adds_each_field_over_a_group_of_hashes(store: Store) -> None
 async def test_memory_store_keeps_large_values_deflated_and_reads_back_the_same_bytes() -> None:
     import os
 
-    from router.store.kv import _ENTRY_OVERHEAD, _VALUE_AT, DEFLATE_FROM
+    from router.store.memory import _ENTRY_OVERHEAD, _VALUE_AT, DEFLATE_FROM
 
     store = MemoryStore()
     quotes = [

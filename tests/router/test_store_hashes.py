@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from router.store.kv import RedisStore, ResilientStore, Store, StoreUnavailable
+from router.store import RedisStore, ResilientStore, Store, StoreUnavailable
 
 
 async def test_hash_increments_add_up_across_calls(store: Store) -> None:

@@ -4,7 +4,7 @@ from aiohttp import web
 
 from router.core.codec import dumps
 from router.http import appkeys as keys
-from router.store.kv import memory_use
+from router.store import memory_use
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -13,7 +13,7 @@ from aiohttp import web
 from router.http import appkeys as keys
 from router.http.logs import access, request_id
 from router.http.middlewares.problems import problem
-from router.store.kv import memory_use
+from router.store import memory_use
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -18,7 +18,7 @@ from router.core.errors import (
     RouterError,
     Unauthorized,
 )
-from router.store.kv import StoreUnavailable
+from router.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

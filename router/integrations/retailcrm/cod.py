@@ -16,7 +16,7 @@ from decimal import Decimal
 import orjson
 
 from router.core.models import money
-from router.store.kv import Store, refuse_a_miss_while_degraded
+from router.store import Store, refuse_a_miss_while_degraded
 
 # Outlives the quote by a little, so a save at the last moment hears "expired", not "never priced".
 MARGIN_S = 60

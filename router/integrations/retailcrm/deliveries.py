@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from router.core.models import DeliveryType
-from router.store.kv import Store, refuse_a_miss_while_degraded
+from router.store import Store, refuse_a_miss_while_degraded
 
 _RECORD = "record"
 

@@ -7,7 +7,7 @@
     └── DeliveryUnknown no saved delivery with that id for this account (404)
 
 The CRM shows `errorMsg` to the manager as it is, so each message says what to do next. Outside
-the tree, a store that does not answer (`router.store.kv.StoreUnavailable`) is a 503 with
+the tree, a store that does not answer (`router.store.StoreUnavailable`) is a 503 with
 Retry-After that says so, never a "not found" for a delivery Redis still keeps.
 """
 

@@ -30,7 +30,7 @@ from router.integrations.retailcrm.entities import (
     parse_save,
 )
 from router.integrations.retailcrm.errors import CallbackError, Malformed, UnknownClient
-from router.store.kv import StoreUnavailable
+from router.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

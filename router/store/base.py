@@ -1,0 +1,101 @@
+"""The store's interface: what every backend offers, and the helpers callers use on any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from router.store.errors import StoreUnavailable, UnstorableValue
+
+
+class Store(Protocol):
+    @property
+    def backend(self) -> str:
+        """ "memory" or "redis": where the store keeps what it is given, as `/healthz` reports it."""
+        ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def get_referenced(self, key: str, prefix: str) -> bytes | None:
+        """The value at `prefix` + the value at `key`, in one round trip; None if either is missing."""
+        ...
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
+
+    async def set_many(self, items: Sequence[tuple[str, bytes, float]]) -> None:
+        """Several (key, value, ttl_s) set at once; on Redis one round trip."""
+        ...
+
+    async def add(self, key: str, value: bytes, ttl_s: float) -> bool:
+        """Set only if absent; True when this call set it."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def incr(self, key: str, ttl_s: float) -> int:
+        """Increment a counter, starting its expiry with the first increment."""
+        ...
+
+    async def incr_and_get(self, key: str, ttl_s: float, other: str) -> tuple[int, bytes | None]:
+        """`incr(key, ttl_s)` and `get(other)` in one round trip: a window's counter and the
+        window before it, as the rate limiter and the breakers read them."""
+        ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+    async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
+        """Add to integer fields of many hashes in one round trip; hashes never expire."""
+        ...
+
+    async def hgetall(self, keys: Sequence[str]) -> list[dict[str, bytes]]:
+        """Every field of each hash, in one round trip; a missing hash reads as {}."""
+        ...
+
+    async def hsum(self, groups: Sequence[Sequence[str]]) -> list[dict[str, int]]:
+        """Per group of integer hashes, each field summed over the group; one round trip."""
+        ...
+
+    async def hset(self, key: str, field: str, value: bytes) -> None:
+        """Fields and values may not hold NUL (UnstorableValue)."""
+        ...
+
+    async def hdel(self, key: str, fields: Sequence[str]) -> None: ...
+
+    async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        """Create each (hash, field) that is absent; True where this call created it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryUse:
+    """What a memory store holds, in `/healthz` and `/metrics`: at a sale-day rate of quotes it
+    fills its bound in minutes, and from then on drops entries that have not expired (quotes
+    still guaranteed among them), which is when a shop needs Redis."""
+
+    entries: int
+    bytes: int  # as the store counts them against max_bytes: deflated values, an estimate of overhead
+    max_bytes: int
+    evicted: int  # dropped before they expired, to stay under max_bytes
+
+
+def memory_use(store: Store) -> MemoryUse | None:
+    """What `store` holds in this process's memory, if it holds anything there."""
+    use = getattr(type(store), "memory_use", None)
+    return use(store) if use else None
+
+
+def refuse_a_miss_while_degraded(store: Store, what: str) -> None:
+    """Raise StoreUnavailable for a miss `store` cannot vouch for: while Redis is away, reads are
+    answered by this worker's memory, which may never have held the key, and "not found" would
+    tell a checkout its price lock is gone, or a CRM to drop a delivery, that Redis still keeps."""
+    if getattr(store, "degraded", False):
+        raise StoreUnavailable(f"{what} cannot be read while Redis is away")
+
+
+def check_hash_entry(field: str, value: bytes) -> None:
+    """Hash fields and values travel NUL-separated to and from the scripts that read them in bulk."""
+    if b"\0" in value or "\0" in field:
+        raise UnstorableValue("hash fields and values may not hold NUL: it separates them on reading")
