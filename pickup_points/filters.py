@@ -63,7 +63,8 @@ def matches(columns: PointColumns, rows: np.ndarray, where: PointFilter) -> np.n
 def _one_of(ids: np.ndarray, table_size: int, wanted: list[int]) -> np.ndarray:
     allowed = np.zeros(table_size, dtype=bool)
     allowed[wanted] = True
-    return allowed[ids]
+    picked: np.ndarray = allowed[ids]
+    return picked
 
 
 def _fits(columns: PointColumns, parcel: Parcel) -> np.ndarray:

@@ -85,7 +85,7 @@ class PointIndex:
         # cKDTree keeps one node per leaf and split (~2n/leafsize), each about 100 bytes.
         tree += 2 * len(self) // 16 * 100
         mercator = self._lat.nbytes + self._lon.nbytes + self._x.nbytes + self._y.nbytes
-        return self.columns.nbytes + tree + mercator + self._by_bucket.nbytes + self._bucket_keys.nbytes
+        return int(self.columns.nbytes + tree + mercator + self._by_bucket.nbytes + self._bucket_keys.nbytes)
 
     def nearest(
         self, lat: float, lon: float, k: int, radius_km: float | None = None, where: PointFilter | None = None
@@ -131,7 +131,7 @@ class PointIndex:
             spans = [(box.west, 180.0), (-180.0, box.east)]
         else:  # both halves reach into one bucket: read every longitude once
             spans = [(-180.0, 180.0)]
-        lat_rows = np.arange(_lat_bucket(box.south), _lat_bucket(box.north) + 1, dtype=np.int64)
+        lat_rows = np.arange(int(_lat_bucket(box.south)), int(_lat_bucket(box.north)) + 1, dtype=np.int64)
         runs: list[np.ndarray] = []
         for west, east in spans:
             starts = np.searchsorted(self._bucket_keys, lat_rows * _LON_BUCKETS + _lon_bucket(west), "left")
@@ -170,4 +170,5 @@ def _lon_bucket(lon: float | np.ndarray) -> np.ndarray:
 
 
 def _bucket(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    return _lat_bucket(lat) * _LON_BUCKETS + _lon_bucket(lon)
+    buckets: np.ndarray = _lat_bucket(lat) * _LON_BUCKETS + _lon_bucket(lon)
+    return buckets

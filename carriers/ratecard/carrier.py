@@ -109,11 +109,11 @@ class RateCardCarrier:
         offers: list[Offer] = []
         rejections: list[Rejection] = []
         for entry in lane.services:
-            if type(entry) is Rejection:
+            if isinstance(entry, Rejection):
                 rejections.append(entry)
                 continue
             outcome = self._price(entry, chargeable, parcels, cod, per_quote)
-            if type(outcome) is Offer:
+            if isinstance(outcome, Offer):
                 offers.append(outcome)
             else:
                 rejections.append(outcome)

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from router.history.layout import (
     FAILURES,
@@ -258,7 +259,7 @@ class TrackRecord:
             self._memo.pop(lane, None)
             got.update(await self._read(missing))
 
-        def tallies(keyed: dict[object, str]) -> dict:  # type: ignore[type-arg]
+        def tallies(keyed: Mapping[Any, str]) -> dict[Any, Any]:
             return {k: got[key] for k, key in keyed.items() if got[key] is not None}
 
         view = RecordView(
@@ -335,7 +336,7 @@ class TrackRecord:
         for key, raw in zip(keys, answers, strict=False):
             value: object
             if key == SUSPENSIONS:
-                value = {(s.carrier, s.lane): s for s in (suspension_from_json(v) for v in raw.values())}
+                value = {(s.carrier, s.lane): s for s in (suspension_from_json(cast(bytes, v)) for v in raw.values())}
             else:
                 value = Tally.from_fields(raw) if raw else None
             known = self._cache.get(key)

@@ -17,7 +17,7 @@ import io
 import multiprocessing
 import multiprocessing.pool
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -97,7 +97,7 @@ def rerate_chunks(
             gc.unfreeze()
 
 
-def _error_result(byte_count: int, errors: list[object]) -> ChunkResult:
+def _error_result(byte_count: int, errors: Sequence[object]) -> ChunkResult:
     result = ChunkResult(byte_count, "")
     for e in errors:
         assert isinstance(e, RowError)

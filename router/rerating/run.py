@@ -259,19 +259,19 @@ class Rerater:
             return
         batch: list[tuple[Rerated, Candidates]] = []
         day: date | None = None
-        for item in stream:
-            if isinstance(item, RowError):
-                yield item
+        for row in stream:
+            if isinstance(row, RowError):
+                yield row
                 continue
-            if day is not None and item.day != day:
+            if day is not None and row.day != day:
                 for rerated in self.plan_day(day, batch):
                     yield rerated
                 batch = []
-            day = item.day
+            day = row.day
             try:
-                batch.append(await self.rate(item))
+                batch.append(await self.rate(row))
             except PlaceNotFound as exc:
-                yield RowError(item.line, str(exc))
+                yield RowError(row.line, str(exc))
         if day is not None and batch:
             for rerated in self.plan_day(day, batch):
                 yield rerated
