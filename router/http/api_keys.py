@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 
 class KeyKind(enum.StrEnum):
@@ -68,17 +69,17 @@ def _key_json(key: ApiKey) -> dict[str, object]:
     }
 
 
-def _key_from_json(raw: dict[str, object]) -> ApiKey:
+def _key_from_json(raw: dict[str, Any]) -> ApiKey:
     return ApiKey(
         id=str(raw["id"]),
         kind=KeyKind(raw["kind"]),
         name=str(raw["name"]),
         hint=str(raw["hint"]),
         sha256=str(raw["sha256"]),
-        origins=tuple(str(o) for o in raw.get("origins") or ()),  # type: ignore[union-attr]
+        origins=tuple(str(o) for o in raw.get("origins") or ()),
         created_at=datetime.fromisoformat(str(raw["created_at"])),
         revoked_at=datetime.fromisoformat(str(raw["revoked_at"])) if raw.get("revoked_at") else None,
-        rate_per_minute=int(raw["rate_per_minute"]) if raw.get("rate_per_minute") else None,  # type: ignore[arg-type]
+        rate_per_minute=int(raw["rate_per_minute"]) if raw.get("rate_per_minute") else None,
     )
 
 
