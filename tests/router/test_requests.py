@@ -7,7 +7,7 @@ import pytest
 
 from router.core.errors import InvalidRequest
 from router.core.models import PolicyKind
-from router.http.schemas.requests import parse_quote_request
+from router.http.schemas.quotes import parse_quote_request
 
 GOOD: dict[str, Any] = {
     "origin": {"city": "Москва"},

@@ -1,0 +1,163 @@
+"""The JSON API's request bodies, declared once as msgspec Structs with their constraints.
+
+Requests are decoded and validated through these types (router/http/schemas/decode.py), and the
+OpenAPI document's request components are generated from them (router/http/schemas/openapi.py).
+What a schema cannot say (a place needs a city, a postal code or coordinates; the deadline
+policy needs a deadline) is checked after decoding, beside the conversion to domain types.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from router.allocation import Method
+from router.core.models import PolicyKind
+
+MAX_STRING = 200
+MAX_WEIGHT_G = 1_000_000  # a tonne: beyond any parcel service
+MAX_SIDE_CM = 1_000
+MAX_DECLARED_VALUE = Decimal("100000000")
+MAX_DAY_VALUE = Decimal("1000000")
+MAX_ORDERS = 100_000
+MAX_WAREHOUSES = 100
+MAX_TIME_LIMIT_S = 60.0
+DEFAULT_TIME_LIMIT_S = 10.0
+MAX_COUNT = 10**9
+
+
+def _money(maximum: Decimal, description: str) -> object:
+    # A string keeps roubles exact; a JSON number is accepted too, as it always was. Kopecks at
+    # most: the pattern says so for strings, multipleOf for numbers.
+    whole = len(str(int(maximum))) - 1
+    return Meta(
+        description=description,
+        extra_json_schema={
+            "type": ["string", "number"],
+            "pattern": rf"^(?:{int(maximum)}(?:\.0{{1,2}})?|[0-9]{{1,{whole}}}(?:\.[0-9]{{1,2}})?)$",
+            "minimum": 0,
+            "maximum": int(maximum),
+            "multipleOf": 0.01,
+        },
+    )
+
+
+# Surrounding spaces are trimmed after decoding; a blank one counts as not given.
+Text = Annotated[str, Meta(max_length=MAX_STRING)]
+Code = Annotated[str, Meta(min_length=1, max_length=MAX_STRING, pattern=r"\S")]
+Country = Annotated[str, Meta(pattern=r"^\s*[A-Za-z]{2}\s*$", description="ISO 3166-1 alpha-2, e.g. RU")]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+Grams = Annotated[int, Meta(gt=0, le=MAX_WEIGHT_G, description="Whole grams")]
+Centimetres = Annotated[float, Meta(gt=0, le=MAX_SIDE_CM)]
+Share = Annotated[float, Meta(ge=0, le=1)]
+Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
+DeclaredValue = Annotated[Decimal, _money(MAX_DECLARED_VALUE, "Roubles")]
+DayValue = Annotated[Decimal, _money(MAX_DAY_VALUE, "Roubles a buyer would pay for one business day sooner")]
+Percent = Annotated[
+    Decimal,
+    Meta(
+        description="Greater than 0 and less than 100",
+        extra_json_schema={
+            "type": ["string", "number"],
+            "pattern": r"^(?:[1-9][0-9]?(?:\.[0-9]{1,2})?|0\.(?:[1-9][0-9]?|0[1-9]))$",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": 100,
+            "multipleOf": 0.01,
+        },
+    ),
+]
+Moment = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a zone offset")]
+
+
+class _In(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    pass
+
+
+class LocationIn(_In):
+    """Any of the fields; a plain string stands for a city."""
+
+    country: Country | None = None
+    city: Text | None = None
+    postal_code: Text | None = None
+    address: Text | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+
+class ParcelIn(_In):
+    weight_g: Grams
+    length_cm: Centimetres
+    width_cm: Centimetres
+    height_cm: Centimetres
+
+
+class PolicyIn(_In):
+    """A policy name alone stands for `{"kind": name}`."""
+
+    kind: PolicyKind = PolicyKind.BALANCED
+    day_value: DayValue | None = None
+    deadline: date | None = None
+    only: list[Text] = []
+    exclude: list[Text] = []
+    min_on_time_rate: Share | None = None
+    probability: Share | None = None
+
+
+class QuoteRequest(_In):
+    origin: str | LocationIn
+    destination: str | LocationIn
+    parcels: Annotated[list[ParcelIn], Meta(min_length=1)]
+    declared_value: DeclaredValue | None = None
+    cod: bool = False
+    ship_at: Moment | None = None
+    policy: PolicyKind | PolicyIn | None = None
+
+
+class WarehouseIn(_In):
+    code: Code
+    location: str | LocationIn
+
+
+class CapacityIn(_In):
+    carrier: Code
+    warehouse: Code
+    max_parcels: Count
+
+
+class TierIn(_In):
+    carrier: Code
+    min_parcels: Count
+    percent: Percent
+
+
+class OrderIn(_In):
+    id: Code | int
+    destination: str | LocationIn
+    parcels: Annotated[list[ParcelIn], Meta(min_length=1)]
+    declared_value: DeclaredValue | None = None
+    cod: bool = False
+    warehouses: list[Code] = []
+    deadline: date | None = None
+    exclude: list[Code] = []
+
+
+class AllocationHeader(_In):
+    """The first line of an NDJSON batch; the JSON batch is this with `orders`."""
+
+    warehouses: Annotated[list[WarehouseIn], Meta(min_length=1, max_length=MAX_WAREHOUSES)]
+    capacities: list[CapacityIn] = []
+    tiers: list[TierIn] = []
+    month_to_date: dict[Code, Count] = {}
+    day_value: DayValue | None = None
+    ship_at: Moment | None = None
+    time_limit_s: Annotated[float, Meta(gt=0, le=MAX_TIME_LIMIT_S)] = DEFAULT_TIME_LIMIT_S
+    method: Method = Method.AUTO
+
+
+class AllocationRequest(AllocationHeader, kw_only=True):
+    orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=MAX_ORDERS)]
