@@ -17,7 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from router.http.schemas.openapi import document
+from router.http.routes import openapi_document as document
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -161,3 +161,37 @@ class AllocationHeader(_In):
 
 class AllocationRequest(AllocationHeader, kw_only=True):
     orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=MAX_ORDERS)]
+
+
+class PickupPointQuery(_In):
+    """`GET /v1/pickup-points`: nearest first with lat and lon, or a map view with bbox."""
+
+    lat: Annotated[Latitude, Meta(description="With lon: list nearest first")] | None = None
+    lon: Longitude | None = None
+    limit: Annotated[int, Meta(ge=1, le=100)] = 20
+    radius_km: Annotated[float, Meta(ge=0, le=20_000)] | None = None
+    bbox: Annotated[str, Meta(description="west,south,east,north; west > east crosses 180 degrees")] | None = None
+    zoom: Annotated[int, Meta(ge=0, le=20, description="Map zoom for clustering")] = 10
+    network: Annotated[str, Meta(description="Comma-separated networks")] | None = None
+    type: Annotated[str, Meta(description="Comma-separated: pvz, locker, post, store")] | None = None
+    features: Annotated[str, Meta(description="Comma-separated; all required")] | None = None
+    open_at: (
+        Annotated[str, Meta(description="'now', an ISO time with offset, or a naive time: local time at each point")]
+        | None
+    ) = None
+    weight_g: Annotated[int, Meta(ge=1, le=MAX_WEIGHT_G, description="Only points that take the parcel")] | None = None
+    length_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
+    width_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
+    height_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
+    origin: (
+        Annotated[str, Meta(description="City, postal code or 'lat,lon': price each point from here (needs weight_g)")]
+        | None
+    ) = None
+
+
+class PlacesQuery(_In):
+    """`GET /v1/places`: cities whose name starts with q."""
+
+    q: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S")]
+    limit: Annotated[int, Meta(ge=1, le=20)] = 8
+    country: Annotated[str, Meta(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] | None = None
