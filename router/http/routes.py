@@ -72,7 +72,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "`rejected` with its line number and the rest are planned. Up to 100,000 orders and 32 MiB.",
         body={
             "application/json": wire.AllocationRequest,
-            "application/x-ndjson": {**_STR, "description": "Line 1: an AllocationHeader; then one OrderIn a line"},
+            "application/x-ndjson": {
+                "type": "array",
+                "description": "One JSON document a line: an AllocationHeader, then one OrderIn a line",
+                "prefixItems": [{"$ref": "#/components/schemas/AllocationHeader"}],
+                # A line that does not read as an OrderIn is listed in `rejected`, not refused.
+                "items": {"description": "An OrderIn; any other line is listed in `rejected`"},
+                "minItems": 2,
+            },
         },
         answers={
             200: json(answers_more.Plan, "The plan"),
@@ -199,7 +206,7 @@ def setup_routes(app: web.Application) -> None:
 @cache
 def openapi_document() -> dict[str, Any]:
     """The service's OpenAPI document; built once, it never changes while the process runs."""
-    return document(OPERATIONS, retailcrm_openapi.PATHS, retailcrm_openapi.SCHEMAS)
+    return document(OPERATIONS, retailcrm_openapi.PATHS, retailcrm_openapi.SCHEMAS, also=[wire.AllocationHeader])
 
 
 @cache

@@ -154,10 +154,10 @@ def _parse(params: MultiMapping[str]) -> _Query:
         return [v.strip() for raw in params.getall(name, []) for v in raw.split(",") if v.strip()]
 
     lat, lon = number("lat", -90, 90), number("lon", -180, 180)
-    limit = number("limit", 1, MAX_LIMIT, int)
+    limit = number("limit", 1, MAX_LIMIT, _whole)
     radius_km = number("radius_km", 0, MAX_RADIUS_KM)
-    zoom = number("zoom", 0, MAX_ZOOM, int)
-    weight_g = number("weight_g", 1, MAX_WEIGHT_G, int)
+    zoom = number("zoom", 0, MAX_ZOOM, _whole)
+    weight_g = number("weight_g", 1, MAX_WEIGHT_G, _whole)
     sides = [number(side, 0.1, MAX_SIDE_CM) for side in ("length_cm", "width_cm", "height_cm")]
     bbox = _bbox(one("bbox"), errors)
 
@@ -206,6 +206,14 @@ def _parse(params: MultiMapping[str]) -> _Query:
         parcel=parcel,
         origin=origin,
     )
+
+
+def _whole(raw: str) -> int:
+    """A whole number, written as JSON Schema's integers may be ("530" or "530.0")."""
+    value = float(raw)
+    if not value.is_integer():
+        raise ValueError(raw)
+    return int(value)
 
 
 def _bbox(raw: str | None, errors: list[FieldError]) -> BBox | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import math
 import re
 from pathlib import Path
 from string import Template
@@ -136,10 +137,15 @@ def _parse_places(params: MultiMapping[str]) -> tuple[str, int, str | None]:
     limit = DEFAULT_LIMIT
     if "limit" in params:
         raw = params["limit"]
-        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT):
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        # JSON Schema's integers include 8.0, and so does this.
+        if not (number.is_integer() and 1 <= number <= MAX_LIMIT):
             errors.append(FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}"))
         else:
-            limit = int(raw)
+            limit = int(number)
     country = params.get("country")
     if country is not None and not _COUNTRY.fullmatch(country):
         errors.append(FieldError("country", "must be an ISO 3166-1 alpha-2 code, e.g. RU"))

@@ -63,7 +63,10 @@ def parse_allocation(raw: bytes, *, max_parcels: int) -> ParsedAllocation:
     try:
         request = decode_json(raw, AllocationRequest)
     except InvalidRequest as exc:
-        body = msgspec.json.decode(raw)  # it parsed, or decode_json would have said so
+        try:
+            body = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            raise exc from None  # empty or not JSON: nothing more to say about its fields
         if isinstance(body, dict):
             header = _each(body.get("warehouses"), WarehouseIn), _each(body.get("capacities"), CapacityIn)
             tiers, orders = _each(body.get("tiers"), TierIn), _each(body.get("orders"), OrderIn)
@@ -146,9 +149,9 @@ def _plan_input(
     unused: list[FieldError] = []  # every check already passed
     warehouses = tuple(Warehouse(w.code.strip(), location(unused, "", w.location)) for w in header.warehouses)
     terms = Terms(
-        tuple(CarrierCapacity(c.carrier.strip(), c.warehouse.strip(), c.max_parcels) for c in header.capacities),
-        tuple(DiscountTier(t.carrier.strip(), t.min_parcels, t.percent) for t in header.tiers),
-        dict(header.month_to_date),
+        tuple(CarrierCapacity(c.carrier.strip(), c.warehouse.strip(), int(c.max_parcels)) for c in header.capacities),
+        tuple(DiscountTier(t.carrier.strip(), int(t.min_parcels), t.percent) for t in header.tiers),
+        {carrier: int(count) for carrier, count in header.month_to_date.items()},
         Decimal(0) if header.day_value is None else header.day_value,
     )
     options = SolverOptions(time_limit_s=header.time_limit_s)
@@ -231,7 +234,7 @@ def _order(given: OrderIn) -> Order:
 
 def _order_id(given: OrderIn) -> str:
     # Order numbers often arrive as JSON numbers.
-    return given.id.strip() if isinstance(given.id, str) else str(given.id)
+    return given.id.strip() if isinstance(given.id, str) else str(int(given.id))
 
 
 def _each(items: Any, kind: type[T]) -> list[tuple[int, T]]:

@@ -19,7 +19,43 @@ REF = "#/components/schemas/{name}"
 Handler = Callable[[web.Request], Any]
 
 # Only these combinations resolve to a place; any one is enough (lat and lon come together).
-LOCATION_NEEDS = [{"required": ["city"]}, {"required": ["postal_code"]}, {"required": ["lat", "lon"]}]
+# (null is as good as absent, so each needs a value, not only the key).
+_GIVEN = {"type": "string", "pattern": r"[^\s\x1c-\x1f\x85]"}
+LOCATION_NEEDS = {
+    "anyOf": [
+        {"required": ["city"], "properties": {"city": _GIVEN}},
+        {"required": ["postal_code"], "properties": {"postal_code": _GIVEN}},
+        {"required": ["lat", "lon"], "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
+    ],
+    "allOf": [
+        {
+            "if": {"required": [one], "properties": {one: {"type": "number"}}},
+            "then": {"required": [other], "properties": {other: {"type": "number"}}},
+        }
+        for one, other in (("lat", "lon"), ("lon", "lat"))
+    ],
+}
+# Nearest points around lat and lon, or a map of a box; a parcel's sides come together and
+# with its weight, and pricing from an origin needs the weight.
+_SIDES = ["length_cm", "width_cm", "height_cm"]
+POINTS_NEED = {
+    "oneOf": [
+        {"required": ["lat", "lon"], "not": {"required": ["bbox"]}},
+        {"required": ["bbox"], "not": {"anyOf": [{"required": ["lat"]}, {"required": ["lon"]}]}},
+    ],
+    "dependentRequired": {
+        "lat": ["lon"],
+        "lon": ["lat"],
+        "origin": ["weight_g"],
+        **{side: [*_SIDES, "weight_g"] for side in _SIDES},
+    },
+}
+# The deadline policy needs its date; the chance of meeting it belongs to that policy alone.
+POLICY_NEEDS = {
+    "if": {"properties": {"kind": {"const": "deadline"}}, "required": ["kind"]},
+    "then": {"required": ["deadline"], "properties": {"deadline": {"type": "string", "format": "date"}}},
+    "else": {"properties": {"probability": {"type": "null"}}},
+}
 
 
 @dataclass(frozen=True)
@@ -64,10 +100,14 @@ def path_param(name: str) -> dict[str, Any]:
 
 
 def document(
-    operations: Iterable[Operation], extra_paths: Mapping[str, Any], extra_schemas: Mapping[str, Any]
+    operations: Iterable[Operation],
+    extra_paths: Mapping[str, Any],
+    extra_schemas: Mapping[str, Any],
+    also: Iterable[type[msgspec.Struct]] = (),
 ) -> dict[str, Any]:
+    """`also`: types that schemas written by hand refer to by name."""
     operations = list(operations)
-    kinds: list[Any] = []
+    kinds: list[Any] = list(also)
     for op in operations:
         contents = [*op.body.values(), *(c for a in op.answers.values() for c in a.content.values())]
         for k in contents:
@@ -94,7 +134,7 @@ def document(
             entry["description"] = op.description
         params = list(op.params)
         if op.query is not None:
-            params += _query_params(op.query, schemas)
+            params += _query_params(op.query)
         if params:
             entry["parameters"] = params
         if op.body:
@@ -104,8 +144,6 @@ def document(
             for status, a in op.answers.items()
         }
         paths.setdefault(op.path, {})[op.method.lower()] = entry
-    for name in [n for n in schemas if n.endswith("Query")]:
-        del schemas[name]  # parameters, not bodies: each is listed on its operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -118,25 +156,50 @@ def document(
     }
 
 
-def _query_params(query: type[msgspec.Struct], schemas: dict[str, Any]) -> list[dict[str, Any]]:
-    own = schemas[query.__name__]
-    required = set(own.get("required", ()))
-    params = []
-    for name, prop in own["properties"].items():
-        # A parameter is absent rather than null: the null branch of an optional field goes.
-        branches = [b for b in prop.get("anyOf", ()) if b != {"type": "null"}]
-        prop = {**{k: v for k, v in prop.items() if k != "anyOf"}, **branches[0]} if branches else dict(prop)
-        description = prop.pop("description", None)
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
-        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
-        if description:
-            param["description"] = description
-        params.append(param)
-    return params
+def _query_params(query: type[msgspec.Struct]) -> list[dict[str, Any]]:
+    # One object spread over the query string (form style, exploded): the parameters are its
+    # properties, and the rules between them (lat with lon, or bbox) can be said on the object.
+    return [
+        {
+            "name": "query",
+            "in": "query",
+            "required": True,
+            "style": "form",
+            "explode": True,
+            "schema": {"$ref": REF.format(name=query.__name__)},
+        }
+    ]
 
 
 def _tighten(schemas: dict[str, Any]) -> None:
     if "LocationIn" in schemas:
-        schemas["LocationIn"]["anyOf"] = LOCATION_NEEDS
-        schemas["LocationIn"]["dependentRequired"] = {"lat": ["lon"], "lon": ["lat"]}
+        schemas["LocationIn"].update(LOCATION_NEEDS)
+    for name in [n for n in schemas if n.endswith("Query")]:
+        # A query parameter is absent or has a value; it is never null.
+        for key, prop in schemas[name]["properties"].items():
+            branches = [b for b in prop.get("anyOf", ()) if b != {"type": "null"}]
+            if len(branches) == 1:
+                rest = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+                schemas[name]["properties"][key] = {**branches[0], **rest}
+    if "PolicyIn" in schemas:
+        schemas["PolicyIn"].update(POLICY_NEEDS)
+    if "PickupPointQuery" in schemas:
+        schemas["PickupPointQuery"].update(POINTS_NEED)
+    _numbers_too(schemas)
+
+
+def _numbers_too(node: Any) -> Any:
+    """Money is a string in the types (msgspec writes Decimal so) and a JSON number is read too:
+    each decimal field says both, the number with the string's limits."""
+    if isinstance(node, list):
+        node[:] = [_numbers_too(item) for item in node]
+    elif isinstance(node, dict) and node.get("format") == "decimal":
+        limits = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+        number = {"type": "number", **{k: node.pop(k) for k in limits if k in node}}
+        del node["format"]
+        described = {"description": node.pop("description")} if "description" in node else {}
+        return {"anyOf": [node, number], **described}
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _numbers_too(value)
+    return node

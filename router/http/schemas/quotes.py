@@ -69,7 +69,7 @@ def location(errors: list[FieldError], path: str, given: str | LocationIn) -> Lo
 
 
 def parcels_from(parcels: Sequence[ParcelIn]) -> tuple[Parcel, ...]:
-    return tuple(Parcel(p.weight_g, p.length_cm, p.width_cm, p.height_cm) for p in parcels)
+    return tuple(Parcel(int(p.weight_g), p.length_cm, p.width_cm, p.height_cm) for p in parcels)
 
 
 def amount(errors: list[FieldError], path: str, value: Decimal | None, maximum: Decimal) -> Decimal:
@@ -85,11 +85,11 @@ def amount(errors: list[FieldError], path: str, value: Decimal | None, maximum: 
     return Decimal("0")
 
 
-def _policy(errors: list[FieldError], given: PolicyKind | PolicyIn | None, day_value: Decimal) -> Policy:
+def _policy(errors: list[FieldError], given: str | PolicyIn | None, day_value: Decimal) -> Policy:
     if given is None:
         return Policy(day_value=day_value)
-    if isinstance(given, PolicyKind):
-        given = PolicyIn(kind=given)
+    if isinstance(given, str):
+        given = PolicyIn(kind=PolicyKind(given))
     deadline: date | None = given.deadline
     if given.kind is PolicyKind.DEADLINE and deadline is None:
         errors.append(FieldError("policy.deadline", "is required for the deadline policy"))

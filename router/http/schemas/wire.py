@@ -8,13 +8,15 @@ policy needs a deadline) is checked after decoding, beside the conversion to dom
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
+from pickup_points.model import Feature, PointType
 from router.allocation import Method
 from router.core.models import PolicyKind
 
@@ -37,7 +39,6 @@ def _money(maximum: Decimal, description: str) -> object:
     return Meta(
         description=description,
         extra_json_schema={
-            "type": ["string", "number"],
             "pattern": rf"^(?:{int(maximum)}(?:\.0{{1,2}})?|[0-9]{{1,{whole}}}(?:\.[0-9]{{1,2}})?)$",
             "minimum": 0,
             "maximum": int(maximum),
@@ -46,16 +47,35 @@ def _money(maximum: Decimal, description: str) -> object:
     )
 
 
+# Something besides white space, as Python's str.strip() sees it (which takes \x1c-\x1f and
+# \x85 for white space where a JSON Schema regex does not).
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 # Surrounding spaces are trimmed after decoding; a blank one counts as not given.
 Text = Annotated[str, Meta(max_length=MAX_STRING)]
-Code = Annotated[str, Meta(min_length=1, max_length=MAX_STRING, pattern=r"\S")]
-Country = Annotated[str, Meta(pattern=r"^\s*[A-Za-z]{2}\s*$", description="ISO 3166-1 alpha-2, e.g. RU")]
+# Formats name what the bundled place data knows: GET /v1/places lists the cities.
+City = Annotated[str, Meta(max_length=MAX_STRING, extra_json_schema={"format": "city"})]
+CityName = Annotated[
+    str, Meta(min_length=1, max_length=MAX_STRING, description="A city's name", extra_json_schema={"format": "city"})
+]
+PostalCode = Annotated[
+    str, Meta(max_length=MAX_STRING, description="Russian, 6 digits", extra_json_schema={"format": "ru-postal-code"})
+]
+Code = Annotated[str, Meta(min_length=1, max_length=MAX_STRING, pattern=NOT_BLANK)]
+Country = Annotated[
+    str,
+    Meta(
+        pattern=r"^\s*[A-Za-z]{2}\s*$",
+        description="ISO 3166-1 alpha-2, e.g. RU",
+        extra_json_schema={"format": "country"},
+    ),
+]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
-Grams = Annotated[int, Meta(gt=0, le=MAX_WEIGHT_G, description="Whole grams")]
+# Whole numbers are floats with no fraction: JSON Schema's integer admits 530.0, and so does the API.
+Grams = Annotated[float, Meta(gt=0, le=MAX_WEIGHT_G, multiple_of=1, description="Whole grams")]
 Centimetres = Annotated[float, Meta(gt=0, le=MAX_SIDE_CM)]
 Share = Annotated[float, Meta(ge=0, le=1)]
-Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
+Count = Annotated[float, Meta(ge=0, le=MAX_COUNT, multiple_of=1)]
 DeclaredValue = Annotated[Decimal, _money(MAX_DECLARED_VALUE, "Roubles")]
 DayValue = Annotated[Decimal, _money(MAX_DAY_VALUE, "Roubles a buyer would pay for one business day sooner")]
 Percent = Annotated[
@@ -63,7 +83,6 @@ Percent = Annotated[
     Meta(
         description="Greater than 0 and less than 100",
         extra_json_schema={
-            "type": ["string", "number"],
             "pattern": r"^(?:[1-9][0-9]?(?:\.[0-9]{1,2})?|0\.(?:[1-9][0-9]?|0[1-9]))$",
             "exclusiveMinimum": 0,
             "exclusiveMaximum": 100,
@@ -82,8 +101,8 @@ class LocationIn(_In):
     """Any of the fields; a plain string stands for a city."""
 
     country: Country | None = None
-    city: Text | None = None
-    postal_code: Text | None = None
+    city: City | None = None
+    postal_code: PostalCode | None = None
     address: Text | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
@@ -109,18 +128,19 @@ class PolicyIn(_In):
 
 
 class QuoteRequest(_In):
-    origin: str | LocationIn
-    destination: str | LocationIn
+    origin: CityName | LocationIn
+    destination: CityName | LocationIn
     parcels: Annotated[list[ParcelIn], Meta(min_length=1)]
     declared_value: DeclaredValue | None = None
     cod: bool = False
     ship_at: Moment | None = None
-    policy: PolicyKind | PolicyIn | None = None
+    # By name alone: every policy but `deadline`, which needs its date.
+    policy: Literal["cheapest", "fastest", "balanced"] | PolicyIn | None = None
 
 
 class WarehouseIn(_In):
     code: Code
-    location: str | LocationIn
+    location: CityName | LocationIn
 
 
 class CapacityIn(_In):
@@ -136,8 +156,8 @@ class TierIn(_In):
 
 
 class OrderIn(_In):
-    id: Code | int
-    destination: str | LocationIn
+    id: Code | Annotated[float, Meta(multiple_of=1, description="An order number")]
+    destination: CityName | LocationIn
     parcels: Annotated[list[ParcelIn], Meta(min_length=1)]
     declared_value: DeclaredValue | None = None
     cod: bool = False
@@ -163,6 +183,11 @@ class AllocationRequest(AllocationHeader, kw_only=True):
     orders: Annotated[list[OrderIn], Meta(min_length=1, max_length=MAX_ORDERS)]
 
 
+def _listed(kind: type[enum.Enum]) -> str:
+    one = "|".join(str(m.value) for m in kind)
+    return rf"^\s*(?:{one})\s*(?:,\s*(?:{one})\s*)*$"
+
+
 class PickupPointQuery(_In):
     """`GET /v1/pickup-points`: nearest first with lat and lon, or a map view with bbox."""
 
@@ -170,13 +195,28 @@ class PickupPointQuery(_In):
     lon: Longitude | None = None
     limit: Annotated[int, Meta(ge=1, le=100)] = 20
     radius_km: Annotated[float, Meta(ge=0, le=20_000)] | None = None
-    bbox: Annotated[str, Meta(description="west,south,east,north; west > east crosses 180 degrees")] | None = None
+    bbox: (
+        Annotated[
+            str,
+            Meta(
+                description="west,south,east,north in degrees; west > east crosses 180 degrees",
+                extra_json_schema={"format": "bbox"},
+            ),
+        ]
+        | None
+    ) = None
     zoom: Annotated[int, Meta(ge=0, le=20, description="Map zoom for clustering")] = 10
     network: Annotated[str, Meta(description="Comma-separated networks")] | None = None
-    type: Annotated[str, Meta(description="Comma-separated: pvz, locker, post, store")] | None = None
-    features: Annotated[str, Meta(description="Comma-separated; all required")] | None = None
+    type: Annotated[str, Meta(pattern=_listed(PointType), description="Comma-separated")] | None = None
+    features: Annotated[str, Meta(pattern=_listed(Feature), description="Comma-separated; all required")] | None = None
     open_at: (
-        Annotated[str, Meta(description="'now', an ISO time with offset, or a naive time: local time at each point")]
+        Annotated[
+            str,
+            Meta(
+                description="'now', an ISO time with offset, or a naive time: local time at each point",
+                extra_json_schema={"anyOf": [{"const": "now"}, {"format": "date-time"}]},
+            ),
+        ]
         | None
     ) = None
     weight_g: Annotated[int, Meta(ge=1, le=MAX_WEIGHT_G, description="Only points that take the parcel")] | None = None
@@ -184,7 +224,13 @@ class PickupPointQuery(_In):
     width_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
     height_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
     origin: (
-        Annotated[str, Meta(description="City, postal code or 'lat,lon': price each point from here (needs weight_g)")]
+        Annotated[
+            str,
+            Meta(
+                description="City, postal code or 'lat,lon': price each point from here (needs weight_g)",
+                extra_json_schema={"format": "city"},
+            ),
+        ]
         | None
     ) = None
 
@@ -192,6 +238,6 @@ class PickupPointQuery(_In):
 class PlacesQuery(_In):
     """`GET /v1/places`: cities whose name starts with q."""
 
-    q: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S")]
+    q: Annotated[str, Meta(min_length=1, max_length=100, pattern=NOT_BLANK)]
     limit: Annotated[int, Meta(ge=1, le=20)] = 8
     country: Annotated[str, Meta(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] | None = None
