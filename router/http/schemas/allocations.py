@@ -113,11 +113,8 @@ def parse_allocation_ndjson(raw: bytes, *, max_parcels: int) -> ParsedAllocation
             raise InvalidRequest([FieldError(f"line {n}", f"at most {MAX_ORDERS} orders in one request")])
         try:
             given = _ORDER.decode(line)
-        except msgspec.ValidationError:
-            rejected.append(RejectedLine(n, tuple(field_errors(msgspec.json.decode(line), OrderIn))))
-            continue
-        except msgspec.DecodeError as exc:
-            rejected.append(RejectedLine(n, (FieldError("", f"is not valid JSON: {exc}"),)))
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            rejected.append(RejectedLine(n, tuple(_line_errors(line))))
             continue
         line_errors = _order_errors("", given, codes, max_parcels)
         order_id = _order_id(given)
@@ -131,6 +128,13 @@ def parse_allocation_ndjson(raw: bytes, *, max_parcels: int) -> ParsedAllocation
     if not orders and not rejected:
         raise InvalidRequest([FieldError("body", "has no order lines after the first line")])
     return _plan_input(header, tuple(orders), tuple(rejected))
+
+
+def _line_errors(line: bytes) -> list[FieldError]:
+    try:
+        return field_errors(msgspec.json.decode(line), OrderIn)
+    except msgspec.DecodeError as exc:  # types are checked as it parses: malformed may show only now
+        return [FieldError("", f"is not valid JSON: {exc}")]
 
 
 def _header_line(error: FieldError, line: int) -> FieldError:

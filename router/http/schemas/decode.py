@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, NoReturn, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 
@@ -37,23 +37,39 @@ def decode_json(
         pass
     except msgspec.DecodeError as exc:
         raise InvalidRequest([FieldError("body", f"is not valid JSON: {exc}")], title="Malformed JSON") from None
-    raise InvalidRequest(field_errors(prepare(msgspec.json.decode(raw)), kind), title=title)
+    return _reread(raw, kind, title, prepare)
+
+
+def _reread(raw: bytes, kind: type[T], title: str, prepare: Callable[[Any], Any]) -> NoReturn:
+    # msgspec checks types as it parses, so a body can fail validation before its JSON is seen
+    # to be malformed further on.
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest([FieldError("body", f"is not valid JSON: {exc}")], title="Malformed JSON") from None
+    raise InvalidRequest(field_errors(prepare(value), kind), title=title)
 
 
 def convert(
-    value: Any, kind: type[T], *, title: str = "Invalid request", prepare: Callable[[Any], Any] = lambda v: v
+    value: Any,
+    kind: type[T],
+    *,
+    title: str = "Invalid request",
+    prepare: Callable[[Any], Any] = lambda v: v,
+    strict: bool = True,
 ) -> T:
-    """An already parsed JSON value as `kind`, every bad field reported."""
+    """An already parsed JSON value as `kind`, every bad field reported. Not `strict`: strings
+    are read as the numbers and booleans they spell (a query string's values)."""
     try:
-        return msgspec.convert(value, kind)
+        return msgspec.convert(value, kind, strict=strict)
     except msgspec.ValidationError:
-        raise InvalidRequest(field_errors(prepare(value), kind), title=title) from None
+        raise InvalidRequest(field_errors(prepare(value), kind, strict=strict), title=title) from None
 
 
-def field_errors(value: Any, kind: Any, path: str = "") -> list[FieldError]:
+def field_errors(value: Any, kind: Any, path: str = "", *, strict: bool = True) -> list[FieldError]:
     """Every problem `value` has as `kind`, each at its path; empty when it converts."""
     try:
-        msgspec.convert(value, kind)
+        msgspec.convert(value, kind, strict=strict)
     except msgspec.ValidationError as exc:
         message, deeper = _split(str(exc))
     else:
@@ -62,18 +78,18 @@ def field_errors(value: Any, kind: Any, path: str = "") -> list[FieldError]:
     struct = _struct_of(inner, value)
     if struct is not None and isinstance(value, dict):
         # Missing and unknown fields are reported at the object; walked, each is named itself.
-        return _struct_errors(value, struct, path) or [FieldError(join(path, deeper.lstrip(".")), message)]
+        return _struct_errors(value, struct, path, strict) or [FieldError(join(path, deeper.lstrip(".")), message)]
     if not deeper:
         return [FieldError(path, message)]
     item = _item_type(inner)
     if item is not None and isinstance(value, list):
-        return [e for i, v in enumerate(value) for e in field_errors(v, item, f"{path}[{i}]")]
+        return [e for i, v in enumerate(value) for e in field_errors(v, item, f"{path}[{i}]", strict=strict)]
     if _is_dict(inner) and isinstance(value, dict):
         key_type, value_type = get_args(inner)
         found: list[FieldError] = []
         for key, v in value.items():
             at = join(path, str(key))
-            found += field_errors(key, key_type, at) or field_errors(v, value_type, at)
+            found += field_errors(key, key_type, at, strict=strict) or field_errors(v, value_type, at, strict=strict)
         return found
     return [FieldError(join(path, deeper.lstrip(".")), message)]
 
@@ -84,7 +100,7 @@ def join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _struct_errors(value: dict[str, Any], struct: type[msgspec.Struct], path: str) -> list[FieldError]:
+def _struct_errors(value: dict[str, Any], struct: type[msgspec.Struct], path: str, strict: bool) -> list[FieldError]:
     hints = get_type_hints(struct, include_extras=True)
     info = msgspec.inspect.type_info(struct)
     assert isinstance(info, msgspec.inspect.StructType)
@@ -98,7 +114,7 @@ def _struct_errors(value: dict[str, Any], struct: type[msgspec.Struct], path: st
             if f.required:
                 found.append(FieldError(join(path, f.encode_name), "is required"))
             continue
-        found += field_errors(value[f.encode_name], hints[f.name], join(path, f.encode_name))
+        found += field_errors(value[f.encode_name], hints[f.name], join(path, f.encode_name), strict=strict)
     return found
 
 

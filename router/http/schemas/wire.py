@@ -184,8 +184,9 @@ class AllocationRequest(AllocationHeader, kw_only=True):
 
 
 def _listed(kind: type[enum.Enum]) -> str:
+    # Blank items are skipped, as in "pvz,,locker" or an empty value.
     one = "|".join(str(m.value) for m in kind)
-    return rf"^\s*(?:{one})\s*(?:,\s*(?:{one})\s*)*$"
+    return rf"^\s*(?:{one})?\s*(?:,\s*(?:{one})?\s*)*$"
 
 
 class PickupPointQuery(_In):
@@ -193,7 +194,8 @@ class PickupPointQuery(_In):
 
     lat: Annotated[Latitude, Meta(description="With lon: list nearest first")] | None = None
     lon: Longitude | None = None
-    limit: Annotated[int, Meta(ge=1, le=100)] = 20
+    limit: Annotated[float, Meta(ge=1, le=100, multiple_of=1)] = 20
+    # Half the Earth's circumference: beyond it every point is inside.
     radius_km: Annotated[float, Meta(ge=0, le=20_000)] | None = None
     bbox: (
         Annotated[
@@ -205,7 +207,7 @@ class PickupPointQuery(_In):
         ]
         | None
     ) = None
-    zoom: Annotated[int, Meta(ge=0, le=20, description="Map zoom for clustering")] = 10
+    zoom: Annotated[float, Meta(ge=0, le=20, multiple_of=1, description="Map zoom for clustering")] = 10
     network: Annotated[str, Meta(description="Comma-separated networks")] | None = None
     type: Annotated[str, Meta(pattern=_listed(PointType), description="Comma-separated")] | None = None
     features: Annotated[str, Meta(pattern=_listed(Feature), description="Comma-separated; all required")] | None = None
@@ -219,7 +221,7 @@ class PickupPointQuery(_In):
         ]
         | None
     ) = None
-    weight_g: Annotated[int, Meta(ge=1, le=MAX_WEIGHT_G, description="Only points that take the parcel")] | None = None
+    weight_g: Annotated[Grams, Meta(description="Only points that take the parcel")] | None = None
     length_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
     width_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
     height_cm: Annotated[float, Meta(ge=0.1, le=MAX_SIDE_CM)] | None = None
@@ -239,5 +241,5 @@ class PlacesQuery(_In):
     """`GET /v1/places`: cities whose name starts with q."""
 
     q: Annotated[str, Meta(min_length=1, max_length=100, pattern=NOT_BLANK)]
-    limit: Annotated[int, Meta(ge=1, le=20)] = 8
+    limit: Annotated[float, Meta(ge=1, le=20, multiple_of=1)] = 8
     country: Annotated[str, Meta(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] | None = None
