@@ -21,9 +21,6 @@ from router.integrations.retailcrm import handlers as retailcrm
 from router.integrations.retailcrm import openapi as retailcrm_openapi
 
 _STR = {"type": "string"}
-# An outcome row that does not read is listed in `problems` and the others are imported, so
-# rows are not constrained at this level.
-_ROW = {"description": "An outcome row; one that does not read is reported in `problems`, not refused"}
 
 
 async def openapi_json(request: web.Request) -> web.Response:
@@ -96,17 +93,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Bad rows are listed with "
         "their line and the reason; the rest are imported.",
         body={
-            "application/json": {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "properties": {"outcomes": {"type": "array", "items": _ROW}},
-                        "required": ["outcomes"],
-                        "additionalProperties": False,
-                    },
-                    {"type": "array", "items": _ROW},
-                ]
-            },
+            "application/json": (wire.OutcomesIn, list[Any]),
             "text/csv": _STR,
             "application/x-ndjson": _STR,
         },

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -243,3 +243,11 @@ class PlacesQuery(_In):
     q: Annotated[str, Meta(min_length=1, max_length=100, pattern=NOT_BLANK)]
     limit: Annotated[float, Meta(ge=1, le=20, multiple_of=1)] = 8
     country: Annotated[str, Meta(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] | None = None
+
+
+class OutcomesIn(_In):
+    """`POST /v1/outcomes` as a JSON object (a bare list of rows is read too). Each row is read by
+    router/history/outcomes.py, as CSV and NDJSON rows are: a bad one is reported in the answer's
+    `problems`, not refused."""
+
+    outcomes: list[Any]
