@@ -220,6 +220,7 @@ class MemoryUse(Out):
 class StoreHealth(msgspec.Struct):
     backend: str
     ok: bool
+    fallback: Annotated[Literal["memory"] | None, Meta(description="What stands in while the store is away")] = None
     memory: MemoryUse | None = None
 
 
@@ -234,7 +235,7 @@ class FieldProblem(Out):
     message: str
 
 
-class Problem(msgspec.Struct):
+class Problem(msgspec.Struct, omit_defaults=True):
     """RFC 9457 problem details; `errors` names each bad field by its path."""
 
     type: str
@@ -242,7 +243,9 @@ class Problem(msgspec.Struct):
     status: int
     detail: str | None = None
     instance: str | None = None
-    errors: list[FieldProblem] = []
+    errors: list[FieldProblem] | None = None
+    expired_at: Annotated[str | None, Meta(description="410: when the quote's guarantee ended")] = None
+    retry_after: Annotated[int | None, Meta(description="429: seconds to wait")] = None
 
 
 class PlaceSuggestion(Out):
