@@ -13,13 +13,14 @@ import re
 from pathlib import Path
 from string import Template
 
+import msgspec
 from aiohttp import web
 from multidict import MultiMapping
 
-from router.core.codec import dumps
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
 from router.http.middlewares.problems import problem
+from router.http.schemas import answers
 from router.http.schemas.decode import convert
 from router.http.schemas.wire import PlacesQuery
 from router.quoting.places import PlaceSuggestion
@@ -119,7 +120,8 @@ async def list_places(request: web.Request) -> web.Response:
     places = request.app[keys.PLACES]
     # The first search builds the prefix index (a few hundred ms): not on the event loop.
     found = await asyncio.to_thread(places.search, query, limit, country)
-    return web.Response(body=dumps({"places": [_suggestion_json(s) for s in found]}), content_type="application/json")
+    body = answers.PlaceSuggestions([_suggestion(s) for s in found])
+    return web.Response(body=msgspec.json.encode(body), content_type="application/json")
 
 
 def _parse_places(params: MultiMapping[str]) -> tuple[str, int, str | None]:
@@ -137,15 +139,15 @@ def _parse_places(params: MultiMapping[str]) -> tuple[str, int, str | None]:
     return query.q.strip(), int(query.limit), query.country.upper() if query.country else None
 
 
-def _suggestion_json(suggestion: PlaceSuggestion) -> dict[str, object]:
-    return {
-        "id": str(suggestion.geonameid),
-        "name": suggestion.name,
-        "name_ru": suggestion.name_ru,
-        "country": suggestion.country,
-        "region": suggestion.region,
-        "lat": suggestion.lat,
-        "lon": suggestion.lon,
-        "population": suggestion.population,
-        "timezone": suggestion.timezone,
-    }
+def _suggestion(found: PlaceSuggestion) -> answers.PlaceSuggestion:
+    return answers.PlaceSuggestion(
+        id=str(found.geonameid),
+        name=found.name,
+        name_ru=found.name_ru,
+        country=found.country,
+        region=found.region,
+        lat=found.lat,
+        lon=found.lon,
+        population=found.population,
+        timezone=found.timezone,
+    )
