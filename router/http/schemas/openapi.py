@@ -15,6 +15,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from router.http.schemas.answers import Problem
+
 REF = "#/components/schemas/{name}"
 Handler = Callable[[web.Request], Any]
 
@@ -86,8 +88,6 @@ def json(kind: Any, description: str) -> Answer:
 
 
 def problem(description: str) -> Answer:
-    from router.http.schemas.answers import Problem
-
     return Answer(description, {"application/problem+json": Problem})
 
 
