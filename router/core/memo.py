@@ -2,8 +2,8 @@
 
 Adapters hand out the same Price, Eta or request object to many offers and calls (one Price per
 sum all day, one request to a quote's ten carriers), and what each becomes (an Eta's JSON, a
-Price's packed form, a chargeable weight) is the same every time. (A Price's quote JSON is kept on
-the Price itself: rate-card Prices are each written once, and a memo would only keep them alive.)
+Price's packed form, a chargeable weight) is the same every time. (The codec's memo of Price JSON
+is small: rate-card Prices are each written once, and a large memo would only keep them alive.)
 Kept by id(), with the object held beside its result so that no other object can take the id
 meanwhile; the whole memo is dropped when full.
 """

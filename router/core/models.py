@@ -9,44 +9,12 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
 
 KOPECK = Decimal("0.01")
 DEFAULT_VOLUMETRIC_DIVISOR = 5000
-
-_T = TypeVar("_T")
-
-
-def _slots_filled_directly(cls: type[_T]) -> type[_T]:
-    """A frozen, slotted dataclass with an __init__ that fills its slots directly.
-
-    The dataclass's own sets every field through `object.__setattr__`, which looks the name up
-    each time; for the types a quote makes by the dozen (offers, their scores) that is half of
-    what one costs. Same parameters, order and defaults; only for plain fields (no
-    `__post_init__`, no default factories), which is checked here.
-    """
-    plain = fields(cls)  # type: ignore[arg-type]
-    if hasattr(cls, "__post_init__") or any(f.default_factory is not MISSING or not f.init for f in plain):
-        raise TypeError(f"{cls.__name__} has fields that need the dataclass's own __init__")
-    scope: dict[str, Any] = {}
-    params = []
-    for f in plain:
-        scope[f"set_{f.name}"] = getattr(cls, f.name).__set__
-        if f.default is MISSING:
-            params.append(f.name)
-        else:
-            scope[f"default_{f.name}"] = f.default
-            params.append(f"{f.name}=default_{f.name}")
-    lines = [f"def __init__(self, {', '.join(params)}):"] + [f"    set_{f.name}(self, {f.name})" for f in plain]
-    exec("\n".join(lines), scope)  # as dataclasses itself writes __init__
-    init = scope["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    cls.__init__ = init  # type: ignore[misc]
-    return cls
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -150,11 +118,6 @@ class Price:
     total: Decimal
     lines: tuple[PriceLine, ...]
     currency: str = "RUB"
-    # Its quote JSON, once router/codec.py has written it: a Price an adapter shares between
-    # offers and quotes (CDEK's one Price per sum) is written once, and what is written dies with
-    # the Price. A memo beside it held the JSON of every rate-card Price, each seen once, for
-    # thousands of quotes: the bulk of what the collector's young passes walked (16-22 ms each).
-    json_body: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if sum((line.amount for line in self.lines), Decimal("0")) != self.total:
@@ -177,7 +140,6 @@ class Eta:
     max_date: date
 
 
-@_slots_filled_directly
 @dataclass(frozen=True, slots=True)
 class Offer:
     carrier: str
@@ -195,8 +157,6 @@ class Offer:
     as_of: datetime | None = None
 
     def with_id(self) -> Offer:
-        from dataclasses import replace
-
         return replace(self, id=f"{self.carrier}:{self.service}")
 
 
@@ -218,7 +178,6 @@ class CarrierError:
     message: str
 
 
-@_slots_filled_directly
 @dataclass(frozen=True, slots=True)
 class CarrierQuote:
     """What one carrier answered for one shipment."""
@@ -275,7 +234,6 @@ class RateRequest:
     ship_at: datetime  # aware
 
 
-@_slots_filled_directly
 @dataclass(frozen=True, slots=True)
 class Score:
     price: Decimal

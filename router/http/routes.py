@@ -1,30 +1,186 @@
-"""Every route of the service, registered in one place."""
+"""Every route of the service, registered and documented from one table.
+
+Each row of `OPERATIONS` is both an aiohttp route and an OpenAPI operation: its request and
+answer types are the msgspec Structs the handler decodes with, so the document cannot drift
+from the code. The CRM's callbacks are registered here and documented beside their handlers.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from aiohttp import web
 
+from router.core.codec import dumps
 from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, widget
 from router.http.middlewares import observability
-from router.http.schemas import openapi
+from router.http.schemas import answers, answers_more, wire
+from router.http.schemas.openapi import Answer, Operation, document, json, path_param, problem, text
 from router.integrations.retailcrm import handlers as retailcrm
+from router.integrations.retailcrm import openapi as retailcrm_openapi
+
+_STR = {"type": "string"}
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(body=_document_body(), content_type="application/json")
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "POST", "/v1/quotes", quotes.create_quote, "createQuote",
+        "Quote every carrier for a shipment and recommend one",
+        description="Identical requests within the cache TTL answer 200 with the same quote; a new quote is 201.",
+        body={"application/json": wire.QuoteRequest},
+        answers={
+            201: json(answers.Quote, "A new quote"),
+            200: json(answers.Quote, "The same request's quote, from cache"),
+            400: problem("Malformed request"),
+            413: problem("Body too large"),
+            422: problem("A field is wrong; `errors` names each"),
+            503: problem("Quotes cannot be stored right now"),
+        },
+    ),
+    Operation(
+        "GET", "/v1/quotes/{quote_id}", quotes.get_quote, "getQuote",
+        "A quote unchanged, while its price is guaranteed",
+        params=(path_param("quote_id"),),
+        answers={
+            200: json(answers.Quote, "The quote as first answered"),
+            404: problem("No such quote"),
+            410: problem("The quote's guarantee has expired"),
+            503: problem("Redis is away and this worker does not hold the quote; retry shortly"),
+        },
+    ),
+    Operation(
+        "GET", "/v1/carriers", carriers.list_carriers, "listCarriers", "Carriers, their services and status",
+        description="`health` gives each carrier's breaker state (shared by every worker) and this worker's "
+        "error rate and latency over its last 256 calls to the carrier.",
+        answers={200: json(answers.Carriers, "Carriers")},
+    ),
+    Operation(
+        "POST", "/v1/allocations", allocations.create_allocation, "createAllocation",
+        "Route a day's orders across warehouses and carriers at the lowest total cost",
+        description="Each order is quoted from each of its warehouses; one offer per order is chosen under the "
+        "carriers' daily capacities and volume-discount tiers (OR-Tools: min-cost flow, or CP-SAT when tiers "
+        "apply), beside the greedy cheapest-per-order plan. Big batches: send `application/x-ndjson` whose "
+        "first line is an AllocationHeader and every further line one OrderIn; a bad order line is listed in "
+        "`rejected` with its line number and the rest are planned. Up to 100,000 orders and 32 MiB.",
+        body={
+            "application/json": wire.AllocationRequest,
+            "application/x-ndjson": {
+                "type": "array",
+                "description": "One JSON document a line: an AllocationHeader, then one OrderIn a line",
+                "prefixItems": [{"$ref": "#/components/schemas/AllocationHeader"}],
+                # A line that does not read as an OrderIn is listed in `rejected`, not refused.
+                "items": {"description": "An OrderIn; any other line is listed in `rejected`"},
+                "minItems": 2,
+            },
+        },
+        answers={
+            200: json(answers_more.Plan, "The plan"),
+            400: problem("Malformed JSON"),
+            413: problem("Body too large"),
+            422: problem("A field is wrong; `errors` names each"),
+        },
+    ),
+    Operation(
+        "POST", "/v1/outcomes", outcomes.import_outcomes, "importOutcomes",
+        "Delivery results, to learn each carrier's real transit times and reliability",
+        description="A CSV file with a header line (text/csv), one JSON object a line (application/x-ndjson), "
+        'or {"outcomes": [...]} (application/json); up to 8 MiB, larger files through '
+        "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Bad rows are listed with "
+        "their line and the reason; the rest are imported.",
+        body={
+            "application/json": (wire.OutcomesIn, list[Any]),
+            "text/csv": _STR,
+            "application/x-ndjson": _STR,
+        },
+        answers={
+            200: json(answers.OutcomeImport, "What was imported and what was not"),
+            413: problem("Body too large"),
+            422: problem("The body cannot be read as outcomes"),
+            503: problem("The store does not answer; nothing more was imported"),
+        },
+    ),
+    Operation(
+        "GET", "/v1/pickup-points", pickup_points.list_points, "listPickupPoints",
+        "Pickup points of every network: nearest first (lat, lon) or a clustered map view (bbox, zoom)",
+        query=wire.PickupPointQuery,
+        answers={
+            200: json(
+                (answers_more.PickupPointList, answers_more.PickupPointMap),
+                "PickupPointList for lat/lon, PickupPointMap (GeoJSON) for bbox",
+            ),
+            422: problem("A parameter is wrong; `errors` names each"),
+        },
+    ),
+    Operation(
+        "GET", "/v1/pickup-points/{point_id}", pickup_points.get_point, "getPickupPoint",
+        "One pickup point with its hours, limits and the site it shares",
+        params=(path_param("point_id"),),
+        answers={200: json(answers_more.PickupPoint, "The point"), 404: problem("No such point")},
+    ),
+    Operation(
+        "GET", "/v1/places", widget.list_places, "searchPlaces",
+        "Cities whose Russian or Latin name starts with q, for autocomplete",
+        query=wire.PlacesQuery,
+        answers={
+            200: json(answers.PlaceSuggestions, "Suggestions"),
+            422: problem("A parameter is wrong; `errors` names each"),
+        },
+    ),
+    Operation(
+        "GET", "/widget.js", widget.widget_js, "widgetScript",
+        "The embeddable widget: one script tag, or CarrierRouter.mount(element, options)",
+        answers={
+            200: text("application/javascript", "The script"),
+            503: problem("The widget has not been built (scripts/build-widget)"),
+        },
+    ),
+    Operation(
+        "GET", "/widget/assets/{name}", widget.widget_asset, "widgetAsset",
+        "A chunk the widget loads on demand (the map); names carry a content hash",
+        params=(path_param("name"),),
+        answers={
+            200: Answer("The chunk", {"application/javascript": _STR, "text/css": _STR}),
+            404: problem("No such asset"),
+            503: problem("The widget has not been built (scripts/build-widget)"),
+        },
+    ),
+    Operation(
+        "GET", "/widget/demo", widget.demo_page, "widgetDemo",
+        "A demo shop page with the widget in its checkout form",
+        params=(
+            {"name": "lang", "in": "query", "schema": {**_STR, "default": "ru"},
+             "description": "ru or en; anything else is ru"},
+            {"name": "key", "in": "query", "schema": _STR,
+             "description": "A publishable key for the tag, when the service has keys"},
+        ),
+        answers={200: text("text/html", "The page")},
+    ),
+    Operation(
+        "GET", "/healthz", health.healthz, "health", "Liveness and the store's state",
+        answers={200: json(answers.Health, "Answering; `degraded` while Redis is away and memory stands in")},
+    ),
+    Operation(
+        "GET", "/openapi.json", openapi_json, "openapi", "This document",
+        answers={200: json({"type": "object"}, "OpenAPI 3.1")},
+    ),
+    Operation(
+        "GET", "/metrics", observability.metrics_handler, "metrics", "Prometheus figures of this worker",
+        answers={200: text("text/plain", "Prometheus text format")},
+    ),
+)  # fmt: skip
 
 
 def setup_routes(app: web.Application) -> None:
-    app.router.add_post("/v1/quotes", quotes.create_quote)
-    app.router.add_get("/v1/quotes/{quote_id}", quotes.get_quote)
-    app.router.add_get("/v1/carriers", carriers.list_carriers)
-    app.router.add_post("/v1/allocations", allocations.create_allocation)
-    app.router.add_post("/v1/outcomes", outcomes.import_outcomes)
-    app.router.add_get("/v1/pickup-points", pickup_points.list_points)
-    app.router.add_get("/v1/pickup-points/{point_id}", pickup_points.get_point)
-    app.router.add_get("/v1/places", widget.list_places)
-    app.router.add_get("/widget.js", widget.widget_js)
-    app.router.add_get("/widget/assets/{name}", widget.widget_asset)
-    app.router.add_get("/widget/demo", widget.demo_page)
-    app.router.add_get("/healthz", health.healthz)
-    app.router.add_get("/openapi.json", openapi.openapi_json)
-    app.router.add_get("/metrics", observability.metrics_handler)
+    for op in OPERATIONS:
+        if op.method == "GET":
+            app.router.add_get(op.path, op.handler)  # HEAD as well, as aiohttp does for GET
+        else:
+            app.router.add_route(op.method, op.path, op.handler)
     app.router.add_post("/integrations/retailcrm/calculate", retailcrm.calculate)
     app.router.add_post("/integrations/retailcrm/save", retailcrm.save)
     app.router.add_get("/integrations/retailcrm/get", retailcrm.get)
@@ -32,3 +188,14 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/integrations/retailcrm/shipmentPointList", retailcrm.shipment_point_list)
     app.router.add_get("/integrations/retailcrm/tariffList", retailcrm.tariff_list)
     app.router.add_post("/integrations/retailcrm/tariffList", retailcrm.tariff_list)
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The service's OpenAPI document; built once, it never changes while the process runs."""
+    return document(OPERATIONS, retailcrm_openapi.PATHS, retailcrm_openapi.SCHEMAS, also=[wire.AllocationHeader])
+
+
+@cache
+def _document_body() -> bytes:
+    return dumps(openapi_document())

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from router.core.codec import quote_json
+from router.core.codec import quote_expires_at, quote_json
 from router.core.errors import QuoteExpired, QuoteNotFound
 from router.core.models import CarrierError, Location, Place, Policy, Shipment
 from router.core.settings import Settings
@@ -93,7 +93,7 @@ class QuoteBook:
             refuse_a_miss_while_degraded(self._store, f"quote {quote_id}")
             raise QuoteNotFound(quote_id)
         body = unpack_quote(kept)
-        expires_at = _expires_at(body)
+        expires_at = quote_expires_at(body)
         if datetime.fromisoformat(expires_at) <= self._clock():
             raise QuoteExpired(quote_id, expires_at)
         return body
@@ -131,19 +131,6 @@ class QuoteBook:
         if hour != self._hour_of:
             self._hour_of, self._hour_text = hour, now.strftime("%Y-%m-%dT%H")
         return self._hour_text
-
-
-_EXPIRES = b'"expires_at":"'
-
-
-def _expires_at(body: bytes) -> str:
-    # `quote_json` writes quote_id, created_at and then expires_at, all within the first couple
-    # of hundred bytes: found there, the rest of the quote need not be parsed on every read.
-    at = body.find(_EXPIRES, 0, 256)
-    if at < 0:
-        return str(orjson.loads(body)["expires_at"])
-    start = at + len(_EXPIRES)
-    return body[start : body.index(b'"', start)].decode()
 
 
 def _place_key(place: Place) -> list[object]:

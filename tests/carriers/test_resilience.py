@@ -23,7 +23,7 @@ from carriers.registry import load_carriers
 from carriers.sandbox import SandboxServers
 from router.core.models import CarrierInfo, CarrierQuote, Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
 from router.core.settings import Settings
-from router.http.schemas.openapi import document
+from router.http.routes import openapi_document as document
 from router.quoting.breaker import BreakerState, CircuitBreaker, GuardedCarrier, guard_carriers
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood

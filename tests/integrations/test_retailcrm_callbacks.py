@@ -13,7 +13,7 @@ import pytest
 from pickup_points.model import Feature
 from router.core.models import Location
 from router.http import appkeys as keys
-from router.http.schemas.openapi import document
+from router.http.routes import openapi_document as document
 from router.integrations.retailcrm.deliveries import DeliveryBook
 from tests.integrations.conftest import StartCrm
 from tests.integrations.crm_client import address, package

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -115,7 +114,7 @@ def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_thei
         assert orjson.dumps(quote_json(quote)["offers"]) == orjson.dumps(expected)
 
 
-def test_a_prices_json_is_written_once_kept_on_it_and_no_part_of_its_value() -> None:
+def test_a_shared_prices_json_is_written_once_and_is_no_part_of_its_value() -> None:
     from router.core.codec import _price_json
     from router.core.models import Price, PriceLine, PriceLineKind
 
@@ -129,7 +128,7 @@ def test_a_prices_json_is_written_once_kept_on_it_and_no_part_of_its_value() -> 
 
     shared, other = price(), price()
     body = _price_json(shared)
-    assert _price_json(shared) is body and shared.json_body is body  # a second offer sharing it reuses it
+    assert _price_json(shared) is body  # a second offer sharing the Price reuses its JSON
     assert body == {
         "total": "362.50",
         "currency": "RUB",
@@ -138,7 +137,16 @@ def test_a_prices_json_is_written_once_kept_on_it_and_no_part_of_its_value() -> 
             {"kind": PriceLineKind.FUEL, "label": "Топливо", "amount": "12.50"},
         ],
     }
-    # Written or not, equal prices stay equal and hash alike, and nothing else holds the JSON.
-    assert other.json_body is None and shared == other and hash(shared) == hash(other)
-    assert repr(shared) == repr(other)
-    assert sys.getrefcount(body) == 3  # the Price's slot, `body`, getrefcount's argument
+    # The JSON lives in the codec, not on the Price: equal prices stay equal and alike.
+    assert _price_json(other) == body and _price_json(other) is not body
+    assert shared == other and hash(shared) == hash(other) and repr(shared) == repr(other)
+    assert not hasattr(shared, "__dict__")
+
+
+def test_a_stored_quotes_expiry_is_read_from_its_json() -> None:
+    from router.core.codec import quote_expires_at
+
+    body = orjson.dumps(
+        {"quote_id": "q", "offers": [{"x": '"expires_at":"no"'}], "expires_at": "2026-11-24T10:00:00+00:00"}
+    )
+    assert quote_expires_at(body) == "2026-11-24T10:00:00+00:00"

@@ -1,4 +1,4 @@
-"""Domain types built with their slots filled directly hold what the dataclass would have put there."""
+"""Domain types are plain frozen dataclasses: every field, default and parameter as declared."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from router.core.models import CarrierQuote, Offer, Rejection, Score, _slots_filled_directly
+from router.core.models import CarrierQuote, Offer, Price, Rejection, Score
 from tests.router.fakes import make_offer
 
 
@@ -55,18 +55,8 @@ def test_scores_and_carrier_answers_keep_their_parameters_and_values() -> None:
         assert list(inspect.signature(cls).parameters) == names
 
 
-def test_a_type_that_needs_the_dataclasss_own_init_is_refused() -> None:
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class Checked:
-        amount: int
-
-        def __post_init__(self) -> None:
-            pass
-
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class Listed:
-        items: list[int] = dataclasses.field(default_factory=list)
-
-    for cls in (Checked, Listed):
-        with pytest.raises(TypeError):
-            _slots_filled_directly(cls)
+def test_domain_types_carry_only_their_declared_values() -> None:
+    # No cache rides on them: their slots are exactly their fields.
+    for cls in (Offer, Score, CarrierQuote, Price):
+        assert cls.__slots__ == tuple(f.name for f in dataclasses.fields(cls))
+    assert [f.name for f in dataclasses.fields(Price)] == ["total", "lines", "currency"]

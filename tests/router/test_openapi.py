@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 from openapi_spec_validator import validate
 
-from router.http.schemas.openapi import document
+from router.http.routes import openapi_document as document
 from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 

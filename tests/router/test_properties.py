@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from router.core.calendar import add_working_days, is_working_day, make_eta
 from router.core.errors import InvalidRequest
 from router.core.models import Parcel, Price, PriceLine, PriceLineKind, money
-from router.http.schemas.requests import parse_quote_request
+from router.http.schemas.quotes import parse_quote_request
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

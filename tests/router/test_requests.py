@@ -7,7 +7,8 @@ import pytest
 
 from router.core.errors import InvalidRequest
 from router.core.models import PolicyKind
-from router.http.schemas.requests import parse_quote_request
+from router.http.schemas.allocations import parse_allocation_ndjson
+from router.http.schemas.quotes import parse_quote_request, read_quote_request
 
 GOOD: dict[str, Any] = {
     "origin": {"city": "Москва"},
@@ -87,3 +88,17 @@ def test_too_many_parcels_are_refused() -> None:
     with pytest.raises(InvalidRequest) as caught:
         parse_quote_request({**GOOD, "parcels": [parcel] * 3}, max_parcels=2, day_value=Decimal("50"))
     assert caught.value.errors[0].path == "parcels"
+
+
+@pytest.mark.parametrize("raw", [b"2\xff\xfey", b'[1, "x" oops', b"", b"   "])
+def test_a_body_malformed_after_its_first_value_is_a_problem_on_the_body(raw: bytes) -> None:
+    # msgspec checks types while parsing: `2` fails as an object before the rest is read.
+    with pytest.raises(InvalidRequest) as caught:
+        read_quote_request(raw, max_parcels=50, day_value=Decimal("50"))
+    assert [e.path for e in caught.value.errors] == ["body"]
+
+
+def test_an_ndjson_order_line_malformed_after_its_first_value_is_set_aside() -> None:
+    header = b'{"warehouses": [{"code": "MSK", "location": "Moscow"}]}'
+    parsed = parse_allocation_ndjson(header + b"\n2 oops\n", max_parcels=5)
+    assert [(r.line, [e.path for e in r.errors]) for r in parsed.rejected] == [(2, [""])]

@@ -11,15 +11,22 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from router.http.schemas.openapi import document
+from router.core.errors import PlaceNotFound
+from router.core.models import Location
+from router.http.routes import openapi_document as document
+from router.quoting.places import Places
 
 ROOT = Path(__file__).resolve().parents[2]
+# Candidates only: those outside the bundled table of major cities are left out below.
+POSTAL_CODES = ["101000", "190000", "630000", "420000", "620000", "603000", "443000", "344000", "999999"]
 
 
 @schemathesis.serializer("application/x-ndjson")
@@ -29,7 +36,72 @@ def ndjson(ctx: object, value: object) -> bytes:
     return b"".join(json.dumps(item).encode() + b"\n" for item in items)
 
 
+def _known(values: list[str], field: str) -> list[str]:
+    """Those of `values` the bundled place data resolves, as the service would."""
+    places = Places()
+    known = []
+    for value in values:
+        try:
+            places.resolve(Location(**{field: value}), field)
+        except PlaceNotFound:
+            continue
+        known.append(value)
+    assert known, f"no {field} resolves"
+    return known
+
+
+def _cities() -> list[str]:
+    found = {s.name_ru or s.name for letter in "АБВГДЕЖЗИКЛМНОПРСТУФХЧШЭЮЯ" for s in Places().search(letter, 3, "RU")}
+    return _known(sorted(found), "city")
+
+
+@st.composite
+def _boxes(draw: st.DrawFn) -> str:
+    west, east = draw(st.floats(-180, 180)), draw(st.floats(-180, 180))
+    south, north = sorted((draw(st.floats(-90, 90)), draw(st.floats(-90, 90))))
+    return ",".join(repr(v) for v in (west, south, east, north))
+
+
+# The document's own formats name what the bundled place data knows; these teach the generator
+# values of each (GET /v1/places lists the cities).
+schemathesis.openapi.format("city", st.sampled_from(_cities()))
+schemathesis.openapi.format("ru-postal-code", st.sampled_from(_known(POSTAL_CODES, "postal_code")))
+schemathesis.openapi.format("country", st.sampled_from(["RU", "ru"]))
+schemathesis.openapi.format("bbox", _boxes())
+
 schema = schemathesis.openapi.from_dict(document())
+
+
+def _batch_refers_to_its_own_parts(body: object) -> bool:
+    """An allocation batch's parts refer to each other, as its documentation says and no JSON
+    Schema can: order ids and warehouse codes are unique, and orders and capacities name warehouses
+    of the batch; tiers need a method that prices them. Generated batches keep to that; a body that
+    does not is refused with a 422 naming the field (tests/router/test_api_allocations.py)."""
+    if isinstance(body, list):  # NDJSON: the header line; a bad order line is only set aside
+        body = body[0] if body else None
+    if not isinstance(body, dict):
+        return True
+
+    def items(name: str, of: dict[str, Any]) -> list[Any]:
+        value = of.get(name)
+        return value if isinstance(value, list) else []
+
+    def key(value: object) -> str:
+        return value.strip() if isinstance(value, str) else json.dumps(value)
+
+    codes = [key(w.get("code")) for w in items("warehouses", body) if isinstance(w, dict)]
+    orders = [o for o in items("orders", body) if isinstance(o, dict)]
+    capacities = [c for c in items("capacities", body) if isinstance(c, dict)]
+    ids = [key(o.get("id")) for o in orders]
+    named = [key(c) for o in orders for c in items("warehouses", o)] + [key(c.get("warehouse")) for c in capacities]
+    pairs = [(key(c.get("carrier")), key(c.get("warehouse"))) for c in capacities]
+    return (
+        len(set(codes)) == len(codes)
+        and len(set(ids)) == len(ids)
+        and all(c in codes for c in named)
+        and len(set(pairs)) == len(pairs)
+        and not (body.get("method") == "flow" and items("tiers", body))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +135,11 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_the_api_never_errors_and_always_answers_as_documented(case: schemathesis.Case, live_url: str) -> None:
-    # Schema-valid is not the same as servable: "Нигдеград" is a valid string and an unknown
-    # city, and a 422 naming the field is the right answer to it.
-    case.call_and_validate(base_url=live_url, excluded_checks=[positive_data_acceptance])
+    # Every check, positive data acceptance included, except that one for outcome imports: a
+    # row's rules across its fields (delivered no earlier than handed over, a status that fits
+    # its dates) are beyond JSON Schema, bad rows are reported beside the good ones, and a body
+    # with no readable row at all is a 422 by design.
+    excluded = [positive_data_acceptance] if case.operation.path == "/v1/outcomes" else []
+    if case.operation.path == "/v1/allocations" and case.meta and case.meta.generation.mode.is_positive:
+        assume(_batch_refers_to_its_own_parts(case.body))
+    case.call_and_validate(base_url=live_url, excluded_checks=excluded)

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
 from router.allocation import allocate, check_warehouses
 from router.allocation.codec import plan_json
 from router.core.codec import dumps
-from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
-from router.http.schemas.allocation_requests import parse_allocation, parse_allocation_ndjson
+from router.http.schemas.allocations import parse_allocation, parse_allocation_ndjson
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl")
 # Far above the quote limit: a day's orders for a big shop. Read here, not by aiohttp's
@@ -23,7 +21,7 @@ async def create_allocation(request: web.Request) -> web.Response:
     if request.content_type in NDJSON_TYPES:
         parsed = parse_allocation_ndjson(raw, max_parcels=settings.max_parcels)
     else:
-        parsed = parse_allocation(_json(raw), max_parcels=settings.max_parcels)
+        parsed = parse_allocation(raw, max_parcels=settings.max_parcels)
     check_warehouses(engine, parsed.warehouses)
     plan = await allocate(
         engine, parsed.orders, parsed.warehouses, parsed.terms, parsed.options, parsed.method, parsed.ship_at
@@ -44,12 +42,3 @@ async def _body(request: web.Request) -> bytes:
             raise web.HTTPRequestEntityTooLarge(max_size=MAX_ALLOCATION_BYTES, actual_size=size)
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _json(raw: bytes) -> object:
-    if not raw:
-        raise InvalidRequest([FieldError("body", "is empty; send a JSON object")])
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest([FieldError("body", f"is not valid JSON: {exc}")], title="Malformed JSON") from None

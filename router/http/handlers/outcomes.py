@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from router.core.codec import dumps, suspension_json
@@ -20,12 +19,15 @@ from router.history.outcomes import (
 )
 from router.history.track_record import ImportReport
 from router.http import appkeys as keys
+from router.http.schemas.decode import decode_json
+from router.http.schemas.wire import OutcomesIn
 
 # Larger than the service's body limit for quotes, small enough that parsing never holds the
 # event loop for long; files beyond it go through `carrier-router outcomes import`.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 # Rows between awaits: other requests get the loop back every few tens of milliseconds.
 BATCH = 5_000
+_JSON_BODY: Any = OutcomesIn | list[Any]  # {"outcomes": [...]} or the list alone
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"})
 
@@ -52,18 +54,8 @@ def _rows(content_type: str, body: bytes) -> Iterator[Outcome | RowProblem]:
         if content_type in CSV_TYPES:
             return parse_csv(text.splitlines())
         return parse_ndjson(text.splitlines())
-    try:
-        parsed: Any = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest([FieldError("body", f"is not valid JSON: {exc}")], title="Malformed JSON") from None
-    items = parsed
-    if isinstance(parsed, dict):
-        unknown = [FieldError(key, "unknown field") for key in parsed if key != "outcomes"]
-        if unknown:
-            raise InvalidRequest(unknown)
-        items = parsed.get("outcomes")
-    if not isinstance(items, list):
-        raise InvalidRequest([FieldError("outcomes", "must be a list of outcome objects")])
+    parsed = decode_json(body, _JSON_BODY)
+    items = parsed.outcomes if isinstance(parsed, OutcomesIn) else parsed
     return parse_items(items)
 
 

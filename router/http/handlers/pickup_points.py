@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,18 +25,14 @@ from router.core.errors import FieldError, InvalidRequest
 from router.core.models import DeliveryType, Location, Offer, Parcel, Place, Policy, Shipment
 from router.http import appkeys as keys
 from router.http.middlewares.problems import problem
+from router.http.schemas.decode import convert
+from router.http.schemas.wire import PickupPointQuery
 from router.quoting.engine import QuoteEngine
 
 log = logging.getLogger(__name__)
 
-MAX_LIMIT = 100
-MAX_RADIUS_KM = 20_000.0  # half the Earth's circumference: beyond it every point is inside
-MAX_ZOOM = 20
-MAX_WEIGHT_G = 1_000_000
-MAX_SIDE_CM = 1_000.0
-KNOWN = frozenset(
-    "lat lon limit radius_km network type features open_at weight_g length_cm width_cm height_cm origin bbox zoom".split()
-)
+KNOWN = frozenset(PickupPointQuery.__struct_fields__)
+LISTED = frozenset({"network", "type", "features"})  # may be repeated: the values add up
 _LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -126,86 +122,67 @@ def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> 
 
 def _parse(params: MultiMapping[str]) -> _Query:
     errors: list[FieldError] = []
+    raw: dict[str, str] = {}
     for name in params:
         if name not in KNOWN:
             errors.append(FieldError(name, "unknown parameter"))
+        elif name in raw:
+            if name not in LISTED:
+                errors.append(FieldError(name, "give it once"))
+            else:
+                raw[name] = ",".join(params.getall(name))
+        else:
+            raw[name] = params[name].strip()
+    try:
+        query = convert(raw, PickupPointQuery, strict=False)
+    except InvalidRequest as exc:
+        raise InvalidRequest(errors + exc.errors, title="Invalid pickup-point query") from None
 
-    def one(name: str) -> str | None:
-        values = params.getall(name, [])
-        if len(values) > 1 and name not in ("network", "type", "features"):
-            errors.append(FieldError(name, "give it once"))
-        return values[0].strip() if values else None
-
-    def number(name: str, low: float, high: float, convert: Callable[[str], float] = float) -> float | None:
-        raw = one(name)
-        if raw is None or raw == "":
-            return None
-        try:
-            value = convert(raw)
-        except ValueError:
-            errors.append(FieldError(name, f"{raw!r} is not a number"))
-            return None
-        if not math.isfinite(value) or not low <= value <= high:
-            errors.append(FieldError(name, f"must be between {low:g} and {high:g}"))
-            return None
-        return value
-
-    def listed(name: str) -> list[str]:
-        return [v.strip() for raw in params.getall(name, []) for v in raw.split(",") if v.strip()]
-
-    lat, lon = number("lat", -90, 90), number("lon", -180, 180)
-    limit = number("limit", 1, MAX_LIMIT, int)
-    radius_km = number("radius_km", 0, MAX_RADIUS_KM)
-    zoom = number("zoom", 0, MAX_ZOOM, int)
-    weight_g = number("weight_g", 1, MAX_WEIGHT_G, int)
-    sides = [number(side, 0.1, MAX_SIDE_CM) for side in ("length_cm", "width_cm", "height_cm")]
-    bbox = _bbox(one("bbox"), errors)
-
-    if bbox is None and "bbox" not in params:
-        for name, value in (("lat", lat), ("lon", lon)):
-            if value is None and not any(e.path == name for e in errors):
+    bbox = _bbox(query.bbox, errors)
+    if query.bbox is None:
+        for name, value in (("lat", query.lat), ("lon", query.lon)):
+            if value is None:
                 errors.append(FieldError(name, "required (or give bbox=west,south,east,north)"))
     elif "lat" in params or "lon" in params:
         errors.append(FieldError("bbox", "give either lat and lon, or bbox"))
 
-    types = _enums("type", listed("type"), PointType, errors)
-    features = _enums("features", listed("features"), Feature, errors)
-    open_at = _moment(one("open_at"), errors)
-
-    parcel = None
-    given_sides = [s for s in sides if s is not None]
-    if given_sides and len(given_sides) != 3:
+    sides = [s for s in (query.length_cm, query.width_cm, query.height_cm) if s is not None]
+    if sides and len(sides) != 3:
         errors.append(FieldError("length_cm", "give length_cm, width_cm and height_cm together"))
-    elif given_sides and weight_g is None and "weight_g" not in params:
+    elif sides and query.weight_g is None:
         errors.append(FieldError("weight_g", "required with the parcel's sides"))
-    if weight_g is not None:
+    parcel = None
+    if query.weight_g is not None:
         # Weight alone still filters; sides of 0 fit every box.
-        length, width, height = given_sides if len(given_sides) == 3 else (0.0, 0.0, 0.0)
-        parcel = Parcel(int(weight_g), length, width, height)
-
-    origin = _origin(one("origin"))
-    if origin is not None and parcel is None and "weight_g" not in params:
+        length, width, height = sides if len(sides) == 3 else (0.0, 0.0, 0.0)
+        parcel = Parcel(int(query.weight_g), length, width, height)
+    origin = _origin(query.origin)
+    if origin is not None and parcel is None:
         errors.append(FieldError("weight_g", "required to price delivery from origin"))
-
+    open_at = _moment(query.open_at, errors)
     if errors:
         raise InvalidRequest(errors, title="Invalid pickup-point query")
     return _Query(
         where=PointFilter(
-            networks=frozenset(listed("network")),
-            types=frozenset(types),
-            features=frozenset(features),
+            networks=frozenset(_listed(query.network)),
+            types=frozenset(PointType(v) for v in _listed(query.type)),
+            features=frozenset(Feature(v) for v in _listed(query.features)),
             parcel=parcel,
             open_at=open_at,
         ),
-        lat=lat,
-        lon=lon,
-        limit=int(limit or 20),
-        radius_km=radius_km,
+        lat=query.lat,
+        lon=query.lon,
+        limit=int(query.limit),
+        radius_km=query.radius_km,
         bbox=bbox,
-        zoom=int(10 if zoom is None else zoom),
+        zoom=int(query.zoom),
         parcel=parcel,
         origin=origin,
     )
+
+
+def _listed(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
 def _bbox(raw: str | None, errors: list[FieldError]) -> BBox | None:
@@ -227,16 +204,8 @@ def _bbox(raw: str | None, errors: list[FieldError]) -> BBox | None:
     return None
 
 
-def _enums(name: str, values: list[str], kind: type, errors: list[FieldError]) -> list:
-    known = {member.value: member for member in kind}
-    for value in values:
-        if value not in known:
-            errors.append(FieldError(name, f"{value!r} is not one of {', '.join(known)}"))
-    return [known[v] for v in values if v in known]
-
-
 def _moment(raw: str | None, errors: list[FieldError]) -> datetime | None:
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if raw == "now":
         return datetime.now(UTC)

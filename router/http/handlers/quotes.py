@@ -3,13 +3,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from router.http import appkeys as keys
-from router.http.schemas.requests import parse_quote_request, read_json
+from router.http.schemas.quotes import read_quote_request
 
 
 async def create_quote(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
-    shipment, policy = parse_quote_request(
-        await read_json(request), max_parcels=settings.max_parcels, day_value=settings.day_value
+    shipment, policy = read_quote_request(
+        await request.read(), max_parcels=settings.max_parcels, day_value=settings.day_value
     )
     stored = await request.app[keys.QUOTES].create(request.app[keys.ENGINE], shipment, policy)
     metrics = request.app[keys.METRICS]

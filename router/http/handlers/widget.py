@@ -13,25 +13,24 @@ import re
 from pathlib import Path
 from string import Template
 
+import msgspec
 from aiohttp import web
 from multidict import MultiMapping
 
-from router.core.codec import dumps
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
 from router.http.middlewares.problems import problem
+from router.http.schemas import answers
+from router.http.schemas.decode import convert
+from router.http.schemas.wire import PlacesQuery
 from router.quoting.places import PlaceSuggestion
 
 WIDGET_DIR = Path(__file__).resolve().parents[3] / "widget"
 DIST = WIDGET_DIR / "dist"
 DEMO_TEMPLATE = WIDGET_DIR / "demo.html"
 
-MAX_QUERY_CHARS = 100
-MAX_LIMIT = 20
-DEFAULT_LIMIT = 8
-PLACES_PARAMS = frozenset({"q", "limit", "country"})
+PLACES_PARAMS = frozenset(PlacesQuery.__struct_fields__)
 _ASSET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(?:js|css)$")
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _JS = "application/javascript"
 
 # Shops embed the script from their own pages, and the map chunk is fetched as a module, which
@@ -121,42 +120,34 @@ async def list_places(request: web.Request) -> web.Response:
     places = request.app[keys.PLACES]
     # The first search builds the prefix index (a few hundred ms): not on the event loop.
     found = await asyncio.to_thread(places.search, query, limit, country)
-    return web.Response(body=dumps({"places": [_suggestion_json(s) for s in found]}), content_type="application/json")
+    body = answers.PlaceSuggestions([_suggestion(s) for s in found])
+    return web.Response(body=msgspec.json.encode(body), content_type="application/json")
 
 
 def _parse_places(params: MultiMapping[str]) -> tuple[str, int, str | None]:
     errors = [FieldError(name, "unknown parameter") for name in params if name not in PLACES_PARAMS]
     errors += [FieldError(name, "give it once") for name in PLACES_PARAMS if len(params.getall(name, [])) > 1]
-    raw_query = params.get("q", "")
-    query = raw_query.strip()
-    if not query:
-        errors.append(FieldError("q", "required: the first letters of a city"))
-    elif len(raw_query) > MAX_QUERY_CHARS:
-        errors.append(FieldError("q", f"at most {MAX_QUERY_CHARS} characters"))
-    limit = DEFAULT_LIMIT
-    if "limit" in params:
-        raw = params["limit"]
-        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT):
-            errors.append(FieldError("limit", f"must be a whole number from 1 to {MAX_LIMIT}"))
-        else:
-            limit = int(raw)
-    country = params.get("country")
-    if country is not None and not _COUNTRY.fullmatch(country):
-        errors.append(FieldError("country", "must be an ISO 3166-1 alpha-2 code, e.g. RU"))
+    try:
+        query = convert({k: params[k] for k in PLACES_PARAMS if k in params}, PlacesQuery, strict=False)
+    except InvalidRequest as exc:
+        errors += exc.errors
+    else:
+        if not query.q.strip():
+            errors.append(FieldError("q", "required: the first letters of a city"))
     if errors:
         raise InvalidRequest(errors, title="Invalid places query")
-    return query, limit, country.upper() if country else None
+    return query.q.strip(), int(query.limit), query.country.upper() if query.country else None
 
 
-def _suggestion_json(suggestion: PlaceSuggestion) -> dict[str, object]:
-    return {
-        "id": str(suggestion.geonameid),
-        "name": suggestion.name,
-        "name_ru": suggestion.name_ru,
-        "country": suggestion.country,
-        "region": suggestion.region,
-        "lat": suggestion.lat,
-        "lon": suggestion.lon,
-        "population": suggestion.population,
-        "timezone": suggestion.timezone,
-    }
+def _suggestion(found: PlaceSuggestion) -> answers.PlaceSuggestion:
+    return answers.PlaceSuggestion(
+        id=str(found.geonameid),
+        name=found.name,
+        name_ru=found.name_ru,
+        country=found.country,
+        region=found.region,
+        lat=found.lat,
+        lon=found.lon,
+        population=found.population,
+        timezone=found.timezone,
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-import orjson
+import msgspec
 from aiohttp import web
 
 from router.core.errors import (
+    FieldError,
     Forbidden,
     InvalidRequest,
     QuoteExpired,
@@ -18,6 +18,7 @@ from router.core.errors import (
     RouterError,
     Unauthorized,
 )
+from router.http.schemas.answers import FieldProblem, Problem
 from router.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -26,12 +27,27 @@ PROBLEM_JSON = "application/problem+json"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> web.Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
-    return web.Response(status=status, body=orjson.dumps(body), content_type=PROBLEM_JSON)
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    errors: list[FieldError] | None = None,
+    expired_at: str | None = None,
+    retry_after: int | None = None,
+) -> web.Response:
+    body = Problem(
+        "about:blank",
+        title,
+        status,
+        detail=detail or None,
+        instance=instance,
+        errors=None if errors is None else [FieldProblem(e.path, e.message) for e in errors],
+        expired_at=expired_at,
+        retry_after=retry_after,
+    )
+    return web.Response(status=status, body=msgspec.json.encode(body), content_type=PROBLEM_JSON)
 
 
 def _from_router_error(exc: RouterError, request: web.Request) -> web.Response:
@@ -41,7 +57,7 @@ def _from_router_error(exc: RouterError, request: web.Request) -> web.Response:
             exc.title,
             str(exc),
             instance=request.path,
-            errors=[{"path": e.path, "message": e.message} for e in exc.errors],
+            errors=exc.errors,
         )
     if isinstance(exc, QuoteExpired):
         return problem(
