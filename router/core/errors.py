@@ -10,6 +10,8 @@ derives from `RouterError`.
     ├── Forbidden               a valid key that may not do this, or not from this origin (403)
     ├── RateLimited             the key's requests-per-minute are spent (429, Retry-After)
     ├── ConfigError             a carrier file or setting is wrong; the service refuses to start
+    ├── StoreError              the store could not do it (router.store; its own tree there)
+    │   └── StoreUnavailable    Redis did not answer in time, or refused us (503, Retry-After)
     ├── OutcomeFileError        an outcomes file cannot be read as a whole (router.history)
     ├── RefuseToStart           settings that would serve unsafely (router.http.serving)
     ├── CrmError                RetailCRM's own API could not be used (router.integrations.retailcrm)

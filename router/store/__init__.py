@@ -12,7 +12,7 @@ Redis, and only `redis` in it imports redis-py.
     packing    quotes deflated against a shipped dictionary for keeping
     errors     what the store raises:
 
-    StoreError                  anything raised across the package's border
+    StoreError                  anything raised across the package's border (a RouterError)
     ├── StoreUnavailable        Redis did not answer in time, hung up, or refused us
     ├── UnstorableValue         (also a ValueError) a NUL in a hash field or value
     └── InvalidStoreUrl         (also a ValueError) a URL that names no Redis we can use

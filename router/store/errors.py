@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from router.core.errors import RouterError
 
-class StoreError(Exception):
+
+class StoreError(RouterError):
     """Anything the store raises across its border."""
 
 

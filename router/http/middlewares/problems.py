@@ -87,14 +87,14 @@ def _from_router_error(exc: RouterError, request: web.Request) -> web.Response:
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except RouterError as exc:
-        return _from_router_error(exc, request)
     except StoreUnavailable as exc:
         log.warning("store unavailable: %s", exc)
         resp = problem(503, "Storage unavailable", "quotes cannot be stored or read right now; retry shortly")
         # The store tries Redis again a second after it stopped answering.
         resp.headers["Retry-After"] = "1"
         return resp
+    except RouterError as exc:
+        return _from_router_error(exc, request)
     except web.HTTPRequestEntityTooLarge as exc:
         return problem(413, "Request body too large", exc.text, instance=request.path)
     except web.HTTPException as exc:
