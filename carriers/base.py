@@ -13,13 +13,18 @@ Everything the engine uses is declared here, so a new carrier is one class that 
 - `quote_sync`: the same answer as `quote`, worked out at once with no I/O, or None when this
   carrier has to be awaited. The engine answers rate cards on this path without a task each.
 - `close`: release what the carrier holds of its own (the HTTP session is the caller's).
+
+What a carrier raises is in `carriers.errors`, under one root, `CarriersError`.
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from carriers.errors import CarrierResponseError
 from router.core.models import CarrierInfo, CarrierQuote, RateRequest
+
+__all__ = ["Carrier", "CarrierResponseError"]  # the error as the quote engine has always imported it
 
 
 @runtime_checkable
@@ -34,7 +39,3 @@ class Carrier(Protocol):
     def quote_sync(self, request: RateRequest) -> CarrierQuote | None: ...
 
     def close(self) -> None: ...
-
-
-class CarrierResponseError(Exception):
-    """A carrier answered, but not with anything that can be priced."""
