@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from carriers.api import within
-from carriers.cdek import wire
+from carriers.cdek import points, wire
 from carriers.cdek.client import DEFAULT_BASE_URL, CdekClient
 from carriers.cdek.codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type
 from carriers.errors import ApiErrorDetail, CarrierApiError
@@ -141,12 +141,29 @@ def parse_tarifflist(
         return _parse_entries(body, reader)
     except msgspec.DecodeError as exc:
         raise CarrierApiError(carrier, f"answer is not JSON ({exc})") from None
-    errors = wire.error_details(answer.errors)
     items = answer.tariff_codes or []
-    reader.refused(errors, bool(items))
+    if answer.errors:
+        reader.refused(wire.error_details(answer.errors), bool(items))
+    # The hot loop: a busy service reads ten of these answers per quote. A tariff in the shape
+    # every answer has (whole days in order, a name, no errors) goes straight to its offer;
+    # anything else takes `read`, which checks and mends each field.
+    offers, etas, chargeable_g = reader.offers, reader.etas, reader.chargeable_g
     for tariff in items:
-        if tariffs is None or tariff.tariff_code in tariffs:
-            reader.read(tariff, str(tariff.tariff_code))
+        code = tariff.tariff_code
+        if tariffs is not None and code not in tariffs:
+            continue
+        low, high, name = tariff.period_min, tariff.period_max, tariff.tariff_name
+        if not (tariff.errors is None and type(low) is int and type(high) is int and 0 <= low <= high and name):
+            reader.read(tariff, str(code))
+            continue
+        try:
+            price = _price(tariff.delivery_sum)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            reader.reject(str(code), exc)
+            continue
+        eta = etas.get((low, high)) or reader.eta(low, high)
+        service, offer_id, kind = _service(carrier, code, tariff.delivery_mode)
+        offers.append(Offer(carrier, carrier_name, service, name, kind, price, eta, chargeable_g, offer_id))
     return reader.quote()
 
 
@@ -203,13 +220,9 @@ class _TariffReader:
             low, high = _days(tariff.period_min, "period_min"), tariff.period_max
             high = low if high is None else _days(high, "period_max")
             low, high = min(low, high), max(low, high)
-            eta = self.etas.get((low, high))
-            if eta is None:
-                eta = self.etas[low, high] = _eta(
-                    self.request.ship_at, self.request.origin.timezone, self.cutoff, low, high
-                )
+            eta = self.etas.get((low, high)) or self.eta(low, high)
         except (TypeError, ValueError, ArithmeticError) as exc:
-            self.rejections.append(Rejection(self.carrier, service, f"unreadable tariff in the answer: {exc}"))
+            self.reject(service, exc)
             return
         code = tariff.tariff_code
         name = tariff.tariff_name or f"Tariff {code}"
@@ -217,6 +230,14 @@ class _TariffReader:
         self.offers.append(
             Offer(self.carrier, self.carrier_name, service, name, kind, price, eta, self.chargeable_g, offer_id)
         )
+
+    def eta(self, low: int, high: int) -> Eta:
+        """The delivery window for `low`..`high` working days, kept for the answer's other tariffs."""
+        eta = self.etas[low, high] = _eta(self.request.ship_at, self.request.origin.timezone, self.cutoff, low, high)
+        return eta
+
+    def reject(self, service: str, why: Exception) -> None:
+        self.rejections.append(Rejection(self.carrier, service, f"unreadable tariff in the answer: {why}"))
 
     def unreadable(self, item: msgspec.Raw, index: int, why: str) -> None:
         """A tariff that does not read as one: its own errors if it gave any, else why not."""
@@ -344,25 +365,13 @@ class CdekCarrier:
             answer, request, carrier=self.code, carrier_name=self.name, cutoff=self.cutoff, tariffs=self.tariffs
         )
 
-    async def delivery_points(
+    def delivery_points(
         self, filters: Mapping[str, Any] | None = None, *, page_size: int = 1000, page_timeout_s: float = 30.0
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every delivery point matching `filters`, as CDEK shapes it, page by page.
-
-        Feed it to the pickup-point importer for CDEK-shaped points. Paging stops at
-        `X-Total-Elements`, or at a short or empty page when a server does not send the total.
-        """
-        page = 0
-        seen = 0
-        while True:
-            page_call = self.client.deliverypoints_page(filters, page, page_size)
-            items, total = await within(page_timeout_s, self.code, page_call)
-            for item in items:
-                yield item
-            seen += len(items)
-            if not items or (total is not None and seen >= total) or (total is None and len(items) < page_size):
-                return
-            page += 1
+        """Every delivery point matching `filters`, as CDEK shapes it (`carriers.cdek.points`)."""
+        return points.delivery_points(
+            self.client, self.code, filters, page_size=page_size, page_timeout_s=page_timeout_s
+        )
 
     async def import_delivery_points(
         self,
@@ -371,15 +380,7 @@ class CdekCarrier:
         page_size: int = 1000,
         zone_for: Callable[[float, float], str] | None = None,
     ) -> ImportResult:
-        """Every matching point as `PickupPoint`s, with the records that could not be read.
-
-        CDEK gives no time zone per point; `zone_for(lat, lon)` finds it (offline by default).
-        """
-        from pickup_points.importers import import_cdek
-
-        if zone_for is None:
-            from pickup_points.timezones import TimezoneLookup
-
-            zone_for = TimezoneLookup()
-        items = [item async for item in self.delivery_points(filters, page_size=page_size)]
-        return import_cdek(wire.encode(items), carrier=self.code, zone_for=zone_for)
+        """Every matching point as `PickupPoint`s, with the records that could not be read."""
+        return await points.import_delivery_points(
+            self.client, self.code, filters, page_size=page_size, zone_for=zone_for
+        )
