@@ -172,6 +172,8 @@ def _parse_entries(body: bytes, reader: _TariffReader) -> CarrierQuote:
         answer = wire.tarifflist_entries_decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise CarrierApiError(reader.carrier, f"calculator answer is not in CDEK's shape: {exc}") from None
+    except msgspec.DecodeError as exc:  # malformed past the point where the typed reading stopped
+        raise CarrierApiError(reader.carrier, f"answer is not JSON ({exc})") from None
     items = answer.tariff_codes or []
     reader.refused(wire.error_details(answer.errors), bool(items))
     for index, item in enumerate(items):
