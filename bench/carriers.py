@@ -417,7 +417,7 @@ class Timed:
         self._carrier = carrier
         self._calls = calls
         self.code = carrier.code
-        self.remote = getattr(carrier, "remote", False)
+        self.remote: bool = carrier.remote
 
     def info(self) -> CarrierInfo:
         return self._carrier.info()  # type: ignore[no-any-return]
@@ -428,6 +428,12 @@ class Timed:
             return await self._carrier.quote(request)  # type: ignore[no-any-return]
         finally:
             self._calls.append((time.perf_counter() - started) * 1000)
+
+    def quote_sync(self, request: RateRequest) -> None:
+        return None  # every call goes through `quote`, to be timed
+
+    def close(self) -> None:
+        self._carrier.close()
 
 
 async def bench_slowest(settings: Settings, n: int) -> list[Row]:

@@ -37,8 +37,8 @@ from router.core.models import Location, Parcel, Policy, Shipment
 from router.core.settings import Settings
 from router.history.outcomes import COLUMNS, parse_csv
 from router.history.track_record import TrackRecord
-from router.http.app import bundled_places
 from router.quoting.engine import QuoteEngine
+from router.quoting.wiring import bundled_places
 from router.store.kv import MemoryStore, RedisStore, Store
 
 CITIES = [

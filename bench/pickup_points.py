@@ -39,12 +39,13 @@ from datetime import UTC
 
 from pickup_points.columns import STATUSES, TYPES, PointColumns  # noqa: E402
 from pickup_points.filters import PointFilter  # noqa: E402
-from pickup_points.geo import haversine_km, unit_vectors, wrap_lon  # noqa: E402
+from pickup_points.geo import unit_vectors, wrap_lon  # noqa: E402
 from pickup_points.hours import parse_hours  # noqa: E402
 from pickup_points.index import BBox, PointIndex  # noqa: E402
 from pickup_points.model import Cell, Limits, PickupPoint, PointType, Site, Status  # noqa: E402
 from pickup_points.render import map_json  # noqa: E402
 from pickup_points.search import PickupDirectory  # noqa: E402
+from router.core.geo import haversine_km  # noqa: E402
 
 NETWORKS = ("magistral", "vestnik", "domovoy", "cdek", "boxberry", "post", "x5", "ozon")
 HOURS = tuple(

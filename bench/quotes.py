@@ -305,7 +305,9 @@ async def main() -> None:
         help="another checkout (e.g. `git worktree add /tmp/base <commit>`): its service is measured in turn with ours",
     )
     args = parser.parse_args()
-    if args.baseline and not (args.baseline / "router" / "cli.py").is_file():
+    # router/cli.py before router/ was split into packages, router/cli/ since.
+    cli = args.baseline / "router" / "cli" if args.baseline else None
+    if cli is not None and not (cli.is_dir() or cli.with_suffix(".py").is_file()):
         parser.error(f"{args.baseline} is not a carrier-router checkout")
     repeat = args.repeat or (1 if args.quick else 3)
     if not 1 <= repeat <= 10:

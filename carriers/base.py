@@ -14,6 +14,9 @@ Everything the engine uses is declared here, so a new carrier is one class that 
   carrier has to be awaited. The engine answers rate cards on this path without a task each.
 - `close`: release what the carrier holds of its own (the HTTP session is the caller's).
 
+A remote carrier's breaker and retries are not the carrier's own: the engine's wiring wraps it
+(`router.quoting.breaker.GuardedCarrier`), and the wrapper is a `Carrier` too.
+
 What a carrier raises is in `carriers.errors`, under one root, `CarriersError`.
 """
 

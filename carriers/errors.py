@@ -21,10 +21,13 @@ from dataclasses import dataclass
 
 
 class CarriersError(Exception):
-    """Root of every exception the carriers package raises to its callers."""
+    """Root of every exception the carriers package raises to its callers.
 
-    kind = "error"
-    transient = False
+    `kind` is the `router.core.models.CarrierError` kind the quote shows for it.
+    """
+
+    kind: str = "error"
+    transient: bool = False
 
 
 class CarrierResponseError(CarriersError):

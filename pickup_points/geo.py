@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
+# The same sphere as every other distance in the service (`router.core.geo`), so a point's
+# distance in a pickup search matches the one a carrier's distance band is priced on.
+from router.core.geo import EARTH_RADIUS_KM
 
 
 def unit_vectors(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -25,15 +27,6 @@ def chord_to_km(chord: np.ndarray | float) -> np.ndarray:
 
 def km_to_chord(km: float) -> float:
     return float(2.0 * np.sin(min(km / EARTH_RADIUS_KM, np.pi) / 2.0))
-
-
-def haversine_km(
-    lat1: np.ndarray | float, lon1: np.ndarray | float, lat2: np.ndarray | float, lon2: np.ndarray | float
-) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def wrap_lon(lon: float) -> float:

@@ -19,18 +19,15 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import aiohttp
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from carriers.registry import close_carriers, load_carriers  # noqa: E402
 from carriers.sandbox import start_sandbox  # noqa: E402
 from router.core.codec import quote_json  # noqa: E402
 from router.core.models import Location, Parcel, Policy, PolicyKind, Shipment  # noqa: E402
 from router.core.settings import Settings  # noqa: E402
-from router.quoting.engine import QuoteEngine  # noqa: E402
-from router.quoting.places import Places  # noqa: E402
+from router.quoting.wiring import open_engine  # noqa: E402
 from router.store.packing import DICTIONARY_MAX  # noqa: E402
 
 # Deflate finds the end of its dictionary soonest, so the commonest shapes come last: quotes
@@ -48,23 +45,17 @@ LANES = [
 async def quotes() -> list[bytes]:
     servers = await start_sandbox()
     try:
-        async with aiohttp.ClientSession() as http:
-            places = Places()
-            demo_settings, sandbox_settings = Settings(), servers.configure(Settings())
-            demo = QuoteEngine(load_carriers(demo_settings, None), places, demo_settings)
-            carriers = load_carriers(sandbox_settings, http)
-            try:
-                sandbox = QuoteEngine(carriers, places, sandbox_settings)
-                bodies = []
-                for api, origin, destination, parcel, kind in LANES:
-                    shipment = Shipment(Location(city=origin), Location(city=destination), (parcel,), Decimal("4500"))
-                    quote = await (sandbox if api else demo).quote(shipment, Policy(kind=kind))
-                    if quote.errors:
-                        raise SystemExit(f"{origin} → {destination}: {quote.errors}")
-                    bodies.append(orjson.dumps(quote_json(quote)))
-                return bodies
-            finally:
-                close_carriers(carriers)
+        demo_settings, sandbox_settings = Settings(), servers.configure(Settings())
+        # Wired as the service is, so the dictionary holds what it really answers.
+        async with open_engine(demo_settings) as demo, open_engine(sandbox_settings, places=demo.places) as sandbox:
+            bodies = []
+            for api, origin, destination, parcel, kind in LANES:
+                shipment = Shipment(Location(city=origin), Location(city=destination), (parcel,), Decimal("4500"))
+                quote = await (sandbox if api else demo).engine.quote(shipment, Policy(kind=kind))
+                if quote.errors:
+                    raise SystemExit(f"{origin} → {destination}: {quote.errors}")
+                bodies.append(orjson.dumps(quote_json(quote)))
+            return bodies
     finally:
         await servers.close()
 

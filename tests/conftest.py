@@ -88,7 +88,7 @@ async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     prefix = f"test:{uuid.uuid4().hex}:"
     redis_ = SwitchableRedis(RedisStore(redis_url, prefix=prefix))
     # No pause before trying Redis again, so the test need not wait for it.
-    monkeypatch.setattr("router.http.app.open_store", lambda url, prefix: ResilientStore(redis_, retry_after_s=0))
+    monkeypatch.setattr("router.quoting.wiring.open_store", lambda url, prefix: ResilientStore(redis_, retry_after_s=0))
     yield redis_
     cleanup = redis.Redis.from_url(redis_url)
     for key in cleanup.scan_iter(match=prefix + "*"):

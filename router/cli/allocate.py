@@ -251,14 +251,10 @@ async def _plan(
     ship_at: datetime | None,
     err: Console,
 ) -> Plan:
-    import aiohttp
+    from router.quoting.wiring import open_engine
 
-    from carriers.registry import load_carriers
-    from router.quoting.engine import QuoteEngine
-    from router.quoting.places import Places
-
-    async with aiohttp.ClientSession() as http:
-        engine = QuoteEngine(load_carriers(settings, http), Places(), settings)
+    async with open_engine(settings) as opened:
+        engine = opened.engine
         check_warehouses(engine, warehouses)
         quotes = sum(len(o.warehouses) or len(warehouses) for o in orders)
         columns = (TextColumn("quoting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -113,10 +113,8 @@ def quote(
     as_json: bool,
 ) -> None:
     """Quote one shipment and print the offers."""
-    from carriers.registry import load_carriers
     from router.core.codec import quote_json
-    from router.quoting.engine import QuoteEngine
-    from router.quoting.places import Places
+    from router.quoting.wiring import open_engine
 
     settings = _settings(ctx)
     kind = PolicyKind(policy)
@@ -132,24 +130,11 @@ def quote(
     chosen = Policy(kind=kind, day_value=settings.day_value, deadline=deadline.date() if deadline else None)
 
     async def run() -> Quote:
-        import aiohttp
-
-        from router.history.reliability import ReliabilityConfig
-        from router.history.track_record import TrackRecord
-        from router.store.kv import RedisStore
-
-        places = Places()
-        # With Redis, the same delivery history the service reads: learned dates, badges and
-        # suspensions, so staff see at the terminal what a buyer is shown.
-        store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else None
-        record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: places) if store else None
-        try:
-            async with aiohttp.ClientSession() as http:
-                engine = QuoteEngine(load_carriers(settings, http), places, settings, record=record)
-                return await engine.quote(shipment, chosen)
-        finally:
-            if store is not None:
-                await store.close()
+        # Wired as the service is: with Redis, the same breakers, last good answers and delivery
+        # history (learned dates, badges, suspensions), so staff see at the terminal what a
+        # buyer is shown.
+        async with open_engine(settings) as opened:
+            return await opened.engine.quote(shipment, chosen)
 
     try:
         result = asyncio.run(run())

@@ -16,17 +16,20 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from router.core.errors import ConfigError
 from router.core.settings import Settings
 from router.history.outcomes import OutcomeFileError, parse_csv, parse_ndjson, sniff_format
-from router.history.reliability import ReliabilityConfig, Tally
-from router.history.track_record import ImportReport, TrackRecord
+from router.history.reliability import Tally
+from router.history.suspension import Suspension
+from router.history.track_record import ImportReport
+from router.quoting.wiring import Wired, open_engine
 from router.store.kv import RedisStore, StoreUnavailable
 
 T = TypeVar("T")
 redis_option = click.option("--redis-url", default=None, help="Redis holding the track record (default REDIS_URL).")
 
 
-def _run(settings: Settings, redis_url: str | None, work: Callable[[TrackRecord], Awaitable[T]]) -> T:
+def _run(settings: Settings, redis_url: str | None, work: Callable[[Wired], Awaitable[T]]) -> T:
     url = redis_url or settings.redis_url
     if not url:
         raise click.ClickException(
@@ -35,18 +38,17 @@ def _run(settings: Settings, redis_url: str | None, work: Callable[[TrackRecord]
         )
 
     async def go() -> T:
-        from router.http.app import bundled_places
-
-        store = RedisStore(url, settings.redis_prefix)
-        try:
-            return await work(TrackRecord(store, ReliabilityConfig.from_env(), places=bundled_places))
-        finally:
-            await store.close()
+        # Redis itself, not the store that falls back to memory: an import kept in memory would
+        # vanish with the command, so a Redis that does not answer must stop it.
+        async with open_engine(settings, store=RedisStore(url, settings.redis_prefix)) as opened:
+            return await work(opened)
 
     try:
         return asyncio.run(go())
     except StoreUnavailable as exc:
         raise click.ClickException(f"Redis at {url} does not answer: {exc}") from None
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -69,8 +71,8 @@ def import_file(ctx: click.Context, file: Path, fmt: str, show_problems: int, re
         rows = parse_csv(f) if kind == "csv" else parse_ndjson(f)
         started = time.perf_counter()
 
-        async def work(record: TrackRecord) -> ImportReport:
-            return await record.record(rows)
+        async def work(opened: Wired) -> ImportReport:
+            return await opened.record.record(rows)
 
         try:
             report = _run(ctx.obj, redis_url, work)
@@ -107,17 +109,17 @@ def _percentile(hist: list[int], q: float) -> int | None:
 @click.pass_context
 def show(ctx: click.Context, carrier: str | None, redis_url: str | None) -> None:
     """What the track record holds for each configured carrier and service (all lanes)."""
-    from carriers.registry import load_carriers
-
     settings: Settings = ctx.obj
-    pairs = [
-        (c.code, s.code)
-        for c in load_carriers(settings, None)
-        for s in c.info().services
-        if carrier is None or c.code == carrier
-    ]
+    pairs: list[tuple[str, str]] = []
 
-    async def work(record: TrackRecord) -> list[tuple[Tally | None, list[str]]]:
+    async def work(opened: Wired) -> list[tuple[Tally | None, list[str]]]:
+        pairs.extend(
+            (c.code, s.code)
+            for c in opened.engine.carrier_infos()
+            for s in c.services
+            if carrier is None or c.code == carrier
+        )
+        record = opened.record
         suspended = {(s.carrier, s.lane): s for s in await record.suspensions()}
         rows = []
         for code, service in pairs:
@@ -129,7 +131,8 @@ def show(ctx: click.Context, carrier: str | None, redis_url: str | None) -> None
     for col in ("carrier", "service", "outcomes", "on time", "lost/damaged", "p50", "p80", "p95 days"):
         table.add_column(col, justify="left" if col in ("carrier", "service") else "right")
     notes: dict[str, list[str]] = {}
-    for (code, service), (tally, why) in zip(pairs, _run(settings, redis_url, work), strict=False):
+    found = _run(settings, redis_url, work)
+    for (code, service), (tally, why) in zip(pairs, found, strict=False):
         notes.setdefault(code, why)
         if tally is None:
             table.add_row(code, service, "0", "", "", "", "", "")
@@ -159,8 +162,8 @@ def show(ctx: click.Context, carrier: str | None, redis_url: str | None) -> None
 def reinstate(ctx: click.Context, code: str, lane: str | None, redis_url: str | None) -> None:
     """Lift a carrier's suspension and forgive the failures behind it."""
 
-    async def work(record: TrackRecord) -> list:  # type: ignore[type-arg]
-        return await record.reinstate(code, lane)
+    async def work(opened: Wired) -> list[Suspension]:
+        return await opened.record.reinstate(code, lane)
 
     lifted = _run(ctx.find_root().obj, redis_url, work)
     if not lifted:

@@ -230,12 +230,12 @@ def rerate(
     tiers: tuple[DiscountTier, ...] = _strict(read_tiers, tiers_csv)
     warehouses: tuple[Warehouse, ...] = _strict(read_warehouses, warehouses_csv)
 
-    from router.quoting.places import Places
+    from router.quoting.wiring import bundled_places
 
     tariff_dir = tariffs_dir or settings.carriers_dir
     compare = (_tariffs(compare_tariffs[0]), _tariffs(compare_tariffs[1])) if compare_tariffs else None
     rater = Rerater(
-        _tariffs(tariff_dir), Places(), chosen, allowed, Terms(capacities, tiers),
+        _tariffs(tariff_dir), bundled_places(), chosen, allowed, Terms(capacities, tiers),
         SolverOptions(time_limit_s=time_limit), compare, warehouses,
     )  # fmt: skip
 
@@ -345,9 +345,9 @@ def demo_orders(ctx: click.Context, count: int, out: Path, seed: int, day_orders
             write_demo_orders(f, count, seed)
             click.echo(f"{count:,} demo orders written to {out}")
             return
-        from router.quoting.places import Places
+        from router.quoting.wiring import bundled_places
 
-        history = write_demo_history(f, count, _tariffs(settings.carriers_dir), Places(), seed)
+        history = write_demo_history(f, count, _tariffs(settings.carriers_dir), bundled_places(), seed)
     click.echo(
         f"{history.rows:,} demo shipments written to {out}; {len(history.overbilled_lines):,} are billed above "
         "tariff on purpose"

@@ -1,4 +1,5 @@
-"""Errors the service knows how to explain.
+"""Errors the service knows how to explain: every error raised across a border inside `router`
+derives from `RouterError`.
 
     RouterError
     ├── InvalidRequest          the caller sent something wrong; carries FieldError list (422/400)
@@ -8,9 +9,17 @@
     ├── Unauthorized            no key, or a key that is unknown or revoked (401)
     ├── Forbidden               a valid key that may not do this, or not from this origin (403)
     ├── RateLimited             the key's requests-per-minute are spent (429, Retry-After)
-    └── ConfigError             a carrier file or setting is wrong; the service refuses to start
+    ├── ConfigError             a carrier file or setting is wrong; the service refuses to start
+    ├── OutcomeFileError        an outcomes file cannot be read as a whole (router.history)
+    ├── RefuseToStart           settings that would serve unsafely (router.http.serving)
+    ├── CrmError                RetailCRM's own API could not be used (router.integrations.retailcrm)
+    │   ├── CrmUnreachable
+    │   └── CrmRefused
+    └── CallbackError           a RetailCRM callback is refused, with its status
+        ├── Malformed, UnknownClient, Refused, DeliveryUnknown
 
-Each is mapped to `application/problem+json` in one middleware (router/api/problems.py).
+Each one an HTTP request can meet is mapped to `application/problem+json` in one middleware
+(router/http/middlewares/problems.py). `carriers` and `pickup_points` have roots of their own.
 """
 
 from __future__ import annotations

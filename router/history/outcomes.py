@@ -31,6 +31,8 @@ from typing import Any
 
 import orjson
 
+from router.core.errors import RouterError
+
 COLUMNS = (
     "shipment_id",
     "carrier",
@@ -103,7 +105,7 @@ class RowProblem:
     reason: str
 
 
-class OutcomeFileError(ValueError):
+class OutcomeFileError(RouterError, ValueError):
     """The file as a whole cannot be read (no header, a missing column); nothing was imported."""
 
 

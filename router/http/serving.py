@@ -19,7 +19,7 @@ from multiprocessing.process import BaseProcess
 import uvloop
 from aiohttp import web
 
-from router.core.errors import ConfigError
+from router.core.errors import ConfigError, RouterError
 from router.core.settings import Settings
 from router.http.api_keys import KeyRing
 from router.http.logs import setup_logging
@@ -28,8 +28,8 @@ log = logging.getLogger("carrier_router.serve")
 SHUTDOWN_GRACE_S = 15.0
 
 
-class RefuseToStart(Exception):
-    pass
+class RefuseToStart(RouterError):
+    """The settings would expose the service unsafely (no keys on a public interface, workers without Redis)."""
 
 
 def is_loopback(host: str) -> bool:

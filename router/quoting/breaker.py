@@ -24,6 +24,8 @@ for the Retry-After the carrier gave, when that is longer than open_s.
 
 `GuardedCarrier` retries a transient failure once while the quote's deadline allows
 (`carriers.api.retry_once`); the breaker records what the call came to, not each attempt.
+`guard_carriers` puts every carrier that declares itself `remote` in one: a new API carrier
+gets its breaker by saying so, with nothing here to change.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from carriers.api import (
     CarrierApiError,
@@ -276,7 +279,9 @@ class CircuitBreaker:
 class GuardedCarrier:
     """A `Carrier` asked only while its breaker lets it; the result is recorded either way.
 
-    `remote` tells the quote engine this carrier can fail, so its last good answers are kept.
+    It is a `Carrier` itself, remote like the one inside, so its last good answers are kept,
+    and always awaited (`quote_sync` is None). `breaker` and `retries` (transient failures asked
+    again) are what the quote engine reports per carrier in `carrier_health`.
     """
 
     remote = True
@@ -292,9 +297,10 @@ class GuardedCarrier:
         return f"GuardedCarrier({self.inner!r})"
 
     def close(self) -> None:
-        close = getattr(self.inner, "close", None)
-        if close is not None:
-            close()
+        self.inner.close()
+
+    def quote_sync(self, request: RateRequest) -> None:
+        return None  # the call goes over the network, through the breaker
 
     def info(self) -> CarrierInfo:
         from dataclasses import replace
@@ -336,14 +342,9 @@ class GuardedCarrier:
         self.retries += 1
 
 
-def guard_carriers(carriers: list[Carrier], store: Store, **options: float) -> list[Carrier]:
-    """Every carrier that quotes over the network behind its own breaker; rate cards as they are."""
-    from carriers.cdek.carrier import CdekCarrier
-    from carriers.courier import CourierCarrier
+def guard_carriers(carriers: list[Carrier], store: Store, **options: Any) -> list[Carrier]:
+    """Every carrier that declares itself `remote` behind its own breaker; the others as they are.
 
-    return [
-        GuardedCarrier(c, CircuitBreaker(store, c.code, **options))  # type: ignore[arg-type]
-        if isinstance(c, (CdekCarrier, CourierCarrier))
-        else c
-        for c in carriers
-    ]
+    `options`: `CircuitBreaker`'s keyword arguments, the same for every breaker.
+    """
+    return [GuardedCarrier(c, CircuitBreaker(store, c.code, **options)) if c.remote else c for c in carriers]

@@ -9,6 +9,14 @@ timed out, errored, answered garbage or its breaker is open — its last good an
 same lane (`router.quoting.last_good`) is shown in its place, each offer marked stale, and its error
 still listed. A well-formed refusal is not "down": the carrier said no to this shipment.
 Every call's outcome and latency go into `stats`, in process, for `/v1/carriers` and `/metrics`.
+
+The engine uses only what `carriers.base.Carrier` declares. `remote` decides whose last good
+answers are kept. `quote_sync` is asked first: a carrier that answers there (a rate card, from
+tables in memory) costs no task and no timer; one that answers None is awaited through `quote`
+under the deadline. A carrier's breaker and retry count, for `carrier_health`, come from
+`GuardedCarrier` (`router.quoting.breaker`), the one wrapper the engine knows: `guard_carriers`
+puts every remote carrier in one, so a carrier has a breaker exactly when it declares itself
+remote and was wired by `router.quoting.wiring`.
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ from decimal import Decimal
 
 from carriers.api import deadline_scope
 from carriers.base import Carrier, CarrierResponseError
-from carriers.ratecard.carrier import RateCardCarrier
 from router.core.models import (
     CarrierError,
     CarrierHealth,
@@ -42,14 +49,13 @@ from router.core.models import (
 from router.core.settings import Settings
 from router.history.reliability import annotate, lane_of
 from router.history.track_record import TrackRecord
-from router.quoting.breaker import CircuitOpen, counts_as_failure
+from router.quoting.breaker import CircuitOpen, GuardedCarrier, counts_as_failure
 from router.quoting.last_good import LastGood, StaleAnswer, lane_key
 from router.quoting.places import Places
 from router.quoting.selection import allowed, select
 from router.quoting.stats import CarrierStats
 
 log = logging.getLogger(__name__)
-_RATECARD_QUOTE = RateCardCarrier.quote
 
 # How far past its deadline a quote may wait for failed carriers' last good answers. A store
 # read takes a millisecond; a slow store must not hold the quote much beyond its deadline.
@@ -79,7 +85,8 @@ class QuoteEngine:
         self._clock = clock
         self._record = record
         self._last_good = last_good
-        self._remote = frozenset(c.code for c in self._carriers if getattr(c, "remote", False))
+        self._remote = frozenset(c.code for c in self._carriers if c.remote)
+        self._guarded = [c if isinstance(c, GuardedCarrier) else None for c in self._carriers]
         self.stats = CarrierStats(c.code for c in self._carriers)
 
     @property
@@ -91,13 +98,14 @@ class QuoteEngine:
 
     async def carrier_health(self) -> list[tuple[CarrierInfo, CarrierHealth]]:
         """Each carrier with its breaker state read afresh from the store and this worker's figures."""
-        breakers = [getattr(c, "breaker", None) for c in self._carriers]
-        states = await asyncio.gather(*(b.state() for b in breakers if b is not None))
+        states = await asyncio.gather(*(g.breaker.state() for g in self._guarded if g is not None))
         read = iter(states)
         report = []
-        for carrier, breaker in zip(self._carriers, breakers, strict=False):
-            state = next(read).value if breaker is not None else None
-            health = self.stats[carrier.code].health(carrier.code, state, getattr(carrier, "retries", 0))
+        for carrier, guarded in zip(self._carriers, self._guarded, strict=True):
+            if guarded is None:
+                health = self.stats[carrier.code].health(carrier.code, None, 0)
+            else:
+                health = self.stats[carrier.code].health(carrier.code, next(read).value, guarded.retries)
             report.append((carrier.info(), health))
         return report
 
@@ -204,14 +212,16 @@ class QuoteEngine:
         loop = asyncio.get_running_loop()
         now = loop.time()
         cutoff = now + wait_s
+        # Carriers that answer at once (rate cards, from tables in memory) cost no task, no timer
+        # and no extra turns of the event loop (a timeout could not cut a call that never yields
+        # anyway); the others answer None here and are awaited below.
+        inline: dict[int, _Outcome] = {}
+        for i, c in enumerate(carriers):
+            outcome = self._ask_inline(c, request)
+            if outcome is not None:
+                inline[i] = outcome
         with deadline_scope(now + deadline, cutoff=cutoff):
-            tasks = {
-                i: asyncio.ensure_future(self._ask(c, request)) for i, c in enumerate(carriers) if not _in_memory(c)
-            }
-        # Rate cards price from tables in memory and never wait: asked here, they cost no task,
-        # no timer and no extra turns of the event loop (a timeout could not cut a call that
-        # never yields anyway). The tasks above start only once this coroutine waits.
-        inline = {i: self._ask_inline(c, request) for i, c in enumerate(carriers) if i not in tasks}
+            tasks = {i: asyncio.ensure_future(self._ask(c, request)) for i, c in enumerate(carriers) if i not in inline}
         if not tasks:
             return [inline[i] for i in range(len(carriers))]
         done, pending = await asyncio.wait(tasks.values(), timeout=max(0.0, cutoff - loop.time()))
@@ -219,11 +229,11 @@ class QuoteEngine:
             task.cancel()
         results: list[_Outcome] = []
         for i, carrier in enumerate(carriers):
-            task = tasks.get(i)
-            if task is None:
+            asked = tasks.get(i)
+            if asked is None:
                 results.append(inline[i])
-            elif task in done:
-                results.append(task.result())
+            elif asked in done:
+                results.append(asked.result())
             else:
                 waited = time.monotonic() - started
                 self.stats[carrier.code].record("timeout", waited, failed=True)
@@ -232,13 +242,15 @@ class QuoteEngine:
                 results.append(_Outcome(error, down=True))
         return results
 
-    def _ask_inline(self, carrier: Carrier, request: RateRequest) -> _Outcome:
-        """`_ask` for a carrier that answers without I/O (`_in_memory`)."""
+    def _ask_inline(self, carrier: Carrier, request: RateRequest) -> _Outcome | None:
+        """`_ask` through `quote_sync`; None when the carrier has to be awaited."""
         started = time.perf_counter()
         try:
-            answer = carrier.quote_sync(request)  # type: ignore[attr-defined]
+            answer = carrier.quote_sync(request)
         except Exception as exc:  # a broken carrier must never break the quote
             return self._failed(carrier, exc, time.perf_counter() - started)
+        if answer is None:
+            return None
         return self._answered(carrier, answer, time.perf_counter() - started)
 
     async def _ask(self, carrier: Carrier, request: RateRequest) -> _Outcome:
@@ -265,7 +277,7 @@ class QuoteEngine:
         """A refusal (`CarrierResponseError`) or any other exception, as both ways of asking record it."""
         stats = self.stats[carrier.code]
         if isinstance(exc, CarrierResponseError):
-            kind = getattr(exc, "kind", "invalid_response")
+            kind = exc.kind
             down = counts_as_failure(exc)
             stats.record(kind if down else "refused", elapsed, failed=down)
             return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
@@ -302,18 +314,6 @@ def _with_id(o: Offer) -> Offer:
         f"{o.carrier}:{o.service}",
         o.stale,
         o.as_of,
-    )
-
-
-def _in_memory(carrier: Carrier) -> bool:
-    """A rate card: `quote_sync` gives the same answer as `quote`, with no I/O.
-
-    Only when `quote` is the rate card's own (a subclass that overrides it may wait on
-    something) and nothing wraps the carrier (a breaker's wrapper is `remote`)."""
-    return (
-        not getattr(carrier, "remote", False)
-        and callable(getattr(carrier, "quote_sync", None))
-        and getattr(type(carrier), "quote", None) is _RATECARD_QUOTE
     )
 
 

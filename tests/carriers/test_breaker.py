@@ -240,6 +240,7 @@ async def test_a_lost_store_leaves_the_breaker_to_this_workers_own_counts() -> N
 
 class Hanging:
     code = "slow"
+    remote = False  # as far as `guard_carriers` is told: it is left unguarded
 
     def __init__(self) -> None:
         self.calls = 0
@@ -251,6 +252,12 @@ class Hanging:
         self.calls += 1
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
+
+    def quote_sync(self, request: RateRequest) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 async def test_a_guarded_carrier_that_keeps_timing_out_is_no_longer_asked(store: Store) -> None:
@@ -269,7 +276,7 @@ async def test_a_guarded_carrier_that_keeps_timing_out_is_no_longer_asked(store:
 def test_only_api_carriers_are_guarded() -> None:
     courier = CourierCarrier(CourierClient(None, base_url="http://c", token=Secret("t")))
     other = Hanging()
-    wrapped = guard_carriers([courier, other], MemoryStore())  # type: ignore[list-item]
+    wrapped = guard_carriers([courier, other], MemoryStore())
     assert isinstance(wrapped[0], GuardedCarrier) and wrapped[0].code == courier.code
     assert wrapped[1] is other
 

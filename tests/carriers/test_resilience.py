@@ -184,9 +184,15 @@ class HangsUntilLifted:
         await self.lifted.wait()
         return CarrierQuote(offers=(make_offer("cdek", "std", "500.00", 3),))
 
+    def quote_sync(self, request: RateRequest) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
 
 async def test_once_a_hang_is_lifted_the_breaker_closes_and_fresh_offers_return_within_its_hold() -> None:
-    from router.http.app import bundled_places
+    from router.quoting.wiring import bundled_places
 
     clock = Clock()
     # Each store call a trip through the loop, as with Redis; its entries expire in real time,

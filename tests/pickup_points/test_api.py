@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from pickup_points.geo import haversine_km
+from router.core.geo import haversine_km
 from tests.pickup_points.factories import PARCEL_QUERY as PARCEL
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # one app per module: see conftest

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pickup_points.geo import haversine_km
 from pickup_points.index import BBox
 from pickup_points.search import PickupDirectory
 from pickup_points.storage import load_points
+from router.core.geo import haversine_km
 from router.core.settings import DEFAULT_DATA_DIR
 
 DEMO = DEFAULT_DATA_DIR / "pickup_points"

@@ -7,9 +7,10 @@ import pytest
 
 from pickup_points.columns import PointColumns
 from pickup_points.filters import PointFilter
-from pickup_points.geo import haversine_km, wrap_lon
+from pickup_points.geo import wrap_lon
 from pickup_points.index import BBox, PointIndex
 from pickup_points.model import PointType, Status
+from router.core.geo import haversine_km
 from tests.pickup_points.factories import point
 
 ALL = PointFilter(statuses=frozenset(Status))

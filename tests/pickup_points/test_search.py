@@ -7,10 +7,10 @@ import pytest
 
 from pickup_points.clustering import CELL_PX, MAX_VIEW_PX, cells_per_side, mercator_x, mercator_y
 from pickup_points.filters import PointFilter
-from pickup_points.geo import haversine_km
 from pickup_points.index import BBox
 from pickup_points.model import PointType
 from pickup_points.search import PickupDirectory
+from router.core.geo import haversine_km
 from router.core.models import Offer, Place
 from tests.pickup_points.factories import point
 from tests.pickup_points.test_pricing import offer

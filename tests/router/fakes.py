@@ -100,3 +100,9 @@ class FakeCarrier:
         carrier = "someone-else" if self.behaviour == "wrong_carrier" else self.code
         offer = make_offer(carrier, "std", self.price, self.days)
         return CarrierQuote(offers=(offer,))
+
+    def quote_sync(self, request: RateRequest) -> CarrierQuote | None:
+        return None  # it may hang or sleep: always awaited, under the quote's deadline
+
+    def close(self) -> None:
+        pass

@@ -173,7 +173,7 @@ async def test_an_import_reports_bad_rows_and_keeps_the_good_ones(store: Store) 
 
 
 async def test_coordinates_are_resolved_to_the_region_of_the_nearest_city(store: Store) -> None:
-    from router.http.app import bundled_places
+    from router.quoting.wiring import bundled_places
 
     record = TrackRecord(store, places=bundled_places)
     report = await record.record(

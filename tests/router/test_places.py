@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from router.core.errors import ConfigError, PlaceNotFound
+from router.core.geo import distance_km
 from router.core.models import Location, Place
 from router.quoting.places import POSTAL_PREFIXES, Places
 
@@ -22,10 +23,7 @@ def places() -> Places:
 
 
 def km_between(place: Place, lat: float, lon: float) -> float:
-    p1, p2 = math.radians(place.lat), math.radians(lat)
-    dp, dl = p2 - p1, math.radians(lon - place.lon)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371 * math.asin(math.sqrt(a))
+    return distance_km(place.lat, place.lon, lat, lon)
 
 
 def resolve(places: Places, **fields: object) -> Place:

@@ -7,13 +7,26 @@ from decimal import Decimal
 
 import pytest
 
-from router.core.models import Location, Parcel, Policy, PolicyKind, RateRequest, Shipment
+from carriers.api import CarrierApiError
+from router.core.models import (
+    CarrierInfo,
+    CarrierQuote,
+    DeliveryType,
+    Location,
+    Parcel,
+    Policy,
+    PolicyKind,
+    RateRequest,
+    ServiceInfo,
+    Shipment,
+)
 from router.core.settings import Settings
+from router.quoting.breaker import guard_carriers
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood
 from router.quoting.places import Places
 from router.store.kv import MemoryStore
-from tests.router.fakes import FakeCarrier
+from tests.router.fakes import FakeCarrier, make_offer
 
 SHIPMENT = Shipment(
     origin=Location(city="Москва"),
@@ -309,3 +322,58 @@ def test_an_offer_given_its_id_in_the_engine_is_offer_with_id() -> None:
     assert len(fields(offer)) == 11  # a new field must be copied by _with_id too
     assert _with_id(offer) == offer.with_id()
     assert _with_id(offer).id == "cdek:pvz"
+
+
+class ParcelApi:
+    """A third API carrier, neither CDEK nor the courier: it only declares itself remote."""
+
+    code = "parcelapi"
+    remote = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def info(self) -> CarrierInfo:
+        return CarrierInfo(self.code, "Parcel API", "api", (ServiceInfo("std", "Std", DeliveryType.COURIER),))
+
+    async def quote(self, request: RateRequest) -> CarrierQuote:
+        self.calls += 1
+        raise CarrierApiError(self.code, "HTTP 502", status=502)  # not transient: no retry
+
+    def quote_sync(self, request: RateRequest) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_new_api_carrier_that_declares_itself_remote_gets_a_breaker_that_its_failures_open(
+    places: Places,
+) -> None:
+    api, card = ParcelApi(), FakeCarrier("card")  # FakeCarrier is not remote
+    carriers = guard_carriers([api, card], MemoryStore(), min_failures=3, window_s=10, buckets=10, open_s=60)
+    assert carriers[1] is card
+    quotes = QuoteEngine(carriers, places, Settings(deadline_s=1.0))
+    for _ in range(3):
+        quote = await quotes.quote(SHIPMENT, Policy())
+        assert [(e.carrier, e.kind) for e in quote.errors] == [("parcelapi", "invalid_response")]
+    quote = await quotes.quote(SHIPMENT, Policy())
+    assert [(e.carrier, e.kind) for e in quote.errors] == [("parcelapi", "unavailable")]  # turned away
+    assert api.calls == 3
+    health = {info.code: h for info, h in await quotes.carrier_health()}
+    assert health["parcelapi"].breaker == "open"
+    assert health["card"].breaker is None
+
+
+class AnswersAtOnce(FakeCarrier):
+    """A carrier with a synchronous fast path, as a rate card has."""
+
+    def quote_sync(self, request: RateRequest) -> CarrierQuote:
+        return CarrierQuote(offers=(make_offer(self.code, "std", self.price, self.days),))
+
+
+async def test_a_carrier_that_answers_quote_sync_is_not_awaited_and_one_that_returns_none_is(places: Places) -> None:
+    at_once, awaited = AnswersAtOnce("now", price="100.00"), FakeCarrier("later")
+    quote = await engine(places, at_once, awaited).quote(SHIPMENT, Policy())
+    assert {o.carrier for o in quote.offers} == {"now", "later"}
+    assert at_once.calls == [] and len(awaited.calls) == 1

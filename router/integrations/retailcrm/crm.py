@@ -11,11 +11,13 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
+from router.core.errors import RouterError
+
 TIMEOUT_S = 15.0
 
 
-class CrmError(Exception):
-    pass
+class CrmError(RouterError):
+    """The CRM's own API could not be used (connecting the module)."""
 
 
 class CrmUnreachable(CrmError):

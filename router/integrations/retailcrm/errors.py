@@ -13,8 +13,10 @@ Retry-After that says so, never a "not found" for a delivery Redis still keeps.
 
 from __future__ import annotations
 
+from router.core.errors import RouterError
 
-class CallbackError(Exception):
+
+class CallbackError(RouterError):
     status = 400
 
     def __init__(self, message: str) -> None:
