@@ -21,6 +21,11 @@
 An API entry with `sandbox = true` takes its URL and credentials from the running sandbox
 emulators instead (`carrier-router serve --sandbox`). Every mistake is a `ConfigError` naming
 the file and the field, e.g. `carriers[2].client_id_env`.
+
+The file's shape is declared once as msgspec Structs (`ConfigFile`, one Struct per kind, told
+apart by `kind`) and decoded through them (`carriers.decoding`); what a type cannot say (an
+environment variable set, a path that exists, codes unique, sandbox or URL but not both) is
+checked after decoding, and the entries the registry builds carriers from are made from them.
 """
 
 from __future__ import annotations
@@ -31,13 +36,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from carriers.api import Secret
 from carriers.cdek.carrier import DEFAULT_BASE_URL as CDEK_DEFAULT_BASE_URL
+from carriers.decoding import decode
 from router.core.errors import ConfigError
 
-KINDS = ("ratecard", "cdek", "courier")
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # Upper case only: a pasted credential (mixed case) is then refused without being echoed back.
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
@@ -49,6 +56,71 @@ SANDBOX_CDEK_CLIENT_ID = "sandbox.cdek.client_id"
 SANDBOX_CDEK_CLIENT_SECRET = "sandbox.cdek.client_secret"
 SANDBOX_COURIER_URL = "sandbox.courier.base_url"
 SANDBOX_COURIER_TOKEN = "sandbox.courier.token"
+
+# --- the file, as declared
+
+Code = Annotated[
+    str, Meta(pattern=CODE.pattern, description="a carrier code: lower-case letters, digits, '-' or '_', at most 40")
+]
+Text = Annotated[str, Meta(pattern=r"\S", description="a non-empty string")]
+Url = Annotated[str, Meta(pattern=r"^https?://[^/\s]+", description="an http:// or https:// URL")]
+EnvName = Annotated[
+    str,
+    Meta(
+        pattern=ENV_NAME.pattern,
+        description="the NAME of an environment variable, like CDEK_CLIENT_ID; credentials never go in this file",
+        extra={"secret": True},
+    ),
+]
+Timeout = Annotated[
+    float, Meta(gt=0, le=MAX_TIMEOUT_S, description=f"a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}")
+]
+# TOML local times (cutoff = 18:00:00) arrive as text too: `_times_as_text` writes them out.
+Clock = Annotated[
+    str, Meta(pattern=r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$", description='a wall-clock time like "18:00"')
+]
+Tariff = Annotated[int, Meta(gt=0, description="a positive whole number")]
+
+
+class RatecardSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind", tag="ratecard"):
+    path: Text | UnsetType = UNSET  # unset: the bundled rate cards
+
+
+class CdekSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind", tag="cdek"):
+    code: Code = "cdek"
+    name: Text = "CDEK"
+    sandbox: bool = False
+    base_url: Url | UnsetType = UNSET
+    client_id_env: EnvName | UnsetType = UNSET
+    client_secret_env: EnvName | UnsetType = UNSET
+    timeout_s: Timeout | UnsetType = UNSET
+    tariffs: Annotated[list[Tariff], Meta(min_length=1)] | UnsetType = UNSET  # unset: every tariff
+    cutoff: Clock = "18:00"
+    lang: Literal["rus", "eng", "zho"] = "rus"
+
+
+class CourierSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind", tag="courier"):
+    code: Code = "courier"
+    name: Text = "City courier"
+    sandbox: bool = False
+    base_url: Url | UnsetType = UNSET
+    token_env: EnvName | UnsetType = UNSET
+    timeout_s: Timeout | UnsetType = UNSET
+    service: Text = "same_day"
+    service_name: Text = "Same-day courier"
+    matter: Text = "Parcel"
+    vehicle_type_id: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    cutoff: Clock = "20:00"
+
+
+class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
+    carriers: Annotated[
+        list[RatecardSpec | CdekSpec | CourierSpec],
+        Meta(min_length=1, description="at least one carrier, each in a [[carriers]] table"),
+    ]
+
+
+# --- what the registry builds carriers from
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,221 +186,136 @@ def parse_config(
     document: Mapping[str, Any], path: Path, env: Mapping[str, str], sandbox: Mapping[str, str] | None = None
 ) -> CarriersConfig:
     source = str(path)
-    unknown = set(document) - {"carriers"}
-    if unknown:
-        raise ConfigError(source, sorted(unknown)[0], "unknown top-level key; carriers go in [[carriers]] tables")
-    items = document.get("carriers")
-    if not isinstance(items, list) or not items:
-        raise ConfigError(source, "carriers", "list at least one carrier in [[carriers]] tables")
+    spec, problems = decode(_times_as_text(document), ConfigFile)
+    if spec is None:
+        raise ConfigError(source, problems[0].path, problems[0].message)
     entries: list[Entry] = []
     codes: dict[str, str] = {}
-    for index, item in enumerate(items):
-        where = f"carriers[{index}]"
-        if not isinstance(item, dict):
-            raise ConfigError(source, where, "must be a table")
-        fields = _Fields(source, where, item)
-        kind = fields.string("kind", required=True)
-        if kind not in KINDS:
-            raise ConfigError(source, f"{where}.kind", f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    for index, item in enumerate(spec.carriers):
+        where = _Where(source, f"carriers[{index}]")
         entry: Entry
-        if kind == "ratecard":
-            entry = _ratecard(fields, path.parent)
-        elif kind == "cdek":
-            entry = _cdek(fields, env, sandbox)
+        if isinstance(item, RatecardSpec):
+            entry = _ratecard(item, where, path.parent)
+        elif isinstance(item, CdekSpec):
+            entry = _cdek(item, where, env, sandbox)
         else:
-            entry = _courier(fields, env, sandbox)
-        fields.no_leftovers()
-        code = getattr(entry, "code", None)
-        if code is not None:
-            if code in codes:
-                raise ConfigError(source, f"{where}.code", f"duplicate carrier code {code!r}, also {codes[code]}")
-            codes[code] = where
+            entry = _courier(item, where, env, sandbox)
+        if not isinstance(entry, RatecardEntry):
+            if entry.code in codes:
+                raise where.error("code", f"duplicate carrier code {entry.code!r}, also {codes[entry.code]}")
+            codes[entry.code] = where.path
         entries.append(entry)
     return CarriersConfig(path, tuple(entries))
 
 
-def _ratecard(f: _Fields, base: Path) -> RatecardEntry:
-    text = f.string("path")
-    if text is None:
+def _times_as_text(document: Mapping[str, Any]) -> Any:
+    items = document.get("carriers")
+    if not isinstance(items, list):
+        return document
+    tables = [
+        {k: v.isoformat() if isinstance(v, time) and v.tzinfo is None else v for k, v in item.items()}
+        if isinstance(item, dict)
+        else item
+        for item in items
+    ]
+    return {**document, "carriers": tables}
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """One [[carriers]] table, for naming its fields in errors."""
+
+    source: str
+    path: str
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(self.source, f"{self.path}.{key}", message)
+
+
+def _ratecard(spec: RatecardSpec, where: _Where, base: Path) -> RatecardEntry:
+    if spec.path is UNSET:
         return RatecardEntry(None)
-    path = (base / text).resolve()
+    path = (base / spec.path.strip()).resolve()
     if not path.exists():
-        raise f.error("path", f"{path} does not exist")
+        raise where.error("path", f"{path} does not exist")
     return RatecardEntry(path)
 
 
-def _cdek(f: _Fields, env: Mapping[str, str], sandbox: Mapping[str, str] | None) -> CdekEntry:
-    code = f.code(default="cdek")
-    use_sandbox = f.boolean("sandbox", default=False)
-    if use_sandbox:
-        for key in ("base_url", "client_id_env", "client_secret_env"):
-            if key in f.item:
-                raise f.error(key, "not used with sandbox = true; the sandbox provides it")
-        base_url = _from_sandbox(f, sandbox, SANDBOX_CDEK_URL)
-        client_id = Secret(_from_sandbox(f, sandbox, SANDBOX_CDEK_CLIENT_ID))
-        client_secret = Secret(_from_sandbox(f, sandbox, SANDBOX_CDEK_CLIENT_SECRET))
+def _cdek(spec: CdekSpec, where: _Where, env: Mapping[str, str], sandbox: Mapping[str, str] | None) -> CdekEntry:
+    if spec.sandbox:
+        _nothing_the_sandbox_gives(where, base_url=spec.base_url, client_id_env=spec.client_id_env,
+                                   client_secret_env=spec.client_secret_env)  # fmt: skip
+        base_url = _from_sandbox(where, sandbox, SANDBOX_CDEK_URL)
+        client_id = Secret(_from_sandbox(where, sandbox, SANDBOX_CDEK_CLIENT_ID))
+        client_secret = Secret(_from_sandbox(where, sandbox, SANDBOX_CDEK_CLIENT_SECRET))
     else:
-        base_url = f.url("base_url", default=CDEK_DEFAULT_BASE_URL)
-        client_id = f.secret("client_id_env", env)
-        client_secret = f.secret("client_secret_env", env)
-    tariffs = f.int_list("tariffs")
-    lang = f.string("lang") or "rus"
-    if lang not in ("rus", "eng", "zho"):
-        raise f.error("lang", "one of rus, eng, zho")
+        base_url = CDEK_DEFAULT_BASE_URL if spec.base_url is UNSET else spec.base_url
+        client_id = _secret(where, "client_id_env", spec.client_id_env, env)
+        client_secret = _secret(where, "client_secret_env", spec.client_secret_env, env)
     return CdekEntry(
-        code=code,
-        name=f.string("name") or "CDEK",
+        code=spec.code,
+        name=spec.name.strip(),
         base_url=base_url,
         client_id=client_id,
         client_secret=client_secret,
-        timeout_s=f.timeout(),
-        tariffs=frozenset(tariffs) if tariffs is not None else None,
-        cutoff=f.clock("cutoff", default=time(18, 0)),
-        lang=lang,
-        sandbox=use_sandbox,
+        timeout_s=None if spec.timeout_s is UNSET else spec.timeout_s,
+        tariffs=None if spec.tariffs is UNSET else frozenset(spec.tariffs),
+        cutoff=time.fromisoformat(_two_digit_hour(spec.cutoff)),
+        lang=spec.lang,
+        sandbox=spec.sandbox,
     )
 
 
-def _courier(f: _Fields, env: Mapping[str, str], sandbox: Mapping[str, str] | None) -> CourierEntry:
-    code = f.code(default="courier")
-    use_sandbox = f.boolean("sandbox", default=False)
-    if use_sandbox:
-        for key in ("base_url", "token_env"):
-            if key in f.item:
-                raise f.error(key, "not used with sandbox = true; the sandbox provides it")
-        base_url = _from_sandbox(f, sandbox, SANDBOX_COURIER_URL)
-        token = Secret(_from_sandbox(f, sandbox, SANDBOX_COURIER_TOKEN))
+def _courier(
+    spec: CourierSpec, where: _Where, env: Mapping[str, str], sandbox: Mapping[str, str] | None
+) -> CourierEntry:
+    if spec.sandbox:
+        _nothing_the_sandbox_gives(where, base_url=spec.base_url, token_env=spec.token_env)
+        base_url = _from_sandbox(where, sandbox, SANDBOX_COURIER_URL)
+        token = Secret(_from_sandbox(where, sandbox, SANDBOX_COURIER_TOKEN))
     else:
-        base_url = f.url("base_url", default=None)
-        token = f.secret("token_env", env)
-    vehicle = f.integer("vehicle_type_id")
+        if spec.base_url is UNSET:
+            raise where.error("base_url", "is required")
+        base_url = spec.base_url
+        token = _secret(where, "token_env", spec.token_env, env)
     return CourierEntry(
-        code=code,
-        name=f.string("name") or "City courier",
+        code=spec.code,
+        name=spec.name.strip(),
         base_url=base_url,
         token=token,
-        timeout_s=f.timeout(),
-        service=f.string("service") or "same_day",
-        service_name=f.string("service_name") or "Same-day courier",
-        matter=f.string("matter") or "Parcel",
-        vehicle_type_id=vehicle,
-        cutoff=f.clock("cutoff", default=time(20, 0)),
-        sandbox=use_sandbox,
+        timeout_s=None if spec.timeout_s is UNSET else spec.timeout_s,
+        service=spec.service.strip(),
+        service_name=spec.service_name.strip(),
+        matter=spec.matter.strip(),
+        vehicle_type_id=None if spec.vehicle_type_id is UNSET else spec.vehicle_type_id,
+        cutoff=time.fromisoformat(_two_digit_hour(spec.cutoff)),
+        sandbox=spec.sandbox,
     )
 
 
-def _from_sandbox(f: _Fields, sandbox: Mapping[str, str] | None, key: str) -> str:
+def _nothing_the_sandbox_gives(where: _Where, **given: object) -> None:
+    for key, value in given.items():
+        if value is not UNSET:
+            raise where.error(key, "not used with sandbox = true; the sandbox provides it")
+
+
+def _secret(where: _Where, key: str, name: str | UnsetType, env: Mapping[str, str]) -> Secret:
+    if name is UNSET:
+        raise where.error(key, "is required")
+    value = env.get(name)
+    if not value:
+        raise where.error(key, f"environment variable {name} is not set")
+    return Secret(value)
+
+
+def _two_digit_hour(text: str) -> str:
+    return text if text.index(":") == 2 else "0" + text
+
+
+def _from_sandbox(where: _Where, sandbox: Mapping[str, str] | None, key: str) -> str:
     value = (sandbox or {}).get(key)
     if not value:
-        raise f.error(
+        raise where.error(
             "sandbox", "sandbox = true but no sandbox is running (start with `carrier-router serve --sandbox`)"
         )
     return value
-
-
-class _Fields:
-    """Typed reads from one [[carriers]] table; whatever is left unread is a typo."""
-
-    def __init__(self, source: str, where: str, item: Mapping[str, Any]) -> None:
-        self.source = source
-        self.where = where
-        self.item = item
-        self._read: set[str] = set()
-
-    def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.source, f"{self.where}.{key}", message)
-
-    def _get(self, key: str) -> Any:
-        self._read.add(key)
-        return self.item.get(key)
-
-    def no_leftovers(self) -> None:
-        extra = sorted(set(self.item) - self._read)
-        if extra:
-            raise self.error(extra[0], "unknown key for this kind of carrier")
-
-    def string(self, key: str, *, required: bool = False) -> str | None:
-        value = self._get(key)
-        if value is None:
-            if required:
-                raise self.error(key, "is required")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, "must be a non-empty string")
-        return value.strip()
-
-    def code(self, default: str) -> str:
-        value = self.string("code") or default
-        if not CODE.match(value):
-            raise self.error("code", "lower-case letters, digits, '-' or '_', at most 40")
-        return value
-
-    def boolean(self, key: str, *, default: bool) -> bool:
-        value = self._get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(key, "must be true or false")
-        return value
-
-    def integer(self, key: str) -> int | None:
-        value = self._get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.error(key, "must be a non-negative whole number")
-        return value
-
-    def int_list(self, key: str) -> list[int] | None:
-        value = self._get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not value:
-            raise self.error(key, "must be a non-empty list of whole numbers")
-        for i, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, int) or item <= 0:
-                raise self.error(f"{key}[{i}]", "must be a positive whole number")
-        return list(value)
-
-    def url(self, key: str, *, default: str | None) -> str:
-        value = self.string(key)
-        if value is None:
-            if default is None:
-                raise self.error(key, "is required")
-            return default
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise self.error(key, "must be an http:// or https:// URL")
-        return value
-
-    def secret(self, key: str, env: Mapping[str, str]) -> Secret:
-        name = self.string(key, required=True)
-        assert name is not None
-        if not ENV_NAME.match(name):
-            raise self.error(
-                key,
-                "must be the NAME of an environment variable, like CDEK_CLIENT_ID; credentials never go in this file",
-            )
-        value = env.get(name)
-        if not value:
-            raise self.error(key, f"environment variable {name} is not set")
-        return Secret(value)
-
-    def timeout(self) -> float | None:
-        value = self._get("timeout_s")
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT_S:
-            raise self.error("timeout_s", f"must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}")
-        return float(value)
-
-    def clock(self, key: str, *, default: time) -> time:
-        value = self._get(key)
-        if value is None:
-            return default
-        if isinstance(value, time) and value.tzinfo is None:
-            return value  # TOML local time: cutoff = 18:00:00
-        if isinstance(value, str):
-            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
-            if match:
-                return time(int(match[1]), int(match[2]))
-        raise self.error(key, 'must be a wall-clock time like "18:00"')

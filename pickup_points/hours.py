@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pickup_points.errors import HoursError
 from pickup_points.model import (
     ALWAYS_OPEN,
     DAYS_PER_WEEK,
@@ -52,17 +53,17 @@ def is_open(hours: OpeningHours, timezone: str, at: datetime) -> bool:
 def parse_time(text: str, *, closing: bool = False) -> int:
     match = _TIME.match(text.strip())
     if not match:
-        raise ValueError(f"{text!r} is not a time of day HH:MM")
+        raise HoursError(f"{text!r} is not a time of day HH:MM")
     hour, minute = int(match[1]), int(match[2])
     if minute > 59 or hour > 24 or (hour == 24 and (minute or not closing)):
-        raise ValueError(f"{text!r} is not a time of day")
+        raise HoursError(f"{text!r} is not a time of day")
     return hour * 60 + minute
 
 
 def parse_span(text: str, separator: str = "-") -> Span:
     opens, sep, closes = text.strip().partition(separator)
     if not sep:
-        raise ValueError(f"{text!r} is not a span like 10:00{separator}20:00")
+        raise HoursError(f"{text!r} is not a span like 10:00{separator}20:00")
     opens_min, closes_min = parse_time(opens), parse_time(closes, closing=True)
     # Feeds write round-the-clock as 00:00-00:00 as often as 00:00-24:00; keep one form.
     return Span(opens_min, MINUTES_PER_DAY if opens_min == closes_min == 0 else closes_min)
@@ -76,11 +77,11 @@ def parse_spans(text: str) -> DayHours:
 
 
 def ordered_spans(spans: Iterable[Span]) -> DayHours:
-    """A day's spans in opening order; raises ValueError when two overlap."""
+    """A day's spans in opening order; raises HoursError when two overlap."""
     ordered = tuple(sorted(spans, key=lambda s: s.opens_min))
     for a, b in zip(ordered, ordered[1:], strict=False):
         if a.opens_min + a.length_min > b.opens_min:
-            raise ValueError(f"{format_span(a)} and {format_span(b)} overlap")
+            raise HoursError(f"{format_span(a)} and {format_span(b)} overlap")
     return ordered
 
 
@@ -89,7 +90,7 @@ def _parse_days(text: str) -> list[int]:
     for part in text.split(","):
         first, dash, last = part.strip().lower().partition("-")
         if first not in _DAY_INDEX or (dash and last not in _DAY_INDEX):
-            raise ValueError(f"{part.strip()!r} is not a day or day range like Mo-Fr")
+            raise HoursError(f"{part.strip()!r} is not a day or day range like Mo-Fr")
         start = _DAY_INDEX[first]
         end = _DAY_INDEX[last] if dash else start
         days.extend((start + i) % DAYS_PER_WEEK for i in range((end - start) % DAYS_PER_WEEK + 1))
@@ -98,19 +99,19 @@ def _parse_days(text: str) -> list[int]:
 
 @functools.lru_cache(maxsize=4096)  # feeds repeat a few hundred schedules over many points
 def parse_hours(text: str) -> OpeningHours:
-    """Read the text form; raises ValueError that says which rule is wrong."""
+    """Read the text form; raises HoursError that says which rule is wrong."""
     week: list[DayHours] = [()] * DAYS_PER_WEEK
     exceptions: dict[date, DayHours] = {}
     rules = [rule.strip() for rule in text.split(";") if rule.strip()]
     if not rules:
-        raise ValueError("no opening hours given")
+        raise HoursError("no opening hours given")
     for rule in rules:
         if rule == "24/7":
             week = list(ALWAYS_OPEN.week)
             continue
         selector, _, times = rule.partition(" ")
         if not times.strip():
-            raise ValueError(f"rule {rule!r} needs days and times, e.g. 'Mo-Fr 10:00-20:00'")
+            raise HoursError(f"rule {rule!r} needs days and times, e.g. 'Mo-Fr 10:00-20:00'")
         try:
             spans = parse_spans(times)
             if _DATE.match(selector):
@@ -119,7 +120,7 @@ def parse_hours(text: str) -> OpeningHours:
                 for day in _parse_days(selector):
                     week[day] = spans
         except ValueError as exc:
-            raise ValueError(f"rule {rule!r}: {exc}") from None
+            raise HoursError(f"rule {rule!r}: {exc}") from None
     return OpeningHours(
         week=tuple(week),
         exceptions=tuple(DatedHours(day, spans) for day, spans in sorted(exceptions.items())),

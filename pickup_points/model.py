@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from pickup_points.errors import HoursError
+
 MINUTES_PER_DAY = 24 * 60
 DAYS_PER_WEEK = 7
 
@@ -44,9 +46,9 @@ class Span:
 
     def __post_init__(self) -> None:
         if not 0 <= self.opens_min < MINUTES_PER_DAY:
-            raise ValueError(f"opening minute {self.opens_min} is outside the day")
+            raise HoursError(f"opening minute {self.opens_min} is outside the day")
         if not 0 <= self.closes_min <= MINUTES_PER_DAY:
-            raise ValueError(f"closing minute {self.closes_min} is outside the day")
+            raise HoursError(f"closing minute {self.closes_min} is outside the day")
 
     @property
     def length_min(self) -> int:
@@ -76,7 +78,7 @@ class OpeningHours:
 
     def __post_init__(self) -> None:
         if len(self.week) != DAYS_PER_WEEK:
-            raise ValueError(f"a week has seven days, not {len(self.week)}")
+            raise HoursError(f"a week has seven days, not {len(self.week)}")
 
     def day(self, on: date) -> DayHours:
         for exception in self.exceptions:

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pickup_points.errors import ImportFormatError, PointsFileError
 from pickup_points.hours import format_hours
-from pickup_points.importers import CSV_COLUMNS, ImportFormatError, ImportRowError, ZoneFor, import_csv
+from pickup_points.importers import CSV_COLUMNS, ImportRowError, ZoneFor, import_csv
 from pickup_points.model import PickupPoint
-from router.core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def load_points(directory: Path, zone_for: ZoneFor | None = None) -> Loaded:
         try:
             result = import_csv(path.read_text(encoding="utf-8"), zone_for=zone_for)
         except ImportFormatError as exc:
-            raise ConfigError(str(path), "header", str(exc)) from None
+            raise PointsFileError(str(path), "header", str(exc)) from None
         errors.extend(FileRowError(path.name, e) for e in result.errors)
         mine: dict[str, list[PickupPoint]] = {}
         for point in result.points:

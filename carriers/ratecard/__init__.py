@@ -2,7 +2,8 @@
 
 Adding a partner is dropping a file. Every file is validated in full when the service starts; a
 wrong file raises `ConfigError` naming the file and the field, so the service never runs with
-half its carriers.
+half its carriers. The format is declared once as msgspec Structs in `schema`; `loader` decodes
+through them and checks what a type cannot say (zones known, breaks rising, geometry valid).
 
 File format (money and percentages are strings, parsed to Decimal: a float cannot hold kopecks)::
 

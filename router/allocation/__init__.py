@@ -4,8 +4,9 @@ Per-order cheapest is not what a shop pays: carriers collect a limited number of
 from each warehouse, volume-discount tiers reward sending one carrier more, orders have
 delivery deadlines and carriers they must not use. Each order is quoted once per candidate
 warehouse by the quote engine (`candidates`), one option per order is chosen with OR-Tools
-(`solver`: min-cost flow without tiers, CP-SAT with them), and the plan is priced beside the
-greedy cheapest-per-order baseline (`greedy`, `costing`) so it reports its saving.
+(`flow`: min-cost flow without tiers, `cp_sat`: CP-SAT with them; `solver`: what the two share),
+and the plan is priced beside the greedy cheapest-per-order baseline (`greedy`, `costing`) so it
+reports its saving.
 """
 
 from router.allocation.candidates import check_warehouses, gather_candidates

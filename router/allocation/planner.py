@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from router.allocation.candidates import DEFAULT_CONCURRENCY, gather_candidates
 from router.allocation.costing import basis_points, cost
+from router.allocation.cp_sat import solve_cp_sat
 from router.allocation.flat import Flat, flatten
+from router.allocation.flow import solve_flow_whole
 from router.allocation.greedy import greedy_choice
 from router.allocation.model import (
     Candidates,
@@ -27,12 +29,7 @@ from router.allocation.model import (
     Terms,
     Warehouse,
 )
-from router.allocation.solver import (
-    Solution,
-    SolverOptions,
-    solve_cp_sat,
-    solve_flow_whole,
-)
+from router.allocation.solver import Solution, SolverOptions
 from router.core.models import KOPECK
 
 if TYPE_CHECKING:

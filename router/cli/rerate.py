@@ -49,7 +49,8 @@ from router.rerating.report import (
     summary_json,
     write_chart,
 )
-from router.rerating.run import Rerater, Tolerance
+from router.rerating.results import Tolerance
+from router.rerating.run import Rerater
 from router.rerating.shipments import FIELDS, ColumnMap, read_history
 from router.rerating.summary import SummaryBuilder
 

@@ -1,16 +1,6 @@
 """The carriers' track record in the store: outcomes folded into compact aggregates, the serious
-failures that suspend a carrier, and the view of it one quote needs.
-
-Store layout (hashes, no expiry):
-
-    rel:a:<carrier>[|<service>[|<lane>]]@<YYYY-MM>
-                                           a Tally's fields (router/reliability.py) for the
-                                           outcomes handed over that month; without `@…`, those
-                                           imported before months were kept, counted as current
-    rel:months                             outcomes imported, by month of hand-over
-    rel:f:<carrier>[|<lane>]               serious failures by "<day>:<kind>"
-    rel:susp                               suspensions in force, by "<carrier>[|<lane>]", as JSON
-    rel:seen:<4 hex>                       8-byte digests of imported shipment ids, 65,536 buckets
+failures that suspend a carrier, and the view of it one quote needs. The keys it writes are
+drawn in `router.history.layout`.
 
 Importing is idempotent by shipment id. Each batch first claims its ids (`hsetnx_many`, atomic
 per id), then adds only the newly claimed outcomes, aggregated in memory per key, in one more
@@ -27,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from collections import Counter
@@ -35,10 +24,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-import orjson
-
-from router.core.models import Location
-from router.history.outcomes import Coordinates, Outcome, OutcomeStatus, RowProblem, region_code
+from router.history.layout import (
+    FAILURES,
+    MONTHS,
+    SUSPENSIONS,
+    RegionResolver,
+    aggregate_key,
+    failure_kind,
+    month_of,
+    months_back,
+    scope,
+    seen_key,
+    suspension_from_json,
+    suspension_to_json,
+)
+from router.history.outcomes import Coordinates, Outcome, RowProblem
 from router.history.reliability import (
     RecordView,
     ReliabilityConfig,
@@ -51,104 +51,10 @@ from router.store.kv import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-AGGREGATE = "rel:a:"
-MONTHS = "rel:months"
-FAILURES = "rel:f:"
-SUSPENSIONS = "rel:susp"
-SEEN = "rel:seen:"
 MAX_REPORTED_PROBLEMS = 1000
 DEFAULT_BATCH = 100_000  # outcomes aggregated in memory before each write: fewer, fuller store calls
 _MAX_CACHED = 100_000
 _MAX_VIEWS = 4096  # lanes whose last view a worker keeps
-
-
-def aggregate_key(carrier: str, service: str | None = None, lane: str | None = None) -> str:
-    key = AGGREGATE + carrier
-    if service is not None:
-        key += "|" + service
-        if lane is not None:
-            key += "|" + lane
-    return key
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def months_back(newest: str, count: int) -> list[str]:
-    """`newest` (YYYY-MM) and the `count - 1` months before it."""
-    year, month = int(newest[:4]), int(newest[5:7])
-    index = year * 12 + month - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index, index - count, -1)]
-
-
-def scope(carrier: str, lane: str | None) -> str:
-    return carrier if lane is None else f"{carrier}|{lane}"
-
-
-def _seen(shipment_id: str) -> tuple[str, str]:
-    digest = hashlib.blake2b(shipment_id.encode(), digest_size=8).hexdigest()
-    return SEEN + digest[:4], digest[4:]
-
-
-def _failure_kind(outcome: Outcome) -> str:
-    # One shipment is one failure, however many things went wrong with it.
-    if outcome.status in (OutcomeStatus.LOST, OutcomeStatus.DAMAGED):
-        return outcome.status.value
-    return "complaint"
-
-
-def suspension_to_json(s: Suspension) -> bytes:
-    return orjson.dumps(
-        {
-            "carrier": s.carrier,
-            "lane": s.lane,
-            "since": s.since.isoformat(),
-            "failures": s.failures,
-            "window_days": s.window_days,
-            "first_day": s.first_day.isoformat(),
-            "last_day": s.last_day.isoformat(),
-            "kinds": [list(k) for k in s.kinds],
-        }
-    )
-
-
-def suspension_from_json(raw: bytes) -> Suspension:
-    d = orjson.loads(raw)
-    return Suspension(
-        carrier=d["carrier"],
-        lane=d["lane"],
-        since=datetime.fromisoformat(d["since"]),
-        failures=d["failures"],
-        window_days=d["window_days"],
-        first_day=date.fromisoformat(d["first_day"]),
-        last_day=date.fromisoformat(d["last_day"]),
-        kinds=tuple((k, n) for k, n in d["kinds"]),
-    )
-
-
-class RegionResolver:
-    """Coordinates to a region code through `Places`, built only when the first coordinates come."""
-
-    def __init__(self, places: Callable[[], object] | None) -> None:
-        self._factory = places
-        self._places: object | None = None
-        self._cache: dict[tuple[float, float], str | None] = {}
-
-    def __call__(self, point: Coordinates) -> str | None:
-        # Two decimals is about a kilometre: enough to name the region, and repeated
-        # pick-up addresses then cost one lookup (a lookup is ~140 µs).
-        key = (round(point.lat, 2), round(point.lon, 2))
-        if key in self._cache:
-            return self._cache[key]
-        region = None
-        if self._factory is not None:
-            if self._places is None:
-                self._places = self._factory()
-            place = self._places.resolve(Location(lat=point.lat, lon=point.lon), "")  # type: ignore[attr-defined]
-            region = region_code(place.country, place.region) if place.region else None
-        self._cache[key] = region
-        return region
 
 
 @dataclass(slots=True)
@@ -234,7 +140,7 @@ class TrackRecord:
         return f"{ends[0]}>{ends[1]}"
 
     async def _flush(self, batch: Sequence[Outcome], report: ImportReport) -> None:
-        claimed = await self._store.hsetnx_many([_seen(o.shipment_id) for o in batch])
+        claimed = await self._store.hsetnx_many([seen_key(o.shipment_id) for o in batch])
         # Outcomes alike (same keys, same fields) are counted together first: a batch of
         # 100,000 holds a few thousand kinds, and each kind is one addition per field.
         alike: Counter[tuple[str, str, str | None, str, tuple[str, ...]]] = Counter()
@@ -250,7 +156,7 @@ class TrackRecord:
             alike[(outcome.carrier, outcome.service, lane, month, contribution_fields(outcome))] += 1
             if outcome.serious:
                 day = (outcome.delivered_on or outcome.handed_over_on).isoformat()
-                failure = {f"{day}:{_failure_kind(outcome)}": 1}
+                failure = {f"{day}:{failure_kind(outcome)}": 1}
                 scopes = [(outcome.carrier, None)] + ([(outcome.carrier, lane)] if lane else [])
                 for s in scopes:
                     add_into(increments, FAILURES + scope(*s), failure)

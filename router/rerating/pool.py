@@ -23,7 +23,8 @@ from pathlib import Path
 
 from router.allocation.orders import RowError
 from router.rerating.report import Overcharges, RowWriter
-from router.rerating.run import DayPlan, Rerater
+from router.rerating.results import DayPlan
+from router.rerating.run import Rerater
 from router.rerating.shipments import ColumnMap, HistoricalShipment, read_history
 from router.rerating.summary import SummaryBuilder
 

@@ -22,29 +22,21 @@ their size they start afresh, which costs speed, never exactness.
 from __future__ import annotations
 
 import bisect
-import math
-import operator
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from carriers.base import Carrier
 from carriers.ratecard import RateCardCarrier
-from carriers.ratecard.tariff import Service
 from router.core.calendar import make_eta
-from router.core.geo import distance_km
 from router.core.models import (
     CarrierQuote,
     Eta,
-    Parcel,
-    Place,
     RateRequest,
-    money,
 )
+from router.rerating.fares import ZERO, Card, Fare, Fares, Profile
 
 CACHE_SIZE = 200_000
-ZERO = Decimal(0)
 T = TypeVar("T")
 
 
@@ -58,132 +50,9 @@ class Rate(NamedTuple):
     id: str  # carrier:service, as offers are named
 
 
-# (service code, freight total or None when refused, (min days, max days)); a refusal is worded
-# by `LanePrices.reason`, which names the parcel's own figures.
-_Freight = tuple[tuple[str, Decimal | None, tuple[int, int]], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Profile:
-    """How one carrier's services in one zone tell weights apart."""
-
-    breaks: tuple[int, ...]  # every break's max_g, sorted, across the zone's services
-    lasts: tuple[int, ...]  # each service's last break; past it, started kilograms count
-
-
-class _Card:
-    """One rate card, with the facts its bands need."""
-
-    def __init__(self, carrier: RateCardCarrier) -> None:
-        self.carrier = carrier
-        card = carrier.card
-        self.code = card.code
-        self.card = card
-        self.services: tuple[Service, ...] = card.services
-        self.cutoff = card.cutoff
-        self.divisor = card.volumetric_divisor
-        # A parcel inside every service's limits needs no per-service check.
-        limits = [s.limits for s in card.services]
-        self.fit_weight = min((lim.max_weight_g for lim in limits), default=0)
-        self.fit_side = min((lim.max_side_cm or math.inf for lim in limits), default=0.0)
-        self.fit_sum = min((lim.max_sum_sides_cm or math.inf for lim in limits), default=0.0)
-        sur = card.surcharges
-        self.insurance = sur.insurance
-        self.cod_fee = sur.cod
-        self.cod_services = frozenset(s.code for s in card.services if s.cod and sur.cod is not None)
-        self.profiles: dict[str | None, _Profile | None] = {}
-        self.priced_by_km = frozenset(zone for s in card.services for zone, t in s.zones.items() if t.per_km)
-
-    def terms(self, origin: Place, destination: Place) -> tuple[_Profile | None, Hashable]:
-        """How the card prices a lane: its zone's profile, and what of the lane its freight depends on.
-
-        Lanes with equal terms pay equal freight for equal bands: the card prices by the zone
-        (base, weight, remote area), the line-haul into its area, and in a zone charged by the
-        kilometre the started kilometres; a lane outside its countries is refused whatever the zone.
-        """
-        match = self.card.zones.resolve(origin, destination)
-        countries = self.card.countries
-        served = not countries or (origin.country in countries and destination.country in countries)
-        started_km = None
-        if match.zone in self.priced_by_km:
-            km = match.distance_km
-            if km is None:
-                km = distance_km(origin.lat, origin.lon, destination.lat, destination.lon)
-            started_km = max(1, math.ceil(km or 0.0))
-        return self.profile(match.zone), (served, match.zone, match.inbound, started_km)
-
-    def profile(self, zone: str | None) -> _Profile | None:
-        if zone not in self.profiles:
-            tariffs = [s.zones[zone] for s in self.services if zone is not None and zone in s.zones]
-            self.profiles[zone] = (
-                _Profile(
-                    tuple(sorted({wb.max_g for t in tariffs for wb in t.weight_breaks})),
-                    tuple(sorted({t.weight_breaks[-1].max_g for t in tariffs})),
-                )
-                if tariffs
-                else None
-            )
-        return self.profiles[zone]
-
-    def band(self, profile: _Profile, parcel: Parcel, weight: int, sides: tuple[float, float, float]) -> object:
-        """`weight` is the parcel's chargeable weight under this card's divisor, `sides` longest first."""
-        beyond: tuple[int, ...] = ()
-        if weight > profile.lasts[0]:
-            beyond = tuple(-(-(weight - last) // 1000) for last in profile.lasts if weight > last)
-        fits: tuple[bool, ...] = ()
-        if not (parcel.weight_g <= self.fit_weight and sides[0] <= self.fit_side and sum(sides) <= self.fit_sum):
-            fits = tuple(s.limits.breach(parcel) is None for s in self.services)
-        return (bisect.bisect_left(profile.breaks, weight), beyond, fits)
-
-    def freight(self, request: RateRequest) -> _Freight:
-        """The carrier's own quote for the shipment with nothing declared: the freight lines only."""
-        bare = replace(request.shipment, declared_value=ZERO, cod=False)
-        answer = self.carrier.quote_sync(replace(request, shipment=bare))
-        offers = {o.service: o for o in answer.offers}
-        return tuple(
-            (s.code, offers[s.code].price.total, (offers[s.code].eta.min_days, offers[s.code].eta.max_days))
-            if s.code in offers
-            else (s.code, None, (0, 0))
-            for s in self.services
-        )
-
-    def declared_lines(self, declared: Decimal, cod: bool) -> Decimal:
-        """Insurance and cash on delivery, each rounded as its own price line."""
-        extra = ZERO
-        declared = max(declared, ZERO)
-        if self.insurance is not None and declared > 0:
-            extra += money(self.insurance.of(declared))
-        if cod and self.cod_fee is not None:
-            extra += money(self.cod_fee.of(declared))
-        return extra
-
-
-class _Fares:
-    """One card's freight for one lane and band: what each service charges with nothing declared."""
-
-    __slots__ = ("by_service", "cheapest", "cheapest_cod", "offered")
-
-    def __init__(self, card: _Card, freight: _Freight) -> None:
-        # (service, freight total, min days, max days, takes COD, offer id), in the card's order
-        self.offered = tuple(
-            (service, total, lo, hi, service in card.cod_services, f"{card.code}:{service}")
-            for service, total, (lo, hi) in freight
-            if total is not None
-        )
-        self.by_service = {o[0]: o for o in self.offered}
-        # Within one card the declared-value lines are the same for every service, and a later
-        # delivery date means more transit days, so the card's cheapest offer by the selection's
-        # key (price, latest date, id) is its cheapest by (price, max days, service).
-        rank = _FARE_RANK
-        self.cheapest = min(self.offered, key=rank, default=None)
-        self.cheapest_cod = min((o for o in self.offered if o[4]), key=rank, default=None)
-
-
-_FARE_RANK = operator.itemgetter(1, 3, 0)  # freight total, max days, service
-_Fare = tuple[str, Decimal, int, int, bool, str]
 # A card on one lane: its zone's profile (None when the card does not serve the lane), the slot
 # of its divisor among the chargeable weights, and its fares by band.
-_LaneCard = tuple[_Card, "_Profile | None", int, dict[object, _Fares]]
+_LaneCard = tuple[Card, Profile | None, int, dict[object, Fares]]
 
 
 class ShipmentRates:
@@ -195,7 +64,7 @@ class ShipmentRates:
         self,
         book: LanePrices,
         request: RateRequest,
-        fares: list[_Fares],
+        fares: list[Fares],
         extras: tuple[Decimal, ...] | None,
         others: list[Rate],
         refused: dict[tuple[str, str], str],
@@ -226,7 +95,7 @@ class ShipmentRates:
     def cheapest(self) -> Rate | None:
         """The offer the cheapest policy recommends: lowest price, then earliest date, then id."""
         low: Decimal | None = None
-        tied: list[tuple[int, _Fare, Decimal]] = []
+        tied: list[tuple[int, Fare, Decimal]] = []
         extras = self._extras
         for n, fares in enumerate(self._fares):
             fare = fares.cheapest_cod if self._cod else fares.cheapest
@@ -262,7 +131,7 @@ class ShipmentRates:
             self._rates = out
         return self._rates
 
-    def _rate(self, n: int, fare: _Fare, total: Decimal) -> Rate:
+    def _rate(self, n: int, fare: Fare, total: Decimal) -> Rate:
         card = self._book._cards[n]
         return _tuple(Rate, (card.code, fare[0], total, self._book._eta(card, self.request, fare[2], fare[3]), fare[5]))
 
@@ -272,7 +141,7 @@ class LanePrices:
 
     def __init__(self, carriers: Sequence[Carrier]) -> None:
         self.codes = {c.code for c in carriers}
-        self._cards = [_Card(c) for c in carriers if isinstance(c, RateCardCarrier)]
+        self._cards = [Card(c) for c in carriers if isinstance(c, RateCardCarrier)]
         self._index = {card.code: n for n, card in reversed(list(enumerate(self._cards)))}  # the first of a code
         self._others = [c for c in carriers if not isinstance(c, RateCardCarrier)]
         self._divisors = sorted({card.divisor for card in self._cards})
@@ -285,7 +154,7 @@ class LanePrices:
         # Per lane, each card's zone profile and its fares by band: a row's lookups need no lane in the key.
         self._lanes: dict[Hashable, list[_LaneCard]] = {}
         # Lanes a card prices alike share their fares: a few zones instead of hundreds of lanes.
-        self._by_terms: list[dict[Hashable, dict[object, _Fares]]] = [{} for _ in self._cards]
+        self._by_terms: list[dict[Hashable, dict[object, Fares]]] = [{} for _ in self._cards]
         self._fares_kept = 0
         self._extras: dict[tuple[Decimal, bool], tuple[Decimal, ...]] = {}
         # Dates depend on the day and the origin's time zone only, never on the lane or the band:
@@ -311,7 +180,7 @@ class LanePrices:
                 extras = _keep(
                     self._extras, (declared, cod), tuple(c.declared_lines(declared, cod) for c in self._cards)
                 )
-        fares: list[_Fares] = []
+        fares: list[Fares] = []
         if len(parcels) == 1:
             parcel = parcels[0]
             sides = parcel.sides_cm
@@ -375,11 +244,11 @@ class LanePrices:
         self._lanes[lane] = found
         return found
 
-    def _new_fares(self, card: _Card, kept: dict[object, _Fares], band: object, request: RateRequest) -> _Fares:
+    def _new_fares(self, card: Card, kept: dict[object, Fares], band: object, request: RateRequest) -> Fares:
         """The card's quote for the lane and band, asked once; bounded over all lanes together."""
         if self._fares_kept >= CACHE_SIZE:
             self._forget()
-        fares = kept[band] = _Fares(card, card.freight(request))
+        fares = kept[band] = Fares(card, card.freight(request))
         self._fares_kept += 1
         return fares
 
@@ -407,7 +276,7 @@ class LanePrices:
                 return next((r.reason for r in answer.rejections if r.service == service), "")
         return ""
 
-    def _eta(self, card: _Card, request: RateRequest, min_days: int, max_days: int) -> Eta:
+    def _eta(self, card: Card, request: RateRequest, min_days: int, max_days: int) -> Eta:
         timezone = request.origin.timezone
         key = (card.cutoff, request.ship_at, timezone, min_days, max_days)
         eta = self._etas.get(key)

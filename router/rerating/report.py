@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from router.allocation.orders import RowError
-from router.rerating.run import Rerated, Verdict
+from router.rerating.results import Rerated, Verdict
 from router.rerating.summary import GroupTotals, RerateSummary
 
 ROW_COLUMNS = (

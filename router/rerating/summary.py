@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from router.rerating.run import DayPlan, Rerated, Verdict
+from router.rerating.results import DayPlan, Rerated, Verdict
 
 ZERO = Decimal("0.00")
 

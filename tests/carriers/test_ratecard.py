@@ -427,6 +427,14 @@ def test_distance_bands_and_cities_are_validated_with_paths(card: dict[str, Any]
     assert raised.value.path == "zones.cities[0].lat"
 
 
+def test_an_infinite_distance_built_in_code_is_refused_as_json_could_never_send_it(card: dict[str, Any]) -> None:
+    card["zones"] = {"type": "distance", "bands": [{"zone": "A", "max_km": float("inf")}]}
+    with pytest.raises(ConfigError) as raised:
+        parse_ratecard(card, "bands.json")
+    assert raised.value.path == "zones.bands[0].max_km"
+    assert "positive number" in raised.value.message
+
+
 def test_file_that_is_not_json_is_named(write_card: Callable[[str, Any], Path]) -> None:
     directory = write_card("garbled.json", '{"code": "x",}').parent
     [error] = validate_directory(directory)

@@ -27,7 +27,8 @@ from router.core.settings import Settings
 from router.quoting.engine import QuoteEngine
 from router.quoting.places import Places
 from router.quoting.selection import select
-from router.rerating.run import Rerated, Rerater, Tolerance, Verdict
+from router.rerating.results import Rerated, Tolerance, Verdict
+from router.rerating.run import Rerater
 from router.rerating.shipments import ColumnMap, HistoricalShipment, read_history
 
 HEADER = "id,shipped_at,origin,destination,weight_g,length_cm,width_cm,height_cm,carrier,service,billed\n"

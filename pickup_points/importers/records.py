@@ -1,0 +1,114 @@
+"""What every importer shares: the result, the per-record error, and the readers of one field.
+
+A reader raises `RowError` naming the field; `collect` turns it into an `ImportRowError` for that
+record and goes on, so one bad record never stops the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import available_timezones
+
+import orjson
+
+from pickup_points.errors import ImportFormatError, PickupPointsError
+from pickup_points.model import PickupPoint
+
+ZoneFor = Callable[[float, float], str]
+_ZONES = frozenset(available_timezones())
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRowError:
+    line: int  # CSV: the file's line; JSON: the record's 1-based position
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    points: tuple[PickupPoint, ...]
+    errors: tuple[ImportRowError, ...]
+
+
+class RowError(PickupPointsError):
+    """One record's field is wrong; `collect` reports it and never lets it out of the importers."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def collect(records: Iterable[tuple[int, Any]], read: Callable[[Any], PickupPoint]) -> ImportResult:
+    points: list[PickupPoint] = []
+    errors: list[ImportRowError] = []
+    seen: dict[str, int] = {}
+    for line, record in records:
+        try:
+            point = read(record)
+        except RowError as exc:
+            errors.append(ImportRowError(line, exc.field, exc.reason))
+            continue
+        if point.id in seen:
+            errors.append(ImportRowError(line, "code", f"{point.id} already read at {seen[point.id]}"))
+            continue
+        seen[point.id] = line
+        points.append(point)
+    return ImportResult(tuple(points), tuple(errors))
+
+
+def load_json(data: bytes | str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ImportFormatError(f"not JSON: {exc}") from None
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text_field(fields: Mapping[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    return None if blank(value) else str(value).strip()
+
+
+def as_number(value: Any, field: str) -> float:
+    if isinstance(value, bool):
+        raise RowError(field, "must be a number")
+    try:
+        number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise RowError(field, f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RowError(field, f"{value!r} is not a finite number")
+    return number
+
+
+def as_coordinates(lat_value: Any, lon_value: Any, lat_field: str, lon_field: str) -> tuple[float, float]:
+    if blank(lat_value):
+        raise RowError(lat_field, "missing")
+    if blank(lon_value):
+        raise RowError(lon_field, "missing")
+    lat, lon = as_number(lat_value, lat_field), as_number(lon_value, lon_field)
+    if not -90 <= lat <= 90:
+        raise RowError(lat_field, f"{lat} is outside -90..90")
+    if not -180 <= lon <= 180:
+        raise RowError(lon_field, f"{lon} is outside -180..180")
+    if lat == 0 and lon == 0:
+        raise RowError(lat_field, "0,0 is a failed geocode, not a pickup point")
+    return lat, (-180.0 if lon == 180 else lon)
+
+
+def zone_of(given: str | None, lat: float, lon: float, zone_for: ZoneFor | None) -> str:
+    if given:
+        if given not in _ZONES:
+            raise RowError("timezone", f"{given!r} is not an IANA time zone")
+        return given
+    if zone_for is None:
+        raise RowError("timezone", "missing, and no lookup to find it from the coordinates")
+    return zone_for(lat, lon)
