@@ -58,7 +58,8 @@ sys.path.insert(0, str(ROOT))
 from datetime import UTC
 
 from carriers.api import Secret  # noqa: E402
-from carriers.cdek.carrier import CdekCarrier, CdekClient  # noqa: E402
+from carriers.cdek.carrier import CdekCarrier  # noqa: E402
+from carriers.cdek.client import CdekClient  # noqa: E402
 from carriers.registry import load_carriers  # noqa: E402
 from router.core.models import CarrierInfo, CarrierQuote, Location, Parcel, Policy, RateRequest, Shipment  # noqa: E402
 from router.core.settings import Settings  # noqa: E402

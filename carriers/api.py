@@ -1,14 +1,10 @@
-"""What every carrier that quotes over HTTP shares: its errors, its time budget, its JSON.
+"""What every carrier that quotes over HTTP shares: its time budget, retries, credentials and reads.
 
-    CarrierResponseError (carriers.base)    the carrier answered, but nothing that can be priced
-    └── CarrierApiError                     carries the HTTP status and the carrier's own errors
-        ├── CarrierAuthError                credentials refused (kind "error")
-        ├── CarrierRateLimited              429; `retry_after_s` when the carrier said
-        └── CarrierUnavailable              5xx, connection refused or reset
-
-A timeout is the builtin `TimeoutError`, so the quote engine tells it apart without knowing
-which carrier raised it. Each error's `kind` uses the vocabulary of `router.core.models.CarrierError`;
-`transient` says whether asking again soon could succeed (`retry_once`).
+The errors themselves are `carriers.errors` (re-exported here, where the quote engine's breaker
+has always found them). Every call runs under `bounded`: its own timeout, cut to what the
+caller's deadline (`deadline_scope`) leaves; `retry_once` asks again after a transient failure
+when that deadline allows. The HTTP is aiohttp's client, on the one `ClientSession` the app
+owns; `read_body` reads an answer no larger than the carriers ever send.
 """
 
 from __future__ import annotations
@@ -19,17 +15,41 @@ import contextvars
 import math
 import random
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import aiohttp
-import orjson
 
-from carriers.base import CarrierResponseError
-from carriers.http import HttpPool
+from carriers.errors import (
+    ApiErrorDetail,
+    CarrierApiError,
+    CarrierAuthError,
+    CarrierRateLimited,
+    CarrierResponseError,
+    CarriersError,
+    CarrierTimeout,
+    CarrierUnavailable,
+)
+
+__all__ = [
+    "ApiErrorDetail",
+    "CarrierApiError",
+    "CarrierAuthError",
+    "CarrierRateLimited",
+    "CarrierResponseError",
+    "CarrierTimeout",
+    "CarrierUnavailable",
+    "CarriersError",
+    "Secret",
+    "bounded",
+    "budget_s",
+    "deadline_scope",
+    "read_body",
+    "retry_after_s",
+    "retry_once",
+    "within",
+]
 
 # Absolute `loop.time()` by which the caller needs an answer. The quote engine sets it before it
 # fans out (tasks copy the context), so an adapter never spends longer than the quote has left.
@@ -80,49 +100,6 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("a Secret is not to be pickled")
-
-
-@dataclass(frozen=True, slots=True)
-class ApiErrorDetail:
-    code: str
-    message: str = ""
-
-
-class CarrierApiError(CarrierResponseError):
-    kind = "invalid_response"
-    transient = False
-
-    def __init__(
-        self,
-        carrier: str,
-        message: str,
-        *,
-        status: int | None = None,
-        errors: tuple[ApiErrorDetail, ...] = (),
-    ) -> None:
-        detail = "; ".join(f"{e.code}: {e.message}" if e.message else e.code for e in errors)
-        super().__init__(f"{carrier}: {message}" + (f" ({detail})" if detail else ""))
-        self.carrier = carrier
-        self.status = status
-        self.errors = errors
-
-
-class CarrierAuthError(CarrierApiError):
-    kind = "error"
-
-
-class CarrierRateLimited(CarrierApiError):
-    kind = "unavailable"
-    transient = True  # only once Retry-After has passed, and only when the carrier said when
-
-    def __init__(self, carrier: str, message: str, *, retry_after_s: float | None = None, **kw: Any) -> None:
-        super().__init__(carrier, message, **kw)
-        self.retry_after_s = retry_after_s
-
-
-class CarrierUnavailable(CarrierApiError):
-    kind = "unavailable"
-    transient = True
 
 
 def budget_s(own_timeout_s: float, loop: asyncio.AbstractEventLoop | None = None) -> float:
@@ -246,33 +223,13 @@ async def read_body(resp: aiohttp.ClientResponse, carrier: str, limit: int = MAX
     return b"".join(chunks)
 
 
-def carrier_pool(http: aiohttp.ClientSession, base_url: str) -> HttpPool:
-    """Kept-alive connections of a carrier's own, as many as the app's session allows one host
-    (aiohttp's default of 20 when it sets none)."""
-    limit = getattr(http.connector, "limit_per_host", 0) or 20
-    return HttpPool(base_url, limit=limit, max_body=MAX_BODY_BYTES)
-
-
-def decode_json(body: bytes, carrier: str, status: int | None = None) -> Any:
+async def within(own_timeout_s: float, carrier: str, call: Awaitable[T]) -> T:
+    """Await `call` under `bounded(own_timeout_s)`; its own timer running out is a `CarrierTimeout`."""
+    timer = bounded(own_timeout_s)
+    if timer is CALLERS_BOUND:
+        return await call  # the caller cancels it in time; no timer of its own to arm
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise CarrierApiError(carrier, f"answer is not JSON ({exc.msg})", status=status) from None
-
-
-def decimal_from_wire(value: Any) -> Decimal:
-    """A money amount as the carrier wrote it: a decimal string, or a JSON number.
-
-    A JSON number arrives as a float; `str()` gives back the shortest decimal that round-trips,
-    which is what the carrier wrote for any amount with up to 15 significant digits, so no
-    binary fraction ever leaks into the money.
-    """
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"not an amount: {value!r}")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
-    return amount
+        async with timer:
+            return await call
+    except TimeoutError:
+        raise CarrierTimeout(f"{carrier}: no answer within its {own_timeout_s:g} s timeout") from None

@@ -16,13 +16,18 @@ Everything the engine uses is declared here, so a new carrier is one class that 
 
 A remote carrier's breaker and retries are not the carrier's own: the engine's wiring wraps it
 (`router.quoting.breaker.GuardedCarrier`), and the wrapper is a `Carrier` too.
+
+What a carrier raises is in `carriers.errors`, under one root, `CarriersError`.
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from carriers.errors import CarrierResponseError
 from router.core.models import CarrierInfo, CarrierQuote, RateRequest
+
+__all__ = ["Carrier", "CarrierResponseError"]  # the error as the quote engine has always imported it
 
 
 @runtime_checkable
@@ -37,12 +42,3 @@ class Carrier(Protocol):
     def quote_sync(self, request: RateRequest) -> CarrierQuote | None: ...
 
     def close(self) -> None: ...
-
-
-class CarrierResponseError(Exception):
-    """A carrier answered, but not with anything that can be priced.
-
-    `kind` is the `router.core.models.CarrierError` kind the quote shows for it.
-    """
-
-    kind: str = "invalid_response"

@@ -7,7 +7,8 @@ import os
 import aiohttp
 
 from carriers.base import Carrier
-from carriers.cdek.carrier import CdekCarrier, CdekClient
+from carriers.cdek.carrier import CdekCarrier
+from carriers.cdek.client import CdekClient
 from carriers.config import (
     CarriersConfig,
     CdekEntry,
@@ -34,7 +35,7 @@ def load_carriers(settings: Settings, http: aiohttp.ClientSession | None = None)
 
 
 def close_carriers(carriers: list[Carrier]) -> None:
-    """Close the connections API carriers keep open of their own (the aiohttp session is the caller's)."""
+    """Release what each carrier holds of its own (the aiohttp session is the caller's to close)."""
     for carrier in carriers:
         carrier.close()
 

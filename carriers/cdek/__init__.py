@@ -1,1 +1,8 @@
-"""CDEK through its API v2: codes, wire requests and answers, the HTTP client, the carrier."""
+"""CDEK through its API v2.
+
+codes    delivery modes, currencies, well-known tariffs, error codes
+wire     the requests and answers as msgspec Structs: each field declared once
+client   the only module that does HTTP with CDEK: the OAuth token, the calculator, points pages
+carrier  `CdekCarrier`: the calculator request built from a shipment, its answer read into
+         offers (pure functions, tested without a network), delivery points page by page
+"""

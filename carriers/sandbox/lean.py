@@ -205,8 +205,8 @@ class _Connection(asyncio.Protocol):
         self.emulator._open.add(self.transport)  # type: ignore[arg-type]
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.emulator._hanging.discard(self.transport)  # type: ignore[arg-type]
-        self.emulator._open.discard(self.transport)  # type: ignore[arg-type]
+        self.emulator._hanging.discard(self.transport)
+        self.emulator._open.discard(self.transport)
         self.transport = None
 
     def data_received(self, data: bytes) -> None:

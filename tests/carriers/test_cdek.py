@@ -6,17 +6,17 @@ from dataclasses import replace
 from datetime import date, time
 from decimal import Decimal
 
+import msgspec
+import orjson
 import pytest
 
 from carriers.api import CarrierApiError, CarrierAuthError, Secret
-from carriers.cdek.carrier import (
-    CdekCarrier,
+from carriers.cdek.carrier import CdekCarrier, parse_tarifflist, tarifflist_body
+from carriers.cdek.client import (
     CdekClient,
     deliverypoints_query,
     parse_deliverypoints_page,
-    parse_tarifflist,
     parse_token,
-    tarifflist_body,
     token_form,
     total_elements,
 )
@@ -28,9 +28,10 @@ CUTOFF = time(18, 0)
 
 
 def parse(answer: object, **kw: object) -> object:
+    """The calculator's answer read from the JSON a server would send for `answer`."""
     kw.setdefault("tariffs", None)
     return parse_tarifflist(
-        answer,
+        orjson.dumps(answer),
         kw.pop("request", rate_request()),
         carrier="cdek",
         carrier_name="CDEK",
@@ -39,12 +40,17 @@ def parse(answer: object, **kw: object) -> object:
     )
 
 
+def body_of(request: object, **kw: str) -> dict:  # type: ignore[type-arg]
+    """The calculator body as the JSON object sent."""
+    return orjson.loads(msgspec.json.encode(tarifflist_body(request, **kw)))  # type: ignore[arg-type]
+
+
 # ------------------------------------------------------------------ request
 
 
 def test_body_sends_grams_and_whole_centimetres_rounded_up() -> None:
     request = rate_request(parcels=(Parcel(1250, 30.2, 20, 9.5), Parcel(300, 10, 10, 10)))
-    body = tarifflist_body(request)
+    body = body_of(request)
     assert body["packages"] == [
         {"weight": 1250, "length": 31, "width": 20, "height": 10},
         {"weight": 300, "length": 10, "width": 10, "height": 10},
@@ -52,18 +58,18 @@ def test_body_sends_grams_and_whole_centimetres_rounded_up() -> None:
 
 
 def test_body_asks_for_roubles_on_an_eshop_contract() -> None:
-    body = tarifflist_body(rate_request(), lang="eng")
+    body = body_of(rate_request(), lang="eng")
     assert body["type"] == 1
     assert body["currency"] == 1
     assert body["lang"] == "eng"
 
 
 def test_body_writes_the_ship_date_with_a_colonless_offset() -> None:
-    assert tarifflist_body(rate_request())["date"] == "2025-04-11T10:00:00+0300"
+    assert body_of(rate_request())["date"] == "2025-04-11T10:00:00+0300"
 
 
 def test_body_locates_both_ends_by_postal_code_city_and_coordinates() -> None:
-    body = tarifflist_body(rate_request(MOSCOW, NOVOSIBIRSK))
+    body = body_of(rate_request(MOSCOW, NOVOSIBIRSK))
     assert body["from_location"] == {
         "country_code": "RU",
         "postal_code": "101000",
@@ -272,19 +278,21 @@ def test_a_sum_seen_before_is_read_the_same_and_true_false_or_negative_sums_are_
 
 
 def test_token_answer_gives_the_token_and_its_lifetime() -> None:
-    token, expires_in = parse_token(fixture("cdek/token.json"), "cdek")
+    token, expires_in = parse_token(orjson.dumps(fixture("cdek/token.json")), "cdek")
     assert token.startswith("eyJ")
     assert expires_in == 3599
 
 
-@pytest.mark.parametrize("answer", [{}, {"access_token": ""}, {"access_token": "x", "expires_in": "soon"}, []])
+@pytest.mark.parametrize(
+    "answer", [{}, {"access_token": ""}, {"access_token": "x", "expires_in": "soon"}, {"access_token": 7}, []]
+)
 def test_an_unusable_token_answer_is_an_auth_error(answer: object) -> None:
     with pytest.raises(CarrierAuthError):
-        parse_token(answer, "cdek")
+        parse_token(orjson.dumps(answer), "cdek")
 
 
 def test_deliverypoints_page_keeps_points_as_cdek_shapes_them() -> None:
-    points = parse_deliverypoints_page(fixture("cdek/deliverypoints_page.json"), "cdek")
+    points = parse_deliverypoints_page(orjson.dumps(fixture("cdek/deliverypoints_page.json")), "cdek")
     assert [p["code"] for p in points] == ["NSK27", "NSK310"]
     assert points[1]["location"]["latitude"] == pytest.approx(55.0357)
 
@@ -314,14 +322,13 @@ def test_info_lists_the_configured_tariffs_it_knows() -> None:
 
 
 def test_the_calculator_body_is_encoded_once_per_request_and_language_and_never_handed_to_another() -> None:
-    import orjson
-
     from carriers.cdek.carrier import tarifflist_json
 
     first = rate_request(parcels=(Parcel(1200, 30, 20, 10),))
     second = rate_request(parcels=(Parcel(5000, 40, 30, 20),))
-    assert tarifflist_json(first) == orjson.dumps(tarifflist_body(first))
+    assert orjson.loads(tarifflist_json(first)) == body_of(first)
     assert tarifflist_json(first) is tarifflist_json(first)
-    assert tarifflist_json(first, "eng") == orjson.dumps(tarifflist_body(first, lang="eng"))
-    assert tarifflist_json(second) == orjson.dumps(tarifflist_body(second))
-    assert tarifflist_json(first) == orjson.dumps(tarifflist_body(first))
+    assert orjson.loads(tarifflist_json(first, "eng")) == body_of(first, lang="eng")
+    assert orjson.loads(tarifflist_json(second)) == body_of(second)
+    assert orjson.loads(tarifflist_json(first)) == body_of(first)
+    assert body_of(second)["packages"] == [{"weight": 5000, "length": 40, "width": 30, "height": 20}]

@@ -6,16 +6,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import msgspec
+import orjson
 import pytest
 
 from carriers.api import CarrierApiError, CarrierRateLimited, Secret
-from carriers.courier import (
-    CourierCarrier,
-    CourierClient,
-    calculate_body,
-    parse_calculate,
-    weight_kg,
-)
+from carriers.courier import CourierCarrier, CourierClient
+from carriers.courier.carrier import calculate_body as calculate_struct
+from carriers.courier.carrier import parse_calculate, weight_kg
 from router.core.models import DeliveryType, Parcel, Place, PriceLineKind
 from tests.carriers.sandbox_fixtures import (
     MOSCOW,
@@ -30,8 +28,9 @@ LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # "now" for requests whose ship_at 
 
 
 def parse(answer: object, request: object = None, **kw: object) -> object:
+    """The courier's answer read from the JSON a server would send for `answer`."""
     return parse_calculate(
-        answer,
+        orjson.dumps(answer),
         request or rate_request(MOSCOW, MOSCOW_EAST),  # type: ignore[arg-type]
         carrier="courier",
         carrier_name="City courier",
@@ -40,6 +39,11 @@ def parse(answer: object, request: object = None, **kw: object) -> object:
         cutoff=CUTOFF,
         **kw,  # type: ignore[arg-type]
     )
+
+
+def calculate_body(request: object, **kw: object) -> dict:  # type: ignore[type-arg]
+    """The calculate-order body as the JSON object sent."""
+    return orjson.loads(msgspec.json.encode(calculate_struct(request, **kw)))  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ request

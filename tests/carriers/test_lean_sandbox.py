@@ -122,23 +122,26 @@ async def test_an_unreadable_request_is_a_400_and_the_connection_closes(lean: Le
     assert answer.startswith(b"HTTP/1.1 400 ")
 
 
-async def test_the_calculator_keeps_its_connections_open_until_the_carrier_is_closed(
-    lean: LeanCdek, http: aiohttp.ClientSession
+async def test_the_calculator_reuses_the_sessions_connections_and_they_close_with_the_session(
+    lean: LeanCdek,
 ) -> None:
     from carriers.registry import close_carriers
 
-    cdek = carrier(http, url(lean))
-    await asyncio.gather(*(cdek.quote(rate_request()) for _ in range(5)))
-    await cdek.quote(rate_request())
-    pool = cdek.client._pool
-    assert pool is not None and 1 <= pool.connections_made <= 5  # reused, not one per call
-    kept = len(lean._open)
-    close_carriers([cdek])
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, limit_per_host=20)) as own:
+        cdek = carrier(own, url(lean))
+        await asyncio.gather(*(cdek.quote(rate_request()) for _ in range(5)))
+        for _ in range(5):
+            await cdek.quote(rate_request())
+        # Ten calls and a token: at most one connection per call in flight at once, then reused.
+        assert 1 <= len(lean._open) <= 6
+        assert lean.state.requests["/v2/calculator/tarifflist"] == 10
+        close_carriers([cdek])  # the connections are the session's, not the carrier's
+        await asyncio.sleep(0.02)
+        assert 1 <= len(lean._open)
+        assert (await cdek.quote(rate_request())).offers
     for _ in range(5):
         await asyncio.sleep(0.01)
-    # What is left is at most the token's connection, which belongs to the aiohttp session.
-    assert len(lean._open) <= kept - pool.connections_made
-    assert len(lean._open) <= 1
+    assert len(lean._open) == 0
 
 
 async def test_emulators_in_one_process_each_answer_and_count_the_same_question(http: aiohttp.ClientSession) -> None:

@@ -1,36 +1,32 @@
-"""An on-demand city courier through a Dostavista/Borzo-style business API 1.5 `calculate-order`.
+"""The same-day courier: its `calculate-order` request built from a shipment, its answer read into an offer.
 
-Wire units, all converted here and nowhere else: weight in whole kilograms (`total_weight_kg`);
-money as decimal strings in roubles (`"390.00"`); coordinates as decimal strings in separate
-`latitude` / `longitude` fields; times as ISO 8601 with the offset of the city served.
+Building and reading are pure functions of `carriers.courier.wire` types, tested without any
+network; `CourierCarrier` joins them to `carriers.courier.client` under the call's time budget.
+The API's units (whole kilograms, decimal-string roubles and coordinates, times with the served
+city's offset) are converted here and nowhere else.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
-import orjson
+import msgspec
 
-from carriers.api import (
+from carriers.api import within
+from carriers.courier import wire
+from carriers.courier.client import CourierClient
+from carriers.errors import (
     ApiErrorDetail,
     CarrierApiError,
     CarrierAuthError,
     CarrierRateLimited,
     CarrierUnavailable,
-    Secret,
-    bounded,
-    carrier_pool,
-    decimal_from_wire,
-    decode_json,
-    retry_after_s,
 )
-from carriers.http import HttpError, HttpPool
 from router.core.models import (
     CarrierInfo,
     CarrierQuote,
@@ -46,8 +42,6 @@ from router.core.models import (
     ServiceInfo,
 )
 
-CALCULATE_PATH = "/calculate-order"
-AUTH_HEADER = "X-DV-Auth-Token"
 # Ask for a start time only when it is clearly ahead: the API refuses windows in the past,
 # and "as soon as possible" is what an unscheduled order means.
 SCHEDULE_AHEAD = timedelta(minutes=5)
@@ -80,7 +74,7 @@ AUTH_CODES = frozenset({"invalid_auth_token", "unauthorized", "forbidden"})
 SERVER_CODES = frozenset({"unexpected_error", "service_unavailable"})
 
 
-# ---------------------------------------------------------------- request building
+# ---------------------------------------------------------------- the request
 
 
 def weight_kg(grams: int) -> int:
@@ -105,37 +99,36 @@ def calculate_body(
     now: datetime,
     matter: str = "Parcel",
     vehicle_type_id: int | None = None,
-) -> dict[str, Any]:
+) -> wire.CalculateRequest:
     """The `POST /calculate-order` body: pick-up at the origin, drop at the destination."""
     shipment = request.shipment
-    pickup: dict[str, Any] = point(request.origin)
-    drop: dict[str, Any] = point(request.destination)
+    pickup = point(request.origin)
+    drop = point(request.destination)
     if request.ship_at > now + SCHEDULE_AHEAD:
-        pickup["required_start_datetime"] = request.ship_at.astimezone(ZoneInfo(request.origin.timezone)).isoformat()
+        pickup.required_start_datetime = request.ship_at.astimezone(ZoneInfo(request.origin.timezone)).isoformat()
     if shipment.cod and shipment.declared_value > 0:
-        drop["taking_amount"] = money_text(shipment.declared_value)
-    body: dict[str, Any] = {
-        "type": "standard",
-        "matter": matter,
-        "total_weight_kg": weight_kg(shipment.weight_g),
-        "points": [pickup, drop],
-    }
-    if vehicle_type_id is not None:
-        body["vehicle_type_id"] = vehicle_type_id
-    if shipment.declared_value > 0:
-        body["insurance_amount"] = money_text(shipment.declared_value)
-    return body
+        drop.taking_amount = money_text(shipment.declared_value)
+    return wire.CalculateRequest(
+        type="standard",
+        matter=matter,
+        total_weight_kg=weight_kg(shipment.weight_g),
+        points=[pickup, drop],
+        vehicle_type_id=vehicle_type_id,
+        insurance_amount=money_text(shipment.declared_value) if shipment.declared_value > 0 else None,
+    )
 
 
-def point(place: Place) -> dict[str, Any]:
-    return {"address": address_text(place), "latitude": coordinate(place.lat), "longitude": coordinate(place.lon)}
+def point(place: Place) -> wire.RequestPoint:
+    return wire.RequestPoint(
+        address=address_text(place), latitude=coordinate(place.lat), longitude=coordinate(place.lon)
+    )
 
 
 def money_text(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01')):f}"
 
 
-# ---------------------------------------------------------------- answer parsing
+# ---------------------------------------------------------------- the answer
 
 
 def flatten(value: Any, path: str = "") -> Iterator[ApiErrorDetail]:
@@ -154,12 +147,11 @@ def flatten(value: Any, path: str = "") -> Iterator[ApiErrorDetail]:
         yield ApiErrorDetail(value, path)
 
 
-def problems(answer: Mapping[str, Any], codes_key: str, params_key: str) -> tuple[ApiErrorDetail, ...]:
-    codes = answer.get(codes_key) or []
-    if not isinstance(codes, list):
-        codes = [codes]
-    top = [ApiErrorDetail(str(c)) for c in codes if c is not None]
-    return (*top, *flatten(answer.get(params_key) or {}))
+def problems(
+    codes: list[str | None] | str | None, parameters: wire.ParameterProblems | None
+) -> tuple[ApiErrorDetail, ...]:
+    listed = [codes] if isinstance(codes, str) else codes or []
+    return (*(ApiErrorDetail(c) for c in listed if c is not None), *flatten(parameters or {}))
 
 
 def raise_for_errors(
@@ -176,7 +168,7 @@ def raise_for_errors(
 
 
 def parse_calculate(
-    answer: Any,
+    body: bytes,
     request: RateRequest,
     *,
     carrier: str,
@@ -187,26 +179,28 @@ def parse_calculate(
     status: int | None = None,
     retry_after: float | None = None,
 ) -> CarrierQuote:
-    if not isinstance(answer, dict) or not isinstance(answer.get("is_successful"), bool):
-        raise CarrierApiError(carrier, "answer has no is_successful flag", status=status)
-    if not answer["is_successful"]:
-        errors = problems(answer, "errors", "parameter_errors")
+    try:
+        answer = wire.calculate_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise CarrierApiError(carrier, f"unreadable answer: {exc}", status=status) from None
+    except msgspec.DecodeError as exc:
+        raise CarrierApiError(carrier, f"answer is not JSON ({exc})", status=status) from None
+    if not answer.is_successful:
+        errors = problems(answer.errors, answer.parameter_errors)
         if {e.code for e in errors} & REJECTING_CODES:
             return CarrierQuote(rejections=(Rejection(carrier, service, _reason(errors)),))
         raise_for_errors(carrier, errors, status, retry_after)
-    warnings = problems(answer, "warnings", "parameter_warnings")
+    warnings = problems(answer.warnings, answer.parameter_warnings)
     if warnings:
         # calculate-order prices what it can but warns of what would fail when ordering.
         return CarrierQuote(rejections=(Rejection(carrier, service, _reason(warnings)),))
-    order = answer.get("order")
+    order = answer.order
     if order is None:
         return CarrierQuote()
-    if not isinstance(order, dict):
-        raise CarrierApiError(carrier, "order is not an object", status=status)
     try:
         price = order_price(order)
         eta = order_eta(order, request, cutoff)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:
         raise CarrierApiError(carrier, f"unreadable order: {exc}", status=status) from None
     offer = Offer(
         carrier=carrier,
@@ -225,24 +219,22 @@ def _reason(details: tuple[ApiErrorDetail, ...]) -> str:
     return "; ".join(f"{d.message}: {d.code}" if d.message else d.code for d in details)
 
 
-def order_price(order: Mapping[str, Any]) -> Price:
+def order_price(order: wire.Order) -> Price:
     """`payment_amount` with a breakdown that sums to it; what the fees leave over is shown too."""
-    if order.get("payment_amount") is None:
-        raise KeyError("payment_amount")
-    total = decimal_from_wire(order["payment_amount"])
-    if total < 0:
-        raise ValueError(f"negative payment_amount {total}")
+    total = order.payment_amount
+    if total is None:
+        raise ValueError("no payment_amount")
+    if not total.is_finite() or total < 0:
+        raise ValueError(f"payment_amount {total} is not an amount due")
     lines: list[PriceLine] = []
     for key, kind, label in FEE_FIELDS:
-        if order.get(key) is not None:
-            amount = decimal_from_wire(order[key])
-            if amount:
-                lines.append(PriceLine(kind, amount, label))
+        amount = _finite(getattr(order, key), key)
+        if amount:
+            lines.append(PriceLine(kind, amount, label))
     for key, label in DISCOUNT_FIELDS:
-        if order.get(key) is not None:
-            amount = decimal_from_wire(order[key])
-            if amount:
-                lines.append(PriceLine(PriceLineKind.DISCOUNT, -abs(amount), label))
+        amount = _finite(getattr(order, key), key)
+        if amount:
+            lines.append(PriceLine(PriceLineKind.DISCOUNT, -abs(amount), label))
     rest = total - sum((line.amount for line in lines), Decimal("0"))
     if rest:
         lines.append(PriceLine(PriceLineKind.OTHER, rest, "other charges" if rest > 0 else "adjustment"))
@@ -252,16 +244,19 @@ def order_price(order: Mapping[str, Any]) -> Price:
     return price
 
 
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        raise ValueError(f"datetime without an offset: {value!r}")
+def _finite(amount: Decimal | None, field: str) -> Decimal | None:
+    if amount is not None and not amount.is_finite():
+        raise ValueError(f"{field} {amount} is not an amount")
+    return amount
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError(f"datetime without an offset: {moment.isoformat()}")
     return moment
 
 
-def order_eta(order: Mapping[str, Any], request: RateRequest, cutoff: time) -> Eta:
+def order_eta(order: wire.Order, request: RateRequest, cutoff: time) -> Eta:
     """Calendar days from the day asked for: 0/0 when both windows fall on that day.
 
     A courier works weekends, so these are plain days, not working days. With no windows in the
@@ -270,18 +265,16 @@ def order_eta(order: Mapping[str, Any], request: RateRequest, cutoff: time) -> E
     origin_tz = ZoneInfo(request.origin.timezone)
     dest_tz = ZoneInfo(request.destination.timezone)
     asked = request.ship_at.astimezone(origin_tz)
-    points = order.get("points") or []
-    if not isinstance(points, list):
-        raise ValueError("points is not a list")
-    pickup = points[0] if points and isinstance(points[0], dict) else {}
-    drop = points[-1] if len(points) > 1 and isinstance(points[-1], dict) else {}
-    pickup_at = _moment(pickup.get("required_start_datetime")) or _moment(pickup.get("estimated_arrival_datetime"))
+    points = order.points or []
+    pickup = points[0] if points else wire.AnswerPoint()
+    drop = points[-1] if len(points) > 1 else wire.AnswerPoint()
+    pickup_at = _aware(pickup.required_start_datetime) or _aware(pickup.estimated_arrival_datetime)
     drop_from = (
-        _moment(drop.get("required_start_datetime"))
-        or _moment(drop.get("estimated_arrival_datetime"))
-        or _moment(drop.get("required_finish_datetime"))
+        _aware(drop.required_start_datetime)
+        or _aware(drop.estimated_arrival_datetime)
+        or _aware(drop.required_finish_datetime)
     )
-    drop_until = _moment(drop.get("required_finish_datetime")) or drop_from
+    drop_until = _aware(drop.required_finish_datetime) or drop_from
     if drop_from is None or drop_until is None:
         day = asked.date() if asked.time() < cutoff else asked.date() + timedelta(days=1)
         return _eta(asked.date(), day, day, day)
@@ -299,79 +292,6 @@ def _eta(asked: date, ship_day: date, first: date, last: date) -> Eta:
         min_date=first,
         max_date=last,
     )
-
-
-# ---------------------------------------------------------------- HTTP
-
-
-class CourierClient:
-    """The only code that talks to the courier API: one JSON POST with a static token.
-
-    The calls go through kept-alive connections of the client's own (`carriers.http`), as
-    CDEK's calculator does: the head, token included, is built once; redirects are not followed.
-    """
-
-    def __init__(
-        self, http: aiohttp.ClientSession | None, *, base_url: str, token: Secret, carrier: str = "courier"
-    ) -> None:
-        self._http = http
-        self._token = token
-        self.base_url = base_url.rstrip("/")
-        self.carrier = carrier
-        self._pool: HttpPool | None = None
-        self._head: bytes | None = None
-
-    def __repr__(self) -> str:
-        return f"CourierClient({self.base_url!r}, carrier={self.carrier!r})"
-
-    async def calculate(self, body: Mapping[str, Any]) -> tuple[int, float | None, Any]:
-        """(HTTP status, Retry-After seconds, decoded answer); refusals are the parser's to read."""
-        pool = self._own_pool()
-        try:
-            answer = await pool.request(self._calculate_head(pool), orjson.dumps(body))
-        except TimeoutError:
-            raise
-        except (HttpError, OSError) as exc:
-            raise CarrierUnavailable(self.carrier, f"calculate-order failed: {type(exc).__name__}") from None
-        status, retry_after = answer.status, retry_after_s(answer.headers.get("retry-after"))
-        if 300 <= status < 400:  # the URL is configured; a redirect is not followed
-            raise CarrierApiError(self.carrier, f"HTTP {status} (redirect not followed)", status=status)
-        if status == 429:
-            raise CarrierRateLimited(self.carrier, "rate limited", status=status, retry_after_s=retry_after)
-        if status in (401, 403):
-            raise CarrierAuthError(self.carrier, "token refused", status=status)
-        if status >= 500:
-            raise CarrierUnavailable(self.carrier, f"HTTP {status}", status=status)
-        decoded = decode_json(answer.body, self.carrier, status)
-        if status >= 400 and not isinstance(decoded, dict):
-            raise CarrierApiError(self.carrier, f"HTTP {status}", status=status)
-        return status, retry_after, decoded
-
-    def _own_pool(self) -> HttpPool:
-        if self._http is None:
-            raise CarrierUnavailable(self.carrier, "no HTTP session (configured for listing only)")
-        if self._http.closed:
-            self.close()
-            raise CarrierUnavailable(self.carrier, "HTTP session closed")
-        if self._pool is None:
-            self._pool = carrier_pool(self._http, self.base_url)
-        return self._pool
-
-    def _calculate_head(self, pool: HttpPool) -> bytes:
-        if self._head is None:
-            headers = {
-                AUTH_HEADER: self._token.reveal(),
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            }
-            self._head = pool.head("POST", CALCULATE_PATH, headers)
-        return self._head
-
-    def close(self) -> None:
-        """Close the kept-alive connections (the aiohttp session is the owner's)."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
 
 
 # ---------------------------------------------------------------- the carrier
@@ -425,8 +345,7 @@ class CourierCarrier:
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         body = calculate_body(request, now=self._clock(), matter=self.matter, vehicle_type_id=self.vehicle_type_id)
-        async with bounded(self.timeout_s):
-            status, retry_after, answer = await self.client.calculate(body)
+        status, retry_after, answer = await within(self.timeout_s, self.code, self.client.calculate(wire.encode(body)))
         return parse_calculate(
             answer,
             request,
