@@ -26,11 +26,12 @@ from scipy.spatial import cKDTree
 
 from router.core.errors import ConfigError, PlaceNotFound
 from router.core.models import Location, Place
+from router.core.settings import DEFAULT_DATA_DIR
 
 DEFAULT_COUNTRY = "RU"
 _EARTH_RADIUS_KM = 6371.0
 _BIG_CITY = 500_000  # smaller cities are not split into districts in geonames
-POSTAL_PREFIXES = Path(__file__).resolve().parents[2] / "data" / "places" / "ru_postal_prefixes.csv"
+POSTAL_PREFIXES = DEFAULT_DATA_DIR / "places" / "ru_postal_prefixes.csv"
 
 _NON_WORD = re.compile(r"[\W_]+")
 _SEPARATORS = (" ", "-", ".", "'", "’", ",", "(", ")")

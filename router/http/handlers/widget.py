@@ -16,13 +16,14 @@ from string import Template
 from aiohttp import web
 from multidict import MultiMapping
 
+from router.core import bundled
 from router.core.codec import dumps
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
 from router.http.middlewares.problems import problem
 from router.quoting.places import PlaceSuggestion
 
-WIDGET_DIR = Path(__file__).resolve().parents[3] / "widget"
+WIDGET_DIR = bundled.widget_dir()
 DIST = WIDGET_DIR / "dist"
 DEMO_TEMPLATE = WIDGET_DIR / "demo.html"
 
