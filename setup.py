@@ -72,5 +72,7 @@ setup(
         "": ["*.json", "*.geojson", "*.csv", "*.toml"],
     },
     exclude_package_data={"router.widget": ["package.json", "package-lock.json"]},
+    # Only the files declared above: MANIFEST.in also lists the widget's sources for the sdist.
+    include_package_data=False,
     cmdclass={"build_py": BuildPyWithWidget},
 )
