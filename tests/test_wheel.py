@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +59,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _fetch(url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, str], bytes]:
+def _fetch(url: str, body: Mapping[str, object] | None = None) -> tuple[int, dict[str, str], bytes]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
     try:
@@ -90,8 +90,8 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """A fresh venv with only the wheel (and its dependencies) installed."""
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    """A fresh venv with only the wheel (and its dependencies) installed; removed afterwards (~600 MB)."""
     work = tmp_path_factory.mktemp("wheel")
     clone = _clean_clone(work / "clone")
     _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", clone, "-w", work / "dist")
@@ -99,7 +99,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     _run(sys.executable, "-m", "venv", work / "venv")
     # No byte-compiling: it is a third of the install's time and nothing here needs it.
     _run(work / "venv" / "bin" / "python", "-m", "pip", "install", "-q", "--no-compile", wheel)
-    return Installed(clone, work / "venv" / "bin")
+    yield Installed(clone, work / "venv" / "bin")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
