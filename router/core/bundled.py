@@ -3,7 +3,7 @@
 Both are packages of resources, read through `importlib.resources`, so an editable install and a
 wheel find them the same way: `router.bundled` is the repository's `data/` folder, and
 `router.widget` its `widget/` folder (the demo page and `dist/`, the script built by npm). The
-mapping is declared in pyproject.toml (`package-dir`); in a wheel they sit in site-packages.
+mapping is declared in setup.py (`package_dir`); in a wheel they sit in site-packages.
 """
 
 from __future__ import annotations
