@@ -7,8 +7,17 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-DEFAULT_STATE_DIR = Path(__file__).resolve().parents[2] / "var"
+from router.core import bundled
+
+
+def default_state_dir() -> Path:
+    # Keys and RetailCRM accounts: a checkout keeps them beside the code, as it always has; an
+    # installed package must never write into site-packages, so it keeps them where it started.
+    return (bundled.checkout() or Path.cwd()) / "var"
+
+
+DEFAULT_DATA_DIR = bundled.data_dir()
+DEFAULT_STATE_DIR = default_state_dir()
 
 
 @dataclass(frozen=True, slots=True)

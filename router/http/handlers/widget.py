@@ -17,6 +17,7 @@ import msgspec
 from aiohttp import web
 from multidict import MultiMapping
 
+from router.core import bundled
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
 from router.http.middlewares.problems import problem
@@ -25,7 +26,7 @@ from router.http.schemas.decode import convert
 from router.http.schemas.wire import PlacesQuery
 from router.quoting.places import PlaceSuggestion
 
-WIDGET_DIR = Path(__file__).resolve().parents[3] / "widget"
+WIDGET_DIR = bundled.widget_dir()
 DIST = WIDGET_DIR / "dist"
 DEMO_TEMPLATE = WIDGET_DIR / "demo.html"
 

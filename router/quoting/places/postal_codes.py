@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from router.core.errors import ConfigError, PlaceNotFound
+from router.core.settings import DEFAULT_DATA_DIR
 
-POSTAL_PREFIXES = Path(__file__).resolve().parents[3] / "data" / "places" / "ru_postal_prefixes.csv"
+POSTAL_PREFIXES = DEFAULT_DATA_DIR / "places" / "ru_postal_prefixes.csv"
 _RU_POSTAL_CODE = re.compile(r"[0-9]{6}")
 
 
