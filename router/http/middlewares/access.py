@@ -102,7 +102,8 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         same_origin = origin is None and request.headers.get("Sec-Fetch-Site") == "same-origin"
         if not (key.allows_origin(origin) or same_origin):
             raise Forbidden(f"origin {origin or '(none)'} is not allowed for this publishable key")
-        request[CORS_ORIGIN] = origin
+        if origin is not None:
+            request[CORS_ORIGIN] = origin
     settings = request.app[keys.SETTINGS]
     default = settings.rate_secret_per_min if key.kind is KeyKind.SECRET else settings.rate_publishable_per_min
     await request.app[keys.RATE_LIMITER].check(key.id, key.rate_per_minute or default)
