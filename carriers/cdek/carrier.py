@@ -153,7 +153,13 @@ def parse_tarifflist(
         if tariffs is not None and code not in tariffs:
             continue
         low, high, name = tariff.period_min, tariff.period_max, tariff.tariff_name
-        if not (tariff.errors is None and type(low) is int and type(high) is int and 0 <= low <= high and name):
+        if not (
+            tariff.errors is None
+            and type(low) is int
+            and type(high) is int
+            and 0 <= low <= high <= MAX_TRANSIT_DAYS
+            and name
+        ):
             reader.read(tariff, str(code))
             continue
         try:
@@ -282,6 +288,11 @@ def _price(delivery_sum: Decimal) -> Price:
     return Price(amount, (PriceLine(PriceLineKind.BASE, amount, "delivery"),))
 
 
+# No carrier promises more than a year; a larger figure is garbage, and counting out its working
+# days one by one would stall the worker.
+MAX_TRANSIT_DAYS = 366
+
+
 def _days(value: int | float, field: str) -> int:
     if type(value) is not int:
         if not float(value).is_integer():
@@ -289,6 +300,8 @@ def _days(value: int | float, field: str) -> int:
         value = int(value)
     if value < 0:
         raise ValueError(f"negative transit days: {field} {value}")
+    if value > MAX_TRANSIT_DAYS:
+        raise ValueError(f"implausible transit days: {field} {value}")
     return value
 
 

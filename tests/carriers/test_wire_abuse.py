@@ -120,3 +120,13 @@ def test_every_error_the_package_declares_derives_from_its_one_root() -> None:
     assert len(declared) >= 7
     assert all(issubclass(c, CarriersError) for c in declared)
     assert issubclass(carriers.errors.CarrierTimeout, TimeoutError)
+
+
+@pytest.mark.parametrize("days", [10**6, 10**20])
+def test_a_tariff_promising_implausible_transit_days_is_left_out_at_once(days: int) -> None:
+    document = fixture("cdek/tarifflist_ok.json")
+    document["tariff_codes"][0]["period_max"] = days
+    quote = read_cdek(json.dumps(document).encode())
+    code = str(document["tariff_codes"][0]["tariff_code"])
+    assert code not in {o.service for o in quote.offers}
+    assert any("implausible transit days" in r.reason for r in quote.rejections)
