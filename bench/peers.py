@@ -11,7 +11,9 @@ quote, a token per carrier held for its lifetime:
    own (`bench/.peers-venv`, git-ignored), quoting through the CDEK-format connector of
    `bench/peers_karrio.py`, which is written on karrio's base classes and run as a subprocess of
    that venv's python: one gateway a carrier, `karrio.Rating.fetch(...).from_(*gateways)` a quote.
-   Its CPU is the whole process's (its client threads included) over each phase.
+   Its CPU is the whole process's (its client threads included) over each phase. `Rating.fetch`
+   runs each carrier's call in `asyncio.to_thread`, whose default pool holds the core count + 4
+   threads: on a 2-core machine a quote's ten calls go out in two waves, hence its 1-client latency.
 2. This service: `python -m router.cli serve` (one worker) on a free loopback port with a carriers
    TOML naming the ten, quoted with `POST /v1/quotes` (a new declared value every time, so no
    quote is served from the cache) by `bench/carriers.py`'s load generator from this process. Its
@@ -88,7 +90,7 @@ class Phase:
     cpu_s: float  # the stack's own process
     p50_ms: float
     p99_ms: float
-    failed: int  # quotes with a carrier missing or an error status
+    short: int  # quotes without an answer from every carrier
     other_cores: float  # cores kept busy by work outside the bench meanwhile
 
     @property
@@ -128,11 +130,13 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_karrio(
+async def run_karrio(
     python: Path, endpoints: Path, bodies: Path, emulators: Emulators, one: int, seconds: float
 ) -> tuple[str, Phase, Phase]:
     """One run of the driver: a warm-up, `one` quotes at 1 client, `seconds` at 32 clients."""
     emulator_pids = [p.pid for p in emulators.procs]
+    async with aiohttp.ClientSession() as http:
+        asked_before = await emulators.calculator_requests(http)
     machine_before, _ = machine_cpu_s()
     emulators_before = sum(cpu_s(p) for p in emulator_pids)
     children_before, mine_before = children_cpu_s(), time.process_time()
@@ -140,19 +144,10 @@ def run_karrio(
     # A bare environment and a scratch directory: karrio looks for plugins in the working
     # directory, and nothing of this project's venv should reach karrio's python.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "KARRIO_"))}
-    done = subprocess.run(
-        [
-            str(python),
-            str(DRIVER),
-            str(endpoints),
-            str(bodies),
-            "--one",
-            str(one),
-            "--clients",
-            str(CLIENTS),
-            "--seconds",
-            str(seconds),
-        ],
+    command = [str(python), str(DRIVER), str(endpoints), str(bodies), "--one", str(one), "--clients", str(CLIENTS)]
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [*command, "--seconds", str(seconds)],
         cwd=endpoints.parent,
         env=env,
         capture_output=True,
@@ -164,7 +159,7 @@ def run_karrio(
         raise SystemExit(f"the karrio driver failed ({done.returncode}):\n{done.stderr[-3000:]}")
     elapsed = time.monotonic() - started
     machine, _ = machine_cpu_s()
-    ours = (
+    bench = (
         children_cpu_s()
         - children_before
         + sum(cpu_s(p) for p in emulator_pids)
@@ -172,22 +167,26 @@ def run_karrio(
         + time.process_time()
         - mine_before
     )
-    # Over the driver's whole run (its start and warm-up too): it reports its phases, not its idle.
-    other = max(0.0, machine - machine_before - ours) / elapsed
+    # Over the driver's whole run, its start and warm-up too: it reports its phases' CPU, not its start's.
+    other = max(0.0, machine - machine_before - bench) / elapsed
     report = json.loads(done.stdout)
+    async with aiohttp.ClientSession() as http:
+        asked = [a - b for a, b in zip(await emulators.calculator_requests(http), asked_before, strict=True)]
+    quoted = sum(report[p]["quotes"] for p in ("warm", "one", "many"))
+    if min(asked) < quoted:
+        raise SystemExit(f"an emulator answered {min(asked)} calculator calls for karrio's {quoted} quotes")
 
     def phase(p: dict[str, Any]) -> Phase:
         return Phase(p["quotes"], p["seconds"], p["cpu_s"], p["p50_ms"], p["p99_ms"], p["short"], other)
 
+    one_client, many = phase(report["one"]), phase(report["many"])
     print(
-        f"karrio {report['karrio']}: 1 client {report['one']['quotes'] / report['one']['seconds']:.1f} quotes/s, "
-        f"{report['one']['cpu_s'] / report['one']['quotes'] * 1000:.1f} ms CPU a quote; "
-        f"{CLIENTS} clients {report['many']['quotes'] / report['many']['seconds']:.1f} quotes/s, "
-        f"{report['many']['cpu_s'] / report['many']['quotes'] * 1000:.1f} ms; other work {other:.2f} cores",
+        f"karrio {report['karrio']}: 1 client {one_client.rps:.1f} quotes/s, {one_client.cpu_ms:.1f} ms CPU a quote; "
+        f"{CLIENTS} clients {many.rps:.1f} quotes/s, {many.cpu_ms:.1f} ms; other work {other:.2f} cores",
         file=sys.stderr,
         flush=True,
     )
-    return report["karrio"], phase(report["one"]), phase(report["many"])
+    return report["karrio"], one_client, many
 
 
 # ---------------------------------------------------------------- this service
@@ -217,14 +216,14 @@ async def run_ours(
     if min(asked) < answered:
         raise SystemExit(f"an emulator answered {min(asked)} calculator calls for {answered} quotes: not uncached")
     ms = [s.ms for s in samples]
-    failed = sum(1 for s in samples if s.errors)
+    short = sum(1 for s in samples if s.errors)
     phase = Phase(
         len(samples),
         elapsed,
         used,
         statistics.median(ms),
         pct(ms, 99),
-        failed,
+        short,
         max(0.0, machine - machine_before - bench) / elapsed,
     )
     print(
@@ -269,8 +268,9 @@ class Summary:
     p99_ms: float
     other_cores: float
     quotes: int
-    failed: int
+    short: int
     rps_by_round: list[float]
+    cpu_ms_by_round: list[float]
 
     @classmethod
     def of(cls, phases: list[Phase]) -> Summary:
@@ -284,18 +284,21 @@ class Summary:
             med(lambda p: p.p99_ms),
             med(lambda p: p.other_cores),
             sum(p.quotes for p in phases),
-            sum(p.failed for p in phases),
+            sum(p.short for p in phases),
             [p.rps for p in phases],
+            [p.cpu_ms for p in phases],
         )
 
 
 def table(version: str, karrio: tuple[list[Phase], list[Phase]], ours: tuple[list[Phase], list[Phase]]) -> str:
     def row(name: str, one: Summary, many: Summary, cpu_format: str) -> str:
         note = (
-            f"{one.quotes:,} + {many.quotes:,} quotes, {one.failed + many.failed} short of a carrier; "
-            f"{CLIENTS} clients p50/p99 {many.p50_ms:.0f}/{many.p99_ms:.0f} ms"
+            f"{one.quotes:,} + {many.quotes:,} quotes, {one.short + many.short} short of a carrier; "
+            f"latency p50/p99 {one.p50_ms:.0f}/{one.p99_ms:.0f} ms at 1 client, "
+            f"{many.p50_ms:.0f}/{many.p99_ms:.0f} ms at {CLIENTS}"
             + (
-                f"; quotes/s by round {', '.join(f'{x:.0f}' for x in many.rps_by_round)}"
+                f"; by round at {CLIENTS} clients: quotes/s {', '.join(f'{x:.0f}' for x in many.rps_by_round)}, "
+                f"CPU ms a quote {', '.join(f'{x:{cpu_format}}' for x in many.cpu_ms_by_round)}"
                 if len(many.rps_by_round) > 1
                 else ""
             )
@@ -366,15 +369,11 @@ async def main() -> None:
             await load(url, 4, for_quotes(40), seed=1)  # tokens, connections, first-call imports
             # Small seeds: `body` makes its declared values from the seed, and the API caps them.
             for r in range(rounds):
-                version, k1, k32 = await asyncio.to_thread(
-                    run_karrio, python, endpoints, bodies, emulators, one, seconds
-                )
+                version, k1, k32 = await run_karrio(python, endpoints, bodies, emulators, one, seconds)
                 karrio[0].append(k1)
                 karrio[1].append(k32)
                 ours[0].append(await run_ours(url, proc.pid, emulators, 1, for_quotes(one), seed=2 + 2 * r))
-                ours[1].append(
-                    await run_ours(url, proc.pid, emulators, CLIENTS, for_seconds(seconds), seed=3 + 2 * r)
-                )
+                ours[1].append(await run_ours(url, proc.pid, emulators, CLIENTS, for_seconds(seconds), seed=3 + 2 * r))
         finally:
             if proc is not None:
                 proc.send_signal(signal.SIGINT)
