@@ -25,9 +25,10 @@ The table gives each cell's median over the rounds and the ratio of the two stac
 
 What the figures leave out or favour: karrio runs in process, with no HTTP server in front of it,
 while the service's figure includes parsing the client's request and rendering its answer. Both
-log at their default level (karrio: INFO, a line or two for each carrier call; the service: one
-access line a request), to /dev/null. All of it shares the machine's cores with the emulators,
-this process and any other work, which the table notes; quotes/s are lower bounds.
+log at their default level: karrio at INFO, a line for each carrier call, into a pipe this script
+reads; the service one access line a request, into /dev/null. All of it shares the machine's
+cores with the emulators, this process and any other work, which the table notes (other work, in
+cores, from /proc/stat); quotes/s are lower bounds.
 """
 
 from __future__ import annotations
