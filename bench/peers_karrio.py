@@ -304,8 +304,8 @@ def rate_payload(body: dict) -> dict:
 
 
 class Quoter:
-    """Quotes the way karrio's server does: per request a tracer and one gateway a carrier, the
-    connection cache (tokens) shared for the process."""
+    """Per quote a tracer of its own (a karrio `Tracer` keeps every request and answer it sees) and
+    a gateway a carrier made from its settings; the connection cache, where tokens live, shared."""
 
     def __init__(self, endpoints: list[dict], payloads: list[dict]) -> None:
         self.settings = [
