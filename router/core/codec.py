@@ -5,7 +5,6 @@ Money is a string ("1234.50") so that no JSON parser turns it into a float.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,7 +27,6 @@ from router.core.models import (
     Quote,
     money,
 )
-from router.history.suspension import Suspension
 
 
 def price_json(price: Price) -> dict[str, Any]:
@@ -268,29 +266,6 @@ def learned_json(insight: OfferInsight | None) -> dict[str, Any] | None:
         "arrival_probability": (
             round(insight.arrival_probability, 4) if insight.arrival_probability is not None else None
         ),
-    }
-
-
-def with_suspensions(carrier: dict[str, Any], suspensions: Iterable[Suspension]) -> dict[str, Any]:
-    """A carrier's JSON with its suspensions; suspended on every lane, its status is `suspended`."""
-    own = [s for s in suspensions if s.carrier == carrier["code"]]
-    carrier["suspensions"] = [suspension_json(s) for s in own]
-    if any(s.lane is None for s in own):
-        carrier["status"] = "suspended"
-    return carrier
-
-
-def suspension_json(s: Suspension) -> dict[str, Any]:
-    return {
-        "carrier": s.carrier,
-        "lane": s.lane,
-        "since": s.since.isoformat(),
-        "reason": s.reason,
-        "failures": s.failures,
-        "window_days": s.window_days,
-        "first_day": s.first_day.isoformat(),
-        "last_day": s.last_day.isoformat(),
-        "kinds": dict(s.kinds),
     }
 
 

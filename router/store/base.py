@@ -15,6 +15,16 @@ class Store(Protocol):
         """ "memory" or "redis": where the store keeps what it is given, as `/healthz` reports it."""
         ...
 
+    @property
+    def degraded(self) -> bool:
+        """True while a backend that should answer does not and this worker's memory stands in:
+        a miss then cannot be vouched for (`refuse_a_miss_while_degraded`)."""
+        ...
+
+    def memory_use(self) -> MemoryUse | None:
+        """What the store holds in this process's memory, if it holds anything there."""
+        ...
+
     async def get(self, key: str) -> bytes | None: ...
 
     async def get_referenced(self, key: str, prefix: str) -> bytes | None:
@@ -83,15 +93,14 @@ class MemoryUse:
 
 def memory_use(store: Store) -> MemoryUse | None:
     """What `store` holds in this process's memory, if it holds anything there."""
-    use = getattr(type(store), "memory_use", None)
-    return use(store) if use else None
+    return store.memory_use()
 
 
 def refuse_a_miss_while_degraded(store: Store, what: str) -> None:
     """Raise StoreUnavailable for a miss `store` cannot vouch for: while Redis is away, reads are
     answered by this worker's memory, which may never have held the key, and "not found" would
     tell a checkout its price lock is gone, or a CRM to drop a delivery, that Redis still keeps."""
-    if getattr(store, "degraded", False):
+    if store.degraded:
         raise StoreUnavailable(f"{what} cannot be read while Redis is away")
 
 

@@ -55,6 +55,7 @@ class MemoryStore:
     """
 
     backend = "memory"
+    degraded = False
 
     def __init__(
         self,

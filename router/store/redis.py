@@ -37,7 +37,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.store import lua
-from router.store.base import check_hash_entry
+from router.store.base import MemoryUse, check_hash_entry
 from router.store.batching import Batcher
 from router.store.errors import InvalidStoreUrl, StoreUnavailable
 
@@ -74,6 +74,7 @@ def _pool(url: str, timeout_s: float, max_connections: int) -> BlockingConnectio
 
 class RedisStore:
     backend = "redis"
+    degraded = False
 
     def __init__(
         self,
@@ -93,6 +94,9 @@ class RedisStore:
         self._hgetall = self._redis.register_script(lua.HGETALL)
         self._hsum = self._redis.register_script(lua.HSUM)
         self._get_referenced = self._redis.register_script(lua.GET_REFERENCED)
+
+    def memory_use(self) -> MemoryUse | None:
+        return None
 
     def _k(self, key: str) -> str:
         return self._prefix + key

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.core.codec import carrier_json, dumps, with_suspensions
+from router.core.codec import carrier_json, dumps
+from router.history.suspension import with_suspensions
 from router.http import appkeys as keys
 
 

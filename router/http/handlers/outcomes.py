@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from router.core.codec import dumps, suspension_json
+from router.core.codec import dumps
 from router.core.errors import FieldError, InvalidRequest
 from router.history.outcomes import (
     Outcome,
@@ -17,6 +17,7 @@ from router.history.outcomes import (
     parse_items,
     parse_ndjson,
 )
+from router.history.suspension import suspension_json
 from router.history.track_record import ImportReport
 from router.http import appkeys as keys
 from router.http.schemas.decode import decode_json

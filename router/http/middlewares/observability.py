@@ -56,7 +56,7 @@ async def timeout_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 async def metrics_handler(request: web.Request) -> web.Response:
     metrics = request.app[keys.METRICS]
-    metrics.store_degraded.set(1 if getattr(request.app[keys.STORE], "degraded", False) else 0)
+    metrics.store_degraded.set(1 if request.app[keys.STORE].degraded else 0)
     carriers = [health for _, health in await request.app[keys.ENGINE].carrier_health()]
     memory = memory_use(request.app[keys.STORE])
     return web.Response(body=metrics.render(carriers, memory), headers={"Content-Type": "text/plain; version=0.0.4"})
