@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/quotes.py                          # everything, ~2 minutes
     .venv/bin/python bench/quotes.py --quick                  # shorter runs
-    .venv/bin/python bench/quotes.py --baseline /tmp/base     # HTTP beside another checkout's service
+    .venv/bin/python bench/quotes.py --baseline /tmp/base     # in-process and HTTP beside another checkout
     .venv/bin/python bench/quotes.py --http-only --hits-only --concurrency 16,64 \
         --redis-url redis://127.0.0.1:6379/14 --baseline /tmp/base   # cache hits, one worker on Redis
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import random
 import signal
@@ -136,6 +137,42 @@ async def bench_engine(n: int) -> list[Row]:
         ),
         Row("baseline: bare carriers in sequence", n, statistics.median(bare), pct(bare, 99)),
     ]
+
+
+# Run in a checkout's own interpreter, so each tree quotes with its own code and its own bench loop.
+_ENGINE_IN = """
+import asyncio, json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/bench"]
+import quotes
+rows = asyncio.run(quotes.bench_engine(int(sys.argv[2])))
+print(json.dumps([[r.p50_ms, r.p99_ms] for r in rows[:1]]))
+"""
+
+
+def bench_engine_beside(baseline: Path, n: int, repeat: int) -> list[Row]:
+    """The in-process quote, this checkout and `baseline` taking turns, each in a fresh process of
+    its own venv; the medians of each tree's runs, p99 beside p99."""
+    trees = {"this checkout": ROOT, f"baseline {baseline.name}": baseline}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+    for _ in range(repeat):
+        for name, tree in trees.items():
+            python = tree / ".venv" / "bin" / "python"
+            out = subprocess.run(
+                [str(python), "-c", _ENGINE_IN, str(tree), str(n)], capture_output=True, text=True, check=True
+            ).stdout
+            p50, p99 = json.loads(out.strip().splitlines()[-1])[0]
+            runs[name].append((p50, p99))
+    rows = []
+    for name, measured in runs.items():
+        p50 = statistics.median(m[0] for m in measured)
+        p99 = statistics.median(m[1] for m in measured)
+        spread = ", ".join(f"{m[1]:.2f}" for m in measured)
+        rows.append(
+            Row(f"engine quote, {name} ({repeat} runs in turn)", n * repeat, p50, p99, note=f"p99 by run {spread} ms")
+        )
+    ours, theirs = rows
+    ours.note += f"; p99 {ours.p99_ms / theirs.p99_ms:.2f}× the baseline's"
+    return rows
 
 
 def free_port() -> int:
@@ -367,6 +404,8 @@ async def main() -> None:
     rows = []
     if not args.http_only:
         rows += await bench_engine(500 if args.quick else 3000)
+        if args.baseline:
+            rows += bench_engine_beside(args.baseline, 500 if args.quick else 3000, repeat)
         rows += await bench_hanging(10 if args.quick else 30, 0.5)
     kinds = (False,) if args.hits_only else (False, True)
     rows += await bench_http(3 if args.quick else 5, repeat, args.baseline, args.redis_url, concurrencies, kinds)
