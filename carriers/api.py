@@ -17,7 +17,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 
@@ -31,6 +31,7 @@ from carriers.errors import (
     CarrierTimeout,
     CarrierUnavailable,
 )
+from router.core.models import CarrierInfo, RateRequest
 
 __all__ = [
     "ApiErrorDetail",
@@ -74,6 +75,41 @@ MIN_ATTEMPT_S = 0.05
 MAX_PAUSE_NO_DEADLINE_S = 1.0
 
 T = TypeVar("T")
+
+
+class ApiClient(Protocol):
+    base_url: str
+
+    def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=ApiClient)
+
+
+class RemoteCarrier(Generic[ClientT]):
+    """What every carrier that quotes over HTTP shares of the `Carrier` protocol.
+
+    It is remote, so the engine puts it behind a breaker and keeps its last good answers; it has
+    no answer without I/O; its info is fixed when it is built; closing it closes its client. A
+    new API carrier subclasses this and writes `quote`.
+    """
+
+    remote = True
+    code: str
+    client: ClientT
+    _info: CarrierInfo
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.client.base_url!r})"
+
+    def info(self) -> CarrierInfo:
+        return self._info
+
+    def close(self) -> None:
+        self.client.close()
+
+    def quote_sync(self, request: RateRequest) -> None:
+        return None
 
 
 class Secret:

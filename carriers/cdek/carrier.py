@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from carriers.api import within
+from carriers.api import RemoteCarrier, within
 from carriers.cdek import points, wire
 from carriers.cdek.client import DEFAULT_BASE_URL, CdekClient
 from carriers.cdek.codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type
@@ -325,11 +325,10 @@ _chargeable_g = IdMemo(_weigh, 256)
 # ---------------------------------------------------------------- the carrier
 
 
-class CdekCarrier:
+class CdekCarrier(RemoteCarrier[CdekClient]):
     """A `Carrier` that quotes every CDEK tariff for the shipment in one calculator call."""
 
     kind = "cdek"
-    remote = True
 
     def __init__(
         self,
@@ -360,18 +359,6 @@ class CdekCarrier:
                 if t in KNOWN_TARIFFS
             ),
         )
-
-    def __repr__(self) -> str:
-        return f"CdekCarrier({self.code!r}, {self.client.base_url!r})"
-
-    def info(self) -> CarrierInfo:
-        return self._info
-
-    def close(self) -> None:
-        self.client.close()
-
-    def quote_sync(self, request: RateRequest) -> None:
-        return None
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         body = tarifflist_json(request, self.lang)

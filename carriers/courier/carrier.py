@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from carriers.api import within
+from carriers.api import RemoteCarrier, within
 from carriers.courier import wire
 from carriers.courier.client import CourierClient
 from carriers.errors import (
@@ -297,11 +297,10 @@ def _eta(asked: date, ship_day: date, first: date, last: date) -> Eta:
 # ---------------------------------------------------------------- the carrier
 
 
-class CourierCarrier:
+class CourierCarrier(RemoteCarrier[CourierClient]):
     """A `Carrier` for one same-day courier service inside a city."""
 
     kind = "courier"
-    remote = True
 
     def __init__(
         self,
@@ -330,18 +329,6 @@ class CourierCarrier:
         self._info = CarrierInfo(
             code=code, name=name, kind=self.kind, services=(ServiceInfo(service, service_name, DeliveryType.COURIER),)
         )
-
-    def __repr__(self) -> str:
-        return f"CourierCarrier({self.code!r}, {self.client.base_url!r})"
-
-    def info(self) -> CarrierInfo:
-        return self._info
-
-    def close(self) -> None:
-        self.client.close()
-
-    def quote_sync(self, request: RateRequest) -> None:
-        return None
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
         body = calculate_body(request, now=self._clock(), matter=self.matter, vehicle_type_id=self.vehicle_type_id)
