@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from router.integrations.retailcrm.entities import parse_calculate, parse_save
+from router.integrations.retailcrm.reading import parse_calculate, parse_save
 from tests.integrations.crm_client import address, package
 
 
