@@ -12,7 +12,7 @@ import pytest
 
 from router.core.models import DeliveryType
 from router.http.routes import openapi_document as document
-from router.integrations.retailcrm import answers
+from router.integrations.retailcrm import answers, registration
 from router.integrations.retailcrm.deliveries import SavedDelivery
 from router.integrations.retailcrm.entities import DeliveryAddress
 from router.integrations.retailcrm.errors import Malformed
@@ -99,9 +99,13 @@ def test_the_address_type_declares_exactly_the_crms_delivery_address_fields() ->
         (answers.ResponseSave, published.RESPONSE_SAVE),
         (answers.ResponseLoadDeliveryData, published.RESPONSE_LOAD_DELIVERY_DATA),
         (answers.StatusInfo, published.STATUS_INFO),
+        (registration.IntegrationModule, published.INTEGRATION_MODULE),
+        (registration.DeliveryConfiguration, published.DELIVERY_CONFIGURATION),
+        (registration.Status, published.STATUS),
+        (registration.DeliveryDataField, published.DELIVERY_DATA_FIELD),
     ],
 )
-def test_each_answer_type_uses_only_the_crms_published_field_names(
+def test_each_type_the_module_sends_uses_only_the_crms_published_field_names(
     kind: type[msgspec.Struct], published_type: dict[str, object]
 ) -> None:
     assert {f.encode_name for f in msgspec.structs.fields(kind)} <= set(published_type["properties"])  # type: ignore[call-overload]
