@@ -140,3 +140,9 @@ def test_the_documents_request_types_take_what_the_crm_sends_and_refuse_what_the
         with pytest.raises(Malformed):
             parse_calculate(wrong, 50)
     jsonschema.Draft202012Validator(_request_schema("delete")).validate({"deliveryId": "d_1"})
+
+
+def test_a_date_in_another_layout_is_refused_in_words_the_manager_can_act_on() -> None:
+    with pytest.raises(Malformed) as refused:
+        parse_calculate(calculate(shipmentDate="24.11.2026"), 50)
+    assert refused.value.message == "calculate.shipmentDate: must be a date such as 2026-11-24 or 2026-11-24 10:00:00"

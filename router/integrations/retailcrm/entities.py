@@ -57,11 +57,12 @@ Quantity = Annotated[Decimal, _decimal("Units; 0 counts as 1")]
 EmptyArray = Annotated[list[Any], Meta(max_length=0, description="PHP's empty associative array: no fields")]
 # PHP's and a form's encodings of a bool.
 Flag = bool | Literal[0, 1] | Literal["0", "1", "true", "false"]
+# The reader parses the layouts and says so in words, where a regex would be the refusal's message.
 DateText = Annotated[
     str,
     Meta(
-        pattern=r"^\s*(?:\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})?)?\s*$",
         description="A date such as 2026-11-24 or 2026-11-24 10:00:00, the shop's local time",
+        extra_json_schema={"pattern": r"^\s*(?:\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})?)?\s*$"},
     ),
 ]
 Fields = dict[str, Any] | EmptyArray
