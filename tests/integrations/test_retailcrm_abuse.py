@@ -70,6 +70,11 @@ async def test_a_missing_action_field_is_400_naming_it(connect_crm: StartCrm) ->
         ({"packages": [package(2_000_000, 300, 200, 100)]}, "calculate.packages[0].weight"),
         ({"packages": [package(1200, 300, 200, 100)] * 51}, "calculate.packages"),
         ({"declaredValue": -5}, "calculate.declaredValue"),
+        # Checked even beside a total that makes the items' amounts unneeded.
+        (
+            {"packages": [{**package(1200, 300, 200, 100), "items": [{"declaredValue": -5}]}]},
+            "calculate.packages[0].items[0].declaredValue",
+        ),
         ({"cod": "lots"}, "calculate.cod"),
         ({"currency": "USD"}, "calculate.currency"),
         ({"shipmentDate": "tomorrow"}, "calculate.shipmentDate"),

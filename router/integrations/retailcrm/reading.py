@@ -158,16 +158,17 @@ def _place(given: Address) -> Place:
     )
 
 
-def _items_total(errors: list[FieldError], path: str, packages: Sequence[Package], per_item: str) -> Decimal:
-    """What the packages' items add up to, per unit times quantity (a quantity of 0 counts as 1)."""
-    total = Decimal(0)
+def _items_totals(errors: list[FieldError], path: str, packages: Sequence[Package]) -> tuple[Decimal, Decimal]:
+    """The declared value and the cash on delivery of the packages' items: per unit times quantity
+    (a quantity of 0 counts as 1)."""
+    declared = cod = Decimal(0)
     for i, package in enumerate(packages):
         for j, item in enumerate(package.items or ()):
             at = f"{path}[{i}].items[{j}]"
-            amount = _within(errors, f"{at}.{per_item}", getattr(item, per_item)) or Decimal(0)
             quantity = _within(errors, f"{at}.quantity", item.quantity) or Decimal(1)
-            total += amount * quantity
-    return total
+            declared += (_within(errors, f"{at}.declaredValue", item.declared_value) or Decimal(0)) * quantity
+            cod += (_within(errors, f"{at}.cod", item.cod) or Decimal(0)) * quantity
+    return declared, cod
 
 
 def _size(errors: list[FieldError], path: str, package: Package) -> PackageSize:
@@ -227,13 +228,12 @@ def calculate_from(request: RequestCalculate, max_packages: int) -> CalculateReq
     if len(request.packages) > max_packages:
         errors.append(FieldError("packages", f"at most {max_packages} packages in one delivery"))
     sizes = tuple(_size(errors, f"packages[{i}]", p) for i, p in enumerate(request.packages))
-    declared = _within(errors, "declaredValue", request.declared_value)
-    cod = _within(errors, "cod", request.cod)
+    items_declared, items_cod = _items_totals(errors, "packages", request.packages)
     # The CRM may leave a total out and send each item's amount instead.
-    if declared is None:
-        declared = _items_total(errors, "packages", request.packages, "declared_value")
-    if cod is None:
-        cod = _items_total(errors, "packages", request.packages, "cod")
+    declared = _within(errors, "declaredValue", request.declared_value)
+    declared = items_declared if declared is None else declared
+    cod = _within(errors, "cod", request.cod)
+    cod = items_cod if cod is None else cod
     shipment_date = _date(errors, "shipmentDate", request.shipment_date)
     if errors:
         raise _malformed("calculate", errors)
@@ -272,7 +272,7 @@ def save_from(request: RequestSave) -> SaveRequest:
         # As in `calculate`, the items' amounts stand in when the delivery sends no total;
         # `save` checks no package's weight or sizes, only what its items collect.
         if total is None:
-            total = _items_total(errors, "packages", request.packages or (), "cod")
+            _, total = _items_totals(errors, "packages", request.packages or ())
         if total <= 0 and not errors:
             errors.append(FieldError("delivery.cod", "is required with withCod: the amount the buyer pays on delivery"))
         cod = total
