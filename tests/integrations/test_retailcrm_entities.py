@@ -50,6 +50,8 @@ def test_php_empty_arrays_stand_for_empty_objects() -> None:
     assert not parsed.shipment_address.given
     save = parse_save({"delivery": {"tariff": "a:b", "extraData": [], "deliveryAddress": []}})
     assert save.delivery.extra_data == {} and save.delivery.delivery_address.terminal is None
+    empty_terminal = parse_save({"delivery": {"deliveryAddress": {"city": "Казань", "terminalData": []}}})
+    assert empty_terminal.delivery.delivery_address.wire == {"city": "Казань", "terminalData": []}
 
 
 def test_both_date_layouts_the_crm_has_used_are_read() -> None:

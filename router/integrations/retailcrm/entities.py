@@ -93,7 +93,7 @@ class DeliveryAddress(_Entity):
     notes: Kept | None = None
     text: Text | None = None
     terminal: Annotated[Text, Meta(description="The chosen pickup point's code")] | None = None
-    terminal_data: dict[str, Any] | None = None
+    terminal_data: Fields | None = None  # a Terminal; PHP sends an empty one as []
 
 
 Address = DeliveryAddress | EmptyArray | None
