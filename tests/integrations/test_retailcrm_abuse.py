@@ -70,6 +70,11 @@ async def test_a_missing_action_field_is_400_naming_it(connect_crm: StartCrm) ->
         ({"packages": [package(2_000_000, 300, 200, 100)]}, "calculate.packages[0].weight"),
         ({"packages": [package(1200, 300, 200, 100)] * 51}, "calculate.packages"),
         ({"declaredValue": -5}, "calculate.declaredValue"),
+        # Checked even beside a total that makes the items' amounts unneeded.
+        (
+            {"packages": [{**package(1200, 300, 200, 100), "items": [{"declaredValue": -5}]}]},
+            "calculate.packages[0].items[0].declaredValue",
+        ),
         ({"cod": "lots"}, "calculate.cod"),
         ({"currency": "USD"}, "calculate.currency"),
         ({"shipmentDate": "tomorrow"}, "calculate.shipmentDate"),
@@ -163,3 +168,8 @@ async def test_a_body_over_the_limit_is_413_in_the_crms_shape(connect_crm: Start
 async def test_an_unreadable_form_is_400(service: Service, body: bytes, content_type: str) -> None:
     resp = await service.api.post(f"{PREFIX}/calculate", data=body, headers={"Content-Type": content_type})
     assert (await refused(resp, 400)).startswith("body: ")
+
+
+async def test_a_shipment_point_query_too_long_to_be_a_place_is_400_naming_it(connect_crm: StartCrm) -> None:
+    connected = await connect_crm()
+    assert (await connected.crm.shipment_points(city="Казань" * 20)).error.startswith("city: ")

@@ -6,7 +6,8 @@ buyer saw, `get`/`delete` read and cancel it, `tariffList` and `shipmentPointLis
 CRM's settings pages. Each connected CRM account is known by its own `clientId`.
 
 Modules, outside in: `handlers` (HTTP, form fields, answers' envelope), `entities` (the CRM's
-request types), `callbacks` (what each callback does), `answers` (the CRM's response types),
-`accounts` and `deliveries` (state), `registration` and `crm` (connecting an account),
-`cli`, `openapi`.
+request types, msgspec Structs), `reading` (those requests decoded and checked, in the
+service's units), `callbacks` (what each callback does), `answers` (the CRM's response types,
+Structs too), `accounts` and `deliveries` (state), `registration` and `crm` (connecting an
+account), `openapi` (the callbacks' paths, their schemas generated from the Structs).
 """

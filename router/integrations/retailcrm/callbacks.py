@@ -38,14 +38,10 @@ from router.integrations.retailcrm.deliveries import (
     SavedDelivery,
     new_delivery_id,
 )
-from router.integrations.retailcrm.entities import (
-    QUOTE_ID_FIELD,
-    CalculateRequest,
-    PointQuery,
-    SaveRequest,
-)
+from router.integrations.retailcrm.entities import QUOTE_ID_FIELD
 from router.integrations.retailcrm.errors import DeliveryUnknown, Malformed, Refused
 from router.integrations.retailcrm.locked import LockedQuote, read_locked
+from router.integrations.retailcrm.reading import CalculateRequest, PointQuery, SaveRequest
 from router.quoting.book import QuoteBook
 from router.quoting.engine import QuoteEngine
 from router.quoting.places import Places

@@ -1,24 +1,24 @@
-"""The CRM's callback requests, read from the JSON in the action's form field.
+"""The CRM's callback requests, declared once as msgspec Structs with their constraints.
 
 Field names follow the CRM's published types (`RetailCrm\\Api\\Model\\Callback\\Entity\\Delivery`
-in its PHP client). Units are converted here, once: the CRM weighs packages in grams and
-measures them in millimetres, and sends money as roubles in JSON numbers, which become
-`Decimal` through their decimal text. Fields this module does not use are tolerated and
-ignored; a field it uses with the wrong type is refused, named by its path.
+in its PHP client), camelCase on the wire; a Python name carries its unit where the CRM's does
+not (`weight_g` is the CRM's `weight`). The callbacks' JSON is decoded through these types in one
+pass (router/integrations/retailcrm/reading.py), and the OpenAPI fragment is generated from
+them (router/integrations/retailcrm/openapi.py). Fields this module does not use are tolerated
+and ignored; a field it uses with the wrong type is refused, named by its path. What a schema
+cannot say (a package's sides come together, totals from the items) is checked after decoding.
 
-PHP encodes an empty associative array as `[]`, so an empty list stands for an empty object.
+PHP encodes an empty associative array as `[]`, so an empty list stands for an empty object; PHP
+numbers come as JSON numbers or their text, and money becomes `Decimal` from either exactly.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from router.core.models import Location
-from router.integrations.retailcrm.errors import Malformed
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 MAX_WEIGHT_G = 1_000_000
 MAX_SIDE_MM = 10_000
@@ -26,294 +26,152 @@ MAX_MONEY = Decimal("100000000")
 MAX_TEXT = 500
 # The delivery data field that carries a calculation's quote id to `save` (see registration).
 QUOTE_ID_FIELD = "quoteId"
-# Every field of the CRM's DeliveryAddress type; `get` hands back what the CRM sent of these.
-ADDRESS_FIELDS = (
-    "index", "countryIso", "region", "regionId", "city", "cityId", "cityType", "street",
-    "streetId", "streetType", "building", "flat", "floor", "block", "house", "housing",
-    "metro", "notes", "text", "terminal", "terminalData",
-)  # fmt: skip
+# Dates as the CRM has sent them: a day, or a day and the shop's wall-clock time.
+DATE_LAYOUTS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+# PHP may send a number where its type says string; blank counts as not given.
+Text = Annotated[str, Meta(max_length=MAX_TEXT)] | int
+# Address fields the module only hands back to the CRM in `get`, as they came.
+Kept = str | int
 
 
-def _object(value: Any, path: str, required: bool = False) -> dict[str, Any]:
-    if value is None or value == []:
-        if required:
-            raise Malformed(path, "is required")
-        return {}
-    if not isinstance(value, dict):
-        raise Malformed(path, "must be an object")
-    return value
-
-
-def _text(value: Any, path: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise Malformed(path, "must be a string")
-    text = str(value).strip()
-    if len(text) > MAX_TEXT:
-        raise Malformed(path, f"must be at most {MAX_TEXT} characters")
-    return text or None
-
-
-def _decimal(value: Any, path: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise Malformed(path, "must be a number")
-    try:
-        # str() first: a float's shortest decimal text is what the CRM meant (1500.1, not 1500.0999…).
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise Malformed(path, f"{value!r} is not a number") from None
-    if not amount.is_finite() or not 0 <= amount <= MAX_MONEY:
-        raise Malformed(path, f"must be between 0 and {MAX_MONEY}")
-    return amount
-
-
-def _flag(value: Any, path: str) -> bool:
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    if value in (0, 1, "0", "1", "true", "false"):  # PHP's and form encodings of a bool
-        return value in (1, "1", "true")
-    raise Malformed(path, "must be true or false")
-
-
-def _date(value: Any, path: str) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        for layout in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-            try:
-                return datetime.strptime(value.strip(), layout)
-            except ValueError:
-                continue
-    raise Malformed(path, "must be a date such as 2026-11-24 or 2026-11-24 10:00:00")
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryAddress:
-    index: str | None = None
-    country_iso: str | None = None
-    region: str | None = None
-    city: str | None = None
-    text: str | None = None
-    terminal: str | None = None  # the chosen pickup point's code
-    wire: dict[str, Any] = field(default_factory=dict)  # as the CRM sent it, known fields only
-
-    @property
-    def given(self) -> bool:
-        return bool(self.index or self.city)
-
-    def location(self) -> Location:
-        return Location(
-            country=self.country_iso.upper() if self.country_iso else None,
-            city=self.city,
-            postal_code=self.index,
-            address=self.text,
-        )
-
-
-def _address(value: Any, path: str) -> DeliveryAddress:
-    raw = _object(value, path)
-    return DeliveryAddress(
-        index=_text(raw.get("index"), f"{path}.index"),
-        country_iso=_text(raw.get("countryIso"), f"{path}.countryIso"),
-        region=_text(raw.get("region"), f"{path}.region"),
-        city=_text(raw.get("city"), f"{path}.city"),
-        text=_text(raw.get("text"), f"{path}.text"),
-        terminal=_text(raw.get("terminal"), f"{path}.terminal"),
-        wire={k: raw[k] for k in ADDRESS_FIELDS if raw.get(k) is not None},
+# Decimal's limits are not msgspec constraints: the reader checks them, the schema says them.
+# msgspec writes a Decimal's schema as a string; `x-type` is the JSON it is read from
+# (router/integrations/retailcrm/openapi.py puts it in place). The pattern applies to text only.
+def _decimal(description: str, maximum: Decimal | int = MAX_MONEY) -> Meta:
+    return Meta(
+        description=f"{description}: a number, or its decimal text",
+        extra_json_schema={
+            "x-type": ["number", "string"],
+            "pattern": r"^\s*[0-9]+(?:\.[0-9]+)?\s*$",
+            "minimum": 0,
+            "maximum": int(maximum),
+        },
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PackageItem:
-    declared_value: Decimal  # RUB per unit
-    cod: Decimal  # RUB per unit
-    quantity: Decimal
+Roubles = Annotated[Decimal, _decimal("Roubles")]
+Grams = Annotated[Decimal, _decimal("Grams, above 0", MAX_WEIGHT_G)]
+Millimetres = Annotated[Decimal, _decimal("Millimetres", MAX_SIDE_MM)]
+Quantity = Annotated[Decimal, _decimal("Units; 0 counts as 1")]
+EmptyArray = Annotated[list[Any], Meta(max_length=0, description="PHP's empty associative array: no fields")]
+# PHP's and a form's encodings of a bool.
+Flag = bool | Literal[0, 1] | Literal["0", "1", "true", "false"]
+# The reader parses the layouts and says so in words, where a regex would be the refusal's message.
+DateText = Annotated[
+    str,
+    Meta(
+        description="A date such as 2026-11-24 or 2026-11-24 10:00:00, the shop's local time",
+        extra_json_schema={"pattern": r"^\s*(?:\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2})?)?\s*$"},
+    ),
+]
+Fields = dict[str, Any] | EmptyArray
 
 
-@dataclass(frozen=True, slots=True)
-class Package:
-    weight_g: int
-    sides_cm: tuple[float, float, float] | None  # None: the CRM sent no sizes
-    items: tuple[PackageItem, ...] = ()
+class _Entity(msgspec.Struct, rename="camel", omit_defaults=True):
+    pass
 
 
-def _package(value: Any, path: str) -> Package:
-    raw = _object(value, path, required=True)
-    weight = _decimal(raw.get("weight"), f"{path}.weight")
-    if weight is None or weight <= 0:
-        raise Malformed(f"{path}.weight", "is required: the package's weight in grams, above 0")
-    if weight > MAX_WEIGHT_G:
-        raise Malformed(f"{path}.weight", f"must be at most {MAX_WEIGHT_G} grams")
-    sides_mm = [_decimal(raw.get(name), f"{path}.{name}") or Decimal(0) for name in ("length", "width", "height")]
-    sides_cm: tuple[float, float, float] | None = None
-    if any(sides_mm):
-        for name, side in zip(("length", "width", "height"), sides_mm, strict=False):
-            if side <= 0:
-                raise Malformed(f"{path}.{name}", "give length, width and height together, in millimetres")
-            if side > MAX_SIDE_MM:
-                raise Malformed(f"{path}.{name}", f"must be at most {MAX_SIDE_MM} millimetres")
-        a, b, c = (float(side) / 10 for side in sides_mm)
-        sides_cm = (a, b, c)
-    raw_items = raw.get("items") or []
-    if not isinstance(raw_items, list):
-        raise Malformed(f"{path}.items", "must be a list")
-    items = []
-    for i, item in enumerate(raw_items):
-        item_path = f"{path}.items[{i}]"
-        obj = _object(item, item_path, required=True)
-        items.append(
-            PackageItem(
-                declared_value=_decimal(obj.get("declaredValue"), f"{item_path}.declaredValue") or Decimal(0),
-                cod=_decimal(obj.get("cod"), f"{item_path}.cod") or Decimal(0),
-                quantity=_decimal(obj.get("quantity"), f"{item_path}.quantity") or Decimal(1),
-            )
-        )
-    # Grams arrive as a float; a carrier weighs up, never down.
-    return Package(weight_g=math.ceil(weight), sides_cm=sides_cm, items=tuple(items))
+class DeliveryAddress(_Entity):
+    index: Text | None = None
+    country_iso: Text | None = None
+    region: Text | None = None
+    region_id: Kept | None = None
+    city: Text | None = None
+    city_id: Kept | None = None
+    city_type: Kept | None = None
+    street: Kept | None = None
+    street_id: Kept | None = None
+    street_type: Kept | None = None
+    building: Kept | None = None
+    flat: Kept | None = None
+    floor: Kept | None = None
+    block: Kept | None = None
+    house: Kept | None = None
+    housing: Kept | None = None
+    metro: Kept | None = None
+    notes: Kept | None = None
+    text: Text | None = None
+    terminal: Annotated[Text, Meta(description="The chosen pickup point's code")] | None = None
+    terminal_data: Fields | None = None  # a Terminal; PHP sends an empty one as []
 
 
-def _packages(value: Any, path: str, max_packages: int) -> tuple[Package, ...]:
-    if not isinstance(value, list) or not value:
-        raise Malformed(path, "must be a non-empty list of packages")
-    if len(value) > max_packages:
-        raise Malformed(path, f"at most {max_packages} packages in one delivery")
-    return tuple(_package(p, f"{path}[{i}]") for i, p in enumerate(value))
+Address = DeliveryAddress | EmptyArray | None
 
 
-def _currency(value: Any, path: str) -> None:
-    currency = _text(value, path)
-    if currency is not None and currency.upper() != "RUB":
-        raise Malformed(path, f"prices are in RUB only, not {currency}")
+class PackageItem(_Entity):
+    declared_value: Annotated[Decimal, _decimal("Roubles per unit")] | None = None
+    cod: Annotated[Decimal, _decimal("Roubles per unit collected on delivery")] | None = None
+    quantity: Quantity | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CalculateRequest:
-    packages: tuple[Package, ...]
-    shipment_address: DeliveryAddress
-    delivery_address: DeliveryAddress
-    declared_value: Decimal  # RUB; the packages' items' when the CRM sends no total
-    cod: Decimal  # RUB to collect from the buyer (the items' when the CRM sends no total); 0: none
-    shipment_date: datetime | None  # naive: the shop's local time
+class Package(_Entity):
+    # `calculate` needs the weight; `save` reads only the items.
+    weight_g: Grams | None = msgspec.field(default=None, name="weight")
+    # All three or none.
+    length_mm: Millimetres | None = msgspec.field(default=None, name="length")
+    width_mm: Millimetres | None = msgspec.field(default=None, name="width")
+    height_mm: Millimetres | None = msgspec.field(default=None, name="height")
+    items: list[PackageItem] | None = None
 
 
-def _total(total: Decimal | None, packages: tuple[Package, ...], per_item: str) -> Decimal:
-    """The order's amount; the CRM may leave it out and send each item's `per_item` instead."""
-    if total is not None:
-        return total
-    return sum((getattr(item, per_item) * item.quantity for p in packages for item in p.items), Decimal(0))
+class RequestCalculate(_Entity):
+    packages: Annotated[list[Package], Meta(min_length=1)]
+    shipment_address: Address = None
+    delivery_address: Address = None
+    declared_value: Roubles | None = None
+    cod: Annotated[Decimal, _decimal("Roubles collected on delivery; 0: prepaid")] | None = None
+    currency: Text | None = None
+    shipment_date: DateText | None = None
 
 
-def parse_calculate(value: Any, max_packages: int) -> CalculateRequest:
-    raw = _object(value, "calculate", required=True)
-    _currency(raw.get("currency"), "calculate.currency")
-    packages = _packages(raw.get("packages"), "calculate.packages", max_packages)
-    return CalculateRequest(
-        packages=packages,
-        shipment_address=_address(raw.get("shipmentAddress"), "calculate.shipmentAddress"),
-        delivery_address=_address(raw.get("deliveryAddress"), "calculate.deliveryAddress"),
-        declared_value=_total(
-            _decimal(raw.get("declaredValue"), "calculate.declaredValue"), packages, "declared_value"
-        ),
-        cod=_total(_decimal(raw.get("cod"), "calculate.cod"), packages, "cod"),
-        shipment_date=_date(raw.get("shipmentDate"), "calculate.shipmentDate"),
-    )
+class SaveDeliveryData(_Entity):
+    tariff: Annotated[Text, Meta(description="The calculated result's code the manager picked")] | None = None
+    shipment_address: Address = None
+    delivery_address: Address = None
+    payer_type: Text | None = None
+    extra_data: Annotated[Fields, Meta(description=f"Delivery data fields, {QUOTE_ID_FIELD} among them")] | None = None
+    cost: Roubles | None = None
+    with_cod: Flag | None = None
+    cod: Annotated[Decimal, _decimal("Roubles the buyer pays on delivery")] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SaveDeliveryData:
-    tariff: str | None  # the calculate result's `code` the manager picked
-    shipment_address: DeliveryAddress
-    delivery_address: DeliveryAddress
-    payer_type: str | None
-    extra_data: dict[str, Any]  # the delivery data fields, `quoteId` among them
-    cost: Decimal | None  # what the CRM holds as the delivery's cost
-    with_cod: bool = False  # the buyer pays on delivery
-    cod: Decimal = Decimal(0)  # RUB the buyer pays on delivery; 0 when prepaid
-
-
-@dataclass(frozen=True, slots=True)
-class SaveRequest:
-    delivery_id: str | None  # present when the CRM edits a delivery saved before
-    order: str | None
-    order_number: str | None
+class RequestSave(_Entity):
     delivery: SaveDeliveryData
+    delivery_id: Annotated[Text, Meta(description="Present when the CRM edits a saved delivery")] | None = None
+    order: Text | None = None
+    order_number: Text | None = None
+    packages: list[Package] | None = None
+    currency: Text | None = None
 
 
-def _items_cod(value: Any, path: str) -> Decimal:
-    """What the packages' items collect: `save` checks no package's weight or sizes, so only these."""
-    if value is None or value == []:
-        return Decimal(0)
-    if not isinstance(value, list):
-        raise Malformed(path, "must be a list of packages")
-    total = Decimal(0)
-    for i, package in enumerate(value):
-        items = _object(package, f"{path}[{i}]").get("items") or []
-        if not isinstance(items, list):
-            raise Malformed(f"{path}[{i}].items", "must be a list")
-        for j, item in enumerate(items):
-            item_path = f"{path}[{i}].items[{j}]"
-            obj = _object(item, item_path)
-            cod = _decimal(obj.get("cod"), f"{item_path}.cod") or Decimal(0)
-            total += cod * (_decimal(obj.get("quantity"), f"{item_path}.quantity") or Decimal(1))
-    return total
+class RequestDelete(_Entity):
+    delivery_id: Text
 
 
-def _save_cod(raw: dict[str, Any], delivery: dict[str, Any], with_cod: bool) -> Decimal:
-    if not with_cod:  # an amount left in `cod` of a prepaid delivery is not collected
-        return Decimal(0)
-    total = _decimal(delivery.get("cod"), "save.delivery.cod")
-    # As in `calculate`, the items' amounts stand in when the delivery sends no total.
-    amount = total if total is not None else _items_cod(raw.get("packages"), "save.packages")
-    if amount <= 0:
-        raise Malformed("save.delivery.cod", "is required with withCod: the amount the buyer pays on delivery")
-    return amount
+# Query parameters are text, present or not: never null, never a number. A place's name fits
+# in far fewer characters; the limit keeps the request line within aiohttp's 8190 bytes even
+# with five parameters of 4-byte characters, percent-encoded to 12 bytes each.
+MAX_QUERY_TEXT = 100
+QueryText = Annotated[str, Meta(max_length=MAX_QUERY_TEXT)]
+ClientId = Annotated[str, Meta(description="The connected account's secret")]
 
 
-def parse_save(value: Any) -> SaveRequest:
-    raw = _object(value, "save", required=True)
-    _currency(raw.get("currency"), "save.currency")
-    delivery = _object(raw.get("delivery"), "save.delivery", required=True)
-    with_cod = _flag(delivery.get("withCod"), "save.delivery.withCod")
-    return SaveRequest(
-        delivery_id=_text(raw.get("deliveryId"), "save.deliveryId"),
-        order=_text(raw.get("order"), "save.order"),
-        order_number=_text(raw.get("orderNumber"), "save.orderNumber"),
-        delivery=SaveDeliveryData(
-            tariff=_text(delivery.get("tariff"), "save.delivery.tariff"),
-            shipment_address=_address(delivery.get("shipmentAddress"), "save.delivery.shipmentAddress"),
-            delivery_address=_address(delivery.get("deliveryAddress"), "save.delivery.deliveryAddress"),
-            payer_type=_text(delivery.get("payerType"), "save.delivery.payerType"),
-            extra_data=_object(delivery.get("extraData"), "save.delivery.extraData"),
-            cost=_decimal(delivery.get("cost"), "save.delivery.cost"),
-            with_cod=with_cod,
-            cod=_save_cod(raw, delivery, with_cod),
-        ),
-    )
-
-
-def parse_delete(value: Any) -> str:
-    raw = _object(value, "delete", required=True)
-    delivery_id = _text(raw.get("deliveryId"), "delete.deliveryId")
-    if delivery_id is None:
-        raise Malformed("delete.deliveryId", "is required")
-    return delivery_id
-
-
-@dataclass(frozen=True, slots=True)
-class PointQuery:
+class ShipmentPointQuery(_Entity):
     """The CRM's GeoHierarchyRow: where the shop wants to hand parcels over."""
 
-    country: str | None
-    region: str | None
-    city: str | None
+    client_id: ClientId
+    country: QueryText | UnsetType = UNSET
+    region: QueryText | UnsetType = UNSET
+    region_id: QueryText | UnsetType = UNSET
+    city: QueryText | UnsetType = UNSET
+    city_id: QueryText | UnsetType = UNSET
 
 
-def parse_point_query(params: dict[str, str]) -> PointQuery:
-    return PointQuery(
-        country=_text(params.get("country"), "country"),
-        region=_text(params.get("region"), "region"),
-        city=_text(params.get("city"), "city"),
-    )
+class GetQuery(_Entity):
+    client_id: ClientId
+    delivery_id: str
+
+
+class TariffListQuery(_Entity):
+    client_id: ClientId

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -23,13 +22,8 @@ from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.callbacks import Callbacks
 from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import DeliveryBook
-from router.integrations.retailcrm.entities import (
-    parse_calculate,
-    parse_delete,
-    parse_point_query,
-    parse_save,
-)
 from router.integrations.retailcrm.errors import CallbackError, Malformed, UnknownClient
+from router.integrations.retailcrm.reading import read_calculate, read_delete, read_point_query, read_save
 from router.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -44,8 +38,8 @@ UNAVAILABLE = (
 Action = Callable[[web.Request, Params, Account, Callbacks], Awaitable[Any]]
 
 
-def _answer(status: int, body: dict[str, Any]) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+def _answer(status: int, body: Any) -> web.Response:
+    return web.Response(status=status, body=answers.ENCODER.encode(body), content_type="application/json")
 
 
 async def _params(request: web.Request) -> Params:
@@ -84,14 +78,12 @@ def _callbacks(app: web.Application) -> Callbacks:
     )
 
 
-def _json_field(params: Params, name: str) -> Any:
+def _json_field(params: Params, name: str) -> str:
+    # Decoded by the reader, straight into the entity's types.
     raw = params.get(name)
     if raw is None:
         raise Malformed(name, "is required: the request as a JSON string")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise Malformed(name, f"is not valid JSON ({exc})") from None
+    return raw
 
 
 def callback(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -122,7 +114,7 @@ def callback(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]
 
 @callback
 async def calculate(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
-    parsed = parse_calculate(_json_field(params, "calculate"), request.app[keys.SETTINGS].max_parcels)
+    parsed = read_calculate(_json_field(params, "calculate"), request.app[keys.SETTINGS].max_parcels)
     return answers.calculate_result(await calls.calculate(account, parsed))
 
 
@@ -133,12 +125,12 @@ async def tariff_list(request: web.Request, params: Params, account: Account, ca
 
 @callback
 async def shipment_point_list(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
-    return [answers.terminal(p) for p in calls.shipment_points(account, parse_point_query(params))]
+    return [answers.terminal(p) for p in calls.shipment_points(account, read_point_query(params))]
 
 
 @callback
 async def save(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
-    return answers.save_result(await calls.save(account, parse_save(_json_field(params, "save"))))
+    return answers.save_result(await calls.save(account, read_save(_json_field(params, "save"))))
 
 
 @callback
@@ -151,5 +143,5 @@ async def get(request: web.Request, params: Params, account: Account, calls: Cal
 
 @callback
 async def delete(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
-    await calls.delete(account, parse_delete(_json_field(params, "delete")))
+    await calls.delete(account, read_delete(_json_field(params, "delete")))
     return None

@@ -1,29 +1,66 @@
 """OpenAPI paths and schemas of the CRM's callbacks, merged into the service's document.
 
 The CRM, not an API client, calls these; they are documented so the document stays the
-whole truth about what the service answers.
+whole truth about what the service answers. The schemas are generated from the same Structs
+the callbacks are decoded and answered through (router/integrations/retailcrm/entities.py and
+answers.py); only the paths and the CRM's envelope around a result are written here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
+from router.integrations.retailcrm.answers import (
+    Failure,
+    ResponseCalculate,
+    ResponseLoadDeliveryData,
+    ResponseSave,
+    Tariff,
+    Terminal,
+)
+from router.integrations.retailcrm.entities import (
+    GetQuery,
+    RequestCalculate,
+    RequestDelete,
+    RequestSave,
+    ShipmentPointQuery,
+    TariffListQuery,
+)
 from router.integrations.retailcrm.registration import path
 
 FORM = "application/x-www-form-urlencoded"
-_COORDINATES = {
-    "type": "object",
-    "properties": {"latitude": {"type": "number"}, "longitude": {"type": "number"}},
-    "required": ["latitude", "longitude"],
-    "additionalProperties": False,
-}
+# The CRM's class names, prefixed so they stand apart from the JSON API's in one document.
+PREFIX = "RetailCrm"
+_ANSWERS = (Failure, Terminal, ResponseCalculate, Tariff, ResponseSave, ResponseLoadDeliveryData)
+_REQUESTS = (RequestCalculate, RequestSave, RequestDelete)
+_QUERIES = (ShipmentPointQuery, GetQuery, TariffListQuery)
+_refs, _components = msgspec.json.schema_components(
+    (*_ANSWERS, *_REQUESTS, *_QUERIES), ref_template=f"#/components/schemas/{PREFIX}{{name}}"
+)
+_REF = dict(zip((*_ANSWERS, *_REQUESTS, *_QUERIES), _refs, strict=True))
+# Queries become parameters, one a field, rather than components.
+_QUERY_SCHEMAS: dict[type[msgspec.Struct], Any] = {kind: _components.pop(kind.__name__) for kind in _QUERIES}
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _json_types(node: Any) -> Any:
+    """A Decimal is read from and written as a JSON number (requests take its text too); msgspec
+    writes every Decimal as a string, so each says the JSON type it declares under `x-type`."""
+    if isinstance(node, list):
+        return [_json_types(item) for item in node]
+    if isinstance(node, dict):
+        node = {key: _json_types(value) for key, value in node.items()}
+        if "x-type" in node:
+            node["type"] = node.pop("x-type")
+    return node
+
+
+SCHEMAS: dict[str, Any] = _json_types({PREFIX + name: schema for name, schema in _components.items()})
 
 
 def _success(result: dict[str, Any] | None) -> dict[str, Any]:
+    """The CRM's SuccessResponse around a result."""
     properties: dict[str, Any] = {"success": {"const": True}}
     if result is not None:
         properties["result"] = result
@@ -35,126 +72,46 @@ def _success(result: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-SCHEMAS: dict[str, Any] = {
-    "RetailCrmFailure": {
-        "type": "object",
-        "description": "The CRM's error envelope; it shows errorMsg to the manager",
-        "properties": {"success": {"const": False}, "errorMsg": {"type": "string"}},
-        "required": ["success", "errorMsg"],
-        "additionalProperties": False,
-    },
-    "RetailCrmTerminal": {
-        "type": "object",
-        "description": "A pickup point; code is the point's id here (network:code)",
-        "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "address": {"type": "string"},
-            "schedule": {"type": "string"},
-            "description": {"type": "string"},
-            "cost": {"type": "number", "description": "Roubles"},
-            "coordinates": _COORDINATES,
-        },
-        "required": ["code", "name", "address", "schedule", "coordinates"],
-        "additionalProperties": False,
-    },
-    "RetailCrmCalculated": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string", "description": "The offer id, carrier:service"},
-            "group": {"type": "string"},
-            "name": {"type": "string"},
-            "type": {"type": "string", "enum": ["courier", "selfDelivery"]},
-            "description": {"type": "string"},
-            "cost": {"type": "number", "description": "Roubles, as quoted"},
-            "minTerm": {"type": "integer", "description": "Business days"},
-            "maxTerm": {"type": "integer"},
-            "extraData": {
-                "type": "object",
-                "properties": {"quoteId": {"type": "string"}},
-                "required": ["quoteId"],
-                "description": "Delivery data fields; quoteId comes back in save",
-            },
-            "pickuppointList": {"type": "array", "items": _ref("RetailCrmTerminal")},
-        },
-        "required": ["code", "group", "name", "type", "description", "cost", "minTerm", "maxTerm", "extraData"],
-        "additionalProperties": False,
-    },
-    "RetailCrmTariff": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "description": {"type": "string"},
-            "type": {"type": "string", "enum": ["courier", "selfDelivery"]},
-        },
-        "required": ["code", "name", "description", "type"],
-        "additionalProperties": False,
-    },
-    "RetailCrmSaved": {
-        "type": "object",
-        "properties": {
-            "deliveryId": {"type": "string"},
-            "cost": {"type": "number"},
-            "status": {"type": "string"},
-            "extraData": {"type": "object"},
-        },
-        "required": ["deliveryId", "cost", "status", "extraData"],
-        "additionalProperties": False,
-    },
-    "RetailCrmDelivery": {
-        "type": "object",
-        "properties": {
-            "cost": {"type": "number"},
-            "shipmentDate": {"type": "string", "format": "date"},
-            "deliveryDate": {"type": "string", "format": "date"},
-            "tariff": {"type": "string"},
-            "tariffName": {"type": "string"},
-            "payerType": {"type": "string"},
-            "status": {
-                "type": "object",
-                "properties": {"code": {"type": "string"}, "updatedAt": {"type": "string", "format": "date-time"}},
-                "required": ["code", "updatedAt"],
-                "additionalProperties": False,
-            },
-            "extraData": {"type": "object"},
-            "shipmentAddress": {"type": "object"},
-            "deliveryAddress": {"type": "object"},
-        },
-        "required": ["cost", "shipmentDate", "deliveryDate", "tariff", "tariffName", "status", "extraData"],
-        "additionalProperties": False,
-    },
-}
+def _list(kind: type[msgspec.Struct]) -> dict[str, Any]:
+    return {"type": "array", "items": _REF[kind]}
 
 
-def _form_body(action: str, description: str) -> dict[str, Any]:
+def _form_body(action: str, kind: type[msgspec.Struct] | None = None) -> dict[str, Any]:
+    """The CRM's form: clientId, and the action's request as JSON text in a field named after it."""
+    query = _QUERY_SCHEMAS[TariffListQuery]
+    properties: dict[str, Any] = dict(query["properties"])
+    if kind is not None:
+        properties[action] = {
+            "type": "string",
+            "description": f"The {kind.__name__} as JSON",
+            "contentMediaType": "application/json",
+            "contentSchema": _REF[kind],
+        }
     return {
         "required": True,
         "content": {
             FORM: {
                 "schema": {
                     "type": "object",
-                    "properties": {
-                        "clientId": {"type": "string", "description": "The connected account's secret"},
-                        action: {"type": "string", "description": description},
-                    },
-                    "required": ["clientId", action],
+                    "properties": properties,
+                    "required": [*query["required"], *([action] if kind is not None else [])],
                 }
             }
         },
     }
 
 
-def _query(*names: str) -> list[dict[str, Any]]:
+def _query(kind: type[msgspec.Struct]) -> list[dict[str, Any]]:
+    schema = _QUERY_SCHEMAS[kind]
     return [
-        {"name": name, "in": "query", "required": name in ("clientId", "deliveryId"), "schema": {"type": "string"}}
-        for name in names
+        {"name": name, "in": "query", "required": name in schema.get("required", ()), "schema": prop}
+        for name, prop in schema["properties"].items()
     ]
 
 
 def _responses(ok: dict[str, Any], description: str) -> dict[str, Any]:
     def failure(why: str) -> dict[str, Any]:
-        return {"description": why, "content": {"application/json": {"schema": _ref("RetailCrmFailure")}}}
+        return {"description": why, "content": {"application/json": {"schema": _REF[Failure]}}}
 
     return {
         "200": {"description": description, "content": {"application/json": {"schema": ok}}},
@@ -176,33 +133,31 @@ def _operation(operation_id: str, summary: str, responses: dict[str, Any], **mor
     }
 
 
-_TARIFFS = _responses(
-    _success({"type": "array", "items": _ref("RetailCrmTariff")}), "Every carrier service the account can use"
-)
+_TARIFFS = _responses(_success(_list(Tariff)), "Every carrier service the account can use")
 
 PATHS: dict[str, Any] = {
     path("calculate"): {
         "post": _operation(
             "retailcrmCalculate",
             "Quote a CRM order: one result per offer, pickup offers with their points",
-            _responses(_success({"type": "array", "items": _ref("RetailCrmCalculated")}), "The offers"),
-            requestBody=_form_body("calculate", "JSON: packages (grams, millimetres), addresses, declaredValue, cod"),
+            _responses(_success(_list(ResponseCalculate)), "The offers"),
+            requestBody=_form_body("calculate", RequestCalculate),
         )
     },
     path("save"): {
         "post": _operation(
             "retailcrmSave",
             "Record the chosen offer at its quoted price",
-            _responses(_success(_ref("RetailCrmSaved")), "The delivery as saved"),
-            requestBody=_form_body("save", "JSON: deliveryId, order, delivery {tariff, extraData.quoteId, …}"),
+            _responses(_success(_REF[ResponseSave]), "The delivery as saved"),
+            requestBody=_form_body("save", RequestSave),
         )
     },
     path("get"): {
         "get": _operation(
             "retailcrmGet",
             "A saved delivery",
-            _responses(_success(_ref("RetailCrmDelivery")), "The delivery"),
-            parameters=_query("clientId", "deliveryId"),
+            _responses(_success(_REF[ResponseLoadDeliveryData]), "The delivery"),
+            parameters=_query(GetQuery),
         )
     },
     path("delete"): {
@@ -210,37 +165,24 @@ PATHS: dict[str, Any] = {
             "retailcrmDelete",
             "Cancel a saved delivery",
             _responses(_success(None), "Cancelled"),
-            requestBody=_form_body("delete", "JSON: deliveryId"),
+            requestBody=_form_body("delete", RequestDelete),
         )
     },
     path("shipmentPointList"): {
         "get": _operation(
             "retailcrmShipmentPointList",
             "Pickup points of the account's carriers in a city",
-            _responses(
-                _success({"type": "array", "items": _ref("RetailCrmTerminal")}), "Points, nearest the centre first"
-            ),
-            parameters=_query("clientId", "country", "region", "regionId", "city", "cityId"),
+            _responses(_success(_list(Terminal)), "Points, nearest the centre first"),
+            parameters=_query(ShipmentPointQuery),
         )
     },
     path("tariffList"): {
-        "get": _operation("retailcrmTariffList", "The account's tariffs", _TARIFFS, parameters=_query("clientId")),
+        "get": _operation("retailcrmTariffList", "The account's tariffs", _TARIFFS, parameters=_query(TariffListQuery)),
         "post": _operation(
             "retailcrmTariffListPost",
             "The account's tariffs (form-encoded clientId)",
             _TARIFFS,
-            requestBody={
-                "required": True,
-                "content": {
-                    FORM: {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"clientId": {"type": "string"}},
-                            "required": ["clientId"],
-                        }
-                    }
-                },
-            },
+            requestBody=_form_body("tariffList"),
         ),
     },
 }

@@ -1,6 +1,6 @@
 """The `integrationModule` that registers this service in a CRM account as a delivery module.
 
-Field names follow `RetailCrm\\Api\\Model\\Entity\\Integration\\IntegrationModule` and
+Declared as msgspec Structs; field names follow `RetailCrm\\Api\\Model\\Entity\\Integration\\IntegrationModule` and
 `…\\Integration\\Delivery\\DeliveryConfiguration` (with `Status` and `DeliveryDataField`) in the
 CRM's PHP client. The CRM calls `baseUrl` followed by each action's path.
 """
@@ -8,6 +8,8 @@ CRM's PHP client. The CRM calls `baseUrl` followed by each action's path.
 from __future__ import annotations
 
 from typing import Any
+
+import msgspec
 
 from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.entities import QUOTE_ID_FIELD
@@ -36,55 +38,108 @@ def path(action: str) -> str:
 
 PAYER_TYPES = ["receiver", "sender"]
 COUNTRIES = ["RU"]
+
+
+class _Sent(msgspec.Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True):
+    pass
+
+
+class Status(_Sent):
+    code: str
+    name: str
+    is_editable: bool
+    is_error: bool
+    is_preprocessing: bool
+
+
+class DeliveryDataField(_Sent):
+    code: str
+    label: str
+    hint: str
+    type: str
+    multiple: bool
+    visible: bool
+    required: bool
+    affects_cost: bool
+    editable: bool
+
+
+class DeliveryConfiguration(_Sent):
+    description: str
+    actions: dict[str, str]
+    payer_type: list[str]
+    rate_delivery_cost: bool
+    allow_packages: bool
+    cod_available: bool
+    self_shipment_available: bool
+    allow_track_number: bool
+    available_countries: list[str]
+    status_list: list[Status]
+    delivery_data_field_list: list[DeliveryDataField]
+
+
+class Integrations(_Sent):
+    delivery: DeliveryConfiguration
+
+
+class IntegrationModule(_Sent):
+    code: str
+    integration_code: str
+    active: bool
+    name: str
+    client_id: str
+    base_url: str
+    account_url: str
+    available_countries: list[str]
+    integrations: Integrations
+
+
 # The one status a delivery has here: saved with its quoted price. Carrier tracking would add more.
 STATUSES = [
-    {
-        "code": "new",
-        "name": "Saved at the quoted price",
-        "isEditable": True,
-        "isError": False,
-        "isPreprocessing": False,
-    }
+    Status(code="new", name="Saved at the quoted price", is_editable=True, is_error=False, is_preprocessing=False)
 ]
 DELIVERY_DATA_FIELDS = [
-    {
-        "code": QUOTE_ID_FIELD,
-        "label": "Quote",
-        "hint": "The quote whose price this delivery keeps; filled in by the calculation",
-        "type": "text",
-        "multiple": False,
-        "visible": True,
-        "required": False,
-        "affectsCost": False,
-        "editable": False,
-    }
+    DeliveryDataField(
+        code=QUOTE_ID_FIELD,
+        label="Quote",
+        hint="The quote whose price this delivery keeps; filled in by the calculation",
+        type="text",
+        multiple=False,
+        visible=True,
+        required=False,
+        affects_cost=False,
+        editable=False,
+    )
 ]
 
 
 def integration_module(account: Account, client_id: str, public_url: str, name: str) -> dict[str, Any]:
+    """The module as the CRM's API takes it, in JSON terms."""
     service_url = public_url.rstrip("/")
-    return {
-        "code": account.module_code,
-        "integrationCode": account.module_code,
-        "active": account.active,
-        "name": name,
-        "clientId": client_id,
-        "baseUrl": service_url + PREFIX,
-        "accountUrl": service_url + "/",
-        "availableCountries": COUNTRIES,
-        "integrations": {
-            "delivery": {
-                "description": "Quotes every carrier at once, offers their pickup points, and keeps the price the buyer saw.",
-                "actions": ACTIONS,
-                "payerType": PAYER_TYPES,
-                "rateDeliveryCost": True,
-                "allowPackages": True,
-                "codAvailable": True,
-                "selfShipmentAvailable": True,
-                "allowTrackNumber": True,
-                "availableCountries": COUNTRIES,
-                "statusList": STATUSES,
-                "deliveryDataFieldList": DELIVERY_DATA_FIELDS,
-            }
-        },
-    }
+    module = IntegrationModule(
+        code=account.module_code,
+        integration_code=account.module_code,
+        active=account.active,
+        name=name,
+        client_id=client_id,
+        base_url=service_url + PREFIX,
+        account_url=service_url + "/",
+        available_countries=COUNTRIES,
+        integrations=Integrations(
+            delivery=DeliveryConfiguration(
+                description="Quotes every carrier at once, offers their pickup points, and keeps the price the buyer saw.",
+                actions=ACTIONS,
+                payer_type=PAYER_TYPES,
+                rate_delivery_cost=True,
+                allow_packages=True,
+                cod_available=True,
+                self_shipment_available=True,
+                allow_track_number=True,
+                available_countries=COUNTRIES,
+                status_list=STATUSES,
+                delivery_data_field_list=DELIVERY_DATA_FIELDS,
+            )
+        ),
+    )
+    built: dict[str, Any] = msgspec.to_builtins(module)
+    return built
