@@ -120,7 +120,7 @@ async def test_one_point_by_id_with_its_site(api: TestClient) -> None:
 
 
 async def test_answers_match_the_openapi_document(api: TestClient) -> None:
-    from tests.router.test_openapi import conforms
+    from tests.router.http.test_openapi import conforms
 
     listed = await ok(
         await api.get(

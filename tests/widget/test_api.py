@@ -13,7 +13,7 @@ from router.http.handlers import widget
 
 from router.http.app import create_app
 from router.core.settings import Settings
-from tests.router.test_openapi import conforms
+from tests.router.http.test_openapi import conforms
 from tests.widget.conftest import DIST
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from router.core.settings import Settings
-from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 
 async def problem(resp: Any, status: int) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import orjson
 
 from router.core.settings import Settings
 from router.http.api_keys import KeyKind, KeyRing
+from tests.router.http.test_openapi import conforms
 from tests.router.outcome_sim import HEADER
-from tests.router.test_openapi import conforms
 
 ROW = "{id},vestnik,parcel,RU-48,RU-53,2026-11-02T10:00:00+03:00,2026-11-10,2026-11-09T12:00:00+07:00,delivered,no"
 
@@ -105,7 +105,7 @@ async def test_outcomes_need_a_secret_key_once_keys_exist(make_api, tmp_path: Pa
     assert ok.status == 200
 
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "outcomes.csv"
+DEMO = Path(__file__).resolve().parents[3] / "data" / "demo" / "outcomes.csv"
 MOSCOW_NOVOSIBIRSK = {
     "origin": "Москва",
     "destination": "Новосибирск",

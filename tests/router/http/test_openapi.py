@@ -8,7 +8,7 @@ import jsonschema
 from openapi_spec_validator import validate
 
 from router.http.routes import openapi_document as document
-from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 
 def conforms(instance: Any, schema_name: str) -> None:

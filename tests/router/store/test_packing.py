@@ -8,7 +8,7 @@ from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.store import MemoryStore
 from router.store.packing import DICTIONARIES, QUOTE_DICTIONARY, Deflater, pack_quote, unpack_quote
-from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 # A quote packed with a dictionary reads back only with the same bytes: quotes in a shop's Redis
 # outlive a release by a day, so a shipped dictionary may only be added to, never edited.

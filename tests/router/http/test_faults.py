@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from router.core.settings import Settings
 from router.store import MemoryStore
-from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 
 async def test_a_quote_made_before_redis_went_away_is_unavailable_for_now_not_gone(make_api, switch, redis_url) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from router.cli.main import main
+from tests.router.cli.test_outcomes_cli import redis_env  # noqa: F401  (the fixture)
 from tests.router.outcome_sim import HEADER, simulate
-from tests.router.test_outcomes_cli import redis_env  # noqa: F401  (the fixture)
 
 MOSCOW_PETERSBURG = ["quote", "--from", "Москва", "--to", "Санкт-Петербург", "--weight-g", "1200"]
 WIDE = {"COLUMNS": "220"}

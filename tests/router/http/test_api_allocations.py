@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from tests.router.test_openapi import conforms
+from tests.router.http.test_openapi import conforms
 
 PARCEL = {"weight_g": 1200, "length_cm": 30, "width_cm": 20, "height_cm": 10}
 WAREHOUSES = [{"code": "MSK", "location": "Москва"}, {"code": "EKB", "location": {"city": "Екатеринбург"}}]

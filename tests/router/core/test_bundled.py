@@ -11,7 +11,7 @@ from router.core import bundled, settings
 from router.quoting.places import POSTAL_PREFIXES
 from router.store.packing import DICTIONARIES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_data_is_the_router_bundled_package_and_in_a_checkout_the_data_folder() -> None:

@@ -24,7 +24,7 @@ from router.core.models import Location
 from router.http.routes import openapi_document as document
 from router.quoting.places import Places
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Candidates only: those outside the bundled table of major cities are left out below.
 POSTAL_CODES = ["101000", "190000", "630000", "420000", "620000", "603000", "443000", "344000", "999999"]
 
@@ -76,7 +76,7 @@ def _batch_refers_to_its_own_parts(body: object) -> bool:
     """An allocation batch's parts refer to each other, as its documentation says and no JSON
     Schema can: order ids and warehouse codes are unique, and orders and capacities name warehouses
     of the batch; tiers need a method that prices them. Generated batches keep to that; a body that
-    does not is refused with a 422 naming the field (tests/router/test_api_allocations.py)."""
+    does not is refused with a 422 naming the field (tests/router/http/test_api_allocations.py)."""
     if isinstance(body, list):  # NDJSON: the header line; a bad order line is only set aside
         body = body[0] if body else None
     if not isinstance(body, dict):

@@ -6,7 +6,7 @@ import pytest
 
 from router.core.settings import Settings
 from router.http.api_keys import KeyKind, KeyRing
-from tests.router.test_api_quotes import MOSCOW_NOVOSIBIRSK
+from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 SHOP = "https://shop.example"
 
