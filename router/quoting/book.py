@@ -55,9 +55,11 @@ class QuoteBook:
         self._resolved_by: QuoteEngine | None = None
         self._resolved: dict[tuple[Location, Location], tuple[Place, Place]] = {}
 
-    async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy) -> StoredQuote:
+    async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy, owner: str = "") -> StoredQuote:
+        """`owner`: who asks (an API key's id; empty on an open service). A cached quote is only
+        ever answered to the owner that made it: it carries the buyer's addresses and its id."""
         origin, destination = self._resolve(engine, shipment)
-        key = "qcache:" + self.cache_key(shipment, policy, origin, destination)
+        key = "qcache:" + self.cache_key(shipment, policy, origin, destination, owner)
         # The cache entry holds the quote's id; the quote is read through it in one round trip.
         kept = await self._store.get_referenced(key, "quote:")
         if kept is not None:
@@ -98,8 +100,9 @@ class QuoteBook:
             raise QuoteExpired(quote_id, expires_at)
         return body
 
-    def cache_key(self, shipment: Shipment, policy: Policy, origin: Place, destination: Place) -> str:
+    def cache_key(self, shipment: Shipment, policy: Policy, origin: Place, destination: Place, owner: str = "") -> str:
         parts = [
+            owner,
             self._place_key(origin),
             self._place_key(destination),
             sorted((p.weight_g, *p.sides_cm) for p in shipment.parcels),
@@ -135,4 +138,6 @@ class QuoteBook:
 
 def _place_key(place: Place) -> list[object]:
     # Five decimals is about a metre: finer differences do not change any price.
-    return [round(place.lat, 5), round(place.lon, 5), place.country, place.city, place.postal_code]
+    # The address is part of it: the quote repeats it to the buyer, so two buyers in one city must
+    # not share an answer.
+    return [round(place.lat, 5), round(place.lon, 5), place.country, place.city, place.postal_code, place.address]

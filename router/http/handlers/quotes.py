@@ -3,6 +3,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from router.http import appkeys as keys
+from router.http.middlewares.access import API_KEY
 from router.http.schemas.quotes import read_quote_request
 
 
@@ -11,7 +12,10 @@ async def create_quote(request: web.Request) -> web.Response:
     shipment, policy = read_quote_request(
         await request.read(), max_parcels=settings.max_parcels, day_value=settings.day_value
     )
-    stored = await request.app[keys.QUOTES].create(request.app[keys.ENGINE], shipment, policy)
+    caller = request.get(API_KEY)
+    stored = await request.app[keys.QUOTES].create(
+        request.app[keys.ENGINE], shipment, policy, owner=caller.id if caller is not None else ""
+    )
     metrics = request.app[keys.METRICS]
     metrics.quotes.labels("hit" if stored.cached else "miss").inc()
     for error in stored.errors:

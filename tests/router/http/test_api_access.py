@@ -136,3 +136,27 @@ async def test_a_publishable_key_works_on_the_services_own_pages(make_api, state
     assert (await api.get("/v1/quotes/q_none", headers=own)).status == 404  # past access: the quote is unknown
     cross = {**bearer(token), "Sec-Fetch-Site": "cross-site"}
     assert (await api.get("/v1/quotes/q_none", headers=cross)).status == 403
+
+
+async def test_a_cached_quote_is_never_answered_to_another_key(make_api, state: Path) -> None:
+    ring = KeyRing(state / "keys.json")
+    _, first = ring.create(KeyKind.SECRET, "shop")
+    _, second = ring.create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    api = await make_api(Settings(state_dir=state))
+    made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))
+    again = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))
+    other = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(second, SHOP))
+    assert (made.status, again.headers["X-Cache"]) == (201, "hit")
+    assert (other.status, other.headers["X-Cache"]) == (201, "miss")
+    assert (await other.json())["quote_id"] != (await made.json())["quote_id"]
+
+
+async def test_a_cached_quote_is_never_answered_for_another_address(make_api, state: Path) -> None:
+    api = await make_api(Settings(state_dir=state))
+    first = {**MOSCOW_NOVOSIBIRSK, "destination": {"city": "Новосибирск", "address": "Красный проспект, 1, кв. 7"}}
+    second = {**MOSCOW_NOVOSIBIRSK, "destination": {"city": "Новосибирск", "address": "Ленина, 12, кв. 3"}}
+    made = await api.post("/v1/quotes", json=first)
+    other = await api.post("/v1/quotes", json=second)
+    assert (made.status, other.status, other.headers["X-Cache"]) == (201, 201, "miss")
+    assert (await other.json())["destination"]["address"] == "Ленина, 12, кв. 3"
+    assert (await api.post("/v1/quotes", json=first)).headers["X-Cache"] == "hit"

@@ -130,8 +130,9 @@ def test_the_cache_key_moves_with_the_hour_and_the_place_and_is_written_as_befor
     key = book.cache_key(shipment, Policy(), moscow, kazan)
     # The key's parts, as they were written before the hour and the places were remembered.
     parts = [
-        [55.75583, 37.6173, "RU", "Москва", None],
-        [55.78874, 49.12214, "RU", "Казань", None],
+        "",
+        [55.75583, 37.6173, "RU", "Москва", None, None],
+        [55.78874, 49.12214, "RU", "Казань", None, None],
         [[1200, 30, 20, 10]],
         "3000.5",
         False,
@@ -147,6 +148,10 @@ def test_the_cache_key_moves_with_the_hour_and_the_place_and_is_written_as_befor
     assert key == hashlib.blake2b(orjson.dumps(parts), digest_size=16).hexdigest()
     assert book.cache_key(shipment, Policy(), moscow, kazan) == key
     assert book.cache_key(shipment, Policy(), kazan, moscow) != key
+    # Another caller, or another street in the same city, never shares the entry.
+    assert book.cache_key(shipment, Policy(), moscow, kazan, owner="key_b") != key
+    street = Place(55.75583, 37.61730, "RU", "Москва", "48", "Europe/Moscow", address="Тверская, 1, кв. 5")
+    assert book.cache_key(shipment, Policy(), street, kazan) != key
     now[0] += timedelta(seconds=1)  # 10:00: a cut-off may have passed
     assert book.cache_key(shipment, Policy(), moscow, kazan) != key
     now[0] += timedelta(days=1, hours=-1)  # the same hour, a day later
