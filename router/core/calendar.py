@@ -94,3 +94,14 @@ def make_eta(ship_at: datetime, timezone: str, cutoff: time, min_days: int, max_
         min_date=add_working_days(day, min_days),
         max_date=add_working_days(day, max_days),
     )
+
+
+# Delivery dates are worked out a day at a time over the holiday calendar, which ends at year
+# 9999: a moment further than this from today is a mistake, never a shipment or an opening.
+PLAUSIBLE_DAYS = 366
+
+
+def plausible_moment(moment: datetime, today: date | None = None) -> bool:
+    """Whether `moment` is within `PLAUSIBLE_DAYS` of today (by its own calendar date)."""
+    today = today or date.today()
+    return abs((moment.date() - today).days) <= PLAUSIBLE_DAYS

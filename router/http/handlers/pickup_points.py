@@ -20,6 +20,7 @@ from pickup_points.pricing import QuoteFor
 from pickup_points.render import map_json, nearest_body, point_json
 from pickup_points.search import PickupDirectory
 from pickup_points.storage import load_points
+from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
 from router.core.codec import dumps
 from router.core.errors import FieldError, InvalidRequest
 from router.core.models import DeliveryType, Location, Offer, Parcel, Place, Policy, Shipment
@@ -211,10 +212,14 @@ def _moment(raw: str | None, errors: list[FieldError]) -> datetime | None:
         return datetime.now(UTC)
     try:
         # Naive means that wall time at each point, which is what "open at 19:00" asks.
-        return datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(raw)
     except ValueError:
         errors.append(FieldError("open_at", "must be 'now' or an ISO 8601 time, e.g. 2026-03-02T19:00+03:00"))
         return None
+    if not plausible_moment(moment):
+        errors.append(FieldError("open_at", f"must be within {PLAUSIBLE_DAYS} days of today"))
+        return None
+    return moment
 
 
 def _origin(raw: str | None) -> Location | None:

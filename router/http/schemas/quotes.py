@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
 from router.core.errors import FieldError, InvalidRequest
 from router.core.models import Location, Parcel, Policy, PolicyKind, Shipment
 from router.http.schemas.decode import convert, decode_json, join
@@ -42,6 +43,8 @@ def quote_from(request: QuoteRequest, max_parcels: int, day_value: Decimal) -> t
         errors.append(FieldError("parcels", f"at most {max_parcels} parcels in one shipment"))
     declared = amount(errors, "declared_value", request.declared_value, MAX_DECLARED_VALUE)
     policy = _policy(errors, request.policy, day_value)
+    if request.ship_at is not None and not plausible_moment(request.ship_at):
+        errors.append(FieldError("ship_at", f"must be within {PLAUSIBLE_DAYS} days of today"))
     if errors:
         raise InvalidRequest(errors)
     parcels = parcels_from(request.parcels)

@@ -90,7 +90,7 @@ Percent = Annotated[
         },
     ),
 ]
-Moment = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a zone offset")]
+Moment = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a zone offset, within 366 days of today")]
 
 
 class _In(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -215,7 +215,7 @@ class PickupPointQuery(_In):
         Annotated[
             str,
             Meta(
-                description="'now', an ISO time with offset, or a naive time: local time at each point",
+                description="'now', an ISO time with offset, or a naive time: local time at each point; within 366 days of today",
                 extra_json_schema={"anyOf": [{"const": "now"}, {"format": "date-time"}]},
             ),
         ]

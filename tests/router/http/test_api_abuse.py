@@ -51,3 +51,22 @@ async def test_an_unknown_route_is_problem_json(make_api) -> None:
 async def test_a_wrong_method_is_problem_json(make_api) -> None:
     api = await make_api()
     await problem(await api.delete("/v1/quotes"), 405)
+
+
+@pytest.mark.parametrize("ship_at", ["9999-12-31T10:00:00+00:00", "0001-01-02T10:00:00+00:00"])
+async def test_a_ship_date_centuries_away_is_the_callers_error_not_the_carriers(make_api, ship_at: str) -> None:
+    # Before, year 9999 reached the carriers, overflowed their date arithmetic and counted as
+    # their failure: a caller could open a shared breaker.
+    api = await make_api()
+    resp = await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "ship_at": ship_at})
+    assert resp.status == 422 and resp.content_type == "application/problem+json"
+    assert [e["path"] for e in (await resp.json())["errors"]] == ["ship_at"]
+
+
+async def test_pickup_points_open_at_the_end_of_time_is_a_422_naming_open_at(make_api) -> None:
+    api = await make_api()
+    resp = await api.get(
+        "/v1/pickup-points", params={"lat": "55.75", "lon": "37.61", "open_at": "9999-12-31T23:59:59+00:00"}
+    )
+    assert resp.status == 422
+    assert [e["path"] for e in (await resp.json())["errors"]] == ["open_at"]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,18 @@ schemathesis.openapi.format("city", st.sampled_from(_cities()))
 schemathesis.openapi.format("ru-postal-code", st.sampled_from(_known(POSTAL_CODES, "postal_code")))
 schemathesis.openapi.format("country", st.sampled_from(["RU", "ru"]))
 schemathesis.openapi.format("bbox", _boxes())
+
+
+@st.composite
+def _moments(draw: st.DrawFn) -> str:
+    # A moment the API takes is within PLAUSIBLE_DAYS of today, as the document says of each one.
+    today = datetime.now(UTC).replace(microsecond=0)
+    at = today + timedelta(seconds=draw(st.integers(-300 * 86400, 300 * 86400)))
+    offset = timedelta(minutes=draw(st.sampled_from([0, 180, 420, -300])))
+    return at.astimezone(timezone(offset)).isoformat()
+
+
+schemathesis.openapi.format("date-time", _moments())
 
 schema = schemathesis.openapi.from_dict(document())
 
