@@ -5,6 +5,7 @@ Money is a string ("1234.50") so that no JSON parser turns it into a float.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -81,8 +82,11 @@ def offer_json(offer: Offer, tags: list[str]) -> dict[str, Any]:
     return body
 
 
-def offer_from_json(body: dict[str, Any]) -> Offer:
-    """An offer back from `offer_json`; raises KeyError, ValueError or TypeError on anything else."""
+def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKind] = PriceLineKind) -> Offer:
+    """An offer back from `offer_json`; raises KeyError, ValueError or TypeError on anything else.
+
+    `line_kind` reads each price line's kind; a reader that must keep quotes written by a later
+    release can map kinds it does not know instead of refusing them."""
     price, eta = body["price"], body["eta"]
     return Offer(
         carrier=body["carrier"],
@@ -93,8 +97,7 @@ def offer_from_json(body: dict[str, Any]) -> Offer:
         price=Price(
             Decimal(price["total"]),
             tuple(
-                PriceLine(PriceLineKind(ln_["kind"]), Decimal(ln_["amount"]), ln_["label"])
-                for ln_ in price["breakdown"]
+                PriceLine(line_kind(ln_["kind"]), Decimal(ln_["amount"]), ln_["label"]) for ln_ in price["breakdown"]
             ),
             price["currency"],
         ),

@@ -4,19 +4,15 @@ domain types, so the CRM is offered, and saves, exactly what `POST /v1/quotes` a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from router.core.codec import offer_from_json
 from router.core.models import (
-    DeliveryType,
-    Eta,
     Offer,
     Place,
-    Price,
-    PriceLine,
     PriceLineKind,
 )
 
@@ -39,33 +35,6 @@ def _kind(value: str) -> PriceLineKind:
         return PriceLineKind.OTHER
 
 
-def _offer(raw: dict[str, Any]) -> Offer:
-    price, eta = raw["price"], raw["eta"]
-    return Offer(
-        carrier=raw["carrier"],
-        carrier_name=raw["carrier_name"],
-        service=raw["service"],
-        service_name=raw["service_name"],
-        delivery_type=DeliveryType(raw["delivery_type"]),
-        price=Price(
-            Decimal(price["total"]),
-            tuple(
-                PriceLine(_kind(line["kind"]), Decimal(line["amount"]), line["label"]) for line in price["breakdown"]
-            ),
-            price["currency"],
-        ),
-        eta=Eta(
-            eta["min_days"],
-            eta["max_days"],
-            date.fromisoformat(eta["ship_date"]),
-            date.fromisoformat(eta["min_date"]),
-            date.fromisoformat(eta["max_date"]),
-        ),
-        chargeable_weight_g=raw["chargeable_weight_g"],
-        id=raw["id"],
-    )
-
-
 def _place(raw: dict[str, Any]) -> Place:
     return Place(
         lat=raw["lat"],
@@ -85,5 +54,5 @@ def read_locked(body: bytes) -> LockedQuote:
         id=raw["quote_id"],
         expires_at=datetime.fromisoformat(raw["expires_at"]),
         destination=_place(raw["destination"]),
-        offers=tuple(_offer(o) for o in raw["offers"]),
+        offers=tuple(offer_from_json(o, line_kind=_kind) for o in raw["offers"]),
     )
