@@ -1,7 +1,8 @@
-"""Fixtures that make the real servers cheap to use: Redis, and the app on the demo network."""
+"""Fixtures that make the real servers cheap to use: Redis, PostgreSQL, and the app on the demo network."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ import redis
 from router.store import MemoryStore, RedisStore, ResilientStore, Store, StoreUnavailable
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +39,49 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     for key in cleanup.scan_iter(match=prefix + "*"):
         cleanup.delete(key)
     cleanup.close()
+
+
+def _postgres_admin(statement: str) -> None:
+    # Its own short-lived loop: fixtures that need a database may be sync or async.
+    import asyncpg
+
+    async def run() -> None:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        try:
+            await admin.execute(statement)
+        finally:
+            await admin.close()
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(run())
+    finally:
+        loop.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty database of this test's own on the real PostgreSQL, dropped afterwards.
+
+    A missing server fails, never skips: `.ci/run` starts one."""
+    import sqlalchemy as sa
+
+    name = f"cr_test_{uuid.uuid4().hex[:16]}"
+    try:
+        _postgres_admin(f'CREATE DATABASE "{name}"')
+    except OSError as exc:
+        pytest.fail(f"PostgreSQL is not answering at {POSTGRES_URL} ({exc}); start it or set TEST_POSTGRES_URL")
+    yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """The same records tests run against both back-ends, each on an empty database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture(params=["memory", "redis"])

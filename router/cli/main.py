@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 import orjson
@@ -21,7 +23,11 @@ from router.cli.retailcrm import integrations
 from router.core.errors import ConfigError, RouterError
 from router.core.models import Badge, Location, OfferInsight, Parcel, Policy, PolicyKind, Quote, Shipment
 from router.core.settings import Settings
-from router.http.api_keys import KeyRing
+
+if TYPE_CHECKING:
+    from router.records.keys import KeyRing
+
+T = TypeVar("T")
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -247,8 +253,15 @@ def keys() -> None:
     """API keys: secret (sk_…) for servers, publishable (pk_…) for the widget."""
 
 
-def _keyring(ctx: click.Context) -> KeyRing:
-    return KeyRing(_settings(ctx).keys_path)
+def _with_keys(ctx: click.Context, work: Callable[[KeyRing], Awaitable[T]]) -> T:
+    from router.records import open_records
+    from router.records.keys import KeyRing
+
+    async def go() -> T:
+        async with open_records(_settings(ctx)) as records:
+            return await work(KeyRing(records))
+
+    return asyncio.run(go())
 
 
 @keys.command("create")
@@ -259,12 +272,12 @@ def _keyring(ctx: click.Context) -> KeyRing:
 @click.pass_context
 def keys_create(ctx: click.Context, kind: str, name: str, origins: tuple[str, ...], rate: int | None) -> None:
     """Create a key; its token is printed once and kept nowhere."""
-    from router.http.api_keys import KeyKind
+    from router.records.keys import KeyKind
 
     key_kind = KeyKind(kind)
     if key_kind is KeyKind.PUBLISHABLE and not origins:
         raise click.BadParameter("a publishable key needs at least one --origin", param_hint="--origin")
-    key, token = _keyring(ctx).create(key_kind, name, origins, rate)
+    key, token = _with_keys(ctx, lambda ring: ring.create(key_kind, name, origins, rate))
     click.echo(f"{key.id}  {key.kind.value}  {key.name}")
     click.echo(token)
 
@@ -276,7 +289,7 @@ def keys_list(ctx: click.Context) -> None:
     table = Table()
     for col in ("id", "kind", "name", "starts", "origins", "created", "revoked"):
         table.add_column(col)
-    for k in _keyring(ctx).keys():
+    for k in _with_keys(ctx, lambda ring: ring.keys()):
         table.add_row(
             k.id,
             k.kind.value,
@@ -294,11 +307,40 @@ def keys_list(ctx: click.Context) -> None:
 @click.pass_context
 def keys_revoke(ctx: click.Context, key_id: str) -> None:
     """Revoke a key; running workers refuse it from their next request."""
+    from router.records.keys import UnknownKey
+
     try:
-        key = _keyring(ctx).revoke(key_id)
-    except KeyError:
+        key = _with_keys(ctx, lambda ring: ring.revoke(key_id))
+    except UnknownKey:
         raise click.ClickException(f"no key {key_id}") from None
     click.echo(f"revoked {key.id} ({key.name})")
+
+
+@main.group()
+def db() -> None:
+    """The records database (keys, accounts, networks, outcomes): SQLite by default, DATABASE_URL for PostgreSQL."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Bring the schema up to this release's (the service also does it when it starts)."""
+    from router.records import open_records, records_url
+    from router.records.database import head_revision
+
+    async def go() -> str | None:
+        async with open_records(_settings(ctx)) as records:
+            return await records.revision()
+
+    revision = asyncio.run(go())
+    url = _url_for_display(records_url(_settings(ctx)))
+    click.echo(f"{url}: schema at revision {revision} (this release's head: {head_revision()})")
+
+
+def _url_for_display(url: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ class Settings:
     port: int = 8080
     data_dir: Path = DEFAULT_DATA_DIR
     redis_url: str | None = None
+    database_url: str | None = None  # PostgreSQL for records; None: a SQLite file in state_dir
     # Several services (or a staging and a production one) can share one Redis under their own prefixes.
     redis_prefix: str = "cr:"
     config_path: Path | None = None  # carriers TOML; None means the bundled rate cards only
@@ -45,10 +46,6 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
-    def keys_path(self) -> Path:
-        return self.state_dir / "keys.json"
-
-    @property
     def carriers_dir(self) -> Path:
         return self.data_dir / "carriers"
 
@@ -64,6 +61,7 @@ class Settings:
             port=int(env.get("CARRIER_ROUTER_PORT", s.port)),
             data_dir=Path(env.get("CARRIER_ROUTER_DATA", s.data_dir)),
             redis_url=env.get("REDIS_URL") or None,
+            database_url=env.get("DATABASE_URL") or None,
             redis_prefix=env.get("CARRIER_ROUTER_REDIS_PREFIX") or s.redis_prefix,
             config_path=Path(env["CARRIER_ROUTER_CONFIG"]) if env.get("CARRIER_ROUTER_CONFIG") else None,
             quote_ttl_s=int(env.get("CARRIER_ROUTER_QUOTE_TTL_S", s.quote_ttl_s)),

@@ -12,7 +12,6 @@ from aiohttp import web
 
 from router.core.settings import Settings
 from router.http import appkeys as keys
-from router.http.api_keys import KeyRing
 from router.http.handlers.pickup_points import pickup_points
 from router.http.metrics import Metrics
 from router.http.middlewares.access import access_middleware, cors_middleware
@@ -22,11 +21,13 @@ from router.http.rate_limit import RateLimiter
 from router.http.routes import setup_routes
 from router.integrations.retailcrm.accounts import AccountBook, accounts_path
 from router.quoting.wiring import open_engine
+from router.records.keys import KeyRing
 
 
 async def resources(app: web.Application) -> AsyncIterator[None]:
     async with open_engine(app[keys.SETTINGS]) as opened:
         app[keys.STORE] = opened.store
+        app[keys.KEYRING] = KeyRing(opened.records)
         app[keys.HTTP] = opened.http
         app[keys.TRACK_RECORD] = opened.record
         app[keys.PLACES] = opened.places
@@ -41,7 +42,6 @@ def create_app(settings: Settings) -> web.Application:
     middlewares = [observability_middleware, cors_middleware, problem_middleware, access_middleware, timeout_middleware]
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
-    app[keys.KEYRING] = KeyRing(settings.keys_path)
     app[keys.RETAILCRM_ACCOUNTS] = AccountBook(accounts_path(settings))
     app[keys.METRICS] = Metrics()
     app.cleanup_ctx.append(resources)

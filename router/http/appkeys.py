@@ -11,13 +11,13 @@ if TYPE_CHECKING:
     from pickup_points.search import PickupDirectory
     from router.core.settings import Settings
     from router.history.track_record import TrackRecord
-    from router.http.api_keys import KeyRing
     from router.http.metrics import Metrics
     from router.http.rate_limit import RateLimiter
     from router.integrations.retailcrm.accounts import AccountBook
     from router.quoting.book import QuoteBook
     from router.quoting.engine import QuoteEngine
     from router.quoting.places import Places
+    from router.records.keys import KeyRing
     from router.store import Store
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")

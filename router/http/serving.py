@@ -7,6 +7,7 @@ worker finishes its in-flight requests before it exits.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import ipaddress
 import logging
@@ -21,8 +22,9 @@ from aiohttp import web
 
 from router.core.errors import ConfigError, RouterError
 from router.core.settings import Settings
-from router.http.api_keys import KeyRing
 from router.http.logs import setup_logging
+from router.records import open_records
+from router.records.keys import KeyRing
 
 log = logging.getLogger("carrier_router.serve")
 SHUTDOWN_GRACE_S = 15.0
@@ -41,10 +43,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _without_keys(settings: Settings) -> bool:
+    async def ask() -> bool:
+        # Opening the records upgrades their schema here, once, before any worker starts.
+        async with open_records(settings) as records:
+            return await KeyRing(records).is_open()
+
+    return asyncio.run(ask())
+
+
 def preflight(settings: Settings, workers: int) -> str:
     """Why the service may not start as asked (raises), else a line saying how it runs."""
-    ring = KeyRing(settings.keys_path)
-    if ring.open and not is_loopback(settings.host) and not settings.insecure:
+    is_open = _without_keys(settings)
+    if is_open and not is_loopback(settings.host) and not settings.insecure:
         raise RefuseToStart(
             f"no API keys exist and {settings.host} is not a loopback address: anyone could call the API. "
             "Create a key with `carrier-router keys create`, bind 127.0.0.1, or pass --insecure."
@@ -58,7 +69,7 @@ def preflight(settings: Settings, workers: int) -> str:
             load_carriers(settings, None)
         except ConfigError as exc:
             raise RefuseToStart(str(exc)) from None
-    access = "OPEN (no API keys; loopback only)" if ring.open else "API keys required"
+    access = "OPEN (no API keys; loopback only)" if is_open else "API keys required"
     store = f"Redis at {settings.redis_url}" if settings.redis_url else "memory (set REDIS_URL for Redis)"
     return (
         f"carrier-router on http://{settings.host}:{settings.port} — {access}; quotes kept in {store}; "

@@ -1,6 +1,6 @@
 """The one way to build the quote engine and everything it stands on.
 
-`open_engine(settings)` opens, in order, the store (Redis with `settings.redis_url`, memory
+`open_engine(settings)` opens, in order, the records database (upgrading its schema), the store (Redis with `settings.redis_url`, memory
 otherwise), the HTTP session every API carrier shares, the places index, the carriers (each
 remote one behind its circuit breaker), the delivery history (track record), the last good
 answers and the quote book, and yields them as one `Wired` bundle. Leaving the block flushes
@@ -29,6 +29,7 @@ from router.quoting.breaker import guard_carriers
 from router.quoting.engine import QuoteEngine
 from router.quoting.last_good import LastGood
 from router.quoting.places import Places
+from router.records import Database, open_records
 from router.store import Store, open_store
 
 # The cap is per carrier host, so a burst of quotes cannot flood one carrier; a cap on the total
@@ -52,6 +53,7 @@ class Wired:
     record: TrackRecord
     places: Places
     http: aiohttp.ClientSession
+    records: Database
 
 
 @asynccontextmanager
@@ -68,6 +70,7 @@ async def open_engine(
     `places`: an index already built, rather than the process's bundled one.
     """
     async with AsyncExitStack() as opened:  # closed last-opened first
+        records = await opened.enter_async_context(open_records(settings))
         store = store if store is not None else open_store(settings.redis_url, settings.redis_prefix)
         opened.push_async_callback(store.close)
         http = aiohttp.ClientSession(
@@ -85,4 +88,4 @@ async def open_engine(
         last_good = LastGood(store)
         opened.push_async_callback(last_good.flush)
         engine = QuoteEngine(carriers, index, settings, record=record, last_good=last_good)
-        yield Wired(engine, QuoteBook(store, settings), store, record, index, http)
+        yield Wired(engine, QuoteBook(store, settings), store, record, index, http, records)

@@ -6,6 +6,7 @@ are refused, as they are offline in CI: the widget must work without them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -22,7 +23,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from router.http.api_keys import KeyKind, KeyRing
+from router.records.keys import KeyKind
+from tests.keys import create_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "widget" / "dist"
@@ -130,7 +132,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     threading.Thread(target=shop.serve_forever, daemon=True).start()
     shop_url = f"http://127.0.0.1:{shop.server_address[1]}"
     keyed_state = tmp_path_factory.mktemp("keyed-state")
-    _, token = KeyRing(keyed_state / "keys.json").create(KeyKind.PUBLISHABLE, "shop widget", (shop_url,))
+    _, token = asyncio.run(create_key(keyed_state, KeyKind.PUBLISHABLE, "shop widget", (shop_url,)))
     try:
         with start_services(tmp_path_factory.mktemp("state"), keyed_state) as (open_url, keyed_url):
             yield Services(open_url, keyed_url, token, shop_url)

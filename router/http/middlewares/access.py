@@ -13,7 +13,7 @@ from aiohttp import web
 
 from router.core.errors import Forbidden, Unauthorized
 from router.http import appkeys as keys
-from router.http.api_keys import ApiKey, KeyKind
+from router.records.keys import ApiKey, KeyKind
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,21 +64,17 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
-def _origin_allowed_by_any(ring_keys: list[ApiKey], origin: str) -> bool:
-    return any(k.active and k.kind is KeyKind.PUBLISHABLE and k.allows_origin(origin) for k in ring_keys)
-
-
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith(PUBLIC_PREFIXES):
         return await handler(request)
     ring = request.app[keys.KEYRING]
     origin = request.headers.get("Origin")
-    is_open = ring.open
+    is_open = await ring.is_open()
 
     if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
         wanted = (request.headers["Access-Control-Request-Method"].upper(), _route_for_preflight(request))
-        if wanted in WIDGET_ROUTES and origin and (is_open or _origin_allowed_by_any(ring.keys(), origin)):
+        if wanted in WIDGET_ROUTES and origin and (is_open or await ring.allows_origin(origin)):
             request[CORS_ORIGIN] = "*" if is_open else origin
             return web.Response(status=204)
         raise Forbidden("this origin may not call this endpoint from a browser")
@@ -91,7 +87,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     token = _token(request)
     if token is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer sk_…' (or pk_… from the widget)")
-    key = ring.authenticate(token)
+    key = await ring.authenticate(token)
     if key is None:
         raise Unauthorized("this API key is unknown or has been revoked")
     if key.kind is KeyKind.PUBLISHABLE:

@@ -19,6 +19,7 @@ from router.core.errors import (
     Unauthorized,
 )
 from router.http.schemas.answers import FieldProblem, Problem
+from router.records import RecordsUnavailable
 from router.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,11 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         resp = problem(503, "Storage unavailable", "quotes cannot be stored or read right now; retry shortly")
         # The store tries Redis again a second after it stopped answering.
         resp.headers["Retry-After"] = "1"
+        return resp
+    except RecordsUnavailable as exc:
+        log.warning("records database unavailable: %s", exc.__cause__ or exc)
+        resp = problem(503, "Records unavailable", "the records database is not answering; retry shortly")
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
         return resp
     except RouterError as exc:
         return _from_router_error(exc, request)

@@ -49,7 +49,7 @@ def test_an_installed_package_keeps_its_state_in_the_directory_it_started_from(
 
 
 def test_the_state_directory_can_be_set_from_the_environment(tmp_path: Path) -> None:
-    assert settings.Settings.from_env({"CARRIER_ROUTER_STATE": str(tmp_path)}).keys_path == tmp_path / "keys.json"
+    assert settings.Settings.from_env({"CARRIER_ROUTER_STATE": str(tmp_path)}).state_dir == tmp_path
 
 
 def test_a_checkout_installed_before_the_data_became_a_package_still_reads_it_in_place(

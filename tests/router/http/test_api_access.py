@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from router.core.settings import Settings
-from router.http.api_keys import KeyKind, KeyRing
+from router.records.keys import KeyKind
+from tests.keys import create_key, revoke_key
 from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 SHOP = "https://shop.example"
@@ -29,7 +30,7 @@ async def test_without_keys_the_service_runs_open(make_api, state: Path) -> None
 
 
 async def test_once_a_key_exists_a_request_without_one_is_refused(make_api, state: Path) -> None:
-    KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    await create_key(state, KeyKind.SECRET, "shop")
     api = await make_api(Settings(state_dir=state))
     resp = await api.get("/v1/carriers")
     assert resp.status == 401 and resp.content_type == "application/problem+json"
@@ -37,7 +38,7 @@ async def test_once_a_key_exists_a_request_without_one_is_refused(make_api, stat
 
 
 async def test_a_secret_key_may_call_everything(make_api, state: Path) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    _, token = await create_key(state, KeyKind.SECRET, "shop")
     api = await make_api(Settings(state_dir=state))
     assert (await api.get("/v1/carriers", headers=bearer(token))).status == 200
     assert (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(token))).status == 201
@@ -46,7 +47,7 @@ async def test_a_secret_key_may_call_everything(make_api, state: Path) -> None:
 
 
 async def test_a_publishable_key_is_refused_on_a_secret_only_endpoint(make_api, state: Path) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, token = await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=state))
     resp = await api.get("/v1/carriers", headers=bearer(token, SHOP))
     assert resp.status == 403
@@ -54,7 +55,7 @@ async def test_a_publishable_key_is_refused_on_a_secret_only_endpoint(make_api, 
 
 
 async def test_a_publishable_key_quotes_from_its_origin_with_cors_headers(make_api, state: Path) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, token = await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=state))
     resp = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(token, SHOP))
     assert resp.status == 201
@@ -62,7 +63,7 @@ async def test_a_publishable_key_quotes_from_its_origin_with_cors_headers(make_a
 
 
 async def test_a_publishable_key_is_refused_from_a_foreign_origin(make_api, state: Path) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, token = await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=state))
     foreign = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(token, "https://evil.example"))
     assert foreign.status == 403
@@ -72,7 +73,7 @@ async def test_a_publishable_key_is_refused_from_a_foreign_origin(make_api, stat
 
 
 async def test_a_preflight_is_answered_only_for_allowed_origins(make_api, state: Path) -> None:
-    KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=state))
     ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
     ok = await api.options("/v1/quotes", headers={**ask, "Origin": SHOP})
@@ -83,16 +84,15 @@ async def test_a_preflight_is_answered_only_for_allowed_origins(make_api, state:
 
 
 async def test_a_revoked_key_is_refused_at_once(make_api, state: Path) -> None:
-    ring = KeyRing(state / "keys.json")
-    key, token = ring.create(KeyKind.SECRET, "shop")
+    key, token = await create_key(state, KeyKind.SECRET, "shop")
     api = await make_api(Settings(state_dir=state))
     assert (await api.get("/v1/carriers", headers=bearer(token))).status == 200
-    KeyRing(state / "keys.json").revoke(key.id)  # as `carrier-router keys revoke` would, from another process
+    await revoke_key(state, key.id)  # as `carrier-router keys revoke` would, from another process
     assert (await api.get("/v1/carriers", headers=bearer(token))).status == 401
 
 
 async def test_keys_survive_a_restart(make_api, state: Path) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    _, token = await create_key(state, KeyKind.SECRET, "shop")
     first = await make_api(Settings(state_dir=state))
     assert (await first.get("/v1/carriers", headers=bearer(token))).status == 200
     await first.close()
@@ -100,15 +100,14 @@ async def test_keys_survive_a_restart(make_api, state: Path) -> None:
     assert (await second.get("/v1/carriers", headers=bearer(token))).status == 200
 
 
-def test_the_keys_file_holds_no_token(state: Path) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
-    assert token[7:] not in (state / "keys.json").read_text()
-    assert (state / "keys.json").stat().st_mode & 0o077 == 0
+async def test_the_records_hold_no_token(state: Path) -> None:
+    _, token = await create_key(state, KeyKind.SECRET, "shop")
+    assert token.encode() not in b"".join(p.read_bytes() for p in state.glob("records.sqlite3*"))
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])
 async def test_a_key_over_its_rate_gets_429_with_retry_after(make_api, state: Path, backend: str, request) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop", rate_per_minute=3)
+    _, token = await create_key(state, KeyKind.SECRET, "shop", rate_per_minute=3)
     redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
     prefix = request.getfixturevalue("redis_prefix") if redis_url else "cr:"
     api = await make_api(Settings(state_dir=state, redis_url=redis_url, redis_prefix=prefix))
@@ -130,7 +129,7 @@ async def test_every_answer_carries_a_request_id_and_metrics_count_it(make_api) 
 
 
 async def test_a_publishable_key_works_on_the_services_own_pages(make_api, state: Path) -> None:
-    _, token = KeyRing(state / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, token = await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=state))
     own = {**bearer(token), "Sec-Fetch-Site": "same-origin"}
     assert (await api.get("/v1/quotes/q_none", headers=own)).status == 404  # past access: the quote is unknown
@@ -139,9 +138,8 @@ async def test_a_publishable_key_works_on_the_services_own_pages(make_api, state
 
 
 async def test_a_cached_quote_is_never_answered_to_another_key(make_api, state: Path) -> None:
-    ring = KeyRing(state / "keys.json")
-    _, first = ring.create(KeyKind.SECRET, "shop")
-    _, second = ring.create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, first = await create_key(state, KeyKind.SECRET, "shop")
+    _, second = await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=state))
     made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))
     again = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))

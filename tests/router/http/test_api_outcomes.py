@@ -8,7 +8,8 @@ from pathlib import Path
 import orjson
 
 from router.core.settings import Settings
-from router.http.api_keys import KeyKind, KeyRing
+from router.records.keys import KeyKind
+from tests.keys import create_key
 from tests.router.http.test_openapi import conforms
 from tests.router.outcome_sim import HEADER
 
@@ -88,9 +89,8 @@ async def test_a_body_beyond_the_limit_is_413(make_api) -> None:
 
 
 async def test_outcomes_need_a_secret_key_once_keys_exist(make_api, tmp_path: Path) -> None:
-    ring = KeyRing(tmp_path / "keys.json")
-    _, secret = ring.create(KeyKind.SECRET, "shop")
-    _, publishable = ring.create(KeyKind.PUBLISHABLE, "widget", ("https://shop.example",))
+    _, secret = await create_key(tmp_path, KeyKind.SECRET, "shop")
+    _, publishable = await create_key(tmp_path, KeyKind.PUBLISHABLE, "widget", ("https://shop.example",))
     api = await make_api(Settings(state_dir=tmp_path))
     body = csv_body(ROW.format(id="k1"))
     headers = {"Content-Type": "text/csv"}

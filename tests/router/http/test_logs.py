@@ -12,7 +12,8 @@ import pytest
 
 from router.core.settings import Settings
 from router.http import logs
-from router.http.api_keys import KeyKind, KeyRing
+from router.records.keys import KeyKind
+from tests.keys import create_key
 
 
 class Captured:
@@ -45,7 +46,7 @@ def captured() -> Iterator[Captured]:
 async def test_each_request_leaves_one_json_line_with_its_request_id_and_never_the_key(
     make_api, captured: Captured, tmp_path: Path
 ) -> None:
-    _, token = KeyRing(tmp_path / "keys.json").create(KeyKind.SECRET, "shop")
+    _, token = await create_key(tmp_path, KeyKind.SECRET, "shop")
     api = await make_api(Settings(state_dir=tmp_path))
     resp = await api.get(
         "/v1/carriers?api_key=" + token, headers={"Authorization": f"Bearer {token}", "X-Request-Id": "order-42"}

@@ -1,0 +1,120 @@
+"""The tables, as the code reads and writes them.
+
+Migrations (`migrations/versions/`) are the schema's history and never import this module; a
+test compares the two, so a table changed here without a migration fails the suite.
+Money is in integer kopecks and every moment is stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware moment in, an aware UTC moment out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive moment cannot be stored: give it a time zone")
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (indexable, compact); SQLite keeps JSON as text.
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("hint", sa.String(16), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("origins", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("rate_per_minute", sa.Integer, nullable=True),
+)
+
+retailcrm_accounts = sa.Table(
+    "retailcrm_accounts",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("crm_url", sa.String(500), nullable=False),
+    sa.Column("module_code", sa.String(100), nullable=False),
+    sa.Column("client_id_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("carriers", Json, nullable=False),
+    sa.Column("policy", sa.String(16), nullable=False),
+    sa.Column("day_value_kopecks", sa.BigInteger, nullable=True),
+    sa.Column("origin", sa.String(200), nullable=True),
+    sa.Column("parcel_cm", Json, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
+retailcrm_deliveries = sa.Table(
+    "retailcrm_deliveries",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("account_id", sa.String(40), sa.ForeignKey("retailcrm_accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("order_ref", sa.String(100), nullable=True),
+    sa.Column("saved_at", UtcDateTime, nullable=False),
+    sa.Column("document", Json, nullable=False),
+    sa.Index(None, "account_id", "order_ref"),
+)
+
+pickup_networks = sa.Table(
+    "pickup_networks",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("imported_at", UtcDateTime, nullable=False),
+    sa.Column("point_count", sa.Integer, nullable=False),
+)
+
+pickup_network_points = sa.Table(
+    "pickup_network_points",
+    metadata,
+    sa.Column("network", sa.String(64), sa.ForeignKey("pickup_networks.name", ondelete="CASCADE"), primary_key=True),
+    sa.Column("point_id", sa.String(100), primary_key=True),
+    sa.Column("document", Json, nullable=False),
+)
+
+delivery_outcomes = sa.Table(
+    "delivery_outcomes",
+    metadata,
+    sa.Column("shipment_id", sa.String(100), primary_key=True),
+    sa.Column("carrier", sa.String(64), nullable=False),
+    sa.Column("service", sa.String(100), nullable=False),
+    sa.Column("handed_over_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("imported_at", UtcDateTime, nullable=False),
+    sa.Column("document", Json, nullable=False),
+    sa.Index(None, "carrier", "handed_over_on"),
+)
