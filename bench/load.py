@@ -267,7 +267,7 @@ def _die_with_us() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     """A child in its own process group (its workers too), tied to this process's life.
 
     Started from the main thread only: the kernel's parent-death signal follows the thread that
@@ -276,7 +276,7 @@ def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subp
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             argv,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -314,20 +314,36 @@ def reap_all() -> None:
 
 
 class Service:
-    """`carrier-router serve` in its own process group, with a private state directory (no keys: open on loopback)."""
+    """`carrier-router serve` in its own process group, with a private state directory (no keys: open on loopback).
 
-    def __init__(self, workdir: Path, *flags: str) -> None:
+    `tree`: serve another checkout's code (the tree before a change) with this venv; `state`: a
+    state directory prepared beforehand (keys created in it); `env`: more environment (DATABASE_URL)."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *flags: str,
+        tree: Path = ROOT,
+        state: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = loopback_only(f"http://127.0.0.1:{self.port}")
         self.log_path = workdir / f"serve-{self.port}.log"
-        state = workdir / f"state-{self.port}"
-        state.mkdir()
-        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL" and not k.startswith("CARRIER_ROUTER_")}
-        env["CARRIER_ROUTER_STATE"] = str(state)
+        if state is None:
+            state = workdir / f"state-{self.port}"
+            state.mkdir()
+        self.state = state
+        environ = {k: v for k, v in os.environ.items() if k != "REDIS_URL" and not k.startswith("CARRIER_ROUTER_")}
+        environ.update(env or {})
+        environ["CARRIER_ROUTER_STATE"] = str(state)
+        if tree != ROOT:
+            environ["PYTHONPATH"] = str(tree)
         self.proc = spawn(
             [sys.executable, "-m", "router.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), *flags],
             self.log_path,
-            env,
+            environ,
+            cwd=tree,
         )
         self.pid = self.proc.pid
 
@@ -835,14 +851,14 @@ async def steady(
     return result
 
 
-async def redis_outage(workdir: Path, quick: bool, clients: int, save: bool) -> Result:
+async def redis_outage(workdir: Path, quick: bool, clients: int, save: bool, workers: int = 1) -> Result:
     warm_s, before_s, down_s, after_s = (2.0, 4.0, 4.0, 4.0) if quick else (5.0, 15.0, 10.0, 15.0)
     redis = Redis(workdir)
     await redis.start()
-    service = Service(workdir, "--redis-url", redis.url)
+    service = Service(workdir, "--redis-url", redis.url, *(["--workers", str(workers)] if workers > 1 else []))
     result = Result()
     try:
-        await service.wait_up()
+        await service.wait_up(listening=workers)
         load = Load(service.url, clients)
         spans: dict[str, float] = {}
         moments: dict[str, float] = {}
@@ -891,7 +907,9 @@ async def redis_outage(workdir: Path, quick: bool, clients: int, save: bool) -> 
             ),
             readback("redis-outage: quotes made before, read after Redis is back", back_before, len(earlier), save),
             readback(
-                "redis-outage: quotes made while Redis was down, read after (one worker)", back_during, len(during)
+                f"redis-outage: quotes made while Redis was down, read after ({workers} worker{'s' if workers > 1 else ''})",
+                back_during,
+                len(during),
             ),
             readback("redis-outage: quotes made after Redis came back, read at the end", back_later, len(later)),
         ]
