@@ -30,7 +30,7 @@ from router.core.errors import QuoteExpired, QuoteNotFound
 from router.core.models import CarrierError, Location, Place, Policy, Shipment
 from router.core.settings import Settings
 from router.quoting.engine import QuoteEngine
-from router.store import Store, refuse_a_miss_while_degraded
+from router.store import Store, refuse_a_miss_it_cannot_vouch_for
 from router.store.packing import load_quote_dictionary, pack_quote, unpack_owned_quote
 
 AFTERLIFE_S = 24 * 3600
@@ -54,6 +54,8 @@ class QuoteBook:
     ) -> None:
         load_quote_dictionary()
         self._store = store
+        # A quote made while Redis is away must reach every worker once it is back.
+        store.write_back_after_outages(QUOTE_KEY)
         self._settings = settings
         self._clock = clock
         self._hour_of: tuple[int, int, int, int] | None = None
@@ -105,7 +107,7 @@ class QuoteBook:
         kept = await self._store.get(QUOTE_KEY + quote_id)
         owner, body = unpack_owned_quote(kept) if kept is not None else (None, b"")
         if kept is None or (owner or OPEN) not in readers:
-            refuse_a_miss_while_degraded(self._store, f"quote {quote_id}")
+            await refuse_a_miss_it_cannot_vouch_for(self._store, f"quote {quote_id}")
             raise QuoteNotFound(quote_id)
         expires_at = quote_expires_at(body)
         if datetime.fromisoformat(expires_at) <= self._clock():

@@ -74,6 +74,12 @@ class MemoryStore:
         self.evicted = 0
         self._deflater: Deflater | None = None
 
+    def write_back_after_outages(self, prefix: str) -> None:
+        pass  # nothing stands in for this store
+
+    async def vouches_for_a_miss(self) -> bool:
+        return True
+
     def memory_use(self) -> MemoryUse:
         return MemoryUse(len(self._entries), self._bytes, self._max_bytes, self.evicted)
 
@@ -141,6 +147,16 @@ class MemoryStore:
             return self._deflater.inflate(memoryview(entry)[_VALUE_AT:])  # type: ignore[union-attr]
         # A counter reads back as Redis returns it: the number's digits.
         return entry[_VALUE_AT:]
+
+    async def get_with_ttl(self, key: str) -> tuple[bytes, float] | None:
+        """The value and the seconds it has left, as `ResilientStore` writes it back to Redis."""
+        entry = self._live(key)
+        if entry is None:
+            return None
+        value = await self.get(key)
+        assert value is not None  # live a moment ago, and nothing ran in between
+        left_ms = _EXPIRY.unpack_from(entry)[0] - _ms(self._clock())
+        return value, max(left_ms, 1) / 1000
 
     async def get_referenced(self, key: str, prefix: str) -> bytes | None:
         ref = await self.get(key)
