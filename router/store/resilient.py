@@ -7,6 +7,8 @@ that reaches it, by `/healthz`'s ping, or, on a worker nobody calls, by a probe 
 PROBE_EVERY_S while anything waits to be written back. Until a worker's write-back is done, its
 entry in the WRITING_BACK hash (its deadline, in Unix seconds, so one that died mid-way stops
 counting) tells every worker not to vouch for a miss: a quote not found then may be on its way.
+A worker that saw the outage itself also vouches for none for RECOVERY_GRACE_S after it ended,
+the time others take to notice Redis back and enter WRITING_BACK.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ WRITING_BACK = "store:writing-back"
 WRITING_BACK_FOR_S = 10.0
 WRITE_BACK_BATCH = 256  # keys a batch: the batcher sends them as one write
 PROBE_EVERY_S = 0.25
+# A probe's pause and a ping's longest wait (the store's one-second bound), with room.
+RECOVERY_GRACE_S = 2.0
 
 
 class ResilientStore:
@@ -54,6 +58,7 @@ class ResilientStore:
         self._retry_after_s = retry_after_s
         self._clock = clock
         self._retry_at = 0.0
+        self._back_at: float | None = None  # when the last outage ended, on `clock`
         self._fallback_used = False
         self.outages = 0
         self._kept: tuple[str, ...] = ()  # prefixes of what is written back
@@ -80,7 +85,7 @@ class ResilientStore:
 
     async def vouches_for_a_miss(self) -> bool:
         (writers,) = await self.hgetall([WRITING_BACK])
-        if self.degraded:
+        if self.degraded or (self._back_at is not None and self._clock() - self._back_at < RECOVERY_GRACE_S):
             return False
         now = time.time()
         return not any(_deadline(value) > now for value in writers.values())
@@ -94,6 +99,7 @@ class ResilientStore:
     def _came_back(self) -> None:
         if self.degraded:
             log.warning("store answers again")
+            self._back_at = self._clock()
         self._retry_at = 0.0
         if self._held and self._writing_back is None:
             self._writing_back = asyncio.ensure_future(self._write_back())
