@@ -120,7 +120,7 @@ async def refuse_a_miss_it_cannot_vouch_for(store: Store, what: str) -> None:
     """`refuse_a_miss_while_degraded`, and also while another worker writes back what it held
     during an outage: a quote made on it then is in Redis only once that is done."""
     if not await store.vouches_for_a_miss():
-        raise StoreUnavailable(f"{what} cannot be read until what workers held while Redis was away is back")
+        raise StoreUnavailable(f"{what} is not found, but a worker may hold it until Redis has it back")
 
 
 def check_hash_entry(field: str, value: bytes) -> None:

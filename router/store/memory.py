@@ -139,24 +139,23 @@ class MemoryStore:
             self._drop(next(iter(self._entries)))
             self.evicted += 1
 
-    async def get(self, key: str) -> bytes | None:
-        entry = self._live(key)
-        if entry is None:
-            return None
+    def _value(self, entry: bytes) -> bytes:
         if entry[_KIND_AT] == _DEFLATED:
             return self._deflater.inflate(memoryview(entry)[_VALUE_AT:])  # type: ignore[union-attr]
         # A counter reads back as Redis returns it: the number's digits.
         return entry[_VALUE_AT:]
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._live(key)
+        return None if entry is None else self._value(entry)
 
     async def get_with_ttl(self, key: str) -> tuple[bytes, float] | None:
         """The value and the seconds it has left, as `ResilientStore` writes it back to Redis."""
         entry = self._live(key)
         if entry is None:
             return None
-        value = await self.get(key)
-        assert value is not None  # live a moment ago, and nothing ran in between
         left_ms = _EXPIRY.unpack_from(entry)[0] - _ms(self._clock())
-        return value, max(left_ms, 1) / 1000
+        return self._value(entry), max(left_ms, 1) / 1000
 
     async def get_referenced(self, key: str, prefix: str) -> bytes | None:
         ref = await self.get(key)

@@ -59,6 +59,21 @@ async def test_the_shops_secret_key_reads_the_price_its_widget_quoted_and_no_oth
     assert (await api.get(f"/v1/quotes/{quote_id}", headers=bearer(other_widget, SHOP))).status == 404
 
 
+async def test_while_redis_is_away_another_keys_quote_is_the_same_503_as_an_unknown_id(
+    make_api, switch, redis_url, tmp_path: Path
+) -> None:
+    ring = KeyRing(tmp_path / "keys.json")
+    _, first = ring.create(KeyKind.SECRET, "checkout")
+    _, second = ring.create(KeyKind.SECRET, "warehouse")
+    api = await make_api(Settings(state_dir=tmp_path, redis_url=redis_url))
+    switch.up = False
+    made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))
+    quote_id = (await made.json())["quote_id"]
+    assert (await api.get(f"/v1/quotes/{quote_id}", headers=bearer(first))).status == 200  # held by this worker
+    theirs = await unknown(api, quote_id, bearer(second))
+    assert theirs[0] == 503 and theirs == await unknown(api, "q_never_made", bearer(second))
+
+
 async def test_another_keys_expired_quote_is_404_not_410(make_api, tmp_path: Path) -> None:
     ring = KeyRing(tmp_path / "keys.json")
     _, first = ring.create(KeyKind.SECRET, "checkout")
