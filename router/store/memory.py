@@ -204,6 +204,9 @@ class MemoryStore:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: str) -> bool:
+        return self._live(key) is not None
+
     async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
         for key, fields in increments.items():
             h = self._hashes.setdefault(key, {})

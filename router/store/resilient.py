@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import itertools
 import logging
 import secrets
@@ -32,6 +33,7 @@ WRITING_BACK = "store:writing-back"
 WRITING_BACK_FOR_S = 10.0
 WRITE_BACK_BATCH = 256  # keys a batch: the batcher sends them as one write
 PROBE_EVERY_S = 0.25
+HELD_SLACK = 1024
 # A probe's pause and a ping's longest wait (the store's one-second bound), with room.
 RECOVERY_GRACE_S = 2.0
 
@@ -102,8 +104,14 @@ class ResilientStore:
             self._back_at = self._clock()
         self._retry_at = 0.0
         if self._held and self._writing_back is None:
-            self._writing_back = asyncio.ensure_future(self._write_back())
-            self._writing_back.add_done_callback(self._written_back)
+            self._start_write_back()
+
+    def _start_write_back(self) -> asyncio.Task[int]:
+        # In a context of its own: it is no request's work, and must not log as the one that noticed.
+        task = asyncio.get_running_loop().create_task(self._write_back(), context=contextvars.Context())
+        task.add_done_callback(self._written_back)
+        self._writing_back = task
+        return task
 
     async def _call(self, name: str, *args: object, held: Iterable[str] = ()) -> object:
         if self._clock() >= self._retry_at:
@@ -125,8 +133,11 @@ class ResilientStore:
         for key in keys:
             if key.startswith(self._kept):
                 self._held[key] = None
+        if len(self._held) > 2 * len(self._fallback) + HELD_SLACK:
+            # A long outage fills memory, which drops what it was given first: forget those keys too.
+            self._held = dict.fromkeys(key for key in self._held if key in self._fallback)
         if self._held and self._probe is None:
-            self._probe = asyncio.ensure_future(self._watch())
+            self._probe = asyncio.get_running_loop().create_task(self._watch(), context=contextvars.Context())
 
     async def _watch(self) -> None:
         """Notice Redis's return on a worker nobody calls, so what it holds reaches the others."""
@@ -142,10 +153,7 @@ class ResilientStore:
     async def write_back(self) -> int:
         """Write back what is held now (or wait for the write-back under way); how many were
         written. StoreUnavailable if Redis went away again: what is left waits for its return."""
-        if self._writing_back is None:
-            self._writing_back = asyncio.ensure_future(self._write_back())
-            self._writing_back.add_done_callback(self._written_back)
-        return await asyncio.shield(self._writing_back)
+        return await asyncio.shield(self._writing_back or self._start_write_back())
 
     def _written_back(self, task: asyncio.Task[int]) -> None:
         self._writing_back = None

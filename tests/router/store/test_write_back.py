@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from router.store import MemoryStore, RedisStore, ResilientStore, StoreUnavailable, refuse_a_miss_it_cannot_vouch_for
-from router.store.resilient import RECOVERY_GRACE_S
+from router.store.resilient import HELD_SLACK, RECOVERY_GRACE_S
 from tests.conftest import SwitchableRedis
 
 
@@ -109,6 +109,25 @@ async def test_what_is_written_back_keeps_the_time_it_had_left(redis_url: str, r
     workers.up = True
     await first.write_back()
     assert 30_000 < redis_ttl_ms(redis_url, redis_prefix + "quote:q") <= 40_000
+    for store in workers.stores:
+        await store.close()
+
+
+async def test_a_long_outage_keeps_no_more_to_write_back_than_memory_still_holds(
+    redis_url: str, redis_prefix: str
+) -> None:
+    held = MemoryStore(max_bytes=64 * 1024)
+    workers = Workers(redis_url, redis_prefix, held, MemoryStore())
+    first, second = workers.stores
+    workers.up = False
+    for i in range(5000):
+        await first.set(f"quote:{i}", b"%d" % i * 50, 600)
+    assert held.evicted > 0
+    assert len(first._held) <= 2 * len(held) + HELD_SLACK
+    kept = len(held)
+    workers.up = True
+    assert await first.write_back() == kept
+    assert await second.get("quote:4999") == b"4999" * 50
     for store in workers.stores:
         await store.close()
 
