@@ -4,16 +4,22 @@ A quote is stored as the exact JSON body it was first answered with (packed: rou
 so `GET /v1/quotes/{id}` returns it unchanged until it expires. It stays readable for a day
 after that, so a late checkout learns the quote expired (410) rather than never existed (404).
 
-Identical requests within the cache TTL get the same quote back (the same id, and the
-guarantee that started when it was made). The cache key includes the current UTC hour:
-carriers' cut-offs fall on the hour, so a cached quote never outlives a cut-off that would
+A quote belongs to its owner: the API key that asked for it, the RetailCRM account its module
+asked for, or OPEN on a service that runs without keys. It is read back only by a caller the
+owner's quotes are shown to (`get`'s `readers`); to anyone else it is the same 404 as an id never
+made, during an outage the same 503, so an id cannot be probed. Quotes kept before they had owners
+read back as OPEN's: a service with keys cannot tell whose they were.
+
+Identical requests within the cache TTL from the same owner get the same quote back (the same
+id, and the guarantee that started when it was made). The cache key includes the current UTC
+hour: carriers' cut-offs fall on the hour, so a cached quote never outlives a cut-off that would
 move its dates.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,10 +30,12 @@ from router.core.errors import QuoteExpired, QuoteNotFound
 from router.core.models import CarrierError, Location, Place, Policy, Shipment
 from router.core.settings import Settings
 from router.quoting.engine import QuoteEngine
-from router.store import Store, refuse_a_miss_while_degraded
-from router.store.packing import load_quote_dictionary, pack_quote, unpack_quote
+from router.store import Store, refuse_a_miss_it_cannot_vouch_for
+from router.store.packing import load_quote_dictionary, pack_quote, unpack_owned_quote
 
 AFTERLIFE_S = 24 * 3600
+QUOTE_KEY = "quote:"
+OPEN = "open"  # the owner of quotes made on a service without keys (key ids start "key_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,8 @@ class QuoteBook:
     ) -> None:
         load_quote_dictionary()
         self._store = store
+        # A quote made while Redis is away must reach every worker once it is back.
+        store.write_back_after_outages(QUOTE_KEY)
         self._settings = settings
         self._clock = clock
         self._hour_of: tuple[int, int, int, int] | None = None
@@ -55,19 +65,21 @@ class QuoteBook:
         self._resolved_by: QuoteEngine | None = None
         self._resolved: dict[tuple[Location, Location], tuple[Place, Place]] = {}
 
-    async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy, owner: str = "") -> StoredQuote:
-        """`owner`: who asks (an API key's id; empty on an open service). A cached quote is only
+    async def create(self, engine: QuoteEngine, shipment: Shipment, policy: Policy, *, owner: str) -> StoredQuote:
+        """`owner`: who asks (an API key's id, a CRM account's id, or OPEN). A cached quote is only
         ever answered to the owner that made it: it carries the buyer's addresses and its id."""
         origin, destination = self._resolve(engine, shipment)
         key = "qcache:" + self.cache_key(shipment, policy, origin, destination, owner)
         # The cache entry holds the quote's id; the quote is read through it in one round trip.
-        kept = await self._store.get_referenced(key, "quote:")
+        kept = await self._store.get_referenced(key, QUOTE_KEY)
         if kept is not None:
-            return StoredQuote(unpack_quote(kept), cached=True)
+            kept_by, body = unpack_owned_quote(kept)
+            if kept_by == owner:  # the key holds the owner; this holds even if a key ever collided
+                return StoredQuote(body, cached=True)
         quote = await engine.quote(shipment, policy, (origin, destination))
         body = orjson.dumps(quote_json(quote))
         kept_for_s = self._settings.quote_ttl_s + AFTERLIFE_S
-        writes = [("quote:" + quote.id, pack_quote(body), kept_for_s)]
+        writes = [(QUOTE_KEY + quote.id, pack_quote(body, owner), kept_for_s)]
         # A quote with carrier errors is not cached: the next buyer should get a fresh try.
         if not quote.errors:
             writes.append((key, quote.id.encode(), min(self._settings.cache_ttl_s, self._settings.quote_ttl_s)))
@@ -89,12 +101,14 @@ class QuoteBook:
             self._resolved[key] = ends
         return ends
 
-    async def get(self, quote_id: str) -> bytes:
-        kept = await self._store.get("quote:" + quote_id)
-        if kept is None:
-            refuse_a_miss_while_degraded(self._store, f"quote {quote_id}")
+    async def get(self, quote_id: str, readers: Container[str]) -> bytes:
+        """The quote as first answered, if its owner is among `readers`: the owners whose quotes
+        the caller may read."""
+        kept = await self._store.get(QUOTE_KEY + quote_id)
+        owner, body = unpack_owned_quote(kept) if kept is not None else (None, b"")
+        if kept is None or (owner or OPEN) not in readers:
+            await refuse_a_miss_it_cannot_vouch_for(self._store, f"quote {quote_id}")
             raise QuoteNotFound(quote_id)
-        body = unpack_quote(kept)
         expires_at = quote_expires_at(body)
         if datetime.fromisoformat(expires_at) <= self._clock():
             raise QuoteExpired(quote_id, expires_at)

@@ -8,7 +8,8 @@ Redis, and only `redis` in it imports redis-py.
     redis      RedisStore: redis-py's asyncio client, a bounded pool, pipelines and Lua scripts
     batching   the quotes' small commands, gathered into batches on two redis-py connections
     lua        the scripts RedisStore runs for hash operations in bulk
-    resilient  ResilientStore: Redis first, memory standing in while Redis is away
+    resilient  ResilientStore: Redis first, memory standing in while Redis is away, and what
+               others must find written back when Redis returns
     packing    quotes deflated against a shipped dictionary for keeping
     errors     what the store raises:
 
@@ -20,7 +21,13 @@ Redis, and only `redis` in it imports redis-py.
 
 from __future__ import annotations
 
-from router.store.base import MemoryUse, Store, memory_use, refuse_a_miss_while_degraded
+from router.store.base import (
+    MemoryUse,
+    Store,
+    memory_use,
+    refuse_a_miss_it_cannot_vouch_for,
+    refuse_a_miss_while_degraded,
+)
 from router.store.errors import InvalidStoreUrl, StoreError, StoreUnavailable, UnstorableValue
 from router.store.memory import MemoryStore
 from router.store.redis import RedisStore
@@ -38,6 +45,7 @@ __all__ = [
     "UnstorableValue",
     "memory_use",
     "open_store",
+    "refuse_a_miss_it_cannot_vouch_for",
     "refuse_a_miss_while_degraded",
 ]
 

@@ -25,6 +25,18 @@ class Store(Protocol):
         """What the store holds in this process's memory, if it holds anything there."""
         ...
 
+    def write_back_after_outages(self, prefix: str) -> None:
+        """Values `set` under `prefix` while Redis is away, kept in this worker's memory, are written
+        to Redis when it answers again (where it holds none), with the time they have left: what
+        other workers must find too, such as a quote under its guarantee. Nothing to do for a store
+        that nothing stands in for."""
+        ...
+
+    async def vouches_for_a_miss(self) -> bool:
+        """False while a key that is not found may yet be held by some worker: this one's memory
+        stands in (`degraded`), or another is writing back what it held during an outage."""
+        ...
+
     async def get(self, key: str) -> bytes | None: ...
 
     async def get_referenced(self, key: str, prefix: str) -> bytes | None:
@@ -102,6 +114,13 @@ def refuse_a_miss_while_degraded(store: Store, what: str) -> None:
     tell a checkout its price lock is gone, or a CRM to drop a delivery, that Redis still keeps."""
     if store.degraded:
         raise StoreUnavailable(f"{what} cannot be read while Redis is away")
+
+
+async def refuse_a_miss_it_cannot_vouch_for(store: Store, what: str) -> None:
+    """`refuse_a_miss_while_degraded`, and also while another worker writes back what it held
+    during an outage: a quote made on it then is in Redis only once that is done."""
+    if not await store.vouches_for_a_miss():
+        raise StoreUnavailable(f"{what} is not found, but a worker may hold it until Redis has it back")
 
 
 def check_hash_entry(field: str, value: bytes) -> None:

@@ -74,6 +74,12 @@ class MemoryStore:
         self.evicted = 0
         self._deflater: Deflater | None = None
 
+    def write_back_after_outages(self, prefix: str) -> None:
+        pass  # nothing stands in for this store
+
+    async def vouches_for_a_miss(self) -> bool:
+        return True
+
     def memory_use(self) -> MemoryUse:
         return MemoryUse(len(self._entries), self._bytes, self._max_bytes, self.evicted)
 
@@ -133,14 +139,23 @@ class MemoryStore:
             self._drop(next(iter(self._entries)))
             self.evicted += 1
 
-    async def get(self, key: str) -> bytes | None:
-        entry = self._live(key)
-        if entry is None:
-            return None
+    def _value(self, entry: bytes) -> bytes:
         if entry[_KIND_AT] == _DEFLATED:
             return self._deflater.inflate(memoryview(entry)[_VALUE_AT:])  # type: ignore[union-attr]
         # A counter reads back as Redis returns it: the number's digits.
         return entry[_VALUE_AT:]
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._live(key)
+        return None if entry is None else self._value(entry)
+
+    async def get_with_ttl(self, key: str) -> tuple[bytes, float] | None:
+        """The value and the seconds it has left, as `ResilientStore` writes it back to Redis."""
+        entry = self._live(key)
+        if entry is None:
+            return None
+        left_ms = _EXPIRY.unpack_from(entry)[0] - _ms(self._clock())
+        return self._value(entry), max(left_ms, 1) / 1000
 
     async def get_referenced(self, key: str, prefix: str) -> bytes | None:
         ref = await self.get(key)
@@ -188,6 +203,9 @@ class MemoryStore:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __contains__(self, key: str) -> bool:
+        return self._live(key) is not None
 
     async def hincr(self, increments: Mapping[str, Mapping[str, int]]) -> None:
         for key, fields in increments.items():

@@ -6,6 +6,10 @@ labels and places: deflated against a few quotes as a dictionary, one comes to a
 Redis is shared by workers and outlives releases, so its quotes are packed against a dictionary
 shipped with the service (data/packing/), named by the packed value's first byte; a value
 beginning with `{` is a quote kept as plain JSON, as it was before packing, and reads as it is.
+
+A quote is kept with its owner, who alone may read it back (router/quoting/book.py): a first byte
+of 0 (no dictionary is number 0), the owner's length in one byte, the owner in UTF-8, then the
+quote packed as above. A quote kept before quotes had owners reads back with owner None.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ DICTIONARIES = DEFAULT_DATA_DIR / "packing"  # quotes-<number>.ndjson: sample qu
 # (their guarantee and a day): a dictionary's bytes never change once shipped.
 QUOTE_DICTIONARY = 1
 _PLAIN_JSON = ord("{")
+_OWNED = 0
+OWNER_MAX = 255  # bytes of UTF-8: the length is one byte
 
 
 class Deflater:
@@ -58,14 +64,40 @@ def load_quote_dictionary() -> None:
     _quote_deflater(QUOTE_DICTIONARY)
 
 
-def pack_quote(body: bytes) -> bytes:
-    return bytes((QUOTE_DICTIONARY,)) + _quote_deflater(QUOTE_DICTIONARY).deflate(body)
+def pack_quote(body: bytes, owner: str | None = None) -> bytes:
+    """`owner`: who may read the quote back; None packs it as quotes were before they had owners."""
+    packed = bytes((QUOTE_DICTIONARY,)) + _quote_deflater(QUOTE_DICTIONARY).deflate(body)
+    if owner is None:
+        return packed
+    name = owner.encode()
+    if not name or len(name) > OWNER_MAX:
+        raise ValueError(f"a quote's owner takes 1 to {OWNER_MAX} bytes of UTF-8, not {len(name)}")
+    return bytes((_OWNED, len(name))) + name + packed
+
+
+def unpack_owned_quote(kept: bytes) -> tuple[str | None, bytes]:
+    """The quote's owner (None if it was kept before quotes had owners) and its JSON."""
+    if kept[:1] != bytes((_OWNED,)):
+        return None, unpack_quote(kept)
+    if len(kept) < 2 or len(kept) < 2 + kept[1]:
+        raise ValueError("a quote's owner ends before its length says")
+    end = 2 + kept[1]
+    try:
+        owner = kept[2:end].decode()
+    except UnicodeDecodeError:
+        raise ValueError("a quote's owner is not UTF-8") from None
+    if not owner or kept[end : end + 1] == bytes((_OWNED,)):
+        raise ValueError("a quote's owner is empty or followed by another")
+    return owner, unpack_quote(kept[end:])
 
 
 def unpack_quote(kept: bytes) -> bytes:
-    """The quote's JSON, byte for byte as it was packed; plain JSON as it is."""
+    """The quote's JSON, byte for byte as it was packed; plain JSON as it is; its owner, if kept
+    with one, left aside (`unpack_owned_quote` reads it)."""
     if not kept:
         raise ValueError("an empty value is not a quote")
+    if kept[0] == _OWNED:
+        return unpack_owned_quote(kept)[1]
     number = kept[0]
     if number == _PLAIN_JSON:
         return kept

@@ -95,6 +95,12 @@ class RedisStore:
         self._hsum = self._redis.register_script(lua.HSUM)
         self._get_referenced = self._redis.register_script(lua.GET_REFERENCED)
 
+    def write_back_after_outages(self, prefix: str) -> None:
+        pass  # nothing stands in for this store
+
+    async def vouches_for_a_miss(self) -> bool:
+        return True
+
     def memory_use(self) -> MemoryUse | None:
         return None
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
@@ -35,6 +36,10 @@ class Connected:
     crm: CrmClient
     account: Account
     book: AccountBook
+
+    async def quote(self, quote_id: str) -> Any:
+        """A quote the account's calculation locked, read as its owner: `/v1/quotes` answers 404."""
+        return orjson.loads(await self.api.server.app[keys.QUOTES].get(quote_id, readers=(self.account.id,)))
 
 
 StartCrm = Callable[..., Awaitable[Connected]]

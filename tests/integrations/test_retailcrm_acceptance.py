@@ -73,7 +73,7 @@ async def test_acceptance_save_then_get_returns_the_same_carrier_service_and_pri
     connected = await connect_crm()
     results = (await connected.crm.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result
     quote_id = results[0]["extraData"]["quoteId"]
-    locked = {o["id"]: o for o in (await (await connected.api.get(f"/v1/quotes/{quote_id}")).json())["offers"]}
+    locked = {o["id"]: o for o in (await connected.quote(quote_id))["offers"]}
     chosen = [next(r for r in results if r["type"] == kind) for kind in ("courier", "selfDelivery")]
     for i, offer in enumerate(chosen):
         saved = (await connected.crm.save(save_payload(offer, order=f"acc-{i}"))).result

@@ -61,10 +61,10 @@ async def calculated(connect_crm: StartCrm, payload: dict[str, Any] = MOSCOW_KAZ
 # The acceptance points themselves are in test_retailcrm_acceptance.py.
 
 
-async def test_every_calculated_offer_is_locked_under_a_quote_the_api_returns(connect_crm: StartCrm) -> None:
+async def test_every_calculated_offer_is_locked_under_a_quote_kept_for_the_account(connect_crm: StartCrm) -> None:
     connected, results = await calculated(connect_crm)
     (quote_id,) = {r["extraData"]["quoteId"] for r in results}
-    locked = await (await connected.api.get(f"/v1/quotes/{quote_id}")).json()
+    locked = await connected.quote(quote_id)
     assert {r["code"]: Decimal(str(r["cost"])) for r in results}.items() <= offers_by_code(locked).items()
 
 
@@ -145,7 +145,7 @@ async def test_a_future_shipment_date_is_when_the_carriers_take_the_parcels(conn
     connected, results = await calculated(
         connect_crm, {**MOSCOW_KAZAN_TWO_PACKAGES, "shipmentDate": f"{ships_on:%Y-%m-%d} 10:00:00"}
     )
-    quote = await (await connected.api.get(f"/v1/quotes/{results[0]['extraData']['quoteId']}")).json()
+    quote = await connected.quote(results[0]["extraData"]["quoteId"])
     assert all(date.fromisoformat(o["eta"]["ship_date"]) >= ships_on for o in quote["offers"])
 
 
@@ -296,7 +296,7 @@ async def test_a_delivery_calculated_with_cash_on_delivery_saves_at_the_price_wi
     connected, prepaid = await calculated(connect_crm)
     collecting = (await connected.crm.calculate(COLLECTING_3000)).result
     offer = pick(collecting, "courier")
-    quote = await (await connected.api.get(f"/v1/quotes/{offer['extraData']['quoteId']}")).json()
+    quote = await connected.quote(offer["extraData"]["quoteId"])
     lines = next(o for o in quote["offers"] if o["id"] == offer["code"])["price"]["breakdown"]
     assert "cod" in {line["kind"] for line in lines}
     without_fee = next(r for r in prepaid if r["code"] == offer["code"])
@@ -365,6 +365,32 @@ async def test_save_of_a_quote_this_account_never_calculated_is_refused(connect_
     refused = await connected.crm.save(save_payload(offer))
     assert refused.status == 400 and refused.error.startswith("save.delivery.extraData.quoteId: ")
     assert api_quote["quote_id"] in refused.error and "calculate the delivery again" in refused.error
+
+
+async def test_one_accounts_quote_is_as_unknown_to_another_account_and_to_the_api_as_a_made_up_id(
+    connect_crm: StartCrm,
+) -> None:
+    connected, results = await calculated(connect_crm)
+    offer = pick(results, "courier")
+    theirs = offer["extraData"]["quoteId"]
+    other = await connect_crm(crm_url="https://other.retailcrm.ru")
+    refused = await other.crm.save(save_payload(offer))
+    made_up = await other.crm.save(save_payload({**offer, "extraData": {"quoteId": "q_never_made"}}))
+    assert refused.status == made_up.status == 400
+    assert refused.error == made_up.error.replace("q_never_made", theirs)
+    assert refused.error.startswith("save.delivery.extraData.quoteId: ")
+    assert (await connected.api.get(f"/v1/quotes/{theirs}")).status == 404
+    assert (await connected.crm.save(save_payload(offer))).status == 200  # its own account saves it
+
+
+async def test_two_accounts_calculating_the_same_delivery_each_get_a_quote_of_their_own(
+    connect_crm: StartCrm,
+) -> None:
+    first, results = await calculated(connect_crm)
+    second, again = await calculated(connect_crm, crm_url="https://other.retailcrm.ru")
+    ours, theirs = ({r["extraData"]["quoteId"] for r in answer} for answer in (results, again))
+    assert ours.isdisjoint(theirs)
+    assert (await first.crm.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result == results  # each its own, from the cache
 
 
 async def test_a_second_save_of_the_same_order_edits_its_delivery(connect_crm: StartCrm) -> None:

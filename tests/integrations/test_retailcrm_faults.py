@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from router.core.settings import Settings
+from router.http import appkeys as keys
 from router.integrations.retailcrm.accounts import AccountBook, accounts_path
 from tests.integrations import published
 from tests.integrations.crm_client import CrmClient
@@ -59,3 +60,19 @@ async def test_save_while_redis_is_away_is_unavailable_and_keeps_nothing(make_ap
     switch.up = True
     saved = (await crm.save(save_payload(offer))).result  # the quote is still good once Redis is back
     assert saved["cost"] == offer["cost"]
+
+
+async def test_a_delivery_calculated_on_one_worker_while_redis_is_away_saves_on_another_once_it_returns(
+    make_api, switch, redis_url, tmp_path
+) -> None:
+    first = await crm_on_redis(make_api, redis_url, tmp_path)
+    second = CrmClient(await make_api(Settings(redis_url=redis_url, state_dir=tmp_path)), first.client_id)
+    switch.up = False
+    offer = pick((await first.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result, "courier")
+    unavailable(await second.save(save_payload(offer)))
+
+    switch.up = True
+    assert (await first.api.get("/healthz")).status == 200  # the worker sees Redis back and writes back
+    await first.api.server.app[keys.STORE].write_back()  # type: ignore[attr-defined]
+    saved = (await second.save(save_payload(offer))).result  # the quote and what it was priced for
+    assert (saved["cost"], saved["extraData"]["quoteId"]) == (offer["cost"], offer["extraData"]["quoteId"])

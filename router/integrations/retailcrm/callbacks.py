@@ -2,7 +2,7 @@
 
 `calculate` goes through the QuoteBook exactly as `POST /v1/quotes` does, so the CRM sees the
 same prices (the same quote, within the cache TTL) and every offer it shows is locked under a
-quote id. That id travels to `save` in a delivery data field; `save` refuses a quote that has
+quote id, owned by the account: no other account is answered it from the cache or may save it. That id travels to `save` in a delivery data field; `save` refuses a quote that has
 expired or never existed rather than record a price nobody guaranteed, and a delivery that
 collects cash on delivery other than the calculation priced (router/integrations/retailcrm/cod.py).
 """
@@ -106,7 +106,9 @@ class Callbacks:
     async def calculate(self, account: Account, request: CalculateRequest) -> tuple[Offered, ...]:
         shipment = self._shipment(account, request)
         try:
-            stored = await self._quotes.create(self._engine, shipment, account.policy(self._settings.day_value))
+            stored = await self._quotes.create(
+                self._engine, shipment, account.policy(self._settings.day_value), owner=account.id
+            )
         except InvalidRequest as exc:
             raise _field_error(exc) from None
         locked = read_locked(stored.body)
@@ -211,14 +213,18 @@ class Callbacks:
                 " delivery; calculate the delivery again, then save"
             )
         try:
-            locked = read_locked(await self._quotes.get(quote_id))
+            # The account's own quotes only: another's id is as unknown here as one never made.
+            locked = read_locked(await self._quotes.get(quote_id, readers=(account.id,)))
         except QuoteExpired as exc:
             raise Refused(
                 f"the price quoted for this delivery (quote {quote_id}) expired at {exc.expired_at};"
                 " calculate the delivery again, then save"
             ) from None
         except QuoteNotFound:
-            raise Refused(f"quote {quote_id} is unknown here; calculate the delivery again, then save") from None
+            raise Refused(
+                f"save.delivery.extraData.{QUOTE_ID_FIELD}: quote {quote_id} is unknown here;"
+                " calculate the delivery again, then save"
+            ) from None
         offer = locked.offer(delivery.tariff)
         if offer is None or not account.allows(offer.carrier):
             raise Refused(

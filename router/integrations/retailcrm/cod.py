@@ -16,19 +16,22 @@ from decimal import Decimal
 import orjson
 
 from router.core.models import money
-from router.store import Store, refuse_a_miss_while_degraded
+from router.store import Store, refuse_a_miss_it_cannot_vouch_for
 
 # Outlives the quote by a little, so a save at the last moment hears "expired", not "never priced".
 MARGIN_S = 60
+PREFIX = "retailcrm:cod:"
 
 
 class CodBook:
     def __init__(self, store: Store) -> None:
         self._store = store
+        # Like its quote, a record made while Redis is away must reach the worker that saves.
+        store.write_back_after_outages(PREFIX)
 
     @staticmethod
     def _key(account_id: str, quote_id: str) -> str:
-        return f"retailcrm:cod:{account_id}:{quote_id}"
+        return f"{PREFIX}{account_id}:{quote_id}"
 
     async def _read(self, account_id: str, quote_id: str) -> frozenset[Decimal] | None:
         body = await self._store.get(self._key(account_id, quote_id))
@@ -38,7 +41,7 @@ class CodBook:
         """The amounts this account's calculations under the quote asked to collect; None: none seen."""
         amounts = await self._read(account_id, quote_id)
         if amounts is None:
-            refuse_a_miss_while_degraded(self._store, f"cash on delivery of quote {quote_id}")
+            await refuse_a_miss_it_cannot_vouch_for(self._store, f"cash on delivery of quote {quote_id}")
         return amounts
 
     async def record(

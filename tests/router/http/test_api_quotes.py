@@ -186,12 +186,12 @@ async def test_the_quote_book_keeps_resolved_ends_per_engine_and_never_keeps_a_f
     parcels = (Parcel(1200, 30, 20, 10),)
     trip = Shipment(Location(city="Москва"), Location(city="Казань"), parcels)
     one = engine(first)
-    stored = [await book.create(one, trip, Policy()) for _ in range(3)]
+    stored = [await book.create(one, trip, Policy(), owner="open") for _ in range(3)]
     assert first.asked == 2 and [s.cached for s in stored] == [False, True, True]
-    other = await book.create(engine(second), trip, Policy())  # another engine's places are its own
+    other = await book.create(engine(second), trip, Policy(), owner="open")  # another engine's places are its own
     assert second.asked == 2 and not other.cached and b'"lat":56.0' in other.body
     nowhere = Shipment(Location(city="Москва"), Location(city="Нигде"), parcels)
     for _ in range(2):
         with pytest.raises(PlaceNotFound):
-            await book.create(one, nowhere, Policy())
+            await book.create(one, nowhere, Policy(), owner="open")
     assert first.asked == 2 + 2 * 2

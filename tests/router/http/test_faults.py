@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import redis
+
 from router.core.settings import Settings
-from router.store import MemoryStore
+from router.http import appkeys as keys
+from router.quoting.book import AFTERLIFE_S
+from router.store import MemoryStore, ResilientStore
+from router.store.resilient import RECOVERY_GRACE_S
 from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
+
+
+def past_the_grace(api: Any) -> None:
+    """Move the worker's store past the seconds after an outage in which it vouches for no miss."""
+    api.server.app[keys.STORE]._clock = lambda: time.monotonic() + RECOVERY_GRACE_S
 
 
 async def test_a_quote_made_before_redis_went_away_is_unavailable_for_now_not_gone(make_api, switch, redis_url) -> None:
@@ -37,7 +50,40 @@ async def test_a_quote_made_while_redis_is_away_is_still_served_by_its_worker_af
     back = await api.get(f"/v1/quotes/{quote_id}")
     assert back.status == 200
     assert await back.read() == await made.read()
+    # Just back, another worker may not yet be writing back what it made meanwhile.
+    assert (await api.get("/v1/quotes/q_never_made")).status == 503
+    past_the_grace(api)
     assert (await api.get("/v1/quotes/q_never_made")).status == 404
+
+
+async def test_quotes_made_on_one_worker_while_redis_is_away_are_read_on_another_once_it_returns(
+    make_api, switch, redis_url
+) -> None:
+    first, second = await make_api(Settings(redis_url=redis_url)), await make_api(Settings(redis_url=redis_url))
+    switch.up = False
+    made = [await first.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "declared_value": str(v)}) for v in (1, 2)]
+    assert [m.status for m in made] == [201, 201]
+    ids = [(await m.json())["quote_id"] for m in made]
+    meanwhile = await second.get(f"/v1/quotes/{ids[0]}")
+    assert meanwhile.status == 503 and int(meanwhile.headers["Retry-After"]) > 0
+    assert meanwhile.content_type == "application/problem+json"
+
+    switch.up = True
+    assert (await first.get("/healthz")).status == 200  # the worker sees Redis back and writes back
+    written = first.server.app[keys.STORE]
+    assert isinstance(written, ResilientStore)
+    await written.write_back()  # the write-back /healthz started, done
+    for quote_id, m in zip(ids, made, strict=True):
+        read = await second.get(f"/v1/quotes/{quote_id}")
+        assert read.status == 200 and await read.read() == await m.read()
+    past_the_grace(second)
+    assert (await second.get("/v1/quotes/q_never_made")).status == 404
+    direct = redis.Redis.from_url(redis_url)
+    try:  # with the time it had left, not a new lease
+        left_ms = direct.pttl(switch.inner._k("quote:" + ids[0]))
+    finally:
+        direct.close()
+    assert 0 < left_ms <= (Settings().quote_ttl_s + AFTERLIFE_S) * 1000
 
 
 async def test_the_memory_store_stays_within_its_bound_by_dropping_what_was_written_longest_ago() -> None:

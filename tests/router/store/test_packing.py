@@ -7,7 +7,7 @@ import pytest
 from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.store import MemoryStore
-from router.store.packing import DICTIONARIES, QUOTE_DICTIONARY, Deflater, pack_quote, unpack_quote
+from router.store.packing import DICTIONARIES, QUOTE_DICTIONARY, Deflater, pack_quote, unpack_owned_quote, unpack_quote
 from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
 # A quote packed with a dictionary reads back only with the same bytes: quotes in a shop's Redis
@@ -43,6 +43,37 @@ def test_what_is_not_a_packed_quote_is_refused_not_misread(kept: bytes) -> None:
         unpack_quote(kept)
 
 
+def test_a_quote_packed_with_its_owner_unpacks_to_both_and_one_packed_before_owners_to_none() -> None:
+    body = b'{"quote_id":"q_1","offers":[]}'
+    assert unpack_owned_quote(pack_quote(body, "key_0a1b2c")) == ("key_0a1b2c", body)
+    assert unpack_owned_quote(pack_quote(body, "crm_ф")) == ("crm_ф", body)
+    assert unpack_quote(pack_quote(body, "key_0a1b2c")) == body
+    assert unpack_owned_quote(pack_quote(body)) == (None, body)
+    assert unpack_owned_quote(body) == (None, body)  # plain JSON, as quotes were before packing
+
+
+@pytest.mark.parametrize("owner", ["", "k" * 256])
+def test_an_owner_that_does_not_fit_its_length_byte_is_refused(owner: str) -> None:
+    with pytest.raises(ValueError):
+        pack_quote(b"{}", owner)
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        b"\x00",
+        b"\x00\x09key",  # shorter than its length says
+        b"\x00\x00" + pack_quote(b"{}"),  # an empty owner
+        b"\x00\x02\xff\xfe" + pack_quote(b"{}"),  # not UTF-8
+        b"\x00\x01a" + pack_quote(b"{}", "b"),  # an owner after an owner
+        b"\x00\x01a",  # no quote after it
+    ],
+)
+def test_what_is_not_an_owned_quote_is_refused_not_misread(kept: bytes) -> None:
+    with pytest.raises(ValueError):
+        unpack_owned_quote(kept)
+
+
 def test_a_deflater_inflates_what_it_deflated_and_others_cannot() -> None:
     ours, theirs = Deflater(b'{"carrier":"cdek","service":"136"}' * 50), Deflater(b"unrelated" * 100)
     value = b'{"carrier":"cdek","service":"137"}'
@@ -58,7 +89,7 @@ async def test_quotes_are_kept_packed_in_memory_and_read_back_as_answered(make_a
     made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)
     body = await made.read()
     quote_id = (await made.json())["quote_id"]
-    assert (await store.get("quote:" + quote_id)) == pack_quote(body)
+    assert (await store.get("quote:" + quote_id)) == pack_quote(body, "open")
     assert await (await api.get(f"/v1/quotes/{quote_id}")).read() == body
     assert await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).read() == body  # from the cache
 
@@ -75,7 +106,7 @@ async def test_quotes_are_kept_packed_in_redis(make_api, redis_url: str, redis_p
         kept = direct.get(f"{redis_prefix}quote:{quote_id}")
     finally:
         direct.close()
-    assert kept is not None and kept[0] == QUOTE_DICTIONARY and len(kept) < len(body) / 10
+    assert kept is not None and unpack_owned_quote(kept) == ("open", body) and len(kept) < len(body) / 10
     assert await (await api.get(f"/v1/quotes/{quote_id}")).read() == body
 
 
