@@ -130,6 +130,12 @@ class KeyRing:
         async with self.db.read() as conn:
             return any(origin.rstrip("/") in origins for origins in (await conn.execute(query)).scalars())
 
+    async def publishable_ids(self) -> set[str]:
+        """Every publishable key's id, revoked ones included: their quotes stay the shop's to read."""
+        query = sa.select(api_keys.c.id).where(api_keys.c.kind == KeyKind.PUBLISHABLE.value)
+        async with self.db.read() as conn:
+            return set((await conn.execute(query)).scalars())
+
     async def create(
         self, kind: KeyKind, name: str, origins: tuple[str, ...] = (), rate_per_minute: int | None = None
     ) -> tuple[ApiKey, str]:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from router.http import appkeys as keys
-from router.http.api_keys import KeyKind
 from router.http.middlewares.access import API_KEY
 from router.http.schemas.quotes import read_quote_request
 from router.quoting.book import OPEN
+from router.records.keys import KeyKind
 
 
 async def create_quote(request: web.Request) -> web.Response:
@@ -31,11 +31,11 @@ async def create_quote(request: web.Request) -> web.Response:
 
 
 async def get_quote(request: web.Request) -> web.Response:
-    body = await request.app[keys.QUOTES].get(request.match_info["quote_id"], _readers(request))
+    body = await request.app[keys.QUOTES].get(request.match_info["quote_id"], await _readers(request))
     return web.Response(body=body, content_type="application/json")
 
 
-def _readers(request: web.Request) -> set[str]:
+async def _readers(request: web.Request) -> set[str]:
     """Whose quotes the caller may read: its own; a secret key also the publishable keys' — the
     widget quotes in the buyer's browser and the shop's server reads the price it holds
     (docs/widget.md). A publishable key reads only its own: it is in every buyer's hands."""
@@ -44,4 +44,4 @@ def _readers(request: web.Request) -> set[str]:
         return {OPEN}
     if caller.kind is not KeyKind.SECRET:
         return {caller.id}
-    return {caller.id} | {k.id for k in request.app[keys.KEYRING].keys() if k.kind is KeyKind.PUBLISHABLE}
+    return {caller.id} | await request.app[keys.KEYRING].publishable_ids()

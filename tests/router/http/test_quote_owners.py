@@ -10,8 +10,9 @@ import orjson
 
 from router.core.settings import Settings
 from router.http import appkeys as keys
-from router.http.api_keys import KeyKind, KeyRing
+from router.records.keys import KeyKind
 from router.store.packing import pack_quote
+from tests.keys import create_key
 from tests.router.http.test_api_access import SHOP, bearer
 from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
@@ -25,10 +26,9 @@ async def unknown(api: Any, quote_id: str, headers: dict[str, str]) -> tuple[int
 async def test_a_quote_is_read_only_by_the_key_that_made_it_and_is_to_others_as_an_unknown_id(
     make_api, tmp_path: Path
 ) -> None:
-    ring = KeyRing(tmp_path / "keys.json")
-    _, first = ring.create(KeyKind.SECRET, "checkout")
-    _, second = ring.create(KeyKind.SECRET, "warehouse")
-    _, widget = ring.create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, first = await create_key(tmp_path, KeyKind.SECRET, "checkout")
+    _, second = await create_key(tmp_path, KeyKind.SECRET, "warehouse")
+    _, widget = await create_key(tmp_path, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=tmp_path))
     made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))
     quote_id = (await made.json())["quote_id"]
@@ -45,10 +45,9 @@ async def test_a_quote_is_read_only_by_the_key_that_made_it_and_is_to_others_as_
 async def test_the_shops_secret_key_reads_the_price_its_widget_quoted_and_no_other_widget_does(
     make_api, tmp_path: Path
 ) -> None:
-    ring = KeyRing(tmp_path / "keys.json")
-    _, server = ring.create(KeyKind.SECRET, "shop backend")
-    _, widget = ring.create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
-    _, other_widget = ring.create(KeyKind.PUBLISHABLE, "another widget", (SHOP,))
+    _, server = await create_key(tmp_path, KeyKind.SECRET, "shop backend")
+    _, widget = await create_key(tmp_path, KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, other_widget = await create_key(tmp_path, KeyKind.PUBLISHABLE, "another widget", (SHOP,))
     api = await make_api(Settings(state_dir=tmp_path))
     made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(widget, SHOP))
     quote_id = (await made.json())["quote_id"]
@@ -62,9 +61,8 @@ async def test_the_shops_secret_key_reads_the_price_its_widget_quoted_and_no_oth
 async def test_while_redis_is_away_another_keys_quote_is_the_same_503_as_an_unknown_id(
     make_api, switch, redis_url, tmp_path: Path
 ) -> None:
-    ring = KeyRing(tmp_path / "keys.json")
-    _, first = ring.create(KeyKind.SECRET, "checkout")
-    _, second = ring.create(KeyKind.SECRET, "warehouse")
+    _, first = await create_key(tmp_path, KeyKind.SECRET, "checkout")
+    _, second = await create_key(tmp_path, KeyKind.SECRET, "warehouse")
     api = await make_api(Settings(state_dir=tmp_path, redis_url=redis_url))
     switch.up = False
     made = await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))
@@ -75,9 +73,8 @@ async def test_while_redis_is_away_another_keys_quote_is_the_same_503_as_an_unkn
 
 
 async def test_another_keys_expired_quote_is_404_not_410(make_api, tmp_path: Path) -> None:
-    ring = KeyRing(tmp_path / "keys.json")
-    _, first = ring.create(KeyKind.SECRET, "checkout")
-    _, second = ring.create(KeyKind.SECRET, "warehouse")
+    _, first = await create_key(tmp_path, KeyKind.SECRET, "checkout")
+    _, second = await create_key(tmp_path, KeyKind.SECRET, "warehouse")
     api = await make_api(Settings(state_dir=tmp_path))
     quote_id = (await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK, headers=bearer(first))).json())["quote_id"]
     api.server.app[keys.QUOTES]._clock = lambda: datetime.now(UTC) + timedelta(hours=1)
@@ -103,7 +100,7 @@ async def test_a_quote_kept_before_quotes_had_owners_is_read_on_an_open_service(
 async def test_a_quote_kept_before_quotes_had_owners_is_nobodys_once_the_service_has_keys(
     make_api, tmp_path: Path
 ) -> None:
-    _, token = KeyRing(tmp_path / "keys.json").create(KeyKind.SECRET, "shop")
+    _, token = await create_key(tmp_path, KeyKind.SECRET, "shop")
     api = await make_api(Settings(state_dir=tmp_path))
     quote_id = await kept_before_owners(api, bearer(token))
     assert (await api.get(f"/v1/quotes/{quote_id}", headers=bearer(token))).status == 404
