@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from router.core.codec import quote_expires_at, quote_json
+from router.core.codec import quote_body, quote_expires_at
 from router.core.errors import QuoteExpired, QuoteNotFound
 from router.core.models import CarrierError, Location, Place, Policy, Shipment
 from router.core.settings import Settings
@@ -65,7 +65,7 @@ class QuoteBook:
         if kept is not None:
             return StoredQuote(unpack_quote(kept), cached=True)
         quote = await engine.quote(shipment, policy, (origin, destination))
-        body = orjson.dumps(quote_json(quote))
+        body = quote_body(quote)
         kept_for_s = self._settings.quote_ttl_s + AFTERLIFE_S
         writes = [("quote:" + quote.id, pack_quote(body), kept_for_s)]
         # A quote with carrier errors is not cached: the next buyer should get a fresh try.
