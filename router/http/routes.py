@@ -94,16 +94,17 @@ OPERATIONS: tuple[Operation, ...] = (
         description="A CSV file with a header line (text/csv), one JSON object a line (application/x-ndjson), "
         'or {"outcomes": [...]} (application/json); up to 8 MiB, larger files through '
         "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Bad rows are listed with "
-        "their line and the reason; the rest are imported.",
+        "their line and the reason; the rest are imported (a body of only bad rows imports none and lists "
+        "them all).",
         body={
             "application/json": (wire.OutcomesIn, list[Any]),
-            "text/csv": _STR,
-            "application/x-ndjson": _STR,
+            "text/csv": wire.OUTCOMES_CSV,
+            "application/x-ndjson": wire.OUTCOMES_NDJSON,
         },
         answers={
             200: json(answers.OutcomeImport, "What was imported and what was not"),
             413: problem("Body too large"),
-            422: problem("The body cannot be read as outcomes"),
+            422: problem("The body is not of the declared shape: not JSON, no non-blank line, or no CSV header"),
             503: problem("The store does not answer; nothing more was imported"),
         },
     ),

@@ -80,8 +80,6 @@ async def import_outcomes(request: web.Request) -> web.Response:
         report = await request.app[keys.TRACK_RECORD].record(rows, batch_size=BATCH)
     except OutcomeFileError as exc:
         raise InvalidRequest([FieldError("body", str(exc))], title="Unreadable outcome file") from None
-    if report.rejected and not (report.imported or report.duplicates):
-        # Nothing usable at all is a client error, not a successful import of zero rows.
-        problems = [FieldError(f"line {p.line}.{p.field}", p.reason) for p in report.problems]
-        raise InvalidRequest(problems, title="No outcome row could be read")
+    # A file of only bad rows is still read: its report says which lines are bad and why, which
+    # is what the shop needs to fix them (the body itself was of the declared type).
     return web.Response(body=encode(report_answer(report)), content_type="application/json")
