@@ -20,9 +20,8 @@ from pickup_points.hours import DAY_NAMES, format_hours, format_time, is_open
 from pickup_points.model import DayHours, Feature, OpeningHours, PickupPoint, Site
 from pickup_points.search import MapView, Nearby, Nearest
 from router.core import answers
-from router.core.codec import encode, offer_answer
+from router.core.codec import encode, error_answer, offer_answer
 from router.core.memo import IdMemo
-from router.core.models import CarrierError
 
 
 def spans_answer(spans: DayHours) -> list[out.Span]:
@@ -123,10 +122,6 @@ def nearest_answer(nearest: Nearest, priced: bool) -> out.PickupPointList:
         points=[nearby_answer(n, priced) for n in nearest.results],
         errors=[error_answer(e) for e in nearest.errors],
     )
-
-
-def error_answer(error: CarrierError) -> answers.CarrierError:
-    return answers.CarrierError(carrier=error.carrier, kind=error.kind, message=error.message)  # type: ignore[arg-type]
 
 
 def map_answer(view: MapView) -> out.PickupPointMap:

@@ -18,6 +18,7 @@ import orjson
 from router.core import answers
 from router.core.memo import IdMemo
 from router.core.models import (
+    CarrierError,
     CarrierHealth,
     CarrierInfo,
     DeliveryType,
@@ -153,8 +154,13 @@ def quote_expires_at(body: bytes) -> str:
 
 def quote_answer(quote: Quote) -> answers.Quote:
     tags: dict[str | None, list[answers.Tag]] = {}
-    for name, chosen in (("cheapest", quote.cheapest), ("fastest", quote.fastest), ("recommended", quote.recommended)):
-        tags.setdefault(chosen, []).append(name)  # type: ignore[arg-type]
+    chosen_as: tuple[tuple[answers.Tag, str | None], ...] = (
+        ("cheapest", quote.cheapest),
+        ("fastest", quote.fastest),
+        ("recommended", quote.recommended),
+    )
+    for name, chosen in chosen_as:
+        tags.setdefault(chosen, []).append(name)
     insights = quote.insights
     offers = []
     for o in quote.offers:
@@ -187,11 +193,13 @@ def quote_answer(quote: Quote) -> answers.Quote:
         fastest=quote.fastest,
         reason=quote.reason,
         rejections=[answers.Rejection(carrier=r.carrier, service=r.service, reason=r.reason) for r in quote.rejections],
-        errors=[
-            answers.CarrierError(carrier=e.carrier, kind=e.kind, message=e.message)  # type: ignore[arg-type]
-            for e in quote.errors
-        ],
+        errors=[error_answer(e) for e in quote.errors],
     )
+
+
+def error_answer(error: CarrierError) -> answers.CarrierError:
+    # The domain keeps the kind as text; the engine only ever gives it one of the answer's kinds.
+    return answers.CarrierError(carrier=error.carrier, kind=error.kind, message=error.message)  # type: ignore[arg-type]
 
 
 def quote_body(quote: Quote) -> bytes:
