@@ -37,7 +37,7 @@ _encoder = msgspec.json.Encoder()
 
 
 def encode(answer: msgspec.Struct) -> bytes:
-    """An answer's JSON: the only way a declared answer becomes bytes."""
+    """An answer's JSON, as msgspec writes its Struct."""
     return _encoder.encode(answer)
 
 
@@ -107,7 +107,8 @@ def offer_answer(offer: Offer, tags: list[answers.Tag], learned: answers.OfferLe
 
 
 def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKind] = PriceLineKind) -> Offer:
-    """An offer back from its answer's JSON (`offer_answer`); raises KeyError, ValueError or TypeError on anything else.
+    """An offer back from its answer's JSON (`offer_answer`); raises KeyError, ValueError or
+    TypeError on anything else.
 
     `line_kind` reads each price line's kind; a reader that must keep quotes written by a later
     release can map kinds it does not know instead of refusing them."""
