@@ -43,8 +43,9 @@ from pickup_points.geo import unit_vectors, wrap_lon  # noqa: E402
 from pickup_points.hours import parse_hours  # noqa: E402
 from pickup_points.index import BBox, PointIndex  # noqa: E402
 from pickup_points.model import Cell, Limits, PickupPoint, PointType, Site, Status  # noqa: E402
-from pickup_points.render import map_json  # noqa: E402
+from pickup_points.render import map_answer  # noqa: E402
 from pickup_points.search import PickupDirectory  # noqa: E402
+from router.core.codec import encode  # noqa: E402
 from router.core.geo import haversine_km  # noqa: E402
 
 NETWORKS = ("magistral", "vestnik", "domovoy", "cdek", "boxberry", "post", "x5", "ozon")
@@ -334,7 +335,7 @@ def main() -> None:
     body = b""
     for _ in range(30):
         t = time.perf_counter()
-        body = orjson.dumps(map_json(directory.map_view(MOSCOW_REGION, CITY_ZOOM)))
+        body = encode(map_answer(directory.map_view(MOSCOW_REGION, CITY_ZOOM)))
         bbox_times.append(time.perf_counter() - t)
     m50, m99 = percentiles(bbox_times)
     view = orjson.loads(body)

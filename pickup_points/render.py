@@ -1,4 +1,5 @@
-"""Pickup points as JSON: the list answer, one point, and GeoJSON for a map.
+"""Pickup points as their answers (pickup_points/answers.py): the list, one point, and GeoJSON
+for a map.
 
 Map features stay small on purpose (id, position, count or the site's point ids and networks):
 a map asks for the details of one point when the buyer opens it.
@@ -10,63 +11,39 @@ import functools
 from datetime import datetime
 from typing import Any
 
-import orjson
+import msgspec
+from msgspec import UNSET, UnsetType
+from msgspec.structs import replace
 
+from pickup_points import answers as out
 from pickup_points.hours import DAY_NAMES, format_hours, format_time, is_open
 from pickup_points.model import DayHours, Feature, OpeningHours, PickupPoint, Site
 from pickup_points.search import MapView, Nearby, Nearest
-from router.core.codec import offer_json
-from router.core.models import CarrierError
+from router.core import answers
+from router.core.codec import encode, error_answer, offer_answer
+from router.core.memo import IdMemo
 
 
-def spans_json(spans: DayHours) -> list[dict[str, str]]:
-    return [{"opens": format_time(s.opens_min), "closes": format_time(s.closes_min)} for s in spans]
+def spans_answer(spans: DayHours) -> list[out.Span]:
+    return [out.Span(opens=format_time(s.opens_min), closes=format_time(s.closes_min)) for s in spans]
 
 
-def hours_json(hours: OpeningHours) -> dict[str, Any]:
-    """Cached per hours object: points share a few hundred schedules, and hashing the nested
-    spans of a schedule would cost more than building its JSON. Never mutate the answer."""
-    cached = _HOURS_JSON.get(id(hours))
-    if cached is not None and cached[0] is hours:
-        return cached[1]
-    if len(_HOURS_JSON) >= _HOURS_JSON_MAX:
-        _HOURS_JSON.clear()
-    body = _hours_json(hours)
-    _HOURS_JSON[id(hours)] = (hours, body)  # holding `hours` keeps its id from being reused
-    return body
-
-
-_HOURS_JSON: dict[int, tuple[OpeningHours, dict[str, Any]]] = {}
-_HOURS_JSON_MAX = 8192
-
-
-def _hours_json(hours: OpeningHours) -> dict[str, Any]:
-    return {
-        "text": format_hours(hours),
-        "week": [
-            {"day": DAY_NAMES[i].lower(), "spans": spans_json(spans), "breaks": spans_json(OpeningHours.breaks(spans))}
+def _hours(hours: OpeningHours) -> out.Hours:
+    return out.Hours(
+        text=format_hours(hours),
+        week=[
+            out.Day(
+                day=DAY_NAMES[i].lower(), spans=spans_answer(spans), breaks=spans_answer(OpeningHours.breaks(spans))
+            )
             for i, spans in enumerate(hours.week)
         ],
-        "exceptions": [{"date": e.day.isoformat(), "spans": spans_json(e.spans)} for e in hours.exceptions],
-    }
+        exceptions=[out.DayException(date=e.day, spans=spans_answer(e.spans)) for e in hours.exceptions],
+    )
 
 
-def point_json(point: PickupPoint, now: datetime, site: Site | None = None) -> dict[str, Any]:
-    body = {**_static_json(point), "open_now": is_open(point.hours, point.timezone, now)}
-    if site is not None:
-        body["site"] = {"id": site.id, "point_ids": list(site.point_ids), "networks": list(site.networks)}
-    return body
-
-
-def _static_json(point: PickupPoint) -> dict[str, Any]:
-    """What does not change between requests, cached per point object like `hours_json`."""
-    cached = _POINT_JSON.get(id(point))
-    if cached is not None and cached[0] is point:
-        return cached[1]
-    if len(_POINT_JSON) >= _POINT_JSON_MAX:
-        _POINT_JSON.clear()
+def _static(point: PickupPoint) -> dict[str, Any]:
     limits = point.limits
-    body = {
+    return {
         "id": point.id,
         "network": point.network,
         "carrier": point.carrier,
@@ -81,20 +58,25 @@ def _static_json(point: PickupPoint) -> dict[str, Any]:
         "lon": point.lon,
         "timezone": point.timezone,
         "status": point.status.value,
-        "hours": hours_json(point.hours),
+        "hours": _hours_written(point.hours),
         "features": _features(point.features),
-        "limits": {
-            "max_weight_g": limits.max_weight_g,
-            "max_sides_cm": list(limits.max_sides_cm) if limits.max_sides_cm else None,
-            "cells_cm": [list(c.sides_cm) for c in limits.cells],
-        },
+        "limits": out.Limits(
+            max_weight_g=limits.max_weight_g,
+            max_sides_cm=list(limits.max_sides_cm) if limits.max_sides_cm else None,
+            cells_cm=[list(c.sides_cm) for c in limits.cells],
+        ),
     }
-    _POINT_JSON[id(point)] = (point, body)
-    return body
 
 
-_POINT_JSON: dict[int, tuple[PickupPoint, dict[str, Any]]] = {}
-_POINT_JSON_MAX = 262_144
+# What does not change between requests is worked out once per object: points share a few
+# hundred schedules, hashing a schedule's nested spans would cost more than building its answer,
+# and most of a list answer is its points' unchanging fields. Answers are only ever written.
+hours_answer = IdMemo(_hours, 8192)
+# The codec's fast path for points: a schedule, half of a point's answer, is written once from
+# its Struct and kept as those bytes, which msgspec puts in place of the Hours when it writes
+# the point (a list of 20 points takes half the time to write).
+_hours_written: IdMemo[OpeningHours, msgspec.Raw] = IdMemo(lambda hours: msgspec.Raw(encode(hours_answer(hours))), 8192)
+_static_fields = IdMemo(_static, 262_144)
 
 
 @functools.lru_cache(maxsize=256)  # a frozenset caches its own hash
@@ -102,94 +84,65 @@ def _features(features: frozenset[Feature]) -> list[str]:
     return sorted(f.value for f in features)
 
 
-def nearby_json(nearby: Nearby, priced: bool) -> dict[str, Any]:
-    body = {
-        **_static_json(nearby.point),
-        "open_now": nearby.open_now,
-        "distance_km": round(nearby.distance_km, 3),
-        "site_id": nearby.site_id,
-    }
-    if priced:
-        body["offer"] = None if nearby.offer is None else offer_json(nearby.offer, [])
-    return body
-
-
-def nearest_json(nearest: Nearest, priced: bool) -> dict[str, Any]:
-    return {
-        "count": len(nearest.results),
-        "points": [nearby_json(n, priced) for n in nearest.results],
-        "errors": [error_json(e) for e in nearest.errors],
-    }
-
-
-def nearest_body(nearest: Nearest, priced: bool) -> bytes:
-    """`nearest_json` as orjson writes it, byte for byte: each point's unchanging fields are
-    written once per point and kept, not once per answer (most of an answer is those)."""
-    return orjson.dumps(
-        {
-            "count": len(nearest.results),
-            "points": [orjson.Fragment(_nearby_body(n, priced)) for n in nearest.results],
-            "errors": [error_json(e) for e in nearest.errors],
-        }
+def point_answer(point: PickupPoint, now: datetime, site: Site | None = None) -> out.PickupPoint:
+    return out.PickupPoint(
+        **_static_fields(point),
+        open_now=is_open(point.hours, point.timezone, now),
+        site=UNSET
+        if site is None
+        else out.Site(id=site.id, point_ids=list(site.point_ids), networks=list(site.networks)),
     )
 
 
-def _nearby_body(nearby: Nearby, priced: bool) -> bytes:
-    # The keys in `nearby_json`'s order, after the static ones.
-    parts = [
-        _static_body(nearby.point),
-        b',"open_now":true,"distance_km":' if nearby.open_now else b',"open_now":false,"distance_km":',
-        orjson.dumps(round(nearby.distance_km, 3)),
-        b',"site_id":',
-        orjson.dumps(nearby.site_id),
-    ]
+def nearby_answer(nearby: Nearby, priced: bool) -> out.NearbyPoint:
+    offer: answers.Offer | None | UnsetType = UNSET
     if priced:
-        parts += (b',"offer":', orjson.dumps(None if nearby.offer is None else offer_json(nearby.offer, [])))
-    parts.append(b"}")
-    return b"".join(parts)
+        offer = None if nearby.offer is None else offer_answer(nearby.offer, [])
+    return replace(
+        _nearby_template(nearby.point),
+        open_now=nearby.open_now,
+        distance_km=round(nearby.distance_km, 3),
+        site_id=nearby.site_id,
+        offer=offer,
+    )
 
 
-def _static_body(point: PickupPoint) -> bytes:
-    """`_static_json` written out, without its closing brace, so that more keys can follow."""
-    cached = _POINT_BODY.get(id(point))
-    if cached is not None and cached[0] is point:
-        return cached[1]
-    if len(_POINT_BODY) >= _POINT_JSON_MAX:
-        _POINT_BODY.clear()
-    body = orjson.dumps(_static_json(point))[:-1]
-    _POINT_BODY[id(point)] = (point, body)
-    return body
+def _template(point: PickupPoint) -> out.NearbyPoint:
+    return out.NearbyPoint(**_static_fields(point), open_now=False, distance_km=0.0, site_id="")
 
 
-_POINT_BODY: dict[int, tuple[PickupPoint, bytes]] = {}
+# A list answer's point is its kept template with this request's fields put in (a copy in C):
+# building each point from its fields again cost more than writing it.
+_nearby_template = IdMemo(_template, 262_144)
 
 
-def error_json(error: CarrierError) -> dict[str, str]:
-    return {"carrier": error.carrier, "kind": error.kind, "message": error.message}
+def nearest_answer(nearest: Nearest, priced: bool) -> out.PickupPointList:
+    return out.PickupPointList(
+        count=len(nearest.results),
+        points=[nearby_answer(n, priced) for n in nearest.results],
+        errors=[error_answer(e) for e in nearest.errors],
+    )
 
 
-def map_json(view: MapView) -> dict[str, Any]:
-    features: list[dict[str, Any]] = [
-        {
-            "type": "Feature",
-            "id": f"cluster:{c.id}",
-            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
-            "properties": {"kind": "cluster", "count": c.count},
-        }
+def map_answer(view: MapView) -> out.PickupPointMap:
+    features = [
+        out.MapFeature(
+            type="Feature",
+            id=f"cluster:{c.id}",
+            geometry=out.Geometry(type="Point", coordinates=[c.lon, c.lat]),
+            properties=out.MapProperties(kind="cluster", count=c.count),
+        )
         for c in view.clusters
     ]
     features.extend(
-        {
-            "type": "Feature",
-            "id": s.id,
-            "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
-            "properties": {
-                "kind": "site",
-                "count": len(s.point_ids),
-                "points": list(s.point_ids),
-                "networks": list(s.networks),
-            },
-        }
+        out.MapFeature(
+            type="Feature",
+            id=s.id,
+            geometry=out.Geometry(type="Point", coordinates=[s.lon, s.lat]),
+            properties=out.MapProperties(
+                kind="site", count=len(s.point_ids), points=list(s.point_ids), networks=list(s.networks)
+            ),
+        )
         for s in view.sites
     )
-    return {"type": "FeatureCollection", "zoom": view.zoom, "total": view.total, "features": features}
+    return out.PickupPointMap(type="FeatureCollection", zoom=view.zoom, total=view.total, features=features)

@@ -19,12 +19,10 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import orjson
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from carriers.sandbox import start_sandbox  # noqa: E402
-from router.core.codec import quote_json  # noqa: E402
+from router.core.codec import quote_body  # noqa: E402
 from router.core.models import Location, Parcel, Policy, PolicyKind, Shipment  # noqa: E402
 from router.core.settings import Settings  # noqa: E402
 from router.quoting.wiring import open_engine  # noqa: E402
@@ -54,7 +52,7 @@ async def quotes() -> list[bytes]:
                 quote = await (sandbox if api else demo).engine.quote(shipment, Policy(kind=kind))
                 if quote.errors:
                     raise SystemExit(f"{origin} → {destination}: {quote.errors}")
-                bodies.append(orjson.dumps(quote_json(quote)))
+                bodies.append(quote_body(quote))
             return bodies
     finally:
         await servers.close()

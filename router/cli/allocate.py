@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
-import orjson
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -35,7 +34,7 @@ from router.allocation import (
     allocate,
     check_warehouses,
 )
-from router.allocation.codec import plan_json
+from router.allocation.codec import plan_answer
 from router.allocation.orders import (
     RowError,
     Rows,
@@ -46,6 +45,7 @@ from router.allocation.orders import (
     read_tiers,
     read_warehouses,
 )
+from router.core.codec import indented
 from router.core.errors import ConfigError, RouterError
 from router.core.settings import Settings
 
@@ -234,7 +234,7 @@ def allocate_command(
     if out:
         write_plan_csv(out, plan, rows.items)
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(plan_json(plan), option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(indented(plan_answer(plan)) + b"\n")
     else:
         print_plan(Console(), plan, rows.errors, out)
     if rows.errors:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import click
-import orjson
 from rich.console import Console
 from rich.table import Table
 
@@ -119,7 +118,7 @@ def quote(
     as_json: bool,
 ) -> None:
     """Quote one shipment and print the offers."""
-    from router.core.codec import quote_json
+    from router.core.codec import indented, quote_answer
     from router.quoting.wiring import open_engine
 
     settings = _settings(ctx)
@@ -147,7 +146,7 @@ def quote(
     except (RouterError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(quote_json(result), option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.buffer.write(indented(quote_answer(result)) + b"\n")
         return
     _print_quote(result)
 

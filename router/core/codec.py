@@ -1,11 +1,13 @@
 """Domain types as JSON: the one shape the API answers, the CLI prints with --json and the store keeps.
 
-Money is a string ("1234.50") so that no JSON parser turns it into a float.
+Each answer is built as its declared Struct (router/core/answers.py) and written by msgspec, so
+the bytes are what the OpenAPI document says. Money is a string ("1234.50") so that no JSON
+parser turns it into a float.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,8 +15,10 @@ from typing import Any
 import msgspec
 import orjson
 
+from router.core import answers
 from router.core.memo import IdMemo
 from router.core.models import (
+    CarrierError,
     CarrierHealth,
     CarrierInfo,
     DeliveryType,
@@ -29,61 +33,82 @@ from router.core.models import (
     money,
 )
 
-
-def price_json(price: Price) -> dict[str, Any]:
-    return {
-        "total": str(price.total),
-        "currency": price.currency,
-        "breakdown": [
-            {"kind": line.kind.value, "label": line.label, "amount": str(line.amount)} for line in price.lines
-        ],
-    }
+_encoder = msgspec.json.Encoder()
 
 
-def eta_json(eta: Eta) -> dict[str, Any]:
-    return {
-        "min_days": eta.min_days,
-        "max_days": eta.max_days,
-        "ship_date": eta.ship_date.isoformat(),
-        "min_date": eta.min_date.isoformat(),
-        "max_date": eta.max_date.isoformat(),
-    }
+def encode(answer: msgspec.Struct) -> bytes:
+    """An answer's JSON, as msgspec writes its Struct."""
+    return _encoder.encode(answer)
 
 
-def place_json(place: Place) -> dict[str, Any]:
-    return {
-        "country": place.country,
-        "city": place.city,
-        "region": place.region,
-        "postal_code": place.postal_code,
-        "address": place.address,
-        "lat": place.lat,
-        "lon": place.lon,
-        "timezone": place.timezone,
-    }
+def indented(answer: msgspec.Struct) -> bytes:
+    """An answer as the CLI prints it with --json."""
+    return msgspec.json.format(_encoder.encode(answer), indent=2)
 
 
-def offer_json(offer: Offer, tags: list[str]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": offer.id,
-        "carrier": offer.carrier,
-        "carrier_name": offer.carrier_name,
-        "service": offer.service,
-        "service_name": offer.service_name,
-        "delivery_type": offer.delivery_type.value,
-        "price": price_json(offer.price),
-        "eta": eta_json(offer.eta),
-        "chargeable_weight_g": offer.chargeable_weight_g,
-        "tags": tags,
-    }
-    if offer.stale:
-        body["stale"] = True
-        body["as_of"] = offer.as_of.isoformat() if offer.as_of else None
-    return body
+def _price(price: Price) -> answers.Price:
+    return answers.Price(
+        total=str(price.total),
+        currency=price.currency,
+        breakdown=[answers.PriceLine(kind=ln.kind, label=ln.label, amount=str(ln.amount)) for ln in price.lines],
+    )
+
+
+def _eta(eta: Eta) -> answers.Eta:
+    return answers.Eta(
+        min_days=eta.min_days,
+        max_days=eta.max_days,
+        ship_date=eta.ship_date,
+        min_date=eta.min_date,
+        max_date=eta.max_date,
+    )
+
+
+def _place(place: Place) -> answers.Place:
+    return answers.Place(
+        country=place.country,
+        city=place.city,
+        region=place.region,
+        postal_code=place.postal_code,
+        address=place.address,
+        lat=place.lat,
+        lon=place.lon,
+        timezone=place.timezone,
+    )
+
+
+# The codec's fast path for offers: an adapter may hand out one Price per sum and one Eta per
+# transit span and ship day, kept all day (the CDEK adapter does), and places come from the
+# resolver's cache, so each becomes its answer once, not once per offer and quote (an answer is
+# only ever written, never changed, so one may sit in many quotes). Kept by identity and
+# bounded: a rate card makes a new Price for every quote, and a large memo of those would only
+# feed the garbage collector.
+price_answer = IdMemo(_price, 256)
+eta_answer = IdMemo(_eta, 4096)
+place_answer = IdMemo(_place, 1024)
+
+
+def offer_answer(offer: Offer, tags: list[answers.Tag], learned: answers.OfferLearned | None = None) -> answers.Offer:
+    return answers.Offer(
+        id=offer.id,
+        carrier=offer.carrier,
+        carrier_name=offer.carrier_name,
+        service=offer.service,
+        service_name=offer.service_name,
+        delivery_type=offer.delivery_type,
+        price=price_answer(offer.price),
+        eta=eta_answer(offer.eta),
+        chargeable_weight_g=offer.chargeable_weight_g,
+        tags=tags,
+        stale=offer.stale,
+        as_of=offer.as_of if offer.stale else None,
+        learned=learned,
+    )
 
 
 def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKind] = PriceLineKind) -> Offer:
-    """An offer back from `offer_json`; raises KeyError, ValueError or TypeError on anything else.
+    """An offer back from its answer's JSON (`offer_answer`); raises KeyError, ValueError or
+    TypeError on anything else.
 
     `line_kind` reads each price line's kind; a reader that must keep quotes written by a later
     release can map kinds it does not know instead of refusing them."""
@@ -115,32 +140,6 @@ def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKi
     )
 
 
-def _price_body(price: Price) -> dict[str, Any]:
-    return {
-        "total": str(price.total),
-        "currency": price.currency,
-        "breakdown": [{"kind": line.kind, "label": line.label, "amount": str(line.amount)} for line in price.lines],
-    }
-
-
-def _eta_body(eta: Eta) -> dict[str, Any]:
-    return {
-        "min_days": eta.min_days,
-        "max_days": eta.max_days,
-        "ship_date": eta.ship_date,
-        "min_date": eta.min_date,
-        "max_date": eta.max_date,
-    }
-
-
-# The codec's fast path for offers: an adapter may hand out one Price per sum and one Eta per
-# transit span and ship day, kept all day (the CDEK adapter does), so each is turned into its
-# JSON once, not once per offer and quote. Kept by identity and bounded: a rate card makes a new
-# Price for every quote, and a large memo of those would only feed the garbage collector.
-_price_json = IdMemo(_price_body, 256)
-_eta_json = IdMemo(_eta_body, 4096)
-
-
 class _Expiry(msgspec.Struct):
     expires_at: str
 
@@ -154,123 +153,117 @@ def quote_expires_at(body: bytes) -> str:
     return _expiry_decoder.decode(body).expires_at
 
 
-def quote_json(quote: Quote) -> dict[str, Any]:
-    """The quote for orjson to write: enums and dates are left in place, as orjson writes them
-    natively as their values and ISO dates (`isoformat` in Python costs more than the rest).
-    Offers' `price` and `eta` objects may be shared with other quotes' JSON: write it, do not
-    change it."""
-    # The hot path of every cache miss: each offer is written in one dict literal, with the
-    # same keys in the same order as `offer_json` (a test holds the two to the same bytes).
-    tags: dict[str | None, list[str]] = {}
-    for name, chosen in (("cheapest", quote.cheapest), ("fastest", quote.fastest), ("recommended", quote.recommended)):
+def quote_answer(quote: Quote) -> answers.Quote:
+    tags: dict[str | None, list[answers.Tag]] = {}
+    chosen_as: tuple[tuple[answers.Tag, str | None], ...] = (
+        ("cheapest", quote.cheapest),
+        ("fastest", quote.fastest),
+        ("recommended", quote.recommended),
+    )
+    for name, chosen in chosen_as:
         tags.setdefault(chosen, []).append(name)
     insights = quote.insights
     offers = []
-    price_json, eta_json = _price_json, _eta_json
     for o in quote.offers:
-        price, eta, offer_id = o.price, o.eta, o.id
-        body: dict[str, Any] = {
-            "id": offer_id,
-            "carrier": o.carrier,
-            "carrier_name": o.carrier_name,
-            "service": o.service,
-            "service_name": o.service_name,
-            "delivery_type": o.delivery_type,
-            "price": price_json(price),
-            "eta": eta_json(eta),
-            "chargeable_weight_g": o.chargeable_weight_g,
-            "tags": list(tags.get(offer_id, ())),
-        }
-        if o.stale:
-            body["stale"] = True
-            body["as_of"] = o.as_of.isoformat() if o.as_of else None
-        insight = insights.get(offer_id) if insights else None
-        body["learned"] = None if insight is None else learned_json(insight)
-        offers.append(body)
-
+        insight = insights.get(o.id) if insights else None
+        learned = None if insight is None else learned_answer(insight)
+        offers.append(offer_answer(o, list(tags.get(o.id, ())), learned))
     recommended = None
     if quote.recommended is not None:
         score = quote.scores[quote.recommended]
-        recommended = {
-            "offer_id": quote.recommended,
-            "policy": quote.policy.kind.value,
-            "reason": quote.reason,
-            "score": {
-                "price": str(money(score.price)),
-                "days": score.days,
-                "day_value": str(money(score.day_value)),
-                "total": str(money(score.total)),
-            },
-        }
-    return {
-        "quote_id": quote.id,
-        "created_at": quote.created_at.isoformat(),
-        "expires_at": quote.expires_at.isoformat(),
-        "origin": place_json(quote.origin),
-        "destination": place_json(quote.destination),
-        "offers": offers,
-        "recommended": recommended,
-        "cheapest": quote.cheapest,
-        "fastest": quote.fastest,
-        "reason": quote.reason,
-        "rejections": [{"carrier": r.carrier, "service": r.service, "reason": r.reason} for r in quote.rejections],
-        "errors": [{"carrier": e.carrier, "kind": e.kind, "message": e.message} for e in quote.errors],
-    }
+        recommended = answers.Recommendation(
+            offer_id=quote.recommended,
+            policy=quote.policy.kind.value,
+            reason=quote.reason,
+            score=answers.Score(
+                price=str(money(score.price)),
+                days=score.days,
+                day_value=str(money(score.day_value)),
+                total=str(money(score.total)),
+            ),
+        )
+    return answers.Quote(
+        quote_id=quote.id,
+        created_at=quote.created_at,
+        expires_at=quote.expires_at,
+        origin=place_answer(quote.origin),
+        destination=place_answer(quote.destination),
+        offers=offers,
+        recommended=recommended,
+        cheapest=quote.cheapest,
+        fastest=quote.fastest,
+        reason=quote.reason,
+        rejections=[answers.Rejection(carrier=r.carrier, service=r.service, reason=r.reason) for r in quote.rejections],
+        errors=[error_answer(e) for e in quote.errors],
+    )
 
 
-def carrier_json(info: CarrierInfo, health: CarrierHealth | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "code": info.code,
-        "name": info.name,
-        "kind": info.kind,
-        "demo": info.demo,
-        "status": info.status,
-        "services": [{"code": s.code, "name": s.name, "delivery_type": s.delivery_type.value} for s in info.services],
-    }
-    if health is not None:
-        body["health"] = health_json(health)
-    return body
+def error_answer(error: CarrierError) -> answers.CarrierError:
+    # The domain keeps the kind as text; the engine only ever gives it one of the answer's kinds.
+    return answers.CarrierError(carrier=error.carrier, kind=error.kind, message=error.message)  # type: ignore[arg-type]
 
 
-def health_json(health: CarrierHealth) -> dict[str, Any]:
+def quote_body(quote: Quote) -> bytes:
+    """The quote as answered and stored: the hot path of every cache miss."""
+    return _encoder.encode(quote_answer(quote))
+
+
+def carrier_answer(
+    info: CarrierInfo, health: CarrierHealth | None, suspensions: Iterable[answers.Suspension] = ()
+) -> answers.Carrier:
+    """A carrier with the suspensions in force; suspended on every lane, its status is `suspended`."""
+    own = [s for s in suspensions if s.carrier == info.code]
+    return answers.Carrier(
+        code=info.code,
+        name=info.name,
+        kind=info.kind,
+        demo=info.demo,
+        status="suspended" if any(s.lane is None for s in own) else info.status,
+        services=[answers.Service(code=s.code, name=s.name, delivery_type=s.delivery_type) for s in info.services],
+        health=None if health is None else health_answer(health),
+        suspensions=own,
+    )
+
+
+def health_answer(health: CarrierHealth) -> answers.CarrierHealth:
     def ms(value: float | None) -> float | None:
         return None if value is None else round(value, 2)
 
-    return {
-        "breaker": health.breaker,
-        "window": {
-            "calls": health.window_calls,
-            "error_rate": None if health.error_rate is None else round(health.error_rate, 4),
-            "p50_ms": ms(health.p50_ms),
-            "p99_ms": ms(health.p99_ms),
-        },
-        "stale_served": health.stale_served,
-        "retries": health.retries,
-    }
-
-
-def learned_json(insight: OfferInsight | None) -> dict[str, Any] | None:
-    if insight is None:
-        return None
-    return {
-        "summary": f"95 % delivered by {insight.p95_date.day} {insight.p95_date:%b}",
-        "p50_days": insight.p50_days,
-        "p80_days": insight.p80_days,
-        "p95_days": insight.p95_days,
-        "p50_date": insight.p50_date.isoformat(),
-        "p80_date": insight.p80_date.isoformat(),
-        "p95_date": insight.p95_date.isoformat(),
-        "on_time_rate": round(insight.on_time_rate, 4) if insight.on_time_rate is not None else None,
-        "failure_rate": round(insight.failure_rate, 4),
-        "sample_size": insight.sample_size,
-        "service_sample_size": insight.service_sample_size,
-        "badge": insight.badge.value,
-        "badge_reason": insight.badge_reason,
-        "arrival_probability": (
-            round(insight.arrival_probability, 4) if insight.arrival_probability is not None else None
+    return answers.CarrierHealth(
+        breaker=health.breaker,  # type: ignore[arg-type]
+        window=answers.HealthWindow(
+            calls=health.window_calls,
+            error_rate=None if health.error_rate is None else round(health.error_rate, 4),
+            p50_ms=ms(health.p50_ms),
+            p99_ms=ms(health.p99_ms),
         ),
-    }
+        stale_served=health.stale_served,
+        retries=health.retries,
+    )
+
+
+def learned_answer(insight: OfferInsight) -> answers.OfferLearned:
+    def share(value: float | None) -> float | None:
+        return None if value is None else round(value, 4)
+
+    return answers.OfferLearned(
+        summary=f"95 % delivered by {insight.p95_date.day} {insight.p95_date:%b}",
+        p50_days=insight.p50_days,
+        p80_days=insight.p80_days,
+        p95_days=insight.p95_days,
+        p50_date=insight.p50_date,
+        p80_date=insight.p80_date,
+        p95_date=insight.p95_date,
+        on_time_rate=share(insight.on_time_rate),
+        failure_rate=round(insight.failure_rate, 4),
+        sample_size=insight.sample_size,
+        service_sample_size=insight.service_sample_size,
+        badge=insight.badge,
+        badge_reason=insight.badge_reason,
+        arrival_probability=share(insight.arrival_probability),
+    )
 
 
 def dumps(value: Any) -> bytes:
+    """JSON that is no declared answer (the OpenAPI document itself)."""
     return orjson.dumps(value)

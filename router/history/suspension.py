@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+
+from router.core import answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,24 +125,15 @@ def check(
     )
 
 
-def with_suspensions(carrier: dict[str, Any], suspensions: Iterable[Suspension]) -> dict[str, Any]:
-    """A carrier's JSON with its suspensions; suspended on every lane, its status is `suspended`."""
-    own = [s for s in suspensions if s.carrier == carrier["code"]]
-    carrier["suspensions"] = [suspension_json(s) for s in own]
-    if any(s.lane is None for s in own):
-        carrier["status"] = "suspended"
-    return carrier
-
-
-def suspension_json(s: Suspension) -> dict[str, Any]:
-    return {
-        "carrier": s.carrier,
-        "lane": s.lane,
-        "since": s.since.isoformat(),
-        "reason": s.reason,
-        "failures": s.failures,
-        "window_days": s.window_days,
-        "first_day": s.first_day.isoformat(),
-        "last_day": s.last_day.isoformat(),
-        "kinds": dict(s.kinds),
-    }
+def suspension_answer(s: Suspension) -> answers.Suspension:
+    return answers.Suspension(
+        carrier=s.carrier,
+        lane=s.lane,
+        since=s.since,
+        reason=s.reason,
+        failures=s.failures,
+        window_days=s.window_days,
+        first_day=s.first_day,
+        last_day=s.last_day,
+        kinds=dict(s.kinds),
+    )

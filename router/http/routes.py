@@ -12,10 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
+from pickup_points import answers as points
+from router.allocation import answers as allocation
+from router.core import answers as domain
 from router.core.codec import dumps
 from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, widget
 from router.http.middlewares import observability
-from router.http.schemas import answers, answers_more, wire
+from router.http.schemas import answers, wire
 from router.http.schemas.openapi import Answer, Operation, document, json, path_param, problem, text
 from router.integrations.retailcrm import handlers as retailcrm
 from router.integrations.retailcrm import openapi as retailcrm_openapi
@@ -34,8 +37,8 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Identical requests within the cache TTL answer 200 with the same quote; a new quote is 201.",
         body={"application/json": wire.QuoteRequest},
         answers={
-            201: json(answers.Quote, "A new quote"),
-            200: json(answers.Quote, "The same request's quote, from cache"),
+            201: json(domain.Quote, "A new quote"),
+            200: json(domain.Quote, "The same request's quote, from cache"),
             400: problem("Malformed request"),
             413: problem("Body too large"),
             422: problem("A field is wrong; `errors` names each"),
@@ -47,7 +50,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "A quote unchanged, while its price is guaranteed",
         params=(path_param("quote_id"),),
         answers={
-            200: json(answers.Quote, "The quote as first answered"),
+            200: json(domain.Quote, "The quote as first answered"),
             404: problem("No such quote"),
             410: problem("The quote's guarantee has expired"),
             503: problem("Redis is away and this worker does not hold the quote; retry shortly"),
@@ -57,7 +60,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/carriers", carriers.list_carriers, "listCarriers", "Carriers, their services and status",
         description="`health` gives each carrier's breaker state (shared by every worker) and this worker's "
         "error rate and latency over its last 256 calls to the carrier.",
-        answers={200: json(answers.Carriers, "Carriers")},
+        answers={200: json(domain.Carriers, "Carriers")},
     ),
     Operation(
         "POST", "/v1/allocations", allocations.create_allocation, "createAllocation",
@@ -79,7 +82,7 @@ OPERATIONS: tuple[Operation, ...] = (
             },
         },
         answers={
-            200: json(answers_more.Plan, "The plan"),
+            200: json(allocation.Plan, "The plan"),
             400: problem("Malformed JSON"),
             413: problem("Body too large"),
             422: problem("A field is wrong; `errors` names each"),
@@ -91,16 +94,17 @@ OPERATIONS: tuple[Operation, ...] = (
         description="A CSV file with a header line (text/csv), one JSON object a line (application/x-ndjson), "
         'or {"outcomes": [...]} (application/json); up to 8 MiB, larger files through '
         "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Bad rows are listed with "
-        "their line and the reason; the rest are imported.",
+        "their line and the reason; the rest are imported (a body of only bad rows imports none and lists "
+        "them all).",
         body={
             "application/json": (wire.OutcomesIn, list[Any]),
-            "text/csv": _STR,
-            "application/x-ndjson": _STR,
+            "text/csv": wire.OUTCOMES_CSV,
+            "application/x-ndjson": wire.OUTCOMES_NDJSON,
         },
         answers={
             200: json(answers.OutcomeImport, "What was imported and what was not"),
             413: problem("Body too large"),
-            422: problem("The body cannot be read as outcomes"),
+            422: problem("The body is not of the declared shape: not JSON, no non-blank line, or no CSV header"),
             503: problem("The store does not answer; nothing more was imported"),
         },
     ),
@@ -110,7 +114,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=wire.PickupPointQuery,
         answers={
             200: json(
-                (answers_more.PickupPointList, answers_more.PickupPointMap),
+                (points.PickupPointList, points.PickupPointMap),
                 "PickupPointList for lat/lon, PickupPointMap (GeoJSON) for bbox",
             ),
             422: problem("A parameter is wrong; `errors` names each"),
@@ -120,7 +124,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/pickup-points/{point_id}", pickup_points.get_point, "getPickupPoint",
         "One pickup point with its hours, limits and the site it shares",
         params=(path_param("point_id"),),
-        answers={200: json(answers_more.PickupPoint, "The point"), 404: problem("No such point")},
+        answers={200: json(points.PickupPoint, "The point"), 404: problem("No such point")},
     ),
     Operation(
         "GET", "/v1/places", widget.list_places, "searchPlaces",

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from router.core.codec import quote_expires_at, quote_json
+from router.core.codec import quote_body, quote_expires_at
 from router.core.errors import QuoteExpired, QuoteNotFound
 from router.core.models import CarrierError, Location, Place, Policy, Shipment
 from router.core.settings import Settings
@@ -77,7 +77,7 @@ class QuoteBook:
             if kept_by == owner:  # the key holds the owner; this holds even if a key ever collided
                 return StoredQuote(body, cached=True)
         quote = await engine.quote(shipment, policy, (origin, destination))
-        body = orjson.dumps(quote_json(quote))
+        body = quote_body(quote)
         kept_for_s = self._settings.quote_ttl_s + AFTERLIFE_S
         writes = [(QUOTE_KEY + quote.id, pack_quote(body, owner), kept_for_s)]
         # A quote with carrier errors is not cached: the next buyer should get a fresh try.

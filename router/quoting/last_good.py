@@ -12,9 +12,9 @@ that a failing carrier's answer for a near-identical shipment can stand in:
 
 The policy is not part of it: offers are the same whatever the buyer prefers. The value is
 `[as_of, [offer, ...]]`, each offer a flat JSON list of its fields (`_pack`): a quote with ten API
-carriers writes ten of these, and the flat lists cost a fraction of `router.core.codec.offer_json`'s
-nested objects to write. Values in the earlier shape (`{"as_of", "offers"}` in `offer_json`'s
-form) are still read. Only carriers that can fail (those marked `remote`) are remembered; rate
+carriers writes ten of these, and the flat lists cost a fraction of an offer's answer
+(`router.core.codec.offer_answer`) to write. Values in the earlier shape (`{"as_of", "offers"}`,
+each offer as in a quote's answer) are still read. Only carriers that can fail (those marked `remote`) are remembered; rate
 cards never pay for a write.
 """
 

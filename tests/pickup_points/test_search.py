@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
 import numpy as np
+import orjson
 import pytest
 
 from pickup_points.clustering import CELL_PX, MAX_VIEW_PX, cells_per_side, mercator_x, mercator_y
@@ -115,11 +117,11 @@ def test_anadyr_bbox_across_180_on_a_map() -> None:
     assert sorted(s.id for s in view.sites) == ["net:e", "net:w"]
 
 
-def test_the_list_answer_as_bytes_is_the_json_of_the_list_answer() -> None:
-    import orjson
-
-    from pickup_points.render import nearest_body, nearest_json
+def test_a_list_answer_says_offer_only_when_priced_and_null_when_a_point_has_none() -> None:
+    from pickup_points.answers import PickupPointList
+    from pickup_points.render import nearest_answer
     from pickup_points.search import Nearby, Nearest
+    from router.core.codec import encode
     from router.core.models import CarrierError
 
     points = [
@@ -127,7 +129,8 @@ def test_the_list_answer_as_bytes_is_the_json_of_the_list_answer() -> None:
     ]
     directory = PickupDirectory.build(points)
     found = directory.nearest(55.75, 37.62, limit=6)
-    assert nearest_body(found, priced=False) == orjson.dumps(nearest_json(found, priced=False))
+    plain = msgspec.json.decode(encode(nearest_answer(found, priced=False)), type=PickupPointList)
+    assert all("offer" not in msgspec.to_builtins(p) for p in plain.points)
     priced = Nearest(
         tuple(
             Nearby(n.point, n.distance_km, n.site_id, not n.open_now, offer("x", "199.5") if i % 2 else None)
@@ -135,5 +138,7 @@ def test_the_list_answer_as_bytes_is_the_json_of_the_list_answer() -> None:
         ),
         (CarrierError("y", "timeout", "no answer"),),
     )
-    assert nearest_body(priced, priced=True) == orjson.dumps(nearest_json(priced, priced=True))
-    assert orjson.loads(nearest_body(priced, priced=True))["points"][1]["offer"]["price"]["total"] == "199.50"
+    body = orjson.loads(encode(nearest_answer(priced, priced=True)))
+    assert body["points"][1]["offer"]["price"]["total"] == "199.50" and body["points"][0]["offer"] is None
+    assert [p["open_now"] for p in body["points"]] == [not n.open_now for n in found.results]
+    assert body["errors"] == [{"carrier": "y", "kind": "timeout", "message": "no answer"}]

@@ -3,8 +3,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from router.allocation import allocate, check_warehouses
-from router.allocation.codec import plan_json
-from router.core.codec import dumps
+from router.allocation.codec import plan_answer, rejected_line
+from router.core.codec import encode
 from router.http import appkeys as keys
 from router.http.schemas.allocations import parse_allocation, parse_allocation_ndjson
 
@@ -26,11 +26,8 @@ async def create_allocation(request: web.Request) -> web.Response:
     plan = await allocate(
         engine, parsed.orders, parsed.warehouses, parsed.terms, parsed.options, parsed.method, parsed.ship_at
     )
-    body = plan_json(plan)
-    body["rejected"] = [
-        {"line": r.line, "errors": [{"path": e.path, "message": e.message} for e in r.errors]} for r in parsed.rejected
-    ]
-    return web.Response(body=dumps(body), content_type="application/json")
+    rejected = [rejected_line(r.line, ((e.path, e.message) for e in r.errors)) for r in parsed.rejected]
+    return web.Response(body=encode(plan_answer(plan, rejected)), content_type="application/json")
 
 
 async def _body(request: web.Request) -> bytes:

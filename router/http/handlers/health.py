@@ -3,6 +3,7 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
+from router.core.codec import encode
 from router.http import appkeys as keys
 from router.http.schemas.answers import Health, MemoryUse, StoreHealth
 from router.store import memory_use
@@ -23,4 +24,4 @@ async def healthz(request: web.Request) -> web.Response:
         ),
         carriers=len(request.app[keys.ENGINE].carriers),
     )
-    return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+    return web.Response(body=encode(body), content_type="application/json")

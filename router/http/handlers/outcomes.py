@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from router.core.codec import dumps
+from router.core.codec import encode
 from router.core.errors import FieldError, InvalidRequest
 from router.history.outcomes import (
     Outcome,
@@ -17,9 +17,10 @@ from router.history.outcomes import (
     parse_items,
     parse_ndjson,
 )
-from router.history.suspension import suspension_json
+from router.history.suspension import suspension_answer
 from router.history.track_record import ImportReport
 from router.http import appkeys as keys
+from router.http.schemas import answers
 from router.http.schemas.decode import decode_json
 from router.http.schemas.wire import OutcomesIn
 
@@ -60,17 +61,17 @@ def _rows(content_type: str, body: bytes) -> Iterator[Outcome | RowProblem]:
     return parse_items(items)
 
 
-def report_json(report: ImportReport) -> dict[str, Any]:
-    return {
-        "rows": report.rows,
-        "imported": report.imported,
-        "duplicates": report.duplicates,
-        "rejected": report.rejected,
-        "problems": [{"line": p.line, "field": p.field, "reason": p.reason} for p in report.problems],
+def report_answer(report: ImportReport) -> answers.OutcomeImport:
+    return answers.OutcomeImport(
+        rows=report.rows,
+        imported=report.imported,
+        duplicates=report.duplicates,
+        rejected=report.rejected,
+        problems=[answers.OutcomeProblem(line=p.line, field=p.field, reason=p.reason) for p in report.problems],
         # Only the first problems are listed; the count of rejected rows is always complete.
-        "problems_truncated": report.rejected > len({p.line for p in report.problems}),
-        "suspended": [suspension_json(s) for s in report.suspended],
-    }
+        problems_truncated=report.rejected > len({p.line for p in report.problems}),
+        suspended=[suspension_answer(s) for s in report.suspended],
+    )
 
 
 async def import_outcomes(request: web.Request) -> web.Response:
@@ -79,8 +80,6 @@ async def import_outcomes(request: web.Request) -> web.Response:
         report = await request.app[keys.TRACK_RECORD].record(rows, batch_size=BATCH)
     except OutcomeFileError as exc:
         raise InvalidRequest([FieldError("body", str(exc))], title="Unreadable outcome file") from None
-    if report.rejected and not (report.imported or report.duplicates):
-        # Nothing usable at all is a client error, not a successful import of zero rows.
-        problems = [FieldError(f"line {p.line}.{p.field}", p.reason) for p in report.problems]
-        raise InvalidRequest(problems, title="No outcome row could be read")
-    return web.Response(body=dumps(report_json(report)), content_type="application/json")
+    # A file of only bad rows is still read: its report says which lines are bad and why, which
+    # is what the shop needs to fix them (the body itself was of the declared type).
+    return web.Response(body=encode(report_answer(report)), content_type="application/json")

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
 from aiohttp import web
 from multidict import MultiMapping
 
@@ -17,11 +18,11 @@ from pickup_points.filters import PointFilter
 from pickup_points.index import BBox
 from pickup_points.model import Feature, PointType
 from pickup_points.pricing import QuoteFor
-from pickup_points.render import map_json, nearest_body, point_json
+from pickup_points.render import map_answer, nearest_answer, point_answer
 from pickup_points.search import PickupDirectory
 from pickup_points.storage import load_points
 from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
-from router.core.codec import dumps
+from router.core.codec import encode
 from router.core.errors import FieldError, InvalidRequest
 from router.core.models import DeliveryType, Location, Offer, Parcel, Place, Policy, Shipment
 from router.http import appkeys as keys
@@ -70,18 +71,18 @@ async def list_points(request: web.Request) -> web.Response:
     directory = request.app[keys.PICKUP_POINTS]
     now = datetime.now(UTC)
     if query.bbox is not None:
-        return _json(map_json(directory.map_view(query.bbox, query.zoom, query.where)))
+        return _json(map_answer(directory.map_view(query.bbox, query.zoom, query.where)))
     assert query.lat is not None and query.lon is not None
     if query.origin is None or query.parcel is None:
         found = directory.nearest(query.lat, query.lon, query.limit, query.radius_km, query.where, now)
-        return _body(nearest_body(found, priced=False))
+        return _json(nearest_answer(found, priced=False))
     places = request.app[keys.PLACES]
     places.resolve(query.origin, "origin")  # an unknown origin is the caller's 422, not a pricing error
     quote_for = _engine_quote_for(request.app[keys.ENGINE], query.origin, query.parcel)
     found = await directory.nearest_priced(
         query.lat, query.lon, query.limit, quote_for, query.radius_km, query.where, now
     )
-    return _body(nearest_body(found, priced=True))
+    return _json(nearest_answer(found, priced=True))
 
 
 async def get_point(request: web.Request) -> web.Response:
@@ -90,15 +91,11 @@ async def get_point(request: web.Request) -> web.Response:
     point = directory.get(point_id)
     if point is None:
         return problem(404, "Pickup point not found", f"no pickup point {point_id}", instance=request.path)
-    return _json(point_json(point, datetime.now(UTC), directory.site_of(point_id)))
+    return _json(point_answer(point, datetime.now(UTC), directory.site_of(point_id)))
 
 
-def _json(body: object) -> web.Response:
-    return _body(dumps(body))
-
-
-def _body(raw: bytes) -> web.Response:
-    return web.Response(body=raw, content_type="application/json")
+def _json(answer: msgspec.Struct) -> web.Response:
+    return web.Response(body=encode(answer), content_type="application/json")
 
 
 def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> QuoteFor:

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from string import Template
 
-import msgspec
 from aiohttp import web
 from multidict import MultiMapping
 
 from router.core import bundled
+from router.core.codec import encode
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
 from router.http.middlewares.problems import problem
@@ -122,7 +122,7 @@ async def list_places(request: web.Request) -> web.Response:
     # The first search builds the prefix index (a few hundred ms): not on the event loop.
     found = await asyncio.to_thread(places.search, query, limit, country)
     body = answers.PlaceSuggestions([_suggestion(s) for s in found])
-    return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+    return web.Response(body=encode(body), content_type="application/json")
 
 
 def _parse_places(params: MultiMapping[str]) -> tuple[str, int, str | None]:

@@ -19,6 +19,7 @@ from msgspec import Meta
 from pickup_points.model import Feature, PointType
 from router.allocation import Method
 from router.core.models import PolicyKind
+from router.history.outcomes import REQUIRED_COLUMNS
 
 MAX_STRING = 200
 MAX_WEIGHT_G = 1_000_000  # a tonne: beyond any parcel service
@@ -251,3 +252,27 @@ class OutcomesIn(_In):
     `problems`, not refused."""
 
     outcomes: list[Any]
+
+
+# The text bodies of `POST /v1/outcomes`, as precisely as JSON Schema says them: a body of
+# another shape is refused (422); in one of these shapes, each bad row is reported, not refused.
+# A CSV header field: no quote (a quoted header could run over lines), comma or line break
+# (`str.splitlines` breaks at each of these).
+_BREAK = r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]"
+_HEADER_FIELD = r'[^",' + _BREAK[1:] + "*"
+_HAS_COLUMN = r"(?=(?:{f},)*[ \t]*{name}[ \t]*(?:,|{b}|$))"
+OUTCOMES_CSV = {
+    "type": "string",
+    "description": "A header line naming at least the columns " + ", ".join(REQUIRED_COLUMNS) + " (and any of "
+    "promised_date, delivered_at, status, complaint), then one outcome a line",
+    "pattern": "^"
+    + "".join(_HAS_COLUMN.format(f=_HEADER_FIELD, name=name, b=_BREAK) for name in REQUIRED_COLUMNS)
+    + _HEADER_FIELD
+    + rf"(?:,{_HEADER_FIELD})*(?:{_BREAK}[\s\S]*)?$",
+}
+OUTCOMES_NDJSON = {
+    "type": "string",
+    # Blank lines are skipped: a body of only those holds no row at all.
+    "description": "One outcome a line as a JSON object; a line that is not one is listed in `problems`",
+    "pattern": r"[^\t\n\r\x0b\x0c ]",
+}

@@ -4,13 +4,16 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import msgspec
 import orjson
 
-from router.core.codec import learned_json, offer_json, quote_json
+from router.core import answers, codec
+from router.core.codec import learned_answer, offer_answer, price_answer, quote_body
 from router.core.models import (
     Badge,
     CarrierError,
     Location,
+    Offer,
     OfferInsight,
     Parcel,
     Policy,
@@ -58,18 +61,33 @@ def a_quote() -> Quote:
     )
 
 
-def test_every_offer_in_a_quote_is_written_byte_for_byte_as_offer_json_writes_it() -> None:
+def fresh(offer: Offer, tags: list[str], learned: answers.OfferLearned | None = None) -> answers.Offer:
+    """The offer's answer built from nothing kept: what the memos must not change."""
+    return msgspec.structs.replace(
+        offer_answer(offer, tags, learned),  # type: ignore[arg-type]
+        price=codec._price(offer.price),
+        eta=codec._eta(offer.eta),
+    )
+
+
+def test_every_offer_in_a_quote_is_written_as_its_declared_answer() -> None:
     quote = a_quote()
-    written = orjson.loads(orjson.dumps(quote_json(quote)))["offers"]
+    body = quote_body(quote)
     tags = {"acme:std": ["fastest", "recommended"], "slow:eco": ["cheapest"]}
-    expected = [{**offer_json(o, tags[o.id]), "learned": learned_json(quote.insights.get(o.id))} for o in quote.offers]
-    assert orjson.dumps(quote_json(quote)["offers"]) == orjson.dumps(expected)
-    assert written[1]["stale"] is True and written[1]["as_of"] == "2026-11-23T09:30:00+00:00"
+    expected = [
+        fresh(o, tags[o.id], learned_answer(quote.insights[o.id]) if o.id in quote.insights else None)
+        for o in quote.offers
+    ]
+    assert orjson.loads(body)["offers"] == orjson.loads(msgspec.json.encode(expected))
+    written = orjson.loads(body)["offers"]
+    assert written[1]["stale"] is True and written[1]["as_of"] == "2026-11-23T09:30:00Z"
+    assert "stale" not in written[0] and "as_of" not in written[0]  # only a stale offer says so
     assert written[0]["learned"]["on_time_rate"] == 0.9123 and written[1]["learned"] is None
+    assert orjson.loads(body)["created_at"] == "2026-11-23T10:00:00Z"
 
 
 def test_a_quote_keeps_its_money_as_exact_strings() -> None:
-    body = quote_json(a_quote())
+    body = orjson.loads(quote_body(a_quote()))
     assert body["offers"][0]["price"]["total"] == "310.50"
     assert body["recommended"]["score"]["day_value"] == "44.36"
     assert [e["kind"] for e in body["errors"]] == ["timeout"]
@@ -77,8 +95,6 @@ def test_a_quote_keeps_its_money_as_exact_strings() -> None:
 
 
 def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_their_own() -> None:
-    from decimal import Decimal
-
     from router.core.models import Eta, Price, PriceLine, PriceLineKind
 
     base = a_quote()
@@ -92,7 +108,7 @@ def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_thei
     )
     window = Eta(2, 4, SHIP, date(2026, 11, 26), date(2026, 11, 28))
     # Quotes one after another, some offers sharing one price or window, some with equal-valued
-    # copies, and more prices than are kept: each offer is written as offer_json writes it.
+    # copies, and more prices than are kept: each offer is written as if built afresh.
     for n in range(5000):
         own = Price(Decimal(n + 1), (PriceLine(PriceLineKind.BASE, Decimal(n + 1), "delivery"),))
         offers = tuple(
@@ -108,14 +124,13 @@ def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_thei
         )
         quote = replace(base, offers=offers, recommended=None, cheapest=None, fastest=None, insights={})
         if n % 97 and n != 4999:
-            quote_json(quote)
+            quote_body(quote)
             continue
-        expected = [{**offer_json(o, []), "learned": None} for o in offers]
-        assert orjson.dumps(quote_json(quote)["offers"]) == orjson.dumps(expected)
+        expected = msgspec.json.encode([fresh(o, []) for o in offers])
+        assert orjson.loads(quote_body(quote))["offers"] == orjson.loads(expected)
 
 
-def test_a_shared_prices_json_is_written_once_and_is_no_part_of_its_value() -> None:
-    from router.core.codec import _price_json
+def test_a_shared_prices_answer_is_built_once_and_is_no_part_of_its_value() -> None:
     from router.core.models import Price, PriceLine, PriceLineKind
 
     def price() -> Price:
@@ -127,18 +142,18 @@ def test_a_shared_prices_json_is_written_once_and_is_no_part_of_its_value() -> N
         )
 
     shared, other = price(), price()
-    body = _price_json(shared)
-    assert _price_json(shared) is body  # a second offer sharing the Price reuses its JSON
-    assert body == {
-        "total": "362.50",
-        "currency": "RUB",
-        "breakdown": [
-            {"kind": PriceLineKind.BASE, "label": "Доставка", "amount": "350.00"},
-            {"kind": PriceLineKind.FUEL, "label": "Топливо", "amount": "12.50"},
+    body = price_answer(shared)
+    assert price_answer(shared) is body  # a second offer sharing the Price reuses its answer
+    assert body == answers.Price(
+        total="362.50",
+        currency="RUB",
+        breakdown=[
+            answers.PriceLine(kind=PriceLineKind.BASE, label="Доставка", amount="350.00"),
+            answers.PriceLine(kind=PriceLineKind.FUEL, label="Топливо", amount="12.50"),
         ],
-    }
-    # The JSON lives in the codec, not on the Price: equal prices stay equal and alike.
-    assert _price_json(other) == body and _price_json(other) is not body
+    )
+    # The answer lives in the codec, not on the Price: equal prices stay equal and alike.
+    assert price_answer(other) == body and price_answer(other) is not body
     assert shared == other and hash(shared) == hash(other) and repr(shared) == repr(other)
     assert not hasattr(shared, "__dict__")
 

@@ -79,6 +79,20 @@ async def test_bodies_that_are_not_outcomes_are_422_naming_the_problem(make_api)
     assert garbage.status == 422
 
 
+async def test_a_file_of_only_bad_rows_is_answered_with_the_report_of_each_bad_line(make_api) -> None:
+    api = await make_api()
+    resp = await post_csv(api, csv_body(ROW.format(id="b1").replace("vestnik", "no such carrier"), "a,b"))
+    assert resp.status == 200, await resp.text()
+    report = await resp.json()
+    conforms(report, "OutcomeImport")
+    assert (report["rows"], report["imported"], report["rejected"]) == (2, 0, 2)
+    assert {p["line"] for p in report["problems"]} == {2, 3}
+    ndjson = await api.post("/v1/outcomes", data=b'"a row"\n[1]\n', headers={"Content-Type": "application/x-ndjson"})
+    assert ndjson.status == 200 and (await ndjson.json())["rejected"] == 2
+    listed = await api.post("/v1/outcomes", json=[1, {"carrier": 5}])
+    assert listed.status == 200 and (await listed.json())["imported"] == 0
+
+
 async def test_a_body_beyond_the_limit_is_413(make_api) -> None:
     from router.http.handlers.outcomes import MAX_BODY_BYTES
 

@@ -71,13 +71,14 @@ async def test_a_store_that_is_down_or_holds_garbage_means_no_stale_answer_not_a
 
 
 async def test_answers_written_in_the_earlier_shape_are_still_read() -> None:
+    import msgspec
     import orjson
 
-    from router.core.codec import offer_json
+    from router.core.codec import offer_answer
 
     store = MemoryStore()
     offers = (make_offer("cdek", "136", "512.40", 4),)
-    earlier = {"as_of": AS_OF.isoformat(), "offers": [offer_json(o, []) for o in offers]}
+    earlier = {"as_of": AS_OF.isoformat(), "offers": [msgspec.to_builtins(offer_answer(o, [])) for o in offers]}
     await store.set("lastgood:cdek:lane", orjson.dumps(earlier), 60)
     kept = await LastGood(store).recall("cdek", "lane")
     assert kept is not None and kept.offers == tuple(replace(o, stale=True, as_of=AS_OF) for o in offers)
