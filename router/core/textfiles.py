@@ -20,6 +20,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 # A longer field is something else pasted into a cell (a traceback, a whole file); capped so one
 # such cell cannot become a megabyte of error text or of a stored point.
@@ -54,19 +55,25 @@ class Record:
 Line = tuple[int, str]
 
 
-def text_lines(data: bytes | str | Iterable[bytes]) -> Iterator[Line | LineProblem]:
+def text_lines(data: bytes | str | Iterable[bytes] | Iterable[str]) -> Iterator[Line | LineProblem]:
     """Each line with its number; a line that cannot be decoded is a problem, the rest go on.
 
-    `data` is a whole file, or a file opened in binary mode (whose lines end at b"\\n" alone).
+    `data` is a whole file, or an open file (binary, whose lines end at b"\\n" alone, or text).
     """
+    lines: Iterable[bytes | str]
     if isinstance(data, str):
-        for number, text in enumerate(data.removeprefix("\ufeff").split("\n"), start=1):
-            yield number, text.removesuffix("\r")
-        return
+        lines = data.split("\n")
+    elif isinstance(data, bytes):
+        lines = data.split(b"\n")
+    else:
+        lines = data
     encoding: str | None = None  # decided by the first line that is not ASCII
-    raw_lines = data.split(b"\n") if isinstance(data, bytes) else data
-    for number, raw in enumerate(raw_lines, start=1):
-        raw = raw.removesuffix(b"\n").removesuffix(b"\r")
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, str):
+            text = line.removesuffix("\n").removesuffix("\r")
+            yield number, text.removeprefix("\ufeff") if number == 1 else text
+            continue
+        raw = cast(bytes, line).removesuffix(b"\n").removesuffix(b"\r")
         if number == 1:
             raw = raw.removeprefix(_BOM)
         if raw.isascii():

@@ -90,8 +90,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "Delivery results, to learn each carrier's real transit times and reliability",
         description="A CSV file with a header line (text/csv), one JSON object a line (application/x-ndjson), "
         'or {"outcomes": [...]} (application/json); up to 8 MiB, larger files through '
-        "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Bad rows are listed with "
-        "their line and the reason; the rest are imported.",
+        "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Text is UTF-8 (a BOM is "
+        "fine) or Windows-1251. Bad rows are listed with their line and the reason, a shipment_id repeated "
+        "in the body among them; the rest are imported. After 1000 rejected rows the import stops, and a "
+        "last problem says from which line on nothing was read.",
         body={
             "application/json": (wire.OutcomesIn, list[Any]),
             "text/csv": _STR,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,16 +10,10 @@ from aiohttp import web
 
 from router.core.codec import dumps
 from router.core.errors import FieldError, InvalidRequest
-from router.history.outcomes import (
-    Outcome,
-    OutcomeFileError,
-    RowProblem,
-    parse_csv,
-    parse_items,
-    parse_ndjson,
-)
+from router.history.outcome_files import parse_csv, parse_items, parse_ndjson
+from router.history.outcomes import Outcome, OutcomeFileError, RowProblem
 from router.history.suspension import suspension_json
-from router.history.track_record import ImportReport
+from router.history.track_record import MAX_REJECTED_ROWS, ImportReport
 from router.http import appkeys as keys
 from router.http.schemas.decode import decode_json
 from router.http.schemas.wire import OutcomesIn
@@ -26,7 +21,8 @@ from router.http.schemas.wire import OutcomesIn
 # Larger than the service's body limit for quotes, small enough that parsing never holds the
 # event loop for long; files beyond it go through `carrier-router outcomes import`.
 MAX_BODY_BYTES = 8 * 1024 * 1024
-# Rows between awaits: other requests get the loop back every few tens of milliseconds.
+# Outcomes written to the store at once (the track record also gives other requests the loop
+# back every few hundred rows, written or not).
 BATCH = 5_000
 _JSON_BODY: Any = OutcomesIn | list[Any]  # {"outcomes": [...]} or the list alone
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
@@ -34,6 +30,9 @@ NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "applica
 
 
 async def _body(request: web.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        # Refused on its announced length, before any of it is read.
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=request.content_length)
     chunks: list[bytes] = []
     size = 0
     while chunk := await request.content.readany():
@@ -44,29 +43,42 @@ async def _body(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
-def _rows(content_type: str, body: bytes) -> Iterator[Outcome | RowProblem]:
+async def _rows(content_type: str, body: bytes) -> tuple[Iterator[Outcome | RowProblem], int]:
+    """The rows, read as the import goes, and how many lines (or list items) the body holds."""
     if not body.strip():
         raise InvalidRequest([FieldError("body", "is empty; send outcome rows")])
-    if content_type in CSV_TYPES or content_type in NDJSON_TYPES:
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidRequest([FieldError("body", f"is not UTF-8: {exc}")]) from None
-        if content_type in CSV_TYPES:
-            return parse_csv(text.splitlines())
-        return parse_ndjson(text.splitlines())
-    parsed = decode_json(body, _JSON_BODY)
+    # Read as bytes, line by line: a line in another encoding is that line's problem alone.
+    lines = body.count(b"\n") + (not body.endswith(b"\n"))
+    if content_type in CSV_TYPES:
+        return parse_csv(body), lines
+    if content_type in NDJSON_TYPES:
+        return parse_ndjson(body), lines
+    # Megabytes of JSON decode in a thread, so the event loop goes on answering meanwhile.
+    parsed = await asyncio.to_thread(decode_json, body, _JSON_BODY)
     items = parsed.outcomes if isinstance(parsed, OutcomesIn) else parsed
-    return parse_items(items)
+    return parse_items(items), len(items)
 
 
-def report_json(report: ImportReport) -> dict[str, Any]:
+def _stopped(report: ImportReport, total: int) -> RowProblem | None:
+    """The summary of what an import that stopped early did not read."""
+    if report.stopped_at is None:
+        return None
+    after = total - report.stopped_at
+    return RowProblem(
+        report.stopped_at,
+        "",
+        f"not read, and {after} more after it: the import stops after {MAX_REJECTED_ROWS} rejected rows",
+    )
+
+
+def report_json(report: ImportReport, stopped: RowProblem | None = None) -> dict[str, Any]:
+    problems = [*report.problems, *([stopped] if stopped else [])]
     return {
         "rows": report.rows,
         "imported": report.imported,
         "duplicates": report.duplicates,
         "rejected": report.rejected,
-        "problems": [{"line": p.line, "field": p.field, "reason": p.reason} for p in report.problems],
+        "problems": [{"line": p.line, "field": p.field, "reason": p.reason} for p in problems],
         # Only the first problems are listed; the count of rejected rows is always complete.
         "problems_truncated": report.rejected > len({p.line for p in report.problems}),
         "suspended": [suspension_json(s) for s in report.suspended],
@@ -74,13 +86,15 @@ def report_json(report: ImportReport) -> dict[str, Any]:
 
 
 async def import_outcomes(request: web.Request) -> web.Response:
-    rows = _rows(request.content_type, await _body(request))
+    rows, total = await _rows(request.content_type, await _body(request))
     try:
         report = await request.app[keys.TRACK_RECORD].record(rows, batch_size=BATCH)
     except OutcomeFileError as exc:
         raise InvalidRequest([FieldError("body", str(exc))], title="Unreadable outcome file") from None
+    stopped = _stopped(report, total)
     if report.rejected and not (report.imported or report.duplicates):
         # Nothing usable at all is a client error, not a successful import of zero rows.
-        problems = [FieldError(f"line {p.line}.{p.field}", p.reason) for p in report.problems]
+        listed = [*report.problems, *([stopped] if stopped else [])]
+        problems = [FieldError(f"line {p.line}.{p.field}", p.reason) for p in listed]
         raise InvalidRequest(problems, title="No outcome row could be read")
-    return web.Response(body=dumps(report_json(report)), content_type="application/json")
+    return web.Response(body=dumps(report_json(report, stopped)), content_type="application/json")

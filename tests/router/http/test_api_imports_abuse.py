@@ -1,0 +1,64 @@
+"""Hostile and clumsy uploads: each costs bounded work, and the service answers others meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+from tests.router.outcome_sim import HEADER
+
+ROW = "{id},vestnik,parcel,RU-48,RU-53,2026-11-02T10:00:00+03:00,2026-11-10,2026-11-09T12:00:00+07:00,delivered,no"
+
+
+async def test_healthz_answers_while_an_8_mb_upload_of_bad_rows_is_read_and_the_import_stops_early(make_api) -> None:
+    api = await make_api()
+    body = b"{}\n" * (8 * 1024 * 1024 // 3)
+    upload_done = False
+    answered_during = 0
+
+    async def poll_healthz() -> None:
+        nonlocal answered_during
+        while not upload_done:
+            resp = await api.get("/healthz")
+            assert resp.status == 200
+            await resp.read()
+            answered_during += not upload_done
+
+    poller = asyncio.create_task(poll_healthz())
+    await asyncio.sleep(0)
+    resp = await api.post("/v1/outcomes", data=io.BytesIO(body), headers={"Content-Type": "application/x-ndjson"})
+    upload_done = True
+    await poller
+    assert resp.status == 422 and resp.content_type == "application/problem+json"
+    last = (await resp.json())["errors"][-1]
+    assert last["path"] == "line 1001."
+    lines = len(body.splitlines())
+    assert f"and {lines - 1001} more" in last["message"]
+    assert answered_during > 0
+
+
+async def test_a_csv_upload_saved_by_excel_with_a_bom_or_in_windows_1251_is_imported(make_api) -> None:
+    api = await make_api()
+    text = "\r\n".join([HEADER, ROW.format(id="ш1"), ROW.format(id="ш2")]) + "\r\n"
+    for n, data in enumerate((b"\xef\xbb\xbf" + text.encode(), text.replace("ш", "щ").encode("cp1251"))):
+        resp = await api.post("/v1/outcomes", data=data, headers={"Content-Type": "text/csv"})
+        assert resp.status == 200, (n, await resp.text())
+        report: dict[str, Any] = await resp.json()
+        assert (report["imported"], report["rejected"]) == (2, 0)
+
+
+async def test_an_outcome_body_announced_beyond_the_limit_is_refused_before_it_is_read(make_api) -> None:
+    from router.http.handlers.outcomes import MAX_BODY_BYTES
+
+    api = await make_api()
+
+    async def endless() -> Any:
+        yield (HEADER + "\n").encode()
+        while True:  # never finished: only its announced length can refuse it
+            await asyncio.sleep(3600)
+            yield b""
+
+    headers = {"Content-Type": "text/csv", "Content-Length": str(MAX_BODY_BYTES + 1)}
+    resp = await asyncio.wait_for(api.post("/v1/outcomes", data=endless(), headers=headers), timeout=60)
+    assert resp.status == 413 and resp.content_type == "application/problem+json"
