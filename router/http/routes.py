@@ -66,7 +66,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "carriers' daily capacities and volume-discount tiers (OR-Tools: min-cost flow, or CP-SAT when tiers "
         "apply), beside the greedy cheapest-per-order plan. Big batches: send `application/x-ndjson` whose "
         "first line is an AllocationHeader and every further line one OrderIn; a bad order line is listed in "
-        "`rejected` with its line number and the rest are planned. Up to 100,000 orders and 32 MiB.",
+        "`rejected` with its line number and the rest are planned. Up to 100,000 orders; a JSON body up to "
+        "16 MiB, an NDJSON body up to 32 MiB.",
         body={
             "application/json": wire.AllocationRequest,
             "application/x-ndjson": {

@@ -53,12 +53,43 @@ async def test_an_outcome_body_announced_beyond_the_limit_is_refused_before_it_i
 
     api = await make_api()
 
-    async def endless() -> Any:
-        yield (HEADER + "\n").encode()
-        while True:  # never finished: only its announced length can refuse it
-            await asyncio.sleep(3600)
-            yield b""
-
     headers = {"Content-Type": "text/csv", "Content-Length": str(MAX_BODY_BYTES + 1)}
-    resp = await asyncio.wait_for(api.post("/v1/outcomes", data=endless(), headers=headers), timeout=60)
+    body = _never_ending((HEADER + "\n").encode())
+    resp = await asyncio.wait_for(api.post("/v1/outcomes", data=body, headers=headers), timeout=60)
     assert resp.status == 413 and resp.content_type == "application/problem+json"
+
+
+async def _never_ending(first: bytes) -> Any:
+    yield first
+    while True:  # never finished: only its announced length can refuse it
+        await asyncio.sleep(3600)
+        yield b""
+
+
+async def test_a_32_mb_allocation_is_refused_on_its_announced_length_before_it_is_read(make_api) -> None:
+    api = await make_api()
+    headers = {"Content-Type": "application/json", "Content-Length": str(32 * 1024 * 1024)}
+    body = _never_ending(b'{"warehouses": [{"code": "MSK", "location": "Moscow"}], "orders": [')
+    resp = await asyncio.wait_for(api.post("/v1/allocations", data=body, headers=headers), timeout=60)
+    assert resp.status == 413 and resp.content_type == "application/problem+json"
+
+
+async def test_a_json_allocation_beyond_its_cap_is_refused_while_it_streams_in(make_api) -> None:
+    from router.http.handlers.allocations import MAX_JSON_BYTES
+
+    api = await make_api()
+    order = b'{"id": 1, "destination": "Moscow", "parcels": []},'
+    body = b'{"orders": [' + order * (MAX_JSON_BYTES // len(order) + 1) + b"]}"
+    resp = await api.post("/v1/allocations", data=io.BytesIO(body), headers={"Content-Type": "application/json"})
+    assert resp.status == 413 and resp.content_type == "application/problem+json"
+
+
+async def test_an_ndjson_allocation_of_millions_of_empty_lines_is_refused_by_its_line_count(make_api) -> None:
+    from router.http.handlers.allocations import MAX_NDJSON_LINES
+
+    api = await make_api()
+    body = b'{"warehouses": [{"code": "MSK", "location": "Moscow"}]}\n' + b"{}\n" * (MAX_NDJSON_LINES + 1)
+    resp = await api.post("/v1/allocations", data=io.BytesIO(body), headers={"Content-Type": "application/x-ndjson"})
+    assert resp.status == 422 and resp.content_type == "application/problem+json"
+    (error,) = (await resp.json())["errors"]
+    assert error["path"] == "body" and "100000 orders" in error["message"]
