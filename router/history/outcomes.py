@@ -54,7 +54,7 @@ _REGION = re.compile(r"(?:([A-Za-z]{2})-)?([A-Za-z0-9]{1,10})")
 # Read on text already stripped. The separator is a comma or semicolon with spaces around it, or
 # spaces alone; the possessive `*+` lets a run of spaces be split one way only, so a row of
 # 16,000 spaces fails in one pass instead of trying every split (4.7 s before).
-_POINT = re.compile(r"(-?\d+(?:\.\d+)?)(?:\s*+[,;]|\s)\s*+(-?\d+(?:\.\d+)?)")
+_POINT = re.compile(r"(-?\d++(?:\.\d++)?)(?:\s*+[,;]|\s)\s*+(-?\d++(?:\.\d++)?)")
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 

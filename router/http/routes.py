@@ -90,7 +90,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/v1/outcomes", outcomes.import_outcomes, "importOutcomes",
         "Delivery results, to learn each carrier's real transit times and reliability",
         description="A CSV file with a header line (text/csv), one JSON object a line (application/x-ndjson), "
-        'or {"outcomes": [...]} (application/json); up to 8 MiB, larger files through '
+        'or {"outcomes": [...]} (application/json); up to 8 MiB (JSON: 1 MiB), larger files through '
         "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Text is UTF-8 (a BOM is "
         "fine) or Windows-1251. Bad rows are listed with their line and the reason, a shipment_id repeated "
         "in the body among them; the rest are imported. After 1000 rejected rows the import stops, and a "

@@ -66,6 +66,22 @@ async def _never_ending(first: bytes) -> Any:
         yield b""
 
 
+async def test_an_outcome_list_as_json_is_capped_lower_than_the_same_rows_as_ndjson(make_api) -> None:
+    from router.http.handlers.outcomes import MAX_JSON_BODY_BYTES
+
+    api = await make_api()
+    items = [b"{}"] * (MAX_JSON_BODY_BYTES // 3 + 1)
+    as_json = await api.post(
+        "/v1/outcomes", data=io.BytesIO(b"[" + b",".join(items) + b"]"), headers={"Content-Type": "application/json"}
+    )
+    assert as_json.status == 413 and as_json.content_type == "application/problem+json"
+    # As many bytes as a CSV body, blank lines mostly, is read.
+    csv_body = (HEADER + "\n").encode() + b"\n" * MAX_JSON_BODY_BYTES + (ROW.format(id="x2") + "\n").encode()
+    as_csv = await api.post("/v1/outcomes", data=io.BytesIO(csv_body), headers={"Content-Type": "text/csv"})
+    assert as_csv.status == 200, await as_csv.text()
+    assert (await as_csv.json())["imported"] == 1
+
+
 async def test_a_32_mb_allocation_is_refused_on_its_announced_length_before_it_is_read(make_api) -> None:
     api = await make_api()
     headers = {"Content-Type": "application/json", "Content-Length": str(32 * 1024 * 1024)}
