@@ -64,14 +64,18 @@ def text_lines(data: bytes | str | Iterable[bytes] | Iterable[str]) -> Iterator[
     if isinstance(data, str):
         lines = data.split("\n")
     elif isinstance(data, bytes):
-        lines = data.split(b"\n")
+        try:  # most files are UTF-8 throughout, and one call decodes them
+            lines = data.removeprefix(_BOM).decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            lines = data.split(b"\n")
     else:
         lines = data
     encoding: str | None = None  # decided by the first line that is not ASCII
     for number, line in enumerate(lines, start=1):
         if isinstance(line, str):
-            text = line.removesuffix("\n").removesuffix("\r")
-            yield number, text.removeprefix("\ufeff") if number == 1 else text
+            if line.endswith(("\n", "\r")):
+                line = line.removesuffix("\n").removesuffix("\r")
+            yield number, line.removeprefix("\ufeff") if number == 1 else line
             continue
         raw = cast(bytes, line).removesuffix(b"\n").removesuffix(b"\r")
         if number == 1:
@@ -115,9 +119,10 @@ def csv_records(
             yield item
             continue
         number, text = item
-        if not text.strip():
+        if not text or text.isspace():
             continue
-        if '"' in text:
+        quoted = '"' in text
+        if quoted:
             read = _quoted_record(text, source, width)
             if isinstance(read, tuple):
                 column, reason = read
@@ -126,12 +131,14 @@ def csv_records(
             values = read
         else:
             values = text.split(",")
-        long = [i for i, value in enumerate(values) if len(value) > max_field]
-        if long:
+        # A line no longer than the limit cannot hold a field over it; most lines are far shorter.
+        if quoted or len(text) > max_field:
+            long = [i for i, value in enumerate(values) if len(value) > max_field]
             for i in long:
                 name = names[i] if i < len(names) else f"column {i + 1}"
                 yield LineProblem(number, name, f"is {len(values[i])} characters long; at most {max_field}")
-            continue
+            if long:
+                continue
         if width is None:
             width, names = len(values), [v.strip() for v in values]
         yield Record(number, values)

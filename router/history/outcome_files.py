@@ -49,7 +49,7 @@ def parse_csv(data: Source) -> Iterator[Outcome | RowProblem]:
     width = len(header)
     # An optional column the file lacks reads from one empty value put after the row's own.
     pick = itemgetter(*(header.index(c) if c in header else width for c in COLUMNS))
-    first_seen = _FirstSeen()
+    first_lines: dict[str, int] = {}
     for item in records:
         if isinstance(item, LineProblem):
             yield RowProblem(item.line, item.field, item.reason)
@@ -58,34 +58,25 @@ def parse_csv(data: Source) -> Iterator[Outcome | RowProblem]:
         if len(values) != width:
             yield RowProblem(line, "", f"has {len(values)} fields; the header has {width}")
             continue
-        outcome = plain_row(pick([*values, ""]))
-        if outcome is None:
-            yield from first_seen.emit(outcome_from_row(dict(zip(header, values, strict=False)), line))
+        result = plain_row(pick([*values, ""])) or outcome_from_row(dict(zip(header, values, strict=False)), line)
+        if isinstance(result, Outcome):
+            yield _first_read(result, line, first_lines)
         else:
-            yield from first_seen.emit(outcome, line)
-
-
-class _FirstSeen:
-    """A shipment read twice in one file is reported at its second line; the first one read is kept."""
-
-    def __init__(self) -> None:
-        self._lines: dict[str, int] = {}
-
-    def emit(self, result: Outcome | list[RowProblem], line: int = 0) -> Iterator[Outcome | RowProblem]:
-        if not isinstance(result, Outcome):
             yield from result
-            return
-        first = self._lines.setdefault(result.shipment_id, line)
-        if first == line:
-            yield result
-        else:
-            yield RowProblem(line, "shipment_id", f"{result.shipment_id!r} was already read on line {first}")
+
+
+def _first_read(outcome: Outcome, line: int, first_lines: dict[str, int]) -> Outcome | RowProblem:
+    """A shipment read twice in one file is reported at its second line; the first one read is kept."""
+    first = first_lines.setdefault(outcome.shipment_id, line)
+    if first == line:
+        return outcome
+    return RowProblem(line, "shipment_id", f"{outcome.shipment_id!r} was already read on line {first}")
 
 
 def parse_ndjson(data: Source) -> Iterator[Outcome | RowProblem]:
     """One JSON object a line; blank lines are skipped. Lines end at "\\n" alone: U+2028 and
     U+0085 are legal inside a JSON string."""
-    first_seen = _FirstSeen()
+    first_lines: dict[str, int] = {}
     for item in text_lines(data):
         if isinstance(item, LineProblem):
             yield RowProblem(item.line, item.field, item.reason)
@@ -98,14 +89,22 @@ def parse_ndjson(data: Source) -> Iterator[Outcome | RowProblem]:
         except orjson.JSONDecodeError as exc:
             yield RowProblem(number, "", f"is not valid JSON: {exc}")
             continue
-        yield from first_seen.emit(_item(parsed, number), number)
+        result = _item(parsed, number)
+        if isinstance(result, Outcome):
+            yield _first_read(result, number, first_lines)
+        else:
+            yield from result
 
 
 def parse_items(items: Iterable[Any]) -> Iterator[Outcome | RowProblem]:
     """Objects of a JSON list; a problem's line is the object's position, from 1."""
-    first_seen = _FirstSeen()
+    first_lines: dict[str, int] = {}
     for number, item in enumerate(items, start=1):
-        yield from first_seen.emit(_item(item, number), number)
+        result = _item(item, number)
+        if isinstance(result, Outcome):
+            yield _first_read(result, number, first_lines)
+        else:
+            yield from result
 
 
 def _item(item: Any, number: int) -> Outcome | list[RowProblem]:
