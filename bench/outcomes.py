@@ -35,7 +35,8 @@ from carriers.registry import load_carriers
 from router.core.calendar import add_working_days, is_working_day
 from router.core.models import Location, Parcel, Policy, Shipment
 from router.core.settings import Settings
-from router.history.outcomes import COLUMNS, parse_csv
+from router.history.outcome_files import parse_csv
+from router.history.outcomes import COLUMNS
 from router.history.track_record import TrackRecord
 from router.quoting.engine import QuoteEngine
 from router.quoting.wiring import bundled_places
@@ -91,7 +92,7 @@ def write_outcomes(path: Path, rows: int, seed: int = 1) -> None:
 async def timed_import(store: Store, path: Path) -> tuple[float, int, int, int]:
     record = TrackRecord(store, places=bundled_places)
     started = time.perf_counter()
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open("rb") as f:
         report = await record.record(parse_csv(f))
     return time.perf_counter() - started, report.imported, report.duplicates, report.rejected
 
@@ -169,7 +170,7 @@ async def bench_quotes(quotes: int, url: str) -> None:
     try:
         for backend, store in (("memory", MemoryStore()), ("Redis", redis_store)):
             loaded = TrackRecord(store, places=lambda: places)
-            with (ROOT / "data" / "demo" / "outcomes.csv").open(encoding="utf-8", newline="") as f:
+            with (ROOT / "data" / "demo" / "outcomes.csv").open("rb") as f:
                 await loaded.record(parse_csv(f))
             bare = QuoteEngine(carriers, places, settings)
             record = TrackRecord(store)

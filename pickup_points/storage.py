@@ -18,7 +18,7 @@ from pathlib import Path
 from pickup_points.errors import ImportFormatError, PointsFileError
 from pickup_points.hours import format_hours
 from pickup_points.importers import CSV_COLUMNS, ImportRowError, ZoneFor, import_csv
-from pickup_points.model import PickupPoint
+from pickup_points.model import PickupPoint, network_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def load_points(directory: Path, zone_for: ZoneFor | None = None) -> Loaded:
     errors: list[FileRowError] = []
     for path in files:
         try:
-            result = import_csv(path.read_text(encoding="utf-8"), zone_for=zone_for)
+            result = import_csv(path.read_bytes(), zone_for=zone_for)
         except ImportFormatError as exc:
             raise PointsFileError(str(path), "header", str(exc)) from None
         errors.extend(FileRowError(path.name, e) for e in result.errors)
@@ -57,7 +57,7 @@ def load_points(directory: Path, zone_for: ZoneFor | None = None) -> Loaded:
 
 
 def network_file(directory: Path, network: str) -> Path:
-    return directory / f"{network}.csv"
+    return directory / f"{network_name(network)}.csv"
 
 
 def save_network(points: Sequence[PickupPoint], directory: Path, network: str) -> Path:

@@ -16,6 +16,7 @@ import orjson
 
 from pickup_points.errors import ImportFormatError, PickupPointsError
 from pickup_points.model import PickupPoint
+from router.core.textfiles import MAX_LISTED_PROBLEMS
 
 ZoneFor = Callable[[float, float], str]
 _ZONES = frozenset(available_timezones())
@@ -31,7 +32,13 @@ class ImportRowError:
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     points: tuple[PickupPoint, ...]
-    errors: tuple[ImportRowError, ...]
+    errors: tuple[ImportRowError, ...]  # the first MAX_LISTED_PROBLEMS
+    rejected: int  # every record that could not be used, listed or not
+
+    @property
+    def unlisted(self) -> int:
+        """Rejected records beyond those in `errors`: the "and K more" of a summary."""
+        return self.rejected - len({e.line for e in self.errors})
 
 
 class RowError(PickupPointsError):
@@ -43,25 +50,39 @@ class RowError(PickupPointsError):
         self.reason = reason
 
 
-def collect(records: Iterable[tuple[int, Any]], read: Callable[[Any], PickupPoint]) -> ImportResult:
+def collect(records: Iterable[tuple[int, Any] | ImportRowError], read: Callable[[Any], PickupPoint]) -> ImportResult:
+    """Read every record; what a reader before could not even split into fields comes as an error."""
     points: list[PickupPoint] = []
     errors: list[ImportRowError] = []
+    rejected_lines: set[int] = set()
     seen: dict[str, int] = {}
-    for line, record in records:
+
+    def reject(error: ImportRowError) -> None:
+        rejected_lines.add(error.line)
+        if len(errors) < MAX_LISTED_PROBLEMS:
+            errors.append(error)
+
+    for item in records:
+        if isinstance(item, ImportRowError):
+            reject(item)
+            continue
+        line, record = item
         try:
             point = read(record)
         except RowError as exc:
-            errors.append(ImportRowError(line, exc.field, exc.reason))
+            reject(ImportRowError(line, exc.field, exc.reason))
             continue
         if point.id in seen:
-            errors.append(ImportRowError(line, "code", f"{point.id} already read at {seen[point.id]}"))
+            reject(ImportRowError(line, "code", f"{point.id} was already read on line {seen[point.id]}"))
             continue
         seen[point.id] = line
         points.append(point)
-    return ImportResult(tuple(points), tuple(errors))
+    return ImportResult(tuple(points), tuple(errors), len(rejected_lines))
 
 
 def load_json(data: bytes | str) -> Any:
+    # Windows editors save JSON with a BOM too.
+    data = data.removeprefix(b"\xef\xbb\xbf") if isinstance(data, bytes) else data.removeprefix("\ufeff")
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

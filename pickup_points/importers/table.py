@@ -6,9 +6,8 @@ exactly as a CSV row's columns.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,6 +15,7 @@ from pickup_points.errors import HoursError, ImportFormatError
 from pickup_points.hours import parse_hours
 from pickup_points.importers.records import (
     ImportResult,
+    ImportRowError,
     RowError,
     ZoneFor,
     as_coordinates,
@@ -36,6 +36,7 @@ from pickup_points.model import (
     Status,
     sorted_sides,
 )
+from router.core.textfiles import Record, csv_records, text_lines
 
 CSV_COLUMNS = (
     "code", "network", "carrier", "type", "name", "address", "city", "region", "postal_code", "country",
@@ -47,27 +48,36 @@ _TYPE_NAMES = {"pvz": PointType.PVZ, "locker": PointType.LOCKER, "postamat": Poi
 
 
 def import_csv(
-    text: str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
+    data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
 ) -> ImportResult:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or ()]
+    """`data` as saved (UTF-8 with or without a BOM, or Windows-1251), or already as text."""
+    records = csv_records(text_lines(data))
+    unreadable: list[ImportRowError] = []  # lines before the header
+    header: list[str] = []
+    for first in records:
+        if isinstance(first, Record):
+            header = [h.strip() for h in first.values]
+            break
+        unreadable.append(ImportRowError(first.line, first.field, first.reason))
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportFormatError(f"the CSV header lacks {', '.join(missing)} (has: {', '.join(header) or 'nothing'})")
     if network is None and "network" not in header:
         raise ImportFormatError("name the network: the file has no network column")
-    reader.fieldnames = header
 
-    def records() -> Iterator[tuple[int, Mapping[str, Any]]]:
-        for row in reader:
-            yield reader.line_num, row
+    def rows() -> Iterator[tuple[int, list[str]] | ImportRowError]:
+        for record in records:
+            if isinstance(record, Record):
+                yield record.line, record.values
+            else:
+                yield ImportRowError(record.line, record.field, record.reason)
 
-    def read(row: Mapping[Any, Any]) -> PickupPoint:
-        if None in row:  # DictReader files surplus values under None
-            raise RowError("", f"{len(row[None])} more value(s) than the header has columns")
-        return _from_fields(row, network, carrier, zone_for)
+    def read(values: list[str]) -> PickupPoint:
+        if len(values) > len(header):
+            raise RowError("", f"{len(values) - len(header)} more value(s) than the header has columns")
+        return _from_fields(dict(zip(header, values, strict=False)), network, carrier, zone_for)
 
-    return collect(records(), read)
+    return collect(itertools.chain(unreadable, rows()), read)
 
 
 def import_geojson(

@@ -18,10 +18,11 @@ from rich.table import Table
 
 from router.core.errors import ConfigError
 from router.core.settings import Settings
-from router.history.outcomes import OutcomeFileError, parse_csv, parse_ndjson, sniff_format
+from router.history.outcome_files import parse_csv, parse_ndjson, sniff_format
+from router.history.outcomes import OutcomeFileError
 from router.history.reliability import Tally
 from router.history.suspension import Suspension
-from router.history.track_record import ImportReport
+from router.history.track_record import MAX_REJECTED_ROWS, ImportReport
 from router.quoting.wiring import Wired, open_engine
 from router.store import RedisStore, StoreUnavailable
 
@@ -64,8 +65,8 @@ def outcomes() -> None:
 @click.pass_context
 def import_file(ctx: click.Context, file: Path, fmt: str, show_problems: int, redis_url: str | None) -> None:
     """Import FILE (CSV with a header, or NDJSON); shipments already imported are skipped."""
-    with file.open(encoding="utf-8-sig", newline="") as f:
-        first = f.readline()
+    with file.open("rb") as f:
+        first = f.readline().decode("utf-8", errors="replace").removeprefix("\ufeff")
         f.seek(0)
         kind = sniff_format(file.name, first) if fmt == "auto" else fmt
         rows = parse_csv(f) if kind == "csv" else parse_ndjson(f)
@@ -87,8 +88,20 @@ def import_file(ctx: click.Context, file: Path, fmt: str, show_problems: int, re
         click.echo(f"  line {p.line}: {p.field or 'row'}: {p.reason}", err=True)
     if report.rejected > show_problems:
         click.echo(f"  … {report.rejected} rejected rows in all", err=True)
+    if report.stopped_at is not None:
+        after = _count_lines(file) - report.stopped_at
+        click.echo(
+            f"  stopped after {MAX_REJECTED_ROWS} rejected rows: line {report.stopped_at} and {after} more "
+            "were not read; mend the file and import it again (rows already imported are skipped)",
+            err=True,
+        )
     for s in report.suspended:
         click.echo(f"{s.carrier} {s.reason}")
+
+
+def _count_lines(file: Path) -> int:
+    with file.open("rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
 
 
 def _percentile(hist: list[int], q: float) -> int | None:

@@ -10,7 +10,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from pickup_points.errors import NetworkNameError
 from pickup_points.importers import ImportFormatError, ImportResult, import_cdek, import_csv, import_geojson
+from pickup_points.model import network_name
 from pickup_points.search import PickupDirectory
 from pickup_points.storage import load_points, save_network
 from pickup_points.timezones import TimezoneLookup
@@ -45,25 +47,31 @@ def points() -> None:
 @click.pass_context
 def import_points(ctx: click.Context, file: Path, network: str, fmt: str | None, carrier: str | None) -> None:
     """Read FILE, report every record that cannot be used, and keep the rest as NETWORK's points."""
+    try:
+        network_name(network)
+    except NetworkNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="--network") from None
     fmt = fmt or _BY_SUFFIX.get(file.suffix.lower())
     if fmt is None:
         raise click.BadParameter(f"cannot tell the format from {file.name!r}; give --format", param_hint="--format")
     zones = TimezoneLookup()
     try:
         if fmt == "csv":
-            result: ImportResult = import_csv(file.read_text(encoding="utf-8"), network, carrier, zones)
+            result: ImportResult = import_csv(file.read_bytes(), network, carrier, zones)
         elif fmt == "geojson":
             result = import_geojson(file.read_bytes(), network, carrier, zones)
         else:
             result = import_cdek(file.read_bytes(), network, carrier, zones)
-    except (ImportFormatError, UnicodeDecodeError) as exc:
+    except ImportFormatError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     for error in result.errors:
         click.echo(f"{file.name}:{error.line}: {error.field or 'record'}: {error.reason}", err=True)
+    if result.unlisted:
+        click.echo(f"{file.name}: and {result.unlisted} more rejected records", err=True)
     if not result.points:
-        raise click.ClickException(f"no usable points in {file} ({len(result.errors)} rejected); nothing written")
+        raise click.ClickException(f"no usable points in {file} ({result.rejected} rejected); nothing written")
     target = save_network(result.points, _points_dir(ctx), network)
-    click.echo(f"{len(result.points)} points of {network} written to {target}; {len(result.errors)} rejected")
+    click.echo(f"{len(result.points)} points of {network} written to {target}; {result.rejected} rejected")
 
 
 @points.command()

@@ -53,6 +53,12 @@ from router.store import Store, StoreUnavailable
 log = logging.getLogger(__name__)
 
 MAX_REPORTED_PROBLEMS = 1000
+# An import stops at the row after this many rejected ones: a file that bad is the wrong file or a
+# hostile one, and reading on would cost a worker seconds to list what no one will read.
+MAX_REJECTED_ROWS = 1000
+# Rows read between two turns of the event loop, good or bad: other requests wait a few
+# milliseconds at most, whether or not a batch is written meanwhile.
+ROWS_PER_TURN = 500
 DEFAULT_BATCH = 100_000  # outcomes aggregated in memory before each write: fewer, fuller store calls
 _MAX_CACHED = 100_000
 _MAX_VIEWS = 4096  # lanes whose last view a worker keeps
@@ -65,6 +71,7 @@ class ImportReport:
     duplicates: int = 0
     rejected: int = 0  # rows with at least one problem
     problems: list[RowProblem] = field(default_factory=list)  # the first MAX_REPORTED_PROBLEMS
+    stopped_at: int | None = None  # the line not read, nor any after it, past MAX_REJECTED_ROWS
     suspended: list[Suspension] = field(default_factory=list)  # newly, by this import
 
 
@@ -109,13 +116,23 @@ class TrackRecord:
     # --- import --------------------------------------------------------------------------
 
     async def record(self, rows: Iterable[Outcome | RowProblem], batch_size: int = DEFAULT_BATCH) -> ImportReport:
-        """Import parsed rows: outcomes are counted once per shipment id, problems reported."""
+        """Import parsed rows: outcomes are counted once per shipment id, problems reported.
+
+        Stops at the row after `MAX_REJECTED_ROWS` rejected ones, keeping the good rows before it.
+        """
         report = ImportReport()
         batch: list[Outcome] = []
         last_bad_line = -1
+        next_turn = ROWS_PER_TURN
         for row in rows:
+            if report.rows >= next_turn:
+                next_turn = report.rows + ROWS_PER_TURN
+                await asyncio.sleep(0)
             if isinstance(row, RowProblem):
                 if row.line != last_bad_line:
+                    if report.rejected >= MAX_REJECTED_ROWS:
+                        report.stopped_at = row.line
+                        break
                     report.rejected += 1
                     report.rows += 1
                     last_bad_line = row.line

@@ -69,7 +69,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "carriers' daily capacities and volume-discount tiers (OR-Tools: min-cost flow, or CP-SAT when tiers "
         "apply), beside the greedy cheapest-per-order plan. Big batches: send `application/x-ndjson` whose "
         "first line is an AllocationHeader and every further line one OrderIn; a bad order line is listed in "
-        "`rejected` with its line number and the rest are planned. Up to 100,000 orders and 32 MiB.",
+        "`rejected` with its line number and the rest are planned. Up to 100,000 orders; a JSON body up to "
+        "16 MiB, an NDJSON body up to 32 MiB.",
         body={
             "application/json": wire.AllocationRequest,
             "application/x-ndjson": {
@@ -92,10 +93,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/v1/outcomes", outcomes.import_outcomes, "importOutcomes",
         "Delivery results, to learn each carrier's real transit times and reliability",
         description="A CSV file with a header line (text/csv), one JSON object a line (application/x-ndjson), "
-        'or {"outcomes": [...]} (application/json); up to 8 MiB, larger files through '
-        "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Bad rows are listed with "
-        "their line and the reason; the rest are imported (a body of only bad rows imports none and lists "
-        "them all).",
+        'or {"outcomes": [...]} (application/json); up to 8 MiB (JSON: 1 MiB), larger files through '
+        "`carrier-router outcomes import`. Rows are idempotent by shipment_id. Text is UTF-8 (a BOM is "
+        "fine) or Windows-1251. Bad rows are listed with their line and the reason, a shipment_id repeated "
+        "in the body among them; the rest are imported (a body of only bad rows imports none and lists "
+        "them). After 1000 rejected rows the import stops, and a last problem says from which line on "
+        "nothing was read.",
         body={
             "application/json": (wire.OutcomesIn, list[Any]),
             "text/csv": wire.OUTCOMES_CSV,

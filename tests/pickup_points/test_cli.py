@@ -46,3 +46,24 @@ def test_an_unreadable_file_names_itself(tmp_path: Path) -> None:
     feed.write_text("{not json")
     result = run("--data-dir", str(tmp_path), "points", "import", str(feed), "--network", "n")
     assert result.exit_code == 1 and "feed.geojson" in result.output
+
+
+def test_a_network_name_that_would_leave_the_data_directory_is_refused(tmp_path: Path) -> None:
+    feed = tmp_path / "points.json"
+    feed.write_bytes(orjson.dumps([cdek_point("MSK1")]))
+    data = tmp_path / "data"
+    for name in ("../../x", "x/y", "..", "Partner", ".hidden", "a" * 64, ""):
+        result = run("--data-dir", str(data), "points", "import", str(feed), "--network", name)
+        assert result.exit_code == 2, (name, result.output)
+        assert "--network" in result.output
+    assert not any(tmp_path.rglob("*.csv"))
+
+
+def test_the_errors_beyond_the_first_thousand_are_summed_up(tmp_path: Path) -> None:
+    feed = tmp_path / "points.csv"
+    rows = [f"A{i},x,north,37,24/7" for i in range(1003)]
+    feed.write_text("\n".join(["code,address,lat,lon,hours", *rows, "B,x,55.7,37.6,24/7"]))
+    result = run("--data-dir", str(tmp_path), "points", "import", str(feed), "--network", "n")
+    assert result.exit_code == 0, result.output
+    assert "and 3 more rejected records" in result.output
+    assert "1 points of n written" in result.output and "1003 rejected" in result.output

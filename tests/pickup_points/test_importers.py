@@ -207,3 +207,57 @@ def test_not_json_is_refused_whole() -> None:
         import_cdek(b"<html>", zone_for=zone_for)
     with pytest.raises(ImportFormatError):
         import_geojson(b'{"type": "Feature"}', network="n", zone_for=zone_for)
+
+
+def _row(code: str, lat: str = "55.7", address: str = "ул. Мира 1") -> str:
+    return f"{code},pvz,Name {code},{address},Москва,{lat},37.6,,24/7,,,,,"
+
+
+def test_an_unclosed_quote_is_reported_at_its_line_and_the_rows_around_it_are_kept() -> None:
+    text = "\n".join(
+        [
+            HEADER,
+            _row("A1"),
+            _row("A2", address='"ул. Мира 2'),
+            _row("A3"),
+            _row("A4", address='"ул. Мира, 4"'),
+            _row("A5"),
+        ]
+    )
+    result = import_csv(text, network="n", zone_for=zone_for)
+    assert [p.code for p in result.points] == ["A1", "A3", "A4", "A5"]
+    assert [p.address for p in result.points if p.code == "A4"] == ["ул. Мира, 4"]
+    assert [(e.line, e.field) for e in result.errors] == [(3, "address")]
+    assert "never closed" in result.errors[0].reason
+
+
+def test_a_csv_saved_with_a_bom_or_in_windows_1251_is_read() -> None:
+    text = "\r\n".join([HEADER, _row("A1"), _row("A2")]) + "\r\n"
+    for data in (b"\xef\xbb\xbf" + text.encode(), text.encode("cp1251")):
+        result = import_csv(data, network="n", zone_for=zone_for)
+        assert [(p.code, p.address) for p in result.points] == [("A1", "ул. Мира 1"), ("A2", "ул. Мира 1")]
+        assert result.errors == ()
+
+
+def test_a_row_that_is_not_utf8_is_reported_alone() -> None:
+    good = [_row(f"A{i}").encode() for i in range(10)]
+    data = b"\n".join([HEADER.encode(), *good[:5], _row("B1").encode("cp1251"), *good[5:]])
+    result = import_csv(data, network="n", zone_for=zone_for)
+    assert len(result.points) == 10
+    assert [(e.line, e.field) for e in result.errors] == [(7, "")]
+    assert "UTF-8" in result.errors[0].reason
+
+
+def test_an_oversize_field_and_a_repeated_code_are_reported_with_their_lines() -> None:
+    text = "\n".join([HEADER, _row("A1"), _row("A2", address="x" * 131_073), _row("A1"), _row("A3")])
+    result = import_csv(text, network="n", zone_for=zone_for)
+    assert [p.code for p in result.points] == ["A1", "A3"]
+    assert [(e.line, e.field) for e in result.errors] == [(3, "address"), (4, "code")]
+    assert "line 2" in result.errors[1].reason
+
+
+def test_only_the_first_thousand_bad_rows_are_listed_and_the_rest_counted() -> None:
+    text = "\n".join([HEADER, *(_row(f"A{i}", lat="north") for i in range(1500)), _row("B")])
+    result = import_csv(text, network="n", zone_for=zone_for)
+    assert [p.code for p in result.points] == ["B"]
+    assert (len(result.errors), result.rejected, result.unlisted) == (1000, 1500, 500)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from pickup_points.errors import NetworkNameError
 from pickup_points.hours import parse_hours
 from pickup_points.model import Cell, Feature, Limits, PointType, Status
 from pickup_points.storage import load_points, save_network
@@ -56,3 +57,9 @@ def test_a_file_without_the_columns_stops_loading_with_its_name(tmp_path: Path) 
     (tmp_path / "broken.csv").write_text("what,is,this\n1,2,3\n")
     with pytest.raises(ConfigError, match="broken.csv"):
         load_points(tmp_path)
+
+
+def test_a_network_name_never_becomes_a_path_outside_the_directory(tmp_path: Path) -> None:
+    with pytest.raises(NetworkNameError, match="network name"):
+        save_network([], tmp_path / "points", "../escaped")
+    assert not (tmp_path / "escaped.csv").exists()

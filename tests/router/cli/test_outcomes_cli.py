@@ -58,3 +58,25 @@ def test_importing_without_redis_is_refused_with_the_reason(tmp_path: Path) -> N
     source.write_text("\n".join([HEADER, ROWS[0]]) + "\n")
     refused = CliRunner().invoke(main, ["outcomes", "import", str(source)], env={"REDIS_URL": ""})
     assert refused.exit_code == 1 and "REDIS_URL" in refused.output
+
+
+def test_a_windows_1251_file_with_an_unclosed_quote_is_imported_around_it(
+    tmp_path: Path, redis_env: dict[str, str]
+) -> None:
+    source = tmp_path / "outcomes.csv"
+    rows = [ROWS[0], ROWS[1].replace(",RU-48,", ',"RU-48,', 1), ROWS[2]]
+    source.write_bytes(("\r\n".join([HEADER, *rows]) + "\r\n").encode("cp1251"))
+    imported = CliRunner().invoke(main, ["outcomes", "import", str(source)], env=redis_env)
+    assert imported.exit_code == 0, imported.output
+    assert "2 imported, 0 already known, 1 rejected" in imported.output
+    assert "line 3: origin: opens a quote that is never closed" in imported.output
+
+
+def test_an_import_of_a_wrong_file_stops_and_says_how_much_was_not_read(
+    tmp_path: Path, redis_env: dict[str, str]
+) -> None:
+    source = tmp_path / "outcomes.ndjson"
+    source.write_text("{}\n" * 1500)
+    imported = CliRunner().invoke(main, ["outcomes", "import", str(source)], env=redis_env)
+    assert imported.exit_code == 0, imported.output
+    assert "line 1001 and 499 more were not read" in imported.output

@@ -6,17 +6,8 @@ from datetime import date
 
 import pytest
 
-from router.history.outcomes import (
-    Coordinates,
-    Outcome,
-    OutcomeFileError,
-    OutcomeStatus,
-    RowProblem,
-    parse_csv,
-    parse_items,
-    parse_ndjson,
-    sniff_format,
-)
+from router.history.outcome_files import parse_csv, parse_items, parse_ndjson, sniff_format
+from router.history.outcomes import Coordinates, Outcome, OutcomeFileError, OutcomeStatus, RowProblem
 from router.history.track_record import TrackRecord
 from router.store import Store
 from tests.router.outcome_sim import HEADER
@@ -158,9 +149,11 @@ async def test_importing_the_same_rows_twice_counts_each_shipment_once(store: St
     assert (before.n, after.n) == (50, 51)
 
 
-async def test_a_shipment_repeated_within_one_file_is_counted_once(store: Store) -> None:
+async def test_a_shipment_repeated_within_one_file_is_counted_once_and_reported_with_its_lines(store: Store) -> None:
     report = await TrackRecord(store).record(parse_csv([HEADER, GOOD, GOOD, GOOD]))
-    assert (report.imported, report.duplicates) == (1, 2)
+    assert (report.imported, report.duplicates, report.rejected) == (1, 0, 2)
+    assert [(p.line, p.field) for p in report.problems] == [(3, "shipment_id"), (4, "shipment_id")]
+    assert all("line 2" in p.reason for p in report.problems)
 
 
 async def test_an_import_reports_bad_rows_and_keeps_the_good_ones(store: Store) -> None:
@@ -186,7 +179,7 @@ async def test_coordinates_are_resolved_to_the_region_of_the_nearest_city(store:
 def test_the_quick_reading_of_plain_csv_rows_agrees_with_the_careful_one() -> None:
     import random
 
-    from router.history.outcomes import COLUMNS, _plain_row, outcome_from_row
+    from router.history.outcomes import COLUMNS, outcome_from_row, plain_row
 
     choices = {
         "shipment_id": ["s1", " s2 ", "", "x" * 200],
@@ -204,7 +197,7 @@ def test_the_quick_reading_of_plain_csv_rows_agrees_with_the_careful_one() -> No
     quick_ones = 0
     for _ in range(3000):
         values = [rnd.choice(choices[c]) for c in COLUMNS]
-        quick = _plain_row(tuple(values))
+        quick = plain_row(tuple(values))
         careful = outcome_from_row(dict(zip(COLUMNS, values, strict=False)), 2)
         if quick is not None:  # None only means "look closer"
             assert quick == careful, values
