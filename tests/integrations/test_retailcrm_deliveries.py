@@ -167,3 +167,23 @@ async def test_a_delivery_the_previous_release_kept_in_the_store_is_moved_into_t
         assert await store.hgetall([EarlierDeliveries.key(account, "d_old")]) == [{}]
         again = await DeliveryBook(db, store).put(replace(a_delivery(account), id=found.id))
         assert again.id == "d_old" and len(await rows(db)) == 1
+
+
+async def test_texts_the_records_cannot_keep_are_refused_naming_the_field_and_long_orders_are_kept(
+    make_api, records_url: str, tmp_path: Path
+) -> None:
+    # PostgreSQL keeps no NUL character in text or JSON: a refusal, not "retry" or a 500.
+    api = await make_api(Settings(state_dir=tmp_path, database_url=records_url))
+    _, client_id = await api.server.app[keys.RETAILCRM_ACCOUNTS].create("https://shop.retailcrm.ru", "carrier-router")
+    crm = CrmClient(api, client_id)
+    offer = pick((await crm.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result, "courier")
+    payload = save_payload(offer)
+    payload["delivery"]["deliveryAddress"]["text"] = "ул. Баумана,\x00 5"
+    refused = await crm.save(payload)
+    assert refused.status == 400 and refused.error.startswith("save.delivery.deliveryAddress.text: ")
+    assert "NUL" in refused.error
+    for answer, field in ((await crm.load("d_\x00"), "deliveryId"), (await crm.delete("d_\x00"), "delete.deliveryId")):
+        assert answer.status == 400 and answer.error.startswith(f"{field}: "), answer
+    long_order = "заказ-" + "9" * 300  # the CRM's texts run to 500 characters
+    saved = (await crm.save(save_payload(offer, order=long_order))).result
+    assert (await crm.save(save_payload(offer, order=long_order))).result["deliveryId"] == saved["deliveryId"]

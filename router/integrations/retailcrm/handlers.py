@@ -23,7 +23,7 @@ from router.integrations.retailcrm.callbacks import Callbacks
 from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import DeliveryBook
 from router.integrations.retailcrm.errors import CallbackError, Malformed, UnknownClient
-from router.integrations.retailcrm.reading import read_calculate, read_delete, read_point_query, read_save
+from router.integrations.retailcrm.reading import NUL, read_calculate, read_delete, read_point_query, read_save
 from router.records import RecordsUnavailable
 from router.store import StoreUnavailable
 
@@ -143,6 +143,8 @@ async def get(request: web.Request, params: Params, account: Account, calls: Cal
     delivery_id = params.get("deliveryId", "").strip()
     if not delivery_id:
         raise Malformed("deliveryId", "is required")
+    if "\0" in delivery_id:
+        raise Malformed("deliveryId", NUL)
     return answers.load_result(await calls.get(account, delivery_id))
 
 
