@@ -3,11 +3,14 @@ needs the store is "unavailable, retry", never "not found" or "expired"."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from router.core.settings import Settings
 from router.http import appkeys as keys
+from router.http.app import create_app
+from tests.conftest import _postgres_admin
 from tests.integrations import published
 from tests.integrations.crm_client import CrmClient
 from tests.integrations.test_retailcrm_callbacks import MOSCOW_KAZAN_TWO_PACKAGES, pick, save_payload
@@ -86,3 +89,23 @@ async def test_a_delivery_calculated_on_one_worker_while_redis_is_away_saves_on_
     await first.api.server.app[keys.STORE].write_back()  # type: ignore[attr-defined]
     saved = (await second.save(save_payload(offer))).result  # the quote and what it was priced for
     assert (saved["cost"], saved["extraData"]["quoteId"]) == (offer["cost"], offer["extraData"]["quoteId"])
+
+
+async def test_callbacks_while_the_records_database_is_down_are_unavailable_in_the_crms_shape(
+    aiohttp_client, postgres_url: str, tmp_path: Path
+) -> None:
+    api = await aiohttp_client(create_app(Settings(state_dir=tmp_path, database_url=postgres_url)))
+    _, client_id = await api.server.app[keys.RETAILCRM_ACCOUNTS].create("https://shop.retailcrm.ru", "carrier-router")
+    crm = CrmClient(api, client_id)
+    assert (await crm.tariffs()).status == 200
+    name = postgres_url.rsplit("/", 1)[1]
+    await asyncio.to_thread(_postgres_admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    await asyncio.to_thread(
+        _postgres_admin, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    )
+    for answer in (await crm.tariffs(), await crm.load("d_1")):
+        assert answer.status == 503, answer
+        published.check(answer.body, published.ERROR_RESPONSE)
+        assert "not answering" in answer.error and "retry" in answer.error
+    await asyncio.to_thread(_postgres_admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert (await crm.tariffs()).status == 200
