@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -16,20 +18,23 @@ from rich.table import Table
 
 from router.core.models import PolicyKind
 from router.core.settings import Settings
-from router.integrations.retailcrm.accounts import (
-    DEFAULT_PARCEL_CM,
-    AccountBook,
-    accounts_path,
-)
+from router.integrations.retailcrm.accounts import DEFAULT_PARCEL_CM, AccountBook, UnknownAccount, kopecks_exact
 from router.integrations.retailcrm.crm import CrmError, register
 from router.integrations.retailcrm.registration import PREFIX, integration_module
+from router.records import open_records
 
+T = TypeVar("T")
 _MODULE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _book(ctx: click.Context) -> AccountBook:
+def _with_book(ctx: click.Context, work: Callable[[AccountBook], Awaitable[T]]) -> T:
     settings: Settings = ctx.find_root().obj
-    return AccountBook(accounts_path(settings))
+
+    async def go() -> T:
+        async with open_records(settings) as records:
+            return await work(AccountBook(records))
+
+    return asyncio.run(go())
 
 
 def _http_url(value: str, option: str) -> str:
@@ -129,32 +134,39 @@ def connect(
         raise click.BadParameter(
             f"unknown carrier {', '.join(unknown)}; known: {', '.join(sorted(known))}", param_hint="--carrier"
         )
-    if day_value is not None and not day_value >= 0:
-        raise click.BadParameter("must be 0 or more", param_hint="--day-value")
-    book = _book(ctx)
-    account, client_id = book.create(
-        crm_url, module_code, carriers, PolicyKind(policy), day_value, origin, _sides(parcel_size)
-    )
-    module = integration_module(account, client_id, public_url, name)
+    if day_value is not None and not (day_value >= 0 and kopecks_exact(day_value)):
+        raise click.BadParameter("must be 0 or more, in whole kopecks", param_hint="--day-value")
+    sides = _sides(parcel_size)
+
+    async def connect_account(book: AccountBook) -> tuple[str, dict[str, object]]:
+        account, client_id = await book.create(
+            crm_url, module_code, carriers, PolicyKind(policy), day_value, origin, sides
+        )
+        module = integration_module(account, client_id, public_url, name)
+        if send:
+            try:
+                await _register(crm_url, api_key, module)
+            except BaseException:
+                await book.forget(account.id)  # a clientId the CRM never received must not stay valid
+                raise
+        return account.id, module
+
+    try:
+        account_id, module = _with_book(ctx, connect_account)
+    except CrmError as exc:
+        raise click.ClickException(
+            f"{exc}; nothing was connected (--no-send prints the payload to send by hand)"
+        ) from None
     if not send:
         sys.stdout.buffer.write(orjson.dumps(module, option=orjson.OPT_INDENT_2) + b"\n")
         click.echo(
-            f"{account.id}: connected locally. POST this as the form field integrationModule to "
+            f"{account_id}: connected locally. POST this as the form field integrationModule to "
             f"{crm_url}/api/v5/integration-modules/{module_code}/edit with your X-API-KEY; "
             "it holds the account's clientId, shown only here.",
             err=True,
         )
         return
-    try:
-        asyncio.run(_register(crm_url, api_key, module))
-    except BaseException as exc:
-        book.remove(account.id)  # a clientId the CRM never received must not stay valid
-        if isinstance(exc, CrmError):
-            raise click.ClickException(
-                f"{exc}; nothing was connected (--no-send prints the payload to send by hand)"
-            ) from None
-        raise
-    click.echo(f"{account.id}: {crm_url} now calls {public_url}{PREFIX}/… as module {module_code}")
+    click.echo(f"{account_id}: {crm_url} now calls {public_url}{PREFIX}/… as module {module_code}")
 
 
 async def _register(crm_url: str, api_key: str, module: dict[str, object]) -> None:
@@ -169,7 +181,7 @@ def list_accounts(ctx: click.Context) -> None:
     table = Table()
     for col in ("id", "crm", "module", "carriers", "policy", "origin", "connected"):
         table.add_column(col)
-    for a in _book(ctx).accounts():
+    for a in _with_book(ctx, lambda book: book.accounts()):
         table.add_row(
             a.id,
             a.crm_url,
@@ -186,9 +198,9 @@ def list_accounts(ctx: click.Context) -> None:
 @click.argument("account_id")
 @click.pass_context
 def disconnect(ctx: click.Context, account_id: str) -> None:
-    """Forget an account; its callbacks are refused from the next request on."""
+    """Disconnect an account; its callbacks are refused from the next request on, its saved deliveries kept."""
     try:
-        account = _book(ctx).remove(account_id)
-    except KeyError:
+        account = _with_book(ctx, lambda book: book.remove(account_id))
+    except UnknownAccount:
         raise click.ClickException(f"no account {account_id}") from None
     click.echo(f"disconnected {account.id} ({account.crm_url}); turn the module off in the CRM as well")

@@ -19,7 +19,7 @@ from router.http.middlewares.observability import observability_middleware, time
 from router.http.middlewares.problems import problem_middleware
 from router.http.rate_limit import RateLimiter
 from router.http.routes import setup_routes
-from router.integrations.retailcrm.accounts import AccountBook, accounts_path
+from router.integrations.retailcrm.accounts import AccountBook
 from router.quoting.wiring import open_engine
 from router.records.keys import KeyRing
 
@@ -28,6 +28,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     async with open_engine(app[keys.SETTINGS]) as opened:
         app[keys.STORE] = opened.store
         app[keys.KEYRING] = KeyRing(opened.records)
+        app[keys.RETAILCRM_ACCOUNTS] = AccountBook(opened.records)
         app[keys.HTTP] = opened.http
         app[keys.TRACK_RECORD] = opened.record
         app[keys.PLACES] = opened.places
@@ -42,7 +43,6 @@ def create_app(settings: Settings) -> web.Application:
     middlewares = [observability_middleware, cors_middleware, problem_middleware, access_middleware, timeout_middleware]
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
-    app[keys.RETAILCRM_ACCOUNTS] = AccountBook(accounts_path(settings))
     app[keys.METRICS] = Metrics()
     app.cleanup_ctx.append(resources)
     app.cleanup_ctx.append(pickup_points)

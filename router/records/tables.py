@@ -83,10 +83,11 @@ retailcrm_deliveries = sa.Table(
     metadata,
     sa.Column("id", sa.String(40), primary_key=True),
     sa.Column("account_id", sa.String(40), sa.ForeignKey("retailcrm_accounts.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("order_ref", sa.String(100), nullable=True),
+    sa.Column("order_ref", sa.String(500), nullable=True),  # as long as the CRM's texts may be
     sa.Column("saved_at", UtcDateTime, nullable=False),
     sa.Column("document", Json, nullable=False),
-    sa.Index(None, "account_id", "order_ref"),
+    # One delivery per CRM order: a second save for the order replaces the first.
+    sa.Index(None, "account_id", "order_ref", unique=True),
 )
 
 pickup_networks = sa.Table(

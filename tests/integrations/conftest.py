@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.http.app import create_app
-from router.integrations.retailcrm.accounts import Account, AccountBook, accounts_path
+from router.integrations.retailcrm.accounts import Account, AccountBook
 from tests.integrations.crm_client import CrmClient
 
 
@@ -50,7 +50,7 @@ async def service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ser
     settings = Settings(state_dir=tmp_path_factory.mktemp("state"))
     client = TestClient(TestServer(create_app(settings)))
     await client.start_server()
-    yield Service(client, AccountBook(accounts_path(settings)))
+    yield Service(client, client.server.app[keys.RETAILCRM_ACCOUNTS])
     await client.close()
 
 
@@ -59,7 +59,7 @@ def connect_crm(service: Service) -> StartCrm:
     """Connect a new account (keyword arguments as `AccountBook.create` takes them)."""
 
     async def start(**account: Any) -> Connected:
-        created, client_id = service.book.create(
+        created, client_id = await service.book.create(
             account.pop("crm_url", "https://shop.retailcrm.ru"), "carrier-router", **account
         )
         return Connected(service.api, CrmClient(service.api, client_id), created, service.book)

@@ -40,7 +40,7 @@ async def test_a_get_without_a_client_id_is_403(service: Service, action: str) -
 async def test_a_disconnected_account_is_refused_at_once(connect_crm: StartCrm) -> None:
     connected = await connect_crm()
     assert (await connected.crm.tariffs()).status == 200
-    connected.book.remove(connected.account.id)
+    await connected.book.remove(connected.account.id)
     assert (await connected.crm.tariffs()).status == 403
 
 

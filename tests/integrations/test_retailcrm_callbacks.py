@@ -15,7 +15,7 @@ from router.core.models import Location
 from router.http import appkeys as keys
 from router.http.routes import openapi_document as document
 from router.integrations.retailcrm.deliveries import DeliveryBook
-from tests.integrations.conftest import StartCrm
+from tests.integrations.conftest import Connected, StartCrm
 from tests.integrations.crm_client import address, package
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # one app per module: see conftest
@@ -39,6 +39,11 @@ SAME_SHIPMENT_AS_API: dict[str, Any] = {
     ],
     "declared_value": "3000",
 }
+
+
+def deliveries(connected: Connected) -> DeliveryBook:
+    app = connected.api.server.app
+    return DeliveryBook(app[keys.RETAILCRM_ACCOUNTS].db, app[keys.STORE])
 
 
 def offers_by_code(quote: dict[str, Any]) -> dict[str, Decimal]:
@@ -303,7 +308,7 @@ async def test_a_delivery_calculated_with_cash_on_delivery_saves_at_the_price_wi
     assert Decimal(str(offer["cost"])) > Decimal(str(without_fee["cost"]))
     saved = (await connected.crm.save(save_payload(offer, withCod=True, cod=3000))).result
     assert saved["cost"] == offer["cost"]
-    record = await DeliveryBook(connected.api.server.app[keys.STORE]).get(connected.account.id, saved["deliveryId"])
+    record = await deliveries(connected).get(connected.account.id, saved["deliveryId"])
     assert record is not None and record.cod == Decimal("3000.00")
 
 
@@ -322,9 +327,7 @@ async def test_save_collecting_another_amount_than_calculated_keeps_the_price(co
     offer = pick(collecting, "courier")
     saved = await connected.crm.save(save_payload(offer, withCod=True, cod=3450.5))
     assert saved.status == 200 and saved.result["cost"] == offer["cost"]
-    record = await DeliveryBook(connected.api.server.app[keys.STORE]).get(
-        connected.account.id, saved.result["deliveryId"]
-    )
+    record = await deliveries(connected).get(connected.account.id, saved.result["deliveryId"])
     assert record is not None and record.cod == Decimal("3450.50")
 
 
@@ -412,7 +415,7 @@ async def test_delete_cancels_the_delivery(connect_crm: StartCrm) -> None:
 async def test_one_accounts_deliveries_are_invisible_to_another(connect_crm: StartCrm) -> None:
     connected, results = await calculated(connect_crm)
     saved = (await connected.crm.save(save_payload(pick(results, "courier")))).result
-    _, other_id = connected.book.create("https://other.retailcrm.ru", "carrier-router")
+    _, other_id = await connected.book.create("https://other.retailcrm.ru", "carrier-router")
     connected.crm.client_id = other_id
     assert (await connected.crm.load(saved["deliveryId"])).status == 404
 

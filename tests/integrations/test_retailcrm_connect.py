@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -14,12 +19,30 @@ from click.testing import CliRunner, Result
 from router.cli.main import main
 from router.core.settings import Settings
 from router.http.app import create_app
-from router.integrations.retailcrm.accounts import AccountBook
+from router.integrations.retailcrm.accounts import Account, AccountBook, new_client_id
 from router.integrations.retailcrm.registration import PREFIX, integration_module
+from router.records import open_records
 from tests.integrations import published
 from tests.integrations.fake_crm import API_KEY, running_fake_crm
 
 PUBLIC_URL = "https://router.example.com"
+T = TypeVar("T")
+
+
+def in_records(state: Path, work: Callable[[AccountBook], Awaitable[T]]) -> T:
+    """What `work` finds in the accounts a CLI run with this state directory keeps."""
+
+    async def go() -> T:
+        async with open_records(Settings(state_dir=state)) as records:
+            return await work(AccountBook(records))
+
+    return asyncio.run(go())
+
+
+def an_account() -> tuple[Account, str]:
+    client_id = new_client_id()
+    digest = hashlib.sha256(client_id.encode()).hexdigest()
+    return Account("crm_1", "https://shop.retailcrm.ru", "carrier-router", digest, datetime.now(UTC)), client_id
 
 
 def connect(state: Path, *args: str) -> Result:
@@ -31,7 +54,7 @@ def connect(state: Path, *args: str) -> Result:
 
 
 def test_the_registration_payload_has_the_crms_published_shape(tmp_path: Path) -> None:
-    account, client_id = AccountBook(tmp_path / "a.json").create("https://shop.retailcrm.ru", "carrier-router")
+    account, client_id = an_account()
     module = integration_module(account, client_id, PUBLIC_URL + "/", "Carrier Router")
     published.check(module, published.INTEGRATION_MODULE)
     delivery = module["integrations"]["delivery"]
@@ -46,7 +69,7 @@ def test_the_registration_payload_has_the_crms_published_shape(tmp_path: Path) -
 
 
 def test_the_registration_advertises_exactly_the_actions_the_service_serves(tmp_path: Path) -> None:
-    account, client_id = AccountBook(tmp_path / "a.json").create("https://shop.retailcrm.ru", "carrier-router")
+    account, client_id = an_account()
     module = integration_module(account, client_id, PUBLIC_URL, "x")
     actions = module["integrations"]["delivery"]["actions"]
     app = create_app(Settings(state_dir=tmp_path))  # routes are registered without starting anything
@@ -89,7 +112,7 @@ def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_work
     assert registration.code == "carrier-router" and registration.api_key == API_KEY
     published.check(registration.module, published.INTEGRATION_MODULE)
     assert registration.module["baseUrl"] == PUBLIC_URL + PREFIX
-    account = AccountBook(tmp_path / "retailcrm_accounts.json").authenticate(registration.module["clientId"])
+    account = in_records(tmp_path, lambda book: book.authenticate(registration.module["clientId"]))
     assert account is not None
     assert (account.crm_url, account.carriers, account.policy_kind.value, account.origin) == (
         crm.url,
@@ -97,9 +120,9 @@ def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_work
         "cheapest",
         "Москва",
     )
-    stored = (tmp_path / "retailcrm_accounts.json").read_text()
+    stored = b"".join(f.read_bytes() for f in tmp_path.glob("records.sqlite3*"))
     for secret in (API_KEY, registration.module["clientId"]):
-        assert secret not in result.output and secret not in stored
+        assert secret not in result.output and secret.encode() not in stored
 
 
 def test_a_crm_that_refuses_the_module_leaves_nothing_connected(tmp_path: Path) -> None:
@@ -108,7 +131,7 @@ def test_a_crm_that_refuses_the_module_leaves_nothing_connected(tmp_path: Path) 
         result = connect(tmp_path, "--url", crm.url, "--api-key", API_KEY)
     assert result.exit_code == 1
     assert "Validation error" in result.output and "unknown action" in result.output
-    assert AccountBook(tmp_path / "retailcrm_accounts.json").accounts() == []
+    assert in_records(tmp_path, lambda book: book.accounts()) == []
 
 
 def test_a_wrong_api_key_is_reported_without_echoing_it(tmp_path: Path) -> None:
@@ -123,7 +146,7 @@ def test_an_unreachable_crm_leaves_nothing_connected(tmp_path: Path) -> None:
         port = s.getsockname()[1]
     result = connect(tmp_path, "--url", f"http://127.0.0.1:{port}", "--api-key", API_KEY)
     assert result.exit_code == 1 and "did not answer" in result.output
-    assert AccountBook(tmp_path / "retailcrm_accounts.json").accounts() == []
+    assert in_records(tmp_path, lambda book: book.accounts()) == []
 
 
 def test_no_send_prints_the_payload_to_register_by_hand(tmp_path: Path) -> None:
@@ -146,7 +169,7 @@ def test_no_send_prints_the_payload_to_register_by_hand(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     module = json.loads(result.stdout)
     published.check(module, published.INTEGRATION_MODULE)
-    assert AccountBook(tmp_path / "retailcrm_accounts.json").authenticate(module["clientId"]) is not None
+    assert in_records(tmp_path, lambda book: book.authenticate(module["clientId"])) is not None
 
 
 @pytest.mark.parametrize(
@@ -163,15 +186,16 @@ def test_connect_refuses_bad_options_before_connecting_anything(
 ) -> None:
     result = connect(tmp_path, "--api-key", API_KEY, "--no-send", *args)
     assert result.exit_code == 2 and complaint in result.output
-    assert AccountBook(tmp_path / "retailcrm_accounts.json").accounts() == []
+    assert in_records(tmp_path, lambda book: book.accounts()) == []
 
 
 def test_list_and_disconnect(tmp_path: Path) -> None:
-    book = AccountBook(tmp_path / "retailcrm_accounts.json")
-    account, _ = book.create("https://shop.retailcrm.ru", "carrier-router", carriers=["vestnik"])
+    account, _ = in_records(
+        tmp_path, lambda book: book.create("https://shop.retailcrm.ru", "carrier-router", carriers=["vestnik"])
+    )
     env = {"CARRIER_ROUTER_STATE": str(tmp_path), "COLUMNS": "200"}
     listed = CliRunner().invoke(main, ["integrations", "retailcrm", "list"], env=env)
     assert account.id in listed.output and "vestnik" in listed.output
     gone = CliRunner().invoke(main, ["integrations", "retailcrm", "disconnect", account.id], env=env)
-    assert gone.exit_code == 0 and book.accounts() == []
+    assert gone.exit_code == 0 and in_records(tmp_path, lambda book: book.accounts()) == []
     assert CliRunner().invoke(main, ["integrations", "retailcrm", "disconnect", account.id], env=env).exit_code == 1

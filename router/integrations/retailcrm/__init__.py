@@ -8,6 +8,7 @@ CRM's settings pages. Each connected CRM account is known by its own `clientId`.
 Modules, outside in: `handlers` (HTTP, form fields, answers' envelope), `entities` (the CRM's
 request types, msgspec Structs), `reading` (those requests decoded and checked, in the
 service's units), `callbacks` (what each callback does), `answers` (the CRM's response types,
-Structs too), `accounts` and `deliveries` (state), `registration` and `crm` (connecting an
-account), `openapi` (the callbacks' paths, their schemas generated from the Structs).
+Structs too), `accounts` and `deliveries` (rows of the records database, router.records),
+`registration` and `crm` (connecting an account), `openapi` (the callbacks' paths, their
+schemas generated from the Structs).
 """

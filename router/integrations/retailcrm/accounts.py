@@ -2,34 +2,39 @@
 
 Each account has its own `clientId`, the secret the CRM sends with every callback. Only its
 SHA-256 is kept (it is 122 random bits, so a slow hash adds nothing); the clientId itself goes
-to the CRM once, in the registration payload. Accounts live in one JSON file that the CLI
-writes and every worker re-reads when it changes, so a disconnected account is refused at once.
+to the CRM once, in the registration payload. Accounts are rows of the records database
+(`retailcrm_accounts`): the CLI connects and disconnects them there, and every worker looks the
+clientId up on each callback, so a disconnected account is refused at once everywhere.
+
+Disconnecting keeps the row, marked inactive, and with it the deliveries the account saved:
+they are records of what was sold. Only an account whose clientId never reached a CRM (its
+registration failed) is deleted outright.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import os
 import secrets
-import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from router.core.models import Policy, PolicyKind
-from router.core.settings import Settings
+import sqlalchemy as sa
+
+from router.core.errors import RouterError
+from router.core.models import KOPECK, Policy, PolicyKind
+from router.records import Database
+from router.records.tables import retailcrm_accounts
 
 DEFAULT_PARCEL_CM = (30.0, 20.0, 10.0)
 
 
-def accounts_path(settings: Settings) -> Path:
-    return settings.state_dir / "retailcrm_accounts.json"
+class UnknownAccount(RouterError, LookupError):
+    """No connected account has this id."""
 
 
 def new_client_id() -> str:
@@ -66,80 +71,79 @@ class Account:
         )
 
 
-def _account_json(account: Account) -> dict[str, Any]:
+def _row(account: Account) -> dict[str, Any]:
     return {
         "id": account.id,
         "crm_url": account.crm_url,
         "module_code": account.module_code,
         "client_id_sha256": account.client_id_sha256,
-        "created_at": account.created_at.isoformat(),
+        "created_at": account.created_at,
         "carriers": sorted(account.carriers),
         "policy": account.policy_kind.value,
-        "day_value": None if account.day_value is None else str(account.day_value),
+        "day_value_kopecks": None if account.day_value is None else int(account.day_value / KOPECK),
         "origin": account.origin,
         "parcel_cm": list(account.parcel_cm),
         "active": account.active,
     }
 
 
-def _account_from_json(raw: dict[str, Any]) -> Account:
-    a, b, c = (float(x) for x in raw.get("parcel_cm") or DEFAULT_PARCEL_CM)
+def _account(row: sa.Row[Any]) -> Account:
+    a, b, c = (float(x) for x in row.parcel_cm)
     return Account(
-        id=str(raw["id"]),
-        crm_url=str(raw["crm_url"]),
-        module_code=str(raw["module_code"]),
-        client_id_sha256=str(raw["client_id_sha256"]),
-        created_at=datetime.fromisoformat(str(raw["created_at"])),
-        carriers=frozenset(str(c) for c in raw.get("carriers") or ()),
-        policy_kind=PolicyKind(raw.get("policy", PolicyKind.BALANCED.value)),
-        day_value=None if raw.get("day_value") is None else Decimal(str(raw["day_value"])),
-        origin=raw.get("origin") or None,
+        id=row.id,
+        crm_url=row.crm_url,
+        module_code=row.module_code,
+        client_id_sha256=row.client_id_sha256,
+        created_at=row.created_at,
+        carriers=frozenset(row.carriers),
+        policy_kind=PolicyKind(row.policy),
+        day_value=None if row.day_value_kopecks is None else Decimal(row.day_value_kopecks) * KOPECK,
+        origin=row.origin,
         parcel_cm=(a, b, c),
-        active=bool(raw.get("active", True)),
+        active=row.active,
     )
 
 
+def kopecks_exact(day_value: Decimal) -> bool:
+    """Whether a RUB amount is a whole number of kopecks, as the records keep money."""
+    return day_value == day_value.quantize(KOPECK)
+
+
 class AccountBook:
-    """The accounts file, re-read whenever it changes on disk."""
+    """The accounts in the records database."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stamp: tuple[int, int] | None = None
-        self._accounts: list[Account] = []
-        self._by_digest: dict[str, Account] = {}
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-    def _refresh(self) -> None:
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            self._stamp, self._accounts, self._by_digest = None, [], {}
-            return
-        stamp = (st.st_mtime_ns, st.st_size)
-        if stamp == self._stamp:
-            return
-        raw = json.loads(self.path.read_text(encoding="utf-8"))
-        self._accounts = [_account_from_json(a) for a in raw.get("accounts", [])]
-        self._by_digest = {a.client_id_sha256: a for a in self._accounts}
-        self._stamp = stamp
+    async def accounts(self) -> list[Account]:
+        """The connected (active) accounts, oldest first."""
+        query = (
+            sa.select(retailcrm_accounts)
+            .where(retailcrm_accounts.c.active)
+            .order_by(retailcrm_accounts.c.created_at, retailcrm_accounts.c.id)
+        )
+        async with self.db.read() as conn:
+            return [_account(r) for r in await conn.execute(query)]
 
-    def accounts(self) -> list[Account]:
-        self._refresh()
-        return list(self._accounts)
+    async def get(self, account_id: str) -> Account | None:
+        async with self.db.read() as conn:
+            row = (
+                await conn.execute(sa.select(retailcrm_accounts).where(retailcrm_accounts.c.id == account_id))
+            ).first()
+        return None if row is None else _account(row)
 
-    def get(self, account_id: str) -> Account | None:
-        return next((a for a in self.accounts() if a.id == account_id), None)
-
-    def authenticate(self, client_id: str) -> Account | None:
+    async def authenticate(self, client_id: str) -> Account | None:
         """The active account this clientId belongs to, or None."""
-        self._refresh()
         digest = _digest(client_id)
-        account = self._by_digest.get(digest)
+        query = sa.select(retailcrm_accounts).where(retailcrm_accounts.c.client_id_sha256 == digest)
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
         # compare_digest keeps the look-up from leaking how much of a guessed hash matched.
-        if account is None or not hmac.compare_digest(account.client_id_sha256, digest) or not account.active:
+        if row is None or not hmac.compare_digest(row.client_id_sha256, digest) or not row.active:
             return None
-        return account
+        return _account(row)
 
-    def create(
+    async def create(
         self,
         crm_url: str,
         module_code: str,
@@ -150,6 +154,8 @@ class AccountBook:
         parcel_cm: tuple[float, float, float] = DEFAULT_PARCEL_CM,
     ) -> tuple[Account, str]:
         """A new account and its clientId; the clientId is not kept anywhere."""
+        if day_value is not None and not kopecks_exact(day_value):
+            raise ValueError(f"day_value {day_value} RUB is not a whole number of kopecks")
         client_id = new_client_id()
         account = Account(
             id="crm_" + secrets.token_hex(6),
@@ -163,23 +169,23 @@ class AccountBook:
             origin=origin,
             parcel_cm=parcel_cm,
         )
-        self._write([*self.accounts(), account])
+        async with self.db.write() as conn:
+            await conn.execute(retailcrm_accounts.insert().values(**_row(account)))
         return account, client_id
 
-    def remove(self, account_id: str) -> Account:
-        accounts = self.accounts()
-        for account in accounts:
-            if account.id == account_id:
-                self._write([a for a in accounts if a.id != account_id])
-                return account
-        raise KeyError(account_id)
+    async def remove(self, account_id: str) -> Account:
+        """Disconnect an account: its callbacks are refused from now on, its saved deliveries stay."""
+        table = retailcrm_accounts
+        async with self.db.write() as conn:
+            changed = await conn.execute(
+                table.update().where(table.c.id == account_id, table.c.active).values(active=False).returning(table)
+            )
+            row = changed.first()
+        if row is None:
+            raise UnknownAccount(account_id)
+        return _account(row)
 
-    def _write(self, accounts: list[Account]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write-then-rename so a worker never reads half a file.
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".retailcrm_accounts.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"accounts": [_account_json(a) for a in accounts]}, f, indent=2)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
-        self._stamp = None
+    async def forget(self, account_id: str) -> None:
+        """Delete an account whose clientId no CRM ever received, so it can never be used."""
+        async with self.db.write() as conn:
+            await conn.execute(retailcrm_accounts.delete().where(retailcrm_accounts.c.id == account_id))

@@ -263,8 +263,7 @@ class Callbacks:
             shipment_address=delivery.shipment_address.wire,
             delivery_address=delivery.delivery_address.wire,
         )
-        await self._deliveries.put(saved)
-        return saved
+        return await self._deliveries.put(saved)
 
     async def _check_cod(self, account: Account, locked: LockedQuote, collects: Decimal) -> None:
         # Refused rather than calculated again here: in the CRM's published flow `calculate` is

@@ -7,8 +7,9 @@
     └── DeliveryUnknown no saved delivery with that id for this account (404)
 
 The CRM shows `errorMsg` to the manager as it is, so each message says what to do next. Outside
-the tree, a store that does not answer (`router.store.StoreUnavailable`) is a 503 with
-Retry-After that says so, never a "not found" for a delivery Redis still keeps.
+the tree, a store or records database that does not answer (`router.store.StoreUnavailable`,
+`router.records.RecordsUnavailable`) is a 503 with Retry-After that says so, never a "not
+found" for a delivery that is only out of reach for a moment.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ from router.integrations.retailcrm.callbacks import Callbacks
 from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import DeliveryBook
 from router.integrations.retailcrm.errors import CallbackError, Malformed, UnknownClient
-from router.integrations.retailcrm.reading import read_calculate, read_delete, read_point_query, read_save
+from router.integrations.retailcrm.reading import NUL, read_calculate, read_delete, read_point_query, read_save
+from router.records import RecordsUnavailable
 from router.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,10 @@ RETRY_AFTER_S = 5
 # Said instead of "not found" or "expired": those would have the manager recalculate or drop a
 # delivery that is only out of reach for a moment.
 UNAVAILABLE = (
-    f"the store that keeps quotes and saved deliveries is not answering right now; retry in {RETRY_AFTER_S} seconds"
+    f"the store that keeps quotes and earlier deliveries is not answering right now; retry in {RETRY_AFTER_S} seconds"
+)
+RECORDS_UNAVAILABLE = (
+    f"the database that keeps accounts and saved deliveries is not answering; retry in {RETRY_AFTER_S} seconds"
 )
 Action = Callable[[web.Request, Params, Account, Callbacks], Awaitable[Any]]
 
@@ -56,11 +60,11 @@ async def _params(request: web.Request) -> Params:
     return params
 
 
-def _account(request: web.Request, params: Params) -> Account:
+async def _account(request: web.Request, params: Params) -> Account:
     client_id = params.get("clientId", "").strip()
     if not client_id:
         raise UnknownClient("clientId is required")
-    account = request.app[keys.RETAILCRM_ACCOUNTS].authenticate(client_id)
+    account = await request.app[keys.RETAILCRM_ACCOUNTS].authenticate(client_id)
     if account is None:
         raise UnknownClient("this clientId belongs to no connected account; connect the CRM again")
     return account
@@ -72,7 +76,7 @@ def _callbacks(app: web.Application) -> Callbacks:
         quotes=app[keys.QUOTES],
         directory=app[keys.PICKUP_POINTS],
         places=app[keys.PLACES],
-        deliveries=DeliveryBook(app[keys.STORE]),
+        deliveries=DeliveryBook(app[keys.RETAILCRM_ACCOUNTS].db, app[keys.STORE]),
         cod=CodBook(app[keys.STORE]),
         settings=app[keys.SETTINGS],
     )
@@ -91,13 +95,14 @@ def callback(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]
     async def handler(request: web.Request) -> web.Response:
         try:
             params = await _params(request)
-            account = _account(request, params)
+            account = await _account(request, params)
             result = await action(request, params, account, _callbacks(request.app))
         except CallbackError as exc:
             return _answer(exc.status, answers.failure(exc.message))
-        except StoreUnavailable:
-            log.warning("store unavailable", exc_info=True)
-            response = _answer(503, answers.failure(UNAVAILABLE))
+        except (StoreUnavailable, RecordsUnavailable) as exc:
+            log.warning("%s", exc, exc_info=True)
+            unavailable = UNAVAILABLE if isinstance(exc, StoreUnavailable) else RECORDS_UNAVAILABLE
+            response = _answer(503, answers.failure(unavailable))
             response.headers["Retry-After"] = str(RETRY_AFTER_S)
             return response
         except web.HTTPException as exc:  # a body over the size limit, raised while reading the form
@@ -138,6 +143,8 @@ async def get(request: web.Request, params: Params, account: Account, calls: Cal
     delivery_id = params.get("deliveryId", "").strip()
     if not delivery_id:
         raise Malformed("deliveryId", "is required")
+    if "\0" in delivery_id:
+        raise Malformed("deliveryId", NUL)
     return answers.load_result(await calls.get(account, delivery_id))
 
 

@@ -137,6 +137,21 @@ def _text(value: str | int | None) -> str | None:
     return (str(value).strip() or None) if value is not None else None
 
 
+NUL = "must not contain a NUL character"
+
+
+def nul_errors(value: Any, path: str = "") -> list[FieldError]:
+    """The texts in `value` holding NUL, which the records database cannot keep (PostgreSQL's
+    text and JSON refuse it): refused up front, naming each, rather than failing on writing."""
+    if isinstance(value, str):
+        return [FieldError(path or "body", NUL)] if "\0" in value else []
+    if isinstance(value, dict):
+        return [e for name, item in value.items() for e in nul_errors(item, join(path, str(name)))]
+    if isinstance(value, list):
+        return [e for i, item in enumerate(value) for e in nul_errors(item, f"{path}[{i}]")]
+    return []
+
+
 def _within(errors: list[FieldError], path: str, value: Decimal | None, maximum: Decimal = MAX_MONEY) -> Decimal | None:
     if value is not None and (not value.is_finite() or not 0 <= value <= maximum):
         errors.append(FieldError(path, f"must be between 0 and {maximum}"))
@@ -277,6 +292,7 @@ def save_from(request: RequestSave) -> SaveRequest:
             errors.append(FieldError("delivery.cod", "is required with withCod: the amount the buyer pays on delivery"))
         cod = total
     cost = _within(errors, "delivery.cost", delivery.cost)
+    errors.extend(nul_errors(msgspec.to_builtins(request)))
     if errors:
         raise _malformed("save", errors)
     return SaveRequest(
@@ -301,6 +317,8 @@ def read_delete(raw: str) -> str:
     delivery_id = _text(_decoded(raw, RequestDelete, "delete").delivery_id)
     if delivery_id is None:
         raise Malformed("delete.deliveryId", "is required")
+    if "\0" in delivery_id:
+        raise Malformed("delete.deliveryId", NUL)
     return delivery_id
 
 
