@@ -41,6 +41,11 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+# admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections, and 55000: what a
+# database closed to connections (ALLOW_CONNECTIONS false, as during maintenance) answers.
+_SERVER_AWAY = frozenset({"57P01", "57P02", "57P03", "53300", "55000"})
+
+
 def records_url(settings: Settings) -> str:
     """`DATABASE_URL` when set, else a SQLite file in the state directory."""
     if settings.database_url:
@@ -128,9 +133,10 @@ async def _available() -> AsyncIterator[None]:
     except _UNAVAILABLE as exc:
         raise RecordsUnavailable("the records database is not answering") from exc
     except sa.exc.DBAPIError as exc:
-        # The driver's errors SQLAlchemy cannot classify (asyncpg's "not accepting connections"
-        # while PostgreSQL shuts down) arrive as the bare base class; a bug in our SQL never does.
-        if exc.connection_invalidated or type(exc) is sa.exc.DBAPIError:
+        # asyncpg's errors reach SQLAlchemy unclassified; PostgreSQL's SQLSTATE tells a server
+        # going away (class 08, shutdowns, not yet accepting, out of connections) from bad data.
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+        if exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in _SERVER_AWAY:
             raise RecordsUnavailable("the records database is not answering") from exc
         raise
 
