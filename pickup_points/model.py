@@ -7,13 +7,29 @@ closing minute is not after its opening minute runs past midnight into the next 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from pickup_points.errors import HoursError
+from pickup_points.errors import HoursError, NetworkNameError
 
 MINUTES_PER_DAY = 24 * 60
 DAYS_PER_WEEK = 7
+# A network's name names its file (and, later, its rows): nothing in it may climb out of a folder.
+_NETWORK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def network_name(name: str) -> str:
+    """`name` if it may name a network's stored points, else `NetworkNameError`.
+
+    The one check for every place a network's name becomes a path or a storage key.
+    """
+    if not _NETWORK_NAME.fullmatch(name):
+        raise NetworkNameError(
+            f"{name!r} is not a network name: 1 to 63 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return name
 
 
 class PointType(enum.StrEnum):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from router.quoting.book import QuoteBook
     from router.quoting.engine import QuoteEngine
     from router.quoting.places import Places
+    from router.records import Database
     from router.records.keys import KeyRing
     from router.store import Store
 
@@ -28,6 +29,7 @@ ENGINE: web.AppKey[QuoteEngine] = web.AppKey("engine")
 QUOTES: web.AppKey[QuoteBook] = web.AppKey("quotes")
 PICKUP_POINTS: web.AppKey[PickupDirectory] = web.AppKey("pickup_points")
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring")
+RECORDS: web.AppKey[Database] = web.AppKey("records")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 RETAILCRM_ACCOUNTS: web.AppKey[AccountBook] = web.AppKey("retailcrm_accounts")

@@ -19,7 +19,6 @@ from pickup_points.model import Feature, PointType
 from pickup_points.pricing import QuoteFor
 from pickup_points.render import map_json, nearest_body, point_json
 from pickup_points.search import PickupDirectory
-from pickup_points.storage import load_points
 from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
 from router.core.codec import dumps
 from router.core.errors import FieldError, InvalidRequest
@@ -29,6 +28,7 @@ from router.http.middlewares.problems import problem
 from router.http.schemas.decode import convert
 from router.http.schemas.wire import PickupPointQuery
 from router.quoting.engine import QuoteEngine
+from router.records.networks import Networks, served_points
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +38,12 @@ _LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
 async def pickup_points(app: web.Application) -> AsyncIterator[None]:
-    """Load every network's points and build the index, once, off the event loop."""
-    directory = app[keys.SETTINGS].data_dir / "pickup_points"
-
-    def build() -> PickupDirectory:
-        loaded = load_points(directory)
-        for error in loaded.errors:
-            log.warning("pickup point skipped: %s", error)
-        return PickupDirectory.build(loaded.points)
-
-    app[keys.PICKUP_POINTS] = await asyncio.to_thread(build)
+    """Load the bundled networks and those imported into the records, and index them once."""
+    bundled = app[keys.SETTINGS].data_dir / "pickup_points"
+    served = await served_points(bundled, Networks(app[keys.RECORDS]))
+    for skipped in served.skipped:
+        log.warning("pickup point skipped: %s", skipped)
+    app[keys.PICKUP_POINTS] = await asyncio.to_thread(PickupDirectory.build, served.points)
     log.info("pickup points: %d points at %d sites", len(app[keys.PICKUP_POINTS]), len(app[keys.PICKUP_POINTS].sites))
     yield
 
