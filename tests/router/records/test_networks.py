@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from pickup_points.hours import parse_hours
 from pickup_points.model import Cell, Feature, Limits, PointType, Status
 from pickup_points.storage import save_network
 from router.core.settings import DEFAULT_DATA_DIR, Settings
+from router.http import appkeys as keys
 from router.http.app import create_app
+from router.http.handlers.pickup_points import reload_points
 from router.records import open_database
 from router.records.networks import NetworkRecordError, Networks, UnknownNetwork, served_points
 from router.records.tables import pickup_network_points
@@ -180,3 +183,52 @@ async def test_a_network_the_previous_release_imported_into_the_data_directory_i
     async with open_database(records_url) as db:
         served = await served_points(data / "pickup_points", Networks(db))
     assert [p.id for p in served.points] == ["partner:OLD1"] and served.files == ("partner.csv",)
+
+
+async def ids_near_moscow(api: Any) -> list[str]:
+    response = await api.get("/v1/pickup-points", params={"lat": "55.75", "lon": "37.62", "limit": "10"})
+    assert response.status == 200, await response.text()
+    return sorted(r["id"] for r in (await response.json())["points"])
+
+
+async def test_a_running_app_serves_an_import_once_it_reloads_and_only_then(
+    aiohttp_client: Any, records_url: str, tmp_path: Path
+) -> None:
+    bundled = data_dir_without_points(tmp_path) / "pickup_points"
+    save_network([point("K1", network="kept")], bundled, "demo_points")
+    settings = Settings(
+        data_dir=tmp_path / "data", state_dir=tmp_path / "state", database_url=records_url, points_reload_s=0
+    )
+    api = await aiohttp_client(create_app(settings))
+    live, networks = api.app[keys.PICKUP_POINTS], Networks(api.app[keys.RECORDS])
+    assert not await reload_points(live, bundled, networks)
+
+    await networks.save("partner", [point("P1", 55.7502, 37.62, network="partner")], "partner.csv")
+    assert await ids_near_moscow(api) == ["kept:K1"]
+    assert await reload_points(live, bundled, networks)
+    assert await ids_near_moscow(api) == ["kept:K1", "partner:P1"]
+    assert not await reload_points(live, bundled, networks)
+
+    await networks.save("partner", [point("P2", 55.7502, 37.62, network="partner")], "partner.csv")
+    assert await reload_points(live, bundled, networks)
+    assert await ids_near_moscow(api) == ["kept:K1", "partner:P2"]
+    await networks.remove("partner")
+    assert await reload_points(live, bundled, networks)
+    assert await ids_near_moscow(api) == ["kept:K1"]
+
+
+async def test_workers_follow_imports_made_by_another_process(
+    aiohttp_client: Any, records_url: str, tmp_path: Path
+) -> None:
+    data = data_dir_without_points(tmp_path)
+    save_network([point("K1", network="kept")], data / "pickup_points", "demo_points")
+    settings = Settings(data_dir=data, state_dir=tmp_path / "state", database_url=records_url, points_reload_s=0.05)
+    workers = [await aiohttp_client(create_app(settings)) for _ in range(2)]
+    async with open_database(records_url) as db:  # as `carrier-router points import` does, from its own process
+        await Networks(db).save("partner", [point("P1", 55.7502, 37.62, network="partner")], "partner.csv")
+    for worker in workers:
+        for _ in range(400):  # the follower asks every 50 ms; a busy machine may take a while
+            if await ids_near_moscow(worker) != ["kept:K1"]:
+                break
+            await asyncio.sleep(0.05)
+        assert await ids_near_moscow(worker) == ["kept:K1", "partner:P1"]
