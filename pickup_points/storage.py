@@ -4,8 +4,8 @@ Bundled networks are CSV files in `data/pickup_points/`, read-only: files whose 
 with `demo` hold the demo networks, and a network's own file there replaces that network's demo
 points. Imported networks are kept by the service's records as one GeoJSON feature per point
 (`point_feature`) and read back by the GeoJSON importer, so there is one reader of the
-vocabulary. Either way time zones are stored, so starting the service never
-looks a zone up again.
+vocabulary. Either way time zones are stored, so starting the service never looks a zone up
+again.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import click
 import orjson
+import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
@@ -26,7 +27,7 @@ from pickup_points.storage import load_points
 from pickup_points.timezones import TimezoneLookup
 from router.core.errors import ConfigError
 from router.core.settings import Settings
-from router.records import open_records
+from router.records import RecordsUnavailable, open_records, records_url
 from router.records.networks import NetworkRecordError, Networks, ServedPoints, UnknownNetwork, served_points
 
 FORMATS = ("geojson", "csv", "cdek")
@@ -48,7 +49,11 @@ def _with_networks(ctx: click.Context, work: Callable[[Networks], Awaitable[T]])
         async with open_records(_settings(ctx)) as records:
             return await work(Networks(records))
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except RecordsUnavailable as exc:
+        where = sa.make_url(records_url(_settings(ctx))).render_as_string(hide_password=True)
+        raise click.ClickException(f"{exc} ({where}); nothing changed") from None
 
 
 @click.group()

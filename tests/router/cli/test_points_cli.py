@@ -89,3 +89,11 @@ def test_a_network_name_that_could_be_a_path_is_refused(env: dict[str, str], tmp
     result = run(env, "points", "import", str(feed(tmp_path, "A")), "--network", "../../x")
     assert result.exit_code == 2 and "not a network name" in result.output
     assert "../../x" not in listed(env)
+
+
+def test_a_records_database_that_does_not_answer_is_said_in_words_without_its_password(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": "postgresql://postgres:hunter2@127.0.0.1:1/nothing", "CARRIER_ROUTER_STATE": str(tmp_path)}
+    result = run(env, "points", "import", str(feed(tmp_path, "A")), "--network", "partner")
+    assert result.exit_code == 1
+    assert "the records database is not answering (postgresql://postgres:***@127.0.0.1:1/nothing)" in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
