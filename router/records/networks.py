@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from pickup_points.importers import import_geojson
 from pickup_points.model import PickupPoint, network_name
@@ -106,6 +107,7 @@ class Networks:
             lambda: [{"network": name, "point_id": p.code, "document": point_feature(p)} for p in points]
         )
         async with self.db.write() as conn:
+            await self._one_writer(conn)
             await conn.execute(pickup_network_points.delete().where(pickup_network_points.c.network == name))
             await conn.execute(pickup_networks.delete().where(pickup_networks.c.name == name))
             await conn.execute(
@@ -116,6 +118,13 @@ class Networks:
             for start in range(0, len(rows), _BATCH):
                 await conn.execute(pickup_network_points.insert(), rows[start : start + _BATCH])
         return record
+
+    async def _one_writer(self, conn: AsyncConnection) -> None:
+        # Two first imports of one name would both find nothing to delete and collide on the
+        # insert; SQLite's BEGIN IMMEDIATE already queues writers, PostgreSQL needs the lock.
+        # SHARE ROW EXCLUSIVE lets readers through and queues only other writers of networks.
+        if self.db.dialect == "postgresql":
+            await conn.execute(sa.text("LOCK TABLE pickup_networks IN SHARE ROW EXCLUSIVE MODE"))
 
     async def networks(self) -> list[NetworkRecord]:
         async with self.db.read() as conn:
@@ -130,6 +139,7 @@ class Networks:
 
     async def remove(self, name: str) -> NetworkRecord:
         async with self.db.write() as conn:
+            await self._one_writer(conn)
             row = (await conn.execute(sa.select(pickup_networks).where(pickup_networks.c.name == name))).first()
             if row is None:
                 raise UnknownNetwork(name)

@@ -232,3 +232,22 @@ async def test_workers_follow_imports_made_by_another_process(
                 break
             await asyncio.sleep(0.05)
         assert await ids_near_moscow(worker) == ["kept:K1", "partner:P1"]
+
+
+async def test_processes_importing_one_network_at_once_all_succeed_and_one_whole_version_remains(
+    records_url: str,
+) -> None:
+    async with open_database(records_url):
+        pass  # the schema, once
+
+    async def one_process(i: int) -> None:
+        async with open_database(records_url, upgrade=False) as db:
+            await Networks(db).save("n", version("n", 20 + i, f"v{i}"), f"v{i}.csv")
+
+    await asyncio.gather(*(one_process(i) for i in range(6)))
+    async with open_database(records_url, upgrade=False) as db:
+        loaded = await Networks(db).load()
+        (record,) = await Networks(db).networks()
+    label = record.source.removesuffix(".csv")
+    assert [p.name for p in loaded.points] == [f"{label} {i}" for i in range(record.point_count)]
+    assert record.point_count == 20 + int(label[1:])
