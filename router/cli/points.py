@@ -75,8 +75,9 @@ def points() -> None:
 def import_points(ctx: click.Context, file: Path, network: str, fmt: str | None, carrier: str | None) -> None:
     """Read FILE, report every record that cannot be used, and keep the rest as NETWORK's points.
 
-    The points replace the network's previous import, or its bundled points, all at once. A
-    running service serves them after its restart.
+    The points replace the network's previous import, or its bundled points, all at once.
+    Running workers serve them within CARRIER_ROUTER_POINTS_RELOAD_S seconds (after a restart
+    when that is 0).
     """
     try:
         network_name(network)
@@ -141,7 +142,7 @@ def list_networks(ctx: click.Context, as_json: bool) -> None:
 @click.argument("network")
 @click.pass_context
 def remove_network(ctx: click.Context, network: str) -> None:
-    """Remove an imported network; a bundled network of the same name is served again after a restart."""
+    """Remove an imported network; a bundled network of its name is served again once workers reload."""
     try:
         removed = _with_networks(ctx, lambda networks: networks.remove(network))
     except UnknownNetwork:

@@ -38,7 +38,6 @@ def _length(column: sa.Column[Any]) -> int:
     return column.type.length
 
 
-_DOCUMENT = pickup_network_points.c.document
 _CODE_CHARS = _length(pickup_network_points.c.point_id)
 _SOURCE_CHARS = _length(pickup_networks.c.source)
 
@@ -150,12 +149,12 @@ class Networks:
     async def load(self) -> LoadedNetworks:
         """Every imported network's points; a stored point that no longer reads is reported, not fatal."""
         query = (
-            # As text: the importer parses it once, instead of the driver and then the importer again.
             sa.select(
                 pickup_networks.c.name,
                 pickup_networks.c.imported_at,
                 pickup_network_points.c.point_id,
-                sa.cast(_DOCUMENT, sa.Text),
+                # As text: the importer parses it once, not the driver and then the importer again.
+                sa.cast(pickup_network_points.c.document, sa.Text),
             )
             .join(pickup_network_points, pickup_network_points.c.network == pickup_networks.c.name)
             .order_by(pickup_networks.c.name, pickup_network_points.c.point_id)
