@@ -186,7 +186,7 @@ def serve(directory: PickupDirectory, port: int) -> None:
     from router.http.middlewares.problems import problem_middleware
 
     app = web.Application(middlewares=[problem_middleware])
-    app[keys.PICKUP_POINTS] = directory
+    app[keys.PICKUP_POINTS] = pickup_points.LivePoints(directory)
     app.router.add_get("/v1/pickup-points", pickup_points.list_points)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None, handle_signals=True)
 

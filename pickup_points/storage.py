@@ -1,9 +1,11 @@
-"""Where pickup points live between runs: CSV files in `data/pickup_points/`.
+"""How pickup points are kept between runs, in the importers' own vocabulary.
 
-`points import` writes one file per network (`<network>.csv`) in the importers' CSV vocabulary,
-time zones included, so starting the service never looks a zone up again. Files whose name
-starts with `demo` hold the bundled demo networks; a network's own file replaces that network's
-demo points.
+Bundled networks are CSV files in `data/pickup_points/`, read-only: files whose name starts
+with `demo` hold the demo networks, and a network's own file there replaces that network's demo
+points. Imported networks are kept by the service's records as one GeoJSON feature per point
+(`point_feature`) and read back by the GeoJSON importer, so there is one reader of the
+vocabulary. Either way time zones are stored, so starting the service never looks a zone up
+again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pickup_points.errors import ImportFormatError, PointsFileError
 from pickup_points.hours import format_hours
@@ -56,6 +59,19 @@ def load_points(directory: Path, zone_for: ZoneFor | None = None) -> Loaded:
     return Loaded(points, tuple(errors), tuple(p.name for p in files))
 
 
+def replace_networks(base: Iterable[PickupPoint], replacing: Sequence[PickupPoint]) -> tuple[PickupPoint, ...]:
+    """`base` with every network that has points in `replacing` swapped for those points."""
+    replaced = {p.network for p in replacing}
+    return (*(p for p in base if p.network not in replaced), *replacing)
+
+
+def point_feature(p: PickupPoint) -> dict[str, Any]:
+    """`p` as a GeoJSON feature the GeoJSON importer reads back as it was; blank fields left out."""
+    fields = {name: value for name, value in _fields(p).items() if value and name not in ("lat", "lon")}
+    # The float itself, not the CSV's six decimals: a stored point comes back where it was.
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]}, "properties": fields}
+
+
 def network_file(directory: Path, network: str) -> Path:
     return directory / f"{network_name(network)}.csv"
 
@@ -75,13 +91,14 @@ def to_csv(points: Iterable[PickupPoint]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for p in points:
-        writer.writerow(_row(p))
+        values = _fields(p)
+        writer.writerow([values[c] for c in CSV_COLUMNS])
     return out.getvalue()
 
 
-def _row(p: PickupPoint) -> list[str]:
+def _fields(p: PickupPoint) -> dict[str, str]:
     limits = p.limits
-    values = {
+    return {
         "code": p.code,
         "network": p.network,
         "carrier": p.carrier,
@@ -102,7 +119,6 @@ def _row(p: PickupPoint) -> list[str]:
         "cells": "|".join(_box(c.sides_cm) for c in limits.cells),
         "status": p.status.value,
     }
-    return [values[c] for c in CSV_COLUMNS]
 
 
 def _box(sides: tuple[float, float, float]) -> str:

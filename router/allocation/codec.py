@@ -4,19 +4,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from router.allocation import answers
 from router.allocation.model import Costing, Plan
 from router.core.answers import FieldProblem
+
+KOPECK = Decimal("0.01")
+
+
+def _money(amount: Decimal) -> str:
+    # Kopecks always written: a plan with nothing served has a bare Decimal(0) for a bound.
+    return str(amount.quantize(KOPECK))
 
 
 def plan_answer(plan: Plan, rejected: Iterable[answers.RejectedLine] = ()) -> answers.Plan:
     return answers.Plan(
         status=plan.status.value,  # type: ignore[arg-type]
         method=plan.method,  # type: ignore[arg-type]
-        total_cost=str(plan.total_cost),
-        objective=str(plan.objective),
-        bound=str(plan.bound),
+        total_cost=_money(plan.total_cost),
+        objective=_money(plan.objective),
+        bound=_money(plan.bound),
         gap=round(plan.gap, 6),
         wall_time_ms=round(plan.wall_time_s * 1000, 1),
         served=len(plan.assignments),

@@ -1,12 +1,21 @@
-"""`carrier-router points`: import a network's points from a file, and see what is loaded."""
+"""`carrier-router points`: import a network's points into the records, list, remove, and see what is served.
+
+Imported networks live in the records database (`router.records.networks`), never under the data
+directory: that is the repository's `data/` in a checkout and site-packages once installed, and
+it holds only the bundled networks.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import orjson
+import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
@@ -14,19 +23,37 @@ from pickup_points.errors import NetworkNameError
 from pickup_points.importers import ImportFormatError, ImportResult, import_cdek, import_csv, import_geojson
 from pickup_points.model import network_name
 from pickup_points.search import PickupDirectory
-from pickup_points.storage import load_points, save_network
+from pickup_points.storage import load_points
 from pickup_points.timezones import TimezoneLookup
 from router.core.errors import ConfigError
-from router.core.settings import DEFAULT_DATA_DIR, Settings
+from router.core.settings import Settings
+from router.records import RecordsUnavailable, open_records, records_url
+from router.records.networks import NetworkRecordError, Networks, ServedPoints, UnknownNetwork, served_points
 
 FORMATS = ("geojson", "csv", "cdek")
 _BY_SUFFIX = {".geojson": "geojson", ".csv": "csv", ".json": "cdek"}
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_root().obj
+    return settings if isinstance(settings, Settings) else Settings.from_env()
 
 
 def _points_dir(ctx: click.Context) -> Path:
-    settings = ctx.find_root().obj
-    data_dir = settings.data_dir if isinstance(settings, Settings) else DEFAULT_DATA_DIR
-    return data_dir / "pickup_points"
+    return _settings(ctx).data_dir / "pickup_points"
+
+
+def _with_networks(ctx: click.Context, work: Callable[[Networks], Awaitable[T]]) -> T:
+    async def go() -> T:
+        async with open_records(_settings(ctx)) as records:
+            return await work(Networks(records))
+
+    try:
+        return asyncio.run(go())
+    except RecordsUnavailable as exc:
+        where = sa.make_url(records_url(_settings(ctx))).render_as_string(hide_password=True)
+        raise click.ClickException(f"{exc} ({where}); nothing changed") from None
 
 
 @click.group()
@@ -46,7 +73,12 @@ def points() -> None:
 @click.option("--carrier", help="Carrier code that delivers to these points (default: the network code).")
 @click.pass_context
 def import_points(ctx: click.Context, file: Path, network: str, fmt: str | None, carrier: str | None) -> None:
-    """Read FILE, report every record that cannot be used, and keep the rest as NETWORK's points."""
+    """Read FILE, report every record that cannot be used, and keep the rest as NETWORK's points.
+
+    The points replace the network's previous import, or its bundled points, all at once.
+    Running workers serve them within CARRIER_ROUTER_POINTS_RELOAD_S seconds (after a restart
+    when that is 0).
+    """
     try:
         network_name(network)
     except NetworkNameError as exc:
@@ -70,8 +102,54 @@ def import_points(ctx: click.Context, file: Path, network: str, fmt: str | None,
         click.echo(f"{file.name}: and {result.unlisted} more rejected records", err=True)
     if not result.points:
         raise click.ClickException(f"no usable points in {file} ({result.rejected} rejected); nothing written")
-    target = save_network(result.points, _points_dir(ctx), network)
-    click.echo(f"{len(result.points)} points of {network} written to {target}; {result.rejected} rejected")
+    try:
+        _with_networks(ctx, lambda networks: networks.save(network, result.points, str(file.resolve())))
+    except NetworkRecordError as exc:
+        raise click.ClickException(f"{file}: {exc}; nothing imported") from None
+    click.echo(f"{len(result.points)} points of {network} imported; {result.rejected} rejected")
+
+
+@points.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_networks(ctx: click.Context, as_json: bool) -> None:
+    """Every network served: imported ones with their source and moment, then the bundled ones."""
+    try:
+        bundled = load_points(_points_dir(ctx))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    imported = _with_networks(ctx, lambda networks: networks.networks())
+    counts: dict[str, int] = {}
+    for p in bundled.points:
+        counts[p.network] = counts.get(p.network, 0) + 1
+    rows: list[tuple[str, str, int, str | None]] = [
+        (n.name, n.source, n.point_count, n.imported_at.isoformat(timespec="seconds")) for n in imported
+    ]
+    names = {n.name for n in imported}
+    bundled_source = f"bundled ({_points_dir(ctx)})"
+    rows += [(name, bundled_source, count, None) for name, count in sorted(counts.items()) if name not in names]
+    if as_json:
+        body = [{"network": n, "source": s, "points": c, "imported_at": at} for n, s, c, at in rows]
+        sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    table = Table()
+    for column in ("network", "source", "points", "imported at"):
+        table.add_column(column)
+    for name, source, count, at in rows:
+        table.add_row(name, source, str(count), at or "")
+    Console().print(table)
+
+
+@points.command("remove")
+@click.argument("network")
+@click.pass_context
+def remove_network(ctx: click.Context, network: str) -> None:
+    """Remove an imported network; a bundled network of its name is served again once workers reload."""
+    try:
+        removed = _with_networks(ctx, lambda networks: networks.remove(network))
+    except UnknownNetwork:
+        raise click.ClickException(f"no imported network {network!r} (see `carrier-router points list`)") from None
+    click.echo(f"removed {removed.name}: {removed.point_count} points imported {removed.imported_at:%Y-%m-%d %H:%M}")
 
 
 @points.command()
@@ -80,7 +158,7 @@ def import_points(ctx: click.Context, file: Path, network: str, fmt: str | None,
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Points per network, type and status; shared sites; rows that could not be loaded."""
     try:
-        loaded = load_points(_points_dir(ctx))
+        loaded: ServedPoints = _with_networks(ctx, lambda networks: served_points(_points_dir(ctx), networks))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     summary = PickupDirectory.build(loaded.points).stats()
@@ -101,7 +179,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
                 }
                 for n in summary.networks
             ],
-            "errors": [str(e) for e in loaded.errors],
+            "imported": sorted(loaded.marks),
+            "errors": list(loaded.skipped),
         }
         sys.stdout.buffer.write(orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n")
         return
@@ -121,6 +200,6 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         )
     console = Console()
     console.print(table)
-    console.print(f"files: {', '.join(loaded.files) or 'none'}")
-    for error in loaded.errors:
+    console.print(f"files: {', '.join(loaded.files) or 'none'}; imported: {', '.join(sorted(loaded.marks)) or 'none'}")
+    for error in loaded.skipped:
         click.echo(f"skipped {error}", err=True)

@@ -40,6 +40,8 @@ class Settings:
     sandbox: bool = False
     state_dir: Path = DEFAULT_STATE_DIR  # keys and other state the service writes
     request_timeout_s: float = 10.0
+    # How often each worker asks the records whether a network was imported or removed; 0: never.
+    points_reload_s: float = 30.0
     rate_secret_per_min: int = 6000
     rate_publishable_per_min: int = 300
     insecure: bool = False  # serve open (no keys) on a public interface
@@ -72,6 +74,7 @@ class Settings:
             day_value=Decimal(env.get("CARRIER_ROUTER_DAY_VALUE", s.day_value)),
             state_dir=Path(env.get("CARRIER_ROUTER_STATE", s.state_dir)),
             request_timeout_s=float(env.get("CARRIER_ROUTER_REQUEST_TIMEOUT_S", s.request_timeout_s)),
+            points_reload_s=float(env.get("CARRIER_ROUTER_POINTS_RELOAD_S", s.points_reload_s)),
             rate_secret_per_min=int(env.get("CARRIER_ROUTER_RATE_SECRET_PER_MIN", s.rate_secret_per_min)),
             rate_publishable_per_min=int(
                 env.get("CARRIER_ROUTER_RATE_PUBLISHABLE_PER_MIN", s.rate_publishable_per_min)

@@ -27,6 +27,7 @@ from router.records.keys import KeyRing
 async def resources(app: web.Application) -> AsyncIterator[None]:
     async with open_engine(app[keys.SETTINGS]) as opened:
         app[keys.STORE] = opened.store
+        app[keys.RECORDS] = opened.records
         app[keys.KEYRING] = KeyRing(opened.records)
         app[keys.RETAILCRM_ACCOUNTS] = AccountBook(opened.records)
         app[keys.HTTP] = opened.http

@@ -8,15 +8,16 @@ import aiohttp
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from pickup_points.search import PickupDirectory
     from router.core.settings import Settings
     from router.history.track_record import TrackRecord
+    from router.http.handlers.pickup_points import LivePoints
     from router.http.metrics import Metrics
     from router.http.rate_limit import RateLimiter
     from router.integrations.retailcrm.accounts import AccountBook
     from router.quoting.book import QuoteBook
     from router.quoting.engine import QuoteEngine
     from router.quoting.places import Places
+    from router.records import Database
     from router.records.keys import KeyRing
     from router.store import Store
 
@@ -26,8 +27,9 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
 PLACES: web.AppKey[Places] = web.AppKey("places")
 ENGINE: web.AppKey[QuoteEngine] = web.AppKey("engine")
 QUOTES: web.AppKey[QuoteBook] = web.AppKey("quotes")
-PICKUP_POINTS: web.AppKey[PickupDirectory] = web.AppKey("pickup_points")
+PICKUP_POINTS: web.AppKey[LivePoints] = web.AppKey("pickup_points")
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring")
+RECORDS: web.AppKey[Database] = web.AppKey("records")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 RETAILCRM_ACCOUNTS: web.AppKey[AccountBook] = web.AppKey("retailcrm_accounts")

@@ -52,7 +52,7 @@ async def test_acceptance_calculate_for_a_two_package_order_moscow_to_kazan_offe
 
     pickups = [r for r in results if r["type"] == "selfDelivery"]
     assert len({r["code"].split(":")[0] for r in pickups}) >= 2
-    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    directory = connected.api.server.app[keys.PICKUP_POINTS].directory
     kazan = connected.api.server.app[keys.PLACES].resolve(Location(country="RU", city="Казань"), "")
     for offer in pickups:
         assert offer["pickuppointList"], offer["code"]

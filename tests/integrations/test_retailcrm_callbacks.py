@@ -77,7 +77,7 @@ async def test_pickup_offers_carry_their_own_carriers_points_near_the_buyer(conn
     connected, results = await calculated(connect_crm)
     pickups = [r for r in results if r["type"] == "selfDelivery"]
     assert len(pickups) >= 2
-    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    directory = connected.api.server.app[keys.PICKUP_POINTS].directory
     for offer in pickups:
         carrier = offer["code"].split(":")[0]
         assert offer["pickuppointList"], offer["code"]
@@ -93,7 +93,7 @@ async def test_pickup_offers_carry_their_own_carriers_points_near_the_buyer(conn
 
 async def test_a_cash_on_delivery_order_is_offered_only_points_that_take_cash(connect_crm: StartCrm) -> None:
     connected, results = await calculated(connect_crm, {**MOSCOW_KAZAN_TWO_PACKAGES, "cod": 3000})
-    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    directory = connected.api.server.app[keys.PICKUP_POINTS].directory
     points = [p for r in results for p in r.get("pickuppointList", [])]
     assert points
     assert all(Feature.COD in directory.get(p["code"]).features for p in points)
@@ -105,7 +105,7 @@ async def test_cash_collected_per_item_counts_as_cash_on_delivery_when_the_order
     collecting = collecting_per_item()
     without_total = {k: v for k, v in MOSCOW_KAZAN_TWO_PACKAGES.items() if k != "cod"}
     connected, results = await calculated(connect_crm, {**without_total, "packages": collecting})
-    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    directory = connected.api.server.app[keys.PICKUP_POINTS].directory
     points = [p for r in results for p in r.get("pickuppointList", [])]
     assert points and all(Feature.COD in directory.get(p["code"]).features for p in points)
     _, prepaid = await calculated(connect_crm, without_total)
@@ -264,7 +264,7 @@ async def test_save_of_a_pickup_offer_needs_one_of_its_carriers_points(connect_c
 async def test_save_paid_on_delivery_at_a_point_that_takes_no_cash_is_refused(connect_crm: StartCrm) -> None:
     # Calculated with cod, the offers carry only points that take cash: the manager typed another.
     connected, results = await calculated(connect_crm, {**MOSCOW_KAZAN_TWO_PACKAGES, "cod": 3000})
-    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    directory = connected.api.server.app[keys.PICKUP_POINTS].directory
     kazan = connected.api.server.app[keys.PLACES].resolve(Location(country="RU", city="Казань"), "")
     nearby = [n.point for n in directory.nearest(kazan.lat, kazan.lon, 1000, 30.0).results]
     offer, point = next(
@@ -432,7 +432,7 @@ async def test_tariff_list_names_every_service_of_the_accounts_carriers(connect_
 async def test_shipment_point_list_gives_the_accounts_carriers_points_in_the_city(connect_crm: StartCrm) -> None:
     connected = await connect_crm(carriers={"vestnik"})
     points = (await connected.crm.shipment_points(country="RU", region="Республика Татарстан", city="Казань")).result
-    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    directory = connected.api.server.app[keys.PICKUP_POINTS].directory
     assert points
     assert all(directory.get(p["code"]).carrier == "vestnik" for p in points)
     assert all(directory.get(p["code"]).city == "Казань" for p in points)
@@ -441,7 +441,7 @@ async def test_shipment_point_list_gives_the_accounts_carriers_points_in_the_cit
 async def test_shipment_point_list_keeps_to_the_citys_region(connect_crm: StartCrm) -> None:
     # Volzhsk (Mari El) is across the Volga from Zelenodolsk (Tatarstan), well within reach.
     connected = await connect_crm()
-    directory = connected.api.server.app[keys.PICKUP_POINTS]
+    directory = connected.api.server.app[keys.PICKUP_POINTS].directory
     places = connected.api.server.app[keys.PLACES]
     zelenodolsk = places.resolve(Location(country="RU", city="Зеленодольск"), "")
     nearby = directory.nearest(zelenodolsk.lat, zelenodolsk.lon, 1000, 30.0).results

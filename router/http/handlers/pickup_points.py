@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 from aiohttp import web
@@ -20,16 +22,17 @@ from pickup_points.model import Feature, PointType
 from pickup_points.pricing import QuoteFor
 from pickup_points.render import map_answer, nearest_answer, point_answer
 from pickup_points.search import PickupDirectory
-from pickup_points.storage import load_points
 from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
 from router.core.codec import encode
-from router.core.errors import FieldError, InvalidRequest
+from router.core.errors import ConfigError, FieldError, InvalidRequest
 from router.core.models import DeliveryType, Location, Offer, Parcel, Place, Policy, Shipment
 from router.http import appkeys as keys
 from router.http.middlewares.problems import problem
 from router.http.schemas.decode import convert
 from router.http.schemas.wire import PickupPointQuery
 from router.quoting.engine import QuoteEngine
+from router.records import RecordsUnavailable
+from router.records.networks import Marks, Networks, served_points
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +41,63 @@ LISTED = frozenset({"network", "type", "features"})  # may be repeated: the valu
 _LAT_LON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
+class LivePoints:
+    """The directory the API answers from, replaced whole when the imported networks change.
+
+    A request reads `directory` once and keeps that one; a reload builds the next directory
+    beside it and swaps the reference, so no request sees a directory half built.
+    """
+
+    def __init__(self, directory: PickupDirectory, marks: Marks | None = None) -> None:
+        self.directory = directory
+        self.marks: Marks = marks or {}
+
+
+async def load_live_points(bundled: Path, networks: Networks) -> LivePoints:
+    served = await served_points(bundled, networks)
+    for skipped in served.skipped:
+        log.warning("pickup point skipped: %s", skipped)
+    directory = await asyncio.to_thread(PickupDirectory.build, served.points)
+    log.info("pickup points: %d points at %d sites", len(directory), len(directory.sites))
+    return LivePoints(directory, served.marks)
+
+
+async def reload_points(live: LivePoints, bundled: Path, networks: Networks) -> bool:
+    """Rebuild `live` if a network was imported or removed since it was built; whether it was."""
+    if await networks.marks() == live.marks:
+        return False
+    fresh = await load_live_points(bundled, networks)
+    live.directory, live.marks = fresh.directory, fresh.marks
+    return True
+
+
+async def _follow_imports(live: LivePoints, bundled: Path, networks: Networks, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await reload_points(live, bundled, networks)
+        except (RecordsUnavailable, ConfigError) as exc:
+            # The points already loaded keep being served; the next round tries again.
+            log.warning("pickup points not reloaded: %s", exc)
+        except Exception:
+            # A follower that died would leave the worker serving old points without a word.
+            log.exception("pickup points not reloaded")
+
+
 async def pickup_points(app: web.Application) -> AsyncIterator[None]:
-    """Load every network's points and build the index, once, off the event loop."""
-    directory = app[keys.SETTINGS].data_dir / "pickup_points"
-
-    def build() -> PickupDirectory:
-        loaded = load_points(directory)
-        for error in loaded.errors:
-            log.warning("pickup point skipped: %s", error)
-        return PickupDirectory.build(loaded.points)
-
-    app[keys.PICKUP_POINTS] = await asyncio.to_thread(build)
-    log.info("pickup points: %d points at %d sites", len(app[keys.PICKUP_POINTS]), len(app[keys.PICKUP_POINTS].sites))
+    """Load the bundled networks and those imported into the records; follow later imports."""
+    settings = app[keys.SETTINGS]
+    bundled = settings.data_dir / "pickup_points"
+    networks = Networks(app[keys.RECORDS])
+    live = app[keys.PICKUP_POINTS] = await load_live_points(bundled, networks)
+    if settings.points_reload_s <= 0:
+        yield
+        return
+    follower = asyncio.create_task(_follow_imports(live, bundled, networks, settings.points_reload_s))
     yield
+    follower.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await follower
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +115,7 @@ class _Query:
 
 async def list_points(request: web.Request) -> web.Response:
     query = _parse(request.query)
-    directory = request.app[keys.PICKUP_POINTS]
+    directory = request.app[keys.PICKUP_POINTS].directory
     now = datetime.now(UTC)
     if query.bbox is not None:
         return _json(map_answer(directory.map_view(query.bbox, query.zoom, query.where)))
@@ -86,7 +133,7 @@ async def list_points(request: web.Request) -> web.Response:
 
 
 async def get_point(request: web.Request) -> web.Response:
-    directory = request.app[keys.PICKUP_POINTS]
+    directory = request.app[keys.PICKUP_POINTS].directory
     point_id = request.match_info["point_id"]
     point = directory.get(point_id)
     if point is None:

@@ -74,7 +74,7 @@ def _callbacks(app: web.Application) -> Callbacks:
     return Callbacks(
         engine=app[keys.ENGINE],
         quotes=app[keys.QUOTES],
-        directory=app[keys.PICKUP_POINTS],
+        directory=app[keys.PICKUP_POINTS].directory,
         places=app[keys.PLACES],
         deliveries=DeliveryBook(app[keys.RETAILCRM_ACCOUNTS].db, app[keys.STORE]),
         cod=CodBook(app[keys.STORE]),

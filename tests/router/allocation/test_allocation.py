@@ -472,3 +472,17 @@ def test_a_plan_leaves_the_collector_as_it_found_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_plan_that_serves_nothing_writes_its_money_in_kopecks() -> None:
+    # Found by schemathesis: a bound of Decimal(0) was written "0", which the document's pattern refuses.
+    from decimal import Decimal
+
+    from router.allocation.codec import plan_answer
+    from router.allocation.model import Costing, Plan, SolveStatus
+
+    zero = Decimal(0)
+    nothing = Costing((), (), (), zero, zero, zero)
+    plan = Plan((), (), (), zero, zero, nothing, SolveStatus.GREEDY, "cp-sat", zero, 0.001)
+    answer = plan_answer(plan)
+    assert (answer.total_cost, answer.objective, answer.bound) == ("0.00", "0.00", "0.00")
