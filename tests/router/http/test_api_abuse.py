@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from router.core.settings import Settings
@@ -70,3 +72,46 @@ async def test_pickup_points_open_at_the_end_of_time_is_a_422_naming_open_at(mak
     )
     assert resp.status == 422
     assert [e["path"] for e in (await resp.json())["errors"]] == ["open_at"]
+
+
+FAR_DAYS = ["9999-12-31", "0001-01-01", (date.today() + timedelta(days=400)).isoformat()]
+
+
+@pytest.mark.parametrize("deadline", FAR_DAYS)
+async def test_a_deadline_policy_out_of_the_years_window_is_a_422_naming_it(make_api, deadline: str) -> None:
+    api = await make_api()
+    body = {**MOSCOW_NOVOSIBIRSK, "policy": {"kind": "deadline", "deadline": deadline}}
+    answer = await problem(await api.post("/v1/quotes", json=body), 422)
+    assert [e["path"] for e in answer["errors"]] == ["policy.deadline"]
+
+
+@pytest.mark.parametrize("deadline", FAR_DAYS)
+async def test_an_orders_deadline_out_of_the_years_window_is_a_422_naming_it(make_api, deadline: str) -> None:
+    api = await make_api()
+    order = {"id": "A1", "destination": "Омск", "parcels": MOSCOW_NOVOSIBIRSK["parcels"], "deadline": deadline}
+    body = {"warehouses": [{"code": "MSK", "location": "Москва"}], "orders": [order]}
+    answer = await problem(await api.post("/v1/allocations", json=body), 422)
+    assert [e["path"] for e in answer["errors"]] == ["orders[0].deadline"]
+
+
+async def test_an_ndjson_orders_far_deadline_sets_that_line_aside(make_api) -> None:
+    api = await make_api()
+    order = {"destination": "Омск", "parcels": MOSCOW_NOVOSIBIRSK["parcels"]}
+    lines = [
+        {"warehouses": [{"code": "MSK", "location": "Москва"}]},
+        {**order, "id": "A1", "deadline": "9999-12-31"},
+        {**order, "id": "A2"},
+    ]
+    data = b"\n".join(orjson.dumps(line) for line in lines)
+    resp = await api.post("/v1/allocations", data=data, headers={"Content-Type": "application/x-ndjson"})
+    assert resp.status == 200, await resp.text()
+    plan = await resp.json()
+    assert [(r["line"], [e["path"] for e in r["errors"]]) for r in plan["rejected"]] == [(2, ["deadline"])]
+
+
+async def test_an_allocations_ship_date_centuries_away_is_a_422_naming_it(make_api) -> None:
+    api = await make_api()
+    order = {"id": "A1", "destination": "Омск", "parcels": MOSCOW_NOVOSIBIRSK["parcels"]}
+    body = {"warehouses": [{"code": "MSK", "location": "Москва"}], "orders": [order], "ship_at": "9999-12-31T10:00:00Z"}
+    answer = await problem(await api.post("/v1/allocations", json=body), 422)
+    assert [e["path"] for e in answer["errors"]] == ["ship_at"]

@@ -82,6 +82,10 @@ def _moments(draw: st.DrawFn) -> str:
 
 
 schemathesis.openapi.format("date-time", _moments())
+# A day (a deadline) too: within PLAUSIBLE_DAYS of today.
+schemathesis.openapi.format(
+    "date", st.integers(-300, 300).map(lambda days: (datetime.now(UTC) + timedelta(days=days)).date().isoformat())
+)
 
 schema = schemathesis.openapi.from_dict(document())
 
