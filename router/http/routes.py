@@ -16,6 +16,7 @@ from pickup_points import answers as points
 from router.allocation import answers as allocation
 from router.core import answers as domain
 from router.core.codec import dumps
+from router.http import appkeys as keys
 from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, widget
 from router.http.middlewares import observability
 from router.http.schemas import answers, wire
@@ -41,6 +42,7 @@ OPERATIONS: tuple[Operation, ...] = (
             200: json(domain.Quote, "The same request's quote, from cache"),
             400: problem("Malformed request"),
             413: problem("Body too large"),
+            415: problem("The body is not of a media type named here"),
             422: problem("A field is wrong; `errors` names each"),
             503: problem("Quotes cannot be stored right now"),
         },
@@ -86,6 +88,7 @@ OPERATIONS: tuple[Operation, ...] = (
             200: json(allocation.Plan, "The plan"),
             400: problem("Malformed JSON"),
             413: problem("Body too large"),
+            415: problem("The body is not of a media type named here"),
             422: problem("A field is wrong; `errors` names each"),
         },
     ),
@@ -107,6 +110,7 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={
             200: json(answers.OutcomeImport, "What was imported and what was not"),
             413: problem("Body too large"),
+            415: problem("The body is not of a media type named here"),
             422: problem("The body is not of the declared shape: not JSON, no non-blank line, or no CSV header"),
             503: problem("The store does not answer; nothing more was imported"),
         },
@@ -182,7 +186,17 @@ OPERATIONS: tuple[Operation, ...] = (
 )  # fmt: skip
 
 
+# What a handler reads beside the media types the document names: other names of the same formats.
+_ALSO_READ: dict[str, frozenset[str]] = {
+    "/v1/outcomes": outcomes.CSV_TYPES | outcomes.NDJSON_TYPES,
+    "/v1/allocations": frozenset(allocations.NDJSON_TYPES),
+}
+
+
 def setup_routes(app: web.Application) -> None:
+    app[keys.BODY_TYPES] = {
+        (op.method, op.path): frozenset(op.body) | _ALSO_READ.get(op.path, frozenset()) for op in OPERATIONS if op.body
+    }
     for op in OPERATIONS:
         if op.method == "GET":
             app.router.add_get(op.path, op.handler)  # HEAD as well, as aiohttp does for GET

@@ -11,6 +11,8 @@ import pytest
 from router.core.settings import Settings
 from tests.router.http.test_api_quotes import MOSCOW_NOVOSIBIRSK
 
+JSON = {"Content-Type": "application/json"}
+
 
 async def problem(resp: Any, status: int) -> dict[str, Any]:
     assert resp.status == status, await resp.text()
@@ -36,13 +38,13 @@ async def test_a_bad_request_is_a_problem_naming_the_field(make_api, change: dic
 
 async def test_malformed_json_is_a_problem_on_the_body(make_api) -> None:
     api = await make_api()
-    body = await problem(await api.post("/v1/quotes", data=b"{not json"), 422)
+    body = await problem(await api.post("/v1/quotes", data=b"{not json", headers=JSON), 422)
     assert body["errors"][0]["path"] == "body"
 
 
 async def test_an_oversized_body_is_refused_with_413(make_api) -> None:
     api = await make_api(Settings(max_body_bytes=1024))
-    await problem(await api.post("/v1/quotes", data=b"{" + b" " * 4096 + b"}"), 413)
+    await problem(await api.post("/v1/quotes", data=b"{" + b" " * 4096 + b"}", headers=JSON), 413)
 
 
 async def test_an_unknown_route_is_problem_json(make_api) -> None:
@@ -115,3 +117,44 @@ async def test_an_allocations_ship_date_centuries_away_is_a_422_naming_it(make_a
     body = {"warehouses": [{"code": "MSK", "location": "Москва"}], "orders": [order], "ship_at": "9999-12-31T10:00:00Z"}
     answer = await problem(await api.post("/v1/allocations", json=body), 422)
     assert [e["path"] for e in answer["errors"]] == ["ship_at"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",  # what a browser sends from any page without a CORS preflight
+        "text/plain; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/octet-stream",
+        "application/json; charset=latin-1",
+        None,  # an untyped body needs no preflight either
+    ],
+)
+async def test_a_json_endpoint_refuses_a_body_of_another_type_with_415(make_api, content_type: str | None) -> None:
+    api = await make_api()
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    # Without a type of ours, aiohttp's client would name the bytes octet-stream.
+    skip = ["Content-Type"] if content_type is None else []
+    data = orjson.dumps(MOSCOW_NOVOSIBIRSK)
+    resp = await api.post("/v1/quotes", data=data, headers=headers, skip_auto_headers=skip)
+    assert content_type is not None or "Content-Type" not in resp.request_info.headers
+    body = await problem(resp, 415)
+    assert "application/json" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=UTF-8", "application/vnd.shop+json"]
+)
+async def test_json_and_its_plus_json_family_are_read(make_api, content_type: str) -> None:
+    api = await make_api()
+    resp = await api.post("/v1/quotes", data=orjson.dumps(MOSCOW_NOVOSIBIRSK), headers={"Content-Type": content_type})
+    assert resp.status == 201, await resp.text()
+
+
+async def test_endpoints_that_read_csv_or_ndjson_keep_them_and_refuse_text_plain(make_api) -> None:
+    api = await make_api()
+    await problem(await api.post("/v1/outcomes", data=b"shipment_id\n", headers={"Content-Type": "text/plain"}), 415)
+    await problem(await api.post("/v1/allocations", data=b"{}", headers={"Content-Type": "text/plain"}), 415)
+    csv = await api.post("/v1/outcomes", data=b"shipment_id\n", headers={"Content-Type": "application/csv"})
+    assert csv.status != 415
