@@ -19,6 +19,7 @@ from router.core.codec import dumps
 from router.http import appkeys as keys
 from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, widget
 from router.http.middlewares import observability
+from router.http.middlewares.access import PUBLIC_PREFIXES, WIDGET_ROUTES
 from router.http.schemas import answers, wire
 from router.http.schemas.openapi import Answer, Operation, document, json, path_param, problem, text
 from router.integrations.retailcrm import handlers as retailcrm
@@ -211,10 +212,50 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/integrations/retailcrm/tariffList", retailcrm.tariff_list)
 
 
+# How keys are sent (router/http/middlewares/access.py); each operation's requirement comes from
+# the same tables the middleware decides by, so the document cannot promise what it refuses.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "secretKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A secret key (sk_…), sent by servers: every endpoint. A service with no key at all "
+        "(the loopback demo) asks for none.",
+    },
+    "publishableKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A publishable key (pk_…), sent by the widget from a browser: quoting, pickup points "
+        "and places only, and only from the origins the key names.",
+    },
+    "apiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Api-Key",
+        "description": "Either kind of key in X-Api-Key, instead of Authorization: Bearer.",
+    },
+}
+
+
+def _security(op: Operation) -> list[dict[str, list[str]]]:
+    if op.path.startswith(PUBLIC_PREFIXES):
+        return []
+    schemes = ["secretKey", "apiKeyHeader"]
+    if (op.method, op.path) in WIDGET_ROUTES:
+        schemes.insert(1, "publishableKey")
+    return [{name: []} for name in schemes]
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """The service's OpenAPI document; built once, it never changes while the process runs."""
-    return document(OPERATIONS, retailcrm_openapi.PATHS, retailcrm_openapi.SCHEMAS, also=[wire.AllocationHeader])
+    return document(
+        OPERATIONS,
+        retailcrm_openapi.PATHS,
+        retailcrm_openapi.SCHEMAS,
+        also=[wire.AllocationHeader],
+        security_schemes=SECURITY_SCHEMES,
+        security=_security,
+    )
 
 
 @cache
