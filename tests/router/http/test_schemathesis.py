@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from router.core.errors import PlaceNotFound
 from router.core.models import Location
+from router.http.api_keys import KeyKind, KeyRing
 from router.http.routes import openapi_document as document
 from router.quoting.places import Places
 
@@ -123,11 +124,19 @@ def _batch_refers_to_its_own_parts(body: object) -> bool:
 
 
 @pytest.fixture(scope="module")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def secret_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A state directory holding one secret key, and the key: the service asks for keys as documented."""
+    state = tmp_path_factory.mktemp("state")
+    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "schemathesis", rate_per_minute=1_000_000)
+    return state, token
+
+
+@pytest.fixture(scope="module")
+def live_url(secret_key: tuple[Path, str]) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "CARRIER_ROUTER_STATE": str(tmp_path_factory.mktemp("state"))}
+    env = {**os.environ, "CARRIER_ROUTER_STATE": str(secret_key[0])}
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "router.cli", "serve", "--port", str(port)],
@@ -152,11 +161,15 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-def test_the_api_never_errors_and_always_answers_as_documented(case: schemathesis.Case, live_url: str) -> None:
+def test_the_api_never_errors_and_always_answers_as_documented(
+    case: schemathesis.Case, live_url: str, secret_key: tuple[Path, str]
+) -> None:
     if case.operation.path == "/v1/outcomes" and case.media_type == "application/x-ndjson":
         # An outcome file is declared as its text: a value of another type has no NDJSON form
         # that is not also some text, so such a negative case cannot be sent.
         assume(isinstance(case.body, str))
     if case.operation.path == "/v1/allocations" and case.meta and case.meta.generation.mode.is_positive:
         assume(_batch_refers_to_its_own_parts(case.body))
-    case.call_and_validate(base_url=live_url)
+    # The key goes with every case; the checks of refused authentication send their own instead.
+    headers = {"Authorization": f"Bearer {secret_key[1]}"} if case.operation.definition.raw.get("security") else {}
+    case.call_and_validate(base_url=live_url, headers=headers)
