@@ -83,7 +83,8 @@ def counts_as_failure(exc: BaseException) -> bool:
     was raised by our own code (building the request, reading a date a caller sent), and a
     caller must not be able to open a carrier's breaker for everyone by sending such a value.
     """
-    if isinstance(exc, (TimeoutError, CarrierUnavailable, CarrierRateLimited, CarrierAuthError)):
+    # ConnectionError too: a refused or reset connection that an adapter let through unwrapped.
+    if isinstance(exc, (TimeoutError, ConnectionError, CarrierUnavailable, CarrierRateLimited, CarrierAuthError)):
         return True
     if isinstance(exc, CarrierApiError):
         # The carrier's own error codes, on a 4xx or next to an empty 200 answer, are a

@@ -294,6 +294,13 @@ async def test_our_own_errors_never_open_a_carriers_breaker(store: Store) -> Non
     assert await guarded.breaker.state() is BreakerState.CLOSED
 
 
+@pytest.mark.parametrize("exc", [ConnectionRefusedError(111, "refused"), CarrierUnavailable("cdek", "HTTP 502")])
+async def test_a_carriers_own_faults_still_open_it(store: Store, exc: Exception) -> None:
+    b = breaker(store, Clock())
+    await fail(b, 3, exc)
+    assert await b.state() is BreakerState.OPEN
+
+
 async def test_a_probe_that_meets_our_own_error_leaves_the_probe_to_the_next_caller(store: Store) -> None:
     clock = Clock()
     b = breaker(store, clock)
