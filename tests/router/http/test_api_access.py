@@ -162,9 +162,8 @@ async def test_a_cached_quote_is_never_answered_for_another_address(make_api, st
 
 
 async def test_metrics_need_a_secret_key_once_keys_exist(make_api, state: Path) -> None:
-    ring = KeyRing(state / "keys.json")
-    _, secret = ring.create(KeyKind.SECRET, "prometheus")
-    _, publishable = ring.create(KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    _, secret = await create_key(state, KeyKind.SECRET, "prometheus")
+    _, publishable = await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
     api = await make_api(Settings(state_dir=state))
     assert (await api.get("/metrics")).status == 401
     assert (await api.get("/metrics", headers=bearer(publishable, SHOP))).status == 403
@@ -175,7 +174,7 @@ async def test_metrics_need_a_secret_key_once_keys_exist(make_api, state: Path) 
 async def test_a_key_with_a_stray_byte_that_reaches_the_app_is_refused_and_never_logged(
     make_api, state: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _, secret = KeyRing(state / "keys.json").create(KeyKind.SECRET, "shop")
+    _, secret = await create_key(state, KeyKind.SECRET, "shop")
     api = await make_api(Settings(state_dir=state))
     caplog.set_level(logging.DEBUG)
     # A byte past ASCII passes aiohttp's parser (control bytes do not: tests/router/http/test_server_edges.py).

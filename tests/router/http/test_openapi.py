@@ -68,10 +68,11 @@ def test_the_document_declares_how_keys_are_sent_and_what_each_operation_needs()
 
 async def test_each_operation_asks_for_the_keys_its_document_names(make_api, tmp_path) -> None:
     from router.core.settings import Settings
-    from router.http.api_keys import KeyKind, KeyRing
+    from router.records.keys import KeyKind
+    from tests.keys import create_key
 
     shop = "https://shop.example"
-    _, publishable = KeyRing(tmp_path / "keys.json").create(KeyKind.PUBLISHABLE, "widget", (shop,))
+    _, publishable = await create_key(tmp_path, KeyKind.PUBLISHABLE, "widget", (shop,))
     api = await make_api(Settings(state_dir=tmp_path))
     for path, ops in document()["paths"].items():
         if path.startswith("/integrations/"):

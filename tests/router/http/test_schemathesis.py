@@ -3,6 +3,7 @@ no 5xx, and every answer matches the documented status codes, media types and sc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -21,9 +22,10 @@ from hypothesis import strategies as st
 
 from router.core.errors import PlaceNotFound
 from router.core.models import Location
-from router.http.api_keys import KeyKind, KeyRing
 from router.http.routes import openapi_document as document
 from router.quoting.places import Places
+from router.records.keys import KeyKind
+from tests.keys import create_key
 
 ROOT = Path(__file__).resolve().parents[3]
 # Candidates only: those outside the bundled table of major cities are left out below.
@@ -127,7 +129,7 @@ def _batch_refers_to_its_own_parts(body: object) -> bool:
 def secret_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A state directory holding one secret key, and the key: the service asks for keys as documented."""
     state = tmp_path_factory.mktemp("state")
-    _, token = KeyRing(state / "keys.json").create(KeyKind.SECRET, "schemathesis", rate_per_minute=1_000_000)
+    _, token = asyncio.run(create_key(state, KeyKind.SECRET, "schemathesis", rate_per_minute=1_000_000))
     return state, token
 
 
