@@ -103,5 +103,10 @@ PLAUSIBLE_DAYS = 366
 
 def plausible_moment(moment: datetime, today: date | None = None) -> bool:
     """Whether `moment` is within `PLAUSIBLE_DAYS` of today (by its own calendar date)."""
+    return plausible_day(moment.date(), today)
+
+
+def plausible_day(day: date, today: date | None = None) -> bool:
+    """Whether `day` is within `PLAUSIBLE_DAYS` of today, before or after."""
     today = today or date.today()
-    return abs((moment.date() - today).days) <= PLAUSIBLE_DAYS
+    return abs((day - today).days) <= PLAUSIBLE_DAYS

@@ -15,6 +15,7 @@ from router.http import appkeys as keys
 from router.http.handlers.pickup_points import pickup_points
 from router.http.metrics import Metrics
 from router.http.middlewares.access import access_middleware, cors_middleware
+from router.http.middlewares.media import media_type_middleware
 from router.http.middlewares.observability import observability_middleware, timeout_middleware
 from router.http.middlewares.problems import problem_middleware
 from router.http.rate_limit import RateLimiter
@@ -41,7 +42,14 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     # Outermost first: every answer gets a request id and CORS headers, errors included.
-    middlewares = [observability_middleware, cors_middleware, problem_middleware, access_middleware, timeout_middleware]
+    middlewares = [
+        observability_middleware,
+        cors_middleware,
+        problem_middleware,
+        access_middleware,
+        media_type_middleware,
+        timeout_middleware,
+    ]
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()

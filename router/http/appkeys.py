@@ -34,3 +34,5 @@ RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 RETAILCRM_ACCOUNTS: web.AppKey[AccountBook] = web.AppKey("retailcrm_accounts")
 TRACK_RECORD: web.AppKey[TrackRecord] = web.AppKey("track_record")
+# (method, route) of every endpoint that reads a body: the media types it reads.
+BODY_TYPES: web.AppKey[dict[tuple[str, str], frozenset[str]]] = web.AppKey("body_types")

@@ -16,8 +16,10 @@ from pickup_points import answers as points
 from router.allocation import answers as allocation
 from router.core import answers as domain
 from router.core.codec import dumps
+from router.http import appkeys as keys
 from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, widget
 from router.http.middlewares import observability
+from router.http.middlewares.access import PUBLIC_PREFIXES, WIDGET_ROUTES
 from router.http.schemas import answers, wire
 from router.http.schemas.openapi import Answer, Operation, document, json, path_param, problem, text
 from router.integrations.retailcrm import handlers as retailcrm
@@ -41,6 +43,7 @@ OPERATIONS: tuple[Operation, ...] = (
             200: json(domain.Quote, "The same request's quote, from cache"),
             400: problem("Malformed request"),
             413: problem("Body too large"),
+            415: problem("The body is not of a media type named here"),
             422: problem("A field is wrong; `errors` names each"),
             503: problem("Quotes cannot be stored right now"),
         },
@@ -86,6 +89,7 @@ OPERATIONS: tuple[Operation, ...] = (
             200: json(allocation.Plan, "The plan"),
             400: problem("Malformed JSON"),
             413: problem("Body too large"),
+            415: problem("The body is not of a media type named here"),
             422: problem("A field is wrong; `errors` names each"),
         },
     ),
@@ -107,6 +111,7 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={
             200: json(answers.OutcomeImport, "What was imported and what was not"),
             413: problem("Body too large"),
+            415: problem("The body is not of a media type named here"),
             422: problem("The body is not of the declared shape: not JSON, no non-blank line, or no CSV header"),
             503: problem("The store does not answer; nothing more was imported"),
         },
@@ -182,7 +187,17 @@ OPERATIONS: tuple[Operation, ...] = (
 )  # fmt: skip
 
 
+# What a handler reads beside the media types the document names: other names of the same formats.
+_ALSO_READ: dict[str, frozenset[str]] = {
+    "/v1/outcomes": outcomes.CSV_TYPES | outcomes.NDJSON_TYPES,
+    "/v1/allocations": frozenset(allocations.NDJSON_TYPES),
+}
+
+
 def setup_routes(app: web.Application) -> None:
+    app[keys.BODY_TYPES] = {
+        (op.method, op.path): frozenset(op.body) | _ALSO_READ.get(op.path, frozenset()) for op in OPERATIONS if op.body
+    }
     for op in OPERATIONS:
         if op.method == "GET":
             app.router.add_get(op.path, op.handler)  # HEAD as well, as aiohttp does for GET
@@ -197,10 +212,50 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/integrations/retailcrm/tariffList", retailcrm.tariff_list)
 
 
+# How keys are sent (router/http/middlewares/access.py); each operation's requirement comes from
+# the same tables the middleware decides by, so the document cannot promise what it refuses.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "secretKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A secret key (sk_…), sent by servers: every endpoint. A service with no key at all "
+        "(the loopback demo) asks for none.",
+    },
+    "publishableKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A publishable key (pk_…), sent by the widget from a browser: quoting, pickup points "
+        "and places only, and only from the origins the key names.",
+    },
+    "apiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Api-Key",
+        "description": "Either kind of key in X-Api-Key, instead of Authorization: Bearer.",
+    },
+}
+
+
+def _security(op: Operation) -> list[dict[str, list[str]]]:
+    if op.path.startswith(PUBLIC_PREFIXES):
+        return []
+    schemes = ["secretKey", "apiKeyHeader"]
+    if (op.method, op.path) in WIDGET_ROUTES:
+        schemes.insert(1, "publishableKey")
+    return [{name: []} for name in schemes]
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     """The service's OpenAPI document; built once, it never changes while the process runs."""
-    return document(OPERATIONS, retailcrm_openapi.PATHS, retailcrm_openapi.SCHEMAS, also=[wire.AllocationHeader])
+    return document(
+        OPERATIONS,
+        retailcrm_openapi.PATHS,
+        retailcrm_openapi.SCHEMAS,
+        also=[wire.AllocationHeader],
+        security_schemes=SECURITY_SCHEMES,
+        security=_security,
+    )
 
 
 @cache

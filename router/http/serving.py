@@ -8,6 +8,7 @@ worker finishes its in-flight requests before it exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import ipaddress
 import logging
@@ -28,6 +29,7 @@ from router.records.keys import KeyRing
 
 log = logging.getLogger("carrier_router.serve")
 SHUTDOWN_GRACE_S = 15.0
+KEEPALIVE_S = 75.0  # web.run_app's
 
 
 class RefuseToStart(RouterError):
@@ -86,18 +88,41 @@ def run(settings: Settings, workers: int = 1) -> None:
 
 
 def _serve(settings: Settings, reuse_port: bool) -> None:
+    """`web.run_app`, through `router.http.server.AppRunner` (which `run_app` cannot be given)."""
     setup_logging()
-    web.run_app(
-        _make_app(settings),
-        # libuv's loop does the socket and timer work in C: 20-30 % more cache hits a second here.
-        loop=uvloop.new_event_loop(),
-        host=settings.host,
-        port=settings.port,
-        reuse_port=reuse_port,
+    # libuv's loop does the socket and timer work in C: 20-30 % more cache hits a second here.
+    loop = uvloop.new_event_loop()
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(_listen(settings, reuse_port))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass  # SIGTERM or SIGINT: the runner's cleanup below finishes the requests in flight
+    finally:
+        if not main.done():
+            main.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(main)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+async def _listen(settings: Settings, reuse_port: bool) -> None:
+    from router.http.server import AppRunner
+
+    runner = AppRunner(
+        await _make_app(settings),
+        handle_signals=True,
         shutdown_timeout=SHUTDOWN_GRACE_S,
-        print=None,
+        keepalive_timeout=KEEPALIVE_S,
         access_log=None,
     )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
+        await asyncio.Event().wait()  # until a signal ends the loop's run
+    finally:
+        await runner.cleanup()
 
 
 async def _freeze_heap(_: web.Application) -> None:

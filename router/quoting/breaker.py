@@ -20,7 +20,9 @@ operator's) reaches it within that time; transitions are written at once.
 
 If the store is unavailable the breaker goes on from this worker's own counts and state:
 losing Redis must neither stop quotes nor keep a dead carrier asked. A 429 opens the breaker
-for the Retry-After the carrier gave, when that is longer than open_s.
+for the Retry-After the carrier gave, when that is longer than open_s. Only the carrier's own
+faults are counted (`counts_as_failure`): an exception of our own code, whatever a caller sent
+to provoke it, neither opens the breaker nor closes it.
 
 `GuardedCarrier` retries a transient failure once while the quote's deadline allows
 (`carriers.api.retry_once`); the breaker records what the call came to, not each attempt.
@@ -42,6 +44,7 @@ from carriers.api import (
     CarrierApiError,
     CarrierAuthError,
     CarrierRateLimited,
+    CarriersError,
     CarrierUnavailable,
     retry_once,
 )
@@ -73,14 +76,21 @@ PLAIN = Ticket()  # every call's ticket but a probe's: one object, not one per c
 
 
 def counts_as_failure(exc: BaseException) -> bool:
-    """Whether an error says the carrier is unwell, rather than that it refused this shipment."""
-    if isinstance(exc, (TimeoutError, CarrierUnavailable, CarrierRateLimited, CarrierAuthError)):
+    """Whether an error says the carrier is unwell, rather than that it refused this shipment.
+
+    Only the carrier's own faults count: no answer in time, a refused or dropped connection, a
+    5xx, an answer that cannot be read. Anything that is not a `CarriersError` or a timeout
+    was raised by our own code (building the request, reading a date a caller sent), and a
+    caller must not be able to open a carrier's breaker for everyone by sending such a value.
+    """
+    # ConnectionError too: a refused or reset connection that an adapter let through unwrapped.
+    if isinstance(exc, (TimeoutError, ConnectionError, CarrierUnavailable, CarrierRateLimited, CarrierAuthError)):
         return True
     if isinstance(exc, CarrierApiError):
         # The carrier's own error codes, on a 4xx or next to an empty 200 answer, are a
         # well-formed "no"; garbage and 5xx are not.
         return (exc.status is not None and exc.status >= 500) or not exc.errors
-    return isinstance(exc, Exception)
+    return isinstance(exc, CarriersError)
 
 
 class RollingWindow:
@@ -226,7 +236,10 @@ class CircuitBreaker:
 
     async def failed(self, ticket: Ticket, exc: BaseException | None = None) -> None:
         if exc is not None and not counts_as_failure(exc):
-            await self.succeeded(ticket)  # the carrier is up: it answered "no"
+            if isinstance(exc, CarriersError):
+                await self.succeeded(ticket)  # the carrier is up: it answered "no"
+            elif ticket.probe:
+                await self._release_probe()  # our own error tells nothing of the carrier: probe again
             return
         now = self.clock()
         self._window.add(now, failed=True)
@@ -245,10 +258,13 @@ class CircuitBreaker:
         ):
             await self._open(hold_s)
         if ticket.probe:
-            try:
-                await self.store.delete(self._prefix + "probe")
-            except StoreUnavailable:
-                pass
+            await self._release_probe()
+
+    async def _release_probe(self) -> None:
+        try:
+            await self.store.delete(self._prefix + "probe")
+        except StoreUnavailable:
+            pass
 
     async def _count_failure(self, now: float) -> float:
         """Failures every worker saw over the last window_s, as a sliding-window counter."""

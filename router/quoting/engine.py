@@ -281,9 +281,11 @@ class QuoteEngine:
             down = counts_as_failure(exc)
             stats.record(kind if down else "refused", elapsed, failed=down)
             return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
-        log.warning("carrier %s failed", carrier.code, exc_info=exc)
+        # Our own code's error, not the carrier's: the traceback goes to the log, and the answer
+        # says no more than that this carrier could not be quoted (its text may quote internals).
+        log.error("quoting %s raised", carrier.code, exc_info=exc)
         stats.record("error", elapsed, failed=True)
-        return _Outcome(CarrierError(carrier.code, "error", f"{type(exc).__name__}: {exc}"), down=True)
+        return _Outcome(CarrierError(carrier.code, "error", "could not be quoted for this shipment"), down=True)
 
     def _answered(self, carrier: Carrier, answer: object, elapsed: float) -> _Outcome:
         stats = self.stats[carrier.code]

@@ -276,6 +276,44 @@ async def test_a_guarded_carrier_that_keeps_timing_out_is_no_longer_asked(store:
     assert guarded.info().status == "open"
 
 
+class Overflowing(Hanging):
+    """Our own date arithmetic failing on what a caller sent, before the carrier is asked."""
+
+    async def quote(self, request: RateRequest) -> CarrierQuote:
+        self.calls += 1
+        raise OverflowError("date value out of range")
+
+
+async def test_our_own_errors_never_open_a_carriers_breaker(store: Store) -> None:
+    inner = Overflowing()
+    guarded = GuardedCarrier(inner, breaker(store, Clock(), carrier="slow"))
+    for _ in range(10):
+        with pytest.raises(OverflowError):
+            await guarded.quote(rate_request())
+    assert inner.calls == 10
+    assert await guarded.breaker.state() is BreakerState.CLOSED
+
+
+@pytest.mark.parametrize("exc", [ConnectionRefusedError(111, "refused"), CarrierUnavailable("cdek", "HTTP 502")])
+async def test_a_carriers_own_faults_still_open_it(store: Store, exc: Exception) -> None:
+    b = breaker(store, Clock())
+    await fail(b, 3, exc)
+    assert await b.state() is BreakerState.OPEN
+
+
+async def test_a_probe_that_meets_our_own_error_leaves_the_probe_to_the_next_caller(store: Store) -> None:
+    clock = Clock()
+    b = breaker(store, clock)
+    await fail(b, 3)
+    clock.now += 11
+    probe = await b.acquire()
+    assert probe.probe
+    await b.failed(probe, KeyError("tariff"))
+    assert await b.state() is BreakerState.HALF_OPEN  # neither closed nor opened again by our bug
+    clock.now += 1.5  # past refresh_s: the lock is read afresh
+    assert (await b.acquire()).probe
+
+
 def test_only_api_carriers_are_guarded() -> None:
     courier = CourierCarrier(CourierClient(None, base_url="http://c", token=Secret("t")))
     other = Hanging()

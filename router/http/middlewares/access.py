@@ -18,7 +18,8 @@ from router.records.keys import ApiKey, KeyKind
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The CRM's callbacks carry no API key: each proves its account by the clientId it sends.
-PUBLIC_PREFIXES = ("/healthz", "/openapi.json", "/metrics", "/widget", "/integrations/retailcrm/")
+# `/metrics` is not among them: carriers' error rates and the routes' traffic are a secret key's.
+PUBLIC_PREFIXES = ("/healthz", "/openapi.json", "/widget", "/integrations/retailcrm/")
 # What a browser may call with a publishable key: quoting and showing pickup points.
 WIDGET_ROUTES = {
     ("POST", "/v1/quotes"),

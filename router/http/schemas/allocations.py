@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from router.allocation import CarrierCapacity, DiscountTier, Method, Order, SolverOptions, Terms, Warehouse
+from router.core.calendar import PLAUSIBLE_DAYS, plausible_day, plausible_moment
 from router.core.errors import FieldError, InvalidRequest
 from router.http.schemas.decode import decode_json, field_errors, join
 from router.http.schemas.quotes import amount, location, parcels_from
@@ -70,13 +71,13 @@ def parse_allocation(raw: bytes, *, max_parcels: int) -> ParsedAllocation:
         if isinstance(body, dict):
             header = _each(body.get("warehouses"), WarehouseIn), _each(body.get("capacities"), CapacityIn)
             tiers, orders = _each(body.get("tiers"), TierIn), _each(body.get("orders"), OrderIn)
-            extra = _header_errors(*header, tiers, _method(body.get("method")), None)
+            extra = _header_errors(*header, tiers, _method(body.get("method")), None, None)
             extra += _orders_errors(orders, {w.code.strip() for _, w in header[0]}, max_parcels)
             raise InvalidRequest(exc.errors + [e for e in extra if e not in exc.errors], exc.title) from None
         raise
     warehouses, capacities = list(enumerate(request.warehouses)), list(enumerate(request.capacities))
     tiers, orders = list(enumerate(request.tiers)), list(enumerate(request.orders))
-    errors = _header_errors(warehouses, capacities, tiers, request.method, request.day_value)
+    errors = _header_errors(warehouses, capacities, tiers, request.method, request.day_value, request.ship_at)
     errors += _orders_errors(orders, {w.code.strip() for w in request.warehouses}, max_parcels)
     if errors:
         raise InvalidRequest(errors)
@@ -98,6 +99,7 @@ def parse_allocation_ndjson(raw: bytes, *, max_parcels: int) -> ParsedAllocation
         list(enumerate(header.tiers)),
         header.method,
         header.day_value,
+        header.ship_at,
     )
     if errors:
         raise InvalidRequest(errors)
@@ -168,8 +170,11 @@ def _header_errors(
     tiers: Sequence[tuple[int, TierIn]],
     method: Method | None,
     day_value: Decimal | None,
+    ship_at: datetime | None,
 ) -> list[FieldError]:
     errors: list[FieldError] = []
+    if ship_at is not None and not plausible_moment(ship_at):
+        errors.append(FieldError("ship_at", f"must be within {PLAUSIBLE_DAYS} days of today"))
     codes: set[str] = set()
     for i, w in warehouses:
         at = f"warehouses[{i}]"
@@ -216,6 +221,8 @@ def _order_errors(path: str, given: OrderIn, codes: Collection[str], max_parcels
     if len(given.parcels) > max_parcels:
         errors.append(FieldError(join(path, "parcels"), f"at most {max_parcels} parcels in one order"))
     amount(errors, join(path, "declared_value"), given.declared_value, MAX_DECLARED_VALUE)
+    if given.deadline is not None and not plausible_day(given.deadline):
+        errors.append(FieldError(join(path, "deadline"), f"must be within {PLAUSIBLE_DAYS} days of today"))
     for code in given.warehouses:
         if code.strip() not in codes:
             errors.append(FieldError(join(path, "warehouses"), f"no warehouse {code.strip()!r} in warehouses"))

@@ -99,15 +99,28 @@ def path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+# What any operation that needs a key may also answer, whatever its own answers are.
+KEYED_ANSWERS = {
+    401: problem("No API key, or one unknown or revoked"),
+    403: problem("This key may not call this endpoint (or not from this origin)"),
+    429: problem("This key's rate limit is spent; Retry-After says when to retry"),
+}
+Security = list[dict[str, list[str]]]
+
+
 def document(
     operations: Iterable[Operation],
     extra_paths: Mapping[str, Any],
     extra_schemas: Mapping[str, Any],
     also: Iterable[type[msgspec.Struct]] = (),
+    *,
+    security_schemes: Mapping[str, Any] | None = None,
+    security: Callable[[Operation], Security] | None = None,
 ) -> dict[str, Any]:
-    """`also`: types that schemas written by hand refer to by name."""
+    """`also`: types that schemas written by hand refer to by name. `security`: each operation's
+    requirement (an empty list: none), from the schemes in `security_schemes`."""
     operations = list(operations)
-    kinds: list[Any] = list(also)
+    kinds: list[Any] = [*also, Problem]
     for op in operations:
         contents = [*op.body.values(), *(c for a in op.answers.values() for c in a.content.values())]
         for k in contents:
@@ -139,11 +152,18 @@ def document(
             entry["parameters"] = params
         if op.body:
             entry["requestBody"] = {"required": True, "content": content(op.body)}
+        required = None if security is None else security(op)
+        answers = {**KEYED_ANSWERS, **op.answers} if required else op.answers
         entry["responses"] = {
             str(status): {"description": a.description, **({"content": content(a.content)} if a.content else {})}
-            for status, a in op.answers.items()
+            for status, a in sorted(answers.items())
         }
+        if required is not None:
+            entry["security"] = required
         paths.setdefault(op.path, {})[op.method.lower()] = entry
+    components: dict[str, Any] = {"schemas": {**schemas, **extra_schemas}}
+    if security_schemes:
+        components["securitySchemes"] = dict(security_schemes)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -152,7 +172,7 @@ def document(
             "description": "Quote every carrier at once, pick the best, keep the price through checkout.",
         },
         "paths": {**paths, **extra_paths},
-        "components": {"schemas": {**schemas, **extra_schemas}},
+        "components": components,
     }
 
 

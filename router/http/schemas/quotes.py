@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
+from router.core.calendar import PLAUSIBLE_DAYS, plausible_day, plausible_moment
 from router.core.errors import FieldError, InvalidRequest
 from router.core.models import Location, Parcel, Policy, PolicyKind, Shipment
 from router.http.schemas.decode import convert, decode_json, join
@@ -96,6 +96,8 @@ def _policy(errors: list[FieldError], given: str | PolicyIn | None, day_value: D
     deadline: date | None = given.deadline
     if given.kind is PolicyKind.DEADLINE and deadline is None:
         errors.append(FieldError("policy.deadline", "is required for the deadline policy"))
+    elif deadline is not None and not plausible_day(deadline):
+        errors.append(FieldError("policy.deadline", f"must be within {PLAUSIBLE_DAYS} days of today"))
     if given.probability is not None and given.kind is not PolicyKind.DEADLINE:
         errors.append(FieldError("policy.probability", "applies to the deadline policy only"))
     return Policy(

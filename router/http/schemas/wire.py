@@ -92,6 +92,7 @@ Percent = Annotated[
     ),
 ]
 Moment = Annotated[datetime, Meta(tz=True, description="ISO 8601 with a zone offset, within 366 days of today")]
+Day = Annotated[date, Meta(description="YYYY-MM-DD, within 366 days of today")]
 
 
 class _In(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -121,7 +122,7 @@ class PolicyIn(_In):
 
     kind: PolicyKind = PolicyKind.BALANCED
     day_value: DayValue | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
     only: list[Text] = []
     exclude: list[Text] = []
     min_on_time_rate: Share | None = None
@@ -163,7 +164,7 @@ class OrderIn(_In):
     declared_value: DeclaredValue | None = None
     cod: bool = False
     warehouses: list[Code] = []
-    deadline: date | None = None
+    deadline: Day | None = None
     exclude: list[Code] = []
 
 

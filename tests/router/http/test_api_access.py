@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,25 @@ async def test_a_cached_quote_is_never_answered_for_another_address(make_api, st
     assert (made.status, other.status, other.headers["X-Cache"]) == (201, 201, "miss")
     assert (await other.json())["destination"]["address"] == "Ленина, 12, кв. 3"
     assert (await api.post("/v1/quotes", json=first)).headers["X-Cache"] == "hit"
+
+
+async def test_metrics_need_a_secret_key_once_keys_exist(make_api, state: Path) -> None:
+    _, secret = await create_key(state, KeyKind.SECRET, "prometheus")
+    _, publishable = await create_key(state, KeyKind.PUBLISHABLE, "widget", (SHOP,))
+    api = await make_api(Settings(state_dir=state))
+    assert (await api.get("/metrics")).status == 401
+    assert (await api.get("/metrics", headers=bearer(publishable, SHOP))).status == 403
+    scraped = await api.get("/metrics", headers=bearer(secret))
+    assert scraped.status == 200 and "carrier_router_requests_total" in await scraped.text()
+
+
+async def test_a_key_with_a_stray_byte_that_reaches_the_app_is_refused_and_never_logged(
+    make_api, state: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, secret = await create_key(state, KeyKind.SECRET, "shop")
+    api = await make_api(Settings(state_dir=state))
+    caplog.set_level(logging.DEBUG)
+    # A byte past ASCII passes aiohttp's parser (control bytes do not: tests/router/http/test_server_edges.py).
+    resp = await api.get("/v1/carriers", headers={"Authorization": f"Bearer {secret}\u00ff"})
+    assert resp.status == 401
+    assert secret not in caplog.text and secret not in await resp.text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -85,7 +86,7 @@ async def test_unservable_orders_come_back_with_their_reason(make_api) -> None:
     body = {
         "warehouses": WAREHOUSES[:1],
         "orders": [
-            order("soon", "Новосибирск", deadline="2000-01-01"),
+            order("soon", "Новосибирск", deadline=(date.today() - timedelta(days=1)).isoformat()),
             order("nowhere", "Qwzxyville"),
         ],
     }

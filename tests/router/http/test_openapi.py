@@ -48,3 +48,40 @@ def test_a_wrong_answer_would_fail_the_schema() -> None:
 
     with pytest.raises(jsonschema.ValidationError):
         conforms({"total": 12.5, "currency": "RUB", "breakdown": []}, "Price")
+
+
+def test_the_document_declares_how_keys_are_sent_and_what_each_operation_needs() -> None:
+    doc = document()
+    assert set(doc["components"]["securitySchemes"]) == {"secretKey", "publishableKey", "apiKeyHeader"}
+    needs = {
+        op["operationId"]: {name for requirement in op["security"] for name in requirement}
+        for path, ops in doc["paths"].items()
+        for op in ops.values()
+        if not path.startswith("/integrations/")
+    }
+    assert needs["createQuote"] == {"secretKey", "publishableKey", "apiKeyHeader"}
+    assert needs["importOutcomes"] == needs["metrics"] == {"secretKey", "apiKeyHeader"}
+    assert needs["health"] == needs["openapi"] == needs["widgetScript"] == set()
+    assert "401" in doc["paths"]["/v1/outcomes"]["post"]["responses"]
+    assert "401" not in doc["paths"]["/healthz"]["get"]["responses"]
+
+
+async def test_each_operation_asks_for_the_keys_its_document_names(make_api, tmp_path) -> None:
+    from router.core.settings import Settings
+    from router.records.keys import KeyKind
+    from tests.keys import create_key
+
+    shop = "https://shop.example"
+    _, publishable = await create_key(tmp_path, KeyKind.PUBLISHABLE, "widget", (shop,))
+    api = await make_api(Settings(state_dir=tmp_path))
+    for path, ops in document()["paths"].items():
+        if path.startswith("/integrations/"):
+            continue
+        url = path.replace("{quote_id}", "q_none").replace("{point_id}", "none").replace("{name}", "none")
+        for method, op in ops.items():
+            schemes = {name for requirement in op["security"] for name in requirement}
+            bare = await api.request(method, url)
+            assert (bare.status == 401) == bool(schemes), (method, path, bare.status)
+            widget = await api.request(method, url, headers={"Authorization": f"Bearer {publishable}", "Origin": shop})
+            if schemes:
+                assert (widget.status == 403) == ("publishableKey" not in schemes), (method, path, widget.status)

@@ -3,6 +3,7 @@ no 5xx, and every answer matches the documented status codes, media types and sc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -23,6 +24,8 @@ from router.core.errors import PlaceNotFound
 from router.core.models import Location
 from router.http.routes import openapi_document as document
 from router.quoting.places import Places
+from router.records.keys import KeyKind
+from tests.keys import create_key
 
 ROOT = Path(__file__).resolve().parents[3]
 # Candidates only: those outside the bundled table of major cities are left out below.
@@ -82,6 +85,10 @@ def _moments(draw: st.DrawFn) -> str:
 
 
 schemathesis.openapi.format("date-time", _moments())
+# A day (a deadline) too: within PLAUSIBLE_DAYS of today.
+schemathesis.openapi.format(
+    "date", st.integers(-300, 300).map(lambda days: (datetime.now(UTC) + timedelta(days=days)).date().isoformat())
+)
 
 schema = schemathesis.openapi.from_dict(document())
 
@@ -119,11 +126,19 @@ def _batch_refers_to_its_own_parts(body: object) -> bool:
 
 
 @pytest.fixture(scope="module")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def secret_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A state directory holding one secret key, and the key: the service asks for keys as documented."""
+    state = tmp_path_factory.mktemp("state")
+    _, token = asyncio.run(create_key(state, KeyKind.SECRET, "schemathesis", rate_per_minute=1_000_000))
+    return state, token
+
+
+@pytest.fixture(scope="module")
+def live_url(secret_key: tuple[Path, str]) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "CARRIER_ROUTER_STATE": str(tmp_path_factory.mktemp("state"))}
+    env = {**os.environ, "CARRIER_ROUTER_STATE": str(secret_key[0])}
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "router.cli", "serve", "--port", str(port)],
@@ -148,11 +163,15 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-def test_the_api_never_errors_and_always_answers_as_documented(case: schemathesis.Case, live_url: str) -> None:
+def test_the_api_never_errors_and_always_answers_as_documented(
+    case: schemathesis.Case, live_url: str, secret_key: tuple[Path, str]
+) -> None:
     if case.operation.path == "/v1/outcomes" and case.media_type == "application/x-ndjson":
         # An outcome file is declared as its text: a value of another type has no NDJSON form
         # that is not also some text, so such a negative case cannot be sent.
         assume(isinstance(case.body, str))
     if case.operation.path == "/v1/allocations" and case.meta and case.meta.generation.mode.is_positive:
         assume(_batch_refers_to_its_own_parts(case.body))
-    case.call_and_validate(base_url=live_url)
+    # The key goes with every case; the checks of refused authentication send their own instead.
+    headers = {"Authorization": f"Bearer {secret_key[1]}"} if case.operation.definition.raw.get("security") else {}
+    case.call_and_validate(base_url=live_url, headers=headers)

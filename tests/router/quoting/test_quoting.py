@@ -75,11 +75,16 @@ async def test_a_carrier_timeout_shorter_than_the_deadline_ends_the_wait(places:
     assert "deadline" not in error.message
 
 
-async def test_quote_returns_other_offers_when_one_carrier_raises(places: Places) -> None:
+async def test_quote_returns_other_offers_when_one_carrier_raises(
+    places: Places, caplog: pytest.LogCaptureFixture
+) -> None:
     quote = await engine(places, FakeCarrier("ok"), FakeCarrier("boom", behaviour="raise")).quote(SHIPMENT, Policy())
     assert [o.carrier for o in quote.offers] == ["ok"]
     assert quote.errors[0].carrier == "boom" and quote.errors[0].kind == "error"
-    assert "carrier exploded" in quote.errors[0].message
+    # Our own exception's text stays in the log, with its traceback; the answer only names the carrier.
+    assert "exploded" not in quote.errors[0].message and "RuntimeError" not in quote.errors[0].message
+    (logged,) = [r for r in caplog.records if r.exc_info]
+    assert "carrier exploded" in str(logged.exc_info[1])  # type: ignore[index]
 
 
 @pytest.mark.parametrize("behaviour", ["junk", "wrong_carrier"])
@@ -309,7 +314,7 @@ async def test_rate_cards_are_asked_in_line_beside_carriers_that_wait_and_fail_t
     assert {o.carrier for o in quote.offers} == {working.code, "slow"}
     assert all(o.id == f"{o.carrier}:{o.service}" for o in quote.offers)
     assert [(e.carrier, e.kind) for e in quote.errors] == [(broken.code, "error")]
-    assert "ZeroDivisionError" in quote.errors[0].message
+    assert "ZeroDivisionError" not in quote.errors[0].message and "division" not in quote.errors[0].message
 
 
 def test_an_offer_given_its_id_in_the_engine_is_offer_with_id() -> None:
