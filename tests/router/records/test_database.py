@@ -88,3 +88,37 @@ async def test_a_server_that_does_not_answer_is_unavailable_not_a_crash() -> Non
     with pytest.raises(RecordsUnavailable):
         async with open_database("postgresql://postgres@127.0.0.1:9/none", connect_args={"timeout": 2}):
             pass
+
+
+async def test_records_written_under_the_first_schema_survive_the_upgrade_to_the_head(records_url: str) -> None:
+    from router.records.tables import retailcrm_accounts, retailcrm_deliveries
+
+    made = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    key = dict(id="key_1", kind="secret", name="shop", hint="sk_abcd", sha256="a" * 64, origins=[], created_at=made)
+    account = dict(
+        id="acc_1",
+        crm_url="https://shop.retailcrm.ru",
+        module_code="carrier-router",
+        client_id_sha256="b" * 64,
+        created_at=made,
+        carriers=[],
+        policy="balanced",
+        day_value_kopecks=5000,
+        origin=None,
+        parcel_cm=[30.0, 20.0, 10.0],
+        active=True,
+    )
+    delivery = dict(id="d_1", account_id="acc_1", order_ref="A-1", saved_at=made, document={"cost": "360.00"})
+    async with open_database(records_url, upgrade=False) as db:
+        await db.upgrade("0001")
+        async with db.write() as conn:
+            await conn.execute(api_keys.insert().values(**key))
+            await conn.execute(retailcrm_accounts.insert().values(**account))
+            await conn.execute(retailcrm_deliveries.insert().values(**delivery))
+        await db.upgrade()
+        assert await db.revision() == head_revision()
+        async with db.read() as conn:
+            assert (await conn.execute(sa.select(api_keys.c.sha256))).scalar_one() == "a" * 64
+            assert (await conn.execute(sa.select(retailcrm_accounts.c.day_value_kopecks))).scalar_one() == 5000
+            row = (await conn.execute(sa.select(retailcrm_deliveries))).one()
+        assert (row.order_ref, row.document) == ("A-1", {"cost": "360.00"})
