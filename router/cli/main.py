@@ -253,14 +253,10 @@ def keys() -> None:
 
 
 def _with_keys(ctx: click.Context, work: Callable[[KeyRing], Awaitable[T]]) -> T:
-    from router.records import open_records
+    from router.cli.records import with_records
     from router.records.keys import KeyRing
 
-    async def go() -> T:
-        async with open_records(_settings(ctx)) as records:
-            return await work(KeyRing(records))
-
-    return asyncio.run(go())
+    return with_records(_settings(ctx), lambda records: work(KeyRing(records)))
 
 
 @keys.command("create")
@@ -324,22 +320,11 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Bring the schema up to this release's (the service also does it when it starts)."""
-    from router.records import open_records, records_url
+    from router.cli.records import where, with_records
     from router.records.database import head_revision
 
-    async def go() -> str | None:
-        async with open_records(_settings(ctx)) as records:
-            return await records.revision()
-
-    revision = asyncio.run(go())
-    url = _url_for_display(records_url(_settings(ctx)))
-    click.echo(f"{url}: schema at revision {revision} (this release's head: {head_revision()})")
-
-
-def _url_for_display(url: str) -> str:
-    import sqlalchemy as sa
-
-    return sa.make_url(url).render_as_string(hide_password=True)
+    revision = with_records(_settings(ctx), lambda records: records.revision())
+    click.echo(f"{where(_settings(ctx))}: schema at revision {revision} (this release's head: {head_revision()})")
 
 
 if __name__ == "__main__":

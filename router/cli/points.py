@@ -7,7 +7,6 @@ it holds only the bundled networks.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import TypeVar
 
 import click
 import orjson
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
@@ -25,9 +23,9 @@ from pickup_points.model import network_name
 from pickup_points.search import PickupDirectory
 from pickup_points.storage import load_points
 from pickup_points.timezones import TimezoneLookup
+from router.cli.records import with_records
 from router.core.errors import ConfigError
 from router.core.settings import Settings
-from router.records import RecordsUnavailable, open_records, records_url
 from router.records.networks import NetworkRecordError, Networks, ServedPoints, UnknownNetwork, served_points
 
 FORMATS = ("geojson", "csv", "cdek")
@@ -45,15 +43,7 @@ def _points_dir(ctx: click.Context) -> Path:
 
 
 def _with_networks(ctx: click.Context, work: Callable[[Networks], Awaitable[T]]) -> T:
-    async def go() -> T:
-        async with open_records(_settings(ctx)) as records:
-            return await work(Networks(records))
-
-    try:
-        return asyncio.run(go())
-    except RecordsUnavailable as exc:
-        where = sa.make_url(records_url(_settings(ctx))).render_as_string(hide_password=True)
-        raise click.ClickException(f"{exc} ({where}); nothing changed") from None
+    return with_records(_settings(ctx), lambda records: work(Networks(records)))
 
 
 @click.group()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,12 +15,12 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from router.cli.records import with_records
 from router.core.models import PolicyKind
 from router.core.settings import Settings
 from router.integrations.retailcrm.accounts import DEFAULT_PARCEL_CM, AccountBook, UnknownAccount, kopecks_exact
 from router.integrations.retailcrm.crm import CrmError, register
 from router.integrations.retailcrm.registration import PREFIX, integration_module
-from router.records import open_records
 
 T = TypeVar("T")
 _MODULE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -29,12 +28,7 @@ _MODULE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def _with_book(ctx: click.Context, work: Callable[[AccountBook], Awaitable[T]]) -> T:
     settings: Settings = ctx.find_root().obj
-
-    async def go() -> T:
-        async with open_records(settings) as records:
-            return await work(AccountBook(records))
-
-    return asyncio.run(go())
+    return with_records(settings, lambda records: work(AccountBook(records)))
 
 
 def _http_url(value: str, option: str) -> str:

@@ -149,3 +149,16 @@ async def test_records_answer_again_after_postgresql_restarts_and_503_while_it_i
     assert down.status == 503 and down.content_type == "application/problem+json" and down.headers["Retry-After"]
     await asyncio.to_thread(_postgres_admin, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     assert (await api.get("/v1/carriers", headers=bearer(token))).status == 200
+
+
+def test_the_cli_says_in_one_line_where_the_database_did_not_answer(tmp_path: Path) -> None:
+    env = {**os.environ, "CARRIER_ROUTER_STATE": str(tmp_path), "DATABASE_URL": "postgresql://u:secret@127.0.0.1:9/x"}
+    done = subprocess.run(
+        [sys.executable, "-m", "router.cli", "keys", "create", "--name", "shop"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "127.0.0.1:9" in done.stderr and "secret" not in done.stderr
