@@ -71,6 +71,8 @@ async def open_engine(
     """
     async with AsyncExitStack() as opened:  # closed last-opened first
         records = await opened.enter_async_context(open_records(settings))
+        # What other processes change (a key revoked) is heard at once, so hot reads can be kept.
+        records.changes.start()
         store = store if store is not None else open_store(settings.redis_url, settings.redis_prefix)
         opened.push_async_callback(store.close)
         http = aiohttp.ClientSession(

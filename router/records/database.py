@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from router.core.settings import Settings
+from router.records.changes import ChangeWatch
 from router.records.errors import RecordsError, RecordsUnavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -75,6 +76,7 @@ class Database:
         self.dialect = engine.dialect.name
         # Same pool; only how a transaction begins differs (see the module's docstring).
         self._writer = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self.changes = ChangeWatch(engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -104,6 +106,7 @@ class Database:
             return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
     async def close(self) -> None:
+        await self.changes.close()
         await self.engine.dispose()
 
 

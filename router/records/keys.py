@@ -2,8 +2,10 @@
 
 Only a key's SHA-256 is kept (the tokens are 32 random bytes, so a slow hash adds nothing);
 the token itself is shown once, when it is created. Creating and revoking are single
-statements in the records database, and every request looks its key up there, so a key
-revoked from any process is refused by every worker on its next request.
+statements in the records database. Every request's key is looked up there unless nothing can
+have changed since it was last read (`router.records.changes`: the SQLite log's commit count,
+PostgreSQL's NOTIFY), so a key revoked from any process is refused by every worker on its next
+request, and a request does not pay a database round trip for it.
 """
 
 from __future__ import annotations
@@ -90,12 +92,28 @@ def _key(row: sa.Row[Any]) -> ApiKey:
     )
 
 
+# Keys held in memory at most: a bound, not a tuning (a shop has a handful).
+_CACHED_KEYS = 10_000
+
+
 class KeyRing:
     """The keys in the records database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._ever_keyed = False
+        self._read_under: object = None  # the change token the cache below was read under
+        self._by_digest: dict[str, ApiKey] = {}
+        self._publishable: set[str] | None = None
+
+    def _cacheable(self) -> bool:
+        """Whether what was read before still holds; forgets it when it may not."""
+        token = self.db.changes.token()
+        if token is None or token != self._read_under:
+            self._by_digest.clear()
+            self._publishable = None
+            self._read_under = token
+        return token is not None
 
     async def keys(self) -> list[ApiKey]:
         async with self.db.read() as conn:
@@ -115,12 +133,19 @@ class KeyRing:
 
     async def authenticate(self, token: str) -> ApiKey | None:
         wanted = digest(token)
+        # Read before the look-up: a change committed meanwhile leaves a newer token behind it.
+        cacheable = self._cacheable()
+        if cacheable and (known := self._by_digest.get(wanted)) is not None:
+            return known
         async with self.db.read() as conn:
             row = (await conn.execute(sa.select(api_keys).where(api_keys.c.sha256 == wanted))).first()
         # compare_digest keeps the look-up from leaking how much of a guessed hash matched.
         if row is None or not hmac.compare_digest(row.sha256, wanted) or row.revoked_at is not None:
-            return None
-        return _key(row)
+            return None  # unknown tokens are never kept: anyone can send a million of them
+        key = _key(row)
+        if cacheable and len(self._by_digest) < _CACHED_KEYS:
+            self._by_digest[wanted] = key
+        return key
 
     async def allows_origin(self, origin: str) -> bool:
         """Some active publishable key may be used from `origin` (a browser's preflight)."""
@@ -132,9 +157,15 @@ class KeyRing:
 
     async def publishable_ids(self) -> set[str]:
         """Every publishable key's id, revoked ones included: their quotes stay the shop's to read."""
+        cacheable = self._cacheable()
+        if cacheable and self._publishable is not None:
+            return self._publishable
         query = sa.select(api_keys.c.id).where(api_keys.c.kind == KeyKind.PUBLISHABLE.value)
         async with self.db.read() as conn:
-            return set((await conn.execute(query)).scalars())
+            found = set((await conn.execute(query)).scalars())
+        if cacheable:
+            self._publishable = found
+        return found
 
     async def create(
         self, kind: KeyKind, name: str, origins: tuple[str, ...] = (), rate_per_minute: int | None = None
@@ -153,6 +184,7 @@ class KeyRing:
         )
         async with self.db.write() as conn:
             await conn.execute(api_keys.insert().values(**key_row(key)))
+            await self.db.changes.notify(conn)
         self._ever_keyed = True
         return key, token
 
@@ -164,6 +196,7 @@ class KeyRing:
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=datetime.now(UTC))
             )
+            await self.db.changes.notify(conn)
             row = (await conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id))).first()
         if row is None:
             raise UnknownKey(key_id)

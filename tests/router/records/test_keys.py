@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from router.core.settings import Settings
+from router.http import appkeys
 from router.http.app import create_app
 from router.records import open_database, open_records
 from router.records.keys import KeyKind, KeyRing, UnknownKey
@@ -29,7 +30,11 @@ async def test_a_key_revoked_anywhere_is_refused_by_every_worker_on_its_next_req
     async with open_records(settings) as records:
         key, token = await KeyRing(records).create(KeyKind.SECRET, "shop")
         assert [(await w.get("/v1/carriers", headers=bearer(token))).status for w in workers] == [200, 200]
+        rings = [w.server.app[appkeys.KEYRING] for w in workers]
+        before = [ring.db.changes.token() for ring in rings]
         await KeyRing(records).revoke(key.id)  # as `carrier-router keys revoke` does, from its own process
+        for ring, token_before in zip(rings, before, strict=True):
+            await _heard_since(ring.db, token_before)  # at once on SQLite; PostgreSQL's NOTIFY on commit
     assert [(await w.get("/v1/carriers", headers=bearer(token))).status for w in workers] == [401, 401]
 
 
@@ -162,3 +167,55 @@ def test_the_cli_says_in_one_line_where_the_database_did_not_answer(tmp_path: Pa
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "127.0.0.1:9" in done.stderr and "secret" not in done.stderr
+
+
+async def _heard_since(db, before) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL delivers the NOTIFY on commit, on the listener's own connection: wait for it, bounded.
+    for _ in range(500):
+        if db.changes.token() != before:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the change was never heard")
+
+
+async def test_a_key_is_read_from_the_database_once_until_another_process_changes_the_keys(
+    records_url: str,
+) -> None:
+    async with open_database(records_url) as db, open_database(records_url, upgrade=False) as other:
+        db.changes.start()
+        for _ in range(500):  # the listener (PostgreSQL) is up when a token is known
+            if db.changes.token() is not None:
+                break
+            await asyncio.sleep(0.01)
+        ring = KeyRing(db)
+        key, token = await KeyRing(other).create(KeyKind.SECRET, "shop")
+        await asyncio.sleep(0.05)
+        assert await ring.authenticate(token) == key
+
+        reads = 0
+        real_read = db.read
+
+        def counting_read():  # type: ignore[no-untyped-def]
+            nonlocal reads
+            reads += 1
+            return real_read()
+
+        db.read = counting_read  # type: ignore[method-assign]
+        assert [await ring.authenticate(token) for _ in range(5)] == [key] * 5
+        assert reads == 0, "an unchanged key was read from the database again"
+
+        before = db.changes.token()
+        await KeyRing(other).revoke(key.id)  # as `carrier-router keys revoke` does
+        await _heard_since(db, before)
+        assert await ring.authenticate(token) is None
+        assert reads == 1
+
+
+async def test_without_a_listener_every_look_up_asks_postgresql(postgres_url: str) -> None:
+    async with open_database(postgres_url) as db:  # changes not started: nothing is known
+        ring = KeyRing(db)
+        key, token = await ring.create(KeyKind.SECRET, "shop")
+        assert db.changes.token() is None
+        async with open_database(postgres_url, upgrade=False) as other:
+            await KeyRing(other).revoke(key.id)
+        assert await ring.authenticate(token) is None
