@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -58,10 +59,6 @@ class Kept:
     imported_at: datetime
 
 
-def _end_json(end: str | Coordinates) -> Any:
-    return {"lat": end.lat, "lon": end.lon} if isinstance(end, Coordinates) else end
-
-
 def _end(raw: Any) -> str | Coordinates:
     return Coordinates(raw["lat"], raw["lon"]) if isinstance(raw, dict) else str(raw)
 
@@ -70,22 +67,23 @@ def _day(raw: str | None) -> date | None:
     return date.fromisoformat(raw) if raw else None
 
 
-def outcome_row(outcome: Outcome, lane: str | None, imported_at: datetime) -> dict[str, Any]:
+def outcome_row(outcome: Outcome, lane: str | None) -> dict[str, Any]:
+    """A row for `_inserting`: the document as JSON text (coordinates as lat and lon, days in ISO)."""
+    document = {
+        "origin": outcome.origin,
+        "destination": outcome.destination,
+        "lane": lane,
+        "delivered_on": outcome.delivered_on,
+        "promised_on": outcome.promised_on,
+        "complaint": outcome.complaint,
+    }
     return {
         "shipment_id": outcome.shipment_id,
         "carrier": outcome.carrier,
         "service": outcome.service,
         "handed_over_on": outcome.handed_over_on,
         "status": outcome.status.value,
-        "imported_at": imported_at,
-        "document": {
-            "origin": _end_json(outcome.origin),
-            "destination": _end_json(outcome.destination),
-            "lane": lane,
-            "delivered_on": outcome.delivered_on.isoformat() if outcome.delivered_on else None,
-            "promised_on": outcome.promised_on.isoformat() if outcome.promised_on else None,
-            "complaint": outcome.complaint,
-        },
+        "document_json": orjson.dumps(document).decode(),
     }
 
 
@@ -139,21 +137,30 @@ class OutcomeArchive:
     def _insert(self, table: sa.Table) -> Any:
         return (postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert)(table)
 
+    def _inserting(self, at: datetime) -> Any:
+        """Insert the `outcome_row`s not kept yet, all imported `at`, giving back the ids written.
+
+        SQLAlchemy sends it as multi-row INSERTs. Per row it would encode the document with the
+        json module and convert the moment: most of an import's time in the records. Encoded by
+        orjson as text instead, and the moment bound once, rows go in about twice as fast."""
+        text = sa.bindparam("document_json", type_=sa.Text)
+        document = sa.cast(text, postgresql.JSONB) if self.db.dialect == "postgresql" else text
+        return (
+            self._insert(delivery_outcomes)
+            .values(imported_at=at, document=document)
+            .on_conflict_do_nothing(index_elements=["shipment_id"])
+            .returning(delivery_outcomes.c.shipment_id)
+        )
+
     async def keep(self, outcomes: Sequence[Outcome], lanes: Sequence[str | None], at: datetime) -> set[str]:
         """Write the outcomes whose shipment is not kept yet; the shipment ids written now."""
         if not outcomes:
             return set()
-        # One statement for the batch (SQLAlchemy sends it as multi-row INSERTs), and the
-        # database, not a look-up before it, decides which shipments are new: two imports of
-        # the same file at once each get the ids only they wrote.
-        statement = (
-            self._insert(delivery_outcomes)
-            .on_conflict_do_nothing(index_elements=["shipment_id"])
-            .returning(delivery_outcomes.c.shipment_id)
-        )
-        rows = [outcome_row(o, lane, at) for o, lane in zip(outcomes, lanes, strict=True)]
+        # The database, not a look-up before it, decides which shipments are new: two imports
+        # of the same file at once each get the ids only they wrote.
+        rows = [outcome_row(o, lane) for o, lane in zip(outcomes, lanes, strict=True)]
         async with self.db.write() as conn:
-            return set((await conn.execute(statement, rows)).scalars())
+            return set((await conn.execute(self._inserting(at), rows)).scalars())
 
     async def count(self) -> int:
         async with self.db.read() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 
 from router.history.archive import OutcomeArchive, RefoldRefused, rebuild, restore
 from router.history.layout import REFOLDING
-from router.history.outcomes import Coordinates, Outcome, OutcomeStatus, RowProblem
+from router.history.outcomes import MAX_ID, Coordinates, Outcome, OutcomeStatus, RowProblem
 from router.history.track_record import TrackRecord
 from router.records import Database, open_database
 from router.records.tables import delivery_outcomes
@@ -204,4 +205,35 @@ async def test_kept_outcomes_come_back_as_they_were_imported(db: Database) -> No
     got = [k async for page in archive.pages(size=1) for k in page]
     assert sorted(((k.outcome, k.lane, k.imported_at) for k in got), key=lambda k: k[0].shipment_id) == sorted(
         zip(sent, [None, LANE], [NOW, NOW], strict=True), key=lambda k: k[0].shipment_id
+    )
+
+
+async def test_the_longest_shipment_id_the_importer_accepts_is_kept(db: Database) -> None:
+    longest = "x" * MAX_ID
+    report = await track_record(MemoryStore(), db).record([replace(outcome(1), shipment_id=longest)])
+    assert report.imported == 1
+    assert set(await kept_rows(db)) == {longest}
+
+
+async def test_outcomes_kept_at_the_first_revision_are_still_there_after_the_upgrade(records_url: str) -> None:
+    async with open_database(records_url, upgrade=False) as db:
+        await db.upgrade("0001")
+        row = {
+            "shipment_id": "s1",
+            "carrier": "acme",
+            "service": "std",
+            "handed_over_on": date(2026, 11, 2),
+            "status": "lost",
+            "imported_at": NOW,
+            "document": {"origin": "RU-48", "destination": "RU-53", "lane": LANE, "complaint": False},
+        }
+        async with db.write() as conn:
+            await conn.execute(sa.insert(delivery_outcomes), [row])
+        await db.upgrade()
+        (kept,) = [k async for page in OutcomeArchive(db).pages() for k in page]
+    assert (kept.outcome.shipment_id, kept.outcome.status, kept.lane, kept.imported_at) == (
+        "s1",
+        OutcomeStatus.LOST,
+        LANE,
+        NOW,
     )
