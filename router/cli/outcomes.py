@@ -26,6 +26,7 @@ from router.history.reliability import Tally
 from router.history.suspension import Suspension
 from router.history.track_record import MAX_REJECTED_ROWS, ImportReport
 from router.quoting.wiring import Wired, open_engine
+from router.records import RecordsError
 from router.store import RedisStore, StoreUnavailable
 
 T = TypeVar("T")
@@ -50,7 +51,7 @@ def _run(settings: Settings, redis_url: str | None, work: Callable[[Wired], Awai
         return asyncio.run(go())
     except StoreUnavailable as exc:
         raise click.ClickException(f"Redis at {url} does not answer: {exc}") from None
-    except (ConfigError, RefoldRefused) as exc:
+    except (ConfigError, RefoldRefused, RecordsError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

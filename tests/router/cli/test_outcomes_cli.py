@@ -109,3 +109,13 @@ def test_a_wiped_track_record_comes_back_from_the_records(
     assert runner.invoke(main, ["outcomes", "show", "vestnik"], env=redis_env).output == shown
     again = runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env)
     assert "0 imported, 4 already known" in again.output
+
+
+def test_a_rebuild_while_another_runs_is_refused_with_the_reason(
+    redis_env: dict[str, str], redis_url: str, redis_prefix: str
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.set(redis_prefix + "rel:refolding", b"1", ex=60)
+    client.close()
+    refused = CliRunner().invoke(main, ["outcomes", "rebuild"], env=redis_env)
+    assert refused.exit_code == 1 and "another process is refolding" in refused.output
