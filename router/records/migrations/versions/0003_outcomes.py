@@ -1,15 +1,15 @@
 """Raw delivery outcomes take any shipment id the importer accepts (128 characters), and
 reinstatements are kept, so that refolding the outcomes forgives what a reinstatement forgave.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
