@@ -4,8 +4,9 @@
     .venv/bin/python bench/outcomes.py --rows 200000 --quotes 500
 
 1. Import: a CSV of N synthetic outcomes (3 % of ends as coordinates) through the same path as
-   `carrier-router outcomes import`, into Redis and into memory; then the same file again, where
-   every row is a known shipment. Reports rows/s, the Redis memory the track record took and its keys.
+   `carrier-router outcomes import`, kept in the records (a SQLite file, or `--database-url`)
+   and counted into Redis; then the same file again, where every row is a known shipment; then
+   into the memory store alone, without the records. Reports rows/s, the Redis memory the track record took and its keys.
 2. Quotes: the in-process engine over the demo network with and without the track record
    (demo outcomes imported), interleaved, p50/p99 per quote: on lanes the worker has quoted
    before (the steady state: no store read on the quote path), and on a lane new to the worker
@@ -35,11 +36,13 @@ from carriers.registry import load_carriers
 from router.core.calendar import add_working_days, is_working_day
 from router.core.models import Location, Parcel, Policy, Shipment
 from router.core.settings import Settings
+from router.history.archive import OutcomeArchive
 from router.history.outcome_files import parse_csv
 from router.history.outcomes import COLUMNS
 from router.history.track_record import TrackRecord
 from router.quoting.engine import QuoteEngine
 from router.quoting.wiring import bundled_places
+from router.records import Database, open_database
 from router.store import MemoryStore, RedisStore, Store
 
 CITIES = [
@@ -89,8 +92,8 @@ def write_outcomes(path: Path, rows: int, seed: int = 1) -> None:
             )
 
 
-async def timed_import(store: Store, path: Path) -> tuple[float, int, int, int]:
-    record = TrackRecord(store, places=bundled_places)
+async def timed_import(store: Store, path: Path, records: Database | None = None) -> tuple[float, int, int, int]:
+    record = TrackRecord(store, places=bundled_places, archive=OutcomeArchive(records) if records else None)
     started = time.perf_counter()
     with path.open("rb") as f:
         report = await record.record(parse_csv(f))
@@ -115,7 +118,7 @@ def drop(url: str, prefix: str) -> int:
     return n
 
 
-async def bench_import(rows: int, url: str) -> None:
+async def bench_import(rows: int, url: str, database_url: str | None) -> None:
     bundled_places()  # built once per process in the service too; not an import cost
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "outcomes.csv"
@@ -130,11 +133,14 @@ async def bench_import(rows: int, url: str) -> None:
         before = redis_memory(url)
         store = RedisStore(url, prefix=prefix)
         try:
-            for label in ("Redis, new file", "Redis, same file again"):
-                elapsed, imported, known, rejected = await timed_import(store, path)
-                print(f"{label:<34}{elapsed:>8.1f}{rows / elapsed:>12,.0f}{imported:>11,}{known:>11,}{rejected:>10,}")
-                if label.startswith("Redis, new"):
-                    grown = redis_memory(url) - before
+            async with open_database(database_url or f"sqlite:///{tmp}/records.sqlite3") as records:
+                for label in ("records and Redis, new file", "records and Redis, same again"):
+                    elapsed, imported, known, rejected = await timed_import(store, path, records)
+                    print(
+                        f"{label:<34}{elapsed:>8.1f}{rows / elapsed:>12,.0f}{imported:>11,}{known:>11,}{rejected:>10,}"
+                    )
+                    if label.endswith("new file"):
+                        grown = redis_memory(url) - before
         finally:
             await store.close()
             keys = drop(url, prefix)
@@ -145,7 +151,7 @@ async def bench_import(rows: int, url: str) -> None:
 
         elapsed, imported, known, rejected = await timed_import(MemoryStore(), path)
         print(
-            f"{'memory, new file':<34}{elapsed:>8.1f}{rows / elapsed:>12,.0f}{imported:>11,}{known:>11,}{rejected:>10,}"
+            f"{'memory store alone, new file':<34}{elapsed:>8.1f}{rows / elapsed:>12,.0f}{imported:>11,}{known:>11,}{rejected:>10,}"
         )
 
 
@@ -201,13 +207,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--quotes", type=int, default=2000)
     parser.add_argument("--redis-url", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    parser.add_argument("--database-url", default=None, help="records database (default: a SQLite file)")
     parser.add_argument("--skip-import", action="store_true")
     args = parser.parse_args()
     # A synthetic million suspends plenty of carriers; the bench reports figures, not those.
     logging.getLogger("router.history.track_record").setLevel(logging.ERROR)
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if not args.skip_import:
-        asyncio.run(bench_import(args.rows, args.redis_url))
+        asyncio.run(bench_import(args.rows, args.redis_url, args.database_url))
     asyncio.run(bench_quotes(args.quotes, args.redis_url))
 
 

@@ -142,13 +142,21 @@ async def switch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
 
 
 @pytest.fixture
-def make_api(aiohttp_client):  # type: ignore[no-untyped-def]
-    """Start the real app (on the demo network unless told otherwise) behind a test client."""
-    from router.core.settings import Settings
+def make_api(aiohttp_client, tmp_path):  # type: ignore[no-untyped-def]
+    """Start the real app (on the demo network unless told otherwise) behind a test client.
+
+    Its records are the test's own (a state directory in `tmp_path`) unless the settings name
+    a state directory: outcomes and keys one test writes must not reach the next."""
+    from dataclasses import replace
+
+    from router.core.settings import DEFAULT_STATE_DIR, Settings
     from router.http.app import create_app
 
     async def start(settings: Settings | None = None, on_startup=None):  # type: ignore[no-untyped-def]
-        app = create_app(settings or Settings())
+        settings = settings or Settings()
+        if settings.state_dir == DEFAULT_STATE_DIR:
+            settings = replace(settings, state_dir=tmp_path / "state")
+        app = create_app(settings)
         if on_startup is not None:
 
             async def hook(app):  # type: ignore[no-untyped-def]

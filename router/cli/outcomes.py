@@ -1,7 +1,8 @@
-"""`carrier-router outcomes import|show` and `carrier-router carriers reinstate`.
+"""`carrier-router outcomes import|show|rebuild` and `carrier-router carriers reinstate`.
 
 These write to the track record shared by every worker, so they need Redis: kept in this
-process's memory, an import would vanish when the command ends.
+process's memory, an import would vanish when the command ends. Imported outcomes are kept in
+the records database too, which `rebuild` refolds the track record from.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from rich.table import Table
 
 from router.core.errors import ConfigError
 from router.core.settings import Settings
+from router.history.archive import RefoldRefused, rebuild
 from router.history.outcome_files import parse_csv, parse_ndjson, sniff_format
 from router.history.outcomes import OutcomeFileError
 from router.history.reliability import Tally
 from router.history.suspension import Suspension
 from router.history.track_record import MAX_REJECTED_ROWS, ImportReport
 from router.quoting.wiring import Wired, open_engine
+from router.records import RecordsError
 from router.store import RedisStore, StoreUnavailable
 
 T = TypeVar("T")
@@ -48,7 +51,7 @@ def _run(settings: Settings, redis_url: str | None, work: Callable[[Wired], Awai
         return asyncio.run(go())
     except StoreUnavailable as exc:
         raise click.ClickException(f"Redis at {url} does not answer: {exc}") from None
-    except ConfigError as exc:
+    except (ConfigError, RefoldRefused, RecordsError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -104,6 +107,28 @@ def _count_lines(file: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
 
 
+@outcomes.command("rebuild")
+@click.option("--force", is_flag=True, help="Even if the track record counts outcomes the records do not keep.")
+@redis_option
+@click.pass_context
+def rebuild_command(ctx: click.Context, force: bool, redis_url: str | None) -> None:
+    """Replace the track record with every outcome the records keep, counted afresh.
+
+    For a track record lost or damaged while the service kept running (one that is missing
+    outcomes is completed whenever the service starts). Run it while no import is in flight.
+    """
+
+    async def work(opened: Wired) -> ImportReport:
+        assert opened.record.archive is not None, "the engine keeps outcomes in the records"
+        return await rebuild(opened.record, opened.record.archive, force=force)
+
+    started = time.perf_counter()
+    report = _run(ctx.obj, redis_url, work)
+    click.echo(f"{report.imported} outcomes counted again in {time.perf_counter() - started:.1f} s")
+    for s in report.suspended:
+        click.echo(f"{s.carrier} {s.reason}")
+
+
 def _percentile(hist: list[int], q: float) -> int | None:
     total = sum(hist)
     if not total:
@@ -133,6 +158,8 @@ def show(ctx: click.Context, carrier: str | None, redis_url: str | None) -> None
             if carrier is None or c.code == carrier
         )
         record = opened.record
+        if record.archive is not None:
+            await record.archive.restored()  # a store found missing outcomes shows them all
         suspended = {(s.carrier, s.lane): s for s in await record.suspensions()}
         rows = []
         for code, service in pairs:

@@ -10,6 +10,8 @@ months, lanes from coordinates, suspensions as JSON.
     rel:f:<carrier>[|<lane>]               serious failures by "<day>:<kind>"
     rel:susp                               suspensions in force, by "<carrier>[|<lane>]", as JSON
     rel:seen:<4 hex>                       8-byte digests of imported shipment ids, 65,536 buckets
+    rel:refolding                          held, with an expiry, by the one process refolding the
+                                           records' outcomes (router/history/archive.py)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ MONTHS = "rel:months"
 FAILURES = "rel:f:"
 SUSPENSIONS = "rel:susp"
 SEEN = "rel:seen:"
+REFOLDING = "rel:refolding"
 
 
 def aggregate_key(carrier: str, service: str | None = None, lane: str | None = None) -> str:

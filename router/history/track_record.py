@@ -2,10 +2,12 @@
 failures that suspend a carrier, and the view of it one quote needs. The keys it writes are
 drawn in `router.history.layout`.
 
-Importing is idempotent by shipment id. Each batch first claims its ids (`hsetnx_many`, atomic
-per id), then adds only the newly claimed outcomes, aggregated in memory per key, in one more
-call. Two imports of the same file therefore never count a shipment twice; a crash between the
-two calls loses that batch's counts rather than doubling them, the safer side for statistics.
+Importing is idempotent by shipment id. Each batch is first kept in the records database
+(`router.history.archive`), where a shipment kept before is a duplicate, then claims its ids in
+the store (`hsetnx_many`, atomic per id) and adds only the newly claimed outcomes, aggregated in
+memory per key, in one more call. Two imports of the same file therefore never count a shipment
+twice; a crash between the two calls loses that batch's counts rather than doubling them, the
+safer side for statistics, until the kept outcomes are refolded.
 
 On the quote path a worker keeps what it read: a quote on a lane it has quoted before reads
 nothing from the store, and what is older than `cache_ttl_s` seconds is re-read behind that
@@ -23,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from router.history.layout import (
     FAILURES,
@@ -49,6 +51,9 @@ from router.history.reliability import (
 )
 from router.history.suspension import Suspension, check
 from router.store import Store, StoreUnavailable
+
+if TYPE_CHECKING:
+    from router.history.archive import OutcomeArchive
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +96,10 @@ class TrackRecord:
         places: Callable[[], object] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        archive: OutcomeArchive | None = None,
     ) -> None:
         self._store = store
+        self.archive = archive  # None: outcomes are counted in the store only
         self.config = config or ReliabilityConfig()
         self._regions = RegionResolver(places)
         self._clock = clock
@@ -157,19 +164,44 @@ class TrackRecord:
             ends.append(region)
         return f"{ends[0]}>{ends[1]}"
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     async def _flush(self, batch: Sequence[Outcome], report: ImportReport) -> None:
-        claimed = await self._store.hsetnx_many([seen_key(o.shipment_id) for o in batch])
+        first: dict[str, Outcome] = {}
+        for outcome in batch:
+            first.setdefault(outcome.shipment_id, outcome)
+        report.duplicates += len(batch) - len(first)
+        outcomes = list(first.values())
+        lanes = [self._lane(o) for o in outcomes]
+        if self.archive is not None:
+            written = await self.archive.keep(outcomes, lanes, self._clock())
+            kept = [(o, lane) for o, lane in zip(outcomes, lanes, strict=True) if o.shipment_id in written]
+            report.duplicates += len(outcomes) - len(kept)
+            outcomes, lanes = [o for o, _ in kept], [lane for _, lane in kept]
+        await self.count(outcomes, lanes, report)
+
+    async def count(
+        self,
+        outcomes: Sequence[Outcome],
+        lanes: Sequence[str | None],
+        report: ImportReport,
+        counts_failure: Callable[[Outcome, str | None], bool] = lambda _outcome, _lane: True,
+    ) -> None:
+        """Count the outcomes (each on its lane) whose shipment the store has not counted yet;
+        a serious one's failure only in the scopes (None: every lane) `counts_failure` allows."""
+        claimed = await self._store.hsetnx_many([seen_key(o.shipment_id) for o in outcomes])
         # Outcomes alike (same keys, same fields) are counted together first: a batch of
         # 100,000 holds a few thousand kinds, and each kind is one addition per field.
         alike: Counter[tuple[str, str, str | None, str, tuple[str, ...]]] = Counter()
         increments: dict[str, dict[str, int]] = {}
         touched: set[tuple[str, str | None]] = set()
-        for outcome, new in zip(batch, claimed, strict=False):
+        for outcome, lane, new in zip(outcomes, lanes, claimed, strict=True):
             if not new:
                 report.duplicates += 1
                 continue
             report.imported += 1
-            lane = self._lane(outcome)
             month = month_of(outcome.handed_over_on)
             alike[(outcome.carrier, outcome.service, lane, month, contribution_fields(outcome))] += 1
             if outcome.serious:
@@ -177,6 +209,8 @@ class TrackRecord:
                 failure = {f"{day}:{failure_kind(outcome)}": 1}
                 scopes = [(outcome.carrier, None)] + ([(outcome.carrier, lane)] if lane else [])
                 for s in scopes:
+                    if not counts_failure(outcome, s[1]):
+                        continue
                     add_into(increments, FAILURES + scope(*s), failure)
                     touched.add(s)
         for (carrier, service, lane, month, fields), count in alike.items():
@@ -226,6 +260,9 @@ class TrackRecord:
         lifted = [
             s for s in await self.suspensions() if s.carrier == carrier and (lane is None or s.lane == lane.upper())
         ]
+        if self.archive is not None:
+            forgiven = [(s.carrier, s.lane) for s in lifted] + ([(carrier, None)] if lane is None else [])
+            await self.archive.forgive(forgiven, self._clock())
         for s in lifted:
             await self._store.hdel(SUSPENSIONS, [scope(s.carrier, s.lane)])
             await self._store.delete(FAILURES + scope(s.carrier, s.lane))

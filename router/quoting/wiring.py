@@ -3,8 +3,10 @@
 `open_engine(settings)` opens, in order, the records database (upgrading its schema), the store (Redis with `settings.redis_url`, memory
 otherwise), the HTTP session every API carrier shares, the places index, the carriers (each
 remote one behind its circuit breaker), the delivery history (track record), the last good
-answers and the quote book, and yields them as one `Wired` bundle. Leaving the block flushes
-the last good answers and closes the track record, the carriers, the session and the store.
+answers and the quote book, and yields them as one `Wired` bundle. Outcomes the records keep
+and the store has not counted are counted in the background (`router.history.archive`).
+Leaving the block flushes the last good answers and closes the track record, the carriers, the
+session and the store.
 
 The HTTP app (`router.http.app.resources`) and every CLI command that quotes or reads the track
 record go through it, so `carrier-router quote` answers as `POST /v1/quotes` does: same
@@ -22,6 +24,7 @@ import aiohttp
 
 from carriers.registry import close_carriers, load_carriers
 from router.core.settings import Settings
+from router.history.archive import OutcomeArchive
 from router.history.reliability import ReliabilityConfig
 from router.history.track_record import TrackRecord
 from router.quoting.book import QuoteBook
@@ -83,8 +86,11 @@ async def open_engine(
         index = places if places is not None else bundled_places()
         carriers = guard_carriers(load_carriers(settings, http), store)
         opened.callback(close_carriers, carriers)
-        record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: index)
+        archive = OutcomeArchive(records)
+        record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: index, archive=archive)
         opened.push_async_callback(record.close)
+        archive.start_restoring(record)
+        opened.push_async_callback(archive.stop_restoring)
         # The breakers and the last good answers share the store, so both keep working from
         # memory while Redis is away.
         last_good = LastGood(store)

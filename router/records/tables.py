@@ -110,7 +110,7 @@ pickup_network_points = sa.Table(
 delivery_outcomes = sa.Table(
     "delivery_outcomes",
     metadata,
-    sa.Column("shipment_id", sa.String(100), primary_key=True),
+    sa.Column("shipment_id", sa.String(128), primary_key=True),
     sa.Column("carrier", sa.String(64), nullable=False),
     sa.Column("service", sa.String(100), nullable=False),
     sa.Column("handed_over_on", sa.Date, nullable=False),
@@ -118,4 +118,14 @@ delivery_outcomes = sa.Table(
     sa.Column("imported_at", UtcDateTime, nullable=False),
     sa.Column("document", Json, nullable=False),
     sa.Index(None, "carrier", "handed_over_on"),
+)
+
+# A reinstatement forgives the serious failures imported until `reinstated_at` in its scope: the
+# carrier on one lane, or on every lane when `lane` is ''.
+reinstatements = sa.Table(
+    "reinstatements",
+    metadata,
+    sa.Column("carrier", sa.String(64), primary_key=True),
+    sa.Column("lane", sa.String(64), primary_key=True),
+    sa.Column("reinstated_at", UtcDateTime, nullable=False),
 )

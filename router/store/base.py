@@ -90,6 +90,10 @@ class Store(Protocol):
         """Create each (hash, field) that is absent; True where this call created it."""
         ...
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every key, value or hash, whose name starts with `prefix`; how many went."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class MemoryUse:

@@ -244,6 +244,12 @@ class MemoryStore:
         if not h:
             del self._hashes[key]
 
+    async def delete_prefix(self, prefix: str) -> int:
+        doomed = [k for k in (*self._entries, *self._hashes) if k.startswith(prefix)]
+        for key in doomed:
+            await self.delete(key)
+        return len(set(doomed))
+
     async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
         created = []
         for key, name in items:

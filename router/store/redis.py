@@ -25,6 +25,7 @@ host[:port][/db]`, `rediss://` and `unix://path?db=N`, as redis-py reads them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
@@ -223,6 +224,23 @@ class RedisStore:
         if not fields:
             return
         await self._call(self._batch.call("HDEL", self._k(key), *fields))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        # SCAN, not KEYS: Redis goes on answering everyone else between the pages.
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._k(prefix)) + "*"
+
+        async def scan_and_unlink() -> int:
+            deleted, page = 0, []
+            async for key in self._redis.scan_iter(match=pattern, count=1000):
+                page.append(key)
+                if len(page) >= 1000:
+                    deleted += await self._redis.unlink(*page)
+                    page = []
+            if page:
+                deleted += await self._redis.unlink(*page)
+            return deleted
+
+        return await self._call(scan_and_unlink())
 
     async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
         calls = []

@@ -241,6 +241,9 @@ class ResilientStore:
     async def hsetnx_many(self, items: Sequence[tuple[str, str]]) -> list[bool]:
         return await self._primary.hsetnx_many(items)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        return await self._primary.delete_prefix(prefix)
+
     async def hset(self, key: str, field: str, value: bytes) -> None:
         await self._primary.hset(key, field, value)
 

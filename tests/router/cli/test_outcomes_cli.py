@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import redis
 from click.testing import CliRunner
 
 from router.cli.main import main
@@ -20,8 +21,9 @@ ROWS = [
 
 
 @pytest.fixture
-def redis_env(redis_url: str, redis_prefix: str) -> dict[str, str]:
-    return {"REDIS_URL": redis_url, "CARRIER_ROUTER_REDIS_PREFIX": redis_prefix}
+def redis_env(redis_url: str, redis_prefix: str, tmp_path: Path) -> dict[str, str]:
+    # The records (where outcomes are kept too) in a directory of the test's own.
+    return {"REDIS_URL": redis_url, "CARRIER_ROUTER_REDIS_PREFIX": redis_prefix, "CARRIER_ROUTER_STATE": str(tmp_path)}
 
 
 def test_import_show_and_reinstate_from_the_command_line(tmp_path: Path, redis_env: dict[str, str]) -> None:
@@ -80,3 +82,40 @@ def test_an_import_of_a_wrong_file_stops_and_says_how_much_was_not_read(
     imported = CliRunner().invoke(main, ["outcomes", "import", str(source)], env=redis_env)
     assert imported.exit_code == 0, imported.output
     assert "line 1001 and 499 more were not read" in imported.output
+
+
+def test_a_wiped_track_record_comes_back_from_the_records(
+    tmp_path: Path, redis_env: dict[str, str], redis_url: str, redis_prefix: str
+) -> None:
+    source = tmp_path / "outcomes.csv"
+    source.write_text("\n".join([HEADER, *ROWS]) + "\n")
+    runner = CliRunner()
+    assert runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env).exit_code == 0
+    shown = runner.invoke(main, ["outcomes", "show", "vestnik"], env=redis_env).output
+    assert "suspended on RU-48>RU-53" in shown
+
+    def wipe() -> None:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=redis_prefix + "*"):
+            client.delete(key)
+        client.close()
+
+    wipe()  # a store missing outcomes the records keep gets them back when the engine opens
+    assert runner.invoke(main, ["outcomes", "show", "vestnik"], env=redis_env).output == shown
+    wipe()
+    rebuilt = runner.invoke(main, ["outcomes", "rebuild"], env=redis_env)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "4 outcomes counted again" in rebuilt.output
+    assert runner.invoke(main, ["outcomes", "show", "vestnik"], env=redis_env).output == shown
+    again = runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env)
+    assert "0 imported, 4 already known" in again.output
+
+
+def test_a_rebuild_while_another_runs_is_refused_with_the_reason(
+    redis_env: dict[str, str], redis_url: str, redis_prefix: str
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.set(redis_prefix + "rel:refolding", b"1", ex=60)
+    client.close()
+    refused = CliRunner().invoke(main, ["outcomes", "rebuild"], env=redis_env)
+    assert refused.exit_code == 1 and "another process is refolding" in refused.output

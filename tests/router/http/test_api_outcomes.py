@@ -6,9 +6,13 @@ import io
 from pathlib import Path
 
 import orjson
+import sqlalchemy as sa
 
 from router.core.settings import Settings
+from router.http import appkeys as keys
+from router.records import open_records
 from router.records.keys import KeyKind
+from router.records.tables import delivery_outcomes
 from tests.keys import create_key
 from tests.router.http.test_openapi import conforms
 from tests.router.outcome_sim import HEADER
@@ -62,6 +66,29 @@ async def test_ndjson_and_json_bodies_are_accepted(make_api) -> None:
     report = await listed.json()
     assert (report["imported"], report["rejected"]) == (1, 1)
     assert {p["line"] for p in report["problems"]} == {2}
+
+
+async def test_outcomes_sent_over_http_are_kept_in_the_records_before_the_answer(
+    make_api, records_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(state_dir=tmp_path, database_url=records_url)
+    api = await make_api(settings)
+    report = await (await post_csv(api, csv_body(ROW.format(id="r1"), ROW.format(id="r2")))).json()
+    assert (report["imported"], report["duplicates"]) == (2, 0)
+    async with open_records(settings) as records:
+        async with records.read() as conn:
+            kept = {r.shipment_id: r for r in await conn.execute(sa.select(delivery_outcomes))}
+    assert set(kept) == {"r1", "r2"}
+    assert (kept["r1"].carrier, kept["r1"].handed_over_on.isoformat()) == ("vestnik", "2026-11-02")
+
+    # A worker started afresh, whose store holds nothing (memory), counts them from the records.
+    again = await make_api(settings)
+    report = await (await post_csv(again, csv_body(ROW.format(id="r2"), ROW.format(id="r3")))).json()
+    assert (report["imported"], report["duplicates"]) == (1, 1)
+    record = again.app[keys.TRACK_RECORD]
+    await record.archive.restored()
+    tally = await record.tallies("vestnik", "parcel")
+    assert tally is not None and tally.n == 3
 
 
 async def test_bodies_that_are_not_outcomes_are_422_naming_the_problem(make_api) -> None:

@@ -46,6 +46,17 @@ async def test_hsetnx_many_gives_each_field_to_exactly_one_of_concurrent_callers
     assert all(a != b for a, b in zip(first, second, strict=False))
 
 
+async def test_deleting_a_prefix_takes_its_keys_and_hashes_and_nothing_else(store: Store) -> None:
+    await store.hincr({f"rel:a:{i}": {"n": 1} for i in range(2500)} | {"rel:b": {"n": 1}, "rel:a*": {"n": 1}})
+    await store.set("rel:a:value", b"v", 60)
+    await store.set("quote:rel:a:x", b"v", 60)
+    assert await store.delete_prefix("rel:a:") == 2501
+    assert await store.hgetall(["rel:a:7", "rel:b", "rel:a*"]) == [{}, {"n": b"1"}, {"n": b"1"}]
+    assert await store.get("rel:a:value") is None and await store.get("quote:rel:a:x") == b"v"
+    assert await store.delete_prefix("rel:a*") == 1  # a pattern character is the character itself
+    assert await store.hgetall(["rel:b"]) == [{"n": b"1"}]
+
+
 async def test_durable_hash_writes_fail_rather_than_fall_back_to_memory() -> None:
     resilient = ResilientStore(RedisStore("redis://127.0.0.1:1/0"))
     try:
@@ -53,6 +64,8 @@ async def test_durable_hash_writes_fail_rather_than_fall_back_to_memory() -> Non
             await resilient.hincr({"h": {"n": 1}})
         with pytest.raises(StoreUnavailable):
             await resilient.hsetnx_many([("s", "a")])
+        with pytest.raises(StoreUnavailable):
+            await resilient.delete_prefix("rel:")
         assert await resilient.hgetall(["h"]) == [{}]
     finally:
         await resilient.close()
