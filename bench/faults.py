@@ -507,11 +507,18 @@ async def hostile_upload(
     await asyncio.sleep(0.2)  # a few answers before, so the probe is warm
     before = len(waits)
     t = time.perf_counter()
-    async with http.post(
-        service.url + "/v1/outcomes", data=body, headers={**auth, "Content-Type": "application/x-ndjson"}
-    ) as r:
-        status = r.status
-        await r.read()
+    status: int | str
+    try:
+        async with http.post(
+            service.url + "/v1/outcomes",
+            data=body,
+            headers={**auth, "Content-Type": "application/x-ndjson"},
+            timeout=aiohttp.ClientTimeout(total=180),
+        ) as r:
+            status = r.status
+            await r.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        status = f"no answer ({type(exc).__name__})"
     took = time.perf_counter() - t
     during = waits[before:]
     done.set()
@@ -585,16 +592,19 @@ async def main() -> int:
     try:
         for name in names:
             print(f"… {name}", file=sys.stderr, flush=True)
-            if name == "worker-kill":
-                part = await worker_kill(workdir, args.quick, args.clients)
-            elif name == "redis-outage":
-                part = await redis_outage(workdir, args.quick, args.clients)
-            elif name == "postgres-restart":
-                part = await postgres_restart(workdir, args.quick, args.clients, pg)
-            elif name == "keys-race":
-                part = await keys_race(workdir, args.quick, pg, args.baseline)
-            else:
-                part = await hostile(workdir, pg, args.baseline)
+            try:
+                if name == "worker-kill":
+                    part = await worker_kill(workdir, args.quick, args.clients)
+                elif name == "redis-outage":
+                    part = await redis_outage(workdir, args.quick, args.clients)
+                elif name == "postgres-restart":
+                    part = await postgres_restart(workdir, args.quick, args.clients, pg)
+                elif name == "keys-race":
+                    part = await keys_race(workdir, args.quick, pg, args.baseline)
+                else:
+                    part = await hostile(workdir, pg, args.baseline)
+            except Exception as exc:  # one scenario's failure is a row, and the others still run
+                part = Result(checks=[Check(f"{name}: finished", "yes", f"{type(exc).__name__}: {exc}", False)])
             result.rows += part.rows
             result.checks += part.checks
     finally:
