@@ -19,10 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from carriers.ratecard import load_ratecards
 from router.quoting.places import Places
-from router.rerating.demo_data import WAREHOUSES, write_demo_history, write_demo_orders
+from router.rerating.demo_data import WAREHOUSES, write_demo_history
 
 OUT = ROOT / "data" / "demo"
-ORDERS = 500
 SHIPMENTS = 5000
 SEED = 7
 
@@ -48,15 +47,12 @@ sibgonets,600,8
 
 
 def files() -> dict[str, str]:
-    orders = io.StringIO(newline="")
-    write_demo_orders(orders, ORDERS, SEED)
     history = io.StringIO(newline="")
     planted = write_demo_history(history, SHIPMENTS, load_ratecards(ROOT / "data" / "carriers"), Places(), SEED)
     return {
         "warehouses.csv": "code,location\n" + "".join(f"{code},{city}\n" for code, city, _ in WAREHOUSES),
         "capacity.csv": CAPACITY,
         "tiers.csv": TIERS,
-        "orders.csv": orders.getvalue(),
         "shipments.csv": history.getvalue(),
         "overbilled_lines.txt": "".join(f"{line}\n" for line in planted.overbilled_lines),
     }

@@ -187,8 +187,9 @@ def allocate_command(
     A bad order row is reported with its line and left out; the exit code is then 3.
 
     \b
-    Example (the bundled demo files):
-      carrier-router allocate data/demo/orders.csv --warehouses data/demo/warehouses.csv \\
+    Example (today's demo orders, and the bundled demo files):
+      carrier-router demo-orders --day --n 500 --out orders.csv
+      carrier-router allocate orders.csv --warehouses data/demo/warehouses.csv \\
           --capacity data/demo/capacity.csv --tiers data/demo/tiers.csv \\
           --month-to-date magistral=4800 --month-to-date vestnik=2900 --out plan.csv
     """
@@ -283,6 +284,10 @@ def write_plan_csv(path: Path, plan: Plan, orders: Sequence[Order]) -> None:
                 out.writerow([order.id, "unserved", "", "", "", "", "", "", u.reason.value, u.detail])
 
 
+def _per_order(total: Decimal, served: int) -> str:
+    return f"{(total / served).quantize(Decimal('0.01')):,.2f} RUB" if served else "—"
+
+
 def print_plan(console: Console, plan: Plan, rejected: Sequence[RowError], out: Path | None) -> None:
     proof = "proved optimal" if plan.gap == 0 else f"within {plan.gap:.2%} of the best possible"
     if plan.status.value == "GREEDY":
@@ -298,10 +303,17 @@ def print_plan(console: Console, plan: Plan, rejected: Sequence[RowError], out: 
         "greedy", str(len(g.assignments)), str(len(g.unserved)), f"{g.total_cost:,.2f}", f"{g.objective:,.2f}"
     )
     console.print(table)
-    share = f" ({plan.saving / g.total_cost:.1%})" if g.total_cost else ""
-    console.print(f"Saving against greedy: [bold]{plan.saving:,.2f} RUB[/bold]{share}")
-    if len(plan.assignments) != len(g.assignments):
-        console.print(f"The plan serves {len(plan.assignments) - len(g.assignments):+d} orders against greedy.")
+    if len(plan.assignments) == len(g.assignments):
+        share = f" ({plan.saving / g.total_cost:.1%})" if g.total_cost else ""
+        console.print(f"Saving against greedy: [bold]{plan.saving:,.2f} RUB[/bold]{share}")
+    else:
+        # Totals over different sets of orders are not a saving: serving more orders costs more.
+        console.print(
+            f"The plan serves {len(plan.assignments)} orders and greedy {len(g.assignments)} "
+            f"({len(plan.unserved)} and {len(g.unserved)} unserved): per served order "
+            f"[bold]{_per_order(plan.total_cost, len(plan.assignments))}[/bold] against "
+            f"{_per_order(g.total_cost, len(g.assignments))}."
+        )
 
     spend: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     count: Counter[tuple[str, str]] = Counter()

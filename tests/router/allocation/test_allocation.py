@@ -486,3 +486,35 @@ def test_a_plan_that_serves_nothing_writes_its_money_in_kopecks() -> None:
     plan = Plan((), (), (), zero, zero, nothing, SolveStatus.GREEDY, "cp-sat", zero, 0.001)
     answer = plan_answer(plan)
     assert (answer.total_cost, answer.objective, answer.bound) == ("0.00", "0.00", "0.00")
+
+
+def test_when_greedy_serves_fewer_orders_the_report_compares_per_served_order_not_a_negative_saving() -> None:
+    import io
+    from datetime import date
+    from decimal import Decimal
+
+    from rich.console import Console
+
+    from router.allocation.model import Assignment, Costing, Option, Plan, SolveStatus, Unserved, UnservedReason
+    from router.cli.allocate import print_plan
+
+    def served(order: str, price: str) -> Assignment:
+        return Assignment(order, Option("MSK", "vestnik", "parcel", Decimal(price), 3, date(2026, 12, 10)))
+
+    plan_orders = (served("a", "300"), served("b", "200"))
+    greedy = Costing(
+        (served("a", "100"),),
+        (Unserved("b", UnservedReason.CAPACITY, "full"),),
+        (),
+        Decimal(100),
+        Decimal(100),
+        Decimal(100),
+    )
+    plan = Plan(plan_orders, (), (), Decimal(500), Decimal(500), greedy, SolveStatus.OPTIMAL, "min-cost-flow",
+                Decimal(500), 0.01)  # fmt: skip
+    out = io.StringIO()
+    print_plan(Console(file=out, width=200), plan, [], None)
+    text = out.getvalue()
+    assert "Saving against greedy" not in text
+    assert "serves 2 orders and greedy 1 (0 and 1 unserved)" in text
+    assert "per served order 250.00 RUB against 100.00 RUB" in text
