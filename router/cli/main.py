@@ -102,6 +102,7 @@ def _size(value: str) -> tuple[float, float, float]:
 @click.option("--cod", is_flag=True, help="Cash on delivery.")
 @click.option("--policy", type=click.Choice([k.value for k in PolicyKind]), default="balanced", show_default=True)
 @click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), help="For --policy deadline.")
+@click.option("--ship-at", help="When the parcel is handed over, ISO 8601 with a zone offset (default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the quote as the API would answer it.")
 @click.pass_context
 def quote(
@@ -115,9 +116,13 @@ def quote(
     cod: bool,
     policy: str,
     deadline: datetime | None,
+    ship_at: str | None,
     as_json: bool,
 ) -> None:
-    """Quote one shipment and print the offers."""
+    """Quote one shipment and print the offers.
+
+    The quote is made in this process and kept nowhere: its price is not held. A shop holds a
+    price by asking the running service (`POST /v1/quotes`)."""
     from router.core.codec import indented, quote_answer
     from router.quoting.wiring import open_engine
 
@@ -131,6 +136,7 @@ def quote(
         parcels=tuple(Parcel(weight_g, *_size(size_cm)) for _ in range(parcels)),
         declared_value=declared_value,
         cod=cod,
+        ship_at=_moment(ship_at) if ship_at else None,
     )
     chosen = Policy(kind=kind, day_value=settings.day_value, deadline=deadline.date() if deadline else None)
 
@@ -151,6 +157,20 @@ def quote(
     _print_quote(result)
 
 
+def _moment(text: str) -> datetime:
+    from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 moment", param_hint="--ship-at") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a zone offset, e.g. 2026-12-08T10:00+03:00", param_hint="--ship-at")
+    if not plausible_moment(moment):
+        raise click.BadParameter(f"must be within {PLAUSIBLE_DAYS} days of today", param_hint="--ship-at")
+    return moment
+
+
 def _location(text: str) -> Location:
     parts = [p.strip() for p in text.split(",")]
     if len(parts) == 2:
@@ -163,10 +183,16 @@ def _location(text: str) -> Location:
     return Location(city=text)
 
 
+def _handed_over(q: Quote) -> str:
+    moment = q.shipment.ship_at
+    return "now" if moment is None else f"{moment:%d %b %H:%M %z}"
+
+
 def _print_quote(q: Quote) -> None:
     console = Console()
     console.print(
-        f"[bold]{q.origin.city} → {q.destination.city}[/bold]  quote {q.id}, price held until {q.expires_at:%H:%M %Z}"
+        f"[bold]{q.origin.city} → {q.destination.city}[/bold]  handed over {_handed_over(q)}; "
+        "quoted here and not held (POST /v1/quotes to the service holds a price)"
     )
     table = Table(show_lines=False)
     columns = ["", "carrier", "service", "type", "price, RUB", "days", "delivery dates"]

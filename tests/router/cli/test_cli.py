@@ -42,3 +42,20 @@ def test_a_quote_with_history_in_redis_shows_what_it_learned(tmp_path: Path, red
     parcel = next(line for line in printed.output.splitlines() if "Vestnik" in line and "60 on this lane" in line)
     assert "%" in parcel  # its on-time rate: the simulated history has promised dates
     assert "no history" in printed.output  # the carriers the history says nothing of
+
+
+def test_a_quote_at_the_terminal_says_it_is_not_held_and_ships_when_told(tmp_path: Path) -> None:
+    import json
+    from datetime import date, timedelta
+
+    env = {**WIDE, "REDIS_URL": "", "CARRIER_ROUTER_STATE": str(tmp_path)}
+    printed = CliRunner().invoke(main, MOSCOW_PETERSBURG, env=env)
+    assert "not held" in printed.output and "held until" not in printed.output
+
+    later = date.today() + timedelta(days=40)
+    args = [*MOSCOW_PETERSBURG, "--json"]
+    now = json.loads(CliRunner().invoke(main, args, env=env).output)
+    then = json.loads(CliRunner().invoke(main, [*args, "--ship-at", f"{later}T10:00:00+03:00"], env=env).output)
+    assert min(o["eta"]["min_date"] for o in then["offers"]) > max(o["eta"]["max_date"] for o in now["offers"])
+    refused = CliRunner().invoke(main, [*MOSCOW_PETERSBURG, "--ship-at", "2026-12-09T10:00"], env=env)
+    assert refused.exit_code == 2 and "--ship-at" in refused.output and "zone offset" in refused.output
