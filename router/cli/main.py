@@ -33,7 +33,17 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj  # type: ignore[no-any-return]
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every command's configuration mistake is one line naming the file, field or variable."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, RouterError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Commands)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Bundled data (carriers, places).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Carriers TOML file.")
 @click.pass_context

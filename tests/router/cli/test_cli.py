@@ -59,3 +59,17 @@ def test_a_quote_at_the_terminal_says_it_is_not_held_and_ships_when_told(tmp_pat
     assert min(o["eta"]["min_date"] for o in then["offers"]) > max(o["eta"]["max_date"] for o in now["offers"])
     refused = CliRunner().invoke(main, [*MOSCOW_PETERSBURG, "--ship-at", "2026-12-09T10:00"], env=env)
     assert refused.exit_code == 2 and "--ship-at" in refused.output and "zone offset" in refused.output
+
+
+def test_a_configuration_mistake_is_one_line_naming_the_variable_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "carriers.toml"
+    config.write_text(
+        '[[carriers]]\nkind = "cdek"\ncode = "cdek"\nbase_url = "https://api.edu.cdek.ru"\n'
+        'client_id_env = "CDEK_ID_NOT_SET"\nclient_secret_env = "CDEK_SECRET_NOT_SET"\n'
+    )
+    env = {**WIDE, "REDIS_URL": "", "CARRIER_ROUTER_STATE": str(tmp_path)}
+    for command in (["carriers"], MOSCOW_PETERSBURG):
+        done = CliRunner().invoke(main, ["--config", str(config), *command], env=env)
+        assert done.exit_code == 1, done.output
+        assert "CDEK_ID_NOT_SET" in done.output and "Traceback" not in done.output
+        assert done.exception is None or isinstance(done.exception, SystemExit)
