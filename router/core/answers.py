@@ -85,7 +85,7 @@ class OfferLearned(Out):
 
 
 class Offer(Out, kw_only=True, omit_defaults=True):
-    """`stale` and `as_of` are written only for a stale offer; every other field always."""
+    """`estimate`, `stale` and `as_of` are written only for an estimate; every other field always."""
 
     id: str
     carrier: str
@@ -97,14 +97,20 @@ class Offer(Out, kw_only=True, omit_defaults=True):
     eta: Eta
     chargeable_weight_g: int
     tags: list[Tag]
-    stale: Annotated[
+    estimate: Annotated[
         bool,
         Meta(
-            description="Present (true) only when the carrier failed and this is its last good answer for the "
-            "same lane; the carrier's error is in `errors`"
+            description="Present (true) only when the price is an estimate, not an offer: the carrier failed, "
+            "and this is its last good answer for the same parcel (same service, weight, sizes, declared value "
+            "and cash on delivery) on the same route and ship day, made at `as_of`; the carrier's error is in "
+            "`errors`. An estimate is never held: `GET /v1/quotes/{quote_id}` refuses a quote whose recommended "
+            "(or only) offers are estimates with 409, and a delivery cannot be booked from one"
         ),
     ] = False
-    as_of: Annotated[datetime | None, Meta(description="When a stale offer was made")] = None
+    stale: Annotated[
+        bool, Meta(description="Present (true) exactly when `estimate` is: the answer is the carrier's last good one")
+    ] = False
+    as_of: Annotated[datetime | None, Meta(description="When the answer an estimate repeats was made")] = None
     learned: Annotated[
         OfferLearned | None, Meta(description="What delivery history says about this offer; null without history")
     ]

@@ -100,6 +100,7 @@ def offer_answer(offer: Offer, tags: list[answers.Tag], learned: answers.OfferLe
         eta=eta_answer(offer.eta),
         chargeable_weight_g=offer.chargeable_weight_g,
         tags=tags,
+        estimate=offer.stale,
         stale=offer.stale,
         as_of=offer.as_of if offer.stale else None,
         learned=learned,
@@ -135,7 +136,7 @@ def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKi
         ),
         chargeable_weight_g=body["chargeable_weight_g"],
         id=body.get("id", ""),
-        stale=bool(body.get("stale", False)),
+        stale=bool(body.get("estimate", False) or body.get("stale", False)),
         as_of=datetime.fromisoformat(body["as_of"]) if body.get("as_of") else None,
     )
 
@@ -151,6 +152,37 @@ def quote_expires_at(body: bytes) -> str:
     """A stored quote's `expires_at`, read without building the rest of the quote: msgspec skips
     the fields the Struct does not name, several times faster than loading the whole document."""
     return _expiry_decoder.decode(body).expires_at
+
+
+class _Marked(msgspec.Struct):
+    id: str
+    estimate: bool = False
+
+
+class _Chosen(msgspec.Struct):
+    offer_id: str
+
+
+class _Holding(msgspec.Struct):
+    expires_at: str
+    offers: list[_Marked]
+    recommended: _Chosen | None
+
+
+_holding_decoder = msgspec.json.Decoder(_Holding)
+
+
+def quote_holding(body: bytes) -> tuple[str, bool]:
+    """A stored quote's `expires_at`, and whether it holds a price at all: not when its recommended
+    offer is an estimate, nor, with none recommended, when every offer is one. Read as
+    `quote_expires_at` is, without building the rest of the quote."""
+    kept = _holding_decoder.decode(body)
+    estimates = {o.id for o in kept.offers if o.estimate}
+    if kept.recommended is not None:
+        held = kept.recommended.offer_id not in estimates
+    else:
+        held = len(estimates) < len(kept.offers) or not kept.offers
+    return kept.expires_at, held
 
 
 def quote_answer(quote: Quote) -> answers.Quote:

@@ -6,6 +6,7 @@ derives from `RouterError`.
     │   └── PlaceNotFound       a location could not be resolved (names the field)
     ├── QuoteNotFound           no such quote id (404)
     ├── QuoteExpired            the quote existed but its price guarantee ran out (410)
+    ├── QuoteNotHeld            the quote's recommended (or only) offers are estimates: nothing held (409)
     ├── Unauthorized            no key, or a key that is unknown or revoked (401)
     ├── Forbidden               a valid key that may not do this, or not from this origin (403)
     ├── RateLimited             the key's requests-per-minute are spent (429, Retry-After)
@@ -62,6 +63,14 @@ class QuoteExpired(RouterError):
         super().__init__(f"quote {quote_id!r} expired at {expired_at}")
         self.quote_id = quote_id
         self.expired_at = expired_at
+
+
+class QuoteNotHeld(RouterError):
+    """An estimate (a down carrier's last good answer) is shown, never held: a fresh quote is needed."""
+
+    def __init__(self, quote_id: str) -> None:
+        super().__init__(f"quote {quote_id!r} holds no price: its recommended offers are estimates")
+        self.quote_id = quote_id
 
 
 class Unauthorized(RouterError):

@@ -152,7 +152,8 @@ class Offer:
     chargeable_weight_g: int
     id: str = ""  # assigned by the quote: carrier:service
     # True when the carrier failed and this is its last good answer for the same lane,
-    # made at `as_of`; the price and dates were true then and are not confirmed now.
+    # made at `as_of`; the price and dates were true then and are not confirmed now: an estimate,
+    # shown but never held.
     stale: bool = False
     as_of: datetime | None = None
 

@@ -55,6 +55,7 @@ OPERATIONS: tuple[Operation, ...] = (
         answers={
             200: json(domain.Quote, "The quote as first answered"),
             404: problem("No such quote"),
+            409: problem("The quote's recommended (or only) offers are estimates, never held: ask for a fresh quote"),
             410: problem("The quote's guarantee has expired"),
             503: problem("Redis is away and this worker does not hold the quote; retry shortly"),
         },

@@ -4,6 +4,10 @@ A quote is stored as the exact JSON body it was first answered with (packed: rou
 so `GET /v1/quotes/{id}` returns it unchanged until it expires. It stays readable for a day
 after that, so a late checkout learns the quote expired (410) rather than never existed (404).
 
+An estimate (a down carrier's last good answer, router/quoting/last_good.py) is shown, never
+held: a quote whose recommended offer is one, or whose offers all are, is refused when read back
+(`QuoteNotHeld`, 409), so the shop asks for a fresh quote rather than keep a price nobody gave.
+
 A quote belongs to its owner: the API key that asked for it, the RetailCRM account its module
 asked for, or OPEN on a service that runs without keys. It is read back only by a caller the
 owner's quotes are shown to (`get`'s `readers`); to anyone else it is the same 404 as an id never
@@ -25,8 +29,8 @@ from datetime import UTC, datetime
 
 import orjson
 
-from router.core.codec import quote_body, quote_expires_at
-from router.core.errors import QuoteExpired, QuoteNotFound
+from router.core.codec import quote_body, quote_holding
+from router.core.errors import QuoteExpired, QuoteNotFound, QuoteNotHeld
 from router.core.models import CarrierError, Location, Place, Policy, Shipment
 from router.core.settings import Settings
 from router.quoting.engine import QuoteEngine
@@ -109,7 +113,9 @@ class QuoteBook:
         if kept is None or (owner or OPEN) not in readers:
             await refuse_a_miss_it_cannot_vouch_for(self._store, f"quote {quote_id}")
             raise QuoteNotFound(quote_id)
-        expires_at = quote_expires_at(body)
+        expires_at, held = quote_holding(body)
+        if not held:
+            raise QuoteNotHeld(quote_id)
         if datetime.fromisoformat(expires_at) <= self._clock():
             raise QuoteExpired(quote_id, expires_at)
         return body

@@ -6,8 +6,9 @@ carrier does — raise, hang, answer something that is not a `CarrierQuote` — 
 
 When a carrier that can fail (`remote`, i.e. one that quotes over the network) is down — it
 timed out, errored, answered garbage or its breaker is open — its last good answer for the
-same lane (`router.quoting.last_good`) is shown in its place, each offer marked stale, and its error
-still listed. A well-formed refusal is not "down": the carrier said no to this shipment.
+same lane — the same parcel, priced as the carrier prices it (`router.quoting.last_good`) — is
+shown in its place, each offer marked stale (an estimate: never held, router/quoting/book.py), and
+its error still listed. A well-formed refusal is not "down": the carrier said no to this shipment.
 Every call's outcome and latency go into `stats`, in process, for `/v1/carriers` and `/metrics`.
 
 The engine uses only what `carriers.base.Carrier` declares. `remote` decides whose last good
@@ -144,7 +145,7 @@ class QuoteEngine:
                     answer = replace(
                         answer,
                         message=f"{answer.message}; its last good answer, from "
-                        f"{kept.as_of.isoformat(timespec='seconds')}, is shown marked stale",
+                        f"{kept.as_of.isoformat(timespec='seconds')} for the same parcel, is shown marked stale, as an estimate",
                     )
                 errors.append(answer)
             else:

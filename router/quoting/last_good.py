@@ -1,21 +1,27 @@
-"""The last good answer of each API carrier per lane, served marked stale when the carrier fails.
+"""The last good answer of each API carrier per lane, served as an estimate when the carrier fails.
 
 Kept in the store, so every worker can serve what any of them last heard, under
-`lastgood:<carrier>:<lane>` for a day. The lane is what the carrier prices on, coarsened so
-that a failing carrier's answer for a near-identical shipment can stand in:
+`lastgood:<carrier>:<lane>` for a day. An answer stands in only for a request the carrier would
+price the same, so the lane is everything the API carriers price on, each at the carrier's own
+billing step, and nothing coarser:
 
-    each end       country and coordinates rounded to 0.01° (about a kilometre)
+    each end       country, city, postal code, address and coordinates to 5 decimals (about a
+                   metre: the courier prices every kilometre, CDEK by the locality it reads)
     ship day       the date in the origin's time zone (an answer's dates are only true that day)
-    each parcel    chargeable weight in 500 g steps and each side in 10 cm steps, longest first
-    declared value rounded up to 1, 2 or 5 × 10ⁿ roubles (insurance is a small share of it)
-    cash on delivery
+    each parcel    its weight in whole grams and its sides in whole centimetres, as CDEK's
+                   calculator is sent them: its weight bands are its tariff table's, unknown here,
+                   so no two weights are assumed to share one; the sides decide its volumetric
+                   weight and whether a locker takes the parcel
+    declared value to the kopeck (the courier's insurance fee is a share of it)
+    cash on delivery (the courier's cash fee is a share of the declared value collected)
 
-The policy is not part of it: offers are the same whatever the buyer prefers. The value is
-`[as_of, [offer, ...]]`, each offer a flat JSON list of its fields (`_pack`): a quote with ten API
-carriers writes ten of these, and the flat lists cost a fraction of an offer's answer
-(`router.core.codec.offer_answer`) to write. Values in the earlier shape (`{"as_of", "offers"}`,
-each offer as in a quote's answer) are still read. Only carriers that can fail (those marked `remote`) are remembered; rate
-cards never pay for a write.
+A 1,001 g parcel's answer is therefore never shown for a 1,499 g one. The policy is not part of
+it: offers are the same whatever the buyer prefers. The value is `[as_of, [offer, ...]]`, each
+offer a flat JSON list of its fields (`_pack`): a quote with ten API carriers writes ten of these,
+and the flat lists cost a fraction of an offer's answer (`router.core.codec.offer_answer`) to
+write. Values in the earlier shape (`{"as_of", "offers"}`, each offer as in a quote's answer) are
+still read. Only carriers that can fail (those marked `remote`) are remembered; rate cards never
+pay for a write.
 """
 
 from __future__ import annotations
@@ -36,7 +42,18 @@ import orjson
 
 from router.core.codec import offer_from_json
 from router.core.memo import IdMemo
-from router.core.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind, RateRequest
+from router.core.models import (
+    DeliveryType,
+    Eta,
+    Offer,
+    Parcel,
+    Place,
+    Price,
+    PriceLine,
+    PriceLineKind,
+    RateRequest,
+    money,
+)
 from router.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -50,7 +67,7 @@ MAX_TRACKED = 10_000  # lanes whose last write time this worker remembers
 
 @dataclass(frozen=True, slots=True)
 class StaleAnswer:
-    offers: tuple[Offer, ...]  # marked stale, with `as_of`
+    offers: tuple[Offer, ...]  # marked stale (an estimate), with `as_of`
     as_of: datetime
 
 
@@ -60,29 +77,19 @@ def lane_key(request: RateRequest) -> str:
         _end(request.origin),
         _end(request.destination),
         request.ship_at.astimezone(ZoneInfo(request.origin.timezone)).date().isoformat(),
-        sorted(
-            (math.ceil(p.chargeable_weight_g() / 500), *(math.ceil(side / 10) for side in p.sides_cm))
-            for p in shipment.parcels
-        ),
-        value_band(shipment.declared_value),
+        sorted(_parcel(p) for p in shipment.parcels),
+        str(money(shipment.declared_value)),
         shipment.cod,
     ]
     return hashlib.blake2b(orjson.dumps(parts), digest_size=12).hexdigest()
 
 
 def _end(place: Place) -> list[object]:
-    return [place.country, round(place.lat, 2), round(place.lon, 2)]
+    return [place.country, place.city, place.postal_code, place.address, round(place.lat, 5), round(place.lon, 5)]
 
 
-def value_band(value: Decimal) -> str:
-    """The declared value rounded up to 1, 2 or 5 × 10ⁿ."""
-    if value <= 0:
-        return "0"
-    step = Decimal(10) ** value.adjusted()
-    for multiple in (1, 2, 5, 10):
-        if value <= multiple * step:
-            return format(multiple * step, "f")
-    raise AssertionError("unreachable")  # pragma: no cover
+def _parcel(parcel: Parcel) -> tuple[int, ...]:
+    return (max(1, math.ceil(parcel.weight_g)), *sorted(max(1, math.ceil(side)) for side in parcel.sides_cm))
 
 
 def _pack_price(price: Price) -> tuple[str, list[list[Any]]]:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import jsonschema
+import orjson
 import pytest
 
 from pickup_points.model import Feature
@@ -15,6 +16,7 @@ from router.core.models import Location
 from router.http import appkeys as keys
 from router.http.routes import openapi_document as document
 from router.integrations.retailcrm.deliveries import DeliveryBook
+from router.store.packing import pack_quote, unpack_owned_quote
 from tests.integrations.conftest import Connected, StartCrm
 from tests.integrations.crm_client import address, package
 
@@ -228,6 +230,32 @@ async def test_save_of_an_expired_quote_is_refused_and_says_to_recalculate(
     assert refused.status == 400
     assert "expired" in refused.error and offer["extraData"]["quoteId"] in refused.error
     assert "calculate the delivery again" in refused.error
+
+
+async def as_estimates(connected: Connected, quote_id: str, offer_ids: set[str]) -> None:
+    """Mark offers of a kept quote as a down carrier's last good answer, as the engine writes them."""
+    store = connected.api.server.app[keys.STORE]
+    owner, body = unpack_owned_quote(await store.get("quote:" + quote_id) or b"")
+    quote = orjson.loads(body)
+    for offer in quote["offers"]:
+        if offer["id"] in offer_ids:
+            offer.update(estimate=True, stale=True, as_of="2026-11-23T09:30:00Z")
+    await store.set("quote:" + quote_id, pack_quote(orjson.dumps(quote), owner), 3600)
+
+
+async def test_save_of_an_estimate_is_refused_and_says_to_recalculate(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    courier, pickup = pick(results, "courier"), pick(results, "selfDelivery")
+    quote_id = courier["extraData"]["quoteId"]
+    await as_estimates(connected, quote_id, {courier["code"]})
+    refused = await connected.crm.save(save_payload(courier))
+    assert refused.status == 400
+    assert "estimate" in refused.error and quote_id in refused.error and "calculate the delivery again" in refused.error
+    assert (await connected.crm.save(save_payload(pickup))).status == 200  # a firm offer of the same quote
+
+    await as_estimates(connected, quote_id, {r["code"] for r in results})
+    refused = await connected.crm.save(save_payload(pickup, order="1002"))
+    assert refused.status == 400 and "estimate" in refused.error and quote_id in refused.error
 
 
 async def test_save_of_an_unknown_quote_is_refused(connect_crm: StartCrm) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -289,3 +290,35 @@ def test_new_parcels_quote_again_and_clear_a_choice_made_for_the_old_ones(widget
     second = json.loads(hidden_input(page))
     assert second["quote_id"] != first["quote_id"]
     assert second["offer"]["chargeable_weight_g"] >= 9000
+
+
+def test_an_estimate_says_so_beside_its_price_in_its_breakdown_and_in_the_choice(widget_page: Page) -> None:
+    page = widget_page
+    marked: list[str] = []
+
+    def as_if_the_carrier_were_down(route: Any) -> None:
+        # The service's own answer, with its first courier offer marked as the engine marks a down
+        # carrier's last good answer (tests/carriers/test_estimates.py has the engine do it).
+        answer = route.fetch()
+        quote = answer.json()
+        offer = next(o for o in quote["offers"] if o["delivery_type"] == "courier")
+        offer.update(estimate=True, stale=True, as_of=quote["created_at"])
+        marked.append(offer["id"])
+        route.fulfill(response=answer, json=quote)
+
+    page.page.route("**/v1/quotes", as_if_the_carrier_were_down)
+    page.open_demo()
+    page.choose_city("Новосиб", "Новосибирск")
+    page.page.get_by_role("button", name="Курьером").click()
+    (estimate_id,) = set(marked)
+    offers = page.page.get_by_role("radiogroup", name="Варианты доставки")
+    estimate = offers.locator(f'.cr-offer[data-offer="{estimate_id}"]')
+    expect(estimate.locator(".cr-badge-estimate")).to_have_text("оценка")
+    assert offers.locator(".cr-badge-estimate").count() == 1  # only the estimate says so
+    estimate.get_by_role("button", name="Почему такая цена").click()
+    expect(estimate.locator(".cr-estimate")).to_contain_text("не закреплена")
+
+    estimate.get_by_role("radio").check()
+    (event,) = page.events()
+    assert event["detail"]["offer_id"] == estimate_id and event["detail"]["offer"]["estimate"] is True
+    expect(page.page.locator("#delivery").locator(".cr-summary")).to_contain_text("(оценка)")

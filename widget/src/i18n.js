@@ -20,6 +20,8 @@ const ru = {
   none: "нет вариантов",
   tag: { cheapest: "Дешевле всех", fastest: "Быстрее всех", recommended: "Рекомендуем" },
   why: "Почему такая цена",
+  estimate: "оценка",
+  estimateNote: "Служба доставки сейчас не отвечает: это её последняя цена для такой же посылки. Цена не закреплена и может измениться.",
   total: "Итого",
   kind: {
     base: "Тариф",
@@ -94,6 +96,8 @@ const en = {
   none: "no options",
   tag: { cheapest: "Cheapest", fastest: "Fastest", recommended: "Recommended" },
   why: "Why this price",
+  estimate: "estimate",
+  estimateNote: "The carrier is not answering right now: this is its last price for the same parcel. The price is not held and may change.",
   total: "Total",
   kind: {
     base: "Base rate",

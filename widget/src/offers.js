@@ -1,5 +1,7 @@
 // Offers as a labelled radio group: carrier, service, badges, price, dates, and on demand the
-// price breakdown ("why this price").
+// price breakdown ("why this price"). An estimate (`offer.estimate`: the carrier did not answer and
+// its last price for this very parcel is shown) says so beside its price and in its breakdown: the
+// quote does not hold it.
 import { button, h } from "./dom.js";
 import { dateRange, money } from "./i18n.js";
 
@@ -44,8 +46,13 @@ export function renderOffers({ quote, mode, chosenId, t, lang }) {
             h("strong", { text: offer.carrier_name }),
             h("span", { class: "cr-sub", text: offer.service_name }),
           ),
-          tags.length
-            ? h("span", { class: "cr-badges" }, tags.map((tag) => h("span", { class: `cr-badge cr-badge-${tag}`, text: t.tag[tag] })))
+          tags.length || offer.estimate
+            ? h(
+                "span",
+                { class: "cr-badges" },
+                tags.map((tag) => h("span", { class: `cr-badge cr-badge-${tag}`, text: t.tag[tag] })),
+                offer.estimate ? h("span", { class: "cr-badge cr-badge-estimate", text: t.estimate }) : null,
+              )
             : null,
           h("span", { class: "cr-when", text: offerWhen(offer, t, lang) }),
         ),
@@ -56,6 +63,7 @@ export function renderOffers({ quote, mode, chosenId, t, lang }) {
         "div",
         { class: "cr-breakdown", id: breakdownId, hidden: true },
         reason ? h("p", { class: "cr-reason", text: reason }) : null,
+        offer.estimate ? h("p", { class: "cr-estimate", text: t.estimateNote }) : null,
         h(
           "table",
           null,

@@ -241,7 +241,8 @@ export class Widget {
     const offer = this.quote?.offers.find((o) => o.id === this.offerId);
     this.summary.hidden = !offer;
     if (!offer) return;
-    const parts = [`${offer.carrier_name}, ${money(offer.price.total, offer.price.currency, lang)}, ${dateRange(offer.eta.min_date, offer.eta.max_date, lang)}`];
+    const price = money(offer.price.total, offer.price.currency, lang) + (offer.estimate ? ` (${t.estimate})` : "");
+    const parts = [`${offer.carrier_name}, ${price}, ${dateRange(offer.eta.min_date, offer.eta.max_date, lang)}`];
     if (offer.delivery_type === "pickup") parts.push(this.point ? `${this.point.name}, ${this.point.address}` : t.pointNeeded);
     this.summary.textContent = `${t.chosen}: ${parts.join(" — ")}`;
   }

@@ -14,6 +14,7 @@ from router.core.errors import (
     InvalidRequest,
     QuoteExpired,
     QuoteNotFound,
+    QuoteNotHeld,
     RateLimited,
     RouterError,
     Unauthorized,
@@ -67,6 +68,14 @@ def _from_router_error(exc: RouterError, request: web.Request) -> web.Response:
             f"quote {exc.quote_id} expired at {exc.expired_at}; ask for a new quote",
             instance=request.path,
             expired_at=exc.expired_at,
+        )
+    if isinstance(exc, QuoteNotHeld):
+        return problem(
+            409,
+            "Quote not held: its price is an estimate",
+            f"quote {exc.quote_id} recommends an estimate (a carrier was down and its last good answer is shown),"
+            " and an estimate is never held; ask for a fresh quote",
+            instance=request.path,
         )
     if isinstance(exc, QuoteNotFound):
         return problem(404, "Quote not found", f"no quote with id {exc.quote_id}", instance=request.path)

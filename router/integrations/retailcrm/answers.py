@@ -144,7 +144,10 @@ def terminal(point: PickupPoint, cost: Decimal | None = None) -> Terminal:
 def _description(offer: Offer) -> str:
     eta = offer.eta
     days = str(eta.min_days) if eta.min_days == eta.max_days else f"{eta.min_days}–{eta.max_days}"
-    return f"{days} business days; ships {eta.ship_date:%d.%m}, arrives {eta.min_date:%d.%m}–{eta.max_date:%d.%m}"
+    estimate = (
+        "Estimate, not held (the carrier is not answering): calculate again before saving. " if offer.stale else ""
+    )
+    return f"{estimate}{days} business days; ships {eta.ship_date:%d.%m}, arrives {eta.min_date:%d.%m}–{eta.max_date:%d.%m}"
 
 
 def calculate_result(offered: Sequence[Offered]) -> list[ResponseCalculate]:

@@ -3,7 +3,8 @@
 `calculate` goes through the QuoteBook exactly as `POST /v1/quotes` does, so the CRM sees the
 same prices (the same quote, within the cache TTL) and every offer it shows is locked under a
 quote id, owned by the account: no other account is answered it from the cache or may save it. That id travels to `save` in a delivery data field; `save` refuses a quote that has
-expired or never existed rather than record a price nobody guaranteed, and a delivery that
+expired or never existed, and an estimate (a down carrier's last good answer, never held), rather
+than record a price nobody guaranteed, and a delivery that
 collects cash on delivery other than the calculation priced (router/integrations/retailcrm/cod.py).
 """
 
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pickup_points.model import Feature, PickupPoint
 from pickup_points.search import PickupDirectory
-from router.core.errors import InvalidRequest, PlaceNotFound, QuoteExpired, QuoteNotFound
+from router.core.errors import InvalidRequest, PlaceNotFound, QuoteExpired, QuoteNotFound, QuoteNotHeld
 from router.core.models import (
     CarrierInfo,
     DeliveryType,
@@ -220,6 +221,11 @@ class Callbacks:
                 f"the price quoted for this delivery (quote {quote_id}) expired at {exc.expired_at};"
                 " calculate the delivery again, then save"
             ) from None
+        except QuoteNotHeld:
+            raise Refused(
+                f"the price quoted for this delivery (quote {quote_id}) is an estimate, made while the carrier"
+                " was not answering, and is not held; calculate the delivery again, then save"
+            ) from None
         except QuoteNotFound:
             raise Refused(
                 f"save.delivery.extraData.{QUOTE_ID_FIELD}: quote {quote_id} is unknown here;"
@@ -230,6 +236,11 @@ class Callbacks:
             raise Refused(
                 f"tariff {delivery.tariff} is not among the offers of quote {quote_id};"
                 " calculate the delivery again and pick one of its tariffs"
+            )
+        if offer.stale:
+            raise Refused(
+                f"tariff {delivery.tariff} of quote {quote_id} is an estimate, made while the carrier was not"
+                " answering, and is not held; calculate the delivery again, then save"
             )
         await self._check_cod(account, locked, delivery.cod)
         point = self._chosen_point(offer, delivery.delivery_address.terminal)

@@ -80,8 +80,10 @@ def test_every_offer_in_a_quote_is_written_as_its_declared_answer() -> None:
     ]
     assert orjson.loads(body)["offers"] == orjson.loads(msgspec.json.encode(expected))
     written = orjson.loads(body)["offers"]
-    assert written[1]["stale"] is True and written[1]["as_of"] == "2026-11-23T09:30:00Z"
-    assert "stale" not in written[0] and "as_of" not in written[0]  # only a stale offer says so
+    assert written[1]["estimate"] is True and written[1]["stale"] is True
+    assert written[1]["as_of"] == "2026-11-23T09:30:00Z"
+    # only an estimate says so
+    assert "estimate" not in written[0] and "stale" not in written[0] and "as_of" not in written[0]
     assert written[0]["learned"]["on_time_rate"] == 0.9123 and written[1]["learned"] is None
     assert orjson.loads(body)["created_at"] == "2026-11-23T10:00:00Z"
 
@@ -165,3 +167,18 @@ def test_a_stored_quotes_expiry_is_read_from_its_json() -> None:
         {"quote_id": "q", "offers": [{"x": '"expires_at":"no"'}], "expires_at": "2026-11-24T10:00:00+00:00"}
     )
     assert quote_expires_at(body) == "2026-11-24T10:00:00+00:00"
+
+
+def test_a_stored_quote_holds_a_price_unless_what_it_recommends_is_an_estimate() -> None:
+    from router.core.codec import quote_holding
+
+    def stored(recommended: str | None, *estimates: bool) -> bytes:
+        offers = [{"id": f"o{i}", "estimate": e} if e else {"id": f"o{i}"} for i, e in enumerate(estimates)]
+        chosen = {"offer_id": recommended, "reason": "x"} if recommended else None
+        return orjson.dumps({"expires_at": "2026-11-24T10:00:00Z", "offers": offers, "recommended": chosen})
+
+    assert quote_holding(stored("o0", False, True)) == ("2026-11-24T10:00:00Z", True)
+    assert quote_holding(stored("o1", False, True))[1] is False
+    assert quote_holding(stored(None, False, True))[1] is True  # nothing chosen, but a firm offer stands
+    assert quote_holding(stored(None, True, True))[1] is False
+    assert quote_holding(stored(None))[1] is True  # no offers: nothing to hold, and nothing estimated

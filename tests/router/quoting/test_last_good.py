@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from router.core.models import Parcel
-from router.quoting.last_good import LastGood, lane_key, value_band
+from router.quoting.last_good import LastGood, lane_key
 from router.store import MemoryStore, StoreUnavailable
 from tests.carriers.sandbox_fixtures import MOSCOW, MOSCOW_EAST, NOVOSIBIRSK, rate_request
 from tests.router.fakes import make_offer
@@ -15,23 +15,43 @@ from tests.router.fakes import make_offer
 AS_OF = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def test_declared_values_round_up_to_one_two_or_five() -> None:
-    cases = {"0": "0", "1": "1", "1.5": "2", "99": "100", "101": "200", "2000": "2000", "2001": "5000", "7000": "10000"}
-    assert {v: value_band(Decimal(v)) for v in cases} == cases
-
-
 def test_the_lane_changes_with_what_prices_change_with() -> None:
     base = rate_request(MOSCOW, NOVOSIBIRSK)
     assert lane_key(base) == lane_key(rate_request(MOSCOW, NOVOSIBIRSK))
     others = [
         rate_request(MOSCOW, MOSCOW_EAST),
+        rate_request(MOSCOW, replace(NOVOSIBIRSK, lat=NOVOSIBIRSK.lat + 0.001)),  # the courier prices each km
+        rate_request(MOSCOW, replace(NOVOSIBIRSK, address="Красный проспект, 1")),
         rate_request(MOSCOW, NOVOSIBIRSK, parcels=(Parcel(4000, 30, 20, 10),)),
+        rate_request(MOSCOW, NOVOSIBIRSK, parcels=(Parcel(1201, 30, 20, 10),)),  # CDEK's bands are unknown
+        rate_request(MOSCOW, NOVOSIBIRSK, parcels=(Parcel(1200, 31, 20, 10),)),
         rate_request(MOSCOW, NOVOSIBIRSK, parcels=(Parcel(1200, 30, 20, 10), Parcel(1200, 30, 20, 10))),
         rate_request(MOSCOW, NOVOSIBIRSK, declared_value="30000"),
+        rate_request(MOSCOW, NOVOSIBIRSK, declared_value="3000.01"),  # insurance is a share of it
         rate_request(MOSCOW, NOVOSIBIRSK, cod=True),
         rate_request(MOSCOW, NOVOSIBIRSK, ship_at=base.ship_at + timedelta(days=1)),
     ]
     assert len({lane_key(r) for r in others} | {lane_key(base)}) == len(others) + 1
+
+
+def test_a_1001_g_parcel_and_a_1499_g_one_are_not_the_same_lane() -> None:
+    light = rate_request(parcels=(Parcel(1001, 30, 20, 10),))
+    assert lane_key(light) != lane_key(rate_request(parcels=(Parcel(1499, 30, 20, 10),)))
+
+
+def test_the_same_parcel_as_the_carrier_is_sent_it_is_the_same_lane() -> None:
+    base = rate_request(parcels=(Parcel(1200, 30, 20, 10), Parcel(500, 10, 10, 10)), declared_value="3000")
+    same = [
+        # Sides in whole centimetres, as CDEK is sent them, in any orientation; parcels in any order.
+        rate_request(parcels=(Parcel(500, 10, 10, 10), Parcel(1200, 10, 29.2, 20)), declared_value="3000.00"),
+        # Later the same day: the policy and the hour do not change a price.
+        rate_request(
+            parcels=(Parcel(1200, 30, 20, 10), Parcel(500, 10, 10, 10)),
+            declared_value="3000",
+            ship_at=base.ship_at + timedelta(hours=1),
+        ),
+    ]
+    assert {lane_key(r) for r in same} == {lane_key(base)}
 
 
 def test_the_ship_day_is_the_origins_local_day() -> None:

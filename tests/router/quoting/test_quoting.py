@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -203,17 +204,26 @@ async def test_no_stale_answer_stands_in_for_another_lane(places: Places) -> Non
         assert "stale" not in quote.errors[0].message
 
 
-async def test_a_near_identical_shipment_on_the_same_lane_gets_the_stale_answer(places: Places) -> None:
+async def test_a_stale_answer_stands_in_only_for_the_same_parcel_as_the_carrier_is_sent_it(places: Places) -> None:
     api = FakeCarrier("api", remote=True)
-    engine, last_good = remembering(places, api)
-    await engine.quote(SHIPMENT, Policy())
+    engine, last_good = remembering(places, FakeCarrier("card"), api)
+    light = Shipment(SHIPMENT.origin, SHIPMENT.destination, (Parcel(1001, 30, 20, 10),), Decimal("5000"))
+    await engine.quote(light, Policy())
     await last_good.flush()
 
     api.behaviour = "raise"
-    # 1.3 kg instead of 1.2, 29 cm instead of 30, 4,900 roubles declared instead of 5,000: the same bands.
-    close = Shipment(SHIPMENT.origin, SHIPMENT.destination, (Parcel(1300, 29, 20, 10),), Decimal("4900"))
-    quote = await engine.quote(close, Policy(PolicyKind.FASTEST))
-    assert [o.stale for o in quote.offers] == [True]
+    heavier = replace(light, parcels=(Parcel(1499, 30, 20, 10),))
+    more_valuable = replace(light, declared_value=Decimal("5000.50"))
+    cash = replace(light, cod=True)
+    for other in (heavier, more_valuable, cash):
+        quote = await engine.quote(other, Policy())
+        assert [o.carrier for o in quote.offers] == ["card"]
+        assert "estimate" not in quote.errors[0].message
+    # The same parcel turned on its side, its sides rounded up to whole centimetres as the carrier reads them.
+    same = replace(light, parcels=(Parcel(1001, 19.4, 29.9, 10),))
+    quote = await engine.quote(same, Policy(PolicyKind.FASTEST))
+    assert {o.carrier: o.stale for o in quote.offers} == {"api": True, "card": False}
+    assert "as an estimate" in quote.errors[0].message
 
 
 async def test_a_carriers_refusal_is_not_covered_by_a_stale_answer(places: Places) -> None:
