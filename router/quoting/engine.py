@@ -316,6 +316,7 @@ def _with_id(o: Offer) -> Offer:
         f"{o.carrier}:{o.service}",
         o.stale,
         o.as_of,
+        o.point_types,
     )
 
 
