@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pickup_points.errors import HoursError, NetworkNameError
+from router.core.models import PointType as PointType  # in the core: offers name the kinds they serve
 
 MINUTES_PER_DAY = 24 * 60
 DAYS_PER_WEEK = 7
@@ -30,13 +31,6 @@ def network_name(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
-
-
-class PointType(enum.StrEnum):
-    PVZ = "pvz"  # staffed counter
-    LOCKER = "locker"
-    POST = "post"
-    STORE = "store"
 
 
 class Feature(enum.StrEnum):

@@ -1,9 +1,11 @@
-"""Each point's price and dates: its carrier's offer for delivery to it.
+"""Each point's price and dates: its carrier's offer for delivery to that kind of point.
 
-A carrier prices a pickup point by where it is (city, zone), not by which counter it is, so the
-points are grouped by (carrier, country, region, city) and each group is quoted once; twenty
-points of one network in one city cost one quote, not twenty. Points with no city are grouped
-by a 0.1° cell (~10 km), well inside any zone a rate card draws.
+A carrier prices a pickup point by where it is (city, zone) and by what kind of point it is
+(CDEK has one tariff to its offices and another to its lockers), not by which counter it is. So
+the points are grouped by (carrier, country, region, city) and each group is quoted once; twenty
+points of one network in one city cost one quote, not twenty. Each point then carries the
+cheapest of that quote's pickup offers that delivers to its kind of point, or none. Points with
+no city are grouped by a 0.1° cell (~10 km), well inside any zone a rate card draws.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-from pickup_points.model import PickupPoint
+from pickup_points.model import PickupPoint, PointType
 from router.core.models import CarrierError, Offer, Place
 
-QuoteFor = Callable[[str, Place], Awaitable[Offer | None]]
+# One carrier's pickup offers to a place, every kind of point's; raises when the carrier failed.
+QuoteFor = Callable[[str, Place], Awaitable[Sequence[Offer]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,16 @@ async def price_points(points: Sequence[PickupPoint], quote_for: QuoteFor) -> Pr
         if isinstance(answer, BaseException):
             errors.append(CarrierError(head.carrier, "error", f"{type(answer).__name__}: {answer}"))
             continue
+        by_type: dict[PointType, Offer | None] = {}
         for i in members:
-            offers[i] = answer
+            kind = points[i].type
+            if kind not in by_type:
+                by_type[kind] = offer_to(kind, answer)
+            offers[i] = by_type[kind]
     return Pricing(tuple(offers), tuple(errors), len(groups))
+
+
+def offer_to(kind: PointType, offers: Sequence[Offer]) -> Offer | None:
+    """The cheapest (then soonest) of `offers` that is handed over at a point of `kind`."""
+    fitting = [o for o in offers if o.delivers_to(kind)]
+    return min(fitting, key=lambda o: (o.price.total, o.eta.max_date, o.id)) if fitting else None

@@ -20,7 +20,7 @@ import msgspec
 from carriers.api import RemoteCarrier, within
 from carriers.cdek import points, wire
 from carriers.cdek.client import DEFAULT_BASE_URL, CdekClient
-from carriers.cdek.codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type
+from carriers.cdek.codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type, point_types
 from carriers.errors import ApiErrorDetail, CarrierApiError
 from router.core.calendar import make_eta
 from router.core.memo import IdMemo
@@ -32,6 +32,7 @@ from router.core.models import (
     Offer,
     Parcel,
     Place,
+    PointType,
     Price,
     PriceLine,
     PriceLineKind,
@@ -168,8 +169,10 @@ def parse_tarifflist(
             reader.reject(str(code), exc)
             continue
         eta = etas.get((low, high)) or reader.eta(low, high)
-        service, offer_id, kind = _service(carrier, code, tariff.delivery_mode)
-        offers.append(Offer(carrier, carrier_name, service, name, kind, price, eta, chargeable_g, offer_id))
+        service, offer_id, kind, points = _service(carrier, code, tariff.delivery_mode)
+        offers.append(
+            Offer(carrier, carrier_name, service, name, kind, price, eta, chargeable_g, offer_id, point_types=points)
+        )
     return reader.quote()
 
 
@@ -234,9 +237,20 @@ class _TariffReader:
             return
         code = tariff.tariff_code
         name = tariff.tariff_name or f"Tariff {code}"
-        service, offer_id, kind = _service(self.carrier, code, tariff.delivery_mode)
+        service, offer_id, kind, points = _service(self.carrier, code, tariff.delivery_mode)
         self.offers.append(
-            Offer(self.carrier, self.carrier_name, service, name, kind, price, eta, self.chargeable_g, offer_id)
+            Offer(
+                self.carrier,
+                self.carrier_name,
+                service,
+                name,
+                kind,
+                price,
+                eta,
+                self.chargeable_g,
+                offer_id,
+                point_types=points,
+            )
         )
 
     def eta(self, low: int, high: int) -> Eta:
@@ -306,10 +320,10 @@ def _days(value: int | float, field: str) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _service(carrier: str, code: int, mode: int) -> tuple[str, str, DeliveryType]:
-    """(service, offer id, delivery type) of a tariff: the same few for a carrier all day."""
+def _service(carrier: str, code: int, mode: int) -> tuple[str, str, DeliveryType, frozenset[PointType]]:
+    """(service, offer id, delivery type, kinds of point) of a tariff: the same few for a carrier all day."""
     service = str(code)
-    return service, f"{carrier}:{service}", delivery_type(mode)
+    return service, f"{carrier}:{service}", delivery_type(mode), point_types(mode)
 
 
 def _weigh(request: RateRequest) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from router.core.models import DeliveryType
+from router.core.models import ANY_POINT, DeliveryType, PointType
 
 
 class DeliveryMode(enum.IntEnum):
@@ -24,6 +24,10 @@ class DeliveryMode(enum.IntEnum):
     def delivery_type(self) -> DeliveryType:
         return delivery_type(self.value)
 
+    @property
+    def point_types(self) -> frozenset[PointType]:
+        return point_types(self.value)
+
 
 # Only the receiving end matters to the buyer: "to door" is a courier, anything else a pickup.
 _TO_DOOR = frozenset({DeliveryMode.DOOR_DOOR, DeliveryMode.OFFICE_DOOR, DeliveryMode.LOCKER_DOOR})
@@ -32,6 +36,22 @@ _TO_DOOR = frozenset({DeliveryMode.DOOR_DOOR, DeliveryMode.OFFICE_DOOR, Delivery
 def delivery_type(mode: int) -> DeliveryType:
     """Courier for the to-door modes; every other mode, known or new, ends at an office or locker."""
     return DeliveryType.COURIER if mode in _TO_DOOR else DeliveryType.PICKUP
+
+
+# CDEK takes a "to office" tariff only for an office (PVZ) and a "to locker" one only for a
+# POSTAMAT: an order naming the other kind of point is refused.
+_TO_OFFICE = frozenset({DeliveryMode.DOOR_OFFICE, DeliveryMode.OFFICE_OFFICE, DeliveryMode.LOCKER_OFFICE})
+_TO_LOCKER = frozenset({DeliveryMode.DOOR_LOCKER, DeliveryMode.OFFICE_LOCKER, DeliveryMode.LOCKER_LOCKER})
+_OFFICE, _LOCKER = frozenset({PointType.PVZ}), frozenset({PointType.LOCKER})
+
+
+def point_types(mode: int) -> frozenset[PointType]:
+    """The kinds of point a mode's parcel is handed over at: none for the door, any for a new mode."""
+    if mode in _TO_OFFICE:
+        return _OFFICE
+    if mode in _TO_LOCKER:
+        return _LOCKER
+    return ANY_POINT
 
 
 class Currency(enum.IntEnum):

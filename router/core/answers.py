@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from router.core.models import Badge, DeliveryType, PriceLineKind
+from router.core.models import Badge, DeliveryType, PointType, PriceLineKind
 
 Money = Annotated[str, Meta(pattern=r"^-?\d+\.\d{2}$", description='Roubles with kopecks, e.g. "1234.50"')]
 Share = Annotated[float, Meta(ge=0, le=1)]
@@ -85,7 +85,8 @@ class OfferLearned(Out):
 
 
 class Offer(Out, kw_only=True, omit_defaults=True):
-    """`estimate`, `stale` and `as_of` are written only for an estimate; every other field always."""
+    """`estimate`, `stale` and `as_of` are written only for an estimate, `point_types` only for a
+    pickup offer limited to some kinds of point; every other field always."""
 
     id: str
     carrier: str
@@ -111,6 +112,13 @@ class Offer(Out, kw_only=True, omit_defaults=True):
         bool, Meta(description="Present (true) exactly when `estimate` is: the answer is the carrier's last good one")
     ] = False
     as_of: Annotated[datetime | None, Meta(description="When the answer an estimate repeats was made")] = None
+    point_types: Annotated[
+        list[PointType],
+        Meta(
+            description="The kinds of pickup point this offer delivers to (a locker tariff, an office "
+            "tariff); absent: any of the carrier's points"
+        ),
+    ] = []
     learned: Annotated[
         OfferLearned | None, Meta(description="What delivery history says about this offer; null without history")
     ]

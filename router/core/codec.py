@@ -7,6 +7,7 @@ parser turns it into a float.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from router.core.models import (
     Offer,
     OfferInsight,
     Place,
+    PointType,
     Price,
     PriceLine,
     PriceLineKind,
@@ -103,8 +105,14 @@ def offer_answer(offer: Offer, tags: list[answers.Tag], learned: answers.OfferLe
         estimate=offer.stale,
         stale=offer.stale,
         as_of=offer.as_of if offer.stale else None,
+        point_types=_point_types(offer.point_types),
         learned=learned,
     )
+
+
+@functools.lru_cache(maxsize=64)  # a frozenset caches its own hash; the same few sets all day
+def _point_types(kinds: frozenset[PointType]) -> list[PointType]:
+    return sorted(kinds)
 
 
 def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKind] = PriceLineKind) -> Offer:
@@ -138,6 +146,7 @@ def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKi
         id=body.get("id", ""),
         stale=bool(body.get("estimate", False) or body.get("stale", False)),
         as_of=datetime.fromisoformat(body["as_of"]) if body.get("as_of") else None,
+        point_types=frozenset(PointType(k) for k in body.get("point_types", ())),
     )
 
 

@@ -91,6 +91,18 @@ class DeliveryType(enum.StrEnum):
     PICKUP = "pickup"
 
 
+class PointType(enum.StrEnum):
+    """The kind of pickup point: a carrier's pickup service delivers to some kinds and not others."""
+
+    PVZ = "pvz"  # staffed counter
+    LOCKER = "locker"
+    POST = "post"
+    STORE = "store"
+
+
+ANY_POINT: frozenset[PointType] = frozenset()
+
+
 class PriceLineKind(enum.StrEnum):
     BASE = "base"
     WEIGHT = "weight"
@@ -156,9 +168,16 @@ class Offer:
     # shown but never held.
     stale: bool = False
     as_of: datetime | None = None
+    # A pickup offer's kinds of point (a CDEK office tariff is refused for a locker); empty:
+    # every kind the carrier has, or a courier offer.
+    point_types: frozenset[PointType] = ANY_POINT
 
     def with_id(self) -> Offer:
         return replace(self, id=f"{self.carrier}:{self.service}")
+
+    def delivers_to(self, point_type: PointType) -> bool:
+        """Whether this pickup offer may be handed over at a point of `point_type`."""
+        return not self.point_types or point_type in self.point_types
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 # How far past its deadline a quote may wait for failed carriers' last good answers. A store
 # read takes a millisecond; a slow store must not hold the quote much beyond its deadline.
 STALE_READ_S = 0.03
+NO_OFFERS = "answered with no offers for this shipment, and gave no reason"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,9 @@ class QuoteEngine:
             else:
                 offers.extend(answer.offers)
                 rejections.extend(answer.rejections)
+                if not answer.offers and not answer.rejections:
+                    # Else the carrier would vanish from the quote as if never asked.
+                    rejections.append(Rejection(carrier.code, "*", NO_OFFERS))
                 if lane is not None and carrier.code in self._remote:
                     self._last_good.remember(carrier.code, lane, answer.offers, now)  # type: ignore[union-attr]
         offers.sort(key=lambda o: (o.price.total, o.eta.max_date, o.id))
@@ -317,6 +321,7 @@ def _with_id(o: Offer) -> Offer:
         f"{o.carrier}:{o.service}",
         o.stale,
         o.as_of,
+        o.point_types,
     )
 
 

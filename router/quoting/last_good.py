@@ -48,6 +48,7 @@ from router.core.models import (
     Offer,
     Parcel,
     Place,
+    PointType,
     Price,
     PriceLine,
     PriceLineKind,
@@ -108,13 +109,16 @@ def _pack(offer: Offer) -> list[Any]:
         offer.id, offer.carrier, offer.carrier_name, offer.service, offer.service_name, offer.delivery_type,
         total, price.currency, lines,
         eta.min_days, eta.max_days, eta.ship_date, eta.min_date, eta.max_date, offer.chargeable_weight_g,
+        sorted(offer.point_types),
     ]  # fmt: skip
 
 
 def _unpack(row: list[Any], as_of: datetime) -> Offer:
     """An offer back from `_pack`, marked stale; raises ValueError, TypeError or ArithmeticError."""
     (offer_id, carrier, carrier_name, service, service_name, kind, total, currency, lines,
-     min_days, max_days, ship_date, min_date, max_date, weight_g) = row  # fmt: skip
+     min_days, max_days, ship_date, min_date, max_date, weight_g, *rest) = row  # fmt: skip
+    # Rows kept before offers named their point types have none: any point, as they were quoted.
+    point_types = frozenset(PointType(t) for t in rest[0]) if rest else frozenset()
     return Offer(
         carrier,
         carrier_name,
@@ -133,6 +137,7 @@ def _unpack(row: list[Any], as_of: datetime) -> Offer:
         offer_id,
         True,
         as_of,
+        point_types=point_types,
     )
 
 

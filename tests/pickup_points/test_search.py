@@ -36,9 +36,9 @@ def test_nearest_reports_haversine_distance_and_the_site() -> None:
 async def test_nearest_priced_asks_once_per_carrier_and_city() -> None:
     asked: list[str] = []
 
-    async def quote_for(carrier: str, where: Place) -> Offer | None:
+    async def quote_for(carrier: str, where: Place) -> list[Offer]:
         asked.append(carrier)
-        return offer(carrier, "199")
+        return [offer(carrier, "199")]
 
     points = [point(str(i), 55.75 + i * 0.001, 37.62, network="x" if i % 2 else "y") for i in range(10)]
     directory = PickupDirectory.build(points)

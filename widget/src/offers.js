@@ -89,3 +89,18 @@ function recommendation(quote, t, lang) {
     total: money(s.total, currency, lang),
   });
 }
+
+// Every carrier that was asked and offers nothing here, with why: its own reasons for refusing,
+// or that it did not answer. A carrier is never left out of the answer without a word.
+export function absentCarriers(quote, t) {
+  const offering = new Set(quote.offers.map((o) => o.carrier));
+  const why = new Map();
+  const add = (carrier, reason) => {
+    if (offering.has(carrier)) return;
+    if (!why.has(carrier)) why.set(carrier, new Set());
+    why.get(carrier).add(reason);
+  };
+  for (const r of quote.rejections) add(r.carrier, r.reason);
+  for (const e of quote.errors) add(e.carrier, t.noAnswer);
+  return [...why].map(([carrier, reasons]) => ({ carrier, reasons: [...reasons] }));
+}

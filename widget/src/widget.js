@@ -4,7 +4,7 @@ import { createApi, isAbort } from "./api.js";
 import { createCombobox, placeName } from "./combobox.js";
 import { button, h } from "./dom.js";
 import { dateRange, money, pickLang, strings } from "./i18n.js";
-import { renderOffers } from "./offers.js";
+import { absentCarriers, renderOffers } from "./offers.js";
 import { Picker } from "./picker.js";
 import STYLES from "./styles.css";
 
@@ -71,6 +71,8 @@ export class Widget {
     });
     this.status = h("p", { class: "cr-status", role: "status" });
     this.alert = h("div", { class: "cr-alert", role: "alert" });
+    this.absentList = h("ul", { class: "cr-absent-list" });
+    this.absent = h("details", { class: "cr-absent", hidden: true }, h("summary", { text: t.absent }), this.absentList);
     this.modes = h("div", { class: "cr-modes", role: "group", "aria-label": t.mode });
     this.radios = h("div", { class: "cr-offers", role: "radiogroup", "aria-labelledby": "cr-offers-title" });
     this.pickButton = button({ class: "cr-primary" }, t.choosePoint);
@@ -88,7 +90,7 @@ export class Widget {
     this.picker = new Picker(this);
     this.root.replaceChildren(
       h("style", { text: STYLES }),
-      h("div", { class: "cr", lang: this.lang }, this.combo.el, this.status, this.alert, this.result, this.picker.el),
+      h("div", { class: "cr", lang: this.lang }, this.combo.el, this.status, this.alert, this.result, this.absent, this.picker.el),
     );
 
     on(this.modes, "click", (event) => {
@@ -178,6 +180,7 @@ export class Widget {
     this.closePicker(false);
     this.status.textContent = t.quoting;
     this.alert.replaceChildren();
+    this.absent.hidden = true;
     this.result.setAttribute("aria-busy", "true");
     performance.mark("carrier-router:quote-start");
     let quote;
@@ -204,10 +207,19 @@ export class Widget {
     this.renderResult();
     const silent = quote.errors.map((e) => e.carrier).join(", ");
     this.status.textContent = quote.offers.length ? t.offers(quote.offers.length) + (silent ? `. ${t.silent(silent)}` : "") : t.noOffers;
+    this.renderAbsent();
     // Measured to the frame that shows the offers: what a buyer waits for.
     requestAnimationFrame(() => {
       if (!this.dead) performance.measure("carrier-router:offers", "carrier-router:quote-start");
     });
+  }
+
+  renderAbsent() {
+    const absent = absentCarriers(this.quote, this.t);
+    this.absent.hidden = !absent.length;
+    this.absentList.replaceChildren(
+      ...absent.map((a) => h("li", { "data-carrier": a.carrier, text: `${a.carrier}: ${a.reasons.join("; ")}` })),
+    );
   }
 
   setMode(mode) {

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,9 +146,9 @@ def _json(answer: msgspec.Struct) -> web.Response:
 
 
 def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> QuoteFor:
-    """One carrier's cheapest pickup offer to a place, through the quote engine's own deadlines."""
+    """One carrier's pickup offers to a place, through the quote engine's own deadlines."""
 
-    async def quote_for(carrier: str, destination: Place) -> Offer | None:
+    async def quote_for(carrier: str, destination: Place) -> Sequence[Offer]:
         shipment = Shipment(
             origin=origin,
             destination=Location(country=destination.country, lat=destination.lat, lon=destination.lon),
@@ -156,11 +156,9 @@ def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> 
         )
         quote = await engine.quote(shipment, Policy(only=frozenset({carrier})))
         pickups = [o for o in quote.offers if o.delivery_type is DeliveryType.PICKUP]
-        if pickups:
-            return min(pickups, key=lambda o: (o.price.total, o.eta.max_date))
-        if quote.errors:
+        if not pickups and quote.errors:
             raise LookupError("; ".join(e.message for e in quote.errors))
-        return None
+        return pickups
 
     return quote_for
 

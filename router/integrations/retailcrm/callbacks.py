@@ -117,12 +117,12 @@ class Callbacks:
             reasons = "; ".join(f"{e.carrier}: {e.message}" for e in stored.errors)
             raise Refused(f"no carrier could quote this delivery ({reasons}); try again shortly")
         await self._cod.record(account.id, locked.id, request.cod, locked.expires_at, self._clock())
-        pickup_carriers = {o.carrier for o in locked.offers if o.delivery_type is DeliveryType.PICKUP}
-        points = self._points_near(locked.destination, shipment, pickup_carriers) if pickup_carriers else {}
+        pickups = [o for o in locked.offers if o.delivery_type is DeliveryType.PICKUP]
+        points = self._points_near(locked.destination, shipment, pickups) if pickups else {}
         offered = []
         for offer in locked.offers:
             if offer.delivery_type is DeliveryType.PICKUP:
-                nearby = points.get(offer.carrier, ())
+                nearby = points.get(offer.id, ())
                 if not nearby:  # a pickup tariff with nowhere to pick up is no offer at all
                     continue
                 offered.append(Offered(offer, locked.id, nearby))
@@ -163,18 +163,26 @@ class Callbacks:
         local = request.shipment_date.replace(tzinfo=ZoneInfo(place.timezone))
         return local if local > self._clock() else None
 
-    def _points_near(self, place: Place, shipment: Shipment, carriers: set[str]) -> dict[str, tuple[PickupPoint, ...]]:
+    def _points_near(self, place: Place, shipment: Shipment, offers: list[Offer]) -> dict[str, tuple[PickupPoint, ...]]:
+        """Each pickup offer's points by offer id: its carrier's, of the kinds its service delivers to."""
         found = self._directory.nearest(place.lat, place.lon, POINT_SEARCH_LIMIT, NEARBY_KM, now=self._clock())
+        by_carrier: dict[str, list[Offer]] = defaultdict(list)
+        for offer in offers:
+            by_carrier[offer.carrier].append(offer)
         chosen: dict[str, list[PickupPoint]] = defaultdict(list)
         for nearby in found.results:
             point = nearby.point
-            if point.carrier not in carriers or len(chosen[point.carrier]) >= POINTS_PER_OFFER:
-                continue
-            if shipment.cod and Feature.COD not in point.features:
+            takers = [
+                o
+                for o in by_carrier.get(point.carrier, ())
+                if o.delivers_to(point.type) and len(chosen[o.id]) < POINTS_PER_OFFER
+            ]
+            if not takers or (shipment.cod and Feature.COD not in point.features):
                 continue
             if all(point.limits.fits(p.weight_g, p.sides_cm) for p in shipment.parcels):
-                chosen[point.carrier].append(point)
-        return {carrier: tuple(points) for carrier, points in chosen.items()}
+                for offer in takers:
+                    chosen[offer.id].append(point)
+        return {offer_id: tuple(points) for offer_id, points in chosen.items()}
 
     def tariffs(self, account: Account) -> list[tuple[CarrierInfo, ServiceInfo]]:
         return [
@@ -318,6 +326,11 @@ class Callbacks:
         point = self._directory.get(code)
         if point is None or point.carrier != offer.carrier:
             raise Refused(f"pickup point {code} is not one of {offer.carrier_name}'s points; choose one of the offered")
+        if not offer.delivers_to(point.type):
+            raise Refused(
+                f"{offer.carrier_name}: {offer.service_name} is not delivered to a point of type {point.type.value}"
+                f" such as {point.id}; choose one of the points offered with this tariff"
+            )
         return point
 
     async def get(self, account: Account, delivery_id: str) -> SavedDelivery:

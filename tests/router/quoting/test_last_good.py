@@ -113,7 +113,8 @@ async def test_a_flat_answer_missing_a_field_is_no_stale_answer() -> None:
     await last_good.flush()
     when, rows = orjson.loads(await store.get("lastgood:cdek:lane"))  # type: ignore[arg-type]
     assert rows[0][6] == "100.00"  # money kept as the exact decimal string
-    await store.set("lastgood:cdek:lane", orjson.dumps([when, [rows[0][:-1]]]), 60)
+    # The point types are the newest field (older rows lack it); the weight before them may not be missing.
+    await store.set("lastgood:cdek:lane", orjson.dumps([when, [rows[0][:-2]]]), 60)
     assert await last_good.recall("cdek", "lane") is None
 
 
@@ -174,3 +175,20 @@ async def test_offers_sharing_a_price_and_prices_alike_in_total_come_back_each_w
             await last_good.flush()
             kept = await last_good.recall("cdek", f"lane{n}")
             assert kept is not None and kept.offers == tuple(replace(o, stale=True, as_of=AS_OF) for o in offers)
+
+
+def test_a_kept_answer_keeps_the_kinds_of_point_its_offers_deliver_to() -> None:
+    # A stale office tariff standing in for CDEK must not reach lockers again.
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from router.core.models import PointType
+    from router.quoting.last_good import _pack, _unpack
+
+    office = replace(make_offer("cdek", "136", "360.00", 2), point_types=frozenset({PointType.PVZ}))
+    import orjson
+
+    row = orjson.loads(orjson.dumps(_pack(office)))  # as it is kept
+    back = _unpack(row, datetime.now(UTC))
+    assert back.point_types == {PointType.PVZ} and back.stale
+    assert _unpack(row[:-1], datetime.now(UTC)).point_types == frozenset()  # kept before point types

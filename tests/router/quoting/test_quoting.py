@@ -15,6 +15,7 @@ from router.core.models import (
     DeliveryType,
     Location,
     Parcel,
+    PointType,
     Policy,
     PolicyKind,
     RateRequest,
@@ -333,8 +334,14 @@ def test_an_offer_given_its_id_in_the_engine_is_offer_with_id() -> None:
     from router.quoting.engine import _with_id
     from tests.router.fakes import make_offer
 
-    offer = replace(make_offer("cdek", "pvz", "412.50", 4), id="", stale=True, as_of=datetime(2026, 11, 1, tzinfo=UTC))
-    assert len(fields(offer)) == 11  # a new field must be copied by _with_id too
+    offer = replace(
+        make_offer("cdek", "pvz", "412.50", 4),
+        id="",
+        stale=True,
+        as_of=datetime(2026, 11, 1, tzinfo=UTC),
+        point_types=frozenset({PointType.PVZ}),
+    )
+    assert len(fields(offer)) == 12  # a new field must be copied by _with_id too
     assert _with_id(offer) == offer.with_id()
     assert _with_id(offer).id == "cdek:pvz"
 
