@@ -244,7 +244,15 @@ class PlacesQuery(_In):
 
     q: Annotated[str, Meta(min_length=1, max_length=100, pattern=NOT_BLANK)]
     limit: Annotated[float, Meta(ge=1, le=20, multiple_of=1)] = 8
-    country: Annotated[str, Meta(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] | None = None
+    country: (
+        Annotated[
+            str,
+            Meta(
+                pattern=r"^(?:[A-Za-z]{2}|\*)$", description="ISO 3166-1 alpha-2, RU when not given; * for any country"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class OutcomesIn(_In):
