@@ -13,6 +13,7 @@ reads either form, and `admin1_code` gives the old one back for reading such his
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from router.core.settings import DEFAULT_DATA_DIR
 REGION_TABLE = DEFAULT_DATA_DIR / "places" / "ru_regions.csv"
 TABLE_COUNTRY = "RU"
 _COLUMNS = ("admin1", "iso", "name_en", "name_ru")
+_WRITTEN_CODE = re.compile(r"(?:[A-Z]{2}-)?[A-Z0-9]{1,3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,17 @@ class RegionTable:
             return code
         region = self._by_admin1.get((country, sub))
         return region.code if region is not None else None
+
+    def of_written(self, country: str | None, text: str | None) -> str | None:
+        """The ISO code of a region as sources write it: `RU-MOW`, `RU-48`, a bare admin1 code
+        (`48`, as the bundled demo networks have it) in `country`; None for a name ("Москва", as
+        CDEK gives it) or nothing, which no code can be told from."""
+        written = (text or "").strip().upper()
+        if not _WRITTEN_CODE.fullmatch(written):
+            return None
+        if "-" in written:
+            return self.iso_code(written)
+        return self.code(country, written) if country else None
 
     def admin1_code(self, code: str) -> str | None:
         """The form history used before ISO codes (`RU-48` for `RU-MOW`), or None where it is the same."""

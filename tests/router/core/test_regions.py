@@ -59,7 +59,9 @@ def test_a_region_is_named_in_the_language_asked_for() -> None:
 
 def test_a_broken_table_names_its_row_and_field(tmp_path: Path) -> None:
     source = tmp_path / "regions.csv"
-    source.write_text("admin1,iso,name_en,name_ru\n48,RU-MOW,Moscow,Москва\n43,RU-MOW,Lipetsk,Липецк\n", encoding="utf-8")
+    source.write_text(
+        "admin1,iso,name_en,name_ru\n48,RU-MOW,Moscow,Москва\n43,RU-MOW,Lipetsk,Липецк\n", encoding="utf-8"
+    )
 
     with pytest.raises(ConfigError) as caught:
         read_region_table(source)
