@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pickup_points.pricing import price_points
+import pytest
+
+from pickup_points.pricing import destination, price_points
 from router.core.models import DeliveryType, Eta, Offer, Place, Price, PriceLine, PriceLineKind
 from tests.pickup_points.factories import point
 
@@ -54,3 +56,10 @@ async def test_a_failing_carrier_leaves_only_its_points_unpriced() -> None:
     assert [o is not None for o in pricing.offers] == [True, False, False]
     assert [(e.carrier, e.kind) for e in pricing.errors] == [("broken", "error")]
     assert "upstream said no" in pricing.errors[0].message
+
+
+@pytest.mark.parametrize(("written", "region"), [("77", "RU-TVE"), ("RU-MOW", "RU-MOW"), ("Москва", None)])
+def test_a_point_is_quoted_to_its_iso_3166_2_region_or_none_when_its_network_names_it(
+    written: str, region: str | None
+) -> None:
+    assert destination(point(region=written)).region == region
