@@ -2,8 +2,8 @@
 
 Requests are decoded and validated through these types (router/http/schemas/decode.py), and the
 OpenAPI document's request components are generated from them (router/http/schemas/openapi.py).
-What a schema cannot say (a place needs a city, a postal code or coordinates; the deadline
-policy needs a deadline) is checked after decoding, beside the conversion to domain types.
+What a schema cannot say (a place needs a city, a postal code or coordinates, and a city
+given with coordinates lies near them; the deadline policy needs a deadline) is checked after decoding, beside the conversion to domain types.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ class _In(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class LocationIn(_In):
-    """Any of the fields; a plain string stands for a city."""
+    """Any of the fields; a plain string stands for a city. A city given with lat and lon farther
+    from them than its extent (50 km at least) is a 422 naming the three."""
 
     country: Country | None = None
     city: City | None = None
