@@ -61,7 +61,7 @@ def write_outcomes(path: Path, rows: int, seed: int = 1) -> None:
     rnd = random.Random(seed)
     places = bundled_places()
     resolved = [places.resolve(Location(city=c), "city") for c in CITIES]
-    regions = [f"{p.country}-{p.region}" for p in resolved]
+    regions = [p.region or f"{p.country}-?" for p in resolved]
     points = [f'"{p.lat:.4f},{p.lon:.4f}"' for p in resolved]
     pairs = [(c.code, s.code) for c in load_carriers(Settings(), None) for s in c.info().services]
     first = date(2026, 1, 12)

@@ -62,7 +62,9 @@ class PointFields(Out):
     name: str
     address: str
     city: str | None
-    region: str | None
+    region: Annotated[
+        str | None, Meta(description="ISO 3166-2 where the network writes a code; otherwise the network's own name")
+    ]
     postal_code: str | None
     country: str
     lat: float

@@ -128,7 +128,7 @@ class Lane:
 
 
 def region(place: Place) -> str:
-    return f"{place.country}-{place.region}"
+    return place.region or f"{place.country}-?"
 
 
 async def lanes(places: Places) -> list[Lane]:

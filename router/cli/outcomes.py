@@ -196,7 +196,7 @@ def show(ctx: click.Context, carrier: str | None, redis_url: str | None) -> None
 
 @click.command("reinstate")
 @click.argument("code")
-@click.option("--lane", default=None, help="Only this lane, e.g. RU-48>RU-53 (default: every suspension of CODE).")
+@click.option("--lane", default=None, help="Only this lane, e.g. RU-MOW>RU-NVS (default: every suspension of CODE).")
 @redis_option
 @click.pass_context
 def reinstate(ctx: click.Context, code: str, lane: str | None, redis_url: str | None) -> None:

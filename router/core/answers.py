@@ -167,7 +167,7 @@ class Quote(Out):
 
 class Suspension(Out):
     carrier: str
-    lane: Annotated[str | None, Meta(description="RU-48>RU-53; null: every lane")]
+    lane: Annotated[str | None, Meta(description="RU-MOW>RU-NVS (ISO 3166-2); null: every lane")]
     since: datetime
     reason: str
     failures: int

@@ -42,7 +42,7 @@ class Place:
     lon: float
     country: str
     city: str | None
-    region: str | None  # geonames admin1 code within the country
+    region: str | None  # ISO 3166-2 (RU-MOW); country and admin1 code where none is known (router.core.regions)
     timezone: str
     postal_code: str | None = None
     address: str | None = None

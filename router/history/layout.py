@@ -12,6 +12,11 @@ months, lanes from coordinates, suspensions as JSON.
     rel:seen:<4 hex>                       8-byte digests of imported shipment ids, 65,536 buckets
     rel:refolding                          held, with an expiry, by the one process refolding the
                                            records' outcomes (router/history/archive.py)
+
+A lane is `<origin region>><destination region>` in ISO 3166-2 (`RU-MOW>RU-NVS`). History
+written before ISO codes keyed Russian lanes by GeoNames admin1 codes (`RU-48>RU-53`); it is
+read under both forms and never rewritten: an aggregate sums both keys, a failure log reads
+both, and a suspension stored under the old form is read with its lane in the new one.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from datetime import date, datetime
 import orjson
 
 from router.core.models import Location
-from router.history.outcomes import Coordinates, Outcome, OutcomeStatus, region_code
+from router.core.regions import regions
+from router.history.outcomes import Coordinates, Outcome, OutcomeStatus
 from router.history.suspension import Suspension
 
 AGGREGATE = "rel:a:"
@@ -41,6 +47,31 @@ def aggregate_key(carrier: str, service: str | None = None, lane: str | None = N
         if lane is not None:
             key += "|" + lane
     return key
+
+
+def legacy_lane(lane: str) -> str | None:
+    """The lane as history before ISO codes keyed it (`RU-48>RU-53` for `RU-MOW>RU-NVS`), or
+    None where that was the same."""
+    table = regions()
+    ends = lane.split(">")
+    old = [table.admin1_code(end) or end for end in ends]
+    return ">".join(old) if old != ends else None
+
+
+def current_lane(lane: str) -> str:
+    """`RU-MOW>RU-NVS` for a lane written either way."""
+    table = regions()
+    return ">".join(table.iso_code(end) or end for end in lane.split(">"))
+
+
+def legacy_key(key: str) -> str | None:
+    """The key (an aggregate's or a scope's) that history before ISO codes kept the same figures
+    under, or None where it is the same key."""
+    head, bar, lane = key.rpartition("|")
+    if not bar or ">" not in lane:
+        return None
+    old = legacy_lane(lane)
+    return f"{head}|{old}" if old is not None else None
 
 
 def month_of(day: date) -> str:
@@ -89,7 +120,7 @@ def suspension_from_json(raw: bytes) -> Suspension:
     d = orjson.loads(raw)
     return Suspension(
         carrier=d["carrier"],
-        lane=d["lane"],
+        lane=current_lane(d["lane"]) if d["lane"] is not None else None,
         since=datetime.fromisoformat(d["since"]),
         failures=d["failures"],
         window_days=d["window_days"],
@@ -118,6 +149,6 @@ class RegionResolver:
             if self._places is None:
                 self._places = self._factory()
             place = self._places.resolve(Location(lat=point.lat, lon=point.lon), "")  # type: ignore[attr-defined]
-            region = region_code(place.country, place.region) if place.region else None
+            region = place.region
         self._cache[key] = region
         return region

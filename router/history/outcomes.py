@@ -5,10 +5,12 @@ One row per shipment:
     shipment_id, carrier, service, origin, destination, handed_over_at, promised_date,
     delivered_at, status, complaint
 
-`origin` and `destination` are a region (`RU-48`: country and geonames admin1 code, the
-`region` of a resolved place; a bare `48` means Russia) or coordinates (`"55.75,37.62"`, or
+`origin` and `destination` are a region (`RU-MOW`: ISO 3166-2, the `region` of a resolved place;
+a bare `MOW` means Russia) or coordinates (`"55.75,37.62"`, or
 `{"lat": …, "lon": …}` in JSON). Times are ISO 8601; only their dates matter, read in the
-offset they are written in. `status` is delivered, lost, damaged or returned (delivered when
+offset they are written in. A Russian region in the GeoNames admin1 numbering history used
+before ISO codes (`RU-48`, `48`) is read as its ISO code (router/core/regions.py); in a country
+the region table does not cover, the code is kept as written. `status` is delivered, lost, damaged or returned (delivered when
 left empty and `delivered_at` is given); `complaint` is true/false, 1/0 or yes/no.
 
 A row that cannot be read becomes one `RowProblem` per bad field, with its line; reading goes
@@ -28,6 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from router.core.errors import RouterError
+from router.core.regions import regions
 from router.core.textfiles import MAX_FIELD_CHARS
 
 COLUMNS = (
@@ -74,7 +77,7 @@ class Coordinates:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One shipment's result. Regions are `CC-admin1`; an end given as coordinates is resolved on import."""
+    """One shipment's result. Regions are ISO 3166-2; an end given as coordinates is resolved on import."""
 
     shipment_id: str
     carrier: str
@@ -107,10 +110,6 @@ class RowProblem:
 
 class OutcomeFileError(RouterError, ValueError):
     """The file as a whole cannot be read (no header, a missing column); nothing was imported."""
-
-
-def region_code(country: str, admin1: str) -> str:
-    return f"{country.upper()}-{admin1.upper()}"
 
 
 def _text(value: Any) -> str:
@@ -157,8 +156,11 @@ def _end_text(value: str) -> str | Coordinates:
 def _region(text: str) -> str:
     match = _REGION.fullmatch(text.strip())
     if not match:
-        raise ValueError(f"{text!r} is neither a region such as RU-48 nor coordinates such as 55.75,37.62")
-    return region_code(match.group(1) or DEFAULT_COUNTRY, match.group(2))
+        raise ValueError(f"{text!r} is neither a region such as RU-MOW nor coordinates such as 55.75,37.62")
+    code = regions().iso_code(f"{match.group(1) or DEFAULT_COUNTRY}-{match.group(2)}")
+    if code is None:
+        raise ValueError(f"{text!r} is not a region of Russia: give its ISO 3166-2 code, such as RU-MOW")
+    return code
 
 
 def _point(lat: float, lon: float) -> Coordinates:

@@ -170,10 +170,10 @@ def add_into(acc: dict[str, dict[str, int]], key: str, fields: Mapping[str, int]
 
 
 def lane_of(origin: Place, destination: Place) -> str | None:
-    """`RU-48>RU-53`; None when either end has no region."""
+    """`RU-MOW>RU-NVS`; None when either end has no region."""
     if origin.region is None or destination.region is None:
         return None
-    return f"{origin.country}-{origin.region}>{destination.country}-{destination.region}".upper()
+    return f"{origin.region}>{destination.region}".upper()
 
 
 # --- estimates -------------------------------------------------------------------------------

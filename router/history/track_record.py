@@ -33,7 +33,9 @@ from router.history.layout import (
     SUSPENSIONS,
     RegionResolver,
     aggregate_key,
+    current_lane,
     failure_kind,
+    legacy_key,
     month_of,
     months_back,
     scope,
@@ -230,16 +232,22 @@ class TrackRecord:
         self._forget()
 
     async def _suspend(self, scopes: Sequence[tuple[str, str | None]]) -> list[Suspension]:
-        current, *logs = await self._store.hgetall([SUSPENSIONS] + [FAILURES + scope(*s) for s in scopes])
+        # Failures logged before ISO region codes count too (router/history/layout.py).
+        named = [(scope(*s), legacy_key(scope(*s))) for s in scopes]
+        logs_of = [[FAILURES + name for name in pair if name is not None] for pair in named]
+        current, *logs = await self._store.hgetall([SUSPENSIONS] + [key for keys in logs_of for key in keys])
         now = self._clock()
         suspended = []
-        for (carrier, lane), raw_log in zip(scopes, logs, strict=False):
-            if scope(carrier, lane) in current:
+        for (carrier, lane), pair, keys in zip(scopes, named, logs_of, strict=True):
+            raw_logs, logs = logs[: len(keys)], logs[len(keys) :]
+            if any(name in current for name in pair if name is not None):
                 continue
             failures: dict[tuple[date, str], int] = {}
-            for name, count in raw_log.items():
-                day, _, kind = name.partition(":")
-                failures[(date.fromisoformat(day), kind)] = int(count)
+            for raw_log in raw_logs:
+                for name, count in raw_log.items():
+                    day, _, kind = name.partition(":")
+                    entry = (date.fromisoformat(day), kind)
+                    failures[entry] = failures.get(entry, 0) + int(count)
             suspension = check(failures, self.config.rule, carrier, lane, now)
             if suspension is not None:
                 await self._store.hset(SUSPENSIONS, scope(carrier, lane), suspension_to_json(suspension))
@@ -258,14 +266,18 @@ class TrackRecord:
         """Lift the carrier's suspension on `lane`, or every one of its suspensions without a lane,
         and forgive the failures that led to them. Returns what was lifted."""
         lifted = [
-            s for s in await self.suspensions() if s.carrier == carrier and (lane is None or s.lane == lane.upper())
+            s
+            for s in await self.suspensions()
+            if s.carrier == carrier and (lane is None or s.lane == current_lane(lane.upper()))
         ]
         if self.archive is not None:
             forgiven = [(s.carrier, s.lane) for s in lifted] + ([(carrier, None)] if lane is None else [])
             await self.archive.forgive(forgiven, self._clock())
         for s in lifted:
-            await self._store.hdel(SUSPENSIONS, [scope(s.carrier, s.lane)])
-            await self._store.delete(FAILURES + scope(s.carrier, s.lane))
+            names = [name for name in (scope(s.carrier, s.lane), legacy_key(scope(s.carrier, s.lane))) if name]
+            await self._store.hdel(SUSPENSIONS, names)
+            for name in names:
+                await self._store.delete(FAILURES + name)
         if lane is None:
             await self._store.delete(FAILURES + carrier)
         self._forget()
@@ -366,7 +378,9 @@ class TrackRecord:
         window was not the one last seen (a worker's first read, a new month imported)."""
         months = self._months if self._months is not None else []
         while True:
-            groups = [[MONTHS]] + [[key] + [f"{key}@{m}" for m in months] for key in keys]
+            # A lane's figures from before ISO region codes are summed in (router/history/layout.py).
+            bases = [[key] + ([old] if (old := legacy_key(key)) else []) for key in keys]
+            groups = [[MONTHS]] + [[k for b in named for k in (b, *(f"{b}@{m}" for m in months))] for named in bases]
             summed, hashes = await asyncio.gather(self._store.hsum(groups), self._store.hgetall(list(extra)))
             self._months, fresh = months, self._window_from(summed[0])
             if fresh == months:

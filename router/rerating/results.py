@@ -64,7 +64,7 @@ class Priced:
 @dataclass(frozen=True, slots=True)
 class Rerated:
     shipment: HistoricalShipment
-    region: str  # destination's country and geonames admin1 code, e.g. RU-53
+    region: str  # destination's ISO 3166-2 code, e.g. RU-NVS
     destination_city: str
     tariff: Decimal | None  # its own carrier and service under the tariffs
     tariff_note: str  # why there is no tariff, when there is none

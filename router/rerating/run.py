@@ -173,7 +173,7 @@ class Rerater:
             ends: _Ends | PlaceNotFound = (
                 start,
                 there,
-                f"{there.country}-{there.region or '?'}",
+                there.region or f"{there.country}-?",
                 there.city,
                 self._warehouse_at.get(start, lane[0]),
             )

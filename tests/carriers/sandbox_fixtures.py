@@ -25,14 +25,20 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MSK = ZoneInfo("Europe/Moscow")
 
 MOSCOW = Place(
-    lat=55.7558, lon=37.6173, country="RU", city="Moscow", region="48", timezone="Europe/Moscow", postal_code="101000"
+    lat=55.7558,
+    lon=37.6173,
+    country="RU",
+    city="Moscow",
+    region="RU-MOW",
+    timezone="Europe/Moscow",
+    postal_code="101000",
 )
 MOSCOW_EAST = Place(
     lat=55.7887,
     lon=37.7494,
     country="RU",
     city="Moscow",
-    region="48",
+    region="RU-MOW",
     timezone="Europe/Moscow",
     address="Izmaylovsky prospekt, 73",
 )
@@ -41,7 +47,7 @@ NOVOSIBIRSK = Place(
     lon=82.9346,
     country="RU",
     city="Novosibirsk",
-    region="53",
+    region="RU-NVS",
     timezone="Asia/Novosibirsk",
     postal_code="630099",
 )

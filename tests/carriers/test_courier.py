@@ -148,8 +148,8 @@ def test_windows_tomorrow_are_one_day() -> None:
 
 def test_window_dates_are_read_in_the_served_citys_timezone() -> None:
     nsk = ZoneInfo("Asia/Novosibirsk")
-    a = Place(lat=55.03, lon=82.92, country="RU", city="Novosibirsk", region="53", timezone="Asia/Novosibirsk")
-    b = Place(lat=55.05, lon=82.95, country="RU", city="Novosibirsk", region="53", timezone="Asia/Novosibirsk")
+    a = Place(lat=55.03, lon=82.92, country="RU", city="Novosibirsk", region="RU-NVS", timezone="Asia/Novosibirsk")
+    b = Place(lat=55.05, lon=82.95, country="RU", city="Novosibirsk", region="RU-NVS", timezone="Asia/Novosibirsk")
     request = rate_request(a, b, ship_at=datetime(2025, 4, 11, 18, 0, tzinfo=nsk))
     answer = {
         "is_successful": True,

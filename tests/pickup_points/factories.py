@@ -22,7 +22,7 @@ def point(code: str = "1", lat: float = 55.75, lon: float = 37.62, network: str 
         name=f"Point {code}",
         address=f"ул. Тестовая, {code}",
         city="Москва",
-        region="48",
+        region="RU-MOW",
         lat=lat,
         lon=lon,
         timezone="Europe/Moscow",

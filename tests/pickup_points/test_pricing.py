@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pickup_points.pricing import price_points
+import pytest
+
+from pickup_points.pricing import destination, price_points
 from router.core.models import DeliveryType, Eta, Offer, Place, PointType, Price, PriceLine, PriceLineKind
 from tests.pickup_points.factories import point
 
@@ -85,3 +87,10 @@ async def test_an_offer_for_any_kind_of_point_prices_every_kind_and_the_cheapest
     points = [point("1", type=PointType.PVZ), point("2", type=PointType.LOCKER), point("3", type=PointType.POST)]
     pricing = await price_points(points, quote_for)
     assert [o.service if o else None for o in pricing.offers] == ["any", "lockers", "any"]
+
+
+@pytest.mark.parametrize(("written", "region"), [("77", "RU-TVE"), ("RU-MOW", "RU-MOW"), ("Москва", None)])
+def test_a_point_is_quoted_to_its_iso_3166_2_region_or_none_when_its_network_names_it(
+    written: str, region: str | None
+) -> None:
+    assert destination(point(region=written)).region == region

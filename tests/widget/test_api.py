@@ -46,6 +46,25 @@ async def test_places_honour_limit_and_country(api: TestClient) -> None:
     assert russian["places"] and {p["country"] for p in russian["places"]} == {"RU"}
 
 
+async def test_places_suggest_novosibirsk_first_for_novos_with_its_iso_region(api: TestClient) -> None:
+    body = await (await api.get("/v1/places", params={"q": "Новос", "limit": "5"})).json()
+
+    first = body["places"][0]
+    assert (first["name_ru"], first["region"], first["region_name_ru"]) == (
+        "Новосибирск",
+        "RU-NVS",
+        "Новосибирская область",
+    )
+    assert {p["country"] for p in body["places"]} == {"RU"}
+
+
+async def test_places_widen_to_every_country_with_a_star(api: TestClient) -> None:
+    body = await (await api.get("/v1/places", params={"q": "Новос", "limit": "10", "country": "*"})).json()
+
+    assert body["places"][0]["name_ru"] == "Новосибирск"
+    assert "UA" in {p["country"] for p in body["places"]}
+
+
 @pytest.mark.parametrize(
     ("params", "path"),
     [
@@ -56,6 +75,7 @@ async def test_places_honour_limit_and_country(api: TestClient) -> None:
         ({"q": "Мо", "limit": "21"}, "limit"),
         ({"q": "Мо", "limit": ""}, "limit"),
         ({"q": "Мо", "country": "RUS"}, "country"),
+        ({"q": "Мо", "country": "**"}, "country"),
         ({"q": "Мо", "city": "x"}, "city"),
     ],
 )

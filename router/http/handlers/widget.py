@@ -24,7 +24,7 @@ from router.http.middlewares.problems import problem
 from router.http.schemas import answers
 from router.http.schemas.decode import convert
 from router.http.schemas.wire import PlacesQuery
-from router.quoting.places import PlaceSuggestion
+from router.quoting.places import DEFAULT_COUNTRY, PlaceSuggestion
 
 WIDGET_DIR = bundled.widget_dir()
 DIST = WIDGET_DIR / "dist"
@@ -137,7 +137,9 @@ def _parse_places(params: MultiMapping[str]) -> tuple[str, int, str | None]:
             errors.append(FieldError("q", "required: the first letters of a city"))
     if errors:
         raise InvalidRequest(errors, title="Invalid places query")
-    return query.q.strip(), int(query.limit), query.country.upper() if query.country else None
+    if query.country == "*":
+        return query.q.strip(), int(query.limit), None
+    return query.q.strip(), int(query.limit), query.country.upper() if query.country else DEFAULT_COUNTRY
 
 
 def _suggestion(found: PlaceSuggestion) -> answers.PlaceSuggestion:
@@ -147,6 +149,8 @@ def _suggestion(found: PlaceSuggestion) -> answers.PlaceSuggestion:
         name_ru=found.name_ru,
         country=found.country,
         region=found.region,
+        region_name=found.region_name,
+        region_name_ru=found.region_name_ru,
         lat=found.lat,
         lon=found.lon,
         population=found.population,

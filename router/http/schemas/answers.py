@@ -90,7 +90,12 @@ class PlaceSuggestion(Out):
     name: Annotated[str, Meta(description="Latin name")]
     name_ru: str | None
     country: Annotated[str, Meta(description="ISO 3166-1 alpha-2")]
-    region: str | None
+    region: Annotated[
+        str | None,
+        Meta(description="ISO 3166-2 (RU-MOW); the country and its GeoNames admin1 code where none is known"),
+    ]
+    region_name: Annotated[str | None, Meta(description="English name of a region with an ISO 3166-2 code")]
+    region_name_ru: str | None
     lat: float
     lon: float
     population: int
@@ -98,4 +103,9 @@ class PlaceSuggestion(Out):
 
 
 class PlaceSuggestions(Out):
-    places: Annotated[list[PlaceSuggestion], Meta(description="Most populous first")]
+    places: Annotated[
+        list[PlaceSuggestion],
+        Meta(
+            description="Cities whose own name starts with q first, then those found by another spelling; most populous first in each"
+        ),
+    ]

@@ -2,8 +2,8 @@
 
 Requests are decoded and validated through these types (router/http/schemas/decode.py), and the
 OpenAPI document's request components are generated from them (router/http/schemas/openapi.py).
-What a schema cannot say (a place needs a city, a postal code or coordinates; the deadline
-policy needs a deadline) is checked after decoding, beside the conversion to domain types.
+What a schema cannot say (a place needs a city, a postal code or coordinates, and a city
+given with coordinates lies near them; the deadline policy needs a deadline) is checked after decoding, beside the conversion to domain types.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ class _In(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class LocationIn(_In):
-    """Any of the fields; a plain string stands for a city."""
+    """Any of the fields; a plain string stands for a city. A city given with lat and lon farther
+    from them than its extent (50 km at least) is a 422 naming the three."""
 
     country: Country | None = None
     city: City | None = None
@@ -244,7 +245,15 @@ class PlacesQuery(_In):
 
     q: Annotated[str, Meta(min_length=1, max_length=100, pattern=NOT_BLANK)]
     limit: Annotated[float, Meta(ge=1, le=20, multiple_of=1)] = 8
-    country: Annotated[str, Meta(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] | None = None
+    country: (
+        Annotated[
+            str,
+            Meta(
+                pattern=r"^(?:[A-Za-z]{2}|\*)$", description="ISO 3166-1 alpha-2, RU when not given; * for any country"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class OutcomesIn(_In):

@@ -31,6 +31,7 @@ from router.core.models import (
     Shipment,
     money,
 )
+from router.core.regions import regions
 from router.core.settings import Settings
 from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.cod import CodBook
@@ -76,6 +77,13 @@ class Offered:
 
 def _crm_path(path: str) -> str:
     return ".".join(_CRM_NAMES.get(part, part) for part in path.split("."))
+
+
+def _same_region(place_region: str | None, point_country: str, point_region: str | None) -> bool:
+    # A point's region is as its source wrote it: a code (the demo networks' admin1 codes) is
+    # compared as ISO 3166-2, a name (CDEK's) cannot be and so keeps the point.
+    code = regions().of_written(point_country, point_region)
+    return code is None or place_region is None or code == place_region
 
 
 def _field_error(exc: InvalidRequest) -> Malformed:
@@ -207,7 +215,7 @@ class Callbacks:
         points = (
             n.point
             for n in found.results
-            if account.allows(n.point.carrier) and (n.point.region is None or place.region in (None, n.point.region))
+            if account.allows(n.point.carrier) and _same_region(place.region, n.point.country, n.point.region)
         )
         return tuple(p for _, p in zip(range(CITY_POINTS_LIMIT), points, strict=False))
 

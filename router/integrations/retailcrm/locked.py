@@ -15,6 +15,7 @@ from router.core.models import (
     Place,
     PriceLineKind,
 )
+from router.core.regions import regions
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,8 @@ def _place(raw: dict[str, Any]) -> Place:
         lon=raw["lon"],
         country=raw["country"],
         city=raw.get("city"),
-        region=raw.get("region"),
+        # Quotes locked before ISO 3166-2 regions carry the admin1 code ("48").
+        region=regions().of_written(raw["country"], raw.get("region")) or raw.get("region"),
         timezone=raw["timezone"],
         postal_code=raw.get("postal_code"),
         address=raw.get("address"),

@@ -13,15 +13,27 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.spatial import cKDTree
 
-from pickup_points.geo import km_to_chord
+from pickup_points.geo import chord_to_km, km_to_chord
 
 BIG_CITY = 500_000  # smaller cities are not split into districts in geonames
+# A city's coordinates and a point given with its name may be this far apart before they are
+# taken to mean two places: suburbs, airports and the districts around a town lie within it.
+CONFLICT_KM = 50.0
 
 
 def city_radius_km(population: int) -> float:
     # A city's built-up area grows roughly with its population: about 19 km for Moscow,
     # 14 km for St Petersburg, 8 km for Novosibirsk.
     return 0.006 * math.sqrt(population)
+
+
+def conflict_km(population: int) -> float:
+    """How far from a city's centre a point given with its name may lie: its extent, at least `CONFLICT_KM`."""
+    return max(CONFLICT_KM, 2 * city_radius_km(population))
+
+
+def distance_km(point: tuple[float, float, float], city_point: np.ndarray) -> float:
+    return float(chord_to_km(math.dist(point, city_point)))
 
 
 def unit_vector(lat: float, lon: float) -> tuple[float, float, float]:

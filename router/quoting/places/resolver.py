@@ -22,13 +22,15 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from pickup_points.geo import unit_vectors
-from router.core.errors import PlaceNotFound
+from router.core.errors import FieldError, InvalidRequest, PlaceNotFound
 from router.core.models import Location, Place
-from router.quoting.places.coordinates import find_parents, unit_vector, within_city
-from router.quoting.places.names import NON_WORD, fold_lines, query_key, russian_name
+from router.core.regions import regions
+from router.quoting.places.coordinates import conflict_km, distance_km, find_parents, unit_vector, within_city
+from router.quoting.places.names import NON_WORD, fold_lines, query_key, russian_name, spelling_key
 from router.quoting.places.postal_codes import POSTAL_PREFIXES, PostalTable, read_postal_prefixes
 
 DEFAULT_COUNTRY = "RU"
+_MOST_LOOKED_AT = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,9 @@ class PlaceSuggestion:
     name: str
     name_ru: str | None
     country: str
-    region: str | None  # geonames admin1 code within the country
+    region: str | None  # ISO 3166-2 (router.core.regions)
+    region_name: str | None
+    region_name_ru: str | None
     lat: float
     lon: float
     population: int
@@ -91,7 +95,9 @@ class Places:
         self._geonameid: tuple[int, ...] = next(columns)
         self._name: tuple[str, ...] = next(columns)
         self._country: tuple[str, ...] = next(columns)
-        self._region: tuple[str | None, ...] = tuple(code or None for code in next(columns))
+        admin1 = next(columns)
+        iso = regions().code
+        self._region: tuple[str | None, ...] = tuple(map(iso, self._country, admin1))
         self._timezone: tuple[str, ...] = next(columns)
         self._lat: tuple[float, ...] = next(columns)
         self._lon: tuple[float, ...] = next(columns)
@@ -173,6 +179,8 @@ class Places:
 
         if location.lat is not None or location.lon is not None:
             lat, lon = self._checked_coordinates(location, path)
+            if city is not None:
+                self._check_city_near(city, country, lat, lon, path)
             rank = self._nearest(lat, lon, country)
             place_country = country or self._country[rank]
             region = self._region[rank] if self._country[rank] == place_country else None
@@ -211,8 +219,13 @@ class Places:
             address=location.address,
         )
 
-    def search(self, query: str, limit: int = 10, country: str | None = None) -> list[PlaceSuggestion]:
-        """Cities with a Latin or Cyrillic spelling starting with `query`, most populous first."""
+    def search(self, query: str, limit: int = 10, country: str | None = DEFAULT_COUNTRY) -> list[PlaceSuggestion]:
+        """Cities in `country` (None: any) with a Latin or Cyrillic spelling starting with `query`.
+
+        Cities whose own name (Latin or Russian) starts so come first, then those found by another
+        spelling (a former name, a neighbour's spelling: "Новос" is a former name of Ukraine's
+        Samar); most populous first within each.
+        """
         key = query_key(query)
         if not key or limit <= 0:
             return []
@@ -225,15 +238,35 @@ class Places:
             if code is None:
                 return []
             ranks = ranks[self._country_index[ranks] == code]
-        return [self._suggestion(int(rank)) for rank in np.unique(ranks)[:limit]]
+        named: list[int] = []
+        other: list[int] = []
+        # A short query matches thousands of cities; the most populous few hundred hold the
+        # answer, and each looked at may cost picking its Russian name.
+        for rank in np.unique(ranks)[:_MOST_LOOKED_AT].tolist():
+            if self._named(rank, key):
+                named.append(rank)
+                if len(named) == limit:
+                    break
+            elif len(other) < limit:
+                other.append(rank)
+        return [self._suggestion(rank) for rank in (named + other)[:limit]]
+
+    def _named(self, rank: int, key: str) -> bool:
+        if spelling_key(self._name[rank]).startswith(key):
+            return True
+        russian = self._russian_name(rank)
+        return russian is not None and spelling_key(russian).startswith(key)
 
     def _suggestion(self, rank: int) -> PlaceSuggestion:
+        region, table = self._region[rank], regions()
         return PlaceSuggestion(
             geonameid=self._geonameid[rank],
             name=self._name[rank],
             name_ru=self._russian_name(rank),
             country=self._country[rank],
-            region=self._region[rank],
+            region=region,
+            region_name=table.name(region, "en"),
+            region_name_ru=table.name(region, "ru"),
             lat=self._lat[rank],
             lon=self._lon[rank],
             population=self._population[rank],
@@ -269,6 +302,31 @@ class Places:
                 raise PlaceNotFound(field, f"must be between -{limit:g} and {limit:g}, got {value}")
             checked.append(float(value))
         return checked[0], checked[1]
+
+    def _check_city_near(self, city: str, country: str | None, lat: float, lon: float, path: str) -> None:
+        """Raises InvalidRequest naming the city and the coordinates when the point lies outside
+        every city of that name. A city not in the data says nothing: the coordinates stand."""
+        ranks = self._ranks_by_key.get(query_key(city)) or []
+        wanted = country or DEFAULT_COUNTRY
+        named = [rank for rank in ranks if self._country[rank] == wanted]
+        if not named and country is None:
+            named = ranks
+        if not named:
+            return
+        point = unit_vector(lat, lon)
+        apart = [(distance_km(point, self._points[rank]), rank) for rank in named]
+        if any(km <= conflict_km(self._population[rank]) for km, rank in apart):
+            return
+        km, rank = min(apart)
+        where = f"{lat:g}, {lon:g}"
+        raise InvalidRequest(
+            [
+                FieldError(_field(path, "city"), f"{city} is {km:.0f} km from the coordinates given ({where})"),
+                FieldError(_field(path, "lat"), f"{where} is {km:.0f} km from {self._name[rank]}: give one place"),
+                FieldError(_field(path, "lon"), f"{where} is {km:.0f} km from {self._name[rank]}: give one place"),
+            ],
+            title="Conflicting place",
+        )
 
     def _nearest(self, lat: float, lon: float, country: str | None) -> int:
         point = unit_vector(lat, lon)

@@ -24,7 +24,7 @@ def test_a_quote_without_history_prints_the_offers_and_no_learned_columns() -> N
 
 
 def test_a_quote_with_history_in_redis_shows_what_it_learned(tmp_path: Path, redis_env: dict[str, str]) -> None:  # noqa: F811
-    outcomes, _ = simulate("vestnik", "parcel", "RU-48>RU-66", 60, {2: 0.5, 3: 0.4, 6: 0.1}, 3, random.Random(7))
+    outcomes, _ = simulate("vestnik", "parcel", "RU-MOW>RU-SPE", 60, {2: 0.5, 3: 0.4, 6: 0.1}, 3, random.Random(7))
     source = tmp_path / "outcomes.csv"
     lines = [
         f"{o.shipment_id},{o.carrier},{o.service},{o.origin},{o.destination},{o.handed_over_on},"

@@ -12,11 +12,11 @@ from router.cli.main import main
 from tests.router.outcome_sim import HEADER
 
 ROWS = [
-    "c1,vestnik,parcel,RU-48,RU-53,2026-11-02,2026-11-12,2026-11-10,delivered,no",
-    "c2,vestnik,parcel,RU-48,RU-53,2026-11-03,,,lost,no",
-    "c3,vestnik,courier,RU-48,RU-53,2026-11-03,,2026-11-05,damaged,no",
-    "c4,vestnik,parcel,RU-48,RU-53,2026-11-04,,2026-11-09,delivered,yes",
-    "c5,vestnik,parcel,RU-48,RU-53,whenever,,,lost,no",
+    "c1,vestnik,parcel,RU-MOW,RU-NVS,2026-11-02,2026-11-12,2026-11-10,delivered,no",
+    "c2,vestnik,parcel,RU-MOW,RU-NVS,2026-11-03,,,lost,no",
+    "c3,vestnik,courier,RU-MOW,RU-NVS,2026-11-03,,2026-11-05,damaged,no",
+    "c4,vestnik,parcel,RU-MOW,RU-NVS,2026-11-04,,2026-11-09,delivered,yes",
+    "c5,vestnik,parcel,RU-MOW,RU-NVS,whenever,,,lost,no",
 ]
 
 
@@ -35,17 +35,17 @@ def test_import_show_and_reinstate_from_the_command_line(tmp_path: Path, redis_e
     assert imported.exit_code == 0, imported.output
     assert "4 imported, 0 already known, 1 rejected" in imported.output
     assert "line 6: handed_over_at" in imported.output
-    assert "suspended on RU-48>RU-53" in imported.output
+    assert "suspended on RU-MOW>RU-NVS" in imported.output
 
     again = runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env)
     assert "0 imported, 4 already known" in again.output
 
     shown = runner.invoke(main, ["outcomes", "show", "vestnik"], env=redis_env)
     assert shown.exit_code == 0, shown.output
-    assert "parcel" in shown.output and "suspended on RU-48>RU-53" in shown.output
+    assert "parcel" in shown.output and "suspended on RU-MOW>RU-NVS" in shown.output
 
-    lifted = runner.invoke(main, ["carriers", "reinstate", "vestnik", "--lane", "RU-48>RU-53"], env=redis_env)
-    assert lifted.exit_code == 0 and "reinstated vestnik on RU-48>RU-53" in lifted.output
+    lifted = runner.invoke(main, ["carriers", "reinstate", "vestnik", "--lane", "RU-MOW>RU-NVS"], env=redis_env)
+    assert lifted.exit_code == 0 and "reinstated vestnik on RU-MOW>RU-NVS" in lifted.output
     twice = runner.invoke(main, ["carriers", "reinstate", "vestnik"], env=redis_env)
     assert "vestnik was not suspended" in twice.output
 
@@ -66,7 +66,7 @@ def test_a_windows_1251_file_with_an_unclosed_quote_is_imported_around_it(
     tmp_path: Path, redis_env: dict[str, str]
 ) -> None:
     source = tmp_path / "outcomes.csv"
-    rows = [ROWS[0], ROWS[1].replace(",RU-48,", ',"RU-48,', 1), ROWS[2]]
+    rows = [ROWS[0], ROWS[1].replace(",RU-MOW,", ',"RU-MOW,', 1), ROWS[2]]
     source.write_bytes(("\r\n".join([HEADER, *rows]) + "\r\n").encode("cp1251"))
     imported = CliRunner().invoke(main, ["outcomes", "import", str(source)], env=redis_env)
     assert imported.exit_code == 0, imported.output

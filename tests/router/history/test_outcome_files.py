@@ -14,7 +14,7 @@ from router.history.track_record import MAX_REJECTED_ROWS, TrackRecord
 from router.store import MemoryStore
 from tests.router.outcome_sim import HEADER
 
-GOOD = "{id},magistral,door,RU-48,RU-53,2026-11-02,2026-11-06,2026-11-05,delivered,no"
+GOOD = "{id},magistral,door,RU-MOW,RU-NVS,2026-11-02,2026-11-06,2026-11-05,delivered,no"
 
 
 def good(sid: str) -> str:
@@ -42,10 +42,10 @@ def test_an_unclosed_quote_costs_only_its_own_row_and_is_named_at_its_line() -> 
     lines = [
         HEADER,
         good("s1"),
-        'o2,magistral,door,"RU-48,RU-53,2026-11-02,,2026-11-05,delivered,no',
+        'o2,magistral,door,"RU-MOW,RU-NVS,2026-11-02,,2026-11-05,delivered,no',
         good("s3"),
         good("s4"),
-        'o5,magistral,door,"55.75,37.62",RU-53,2026-11-02,,2026-11-05,delivered,no',
+        'o5,magistral,door,"55.75,37.62",RU-NVS,2026-11-02,,2026-11-05,delivered,no',
         good("s6"),
     ]
     kept, problems = split(list(parse_csv("\n".join(lines).encode())))
@@ -68,8 +68,8 @@ def test_ndjson_lines_end_at_line_feeds_only() -> None:
         "shipment_id": "n1",
         "carrier": "vestnik",
         "service": "parcel",
-        "origin": "RU-48",
-        "destination": "RU-53",
+        "origin": "RU-MOW",
+        "destination": "RU-NVS",
         "handed_over_at": "2026-11-02",
         "status": "lost",
         "note": "a\u2028b\u0085c",

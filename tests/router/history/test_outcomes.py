@@ -12,7 +12,7 @@ from router.history.track_record import TrackRecord
 from router.store import Store
 from tests.router.outcome_sim import HEADER
 
-GOOD = "s1,Magistral,door,RU-48,RU-53,2026-11-02T15:30:00+03:00,2026-11-06,2026-11-05T12:00:00+07:00,delivered,no"
+GOOD = "s1,Magistral,door,RU-MOW,RU-NVS,2026-11-02T15:30:00+03:00,2026-11-06,2026-11-05T12:00:00+07:00,delivered,no"
 
 
 def rows(*lines: str) -> list[Outcome | RowProblem]:
@@ -29,8 +29,8 @@ def test_a_csv_row_becomes_an_outcome_with_local_dates_and_lower_case_codes() ->
         shipment_id="s1",
         carrier="magistral",
         service="door",
-        origin="RU-48",
-        destination="RU-53",
+        origin="RU-MOW",
+        destination="RU-NVS",
         handed_over_on=date(2026, 11, 2),
         status=OutcomeStatus.DELIVERED,
         delivered_on=date(2026, 11, 5),
@@ -42,25 +42,25 @@ def test_a_csv_row_becomes_an_outcome_with_local_dates_and_lower_case_codes() ->
 def test_ends_may_be_coordinates_or_a_bare_admin1_code_meaning_russia() -> None:
     (outcome,) = rows('s1,vestnik,parcel,"55.75,37.62",53,2026-11-02,,2026-11-09,,')
     assert outcome.origin == Coordinates(55.75, 37.62)
-    assert outcome.destination == "RU-53"
+    assert outcome.destination == "RU-NVS"
     assert outcome.status is OutcomeStatus.DELIVERED  # inferred from delivered_at
 
 
 def test_a_lost_parcel_needs_no_delivery_time_and_counts_as_serious() -> None:
-    (outcome,) = rows("s1,vestnik,parcel,RU-48,RU-53,2026-11-02,,,lost,")
+    (outcome,) = rows("s1,vestnik,parcel,RU-MOW,RU-NVS,2026-11-02,,,lost,")
     assert outcome.status is OutcomeStatus.LOST and outcome.serious and outcome.failed
-    (complained,) = rows("s2,vestnik,parcel,RU-48,RU-53,2026-11-02,,2026-11-04,delivered,yes")
+    (complained,) = rows("s2,vestnik,parcel,RU-MOW,RU-NVS,2026-11-02,,2026-11-04,delivered,yes")
     assert complained.serious and not complained.failed
 
 
 def test_bad_rows_are_reported_with_line_and_field_and_the_rest_are_kept() -> None:
     parsed = rows(
         GOOD,
-        "s2,magistral,door,RU-48,RU-53,yesterday,,2026-11-05,delivered,",
-        "s3,magistral,door,RU-48,RU-53,2026-11-02,,,delivered,",
-        "s4,magistral,door,RU-48,RU-53,2026-11-02,,2026-11-01,delivered,",
-        "s5,magistral,door,Moscow!,RU-53,2026-11-02,,2026-11-05,teleported,maybe",
-        "s6,magistral,door,RU-48",
+        "s2,magistral,door,RU-MOW,RU-NVS,yesterday,,2026-11-05,delivered,",
+        "s3,magistral,door,RU-MOW,RU-NVS,2026-11-02,,,delivered,",
+        "s4,magistral,door,RU-MOW,RU-NVS,2026-11-02,,2026-11-01,delivered,",
+        "s5,magistral,door,Moscow!,RU-NVS,2026-11-02,,2026-11-05,teleported,maybe",
+        "s6,magistral,door,RU-MOW",
         GOOD.replace("s1", "s7"),
     )
     assert [o.shipment_id for o in parsed if isinstance(o, Outcome)] == ["s1", "s7"]
@@ -79,16 +79,16 @@ def test_bad_rows_are_reported_with_line_and_field_and_the_rest_are_kept() -> No
 
 
 def test_a_lost_parcel_with_a_delivery_time_is_contradictory() -> None:
-    assert problems("s1,vestnik,parcel,RU-48,RU-53,2026-11-02,,2026-11-05,lost,") == [(2, "delivered_at")]
+    assert problems("s1,vestnik,parcel,RU-MOW,RU-NVS,2026-11-02,,2026-11-05,lost,") == [(2, "delivered_at")]
 
 
 def test_years_far_away_are_rejected_as_typos() -> None:
-    assert problems("s1,vestnik,parcel,RU-48,RU-53,0202-11-02,,,lost,") == [(2, "handed_over_at")]
+    assert problems("s1,vestnik,parcel,RU-MOW,RU-NVS,0202-11-02,,,lost,") == [(2, "handed_over_at")]
 
 
 def test_a_file_without_a_required_column_is_refused_as_a_whole() -> None:
     with pytest.raises(OutcomeFileError, match="handed_over_at"):
-        list(parse_csv(["shipment_id,carrier,service,origin,destination", "s1,a,b,RU-48,RU-53"]))
+        list(parse_csv(["shipment_id,carrier,service,origin,destination", "s1,a,b,RU-MOW,RU-NVS"]))
     with pytest.raises(OutcomeFileError, match="empty"):
         list(parse_csv([]))
 
@@ -109,13 +109,13 @@ def test_ndjson_reports_unparseable_lines_by_number() -> None:
         "{not json",
         "[1, 2]",
         (
-            '{"shipment_id": 7, "carrier": "vestnik", "service": "parcel", "origin": "RU-48", "destination": "RU-53",'
+            '{"shipment_id": 7, "carrier": "vestnik", "service": "parcel", "origin": "RU-MOW", "destination": "RU-NVS",'
             ' "handed_over_at": "2026-11-02", "delivered_at": "2026-11-04"}'
         ),
     ]
     parsed = list(parse_ndjson(lines))
     first, bad_json, not_object, numeric_id = parsed
-    assert isinstance(first, Outcome) and first.origin == Coordinates(55.75, 37.62) and first.destination == "RU-53"
+    assert isinstance(first, Outcome) and first.origin == Coordinates(55.75, 37.62) and first.destination == "RU-NVS"
     assert first.complaint and first.status is OutcomeStatus.DAMAGED
     assert (bad_json.line, not_object.line) == (3, 4)
     assert isinstance(numeric_id, Outcome) and numeric_id.shipment_id == "7"
@@ -141,10 +141,10 @@ async def test_importing_the_same_rows_twice_counts_each_shipment_once(store: St
     lines = [GOOD.replace("s1", f"s{i}") for i in range(50)]
     first = await record.record(parse_csv([HEADER, *lines]), batch_size=7)
     assert (first.rows, first.imported, first.duplicates, first.rejected) == (50, 50, 0, 0)
-    before = await record.tallies("magistral", "door", "RU-48>RU-53")
+    before = await record.tallies("magistral", "door", "RU-MOW>RU-NVS")
     again = await record.record(parse_csv([HEADER, *lines, GOOD.replace("s1", "s-new")]))
     assert (again.imported, again.duplicates) == (1, 50)
-    after = await record.tallies("magistral", "door", "RU-48>RU-53")
+    after = await record.tallies("magistral", "door", "RU-MOW>RU-NVS")
     assert before is not None and after is not None
     assert (before.n, after.n) == (50, 51)
 
@@ -158,7 +158,9 @@ async def test_a_shipment_repeated_within_one_file_is_counted_once_and_reported_
 
 async def test_an_import_reports_bad_rows_and_keeps_the_good_ones(store: Store) -> None:
     record = TrackRecord(store)
-    report = await record.record(parse_csv([HEADER, GOOD, "s2,x,y,RU-48,RU-53,nonsense,,,,", GOOD.replace("s1", "s3")]))
+    report = await record.record(
+        parse_csv([HEADER, GOOD, "s2,x,y,RU-MOW,RU-NVS,nonsense,,,,", GOOD.replace("s1", "s3")])
+    )
     assert (report.rows, report.imported, report.rejected) == (3, 2, 1)
     assert {p.line for p in report.problems} == {3}
     tally = await record.tallies("magistral")
@@ -173,7 +175,7 @@ async def test_coordinates_are_resolved_to_the_region_of_the_nearest_city(store:
         parse_csv([HEADER, 's1,vestnik,parcel,"55.75,37.62","55.03,82.92",2026-11-02,,2026-11-09,,'])
     )
     assert report.imported == 1
-    assert await record.tallies("vestnik", "parcel", "RU-48>RU-53") is not None
+    assert await record.tallies("vestnik", "parcel", "RU-MOW>RU-NVS") is not None
 
 
 def test_the_quick_reading_of_plain_csv_rows_agrees_with_the_careful_one() -> None:
@@ -185,8 +187,8 @@ def test_the_quick_reading_of_plain_csv_rows_agrees_with_the_careful_one() -> No
         "shipment_id": ["s1", " s2 ", "", "x" * 200],
         "carrier": ["Vestnik", "ve$tnik", ""],
         "service": ["parcel"],
-        "origin": ["RU-48", "48", "55.75,37.62", "Moscow!", ""],
-        "destination": ["RU-53"],
+        "origin": ["RU-MOW", "48", "55.75,37.62", "Moscow!", ""],
+        "destination": ["RU-NVS"],
         "handed_over_at": ["2026-11-02", "2026-11-02T10:00:00+03:00", "soon", "", "1999-01-01"],
         "promised_date": ["", "2026-11-06", "2026-10-01"],
         "delivered_at": ["", "2026-11-05T12:00:00+07:00", "2026-11-01", "2028-01-01"],

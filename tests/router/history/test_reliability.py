@@ -28,7 +28,7 @@ from router.store import MemoryStore, RedisStore, Store
 from tests.router.fakes import make_insight, make_offer
 from tests.router.outcome_sim import quantile, simulate
 
-LANE = "RU-48>RU-53"
+LANE = "RU-MOW>RU-NVS"
 SHIP = date(2026, 11, 24)  # a Tuesday
 
 
@@ -82,12 +82,12 @@ def test_a_parcel_handed_over_on_a_weekend_starts_counting_on_the_next_working_d
 # truth itself would jump, and no estimate from a finite sample could stay within a day of it.
 SIMULATED = [
     # carrier, service, lane, outcomes, transit distribution (business days), tariff's promised days
-    ("acme", "std", "RU-48>RU-53", 250, {3: 0.30, 4: 0.40, 5: 0.15, 6: 0.08, 7: 0.05, 8: 0.02}, 5),
-    ("acme", "std", "RU-48>RU-66", 220, {1: 0.60, 2: 0.30, 3: 0.10}, 2),
+    ("acme", "std", "RU-MOW>RU-NVS", 250, {3: 0.30, 4: 0.40, 5: 0.15, 6: 0.08, 7: 0.05, 8: 0.02}, 5),
+    ("acme", "std", "RU-MOW>RU-SPE", 220, {1: 0.60, 2: 0.30, 3: 0.10}, 2),
     (
         "slowpost",
         "parcel",
-        "RU-48>RU-53",
+        "RU-MOW>RU-NVS",
         300,
         {6: 0.2, 7: 0.3, 8: 0.2, 9: 0.1, 10: 0.08, 11: 0.06, 12: 0.04, 13: 0.02},
         9,
@@ -95,7 +95,7 @@ SIMULATED = [
     (
         "slowpost",
         "parcel",
-        "RU-66>RU-53",
+        "RU-SPE>RU-NVS",
         200,
         {5: 0.4, 6: 0.15, 7: 0.1, 8: 0.1, 9: 0.1, 10: 0.07, 11: 0.04, 12: 0.02, 13: 0.02},
         8,
@@ -139,7 +139,7 @@ async def test_the_learned_eta_differs_from_the_tariff_when_the_carrier_runs_lat
 async def _carrier_mostly_on_time_with_a_late_lane(store: Store, late_outcomes: int) -> TrackRecord:
     rnd = random.Random(3)
     record = TrackRecord(store)
-    on_time, _ = simulate("acme", "std", "RU-48>RU-66", 500, {2: 1.0}, 2, rnd, prefix="a")
+    on_time, _ = simulate("acme", "std", "RU-MOW>RU-SPE", 500, {2: 1.0}, 2, rnd, prefix="a")
     late, _ = simulate("acme", "std", LANE, late_outcomes, {5: 1.0}, 2, rnd, prefix="b")
     await record.record(on_time + late)
     return record
@@ -166,10 +166,12 @@ async def test_with_enough_data_a_lane_speaks_for_itself(store: Store) -> None:
 
 async def test_a_lane_without_history_gets_the_carriers_lateness_on_its_own_promise(store: Store) -> None:
     record = TrackRecord(store)
-    outcomes, _ = simulate("acme", "std", "RU-48>RU-66", 300, {5: 1.0}, 3, random.Random(2))  # always 2 days late
+    outcomes, _ = simulate("acme", "std", "RU-MOW>RU-SPE", 300, {5: 1.0}, 3, random.Random(2))  # always 2 days late
     await record.record(outcomes)
     o = offer("acme", "std", 6)
-    learned = annotate([o], await record.view([("acme", "std")], "RU-66>RU-53"), Policy(), record.config).insights[o.id]
+    learned = annotate([o], await record.view([("acme", "std")], "RU-SPE>RU-NVS"), Policy(), record.config).insights[
+        o.id
+    ]
     assert (learned.p50_days, learned.p95_days, learned.sample_size) == (8, 8, 0)
 
 
@@ -264,8 +266,8 @@ async def test_a_third_serious_failure_within_the_window_suspends_the_carrier_on
     offers = [offer("acme", "std", 2), offer("other", "std", 3)]
     on_lane = annotate(offers, await record.view([("acme", "std"), ("other", "std")], LANE), Policy(), record.config)
     assert [o.carrier for o in on_lane.offers] == ["other"]
-    assert on_lane.rejections[0].carrier == "acme" and "suspended on RU-48>RU-53" in on_lane.rejections[0].reason
-    elsewhere = annotate(offers, await record.view([("acme", "std")], "RU-48>RU-66"), Policy(), record.config)
+    assert on_lane.rejections[0].carrier == "acme" and "suspended on RU-MOW>RU-NVS" in on_lane.rejections[0].reason
+    elsewhere = annotate(offers, await record.view([("acme", "std")], "RU-MOW>RU-SPE"), Policy(), record.config)
     assert len(elsewhere.offers) == 2
 
 
@@ -280,10 +282,10 @@ async def test_failures_further_apart_than_the_window_do_not_suspend(store: Stor
 async def test_the_thresholds_are_configurable_and_the_carrier_wide_one_spans_lanes(store: Store) -> None:
     rule = SuspensionRule(lane_failures=2, carrier_failures=4, window_days=10)
     record = TrackRecord(store, ReliabilityConfig(rule=rule))
-    lanes = ["RU-48>RU-53", "RU-48>RU-66", "RU-66>RU-53", "RU-53>RU-48"]
+    lanes = ["RU-MOW>RU-NVS", "RU-MOW>RU-SPE", "RU-SPE>RU-NVS", "RU-NVS>RU-MOW"]
     report = await record.record([serious(i, date(2026, 11, 2 + i), lane=lane) for i, lane in enumerate(lanes)])
     assert [(s.carrier, s.lane) for s in report.suspended] == [("acme", None)]
-    view = await record.view([("acme", "std")], "RU-77>RU-78")
+    view = await record.view([("acme", "std")], "RU-TVE>RU-TYU")
     assert view.suspension("acme") is not None
     assert "on every lane" in view.suspension("acme").reason  # type: ignore[union-attr]
 
@@ -292,7 +294,7 @@ async def test_reinstatement_lifts_the_suspension_and_forgives_its_failures(stor
     record = TrackRecord(store)
     failures = [serious(i, date(2026, 11, 2 + i)) for i in range(3)]
     assert len((await record.record(failures)).suspended) == 1
-    assert await record.reinstate("acme", "RU-66>RU-53") == []
+    assert await record.reinstate("acme", "RU-SPE>RU-NVS") == []
     (lifted,) = await record.reinstate("acme", LANE.lower())
     assert lifted.lane == LANE
     assert await record.suspensions() == []
@@ -308,11 +310,11 @@ async def test_reinstatement_lifts_the_suspension_and_forgives_its_failures(stor
 
 async def test_reinstating_a_carrier_lifts_all_its_suspensions(store: Store) -> None:
     record = TrackRecord(store)
-    for lane in ("RU-48>RU-53", "RU-48>RU-66"):
+    for lane in ("RU-MOW>RU-NVS", "RU-MOW>RU-SPE"):
         await record.record([serious(i, date(2026, 11, 2 + i), lane=lane) for i in range(3)])
     await record.record([serious(i, date(2026, 11, 2 + i), carrier="other") for i in range(3)])
     assert len(await record.suspensions()) == 3
-    assert {s.lane for s in await record.reinstate("acme")} == {"RU-48>RU-53", "RU-48>RU-66"}
+    assert {s.lane for s in await record.reinstate("acme")} == {"RU-MOW>RU-NVS", "RU-MOW>RU-SPE"}
     assert [s.carrier for s in await record.suspensions()] == ["other"]
 
 
@@ -357,7 +359,7 @@ async def test_a_cold_lane_reads_its_carriers_history_in_one_round_trip_then_fro
     assert store.reads == 2  # the first also learns which months hold history
     await record.view(pairs, LANE)
     assert store.reads == 2
-    await record.view(pairs, "RU-48>RU-66")  # a lane new to the worker
+    await record.view(pairs, "RU-MOW>RU-SPE")  # a lane new to the worker
     assert store.reads == 3
 
 
@@ -365,7 +367,7 @@ async def test_without_any_history_a_cold_lane_costs_one_read() -> None:
     store = CountingStore()
     record = TrackRecord(store)
     await record.view([("acme", "std")], LANE)
-    await record.view([("acme", "std")], "RU-48>RU-66")
+    await record.view([("acme", "std")], "RU-MOW>RU-SPE")
     assert store.reads == 2
 
 
@@ -376,7 +378,7 @@ async def test_a_lane_asked_about_in_turns_with_two_sets_of_services_gets_each_k
     await record.view(with_locker, LANE)  # read from the store; views are kept once built from memory
     first = await record.view(with_locker, LANE)
     other = await record.view(without, LANE)
-    await record.view(without, "RU-48>RU-66")  # a lane new to the worker: read, and nothing else dropped
+    await record.view(without, "RU-MOW>RU-SPE")  # a lane new to the worker: read, and nothing else dropped
     assert await record.view(with_locker, LANE) is first
     assert await record.view(without, LANE) is other
 
@@ -575,7 +577,7 @@ async def test_a_lane_asked_again_about_other_services_gets_their_figures_and_on
         assert set((await record.view([("acme", "std")], LANE)).lanes) == {("acme", "std")}
         asked = (await record.view(both, LANE)).lanes
         assert {pair: tally.n for pair, tally in asked.items()} == {("acme", "std"): 10, ("acme", "exp"): 6}
-    assert set((await record.view([("acme", "std")], "RU-48>RU-66")).lanes) == set()
+    assert set((await record.view([("acme", "std")], "RU-MOW>RU-SPE")).lanes) == set()
 
 
 async def test_an_import_through_the_same_worker_shows_in_the_next_view_of_a_lane() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.router.outcome_sim import HEADER
 
-ROW = "{id},vestnik,parcel,RU-48,RU-53,2026-11-02T10:00:00+03:00,2026-11-10,2026-11-09T12:00:00+07:00,delivered,no"
+ROW = "{id},vestnik,parcel,RU-MOW,RU-NVS,2026-11-02T10:00:00+03:00,2026-11-10,2026-11-09T12:00:00+07:00,delivered,no"
 
 
 async def test_healthz_answers_while_an_8_mb_upload_of_bad_rows_is_read_and_the_import_stops_early(make_api) -> None:

@@ -17,7 +17,7 @@ from tests.keys import create_key
 from tests.router.http.test_openapi import conforms
 from tests.router.outcome_sim import HEADER
 
-ROW = "{id},vestnik,parcel,RU-48,RU-53,2026-11-02T10:00:00+03:00,2026-11-10,2026-11-09T12:00:00+07:00,delivered,no"
+ROW = "{id},vestnik,parcel,RU-MOW,RU-NVS,2026-11-02T10:00:00+03:00,2026-11-10,2026-11-09T12:00:00+07:00,delivered,no"
 
 
 def csv_body(*lines: str) -> bytes:
@@ -30,7 +30,7 @@ async def post_csv(api, body: bytes | io.BytesIO):  # type: ignore[no-untyped-de
 
 async def test_a_csv_upload_is_imported_and_bad_rows_are_listed_with_their_line(make_api) -> None:
     api = await make_api()
-    body = csv_body(ROW.format(id="a1"), "a2,vestnik,parcel,RU-48,RU-53,someday,,,delivered,", ROW.format(id="a3"))
+    body = csv_body(ROW.format(id="a1"), "a2,vestnik,parcel,RU-MOW,RU-NVS,someday,,,delivered,", ROW.format(id="a3"))
     resp = await post_csv(api, body)
     assert resp.status == 200
     report = await resp.json()
@@ -54,7 +54,7 @@ async def test_ndjson_and_json_bodies_are_accepted(make_api) -> None:
         "carrier": "magistral",
         "service": "door",
         "origin": {"lat": 55.75, "lon": 37.62},
-        "destination": "RU-53",
+        "destination": "RU-NVS",
         "handed_over_at": "2026-11-02",
         "status": "lost",
     }
@@ -188,27 +188,27 @@ async def test_after_the_demo_outcomes_a_quote_shows_learned_etas_and_badges_tha
 
 async def test_a_third_serious_failure_suspends_the_carrier_on_that_lane_only(make_api) -> None:
     api = await demo_api(make_api)
-    third = "late-1,vestnik,courier,RU-48,RU-53,2026-11-12T11:00:00+03:00,,2026-11-19T15:00:00+07:00,delivered,yes"
+    third = "late-1,vestnik,courier,RU-MOW,RU-NVS,2026-11-12T11:00:00+03:00,,2026-11-19T15:00:00+07:00,delivered,yes"
     report = await (await post_csv(api, csv_body(third))).json()
-    assert [(s["carrier"], s["lane"], s["failures"]) for s in report["suspended"]] == [("vestnik", "RU-48>RU-53", 3)]
+    assert [(s["carrier"], s["lane"], s["failures"]) for s in report["suspended"]] == [("vestnik", "RU-MOW>RU-NVS", 3)]
 
     carriers = {c["code"]: c for c in (await (await api.get("/v1/carriers")).json())["carriers"]}
     conforms(carriers["vestnik"], "Carrier")
     (suspension,) = carriers["vestnik"]["suspensions"]
-    assert suspension["lane"] == "RU-48>RU-53" and "3 serious failures" in suspension["reason"]
+    assert suspension["lane"] == "RU-MOW>RU-NVS" and "3 serious failures" in suspension["reason"]
     assert carriers["vestnik"]["status"] != "suspended"  # only one lane
     assert carriers["magistral"]["suspensions"] == []
 
     q = await quote(api)
     assert not any(o["carrier"] == "vestnik" for o in q["offers"])
     reasons = [r["reason"] for r in q["rejections"] if r["carrier"] == "vestnik"]
-    assert len(reasons) == 2 and all("suspended on RU-48>RU-53" in r for r in reasons)
+    assert len(reasons) == 2 and all("suspended on RU-MOW>RU-NVS" in r for r in reasons)
     elsewhere = await (await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "destination": "Казань"})).json()
     assert any(o["carrier"] == "vestnik" for o in elsewhere["offers"])
 
     from router.http import appkeys as keys
 
-    await api.server.app[keys.TRACK_RECORD].reinstate("vestnik", "RU-48>RU-53")
+    await api.server.app[keys.TRACK_RECORD].reinstate("vestnik", "RU-MOW>RU-NVS")
     back = await quote(api, kind="cheapest")  # a new policy: not answered from the quote cache
     assert any(o["carrier"] == "vestnik" for o in back["offers"])
 

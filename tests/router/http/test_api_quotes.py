@@ -36,6 +36,24 @@ async def test_moscow_to_novosibirsk_gets_offers_from_several_carriers_with_hone
     assert "recommended" in next(o for o in offers if o["id"] == rec["offer_id"])["tags"]
 
 
+async def test_a_quote_carries_iso_3166_2_regions(make_api) -> None:
+    api = await make_api()
+    quote = await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).json()
+
+    assert (quote["origin"]["region"], quote["destination"]["region"]) == ("RU-MOW", "RU-NVS")
+
+
+async def test_a_city_with_coordinates_elsewhere_is_a_422_naming_both(make_api) -> None:
+    api = await make_api()
+    body = {**MOSCOW_NOVOSIBIRSK, "destination": {"city": "Новосибирск", "lat": 55.0, "lon": 37.0}}
+
+    resp = await api.post("/v1/quotes", json=body)
+
+    assert resp.status == 422 and resp.content_type == "application/problem+json"
+    paths = [e["path"] for e in (await resp.json())["errors"]]
+    assert paths == ["destination.city", "destination.lat", "destination.lon"]
+
+
 async def test_a_quote_is_returned_unchanged_until_it_expires(make_api) -> None:
     api = await make_api()
     created = await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).read()

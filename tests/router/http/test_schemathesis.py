@@ -125,6 +125,19 @@ def _batch_refers_to_its_own_parts(body: object) -> bool:
     )
 
 
+def _no_city_with_coordinates(body: object) -> bool:
+    """A place given by a city and by coordinates as well is held to their agreeing, which no JSON
+    Schema can say: a city with coordinates elsewhere is refused with a 422 naming both
+    (tests/router/quoting/test_places_regions.py). Generated places name one or the other."""
+    if isinstance(body, list):
+        return all(_no_city_with_coordinates(item) for item in body)
+    if not isinstance(body, dict):
+        return True
+    if body.get("city") and body.get("lat") is not None and body.get("lon") is not None:
+        return False
+    return all(_no_city_with_coordinates(value) for value in body.values())
+
+
 @pytest.fixture(scope="module")
 def secret_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A state directory holding one secret key, and the key: the service asks for keys as documented."""
@@ -172,6 +185,8 @@ def test_the_api_never_errors_and_always_answers_as_documented(
         assume(isinstance(case.body, str))
     if case.operation.path == "/v1/allocations" and case.meta and case.meta.generation.mode.is_positive:
         assume(_batch_refers_to_its_own_parts(case.body))
+    if case.meta and case.meta.generation.mode.is_positive:
+        assume(_no_city_with_coordinates(case.body))
     # The key goes with every case; the checks of refused authentication send their own instead.
     headers = {"Authorization": f"Bearer {secret_key[1]}"} if case.operation.definition.raw.get("security") else {}
     case.call_and_validate(base_url=live_url, headers=headers)

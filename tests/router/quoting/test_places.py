@@ -190,13 +190,13 @@ def test_bad_values_name_the_bad_field(places: Places, fields: dict[str, object]
     assert not_found(places, **{"city": "Moscow", **fields})[0] == path
 
 
-def test_coordinates_win_over_postal_code_and_city(places: Places) -> None:
+def test_coordinates_win_over_postal_code_and_a_city_they_lie_in(places: Places) -> None:
     place = resolve(
         places,
         lat=55.03,
         lon=82.92,
         postal_code="101000",
-        city="Moscow",
+        city="Новосибирск",
         address="Красный проспект, 1",
     )
 

@@ -385,6 +385,14 @@ def test_the_command_prints_tables_and_exits_0_on_a_clean_file(tmp_path: Path) -
     assert "Invoice audit: 1 shipment(s)" in result.output and "100.00" in result.output
 
 
+def test_the_report_names_a_region_by_its_city_and_iso_3166_2_code(tmp_path: Path) -> None:
+    now = tariffs(tmp_path, "now", flat="300.00")
+    source = write(tmp_path / "history.csv", [HEADER, row(1, "300.00"), row(2, "300.00", destination="Новосибирск")])
+    result = CliRunner().invoke(main, ["rerate", str(source), "--tariffs", str(now)])
+    assert result.exit_code == 0, result.output
+    assert "Omsk (RU-OMS)" in result.output and "Novosibirsk (RU-NVS)" in result.output
+
+
 def test_an_unknown_mapped_field_is_a_usage_error(tmp_path: Path) -> None:
     source = write(tmp_path / "history.csv", [HEADER, row(1, "300.00")])
     result = CliRunner().invoke(main, ["rerate", str(source), "--map", "price=amount"])
