@@ -91,6 +91,8 @@ class Database:
 
     async def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to `revision`, once however many processes start together."""
+        if revision == "head" and await self.revision() == head_revision():
+            return  # the common start: nothing to do, and no write lock for others to wait on
         async with self.write() as conn:
             if self.dialect == "postgresql":
                 await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})

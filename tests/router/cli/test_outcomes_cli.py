@@ -92,7 +92,7 @@ def test_a_wiped_track_record_comes_back_from_the_records(
     runner = CliRunner()
     assert runner.invoke(main, ["outcomes", "import", str(source)], env=redis_env).exit_code == 0
     shown = runner.invoke(main, ["outcomes", "show", "vestnik"], env=redis_env).output
-    assert "suspended on RU-48>RU-53" in shown
+    assert "suspended on RU-MOW>RU-NVS" in shown
 
     def wipe() -> None:
         client = redis.Redis.from_url(redis_url)
