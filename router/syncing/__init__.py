@@ -34,7 +34,7 @@ import aiohttp
 import msgspec
 
 from carriers.cdek import wire
-from carriers.cdek.client import CdekClient
+from carriers.cdek.client import DELIVERYPOINTS_PATH, CdekClient
 from carriers.cdek.points import Paging, delivery_points
 from carriers.config import CdekEntry, load_config
 from carriers.errors import CarriersError
@@ -42,7 +42,8 @@ from carriers.registry import cdek_client
 from pickup_points.importers import ImportResult, ZoneFor, import_cdek
 from router.core.errors import RouterError
 from router.core.settings import Settings
-from router.records.networks import NetworkRecord, NetworkRecordError, Networks
+from router.records import RecordsError
+from router.records.networks import NetworkRecord, Networks
 from router.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class PointSource:
 
     @property
     def where(self) -> str:
-        return f"{self.client.base_url}/v2/deliverypoints"
+        return self.client.base_url + DELIVERYPOINTS_PATH
 
 
 def point_sources(settings: Settings, http: aiohttp.ClientSession | None) -> dict[str, PointSource]:
@@ -117,15 +118,16 @@ async def sync_network(source: PointSource, networks: Networks, *, zone_for: Zon
             async for item in delivery_points(source.client, source.carrier, page_size=source.page_size, paging=paging)
         ]
     except CarriersError as exc:
-        raise SyncFailed(f"page {paging.pages + 1} of {source.where}: {exc}") from None
+        # The path, not the URL: the failure is shown on /healthz, which anyone may ask.
+        raise SyncFailed(f"page {paging.pages + 1} of {DELIVERYPOINTS_PATH}: {exc}") from None
     result = await asyncio.to_thread(_read, items, source, zone_for)
     if not result.points:
-        raise SyncFailed(f"no usable points from {source.where} ({result.rejected} rejected of {len(items)})")
-    before = {n.name: n.point_count for n in await networks.networks()}.get(source.network)
+        raise SyncFailed(f"no usable points in {DELIVERYPOINTS_PATH} ({result.rejected} rejected of {len(items)})")
     try:
+        before = {n.name: n.point_count for n in await networks.networks()}.get(source.network)
         record = await networks.save(source.network, result.points, source.where)
-    except NetworkRecordError as exc:
-        raise SyncFailed(f"{source.where}: {exc}") from None
+    except RecordsError as exc:
+        raise SyncFailed(f"not saved: {exc}") from None
     codes = tuple(str(item["code"]) if item.get("code") else None for item in items)
     return SyncReport(record, result, codes, paging.pages, before)
 
@@ -181,7 +183,7 @@ class Syncer:
             async with asyncio.timeout(limit_s):
                 return await sync_network(source, self.networks, zone_for=self._zone_for())
         except TimeoutError:
-            raise SyncFailed(f"{source.where}: not read within {limit_s:g} s") from None
+            raise SyncFailed(f"{DELIVERYPOINTS_PATH} not read within {limit_s:g} s") from None
 
     async def failure(self, network: str) -> Failure | None:
         """The last sync's failure, if no sync has succeeded since."""

@@ -74,7 +74,7 @@ async def test_a_sync_that_fails_on_page_3_changes_nothing_and_says_which_page(
     await fail_third_page(cdek_api)
     result = await synced(env)
     assert result.exit_code == 1
-    assert f"page 3 of {cdek_api.cdek_url}/v2/deliverypoints" in result.output
+    assert "page 3 of /v2/deliverypoints: cdek: HTTP 500" in result.output
     assert "the network is unchanged" in result.output and "Traceback" not in result.output
     assert await listed_count(env) == 25
 

@@ -93,7 +93,8 @@ async def test_a_sync_failing_on_page_3_keeps_the_network_and_healthz_says_so_un
     assert health["status"] == "ok"
     network = health["networks"]["cdek"]
     assert datetime.fromisoformat(network["synced_at"]) == synced_at and network["failed_at"] is not None
-    assert network["last_error"].startswith("page 3 of ") and "HTTP 500" in network["last_error"]
+    assert network["last_error"].startswith("page 3 of /v2/deliverypoints: cdek: HTTP 500")
+    assert cdek_api.cdek_url not in network["last_error"]
     assert await served_ids(api) == EVERY_ONE  # C03 too: the sync that would drop it failed
 
     await syncer.sync("cdek")
@@ -135,3 +136,18 @@ async def test_of_workers_sharing_a_store_one_syncs_what_is_due(cdek_api: Sandbo
         (record,) = await Networks(db).networks()
     assert cdek_api.cdek.requests["/v2/deliverypoints"] == 3  # one sync's three pages
     assert record.point_count == 25
+
+
+async def test_a_carrier_listing_no_usable_point_leaves_the_network_as_it_was(
+    cdek_api: SandboxServers, settings: Settings
+) -> None:
+    async with aiohttp.ClientSession() as http, open_database(str(settings.database_url)) as db:
+        syncer = Syncer(point_sources(settings, http), Networks(db), MemoryStore())
+        await syncer.sync("cdek")
+        await withdraw(cdek_api, *(f"C{i:02d}" for i in range(25)))  # the bad record alone is left
+        with pytest.raises(SyncFailed, match=r"no usable points in /v2/deliverypoints \(1 rejected of 1\)"):
+            await syncer.sync("cdek")
+        (record,) = await Networks(db).networks()
+        failure = await syncer.failure("cdek")
+    assert record.point_count == 25
+    assert failure is not None and failure.error.startswith("no usable points")
