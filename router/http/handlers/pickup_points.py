@@ -52,6 +52,9 @@ class LivePoints:
     def __init__(self, directory: PickupDirectory, marks: Marks | None = None) -> None:
         self.directory = directory
         self.marks: Marks = marks or {}
+        # The follower and a sync's own reload take turns: one that read the records before a
+        # sync saved must not swap its older directory in after the sync's newer one.
+        self.reloading = asyncio.Lock()
 
 
 async def load_live_points(bundled: Path, networks: Networks) -> LivePoints:
@@ -65,11 +68,12 @@ async def load_live_points(bundled: Path, networks: Networks) -> LivePoints:
 
 async def reload_points(live: LivePoints, bundled: Path, networks: Networks) -> bool:
     """Rebuild `live` if a network was imported or removed since it was built; whether it was."""
-    if await networks.marks() == live.marks:
-        return False
-    fresh = await load_live_points(bundled, networks)
-    live.directory, live.marks = fresh.directory, fresh.marks
-    return True
+    async with live.reloading:
+        if await networks.marks() == live.marks:
+            return False
+        fresh = await load_live_points(bundled, networks)
+        live.directory, live.marks = fresh.directory, fresh.marks
+        return True
 
 
 async def _follow_imports(live: LivePoints, bundled: Path, networks: Networks, every_s: float) -> None:

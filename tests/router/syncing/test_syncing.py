@@ -18,7 +18,7 @@ from router.http import appkeys as keys
 from router.http.app import create_app
 from router.records import open_database
 from router.records.networks import Networks
-from router.store import MemoryStore
+from router.store import MemoryStore, Store
 from router.syncing import SyncBusy, Syncer, SyncFailed, point_sources
 from tests.router.records.test_networks import data_dir_without_points
 from tests.router.syncing.feeds import (  # noqa: F401  (fixture)
@@ -127,8 +127,9 @@ async def test_a_network_another_process_is_syncing_is_not_read_twice(
         await syncer.sync("cdek")
 
 
-async def test_of_workers_sharing_a_store_one_syncs_what_is_due(cdek_api: SandboxServers, settings: Settings) -> None:
-    store = MemoryStore()
+async def test_of_workers_sharing_a_store_one_syncs_what_is_due(
+    cdek_api: SandboxServers, settings: Settings, store: Store
+) -> None:
     async with aiohttp.ClientSession() as http, open_database(str(settings.database_url)) as db:
         workers = [paged(Syncer(point_sources(settings, http), Networks(db), store)) for _ in range(3)]
         await asyncio.gather(*(w.sync_due(3600) for w in workers))
@@ -151,3 +152,38 @@ async def test_a_carrier_listing_no_usable_point_leaves_the_network_as_it_was(
         failure = await syncer.failure("cdek")
     assert record.point_count == 25
     assert failure is not None and failure.error.startswith("no usable points")
+
+
+async def test_a_reload_that_read_the_records_before_a_sync_saved_cannot_swap_in_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from router.http.handlers import pickup_points as handlers
+    from tests.pickup_points.factories import point
+
+    bundled = data_dir_without_points(tmp_path) / "pickup_points"
+    read_once, go_on = asyncio.Event(), asyncio.Event()
+    real = handlers.served_points
+
+    async def slow_first_read(*args: Any) -> Any:
+        served = await real(*args)
+        if not read_once.is_set():
+            read_once.set()
+            await go_on.wait()
+        return served
+
+    monkeypatch.setattr(handlers, "served_points", slow_first_read)
+    async with open_database(f"sqlite:///{tmp_path / 'r.sqlite3'}") as db:
+        networks = Networks(db)
+        live = handlers.LivePoints(await asyncio.to_thread(handlers.PickupDirectory.build, []))
+        await networks.save("cdek", [point("OLD", network="cdek")], "first")
+        follower = asyncio.create_task(handlers.reload_points(live, bundled, networks))
+        await read_once.wait()  # the follower holds the first version, not yet swapped in
+        await networks.save("cdek", [point("NEW", network="cdek")], "second")
+        after_sync = asyncio.create_task(handlers.reload_points(live, bundled, networks))
+        # Room for the sync's reload to finish first, as it would without turns; with them it
+        # waits for the follower, and the pause only lets time pass (never a cause of failure).
+        await asyncio.wait({after_sync}, timeout=1.0)
+        go_on.set()
+        await asyncio.gather(follower, after_sync)
+        assert live.marks == await networks.marks()
+    assert live.directory.get("cdek:NEW") is not None and live.directory.get("cdek:OLD") is None
