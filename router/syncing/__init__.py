@@ -22,6 +22,7 @@ worker and the CLI, never read the same network at once. On a schedule every wor
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import secrets
@@ -133,11 +134,16 @@ async def sync_network(source: PointSource, networks: Networks, *, zone_for: Zon
 
 
 def _read(items: list[dict[str, Any]], source: PointSource, zone_for: ZoneFor | None) -> ImportResult:
-    if zone_for is None:
-        from pickup_points.timezones import TimezoneLookup
-
-        zone_for = TimezoneLookup()
+    zone_for = zone_for or _zones()
     return import_cdek(wire.encode(items), network=source.network, carrier=source.carrier, zone_for=zone_for)
+
+
+@functools.cache
+def _zones() -> ZoneFor:
+    # Seconds to load, so once per process and in the reading thread, never on the event loop.
+    from pickup_points.timezones import TimezoneLookup
+
+    return TimezoneLookup()
 
 
 class Syncer:
@@ -155,7 +161,6 @@ class Syncer:
         self.networks = networks
         self.store = store
         self.on_saved = on_saved
-        self._zones: ZoneFor | None = None
 
     async def sync(self, carrier: str) -> SyncReport:
         """Sync `carrier`'s network now; SyncBusy if another process is at it, SyncFailed if it failed."""
@@ -181,7 +186,7 @@ class Syncer:
     async def _sync_within(self, source: PointSource, limit_s: float) -> SyncReport:
         try:
             async with asyncio.timeout(limit_s):
-                return await sync_network(source, self.networks, zone_for=self._zone_for())
+                return await sync_network(source, self.networks)
         except TimeoutError:
             raise SyncFailed(f"{DELIVERYPOINTS_PATH} not read within {limit_s:g} s") from None
 
@@ -221,13 +226,6 @@ class Syncer:
                 # A schedule that died would leave the network unsynced without a word.
                 log.exception("pickup points not synced")
             await asyncio.sleep(min(every_s, 60.0))
-
-    def _zone_for(self) -> ZoneFor:
-        if self._zones is None:
-            from pickup_points.timezones import TimezoneLookup
-
-            self._zones = TimezoneLookup()
-        return self._zones
 
     async def _keep_failure(self, network: str, error: str) -> None:
         failure = Failure(datetime.now(UTC), error)
