@@ -127,11 +127,13 @@ class SandboxPoints:
         return tuple(p for p in self.all() if p["code"] not in self.withdrawn)
 
     def withdraw(self, codes: Iterable[str]) -> list[str]:
-        """Stop listing these points; the codes that named none are returned."""
+        """Stop listing these points; if a code names none, nothing changes and those codes are returned."""
         codes = list(codes)
         known = {p["code"] for p in self.all()}
-        self.withdrawn.update(c for c in codes if c in known)
-        return [c for c in codes if c not in known]
+        unknown = [c for c in codes if c not in known]
+        if not unknown:
+            self.withdrawn.update(codes)
+        return unknown
 
     def restore(self) -> None:
         self.withdrawn.clear()

@@ -59,8 +59,9 @@ async def test_a_withdrawn_point_is_no_longer_listed_until_the_points_are_restor
         assert resp.status == 200 and await resp.json() == {"listed": 24, "withdrawn": [gone]}
     assert await codes(cdek) == [p["code"] for p in FIRST if p["code"] != gone]
 
-    async with http.post(small.cdek_url + "/_sandbox/points", json={"withdraw": ["NOPE1"]}) as resp:
+    async with http.post(small.cdek_url + "/_sandbox/points", json={"withdraw": [FIRST[0]["code"], "NOPE1"]}) as resp:
         assert resp.status == 404 and (await resp.json())["unknown"] == ["NOPE1"]
+    assert len(await codes(cdek)) == 24  # a request naming an unknown point withdraws nothing
     async with http.delete(small.cdek_url + "/_sandbox/points") as resp:
         assert (await resp.json())["listed"] == 25
     assert len(await codes(cdek)) == 25
