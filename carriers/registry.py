@@ -67,10 +67,15 @@ def build_carriers(config: CarriersConfig, settings: Settings, http: aiohttp.Cli
     return carriers
 
 
-def _cdek(entry: CdekEntry, settings: Settings, http: aiohttp.ClientSession | None) -> CdekCarrier:
-    client = CdekClient(
+def cdek_client(entry: CdekEntry, http: aiohttp.ClientSession | None) -> CdekClient:
+    """The client of one configured CDEK account: quotes and delivery points go through it."""
+    return CdekClient(
         http, client_id=entry.client_id, client_secret=entry.client_secret, base_url=entry.base_url, carrier=entry.code
     )
+
+
+def _cdek(entry: CdekEntry, settings: Settings, http: aiohttp.ClientSession | None) -> CdekCarrier:
+    client = cdek_client(entry, http)
     return CdekCarrier(
         client,
         code=entry.code,

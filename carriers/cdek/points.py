@@ -8,6 +8,7 @@ importer's to read (`pickup_points.importers.import_cdek`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from carriers.api import within
@@ -18,6 +19,14 @@ if TYPE_CHECKING:
     from pickup_points.importers import ImportResult
 
 
+@dataclass(slots=True)
+class Paging:
+    """How far a paging got: when a page fails, `pages + 1` is the page that did."""
+
+    pages: int = 0
+    points: int = 0
+
+
 async def delivery_points(
     client: CdekClient,
     carrier: str,
@@ -25,17 +34,21 @@ async def delivery_points(
     *,
     page_size: int = 1000,
     page_timeout_s: float = 30.0,
+    paging: Paging | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every delivery point matching `filters`, as CDEK shapes it, page by page.
 
     Paging stops at `X-Total-Elements`, or at a short or empty page when a server does not send
-    the total. Each page has `page_timeout_s` of its own.
+    the total. Each page has `page_timeout_s` of its own. `paging` counts the pages read.
     """
+    paging = paging or Paging()
     page = 0
     seen = 0
     while True:
         page_call = client.deliverypoints_page(filters, page, page_size)
         items, total = await within(page_timeout_s, carrier, page_call)
+        paging.pages += 1
+        paging.points += len(items)
         for item in items:
             yield item
         seen += len(items)

@@ -25,17 +25,27 @@ from carriers.config import (
 from carriers.sandbox.cdek import TOKEN_TTL_S, create_cdek_app
 from carriers.sandbox.courier import create_courier_app
 from carriers.sandbox.faults import Faults, SandboxState
+from carriers.sandbox.points import SandboxPoints
 from router.core.settings import DEFAULT_DATA_DIR, Settings
 
 SANDBOX_CONFIG = DEFAULT_DATA_DIR / "config" / "sandbox.toml"
 SHUTDOWN_TIMEOUT_S = 1.0  # hanging handlers are released first; nothing else needs longer
 
-__all__ = ["Faults", "SandboxServers", "SandboxState", "SANDBOX_CONFIG", "sandbox_ctx", "start_sandbox"]
+__all__ = [
+    "Faults",
+    "SandboxPoints",
+    "SandboxServers",
+    "SandboxState",
+    "SANDBOX_CONFIG",
+    "sandbox_ctx",
+    "start_sandbox",
+]
 
 
 @dataclass
 class SandboxServers:
-    """Both emulators, running; `cdek` / `courier` are their fault and counter state."""
+    """Both emulators, running; `cdek` / `courier` are their fault and counter state, `cdek_points`
+    the delivery points the CDEK emulator lists."""
 
     cdek_url: str
     courier_url: str
@@ -45,6 +55,7 @@ class SandboxServers:
     cdek: SandboxState = field(repr=False)
     courier: SandboxState = field(repr=False)
     _runners: list[web.AppRunner] = field(repr=False, default_factory=list)
+    cdek_points: SandboxPoints = field(repr=False, default_factory=SandboxPoints)
 
     def endpoints(self) -> dict[str, str]:
         """What `Settings.extra` needs for `sandbox = true` carriers to find the emulators."""
@@ -89,8 +100,13 @@ async def start_sandbox(
     seed: int | None = None,
     token_ttl_s: float = TOKEN_TTL_S,
     faults: Faults | None = None,
+    cdek_points: SandboxPoints | None = None,
 ) -> SandboxServers:
-    """Start the CDEK-format and courier emulators; port 0 picks free ports."""
+    """Start the CDEK-format and courier emulators; port 0 picks free ports.
+
+    `cdek_points`: what the CDEK emulator lists (every demo point by default).
+    """
+    cdek_points = cdek_points or SandboxPoints()
     cdek_state, courier_state = SandboxState(seed), SandboxState(seed)
     if faults is not None:
         cdek_state.set_faults(faults)
@@ -101,7 +117,9 @@ async def start_sandbox(
     runners: list[web.AppRunner] = []
     try:
         runner, cdek_url = await _serve(
-            create_cdek_app(client_id, client_secret, state=cdek_state, token_ttl_s=token_ttl_s), host, cdek_port
+            create_cdek_app(client_id, client_secret, state=cdek_state, token_ttl_s=token_ttl_s, points=cdek_points),
+            host,
+            cdek_port,
         )
         runners.append(runner)
         runner, courier_url = await _serve(create_courier_app(token, state=courier_state), host, courier_port)
@@ -119,4 +137,5 @@ async def start_sandbox(
         cdek=cdek_state,
         courier=courier_state,
         _runners=runners,
+        cdek_points=cdek_points,
     )

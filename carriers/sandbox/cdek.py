@@ -13,6 +13,11 @@ working days out) and prices with a documented formula, so a quote can be checke
 
 Demo data, not CDEK's prices. Delivery points are the bundled demo points, every city of them
 (`carriers.sandbox.points`), paged with `page`/`size` and the total in `X-Total-Elements`.
+Points can be withdrawn and brought back while it runs, as a carrier closes offices:
+
+    GET    /_sandbox/points   {"listed": n, "withdrawn": ["MAG1", ...]}
+    POST   /_sandbox/points   {"withdraw": ["MAG1"]}     no longer listed (404 naming unknown codes)
+    DELETE /_sandbox/points   every point listed again
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from aiohttp import web
 
 from carriers.cdek.codes import DeliveryMode
 from carriers.sandbox.faults import (
+    CONTROL_PREFIX,
     STATE,
     SandboxState,
     add_control_routes,
@@ -38,7 +44,7 @@ from carriers.sandbox.faults import (
     json_response,
     wants_empty,
 )
-from carriers.sandbox.points import delivery_points
+from carriers.sandbox.points import SandboxPoints
 from router.core.geo import distance_km
 
 TOKEN_TTL_S = 3600.0
@@ -251,7 +257,9 @@ def tarifflist_answer(raw: bytes, *, empty: bool = False) -> Answer:
     return 200, {"tariff_codes": price_tariffs(km, packages)}
 
 
-def deliverypoints_answer(query: Mapping[str, str], *, empty: bool = False) -> tuple[int, Any, dict[str, str]]:
+def deliverypoints_answer(
+    query: Mapping[str, str], *, empty: bool = False, points: SandboxPoints | None = None
+) -> tuple[int, Any, dict[str, str]]:
     """(status, body, headers): a page of points, the totals in headers as CDEK sends them."""
     try:
         page = int(query.get("page", "0"))
@@ -260,7 +268,7 @@ def deliverypoints_answer(query: Mapping[str, str], *, empty: bool = False) -> t
         return (*_errors(400, "v2_invalid_value_type", "page and size are whole numbers"), {})
     if page < 0 or (size is not None and size < 1):
         return (*_errors(400, "v2_invalid_value_type", "page from 0, size from 1"), {})
-    chosen = [] if empty else filter_points(delivery_points(), query)
+    chosen = [] if empty else filter_points((points or SandboxPoints()).listed(), query)
     total = len(chosen)
     items = chosen[page * size : (page + 1) * size] if size else chosen
     pages = math.ceil(total / size) if size else 1
@@ -288,23 +296,57 @@ async def tarifflist(request: web.Request) -> web.Response:
 async def deliverypoints(request: web.Request) -> web.Response:
     if not _authorized(request):
         return json_response(UNAUTHORIZED[1], status=UNAUTHORIZED[0])
-    status, body, headers = deliverypoints_answer(request.query, empty=wants_empty(request))
+    status, body, headers = deliverypoints_answer(request.query, empty=wants_empty(request), points=request.app[POINTS])
     return json_response(body, status=status, headers=headers)
+
+
+async def listed_points(request: web.Request) -> web.Response:
+    points = request.app[POINTS]
+    return json_response({"listed": len(points.listed()), "withdrawn": sorted(points.withdrawn)})
+
+
+async def withdraw_points(request: web.Request) -> web.Response:
+    try:
+        body = await request.json(loads=orjson.loads)
+    except ValueError:
+        return json_response({"error": "body is not JSON"}, status=400)
+    codes = body.get("withdraw") if isinstance(body, dict) else None
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        return json_response({"error": "withdraw must be a list of point codes"}, status=400)
+    unknown = request.app[POINTS].withdraw(codes)
+    if unknown:
+        return json_response({"error": f"no point {unknown[0]!r}", "unknown": unknown}, status=404)
+    return await listed_points(request)
+
+
+async def restore_points(request: web.Request) -> web.Response:
+    request.app[POINTS].restore()
+    return await listed_points(request)
 
 
 CREDENTIALS: web.AppKey[tuple[str, str]] = web.AppKey("cdek_credentials")
 TOKEN_TTL: web.AppKey[float] = web.AppKey("cdek_token_ttl", float)
+POINTS: web.AppKey[SandboxPoints] = web.AppKey("cdek_points", SandboxPoints)
 
 
 def create_cdek_app(
-    client_id: str, client_secret: str, *, state: SandboxState | None = None, token_ttl_s: float = TOKEN_TTL_S
+    client_id: str,
+    client_secret: str,
+    *,
+    state: SandboxState | None = None,
+    token_ttl_s: float = TOKEN_TTL_S,
+    points: SandboxPoints | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[faults_middleware(error_body)])
     app[STATE] = state or SandboxState()
+    app[POINTS] = points or SandboxPoints()
     app[CREDENTIALS] = (client_id, client_secret)
     app[TOKEN_TTL] = token_ttl_s
     app.router.add_post("/v2/oauth/token", token)
     app.router.add_post("/v2/calculator/tarifflist", tarifflist)
     app.router.add_get("/v2/deliverypoints", deliverypoints)
     add_control_routes(app)
+    app.router.add_get(CONTROL_PREFIX + "/points", listed_points)
+    app.router.add_post(CONTROL_PREFIX + "/points", withdraw_points)
+    app.router.add_delete(CONTROL_PREFIX + "/points", restore_points)
     return app

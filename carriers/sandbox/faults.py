@@ -7,7 +7,9 @@
                               {"malformed": true}                      200 with broken JSON
                               {"empty": true}                          answer with no results
                               {"expire_tokens": true}                  every token issued so far now gets 401
-                              + "count": N (only the next N requests), "path": "/v2/calculator" (only there)
+                              + "count": N (only the next N requests), "path": "/v2/calculator" (only there),
+                                "after": N (let the next N requests through first: "after": 2 on
+                                /v2/deliverypoints fails the third page)
     DELETE /_sandbox/faults   back to normal
     GET    /_sandbox/stats    {"token_requests": n, "requests": {"/v2/...": n}}
 
@@ -46,6 +48,7 @@ class Faults:
     empty: bool = False
     count: int | None = None  # None: until cleared
     path: str | None = None  # None: every API path
+    after: int = 0  # requests let through before the faults start
 
     def active(self) -> bool:
         return self != Faults()
@@ -89,6 +92,10 @@ def parse_faults(body: Any) -> tuple[Faults, bool]:
         if isinstance(body["count"], bool) or not isinstance(body["count"], int) or body["count"] < 1:
             raise ValueError("count must be a whole number from 1")
         faults.count = body["count"]
+    if body.get("after") is not None:
+        if isinstance(body["after"], bool) or not isinstance(body["after"], int) or body["after"] < 0:
+            raise ValueError("after must be a whole number from 0")
+        faults.after = body["after"]
     if body.get("path") is not None:
         if not isinstance(body["path"], str) or not body["path"].startswith("/"):
             raise ValueError("path must start with /")
@@ -131,6 +138,9 @@ class SandboxState:
         """The faults this request meets, counting it against `count`."""
         faults = self.faults
         if not faults.active() or not faults.applies_to(path):
+            return None
+        if faults.after > 0:
+            faults.after -= 1
             return None
         if faults.count is not None:
             faults.count -= 1

@@ -8,11 +8,15 @@ grams to kilograms, as CDEK gives them. Points marked temporarily closed are lef
 City codes: the five cities whose real CDEK codes the tests and examples use keep them; the
 others are numbered from 100000 in the order of (region, city), so a code is stable for as long
 as the bundled data is.
+
+`SandboxPoints` is what one emulator lists: those points (or a test's own) less the ones
+withdrawn since, so a carrier dropping a point between two syncs can be played out.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -105,3 +109,31 @@ def delivery_points(path: Path = DEMO_POINTS) -> tuple[dict[str, Any], ...]:
     codes = city_codes(rows)
     rows.sort(key=lambda r: (codes[(r["region"], r["city"])], r["network"], r["code"]))
     return tuple(to_cdek(r, codes[(r["region"], r["city"])]) for r in rows)
+
+
+class SandboxPoints:
+    """The delivery points one emulator lists: the demo points, or those given, less those withdrawn."""
+
+    def __init__(self, points: Sequence[dict[str, Any]] | None = None) -> None:
+        self._points = None if points is None else tuple(points)
+        self.withdrawn: set[str] = set()
+
+    def all(self) -> tuple[dict[str, Any], ...]:
+        return delivery_points() if self._points is None else self._points
+
+    def listed(self) -> tuple[dict[str, Any], ...]:
+        if not self.withdrawn:
+            return self.all()
+        return tuple(p for p in self.all() if p["code"] not in self.withdrawn)
+
+    def withdraw(self, codes: Iterable[str]) -> list[str]:
+        """Stop listing these points; if a code names none, nothing changes and those codes are returned."""
+        codes = list(codes)
+        known = {p["code"] for p in self.all()}
+        unknown = [c for c in codes if c not in known]
+        if not unknown:
+            self.withdrawn.update(codes)
+        return unknown
+
+    def restore(self) -> None:
+        self.withdrawn.clear()

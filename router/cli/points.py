@@ -1,4 +1,4 @@
-"""`carrier-router points`: import a network's points into the records, list, remove, and see what is served.
+"""`carrier-router points`: import or sync a network's points into the records, list, remove, see what is served.
 
 Imported networks live in the records database (`router.records.networks`), never under the data
 directory: that is the repository's `data/` in a checkout and site-packages once installed, and
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
+import aiohttp
 import click
 import orjson
 from rich.console import Console
@@ -26,7 +28,10 @@ from pickup_points.timezones import TimezoneLookup
 from router.cli.records import with_records
 from router.core.errors import ConfigError
 from router.core.settings import Settings
+from router.records import Database
 from router.records.networks import NetworkRecordError, Networks, ServedPoints, UnknownNetwork, served_points
+from router.store import StoreError, open_store
+from router.syncing import PAGE_SIZE, Syncer, SyncError, SyncReport, point_sources
 
 FORMATS = ("geojson", "csv", "cdek")
 _BY_SUFFIX = {".geojson": "geojson", ".csv": "csv", ".json": "cdek"}
@@ -97,6 +102,54 @@ def import_points(ctx: click.Context, file: Path, network: str, fmt: str | None,
     except NetworkRecordError as exc:
         raise click.ClickException(f"{file}: {exc}; nothing imported") from None
     click.echo(f"{len(result.points)} points of {network} imported; {result.rejected} rejected")
+
+
+@points.command("sync")
+@click.argument("carrier")
+@click.option(
+    "--page-size", type=click.IntRange(1, 5000), default=PAGE_SIZE, show_default=True, help="Points asked per page."
+)
+@click.pass_context
+def sync_points(ctx: click.Context, carrier: str, page_size: int) -> None:
+    """Read CARRIER's delivery points from its API, every page, and keep them as the network CARRIER.
+
+    CARRIER is the code of a `kind = "cdek"` carrier in the carriers TOML (--config or
+    CARRIER_ROUTER_CONFIG), with its credentials in the variables it names. Records that cannot
+    be used are reported as a file import reports them; the rest replace the network at once, so
+    a point the carrier no longer lists is gone. A sync that fails changes nothing.
+    """
+    settings = _settings(ctx)
+
+    async def sync(records: Database) -> SyncReport:
+        async with aiohttp.ClientSession() as http:
+            sources = point_sources(settings, http)
+            if carrier not in sources:
+                where = settings.config_path or "no carriers TOML (give --config or CARRIER_ROUTER_CONFIG)"
+                known = ", ".join(sorted(sources)) or "none"
+                raise click.ClickException(f'{where}: no kind = "cdek" carrier {carrier!r} (CDEK carriers: {known})')
+            source = replace(sources[carrier], page_size=page_size)
+            store = open_store(settings.redis_url, settings.redis_prefix)
+            try:
+                return await Syncer({carrier: source}, Networks(records), store).sync(carrier)
+            finally:
+                await store.close()
+
+    try:
+        report = with_records(settings, sync)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (SyncError, StoreError) as exc:
+        raise click.ClickException(f"{exc}; the network is unchanged") from None
+    result = report.result
+    for error in result.errors:
+        click.echo(f"{carrier} {report.record_name(error.line)}: {error.field or 'record'}: {error.reason}", err=True)
+    if result.unlisted:
+        click.echo(f"{carrier}: and {result.unlisted} more rejected records", err=True)
+    before = "" if report.before is None else f" (was {report.before})"
+    click.echo(
+        f"{len(result.points)} points of {report.record.name} synced{before} from {report.record.source}"
+        f" in {report.pages} pages; {result.rejected} rejected"
+    )
 
 
 @points.command("list")

@@ -42,6 +42,8 @@ class Settings:
     request_timeout_s: float = 10.0
     # How often each worker asks the records whether a network was imported or removed; 0: never.
     points_reload_s: float = 30.0
+    # How often the CDEK carriers' networks are synced from their APIs; 0: never (`points sync` by hand).
+    points_sync_s: float = 0.0
     rate_secret_per_min: int = 6000
     rate_publishable_per_min: int = 300
     insecure: bool = False  # serve open (no keys) on a public interface
@@ -75,6 +77,7 @@ class Settings:
             state_dir=Path(env.get("CARRIER_ROUTER_STATE", s.state_dir)),
             request_timeout_s=float(env.get("CARRIER_ROUTER_REQUEST_TIMEOUT_S", s.request_timeout_s)),
             points_reload_s=float(env.get("CARRIER_ROUTER_POINTS_RELOAD_S", s.points_reload_s)),
+            points_sync_s=float(env.get("CARRIER_ROUTER_POINTS_SYNC_S", s.points_sync_s)),
             rate_secret_per_min=int(env.get("CARRIER_ROUTER_RATE_SECRET_PER_MIN", s.rate_secret_per_min)),
             rate_publishable_per_min=int(
                 env.get("CARRIER_ROUTER_RATE_PUBLISHABLE_PER_MIN", s.rate_publishable_per_min)

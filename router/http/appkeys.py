@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from router.records import Database
     from router.records.keys import KeyRing
     from router.store import Store
+    from router.syncing import Syncer
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 STORE: web.AppKey[Store] = web.AppKey("store")
@@ -28,6 +29,7 @@ PLACES: web.AppKey[Places] = web.AppKey("places")
 ENGINE: web.AppKey[QuoteEngine] = web.AppKey("engine")
 QUOTES: web.AppKey[QuoteBook] = web.AppKey("quotes")
 PICKUP_POINTS: web.AppKey[LivePoints] = web.AppKey("pickup_points")
+POINT_SYNC: web.AppKey[Syncer] = web.AppKey("point_sync")  # the CDEK carriers' networks, synced from their APIs
 KEYRING: web.AppKey[KeyRing] = web.AppKey("keyring")
 RECORDS: web.AppKey[Database] = web.AppKey("records")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")

@@ -33,6 +33,7 @@ from router.http.schemas.wire import PickupPointQuery
 from router.quoting.engine import QuoteEngine
 from router.records import RecordsUnavailable
 from router.records.networks import Marks, Networks, served_points
+from router.syncing import Syncer, point_sources
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class LivePoints:
     def __init__(self, directory: PickupDirectory, marks: Marks | None = None) -> None:
         self.directory = directory
         self.marks: Marks = marks or {}
+        # The follower and a sync's own reload take turns: one that read the records before a
+        # sync saved must not swap its older directory in after the sync's newer one.
+        self.reloading = asyncio.Lock()
 
 
 async def load_live_points(bundled: Path, networks: Networks) -> LivePoints:
@@ -64,11 +68,12 @@ async def load_live_points(bundled: Path, networks: Networks) -> LivePoints:
 
 async def reload_points(live: LivePoints, bundled: Path, networks: Networks) -> bool:
     """Rebuild `live` if a network was imported or removed since it was built; whether it was."""
-    if await networks.marks() == live.marks:
-        return False
-    fresh = await load_live_points(bundled, networks)
-    live.directory, live.marks = fresh.directory, fresh.marks
-    return True
+    async with live.reloading:
+        if await networks.marks() == live.marks:
+            return False
+        fresh = await load_live_points(bundled, networks)
+        live.directory, live.marks = fresh.directory, fresh.marks
+        return True
 
 
 async def _follow_imports(live: LivePoints, bundled: Path, networks: Networks, every_s: float) -> None:
@@ -85,19 +90,29 @@ async def _follow_imports(live: LivePoints, bundled: Path, networks: Networks, e
 
 
 async def pickup_points(app: web.Application) -> AsyncIterator[None]:
-    """Load the bundled networks and those imported into the records; follow later imports."""
+    """Load the bundled networks and those imported into the records; follow later imports, sync
+    the CDEK carriers' networks when that is on, and serve a network this worker synced at once."""
     settings = app[keys.SETTINGS]
     bundled = settings.data_dir / "pickup_points"
     networks = Networks(app[keys.RECORDS])
     live = app[keys.PICKUP_POINTS] = await load_live_points(bundled, networks)
-    if settings.points_reload_s <= 0:
-        yield
-        return
-    follower = asyncio.create_task(_follow_imports(live, bundled, networks, settings.points_reload_s))
+    syncer = app[keys.POINT_SYNC] = Syncer(
+        point_sources(settings, app[keys.HTTP]),
+        networks,
+        app[keys.STORE],
+        on_saved=lambda: reload_points(live, bundled, networks),
+    )
+    tasks = []
+    if settings.points_reload_s > 0:
+        tasks.append(asyncio.create_task(_follow_imports(live, bundled, networks, settings.points_reload_s)))
+    if settings.points_sync_s > 0 and syncer.sources:
+        tasks.append(asyncio.create_task(syncer.run(settings.points_sync_s)))
     yield
-    follower.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await follower
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @dataclass(frozen=True, slots=True)

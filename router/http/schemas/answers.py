@@ -9,6 +9,7 @@ pickup_points/answers.py, allocation plans in router/allocation/answers.py.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -20,6 +21,7 @@ __all__ = [
     "FieldProblem",
     "Health",
     "MemoryUse",
+    "NetworkSync",
     "OutcomeImport",
     "OutcomeProblem",
     "PlaceSuggestion",
@@ -66,10 +68,22 @@ class StoreHealth(msgspec.Struct):
     memory: MemoryUse | None = None
 
 
+class NetworkSync(msgspec.Struct):
+    """A network synced from its carrier's API. A failed sync keeps the network it had."""
+
+    synced_at: Annotated[datetime | None, Meta(description="When the points this worker serves were saved")]
+    last_error: Annotated[str | None, Meta(description="Why the latest sync failed; null once one succeeds")]
+    failed_at: datetime | None
+
+
 class Health(msgspec.Struct):
     status: Literal["ok", "degraded"]
     store: StoreHealth
     carriers: int
+    networks: Annotated[
+        dict[str, NetworkSync],
+        Meta(description="Each network synced on a schedule (CARRIER_ROUTER_POINTS_SYNC_S), by name"),
+    ] = msgspec.field(default_factory=dict)
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
