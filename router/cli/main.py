@@ -20,7 +20,7 @@ from router.cli.points import points
 from router.cli.rerate import demo_orders, rerate
 from router.cli.retailcrm import integrations
 from router.core.errors import ConfigError, RouterError
-from router.core.models import Badge, Location, OfferInsight, Parcel, Policy, PolicyKind, Quote, Shipment
+from router.core.models import Location, OfferInsight, Parcel, Policy, PolicyKind, Quote, Shipment
 from router.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -114,6 +114,8 @@ def _size(value: str) -> tuple[float, float, float]:
 @click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), help="For --policy deadline.")
 @click.option("--ship-at", help="When the parcel is handed over, ISO 8601 with a zone offset (default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the quote as the API would answer it.")
+@click.option("--url", help="Ask the service running at this URL, which holds the price (POST /v1/quotes).")
+@click.option("--api-key", envvar="CARRIER_ROUTER_API_KEY", help="Secret key for --url (also CARRIER_ROUTER_API_KEY).")
 @click.pass_context
 def quote(
     ctx: click.Context,
@@ -128,11 +130,13 @@ def quote(
     deadline: datetime | None,
     ship_at: str | None,
     as_json: bool,
+    url: str | None,
+    api_key: str | None,
 ) -> None:
     """Quote one shipment and print the offers.
 
-    The quote is made in this process and kept nowhere: its price is not held. A shop holds a
-    price by asking the running service (`POST /v1/quotes`)."""
+    Without --url the quote is made in this process and kept nowhere: its price is not held.
+    With --url the running service makes it, holds its price and gives it an id."""
     from router.core.codec import indented, quote_answer
     from router.quoting.wiring import open_engine
 
@@ -140,6 +144,26 @@ def quote(
     kind = PolicyKind(policy)
     if kind is PolicyKind.DEADLINE and deadline is None:
         raise click.BadParameter("--deadline is required with --policy deadline", param_hint="--deadline")
+    if url:
+        from router.cli import remote
+
+        body = {
+            "origin": _place(origin),
+            "destination": _place(destination),
+            "parcels": [dict(zip(_SIDES, (weight_g, *_size(size_cm)), strict=True))] * parcels,
+            "declared_value": str(declared_value),
+            "cod": cod,
+            **({"ship_at": remote.wire_moment(ship_at)} if ship_at else {}),
+            "policy": {"kind": kind.value, **({"deadline": f"{deadline:%Y-%m-%d}"} if deadline else {})},
+        }
+        answer = remote.ask(url, body, api_key)
+        if as_json:
+            sys.stdout.buffer.write(answer.body.rstrip(b"\n") + b"\n")
+        if answer.status not in (200, 201):
+            raise click.ClickException(remote.refusal(url, answer))
+        if not as_json:
+            remote.print_answer(url, remote.decode(url, answer))
+        return
     shipment = Shipment(
         origin=_location(origin),
         destination=_location(destination),
@@ -181,6 +205,19 @@ def _moment(text: str) -> datetime:
     return moment
 
 
+_SIDES = ("weight_g", "length_cm", "width_cm", "height_cm")
+
+
+def _place(text: str) -> dict[str, object]:
+    """`_location` as the API's JSON takes it."""
+    place = _location(text)
+    if place.lat is not None:
+        return {"lat": place.lat, "lon": place.lon}
+    if place.postal_code:
+        return {"postal_code": place.postal_code}
+    return {"city": place.city}
+
+
 def _location(text: str) -> Location:
     parts = [p.strip() for p in text.split(",")]
     if len(parts) == 2:
@@ -199,54 +236,42 @@ def _handed_over(q: Quote) -> str:
 
 
 def _print_quote(q: Quote) -> None:
-    console = Console()
-    console.print(
-        f"[bold]{q.origin.city} → {q.destination.city}[/bold]  handed over {_handed_over(q)}; "
-        "quoted here and not held (POST /v1/quotes to the service holds a price)"
-    )
-    table = Table(show_lines=False)
-    columns = ["", "carrier", "service", "type", "price, RUB", "days", "delivery dates"]
-    if q.insights:
-        columns += ["95 % by", "on time", "history"]
-    for col in columns:
-        table.add_column(col, justify="right" if col in ("price, RUB", "days", "on time") else "left")
-    for o in q.offers:
-        marks = "".join(
-            m for m, chosen in (("★", q.recommended), ("$", q.cheapest), ("»", q.fastest)) if chosen == o.id
+    from rich.markup import escape
+
+    from router.cli.quote_table import ESTIMATE_MARK, Learned, Row, marks, print_quote_table
+
+    def learned(insight: OfferInsight | None) -> Learned | None:
+        if insight is None:
+            return None
+        return Learned(insight.p95_date, insight.on_time_rate, insight.sample_size, insight.badge)
+
+    rows = [
+        Row(
+            marks=marks(o.id, q.recommended, q.cheapest, q.fastest) + (ESTIMATE_MARK if o.stale else ""),
+            carrier_name=o.carrier_name,
+            service_name=o.service_name,
+            delivery_type=o.delivery_type.value,
+            total=f"{o.price.total:.2f}",
+            min_days=o.eta.min_days,
+            max_days=o.eta.max_days,
+            min_date=o.eta.min_date,
+            max_date=o.eta.max_date,
+            learned=learned(q.insights.get(o.id)),
         )
-        days = f"{o.eta.min_days}–{o.eta.max_days}" if o.eta.min_days != o.eta.max_days else str(o.eta.min_days)
-        row = [
-            marks,
-            o.carrier_name,
-            o.service_name,
-            o.delivery_type.value,
-            f"{o.price.total:.2f}",
-            days,
-            f"{o.eta.min_date:%d %b} – {o.eta.max_date:%d %b}",
-        ]
-        if q.insights:
-            row += _learned_cells(q.insights.get(o.id))
-        table.add_row(*row)
-    console.print(table)
-    console.print("★ recommended  $ cheapest  » fastest")
-    console.print(f"[bold]Recommended:[/bold] {q.recommended or 'none'} — {q.reason}")
-    if q.recommended:
-        chosen = next(o for o in q.offers if o.id == q.recommended)
-        console.print("  " + ", ".join(f"{ln_.label} {ln_.amount:.2f}" for ln_ in chosen.price.lines))
-    for r in q.rejections:
-        console.print(f"[dim]left out: {r.carrier}/{r.service}: {r.reason}[/dim]")
-    for e in q.errors:
-        console.print(f"[red]{e.carrier}: {e.kind}: {e.message}[/red]")
-
-
-def _learned_cells(insight: OfferInsight | None) -> list[str]:
-    if insight is None:
-        return ["", "", "no history"]
-    on_time = "" if insight.on_time_rate is None else f"{insight.on_time_rate:.0%}"
-    history = f"{insight.sample_size} on this lane"
-    if insight.badge is not Badge.NONE:
-        history += f", {insight.badge.value}"
-    return [f"{insight.p95_date:%d %b}", on_time, history]
+        for o in q.offers
+    ]
+    chosen = next((o for o in q.offers if o.id == q.recommended), None)
+    print_quote_table(
+        f"[bold]{escape(f'{q.origin.city} → {q.destination.city}')}[/bold]  handed over {_handed_over(q)}; "
+        "quoted here and not held (--url asks a running service, which holds the price)",
+        rows,
+        with_history=bool(q.insights),
+        recommended=q.recommended,
+        reason=q.reason,
+        breakdown=", ".join(f"{ln_.label} {ln_.amount:.2f}" for ln_ in chosen.price.lines) if chosen else None,
+        notes=[f"[dim]left out: {escape(f'{r.carrier}/{r.service}: {r.reason}')}[/dim]" for r in q.rejections]
+        + [f"[red]{escape(f'{e.carrier}: {e.kind}: {e.message}')}[/red]" for e in q.errors],
+    )
 
 
 @main.group(invoke_without_command=True)

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
+import json
+import os
 import random
+import re
+import socket
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
-from click.testing import CliRunner
+import msgspec
+from click.testing import CliRunner, Result
 
 from router.cli.main import main
+from router.core import answers
 from tests.router.cli.test_outcomes_cli import redis_env  # noqa: F401  (the fixture)
 from tests.router.outcome_sim import HEADER, simulate
 
 MOSCOW_PETERSBURG = ["quote", "--from", "Москва", "--to", "Санкт-Петербург", "--weight-g", "1200"]
 WIDE = {"COLUMNS": "220"}
+REMOTE_BODY = {
+    "origin": {"city": "Москва"},
+    "destination": {"city": "Санкт-Петербург"},
+    "parcels": [{"weight_g": 1200, "length_cm": 10, "width_cm": 10, "height_cm": 10}],
+}
+
+
+@contextlib.contextmanager
+def _wide() -> Iterator[None]:
+    with mock.patch.dict(os.environ, WIDE):
+        yield
 
 
 def test_a_quote_without_history_prints_the_offers_and_no_learned_columns() -> None:
@@ -73,3 +96,98 @@ def test_a_configuration_mistake_is_one_line_naming_the_variable_not_a_traceback
         assert done.exit_code == 1, done.output
         assert "CDEK_ID_NOT_SET" in done.output and "Traceback" not in done.output
         assert done.exception is None or isinstance(done.exception, SystemExit)
+
+
+async def _quote_at(url: str, *args: str) -> Result:
+    # The CLI runs its own event loop; the service under test keeps this one.
+    env = {**WIDE, "REDIS_URL": "", "CARRIER_ROUTER_API_KEY": ""}
+    return await asyncio.to_thread(CliRunner().invoke, main, [*MOSCOW_PETERSBURG, "--url", url, *args], env=env)
+
+
+async def test_a_quote_asked_of_the_service_is_held_there_under_the_id_printed(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = await make_api()
+    url = str(api.make_url("/"))
+
+    printed = await _quote_at(url)
+
+    assert printed.exit_code == 0, printed.output
+    header = printed.output.splitlines()[0]
+    assert "Moscow → Saint Petersburg" in header and "not held" not in header
+    held = re.search(r"price held until (\d\d:\d\d) by (\S+), quote (q_[\w-]+)", " ".join(printed.output.split()))
+    assert held is not None, printed.output
+    assert held[2] == url
+    stored = await api.get(f"/v1/quotes/{held[3]}")
+    assert stored.status == 200
+    quote = await stored.json()
+    assert held[1] == f"{datetime.fromisoformat(quote['expires_at']).astimezone():%H:%M}"
+    assert "Vestnik" in printed.output and "Recommended:" in printed.output
+    total = next(o for o in quote["offers"] if o["id"] == quote["recommended"]["offer_id"])["price"]["total"]
+    assert total in printed.output
+
+
+async def test_a_quote_asked_of_the_service_as_json_is_its_answer(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = await make_api()
+
+    printed = await _quote_at(str(api.make_url("/")), "--json")
+
+    assert printed.exit_code == 0, printed.output
+    answer = json.loads(printed.output)
+    stored = await (await api.get(f"/v1/quotes/{answer['quote_id']}")).json()
+    assert answer == stored
+
+
+async def test_an_estimate_from_the_service_is_marked_and_not_called_held(make_api) -> None:  # type: ignore[no-untyped-def]
+    from router.cli.remote import print_answer
+
+    api = await make_api()
+    answer = await (await api.post("/v1/quotes", json=REMOTE_BODY)).json()
+    rec = answer["recommended"]["offer_id"]
+    for offer in answer["offers"]:
+        if offer["id"] == rec:
+            offer.update(estimate=True, stale=True, as_of=answer["created_at"])
+    quote = msgspec.json.decode(json.dumps(answer), type=answers.Quote)
+
+    with contextlib.redirect_stdout(io.StringIO()) as out, _wide():
+        print_answer("http://service", quote)
+
+    printed = out.getvalue()
+    assert "not held" in printed.splitlines()[0] and "held until" not in printed
+    assert any(line.split("│")[1].strip().endswith("~") for line in printed.splitlines() if "│" in line[:3])
+    assert "~ estimate" in printed
+
+
+async def test_a_bad_ship_at_refused_by_the_service_is_one_line_naming_the_field(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = await make_api()
+
+    refused = await _quote_at(str(api.make_url("/")), "--ship-at", "2026-12-09T10:00")
+
+    assert refused.exit_code == 1
+    lines = refused.output.strip().splitlines()
+    assert len(lines) == 1 and "422" in lines[0] and "ship_at" in lines[0], refused.output
+    assert "Traceback" not in refused.output
+
+
+async def test_an_unreachable_service_is_one_line() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound and not listening: nothing answers there
+
+        refused = await _quote_at(f"http://127.0.0.1:{port}")
+
+    assert refused.exit_code == 1
+    lines = refused.output.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach" in lines[0] and str(port) in lines[0], refused.output
+
+
+async def test_a_ship_at_in_minutes_reaches_the_service_as_the_same_moment(make_api) -> None:  # type: ignore[no-untyped-def]
+    api = await make_api()
+    later = date.today() + timedelta(days=40)
+
+    printed = await _quote_at(str(api.make_url("/")), "--json", "--ship-at", f"{later}T10:00+03:00")
+
+    assert printed.exit_code == 0, printed.output
+    answer = json.loads(printed.output)
+    shipped = min(date.fromisoformat(o["eta"]["ship_date"]) for o in answer["offers"])
+    assert later <= shipped < later + timedelta(days=5)  # the next working day from then
+    too_late = await _quote_at(str(api.make_url("/")), "--ship-at", f"{later + timedelta(days=400)}T10:00+03:00")
+    assert too_late.exit_code == 1 and "ship_at: must be within" in too_late.output, too_late.output
