@@ -16,10 +16,14 @@ from pathlib import Path
 from unittest import mock
 
 import msgspec
+from aiohttp import web
 from click.testing import CliRunner, Result
 
 from router.cli.main import main
 from router.core import answers
+from router.core.settings import Settings
+from router.records.keys import KeyKind
+from tests.keys import create_key
 from tests.router.cli.test_outcomes_cli import redis_env  # noqa: F401  (the fixture)
 from tests.router.outcome_sim import HEADER, simulate
 
@@ -98,9 +102,9 @@ def test_a_configuration_mistake_is_one_line_naming_the_variable_not_a_traceback
         assert done.exception is None or isinstance(done.exception, SystemExit)
 
 
-async def _quote_at(url: str, *args: str) -> Result:
+async def _quote_at(url: str, *args: str, api_key: str = "") -> Result:
     # The CLI runs its own event loop; the service under test keeps this one.
-    env = {**WIDE, "REDIS_URL": "", "CARRIER_ROUTER_API_KEY": ""}
+    env = {**WIDE, "REDIS_URL": "", "CARRIER_ROUTER_API_KEY": api_key}
     return await asyncio.to_thread(CliRunner().invoke, main, [*MOSCOW_PETERSBURG, "--url", url, *args], env=env)
 
 
@@ -191,3 +195,35 @@ async def test_a_ship_at_in_minutes_reaches_the_service_as_the_same_moment(make_
     assert later <= shipped < later + timedelta(days=5)  # the next working day from then
     too_late = await _quote_at(str(api.make_url("/")), "--ship-at", f"{later + timedelta(days=400)}T10:00+03:00")
     assert too_late.exit_code == 1 and "ship_at: must be within" in too_late.output, too_late.output
+
+
+async def test_a_service_with_keys_takes_the_key_from_the_environment_and_refuses_in_one_line_without(
+    make_api,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    _, token = await create_key(tmp_path, KeyKind.SECRET, "terminal")
+    api = await make_api(Settings(state_dir=tmp_path))
+    url = str(api.make_url("/"))
+
+    refused = await _quote_at(url)
+    held = await _quote_at(url, api_key=token)
+
+    assert refused.exit_code == 1 and len(refused.output.strip().splitlines()) == 1
+    assert "(401)" in refused.output and "Authorization: Bearer" in refused.output, refused.output
+    assert held.exit_code == 0 and "price held until" in held.output, held.output
+
+
+async def test_an_answer_that_is_not_a_quote_is_one_line(aiohttp_server) -> None:  # type: ignore[no-untyped-def]
+    async def gateway(request: web.Request) -> web.Response:
+        return web.Response(status=502, text="<html>Bad Gateway</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/v1/quotes", gateway)
+    server = await aiohttp_server(app)
+
+    refused = await _quote_at(str(server.make_url("/")))
+
+    assert refused.exit_code == 1, refused.output
+    assert refused.output.strip().splitlines() == [
+        f"Error: {server.make_url('/')} answered 502 Bad Gateway, not a quote"
+    ]
