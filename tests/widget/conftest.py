@@ -15,11 +15,12 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def start_services(*states: Path) -> Iterator[list[str]]:
+def start_services(*states: Path, flags: tuple[str, ...] = ()) -> Iterator[list[str]]:
     """`carrier-router serve` on the demo network once per state directory (keys live there),
     started side by side: each spends seconds building its indexes."""
     started: list[tuple[subprocess.Popen[bytes], str]] = []
@@ -73,7 +74,7 @@ def start_services(*states: Path) -> Iterator[list[str]]:
             env = {**os.environ, "CARRIER_ROUTER_STATE": str(state)}
             env.pop("REDIS_URL", None)
             proc = subprocess.Popen(
-                [sys.executable, "-m", "router.cli", "serve", "--port", str(port)],
+                [sys.executable, "-m", "router.cli", "serve", "--port", str(port), *flags],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from router.http.handlers import widget
-
-from router.http.app import create_app
 from router.core.settings import Settings
+from router.http.app import create_app
+from router.http.handlers import widget
 from tests.router.http.test_openapi import conforms
 from tests.widget.conftest import DIST
 

@@ -11,8 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from carriers.sandbox.points import delivery_points
-from tests.widget.conftest import ROOT, Page, free_port
+from tests.widget.conftest import ROOT, Page, start_services
 
 NOVOSIBIRSK_CITY_CODE = 270
 OFFICE, LOCKER = "cdek:136", "cdek:368"
@@ -39,29 +37,8 @@ def cdek_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("REDIS_URL", None)
     cli = [sys.executable, "-m", "router.cli"]
     subprocess.run([*cli, "points", "import", str(feed), "--network", "cdek"], cwd=ROOT, env=env, check=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [*cli, "serve", "--sandbox", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the service did not start")
-                time.sleep(0.1)
+    with start_services(state, flags=("--sandbox",)) as (url,):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture
@@ -75,7 +52,9 @@ def cdek_page(browser: Any, cdek_service: str) -> Iterator[Page]:
 
 
 def listed(page: Page) -> list[str]:
-    return list(page.page.evaluate(f"[...{SHADOW}.querySelectorAll('#cr-points li[data-id]')].map(li => li.dataset.id)"))
+    return list(
+        page.page.evaluate(f"[...{SHADOW}.querySelectorAll('#cr-points li[data-id]')].map(li => li.dataset.id)")
+    )
 
 
 def choose(page: Page, point_id: str) -> dict[str, Any]:
