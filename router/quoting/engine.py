@@ -285,6 +285,11 @@ class QuoteEngine:
             kind = exc.kind
             down = counts_as_failure(exc)
             stats.record(kind if down else "refused", elapsed, failed=down)
+            if type(exc) is CarrierResponseError:
+                # An answer that could not be read: the decoder's words name our wire types, not
+                # anything the shop can act on; they go to the log.
+                log.warning("%s answered something unreadable: %s", carrier.code, exc)
+                return _Outcome(CarrierError(carrier.code, kind, "answered something that is not a quote"), down=down)
             return _Outcome(CarrierError(carrier.code, kind, str(exc) or type(exc).__name__), down=down)
         # Our own code's error, not the carrier's: the traceback goes to the log, and the answer
         # says no more than that this carrier could not be quoted (its text may quote internals).

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from carriers.api import ApiErrorDetail, CarrierApiError, CarrierUnavailable
+from carriers.errors import CarrierResponseError
 from router.core.models import (
     Badge,
     CarrierInfo,
@@ -75,7 +76,7 @@ class FakeCarrier:
     code: str
     price: str = "300.00"
     days: int = 3
-    behaviour: str = "answer"  # answer | hang | raise | unavailable | refuse | junk | wrong_carrier
+    behaviour: str = "answer"  # answer | hang | raise | unavailable | refuse | junk | unreadable | wrong_carrier
     delay_s: float = 0.0
     remote: bool = False  # quotes over the network, as far as the engine knows
     calls: list[RateRequest] = field(default_factory=list)
@@ -95,6 +96,8 @@ class FakeCarrier:
             raise CarrierUnavailable(self.code, "HTTP 503", status=503)
         if self.behaviour == "refuse":
             raise CarrierApiError(self.code, "refused", status=400, errors=(ApiErrorDetail("no_route", "no route"),))
+        if self.behaviour == "unreadable":  # what the API carriers raise when a decoder refuses the answer
+            raise CarrierResponseError("Expected `int`, got `str` - at `$.total_sum`")
         if self.behaviour == "junk":
             return {"price": "lots"}  # type: ignore[return-value]
         carrier = "someone-else" if self.behaviour == "wrong_carrier" else self.code

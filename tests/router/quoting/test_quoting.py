@@ -89,6 +89,18 @@ async def test_quote_returns_other_offers_when_one_carrier_raises(
     assert "carrier exploded" in str(logged.exc_info[1])  # type: ignore[index]
 
 
+async def test_an_unreadable_answer_is_the_carriers_fault_and_the_decoders_words_stay_in_the_log(
+    places: Places, caplog: pytest.LogCaptureFixture
+) -> None:
+    quote = await engine(places, FakeCarrier("ok"), FakeCarrier("odd", behaviour="unreadable")).quote(
+        SHIPMENT, Policy()
+    )
+    (error,) = quote.errors
+    assert (error.carrier, error.kind) == ("odd", "invalid_response")
+    assert "Expected" not in error.message and "$." not in error.message
+    assert any("$.total_sum" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("behaviour", ["junk", "wrong_carrier"])
 async def test_an_answer_that_is_not_a_quote_is_reported_not_shown(places: Places, behaviour: str) -> None:
     quote = await engine(places, FakeCarrier("ok"), FakeCarrier("odd", behaviour=behaviour)).quote(SHIPMENT, Policy())
