@@ -128,13 +128,18 @@ def parse_tarifflist(
     carrier_name: str,
     cutoff: time,
     tariffs: frozenset[int] | None = None,
+    carrier_name_ru: str = "",
+    lang: str = "rus",
 ) -> CarrierQuote:
     """Offers for every tariff the calculator answered (or only the allowed ones).
+
+    Tariffs are named as the calculator named them in `lang`; asked in another language than
+    Russian, a known tariff's Russian name comes from `KNOWN_TARIFFS`.
 
     Errors with no tariffs mean the calculator refused the whole shipment: raised. Errors next
     to tariffs, or a single tariff that cannot be read, leave that much out as rejections.
     """
-    reader = _TariffReader(request, carrier, carrier_name, cutoff, tariffs)
+    reader = _TariffReader(request, carrier, carrier_name, cutoff, tariffs, carrier_name_ru, lang)
     try:
         answer = wire.tarifflist_decoder.decode(body)
     except msgspec.ValidationError:
@@ -171,7 +176,20 @@ def parse_tarifflist(
         eta = etas.get((low, high)) or reader.eta(low, high)
         service, offer_id, kind, points = _service(carrier, code, tariff.delivery_mode)
         offers.append(
-            Offer(carrier, carrier_name, service, name, kind, price, eta, chargeable_g, offer_id, point_types=points)
+            Offer(
+                carrier,
+                carrier_name,
+                service,
+                name,
+                kind,
+                price,
+                eta,
+                chargeable_g,
+                offer_id,
+                point_types=points,
+                carrier_name_ru=reader.carrier_name_ru,
+                service_name_ru=reader.russian(code, name),
+            )
         )
     return reader.quote()
 
@@ -206,16 +224,28 @@ class _TariffReader:
         carrier_name: str,
         cutoff: time,
         tariffs: frozenset[int] | None,
+        carrier_name_ru: str = "",
+        lang: str = "rus",
     ) -> None:
         self.request = request
         self.carrier = carrier
         self.carrier_name = carrier_name
+        self.carrier_name_ru = carrier_name_ru
+        self.lang = lang
         self.cutoff = cutoff
         self.tariffs = tariffs
         self.offers: list[Offer] = []
         self.rejections: list[Rejection] = []
         self.chargeable_g = _chargeable_g(request)
         self.etas: dict[tuple[int, int], Eta] = {}  # the tariffs of one answer mostly share their days
+
+    def russian(self, code: object, name: str) -> str:
+        """The tariff's Russian name: the calculator's own when asked in Russian."""
+        if self.lang == "rus":
+            return name
+        # A tariff read leniently may carry any JSON as its code, even an unhashable list.
+        known = KNOWN_TARIFFS.get(code) if isinstance(code, int) else None
+        return known[1] if known is not None else name
 
     def refused(self, errors: tuple[ApiErrorDetail, ...], any_tariffs: bool) -> None:
         if errors and not any_tariffs:
@@ -237,6 +267,7 @@ class _TariffReader:
             return
         code = tariff.tariff_code
         name = tariff.tariff_name or f"Tariff {code}"
+        name_ru = self.russian(code, tariff.tariff_name) if tariff.tariff_name else f"Тариф {code}"
         service, offer_id, kind, points = _service(self.carrier, code, tariff.delivery_mode)
         self.offers.append(
             Offer(
@@ -250,6 +281,8 @@ class _TariffReader:
                 self.chargeable_g,
                 offer_id,
                 point_types=points,
+                carrier_name_ru=self.carrier_name_ru,
+                service_name_ru=name_ru,
             )
         )
 
@@ -350,6 +383,7 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         *,
         code: str = "cdek",
         name: str = "CDEK",
+        name_ru: str = "СДЭК",
         tariffs: frozenset[int] | None = None,
         cutoff: time = time(18, 0),
         timeout_s: float = 2.0,
@@ -358,6 +392,7 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         self.client = client
         self.code = code
         self.name = name
+        self.name_ru = name_ru
         self.tariffs = tariffs
         self.cutoff = cutoff
         self.timeout_s = timeout_s
@@ -366,9 +401,10 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         self._info = CarrierInfo(
             code=code,
             name=name,
+            name_ru=name_ru,
             kind=self.kind,
             services=tuple(
-                ServiceInfo(str(t), KNOWN_TARIFFS[t][0], KNOWN_TARIFFS[t][1].delivery_type)
+                ServiceInfo(str(t), KNOWN_TARIFFS[t][0], KNOWN_TARIFFS[t][2].delivery_type, KNOWN_TARIFFS[t][1])
                 for t in listed
                 if t in KNOWN_TARIFFS
             ),
@@ -378,7 +414,14 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         body = tarifflist_json(request, self.lang)
         answer = await within(self.timeout_s, self.code, self.client.tarifflist(body))
         return parse_tarifflist(
-            answer, request, carrier=self.code, carrier_name=self.name, cutoff=self.cutoff, tariffs=self.tariffs
+            answer,
+            request,
+            carrier=self.code,
+            carrier_name=self.name,
+            cutoff=self.cutoff,
+            tariffs=self.tariffs,
+            carrier_name_ru=self.name_ru,
+            lang=self.lang,
         )
 
     def delivery_points(
