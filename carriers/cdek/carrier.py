@@ -20,7 +20,14 @@ import msgspec
 from carriers.api import RemoteCarrier, within
 from carriers.cdek import points, wire
 from carriers.cdek.client import DEFAULT_BASE_URL, CdekClient
-from carriers.cdek.codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type, point_types
+from carriers.cdek.codes import (
+    CALCULATOR_TYPE_ESHOP,
+    KNOWN_TARIFFS,
+    Currency,
+    delivery_type,
+    point_types,
+    russian_name,
+)
 from carriers.errors import ApiErrorDetail, CarrierApiError
 from router.core.calendar import make_eta
 from router.core.memo import IdMemo
@@ -188,7 +195,7 @@ def parse_tarifflist(
                 offer_id,
                 point_types=points,
                 carrier_name_ru=reader.carrier_name_ru,
-                service_name_ru=reader.russian(code, name),
+                service_name_ru=russian_name(code, name, reader.lang),
             )
         )
     return reader.quote()
@@ -239,14 +246,6 @@ class _TariffReader:
         self.chargeable_g = _chargeable_g(request)
         self.etas: dict[tuple[int, int], Eta] = {}  # the tariffs of one answer mostly share their days
 
-    def russian(self, code: object, name: str) -> str:
-        """The tariff's Russian name: the calculator's own when asked in Russian."""
-        if self.lang == "rus":
-            return name
-        # A tariff read leniently may carry any JSON as its code, even an unhashable list.
-        known = KNOWN_TARIFFS.get(code) if isinstance(code, int) else None
-        return known[1] if known is not None else name
-
     def refused(self, errors: tuple[ApiErrorDetail, ...], any_tariffs: bool) -> None:
         if errors and not any_tariffs:
             raise CarrierApiError(self.carrier, "calculator refused the shipment", errors=errors)
@@ -267,7 +266,7 @@ class _TariffReader:
             return
         code = tariff.tariff_code
         name = tariff.tariff_name or f"Tariff {code}"
-        name_ru = self.russian(code, tariff.tariff_name) if tariff.tariff_name else f"Тариф {code}"
+        name_ru = russian_name(code, tariff.tariff_name, self.lang) if tariff.tariff_name else f"Тариф {code}"
         service, offer_id, kind, points = _service(self.carrier, code, tariff.delivery_mode)
         self.offers.append(
             Offer(

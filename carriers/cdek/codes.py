@@ -81,6 +81,16 @@ KNOWN_TARIFFS: dict[int, tuple[str, str, DeliveryMode]] = {
     483: ("Express office-office", "Экспресс склад-склад", DeliveryMode.OFFICE_OFFICE),
 }
 
+
+def russian_name(code: object, live: str, lang: str) -> str:
+    """A tariff's Russian name: the calculator's own when asked in Russian, else the known one."""
+    if lang == "rus":
+        return live
+    # A tariff read leniently may carry any JSON as its code, even an unhashable list.
+    known = KNOWN_TARIFFS.get(code) if isinstance(code, int) else None
+    return known[1] if known is not None else live
+
+
 ERR_INVALID_VALUE_TYPE = "v2_invalid_value_type"
 ERR_INTERNAL = "v2_internal_error"
 ERR_BAD_REQUEST = "v2_bad_request"
