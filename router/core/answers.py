@@ -90,10 +90,10 @@ class Offer(Out, kw_only=True, omit_defaults=True):
 
     id: str
     carrier: str
-    carrier_name: Annotated[str, Meta(description="In English")]
+    carrier_name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
     carrier_name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     service: str
-    service_name: Annotated[str, Meta(description="In English")]
+    service_name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
     service_name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     delivery_type: DeliveryType
     price: Price
@@ -198,7 +198,7 @@ class CarrierHealth(Out):
 
 class Service(Out):
     code: str
-    name: Annotated[str, Meta(description="In English")]
+    name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
     name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     delivery_type: DeliveryType
 
@@ -207,7 +207,7 @@ class Carrier(Out, kw_only=True, omit_defaults=True):
     """`health` is written only when the engine reports it."""
 
     code: str
-    name: Annotated[str, Meta(description="In English")]
+    name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
     name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     kind: str
     demo: bool
