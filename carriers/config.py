@@ -89,6 +89,7 @@ class RatecardSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="k
 class CdekSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind", tag="cdek"):
     code: Code = "cdek"
     name: Text = "CDEK"
+    name_ru: Text = "СДЭК"  # a buyer reads names in Russian or English: each carrier has both
     sandbox: bool = False
     base_url: Url | UnsetType = UNSET
     client_id_env: EnvName | UnsetType = UNSET
@@ -102,12 +103,14 @@ class CdekSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind"
 class CourierSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind", tag="courier"):
     code: Code = "courier"
     name: Text = "City courier"
+    name_ru: Text = "Городской курьер"
     sandbox: bool = False
     base_url: Url | UnsetType = UNSET
     token_env: EnvName | UnsetType = UNSET
     timeout_s: Timeout | UnsetType = UNSET
     service: Text = "same_day"
     service_name: Text = "Same-day courier"
+    service_name_ru: Text = "Курьер в тот же день"
     matter: Text = "Parcel"
     vehicle_type_id: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
     cutoff: Clock = "20:00"
@@ -140,6 +143,7 @@ class CdekEntry:
     cutoff: time
     lang: str
     sandbox: bool
+    name_ru: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,8 @@ class CourierEntry:
     vehicle_type_id: int | None
     cutoff: time
     sandbox: bool
+    name_ru: str
+    service_name_ru: str
 
 
 Entry = RatecardEntry | CdekEntry | CourierEntry
@@ -263,6 +269,7 @@ def _cdek(spec: CdekSpec, where: _Where, env: Mapping[str, str], sandbox: Mappin
         cutoff=time.fromisoformat(_two_digit_hour(spec.cutoff)),
         lang=spec.lang,
         sandbox=spec.sandbox,
+        name_ru=spec.name_ru.strip(),
     )
 
 
@@ -290,6 +297,8 @@ def _courier(
         vehicle_type_id=None if spec.vehicle_type_id is UNSET else spec.vehicle_type_id,
         cutoff=time.fromisoformat(_two_digit_hour(spec.cutoff)),
         sandbox=spec.sandbox,
+        name_ru=spec.name_ru.strip(),
+        service_name_ru=spec.service_name_ru.strip(),
     )
 
 

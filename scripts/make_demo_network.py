@@ -118,7 +118,7 @@ def tariff(
     return t
 
 
-def header(code: str, name: str, cutoff: str, divisor: int = 5000) -> Json:
+def header(code: str, name: dict[str, str], cutoff: str, divisor: int = 5000) -> Json:
     return {
         "_note": NOTE,
         "code": code,
@@ -148,7 +148,7 @@ def magistral(far_km: int) -> Json:
         return breaks((500, 0), (1000, at(30)), (2000, at(70)), (3000, at(110)), (5000, at(180)))
 
     return {
-        **header("magistral", "Magistral Express", "18:00"),
+        **header("magistral", {"ru": "Магистраль Экспресс", "en": "Magistral Express"}, "18:00"),
         "zones": {"type": "distance", "bands": [{"zone": z, "max_km": km} for z, km in bands]},
         "surcharges": {
             "fuel_pct": "8.5",
@@ -158,14 +158,14 @@ def magistral(far_km: int) -> Json:
         "services": [
             {
                 "code": "pickup",
-                "name": "To a pickup point",
+                "name": {"ru": "До пункта выдачи", "en": "To a pickup point"},
                 "delivery_type": "pickup",
                 "limits": {"max_weight_g": 30000, "max_side_cm": 120, "max_sum_sides_cm": 250},
                 "zones": {z: tariff(base[z], weight(z), extra[z], days[z]) for z, _ in bands},
             },
             {
                 "code": "door",
-                "name": "Door to door",
+                "name": {"ru": "От двери до двери", "en": "Door to door"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 50000, "max_side_cm": 150, "max_sum_sides_cm": 300},
                 "zones": {
@@ -188,7 +188,7 @@ def vestnik(far_km: int) -> Json:
 
     return {
         # The post bills by a larger volume per kilogram than couriers: light bulky parcels are its niche.
-        **header("vestnik", "Vestnik Post", "12:00", divisor=8000),
+        **header("vestnik", {"ru": "Почта Вестник", "en": "Vestnik Post"}, "12:00", divisor=8000),
         "zones": {"type": "distance", "bands": [{"zone": z, "max_km": km} for z, km in bands]},
         "surcharges": {
             "insurance": {"pct": "1.5", "min": "0.00"},
@@ -198,14 +198,14 @@ def vestnik(far_km: int) -> Json:
         "services": [
             {
                 "code": "parcel",
-                "name": "Parcel to the post office",
+                "name": {"ru": "Посылка до почтового отделения", "en": "Parcel to the post office"},
                 "delivery_type": "pickup",
                 "limits": {"max_weight_g": 20000, "max_side_cm": 105, "max_sum_sides_cm": 200},
                 "zones": {z: tariff(base[z], weight(z), extra[z], days[z]) for z, _ in bands},
             },
             {
                 "code": "courier",
-                "name": "Parcel with courier delivery",
+                "name": {"ru": "Посылка с доставкой курьером", "en": "Parcel with courier delivery"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 20000, "max_side_cm": 105, "max_sum_sides_cm": 200},
                 "zones": {
@@ -232,7 +232,7 @@ def sibgonets() -> Json:
     ]
     w = breaks((1000, 0), (3000, 40), (5000, 80), (10000, 150))
     return {
-        **header("sibgonets", "Sibirsky Gonets", "15:00"),
+        **header("sibgonets", {"ru": "Сибирский гонец", "en": "Sibirsky Gonets"}, "15:00"),
         "_zones": "Listed home region first: where outlines overlap, the first zone listed wins.",
         "zones": {
             "type": "polygons",
@@ -249,7 +249,7 @@ def sibgonets() -> Json:
         "services": [
             {
                 "code": "door",
-                "name": "Courier to the door",
+                "name": {"ru": "Курьер до двери", "en": "Courier to the door"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 25000, "max_side_cm": 120, "max_sum_sides_cm": 220},
                 "zones": {
@@ -260,7 +260,7 @@ def sibgonets() -> Json:
             },
             {
                 "code": "express",
-                "name": "Express courier",
+                "name": {"ru": "Экспресс-курьер", "en": "Express courier"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 10000, "max_side_cm": 80, "max_sum_sides_cm": 180},
                 "zones": {"NSK": tariff(290, w, None, (1, 1))},
@@ -281,7 +281,7 @@ def kamenny_poyas() -> Json:
     ]
     w = breaks((1000, 0), (3000, 45), (5000, 90), (10000, 160))
     return {
-        **header("kpoyas", "Kamenny Poyas Courier", "16:00"),
+        **header("kpoyas", {"ru": "Каменный пояс Курьер", "en": "Kamenny Poyas Courier"}, "16:00"),
         "_zones": "Listed home region first: where outlines overlap, the first zone listed wins.",
         "zones": {
             "type": "polygons",
@@ -297,7 +297,7 @@ def kamenny_poyas() -> Json:
         "services": [
             {
                 "code": "door",
-                "name": "Courier to the door",
+                "name": {"ru": "Курьер до двери", "en": "Courier to the door"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 30000, "max_side_cm": 120, "max_sum_sides_cm": 240},
                 "zones": {
@@ -315,7 +315,7 @@ def shustry() -> Json:
     moscow, spb = city("Moscow"), city("Saint Petersburg")
     w = breaks((5000, 0), (10000, 120), (15000, 240))
     return {
-        **header("shustry", "Shustry Same Day", "13:00"),
+        **header("shustry", {"ru": "Шустрый День в день", "en": "Shustry Same Day"}, "13:00"),
         "zones": {
             "type": "cities",
             "cities": [
@@ -342,7 +342,7 @@ def shustry() -> Json:
         "services": [
             {
                 "code": "sameday",
-                "name": "Same day",
+                "name": {"ru": "В тот же день", "en": "Same day"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 15000, "max_side_cm": 80, "max_sum_sides_cm": 180},
                 "zones": {
@@ -352,7 +352,7 @@ def shustry() -> Json:
             },
             {
                 "code": "nextday",
-                "name": "Next day",
+                "name": {"ru": "На следующий день", "en": "Next day"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 15000, "max_side_cm": 80, "max_sum_sides_cm": 180},
                 "zones": {
@@ -376,7 +376,7 @@ def domovoy() -> Json:
     ]
     w = breaks((2000, 0), (5000, 50), (10000, 120), (15000, 190))
     return {
-        **header("domovoy", "Domovoy Stores Pickup", "17:00"),
+        **header("domovoy", {"ru": "Домовой Самовывоз из магазинов", "en": "Domovoy Stores Pickup"}, "17:00"),
         "zones": {
             "type": "polygons",
             "destination": feature_collection(zones),
@@ -386,7 +386,7 @@ def domovoy() -> Json:
         "services": [
             {
                 "code": "store",
-                "name": "Pickup in store",
+                "name": {"ru": "Самовывоз из магазина", "en": "Pickup in store"},
                 "delivery_type": "pickup",
                 "limits": {"max_weight_g": 15000, "max_side_cm": 80, "max_sum_sides_cm": 150},
                 "zones": {

@@ -20,7 +20,14 @@ import msgspec
 from carriers.api import RemoteCarrier, within
 from carriers.cdek import points, wire
 from carriers.cdek.client import DEFAULT_BASE_URL, CdekClient
-from carriers.cdek.codes import CALCULATOR_TYPE_ESHOP, KNOWN_TARIFFS, Currency, delivery_type, point_types
+from carriers.cdek.codes import (
+    CALCULATOR_TYPE_ESHOP,
+    KNOWN_TARIFFS,
+    Currency,
+    delivery_type,
+    point_types,
+    russian_name,
+)
 from carriers.errors import ApiErrorDetail, CarrierApiError
 from router.core.calendar import make_eta
 from router.core.memo import IdMemo
@@ -128,13 +135,18 @@ def parse_tarifflist(
     carrier_name: str,
     cutoff: time,
     tariffs: frozenset[int] | None = None,
+    carrier_name_ru: str = "",
+    lang: str = "rus",
 ) -> CarrierQuote:
     """Offers for every tariff the calculator answered (or only the allowed ones).
+
+    Tariffs are named as the calculator named them in `lang`; asked in another language than
+    Russian, a known tariff's Russian name comes from `KNOWN_TARIFFS`.
 
     Errors with no tariffs mean the calculator refused the whole shipment: raised. Errors next
     to tariffs, or a single tariff that cannot be read, leave that much out as rejections.
     """
-    reader = _TariffReader(request, carrier, carrier_name, cutoff, tariffs)
+    reader = _TariffReader(request, carrier, carrier_name, cutoff, tariffs, carrier_name_ru, lang)
     try:
         answer = wire.tarifflist_decoder.decode(body)
     except msgspec.ValidationError:
@@ -171,7 +183,20 @@ def parse_tarifflist(
         eta = etas.get((low, high)) or reader.eta(low, high)
         service, offer_id, kind, points = _service(carrier, code, tariff.delivery_mode)
         offers.append(
-            Offer(carrier, carrier_name, service, name, kind, price, eta, chargeable_g, offer_id, point_types=points)
+            Offer(
+                carrier,
+                carrier_name,
+                service,
+                name,
+                kind,
+                price,
+                eta,
+                chargeable_g,
+                offer_id,
+                point_types=points,
+                carrier_name_ru=reader.carrier_name_ru,
+                service_name_ru=russian_name(code, name, reader.lang),
+            )
         )
     return reader.quote()
 
@@ -206,10 +231,14 @@ class _TariffReader:
         carrier_name: str,
         cutoff: time,
         tariffs: frozenset[int] | None,
+        carrier_name_ru: str = "",
+        lang: str = "rus",
     ) -> None:
         self.request = request
         self.carrier = carrier
         self.carrier_name = carrier_name
+        self.carrier_name_ru = carrier_name_ru
+        self.lang = lang
         self.cutoff = cutoff
         self.tariffs = tariffs
         self.offers: list[Offer] = []
@@ -237,6 +266,7 @@ class _TariffReader:
             return
         code = tariff.tariff_code
         name = tariff.tariff_name or f"Tariff {code}"
+        name_ru = russian_name(code, tariff.tariff_name, self.lang) if tariff.tariff_name else f"Тариф {code}"
         service, offer_id, kind, points = _service(self.carrier, code, tariff.delivery_mode)
         self.offers.append(
             Offer(
@@ -250,6 +280,8 @@ class _TariffReader:
                 self.chargeable_g,
                 offer_id,
                 point_types=points,
+                carrier_name_ru=self.carrier_name_ru,
+                service_name_ru=name_ru,
             )
         )
 
@@ -350,6 +382,7 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         *,
         code: str = "cdek",
         name: str = "CDEK",
+        name_ru: str = "СДЭК",
         tariffs: frozenset[int] | None = None,
         cutoff: time = time(18, 0),
         timeout_s: float = 2.0,
@@ -358,6 +391,7 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         self.client = client
         self.code = code
         self.name = name
+        self.name_ru = name_ru
         self.tariffs = tariffs
         self.cutoff = cutoff
         self.timeout_s = timeout_s
@@ -366,9 +400,10 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         self._info = CarrierInfo(
             code=code,
             name=name,
+            name_ru=name_ru,
             kind=self.kind,
             services=tuple(
-                ServiceInfo(str(t), KNOWN_TARIFFS[t][0], KNOWN_TARIFFS[t][1].delivery_type)
+                ServiceInfo(str(t), KNOWN_TARIFFS[t][0], KNOWN_TARIFFS[t][2].delivery_type, KNOWN_TARIFFS[t][1])
                 for t in listed
                 if t in KNOWN_TARIFFS
             ),
@@ -378,7 +413,14 @@ class CdekCarrier(RemoteCarrier[CdekClient]):
         body = tarifflist_json(request, self.lang)
         answer = await within(self.timeout_s, self.code, self.client.tarifflist(body))
         return parse_tarifflist(
-            answer, request, carrier=self.code, carrier_name=self.name, cutoff=self.cutoff, tariffs=self.tariffs
+            answer,
+            request,
+            carrier=self.code,
+            carrier_name=self.name,
+            cutoff=self.cutoff,
+            tariffs=self.tariffs,
+            carrier_name_ru=self.name_ru,
+            lang=self.lang,
         )
 
     def delivery_points(

@@ -62,23 +62,34 @@ class Currency(enum.IntEnum):
 
 CALCULATOR_TYPE_ESHOP = 1  # "online store" contract; type 2 is plain delivery
 
-# Tariffs the calculator commonly offers for parcels inside Russia; names are descriptive only,
-# the live answer's `tariff_name` wins.
-KNOWN_TARIFFS: dict[int, tuple[str, DeliveryMode]] = {
-    136: ("Parcel office-office", DeliveryMode.OFFICE_OFFICE),
-    137: ("Parcel office-door", DeliveryMode.OFFICE_DOOR),
-    138: ("Parcel door-office", DeliveryMode.DOOR_OFFICE),
-    139: ("Parcel door-door", DeliveryMode.DOOR_DOOR),
-    233: ("Economy parcel office-door", DeliveryMode.OFFICE_DOOR),
-    234: ("Economy parcel office-office", DeliveryMode.OFFICE_OFFICE),
-    366: ("Parcel door-locker", DeliveryMode.DOOR_LOCKER),
-    368: ("Parcel office-locker", DeliveryMode.OFFICE_LOCKER),
-    378: ("Economy parcel office-locker", DeliveryMode.OFFICE_LOCKER),
-    480: ("Express door-door", DeliveryMode.DOOR_DOOR),
-    481: ("Express door-office", DeliveryMode.DOOR_OFFICE),
-    482: ("Express office-door", DeliveryMode.OFFICE_DOOR),
-    483: ("Express office-office", DeliveryMode.OFFICE_OFFICE),
+# Tariffs the calculator commonly offers for parcels inside Russia, named in English and Russian
+# (as CDEK names them); names are descriptive only, the live answer's `tariff_name` wins in the
+# language the adapter asks in.
+KNOWN_TARIFFS: dict[int, tuple[str, str, DeliveryMode]] = {
+    136: ("Parcel office-office", "Посылка склад-склад", DeliveryMode.OFFICE_OFFICE),
+    137: ("Parcel office-door", "Посылка склад-дверь", DeliveryMode.OFFICE_DOOR),
+    138: ("Parcel door-office", "Посылка дверь-склад", DeliveryMode.DOOR_OFFICE),
+    139: ("Parcel door-door", "Посылка дверь-дверь", DeliveryMode.DOOR_DOOR),
+    233: ("Economy parcel office-door", "Экономичная посылка склад-дверь", DeliveryMode.OFFICE_DOOR),
+    234: ("Economy parcel office-office", "Экономичная посылка склад-склад", DeliveryMode.OFFICE_OFFICE),
+    366: ("Parcel door-locker", "Посылка дверь-постамат", DeliveryMode.DOOR_LOCKER),
+    368: ("Parcel office-locker", "Посылка склад-постамат", DeliveryMode.OFFICE_LOCKER),
+    378: ("Economy parcel office-locker", "Экономичная посылка склад-постамат", DeliveryMode.OFFICE_LOCKER),
+    480: ("Express door-door", "Экспресс дверь-дверь", DeliveryMode.DOOR_DOOR),
+    481: ("Express door-office", "Экспресс дверь-склад", DeliveryMode.DOOR_OFFICE),
+    482: ("Express office-door", "Экспресс склад-дверь", DeliveryMode.OFFICE_DOOR),
+    483: ("Express office-office", "Экспресс склад-склад", DeliveryMode.OFFICE_OFFICE),
 }
+
+
+def russian_name(code: object, live: str, lang: str) -> str:
+    """A tariff's Russian name: the calculator's own when asked in Russian, else the known one."""
+    if lang == "rus":
+        return live
+    # A tariff read leniently may carry any JSON as its code, even an unhashable list.
+    known = KNOWN_TARIFFS.get(code) if isinstance(code, int) else None
+    return known[1] if known is not None else live
+
 
 ERR_INVALID_VALUE_TYPE = "v2_invalid_value_type"
 ERR_INTERNAL = "v2_internal_error"

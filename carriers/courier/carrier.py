@@ -178,6 +178,8 @@ def parse_calculate(
     cutoff: time,
     status: int | None = None,
     retry_after: float | None = None,
+    carrier_name_ru: str = "",
+    service_name_ru: str = "",
 ) -> CarrierQuote:
     try:
         answer = wire.calculate_decoder.decode(body)
@@ -211,6 +213,8 @@ def parse_calculate(
         price=price,
         eta=eta,
         chargeable_weight_g=weight_kg(request.shipment.weight_g) * 1000,
+        carrier_name_ru=carrier_name_ru,
+        service_name_ru=service_name_ru,
     )
     return CarrierQuote(offers=(offer,))
 
@@ -308,8 +312,10 @@ class CourierCarrier(RemoteCarrier[CourierClient]):
         *,
         code: str = "courier",
         name: str = "City courier",
+        name_ru: str = "Городской курьер",
         service: str = "same_day",
         service_name: str = "Same-day courier",
+        service_name_ru: str = "Курьер в тот же день",
         matter: str = "Parcel",
         vehicle_type_id: int | None = None,
         cutoff: time = time(20, 0),
@@ -319,15 +325,21 @@ class CourierCarrier(RemoteCarrier[CourierClient]):
         self.client = client
         self.code = code
         self.name = name
+        self.name_ru = name_ru
         self.service = service
         self.service_name = service_name
+        self.service_name_ru = service_name_ru
         self.matter = matter
         self.vehicle_type_id = vehicle_type_id
         self.cutoff = cutoff
         self.timeout_s = timeout_s
         self._clock = clock
         self._info = CarrierInfo(
-            code=code, name=name, kind=self.kind, services=(ServiceInfo(service, service_name, DeliveryType.COURIER),)
+            code=code,
+            name=name,
+            name_ru=name_ru,
+            kind=self.kind,
+            services=(ServiceInfo(service, service_name, DeliveryType.COURIER, service_name_ru),),
         )
 
     async def quote(self, request: RateRequest) -> CarrierQuote:
@@ -343,4 +355,6 @@ class CourierCarrier(RemoteCarrier[CourierClient]):
             cutoff=self.cutoff,
             status=status,
             retry_after=retry_after,
+            carrier_name_ru=self.name_ru,
+            service_name_ru=self.service_name_ru,
         )

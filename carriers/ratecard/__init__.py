@@ -10,7 +10,7 @@ File format (money and percentages are strings, parsed to Decimal: a float canno
     {
       "_note": "keys starting with _ are comments",
       "code": "sibcourier",                 # [a-z0-9_-], unique across files; offer ids use it
-      "name": "Sib Courier",
+      "name": {"ru": "Сиб Курьер", "en": "Sib Courier"},   # both required: a buyer reads it
       "demo": true,                         # optional, default false
       "currency": "RUB",                    # optional, default RUB
       "volumetric_divisor": 5000,           # optional, cm³ per kg, default 5000
@@ -27,7 +27,8 @@ File format (money and percentages are strings, parsed to Decimal: a float canno
         "remote_area": {"fee": "150.00", "zones": ["FAR"]}
       },
       "services": [{
-        "code": "door", "name": "Door to door", "delivery_type": "courier",   # or "pickup"
+        "code": "door", "name": {"ru": "До двери", "en": "Door to door"},
+        "delivery_type": "courier",         # or "pickup"
         "cod": true,                        # optional, default true: offers cash on delivery
         "limits": {"max_weight_g": 30000, "max_side_cm": 120, "max_sum_sides_cm": 250},
         "zones": {"NSK": {"base": "180.00",

@@ -71,8 +71,9 @@ class RateCardCarrier:
         self._info = CarrierInfo(
             code=card.code,
             name=card.name,
+            name_ru=card.name_ru,
             kind="ratecard",
-            services=tuple(ServiceInfo(s.code, s.name, s.delivery_type) for s in card.services),
+            services=tuple(ServiceInfo(s.code, s.name, s.delivery_type, s.name_ru) for s in card.services),
             demo=card.demo,
         )
         self._no_parcels = CarrierQuote(
@@ -271,6 +272,8 @@ class RateCardCarrier:
             per_quote.eta(entry.min_days, entry.max_days),
             per_quote.chargeable_total,
             entry.offer_id,
+            carrier_name_ru=card.name_ru,
+            service_name_ru=service.name_ru,
         )
 
 

@@ -202,7 +202,8 @@ class _Checks:
         return RateCard(
             source=self.source,
             code=spec.code,
-            name=spec.name,
+            name=spec.name.en,
+            name_ru=spec.name.ru,
             demo=spec.demo,
             currency=spec.currency,
             volumetric_divisor=spec.volumetric_divisor,
@@ -325,7 +326,9 @@ class _Checks:
             for zone, tariff in spec.zones.items()
             if self.known(zone, f"{path}.zones.{zone}", codes)
         }
-        return Service(spec.code, spec.name, DeliveryType(spec.delivery_type), limits, tariffs, spec.cod)
+        return Service(
+            spec.code, spec.name.en, DeliveryType(spec.delivery_type), limits, tariffs, spec.cod, spec.name.ru
+        )
 
     def tariff(self, spec: ZoneTariffSpec, path: str, limits: Limits) -> ZoneTariff:
         previous = 0

@@ -61,6 +61,14 @@ class Spec(Struct, frozen=True, forbid_unknown_fields=True):
     """A part of the file whose every key is known: any other is a typo."""
 
 
+class Names(Spec, frozen=True):
+    """A name a buyer reads, in both languages a widget speaks: neither may be missing, so a
+    Russian page never falls back to English."""
+
+    ru: Name
+    en: Name
+
+
 # --- zones
 
 
@@ -190,7 +198,7 @@ class LimitsSpec(Spec, frozen=True):
 
 class ServiceSpec(Spec, frozen=True):
     code: ServiceCode
-    name: Name
+    name: Names
     delivery_type: Literal["courier", "pickup"]
     limits: LimitsSpec
     zones: Annotated[dict[str, ZoneTariffSpec], Meta(min_length=1)]  # zone code → its tariff
@@ -199,7 +207,7 @@ class ServiceSpec(Spec, frozen=True):
 
 class RateCardFile(Spec, frozen=True):
     code: CarrierCode
-    name: Name
+    name: Names
     cutoff: Clock
     zones: ZonesSpec
     services: Annotated[list[ServiceSpec], Meta(min_length=1)]

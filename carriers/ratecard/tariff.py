@@ -76,6 +76,7 @@ class Service:
     limits: Limits
     zones: Mapping[str, ZoneTariff]
     cod: bool = True
+    name_ru: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +120,4 @@ class RateCard:
     surcharges: Surcharges
     services: tuple[Service, ...]
     inbound: Inbound | None = None
+    name_ru: str = ""

@@ -90,9 +90,11 @@ class Offer(Out, kw_only=True, omit_defaults=True):
 
     id: str
     carrier: str
-    carrier_name: str
+    carrier_name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
+    carrier_name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     service: str
-    service_name: str
+    service_name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
+    service_name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     delivery_type: DeliveryType
     price: Price
     eta: Eta
@@ -196,7 +198,8 @@ class CarrierHealth(Out):
 
 class Service(Out):
     code: str
-    name: str
+    name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
+    name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     delivery_type: DeliveryType
 
 
@@ -204,7 +207,8 @@ class Carrier(Out, kw_only=True, omit_defaults=True):
     """`health` is written only when the engine reports it."""
 
     code: str
-    name: str
+    name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
+    name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
     kind: str
     demo: bool
     status: Annotated[str, Meta(description="`suspended` when suspended on every lane")]

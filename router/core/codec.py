@@ -95,8 +95,10 @@ def offer_answer(offer: Offer, tags: list[answers.Tag], learned: answers.OfferLe
         id=offer.id,
         carrier=offer.carrier,
         carrier_name=offer.carrier_name,
+        carrier_name_ru=offer.carrier_name_ru or offer.carrier_name,
         service=offer.service,
         service_name=offer.service_name,
+        service_name_ru=offer.service_name_ru or offer.service_name,
         delivery_type=offer.delivery_type,
         price=price_answer(offer.price),
         eta=eta_answer(offer.eta),
@@ -147,6 +149,9 @@ def offer_from_json(body: dict[str, Any], line_kind: Callable[[str], PriceLineKi
         stale=bool(body.get("estimate", False) or body.get("stale", False)),
         as_of=datetime.fromisoformat(body["as_of"]) if body.get("as_of") else None,
         point_types=frozenset(PointType(k) for k in body.get("point_types", ())),
+        # Quotes stored before offers named themselves in Russian have the English name only.
+        carrier_name_ru=body.get("carrier_name_ru", ""),
+        service_name_ru=body.get("service_name_ru", ""),
     )
 
 
@@ -257,10 +262,14 @@ def carrier_answer(
     return answers.Carrier(
         code=info.code,
         name=info.name,
+        name_ru=info.name_ru or info.name,
         kind=info.kind,
         demo=info.demo,
         status="suspended" if any(s.lane is None for s in own) else info.status,
-        services=[answers.Service(code=s.code, name=s.name, delivery_type=s.delivery_type) for s in info.services],
+        services=[
+            answers.Service(code=s.code, name=s.name, name_ru=s.name_ru or s.name, delivery_type=s.delivery_type)
+            for s in info.services
+        ],
         health=None if health is None else health_answer(health),
         suspensions=own,
     )

@@ -171,6 +171,9 @@ class Offer:
     # A pickup offer's kinds of point (a CDEK office tariff is refused for a locker); empty:
     # every kind the carrier has, or a courier offer.
     point_types: frozenset[PointType] = ANY_POINT
+    # The names in Russian (the ones above are English); empty where the carrier gave one only.
+    carrier_name_ru: str = ""
+    service_name_ru: str = ""
 
     def with_id(self) -> Offer:
         return replace(self, id=f"{self.carrier}:{self.service}")
@@ -209,8 +212,9 @@ class CarrierQuote:
 @dataclass(frozen=True, slots=True)
 class ServiceInfo:
     code: str
-    name: str
+    name: str  # English; `name_ru` is the Russian, empty where the carrier has only the one
     delivery_type: DeliveryType
+    name_ru: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,7 @@ class CarrierInfo:
     services: tuple[ServiceInfo, ...]
     demo: bool = False
     status: str = "ok"
+    name_ru: str = ""
 
 
 @dataclass(frozen=True, slots=True)

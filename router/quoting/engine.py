@@ -327,6 +327,8 @@ def _with_id(o: Offer) -> Offer:
         o.stale,
         o.as_of,
         o.point_types,
+        o.carrier_name_ru,
+        o.service_name_ru,
     )
 
 

@@ -109,7 +109,7 @@ def _pack(offer: Offer) -> list[Any]:
         offer.id, offer.carrier, offer.carrier_name, offer.service, offer.service_name, offer.delivery_type,
         total, price.currency, lines,
         eta.min_days, eta.max_days, eta.ship_date, eta.min_date, eta.max_date, offer.chargeable_weight_g,
-        sorted(offer.point_types),
+        sorted(offer.point_types), offer.carrier_name_ru, offer.service_name_ru,
     ]  # fmt: skip
 
 
@@ -119,6 +119,8 @@ def _unpack(row: list[Any], as_of: datetime) -> Offer:
      min_days, max_days, ship_date, min_date, max_date, weight_g, *rest) = row  # fmt: skip
     # Rows kept before offers named their point types have none: any point, as they were quoted.
     point_types = frozenset(PointType(t) for t in rest[0]) if rest else frozenset()
+    # Rows kept before offers named themselves in Russian: the English names stand in.
+    carrier_name_ru, service_name_ru = rest[1:3] if len(rest) >= 3 else ("", "")
     return Offer(
         carrier,
         carrier_name,
@@ -138,6 +140,8 @@ def _unpack(row: list[Any], as_of: datetime) -> Offer:
         True,
         as_of,
         point_types=point_types,
+        carrier_name_ru=carrier_name_ru,
+        service_name_ru=service_name_ru,
     )
 
 

@@ -35,7 +35,7 @@ def square(lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, Any]
 TEST_CARD: dict[str, Any] = {
     "_note": "test tariff",
     "code": "testpost",
-    "name": "Test Post",
+    "name": {"ru": "Тестовая почта", "en": "Test Post"},
     "cutoff": "14:00",
     "zones": {
         "type": "polygons",
@@ -56,7 +56,7 @@ TEST_CARD: dict[str, Any] = {
     "services": [
         {
             "code": "courier",
-            "name": "Courier",
+            "name": {"ru": "Курьер", "en": "Courier"},
             "delivery_type": "courier",
             "limits": {"max_weight_g": 20000, "max_side_cm": 100, "max_sum_sides_cm": 200},
             "zones": {
@@ -76,7 +76,7 @@ TEST_CARD: dict[str, Any] = {
         },
         {
             "code": "pickup",
-            "name": "Pickup point",
+            "name": {"ru": "Пункт выдачи", "en": "Pickup point"},
             "delivery_type": "pickup",
             "cod": False,
             "limits": {"max_weight_g": 10000, "max_side_cm": 60, "max_sum_sides_cm": 120},

@@ -215,8 +215,8 @@ def test_a_tariff_in_any_readable_shape_gives_the_offer_the_plain_shape_gives(od
     (expected,) = parse({"tariff_codes": [plain]}).offers
     (offer,) = parse({"tariff_codes": [{**plain, **odd}]}).offers
     if odd.get("tariff_name", "") is None:
-        assert offer.service_name == "Tariff 136"
-        offer = replace(offer, service_name=expected.service_name)
+        assert (offer.service_name, offer.service_name_ru) == ("Tariff 136", "Тариф 136")
+        offer = replace(offer, service_name=expected.service_name, service_name_ru=expected.service_name_ru)
     assert offer == expected
 
 

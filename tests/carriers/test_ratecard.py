@@ -344,6 +344,11 @@ _BOWTIE = {"type": "Polygon", "coordinates": [[[30, 50], [40, 60], [40, 50], [30
         ("code", _DELETE, "code", "required"),
         ("code", "Test Post", "code", "carrier code"),
         ("cutoff", "25:00", "cutoff", "HH:MM"),
+        # A buyer reads every name in Russian or English: a file with one only is refused.
+        ("name", "Test Post", "name", "object"),
+        ("name/ru", _DELETE, "name.ru", "required"),
+        ("services/1/name/en", _DELETE, "services[1].name.en", "required"),
+        ("services/0/name/ru", " ", "services[0].name.ru", "blank"),
         ("volumetric_divisor", 0, "volumetric_divisor", "at least 1"),
         ("surcharges/fule_pct", "5", "surcharges.fule_pct", "unknown field"),
         ("surcharges/insurance/pct", 1.5, "surcharges.insurance.pct", "percentage"),

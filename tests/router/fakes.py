@@ -43,6 +43,8 @@ def make_offer(
         eta=Eta(days, days, start, start + timedelta(days=days), start + timedelta(days=days)),
         chargeable_weight_g=1000,
         id=f"{carrier}:{service}",
+        carrier_name_ru=f"Перевозчик {carrier}",
+        service_name_ru=f"Услуга {service}",
     )
 
 

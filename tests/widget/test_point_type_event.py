@@ -77,7 +77,7 @@ def test_the_event_for_an_office_and_for_a_locker_carries_each_ones_tariff(cdek_
     page.page.get_by_role("button", name="Выбрать пункт выдачи").click()
     points = page.page.get_by_role("listbox", name="Пункты выдачи")
     expect(points.get_by_role("option").first).to_be_visible()
-    page.page.get_by_role("checkbox", name="CDEK (sandbox)").check()
+    page.page.get_by_role("checkbox", name="СДЭК (песочница)").check()
     expect(points).not_to_have_attribute("aria-busy", "true")
     expect(points.get_by_role("option").first).to_be_visible()
 

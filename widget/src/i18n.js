@@ -157,6 +157,15 @@ export function strings(lang) {
   return STRINGS[lang] || ru;
 }
 
+// Carriers and services are named in both languages in every answer; the shop's page speaks one.
+export function carrierName(offer, lang) {
+  return (lang === "ru" && offer.carrier_name_ru) || offer.carrier_name;
+}
+
+export function serviceName(offer, lang) {
+  return (lang === "ru" && offer.service_name_ru) || offer.service_name;
+}
+
 export function pickLang(wanted) {
   const lang = String(wanted || document.documentElement.lang || navigator.language || "ru").slice(0, 2).toLowerCase();
   return lang in STRINGS ? lang : lang === "" ? "ru" : "en";

@@ -3,7 +3,7 @@
 // its last price for this very parcel is shown) says so beside its price and in its breakdown: the
 // quote does not hold it.
 import { button, h } from "./dom.js";
-import { dateRange, money } from "./i18n.js";
+import { carrierName, dateRange, money, serviceName } from "./i18n.js";
 
 const TAG_ORDER = ["recommended", "cheapest", "fastest"];
 
@@ -43,8 +43,8 @@ export function renderOffers({ quote, mode, chosenId, t, lang }) {
           h(
             "span",
             { class: "cr-offer-title" },
-            h("strong", { text: offer.carrier_name }),
-            h("span", { class: "cr-sub", text: offer.service_name }),
+            h("strong", { text: carrierName(offer, lang) }),
+            h("span", { class: "cr-sub", text: serviceName(offer, lang) }),
           ),
           tags.length || offer.estimate
             ? h(
@@ -67,7 +67,7 @@ export function renderOffers({ quote, mode, chosenId, t, lang }) {
         h(
           "table",
           null,
-          h("caption", { class: "cr-vh", text: `${t.why}: ${offer.carrier_name}` }),
+          h("caption", { class: "cr-vh", text: `${t.why}: ${carrierName(offer, lang)}` }),
           h("tbody", null, lines),
           h("tfoot", null, h("tr", null, h("th", { scope: "row", text: t.total }), h("td", { text: money(price.total, price.currency, lang) }))),
         ),

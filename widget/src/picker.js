@@ -4,7 +4,7 @@
 // either shows it in the other.
 import { isAbort } from "./api.js";
 import { button, h } from "./dom.js";
-import { dateRange, money } from "./i18n.js";
+import { carrierName, dateRange, money } from "./i18n.js";
 
 const LIST_LIMIT = 50;
 const PAGE = 5;
@@ -167,12 +167,12 @@ export class Picker {
   }
 
   learnNetworks(points) {
-    const { t, quote } = this.w;
+    const { t, quote, lang } = this.w;
     let added = false;
     for (const p of points) {
       if (this.networks.has(p.network)) continue;
       const offer = quote.offers.find((o) => o.carrier === p.network) || quote.offers.find((o) => o.carrier === p.carrier);
-      this.networks.set(p.network, offer ? offer.carrier_name : p.network);
+      this.networks.set(p.network, offer ? carrierName(offer, lang) : p.network);
       added = true;
     }
     if (!added) return;

@@ -3,7 +3,7 @@
 import { createApi, isAbort } from "./api.js";
 import { createCombobox, placeName } from "./combobox.js";
 import { button, h } from "./dom.js";
-import { dateRange, money, pickLang, strings } from "./i18n.js";
+import { carrierName, dateRange, money, pickLang, strings } from "./i18n.js";
 import { absentCarriers, renderOffers } from "./offers.js";
 import { Picker } from "./picker.js";
 import STYLES from "./styles.css";
@@ -254,7 +254,7 @@ export class Widget {
     this.summary.hidden = !offer;
     if (!offer) return;
     const price = money(offer.price.total, offer.price.currency, lang) + (offer.estimate ? ` (${t.estimate})` : "");
-    const parts = [`${offer.carrier_name}, ${price}, ${dateRange(offer.eta.min_date, offer.eta.max_date, lang)}`];
+    const parts = [`${carrierName(offer, lang)}, ${price}, ${dateRange(offer.eta.min_date, offer.eta.max_date, lang)}`];
     if (offer.delivery_type === "pickup") parts.push(this.point ? `${this.point.name}, ${this.point.address}` : t.pointNeeded);
     this.summary.textContent = `${t.chosen}: ${parts.join(" — ")}`;
   }

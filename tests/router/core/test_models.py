@@ -28,6 +28,8 @@ def test_an_offer_built_by_position_or_by_name_holds_every_field_and_the_default
         "stale": False,
         "as_of": None,
         "point_types": frozenset(),
+        "carrier_name_ru": "",
+        "service_name_ru": "",
     }
     as_of = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     named = Offer(

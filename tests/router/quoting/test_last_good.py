@@ -113,8 +113,9 @@ async def test_a_flat_answer_missing_a_field_is_no_stale_answer() -> None:
     await last_good.flush()
     when, rows = orjson.loads(await store.get("lastgood:cdek:lane"))  # type: ignore[arg-type]
     assert rows[0][6] == "100.00"  # money kept as the exact decimal string
-    # The point types are the newest field (older rows lack it); the weight before them may not be missing.
-    await store.set("lastgood:cdek:lane", orjson.dumps([when, [rows[0][:-2]]]), 60)
+    # The point types and Russian names are the newest fields (older rows lack them); the weight
+    # before them may not be missing.
+    await store.set("lastgood:cdek:lane", orjson.dumps([when, [rows[0][:-4]]]), 60)
     assert await last_good.recall("cdek", "lane") is None
 
 
@@ -191,4 +192,20 @@ def test_a_kept_answer_keeps_the_kinds_of_point_its_offers_deliver_to() -> None:
     row = orjson.loads(orjson.dumps(_pack(office)))  # as it is kept
     back = _unpack(row, datetime.now(UTC))
     assert back.point_types == {PointType.PVZ} and back.stale
-    assert _unpack(row[:-1], datetime.now(UTC)).point_types == frozenset()  # kept before point types
+    assert _unpack(row[:-3], datetime.now(UTC)).point_types == frozenset()  # kept before point types
+
+
+def test_a_kept_answer_keeps_the_names_in_russian() -> None:
+    # A Russian widget shown an estimate reads the carrier's Russian names, not the English ones.
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from router.quoting.last_good import _pack, _unpack
+
+    offer = make_offer("cdek", "136", "360.00", 2)
+    row = orjson.loads(orjson.dumps(_pack(offer)))
+    back = _unpack(row, datetime.now(UTC))
+    assert (back.carrier_name_ru, back.service_name_ru) == ("Перевозчик cdek", "Услуга 136")
+    older = _unpack(row[:-2], datetime.now(UTC))  # kept before offers named themselves in Russian
+    assert (older.carrier_name_ru, older.service_name_ru, older.carrier_name) == ("", "", "Cdek")

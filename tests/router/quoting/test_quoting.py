@@ -353,7 +353,7 @@ def test_an_offer_given_its_id_in_the_engine_is_offer_with_id() -> None:
         as_of=datetime(2026, 11, 1, tzinfo=UTC),
         point_types=frozenset({PointType.PVZ}),
     )
-    assert len(fields(offer)) == 12  # a new field must be copied by _with_id too
+    assert len(fields(offer)) == 14  # a new field must be copied by _with_id too
     assert _with_id(offer) == offer.with_id()
     assert _with_id(offer).id == "cdek:pvz"
 

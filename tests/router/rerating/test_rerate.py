@@ -38,14 +38,14 @@ def flat_card(code: str, base: str) -> dict[str, Any]:
     """Any Russian shipment up to 30 kg for exactly `base` roubles."""
     return {
         "code": code,
-        "name": code.title(),
+        "name": {"ru": code.title(), "en": code.title()},
         "cutoff": "18:00",
         "countries": ["RU"],
         "zones": {"type": "distance", "bands": [{"zone": "ALL", "max_km": 20000}]},
         "services": [
             {
                 "code": "std",
-                "name": "Standard",
+                "name": {"ru": "Стандарт", "en": "Standard"},
                 "delivery_type": "courier",
                 "limits": {"max_weight_g": 30000},
                 "zones": {
