@@ -5,31 +5,13 @@ from pathlib import Path
 import pytest
 
 from pickup_points.errors import NetworkNameError
-from pickup_points.hours import parse_hours
-from pickup_points.model import Cell, Feature, Limits, PointType, Status
 from pickup_points.storage import load_points, save_network
 from router.core.errors import ConfigError
-from tests.pickup_points.factories import point
+from tests.pickup_points.factories import every_field, point
 
 
 def test_a_saved_network_reads_back_equal(tmp_path: Path) -> None:
-    points = [
-        point(
-            "a",
-            64.7,
-            -179.5,
-            network="n",
-            carrier="magistral",
-            type=PointType.LOCKER,
-            timezone="Asia/Anadyr",
-            hours=parse_hours("Mo-Fr 09:00-13:00,14:00-20:00; Fr 22:00-04:00; 2027-01-01 off"),
-            features=frozenset({Feature.CARD, Feature.COD}),
-            limits=Limits(max_weight_g=15000, cells=(Cell((64.0, 36.0, 9.5)),)),
-            status=Status.TEMPORARILY_CLOSED,
-            postal_code="689000",
-        ),
-        point("b", network="n", city=None, region=None, limits=Limits(max_sides_cm=(60.0, 40.0, 40.0))),
-    ]
+    points = every_field()
     save_network(points, tmp_path, "n")
     loaded = load_points(tmp_path)
     assert loaded.errors == ()

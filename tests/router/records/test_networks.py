@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.util import await_only
 
 from pickup_points.errors import NetworkNameError
-from pickup_points.hours import parse_hours
-from pickup_points.model import Cell, Feature, Limits, PointType, Status
 from pickup_points.storage import save_network
 from router.core.settings import DEFAULT_DATA_DIR, Settings
 from router.http import appkeys as keys
@@ -22,7 +20,7 @@ from router.http.handlers.pickup_points import reload_points
 from router.records import open_database
 from router.records.networks import NetworkRecordError, Networks, UnknownNetwork, served_points
 from router.records.tables import pickup_network_points
-from tests.pickup_points.factories import point
+from tests.pickup_points.factories import every_field, point
 
 
 def data_dir_without_points(tmp_path: Path) -> Path:
@@ -40,24 +38,7 @@ def version(name: str, count: int, label: str) -> list[Any]:
 
 
 async def test_a_network_reads_back_exactly_as_it_was_imported(records_url: str) -> None:
-    points = [
-        point(
-            "a",
-            64.7012345678,
-            -179.5,
-            network="n",
-            carrier="magistral",
-            type=PointType.LOCKER,
-            timezone="Asia/Anadyr",
-            hours=parse_hours("Mo-Fr 09:00-13:00,14:00-20:00; Fr 22:00-04:00; 2027-01-01 off"),
-            features=frozenset({Feature.CARD, Feature.COD}),
-            limits=Limits(max_weight_g=15000, cells=(Cell((64.0, 36.0, 9.5)),)),
-            status=Status.TEMPORARILY_CLOSED,
-            postal_code="689000",
-            country="RU",
-        ),
-        point("b", network="n", city=None, region=None, limits=Limits(max_sides_cm=(60.0, 40.0, 40.0))),
-    ]
+    points = every_field(64.7012345678, country="RU")
     async with open_database(records_url) as db:
         record = await Networks(db).save("n", points, "/feeds/n.csv")
         loaded = await Networks(db).load()
