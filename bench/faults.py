@@ -43,6 +43,7 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -121,14 +122,6 @@ async def worker_kill(workdir: Path, quick: bool, clients: int) -> Result:
 
 async def redis_outage(workdir: Path, quick: bool, clients: int) -> Result:
     return await load.redis_outage(workdir, quick, clients, save=True, workers=2)
-
-
-def outcome_row(shipment: str) -> bytes:
-    return (
-        "shipment_id,carrier,service,origin,destination,handed_over_at,promised_date,delivered_at,status,complaint\n"
-        f"{shipment},vestnik,parcel,RU-MOW,RU-NVS,2026-11-02T10:00:00+03:00,2026-11-10,"
-        "2026-11-09T12:00:00+07:00,delivered,no\n"
-    ).encode()
 
 
 async def postgres_restart(workdir: Path, quick: bool, clients: int, pg: Postgres) -> Result:
@@ -374,6 +367,11 @@ def row(i: str) -> str:
     )
 
 
+def outcome_row(shipment: str) -> bytes:
+    """A CSV of one outcome, header included."""
+    return f"{HEADER}\n{row(shipment)}\n".encode()
+
+
 async def hostile_cases(service: Service, token: str) -> list[tuple[str, str, str, int | None]]:
     """(case, expected, measured, rows lost or None) for each hostile input."""
     auth = {"Authorization": f"Bearer {token}"}
@@ -387,8 +385,6 @@ async def hostile_cases(service: Service, token: str) -> list[tuple[str, str, st
             ) as r:
                 text = await r.read()
                 try:
-                    import orjson
-
                     return r.status, orjson.loads(text) if text[:1] in b"{[" else {}
                 except ValueError:
                     return r.status, {}
@@ -397,7 +393,7 @@ async def hostile_cases(service: Service, token: str) -> list[tuple[str, str, st
             return int(answer.get("imported", 0)) if isinstance(answer, dict) else 0
 
         far = {**QUOTE, "ship_at": "9999-12-31T10:00:00+03:00"}
-        statuses = [(await post("/v1/quotes", orjson_dumps(far), "application/json"))[0] for _ in range(5)]
+        statuses = [(await post("/v1/quotes", orjson.dumps(far), "application/json"))[0] for _ in range(5)]
         async with http.get(service.url + "/v1/carriers", headers=auth) as r:
             listed = await r.json(content_type=None) if r.status == 200 else {}
         opened = [c["code"] for c in listed.get("carriers", []) if (c.get("health") or {}).get("breaker") == "open"]
@@ -433,7 +429,7 @@ async def hostile_cases(service: Service, token: str) -> list[tuple[str, str, st
                 None,
             )
         )
-        status, _ = await post("/v1/quotes", orjson_dumps(QUOTE), "text/plain")
+        status, _ = await post("/v1/quotes", orjson.dumps(QUOTE), "text/plain")
         found.append(("a JSON quote sent as text/plain", "415", str(status), None))
         answer = raw_request(service.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
         head = answer.split(b"\r\n\r\n", 1)[0].decode(errors="replace")
@@ -466,7 +462,7 @@ async def hostile_cases(service: Service, token: str) -> list[tuple[str, str, st
             status, answer = await post("/v1/outcomes", body, "text/csv")
             found.append((name, f"{good} imported", f"{status}, {imported(answer)} imported", good - imported(answer)))
         line = row(f"{tag}-ls").split(",")
-        nd = orjson_dumps(dict(zip(HEADER.split(","), line, strict=True)) | {"service": "parcel\u2028"})
+        nd = orjson.dumps(dict(zip(HEADER.split(","), line, strict=True)) | {"service": "parcel\u2028"})
         status, answer = await post("/v1/outcomes", nd + b"\n", "application/x-ndjson")
         found.append(
             (
@@ -477,12 +473,6 @@ async def hostile_cases(service: Service, token: str) -> list[tuple[str, str, st
             )
         )
     return found
-
-
-def orjson_dumps(value: object) -> bytes:
-    import orjson
-
-    return orjson.dumps(value)
 
 
 async def hostile_upload(

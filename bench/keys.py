@@ -54,11 +54,7 @@ async def timed(lookup, tokens: list[str], n: int, concurrency: int) -> tuple[fl
 async def records_rows(url: str, label: str, n: int) -> list[str]:
     rows = []
     async with open_database(url) as db:
-        db.changes.start()  # as the service does (router/quoting/wiring.py)
-        for _ in range(500):
-            if db.changes.token() is not None:
-                break
-            await asyncio.sleep(0.01)
+        await db.changes.listening()  # as the service does (router/quoting/wiring.py)
         ring = KeyRing(db)
         tokens = [(await ring.create(KeyKind.SECRET, f"k{i}"))[1] for i in range(50)]
         await timed(ring.authenticate, tokens, 500, 1)  # warm the pool

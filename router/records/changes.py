@@ -56,6 +56,14 @@ class ChangeWatch:
         if self.dialect == "postgresql" and self._task is None:
             self._task = asyncio.create_task(self._listen(), name="records-changes")
 
+    async def listening(self, within_s: float = 5.0) -> bool:
+        """Start, and wait until changes can be known (PostgreSQL's listener connected)."""
+        self.start()
+        stop = asyncio.get_running_loop().time() + within_s
+        while self.token() is None and asyncio.get_running_loop().time() < stop:
+            await asyncio.sleep(0.01)
+        return self.token() is not None
+
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()

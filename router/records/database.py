@@ -9,7 +9,7 @@ schema upgrades hold an advisory lock so that workers starting together migrate 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -96,11 +96,11 @@ class Database:
         async with self.write() as conn:
             if self.dialect == "postgresql":
                 await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            await conn.run_sync(_alembic, "upgrade", revision)
+            await conn.run_sync(_alembic, command.upgrade, revision)
 
     async def downgrade(self, revision: str) -> None:
         async with self.write() as conn:
-            await conn.run_sync(_alembic, "downgrade", revision)
+            await conn.run_sync(_alembic, command.downgrade, revision)
 
     async def revision(self) -> str | None:
         """The schema's revision; None for an empty database."""
@@ -125,8 +125,8 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def _alembic(connection: sa.Connection, action: str, revision: str) -> None:
-    getattr(command, action)(_config(connection), revision)
+def _alembic(connection: sa.Connection, step: Callable[[Config, str], None], revision: str) -> None:
+    step(_config(connection), revision)
 
 
 @asynccontextmanager

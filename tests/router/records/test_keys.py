@@ -185,11 +185,7 @@ async def test_a_key_is_read_from_the_database_once_until_another_process_change
     records_url: str,
 ) -> None:
     async with open_database(records_url) as db, open_database(records_url, upgrade=False) as other:
-        db.changes.start()
-        for _ in range(500):  # the listener (PostgreSQL) is up when a token is known
-            if db.changes.token() is not None:
-                break
-            await asyncio.sleep(0.01)
+        assert await db.changes.listening()
         ring = KeyRing(db)
         key, token = await KeyRing(other).create(KeyKind.SECRET, "shop")
         await asyncio.sleep(0.05)
