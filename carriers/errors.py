@@ -42,6 +42,7 @@ class ApiErrorDetail:
 
     code: str
     message: str = ""
+    field: str | None = None  # the request field it is about, where the carrier names one
 
 
 class CarrierApiError(CarrierResponseError):

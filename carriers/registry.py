@@ -17,7 +17,8 @@ from carriers.config import (
     load_config,
 )
 from carriers.courier import CourierCarrier, CourierClient
-from carriers.ratecard import load_ratecard, load_ratecards
+from carriers.ratecard import RateCardCarrier, load_ratecard, load_ratecards
+from carriers.ratecard.tariff import TrackingRange
 from router.core.errors import ConfigError
 from router.core.settings import Settings
 
@@ -102,3 +103,8 @@ def _courier(entry: CourierEntry, settings: Settings, http: aiohttp.ClientSessio
         cutoff=entry.cutoff,
         timeout_s=entry.timeout_s or settings.carrier_timeout_s,
     )
+
+
+def partner_ranges(carriers: list[Carrier]) -> dict[str, TrackingRange]:
+    """The rate-card partners booked here, by code, with their ranges of tracking numbers."""
+    return {c.code: c.card.tracking for c in carriers if isinstance(c, RateCardCarrier) and c.card.tracking is not None}

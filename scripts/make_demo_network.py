@@ -128,6 +128,8 @@ def header(code: str, name: dict[str, str], cutoff: str, divisor: int = 5000) ->
         "volumetric_divisor": divisor,
         "cutoff": cutoff,
         "countries": ["RU"],
+        # The partner's range of tracking numbers for this shop: parcels booked here take them in turn.
+        "tracking": {"prefix": code[:2].upper(), "first": 1, "last": 99_999_999, "digits": 10},
     }
 
 

@@ -44,6 +44,7 @@ from carriers.ratecard.tariff import (
     RateCard,
     Service,
     Surcharges,
+    TrackingRange,
     WeightBreak,
     ZoneTariff,
 )
@@ -197,6 +198,14 @@ class _Checks:
                 self.fail(f"services[{i}].code", f"duplicate service code {s.code!r}")
             seen.add(s.code)
             services.append(self.service(s, f"services[{i}]", codes))
+        tracking = None
+        if spec.tracking is not UNSET:
+            t = spec.tracking
+            if t.last < t.first:
+                self.fail("tracking.last", f"{t.last} is before tracking.first ({t.first})")
+            elif len(str(t.last)) > t.digits:
+                self.fail("tracking.digits", f"{t.last} has more than {t.digits} digits")
+            tracking = TrackingRange(t.prefix, t.first, t.last, t.digits)
         if self.errors or zones is None:
             return None
         return RateCard(
@@ -214,6 +223,7 @@ class _Checks:
             inbound=inbound,
             surcharges=surcharges,
             services=tuple(services),
+            tracking=tracking,
         )
 
     # --- zones

@@ -205,6 +205,16 @@ class ServiceSpec(Spec, frozen=True):
     cod: bool = True
 
 
+class TrackingSpec(Spec, frozen=True):
+    """The tracking numbers the partner gave this shop: `prefix` then `first`…`last`, zero-padded
+    to `digits`. Parcels booked here take them in turn."""
+
+    prefix: Annotated[str, Meta(max_length=10, pattern=r"^[A-Z0-9]*$")]
+    first: Annotated[int, Meta(ge=0)]
+    last: Annotated[int, Meta(ge=0)]
+    digits: Annotated[int, Meta(ge=1, le=20)]
+
+
 class RateCardFile(Spec, frozen=True):
     code: CarrierCode
     name: Names
@@ -216,3 +226,4 @@ class RateCardFile(Spec, frozen=True):
     volumetric_divisor: Annotated[int, Meta(ge=1)] = DEFAULT_VOLUMETRIC_DIVISOR
     countries: Annotated[list[Country], Meta(min_length=1)] | UnsetType = UNSET  # unset: any
     surcharges: SurchargesSpec = field(default_factory=SurchargesSpec)
+    tracking: TrackingSpec | UnsetType = UNSET  # unset: the partner is quoted, not booked

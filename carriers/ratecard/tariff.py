@@ -106,6 +106,17 @@ class Inbound:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackingRange:
+    prefix: str
+    first: int
+    last: int
+    digits: int
+
+    def number(self, n: int) -> str:
+        return f"{self.prefix}{n:0{self.digits}d}"
+
+
+@dataclass(frozen=True, slots=True)
 class RateCard:
     source: str
     code: str
@@ -121,3 +132,4 @@ class RateCard:
     services: tuple[Service, ...]
     inbound: Inbound | None = None
     name_ru: str = ""
+    tracking: TrackingRange | None = None

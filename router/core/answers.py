@@ -152,6 +152,13 @@ class Rejection(Out):
     reason: str
 
 
+class QuotedParcel(Out):
+    weight_g: int
+    length_cm: float
+    width_cm: float
+    height_cm: float
+
+
 class Quote(Out):
     quote_id: str
     created_at: datetime
@@ -165,6 +172,11 @@ class Quote(Out):
     reason: str
     rejections: list[Rejection]
     errors: list[CarrierError]
+    # What was quoted, so that the parcel booked from the quote is the parcel priced. Quotes kept
+    # before these were written have none, and cannot be booked: a fresh quote is asked for.
+    parcels: list[QuotedParcel] = msgspec.field(default_factory=list)
+    declared_value: Money = "0.00"
+    cod: bool = False
 
 
 class Suspension(Out):

@@ -241,6 +241,12 @@ def quote_answer(quote: Quote) -> answers.Quote:
         reason=quote.reason,
         rejections=[answers.Rejection(carrier=r.carrier, service=r.service, reason=r.reason) for r in quote.rejections],
         errors=[error_answer(e) for e in quote.errors],
+        parcels=[
+            answers.QuotedParcel(weight_g=p.weight_g, length_cm=p.length_cm, width_cm=p.width_cm, height_cm=p.height_cm)
+            for p in quote.shipment.parcels
+        ],
+        declared_value=str(money(quote.shipment.declared_value)),
+        cod=quote.shipment.cod,
     )
 
 

@@ -7,6 +7,8 @@ derives from `RouterError`.
     ├── QuoteNotFound           no such quote id (404)
     ├── QuoteExpired            the quote existed but its price guarantee ran out (410)
     ├── QuoteNotHeld            the quote's recommended (or only) offers are estimates: nothing held (409)
+    ├── Refused                 understood, and refused as things stand (its own status: 404,
+    │                           409, 410 …; router.shipping's errors derive from it)
     ├── Unauthorized            no key, or a key that is unknown or revoked (401)
     ├── Forbidden               a valid key that may not do this, or not from this origin (403)
     ├── RateLimited             the key's requests-per-minute are spent (429, Retry-After)
@@ -71,6 +73,19 @@ class QuoteNotHeld(RouterError):
     def __init__(self, quote_id: str) -> None:
         super().__init__(f"quote {quote_id!r} holds no price: its recommended offers are estimates")
         self.quote_id = quote_id
+
+
+class Refused(RouterError):
+    """A request the service understood and will not carry out as things stand: no such thing
+    (404), not in this state (409). `retry_after_s`: when asking again may succeed."""
+
+    status = 409
+    title = "Refused"
+
+    def __init__(self, detail: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after_s = retry_after_s
 
 
 class Unauthorized(RouterError):

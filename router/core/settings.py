@@ -47,6 +47,11 @@ class Settings:
     rate_secret_per_min: int = 6000
     rate_publishable_per_min: int = 300
     insecure: bool = False  # serve open (no keys) on a public interface
+    # How long a booking request waits for the carrier to decide before answering `booking`.
+    booking_wait_s: float = 5.0
+    # Whether this process claims background jobs (bookings to follow, labels to fetch); a
+    # deployment may leave them to dedicated workers.
+    run_jobs: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +83,8 @@ class Settings:
             request_timeout_s=float(env.get("CARRIER_ROUTER_REQUEST_TIMEOUT_S", s.request_timeout_s)),
             points_reload_s=float(env.get("CARRIER_ROUTER_POINTS_RELOAD_S", s.points_reload_s)),
             points_sync_s=float(env.get("CARRIER_ROUTER_POINTS_SYNC_S", s.points_sync_s)),
+            booking_wait_s=float(env.get("CARRIER_ROUTER_BOOKING_WAIT_S", s.booking_wait_s)),
+            run_jobs=env.get("CARRIER_ROUTER_JOBS", "1").strip().lower() not in ("0", "false", "no", "off"),
             rate_secret_per_min=int(env.get("CARRIER_ROUTER_RATE_SECRET_PER_MIN", s.rate_secret_per_min)),
             rate_publishable_per_min=int(
                 env.get("CARRIER_ROUTER_RATE_PUBLISHABLE_PER_MIN", s.rate_publishable_per_min)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from router.quoting.places import Places
     from router.records import Database
     from router.records.keys import KeyRing
+    from router.shipping.shipper import Shipper
     from router.store import Store
     from router.syncing import Syncer
 
@@ -36,5 +37,6 @@ RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 RETAILCRM_ACCOUNTS: web.AppKey[AccountBook] = web.AppKey("retailcrm_accounts")
 TRACK_RECORD: web.AppKey[TrackRecord] = web.AppKey("track_record")
+SHIPPER: web.AppKey[Shipper] = web.AppKey("shipper")
 # (method, route) of every endpoint that reads a body: the media types it reads.
 BODY_TYPES: web.AppKey[dict[tuple[str, str], frozenset[str]]] = web.AppKey("body_types")

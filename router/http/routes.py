@@ -17,13 +17,16 @@ from router.allocation import answers as allocation
 from router.core import answers as domain
 from router.core.codec import dumps
 from router.http import appkeys as keys
-from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, widget
+from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, shipments, widget
 from router.http.middlewares import observability
 from router.http.middlewares.access import PUBLIC_PREFIXES, WIDGET_ROUTES
 from router.http.schemas import answers, wire
 from router.http.schemas.openapi import Answer, Operation, document, json, path_param, problem, text
+from router.http.schemas.shipments import ShipmentQuery
 from router.integrations.retailcrm import handlers as retailcrm
 from router.integrations.retailcrm import openapi as retailcrm_openapi
+from router.shipping import model as shipping
+from router.shipping.model import ShipmentRequest
 
 _STR = {"type": "string"}
 
@@ -184,6 +187,54 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/metrics", observability.metrics_handler, "metrics", "Prometheus figures of this worker",
         answers={200: text("text/plain", "Prometheus text format")},
+    ),
+    Operation(
+        "POST", "/v1/shipments", shipments.create_shipment, "createShipment",
+        "Book an offer of a held quote with its carrier",
+        description="The price booked is the price quoted. `Idempotency-Key` is required: the same key and body "
+        "give the same shipment and one carrier order however many times, and however concurrently, they are "
+        "sent (a repeat answers with `Idempotent-Replayed: true`); the same key with another body is a 409. "
+        "The answer waits a few seconds for the carrier to decide: `booked` with its tracking number, `failed` "
+        "with its errors field by field, or still `booking` (follow it with GET). A bad recipient phone, a "
+        "pickup offer without its point, items heavier than the quoted parcel are 422 before any carrier is "
+        "asked. An expired quote is 410; an estimate, or a quote too old to hold its parcels, 409.",
+        body={"application/json": ShipmentRequest},
+        params=({"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 255}},),
+        answers={
+            201: json(shipping.Shipment, "The shipment (the first answer, or its replay)"),
+            400: problem("Malformed JSON"),
+            404: problem("No such quote"),
+            409: problem("The key was used with another body, or the quote holds no bookable price"),
+            410: problem("The quote's guarantee has expired: quote again"),
+            413: problem("Body too large"),
+            415: problem("The body is not of a media type named here"),
+            422: problem("A field (or the Idempotency-Key header) is wrong; `errors` names each"),
+            503: problem("The records database or the store is away; retry with the same key"),
+        },
+    ),
+    Operation(
+        "GET", "/v1/shipments", shipments.list_shipments, "listShipments",
+        "The caller's shipments, newest first",
+        query=ShipmentQuery,
+        answers={200: json(shipping.ShipmentPage, "A page"), 422: problem("A parameter is wrong")},
+    ),
+    Operation(
+        "GET", "/v1/shipments/{shipment_id}", shipments.get_shipment, "getShipment",
+        "One shipment, with every request made to its carrier",
+        params=(path_param("shipment_id"),),
+        answers={200: json(shipping.ShipmentDetail, "The shipment"), 404: problem("No such shipment of the caller's")},
+    ),
+    Operation(
+        "POST", "/v1/shipments/{shipment_id}/cancel", shipments.cancel_shipment, "cancelShipment",
+        "Cancel a shipment at its carrier",
+        description="Refused with the carrier's reason once it has the parcel. Cancelling twice answers the "
+        "cancelled shipment.",
+        params=(path_param("shipment_id"),),
+        answers={
+            200: json(shipping.Shipment, "Cancelled"),
+            404: problem("No such shipment of the caller's"),
+            409: problem("Not cancellable: the carrier has the parcel, or booking is still in progress (Retry-After)"),
+        },
     ),
 )  # fmt: skip
 

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from carriers.registry import close_carriers, load_carriers
+from carriers.booking import BookingApi
+from carriers.ratecard.tariff import TrackingRange
+from carriers.registry import close_carriers, load_carriers, partner_ranges
 from router.core.settings import Settings
 from router.history.archive import OutcomeArchive
 from router.history.reliability import ReliabilityConfig
@@ -57,6 +59,8 @@ class Wired:
     places: Places
     http: aiohttp.ClientSession
     records: Database
+    bookings: dict[str, BookingApi]  # the API carriers that take orders, by code
+    partners: dict[str, TrackingRange]  # the rate-card partners booked here, with their numbers
 
 
 @asynccontextmanager
@@ -84,8 +88,10 @@ async def open_engine(
         )
         opened.push_async_callback(http.close)
         index = places if places is not None else bundled_places()
-        carriers = guard_carriers(load_carriers(settings, http), store)
+        loaded = load_carriers(settings, http)
+        carriers = guard_carriers(loaded, store)
         opened.callback(close_carriers, carriers)
+        bookings: dict[str, BookingApi] = {}
         archive = OutcomeArchive(records)
         record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: index, archive=archive)
         opened.push_async_callback(record.close)
@@ -96,4 +102,6 @@ async def open_engine(
         last_good = LastGood(store)
         opened.push_async_callback(last_good.flush)
         engine = QuoteEngine(carriers, index, settings, record=record, last_good=last_good)
-        yield Wired(engine, QuoteBook(store, settings), store, record, index, http, records)
+        yield Wired(
+            engine, QuoteBook(store, settings), store, record, index, http, records, bookings, partner_ranges(loaded)
+        )

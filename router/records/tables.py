@@ -129,3 +129,89 @@ reinstatements = sa.Table(
     sa.Column("lane", sa.String(64), primary_key=True),
     sa.Column("reinstated_at", UtcDateTime, nullable=False),
 )
+
+# A booked parcel. `document` is the whole booking as the shop asked for it and as the carrier
+# answered (`router.shipping.model.ShipmentDocument`); the columns are what listings filter on.
+# One shipment per owner and idempotency key: a retried or concurrent booking finds this row.
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("request_sha256", sa.String(64), nullable=False),
+    sa.Column("carrier", sa.String(64), nullable=False),
+    sa.Column("service", sa.String(100), nullable=False),
+    sa.Column("shop_order_number", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("ship_date", sa.Date, nullable=False),
+    sa.Column("warehouse", sa.String(64), nullable=True),
+    sa.Column("price_kopecks", sa.BigInteger, nullable=False),
+    sa.Column("tracking_number", sa.String(64), nullable=True),
+    sa.Column("carrier_ref", sa.String(100), nullable=True),
+    sa.Column("document", Json, nullable=False),
+    sa.Column("label_pdf", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "owner", "idempotency_key", unique=True),
+    sa.Index(None, "owner", "created_at"),
+    sa.Index(None, "carrier", "ship_date"),
+    sa.Index(None, "tracking_number"),
+)
+
+# Every request made to a carrier for a shipment or a pick-up, and what came of it.
+carrier_calls = sa.Table(
+    "carrier_calls",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("subject", sa.String(40), nullable=False),
+    sa.Column("carrier", sa.String(64), nullable=False),
+    sa.Column("operation", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("detail", Json, nullable=False),
+    sa.Index(None, "subject", "id"),
+)
+
+# Work done in the background by whichever worker claims it first (`router.records.jobs`).
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(40), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("run_at", UtcDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("leased_until", UtcDateTime, nullable=True),
+    sa.Column("leased_by", sa.String(64), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "kind", "subject", unique=True),
+    sa.Index(None, "state", "run_at"),
+)
+
+# The next tracking number of each partner booked here, from the range in its rate card.
+partner_numbers = sa.Table(
+    "partner_numbers",
+    metadata,
+    sa.Column("carrier", sa.String(64), primary_key=True),
+    sa.Column("next_number", sa.BigInteger, nullable=False),
+)
+
+# A carrier's courier asked to collect from a warehouse on a day.
+pickups = sa.Table(
+    "pickups",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("carrier", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("carrier_ref", sa.String(100), nullable=True),
+    sa.Column("document", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index(None, "owner", "carrier", "day"),
+)

@@ -31,11 +31,11 @@ async def create_quote(request: web.Request) -> web.Response:
 
 
 async def get_quote(request: web.Request) -> web.Response:
-    body = await request.app[keys.QUOTES].get(request.match_info["quote_id"], await _readers(request))
+    body = await request.app[keys.QUOTES].get(request.match_info["quote_id"], await readers(request))
     return web.Response(body=body, content_type="application/json")
 
 
-async def _readers(request: web.Request) -> set[str]:
+async def readers(request: web.Request) -> set[str]:
     """Whose quotes the caller may read: its own; a secret key also the publishable keys' — the
     widget quotes in the buyer's browser and the shop's server reads the price it holds
     (docs/widget.md). A publishable key reads only its own: it is in every buyer's hands."""

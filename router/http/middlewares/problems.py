@@ -16,6 +16,7 @@ from router.core.errors import (
     QuoteNotFound,
     QuoteNotHeld,
     RateLimited,
+    Refused,
     RouterError,
     Unauthorized,
 )
@@ -79,6 +80,11 @@ def _from_router_error(exc: RouterError, request: web.Request) -> web.Response:
         )
     if isinstance(exc, QuoteNotFound):
         return problem(404, "Quote not found", f"no quote with id {exc.quote_id}", instance=request.path)
+    if isinstance(exc, Refused):
+        resp = problem(exc.status, exc.title, exc.detail, instance=request.path, retry_after=exc.retry_after_s)
+        if exc.retry_after_s is not None:
+            resp.headers["Retry-After"] = str(exc.retry_after_s)
+        return resp
     if isinstance(exc, Unauthorized):
         resp = problem(401, "Unauthorized", str(exc), instance=request.path)
         resp.headers["WWW-Authenticate"] = 'Bearer realm="carrier-router"'

@@ -153,3 +153,24 @@ def _item_type(kind: Any) -> Any:
 
 def _is_dict(kind: Any) -> bool:
     return get_origin(kind) is dict
+
+
+def read_query(params: Any, kind: type[T], *, title: str = "Invalid query") -> T:
+    """A query string as `kind`: each parameter once, none it does not name."""
+    errors: list[FieldError] = []
+    raw: dict[str, str] = {}
+    known = frozenset(getattr(kind, "__struct_fields__", ()))
+    for name in params:
+        if name not in known:
+            errors.append(FieldError(name, "unknown parameter"))
+        elif name in raw:
+            errors.append(FieldError(name, "give it once"))
+        else:
+            raw[name] = params[name].strip()
+    try:
+        query = convert(raw, kind, title=title, strict=False)
+    except InvalidRequest as exc:
+        raise InvalidRequest(errors + exc.errors, title=title) from None
+    if errors:
+        raise InvalidRequest(errors, title=title)
+    return query

@@ -1,0 +1,281 @@
+"""Background work kept in the records, shared by every worker on every machine.
+
+A job is a kind and a subject (`book`, a shipment id): at most one of each, scheduled in the
+same transaction as the change that calls for it, so a crash between the two loses nothing.
+Workers claim jobs whose time has come with a lease: on PostgreSQL `FOR UPDATE SKIP LOCKED`,
+so claimers never wait on each other nor take the same job; on SQLite every write transaction
+holds the file's lock (`BEGIN IMMEDIATE`), which serialises claims the same way. A worker that
+dies holding a job loses only its lease: when it runs out, the job is claimed again.
+
+Each claim counts an attempt and is fenced by it: a worker whose lease ran out and whose job was
+claimed again cannot finish or reschedule it over the newer claim.
+
+    queue = JobQueue(database, worker="host-1234")
+    runner = JobRunner(queue, {"book": booker.run})   # handlers answer Done, Later, Retry or Fail
+    runner.start(); ...; await runner.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from router.records.database import Database
+from router.records.errors import RecordsUnavailable
+from router.records.tables import jobs
+
+log = logging.getLogger(__name__)
+
+READY, DONE, FAILED = "ready", "done", "failed"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"[:64]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    subject: str
+    attempts: int  # counting this claim
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """Nothing more to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """Not a failure: ask again after a while (a carrier still deciding); attempts start over."""
+
+    after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """It failed in a way that may pass; try again after the backoff, until attempts run out."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    """It failed for good; the job ends visible with its cause."""
+
+    error: str
+
+
+Outcome = Done | Later | Retry | Fail
+Handler = Callable[[Job], Awaitable[Outcome]]
+
+
+def backoff_s(attempts: int, base_s: float = 1.0, cap_s: float = 300.0) -> float:
+    """Exponential, with jitter so that jobs failing together do not return together."""
+    return float(min(cap_s, base_s * 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2))
+
+
+async def schedule(conn: AsyncConnection, kind: str, subject: str, *, at: datetime | None = None) -> None:
+    """Make the job ready to run at `at` (now by default), inside the caller's transaction."""
+    now = datetime.now(UTC)
+    values = {
+        "state": READY,
+        "run_at": at or now,
+        "attempts": 0,
+        "leased_until": None,
+        "leased_by": None,
+        "last_error": None,
+        "updated_at": now,
+    }
+    changed = await conn.execute(jobs.update().where(jobs.c.kind == kind, jobs.c.subject == subject).values(values))
+    if changed.rowcount == 0:
+        await conn.execute(jobs.insert().values(kind=kind, subject=subject, created_at=now, **values))
+
+
+class JobQueue:
+    """Claims and settles jobs for one worker."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        worker: str | None = None,
+        lease_s: float = 30.0,
+        max_attempts: int = 8,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.database = database
+        self.worker = worker or worker_name()
+        self.lease = timedelta(seconds=lease_s)
+        self.max_attempts = max_attempts
+        self._clock = clock
+
+    async def claim(
+        self, limit: int = 8, *, kinds: Collection[str] | None = None, subject: str | None = None
+    ) -> list[Job]:
+        """Up to `limit` jobs whose time has come and that nobody holds, leased to this worker."""
+        now = self._clock()
+        due = (
+            sa.select(jobs.c.id)
+            .where(
+                jobs.c.state == READY,
+                jobs.c.run_at <= now,
+                sa.or_(jobs.c.leased_until.is_(None), jobs.c.leased_until < now),
+            )
+            .order_by(jobs.c.run_at)
+            .limit(limit)
+        )
+        if kinds is not None:
+            due = due.where(jobs.c.kind.in_(list(kinds)))
+        if subject is not None:
+            due = due.where(jobs.c.subject == subject)
+        if self.database.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claimed = (
+            jobs.update()
+            .where(jobs.c.id.in_(due.scalar_subquery()))
+            .values(leased_until=now + self.lease, leased_by=self.worker, attempts=jobs.c.attempts + 1, updated_at=now)
+            .returning(jobs.c.id, jobs.c.kind, jobs.c.subject, jobs.c.attempts, jobs.c.last_error)
+        )
+        async with self.database.write() as conn:
+            rows = (await conn.execute(claimed)).all()
+        return [Job(row.id, row.kind, row.subject, row.attempts, row.last_error) for row in rows]
+
+    async def settle(self, job: Job, outcome: Outcome) -> bool:
+        """Record what came of `job`; False when this worker no longer held it (its lease ran out)."""
+        now = self._clock()
+        values: dict[str, object] = {"leased_until": None, "leased_by": None, "updated_at": now}
+        if isinstance(outcome, Done):
+            values.update(state=DONE, last_error=None)
+        elif isinstance(outcome, Later):
+            values.update(run_at=now + timedelta(seconds=outcome.after_s), attempts=0)
+        elif isinstance(outcome, Retry) and job.attempts < self.max_attempts:
+            values.update(run_at=now + timedelta(seconds=backoff_s(job.attempts)), last_error=outcome.error)
+        else:
+            error = outcome.error if isinstance(outcome, Retry | Fail) else ""
+            values.update(state=FAILED, last_error=error)
+        fenced = jobs.update().where(
+            jobs.c.id == job.id, jobs.c.leased_by == self.worker, jobs.c.attempts == job.attempts
+        )
+        async with self.database.write() as conn:
+            return (await conn.execute(fenced.values(values))).rowcount == 1
+
+    async def state(self, kind: str, subject: str) -> tuple[str, int, str | None] | None:
+        """(state, attempts, last error) of a job, or None if there is none."""
+        query = sa.select(jobs.c.state, jobs.c.attempts, jobs.c.last_error).where(
+            jobs.c.kind == kind, jobs.c.subject == subject
+        )
+        async with self.database.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.state, row.attempts, row.last_error)
+
+
+class JobRunner:
+    """Claims due jobs in a loop and runs them with their kind's handler, a few at a time.
+
+    `run(kind, subject)` runs one job now if nobody holds it (a request that just scheduled its
+    own booking need not wait for the next poll). A handler that raises is a `Retry` with the
+    error's text: the job is never lost to a bug, and ends `failed` when attempts run out.
+    """
+
+    def __init__(
+        self, queue: JobQueue, handlers: Mapping[str, Handler], *, poll_s: float = 0.5, concurrency: int = 8
+    ) -> None:
+        self.queue = queue
+        self.handlers = dict(handlers)
+        self.poll_s = poll_s
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._loop(), name="jobs")
+
+    def kick(self) -> None:
+        """Look for due jobs now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, kind: str, subject: str) -> bool:
+        """Claim and run this one job in the background; False if it was not due or someone holds it."""
+        claimed = await self.queue.claim(1, kinds=(kind,), subject=subject)
+        for job in claimed:
+            self._spawn(job)
+        return bool(claimed)
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def drain(self) -> None:
+        """Run every due job, and those they schedule to run at once, until none is due (tests, CLI)."""
+        while True:
+            claimed = await self.queue.claim(self._concurrency, kinds=self.handlers)
+            if not claimed:
+                if not self._running:
+                    return
+                await asyncio.gather(*list(self._running), return_exceptions=True)
+                continue
+            for job in claimed:
+                self._spawn(job)
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            free = self._concurrency - len(self._running)
+            claimed: list[Job] = []
+            if free > 0:
+                try:
+                    claimed = await self.queue.claim(free, kinds=self.handlers)
+                except RecordsUnavailable as exc:
+                    log.warning("jobs: records unavailable (%s); trying again", exc.__cause__ or exc)
+            for job in claimed:
+                self._spawn(job)
+            if len(claimed) < free or free <= 0:  # nothing more is due, or no room: wait for either to change
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_s * random.uniform(0.8, 1.2)):
+                        await self._wake.wait()
+                self._wake.clear()
+
+    def _spawn(self, job: Job) -> None:
+        task = asyncio.create_task(self._run(job), name=f"job {job.kind} {job.subject}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, job: Job) -> None:
+        async with self._slots:
+            try:
+                outcome = await self.handlers[job.kind](job)
+            except asyncio.CancelledError:
+                raise  # the lease runs out and another worker takes it
+            except RecordsUnavailable as exc:
+                log.warning("job %s %s: records unavailable: %s", job.kind, job.subject, exc.__cause__ or exc)
+                return  # nothing can be written; the lease runs out and the job is claimed again
+            except Exception as exc:
+                log.exception("job %s %s failed", job.kind, job.subject)
+                outcome = Retry(f"{type(exc).__name__}: {exc}")
+            try:
+                if not await self.queue.settle(job, outcome):
+                    log.warning("job %s %s: lease lost before it was settled", job.kind, job.subject)
+            except RecordsUnavailable:
+                log.warning("job %s %s: could not be settled; it will run again", job.kind, job.subject)
+            self.kick()  # a slot is free, and a job may have scheduled another

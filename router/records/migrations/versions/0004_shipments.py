@@ -1,0 +1,100 @@
+"""Shipments booked with carriers, the calls made for them, background jobs, partners'
+tracking numbers and courier pick-ups.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")  # SQLite numbers rows only as INTEGER
+_JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "shipments",
+        sa.Column("id", sa.String(40), nullable=False),
+        sa.Column("owner", sa.String(64), nullable=False),
+        sa.Column("idempotency_key", sa.String(255), nullable=False),
+        sa.Column("request_sha256", sa.String(64), nullable=False),
+        sa.Column("carrier", sa.String(64), nullable=False),
+        sa.Column("service", sa.String(100), nullable=False),
+        sa.Column("shop_order_number", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("ship_date", sa.Date, nullable=False),
+        sa.Column("warehouse", sa.String(64), nullable=True),
+        sa.Column("price_kopecks", sa.BigInteger, nullable=False),
+        sa.Column("tracking_number", sa.String(64), nullable=True),
+        sa.Column("carrier_ref", sa.String(100), nullable=True),
+        sa.Column("document", _JSON, nullable=False),
+        sa.Column("label_pdf", sa.LargeBinary, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_shipments"),
+    )
+    op.create_index("ix_shipments_owner_idempotency_key", "shipments", ["owner", "idempotency_key"], unique=True)
+    op.create_index("ix_shipments_owner_created_at", "shipments", ["owner", "created_at"])
+    op.create_index("ix_shipments_carrier_ship_date", "shipments", ["carrier", "ship_date"])
+    op.create_index("ix_shipments_tracking_number", "shipments", ["tracking_number"])
+    op.create_table(
+        "carrier_calls",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("subject", sa.String(40), nullable=False),
+        sa.Column("carrier", sa.String(64), nullable=False),
+        sa.Column("operation", sa.String(32), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("duration_ms", sa.Integer, nullable=False),
+        sa.Column("outcome", sa.String(32), nullable=False),
+        sa.Column("detail", _JSON, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_carrier_calls"),
+    )
+    op.create_index("ix_carrier_calls_subject_id", "carrier_calls", ["subject", "id"])
+    op.create_table(
+        "jobs",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("subject", sa.String(40), nullable=False),
+        sa.Column("state", sa.String(10), nullable=False),
+        sa.Column("run_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("leased_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("leased_by", sa.String(64), nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_jobs"),
+    )
+    op.create_index("ix_jobs_kind_subject", "jobs", ["kind", "subject"], unique=True)
+    op.create_index("ix_jobs_state_run_at", "jobs", ["state", "run_at"])
+    op.create_table(
+        "partner_numbers",
+        sa.Column("carrier", sa.String(64), nullable=False),
+        sa.Column("next_number", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("carrier", name="pk_partner_numbers"),
+    )
+    op.create_table(
+        "pickups",
+        sa.Column("id", sa.String(40), nullable=False),
+        sa.Column("owner", sa.String(64), nullable=False),
+        sa.Column("carrier", sa.String(64), nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("carrier_ref", sa.String(100), nullable=True),
+        sa.Column("document", _JSON, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_pickups"),
+    )
+    op.create_index("ix_pickups_owner_carrier_day", "pickups", ["owner", "carrier", "day"])
+
+
+def downgrade() -> None:
+    for table in ("pickups", "partner_numbers", "jobs", "carrier_calls", "shipments"):
+        op.drop_table(table)
