@@ -95,8 +95,8 @@ def build_booking(
 ) -> dict[str, BookingApi]:
     booking: dict[str, BookingApi] = {}
     for entry in config.entries:
-        timeout_s = max(getattr(entry, "timeout_s", None) or settings.carrier_timeout_s, MIN_BOOKING_TIMEOUT_S)
         if isinstance(entry, CdekEntry):
+            timeout_s = max(entry.timeout_s or settings.carrier_timeout_s, MIN_BOOKING_TIMEOUT_S)
             booking[entry.code] = CdekBooking(cdek_client(entry, http), code=entry.code, timeout_s=timeout_s)
         # CourierEntry: the same-day courier's booking (carriers.courier.booking.CourierBooking) goes here.
     return booking

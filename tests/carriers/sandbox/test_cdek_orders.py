@@ -16,7 +16,7 @@ from carriers.api import Secret
 from carriers.booking import BookingApi, CancelRefused, CarrierOrder, IntakeRequest, OrderParcel, OrderStatus
 from carriers.cdek.booking import CdekBooking
 from carriers.cdek.client import CdekClient
-from carriers.errors import CarrierUnavailable
+from carriers.errors import CarrierApiError, CarrierUnavailable
 from carriers.registry import load_booking
 from carriers.sandbox import SandboxOrders, SandboxServers, start_sandbox
 from router.core.models import DeliveryType
@@ -270,3 +270,17 @@ async def test_after_handling_needs_a_status_to_answer_with(
     async with http.post(f"{servers.cdek_url}/_sandbox/faults", json={"after_handling": True}) as resp:
         assert resp.status == 400
         assert "status" in (await resp.json())["error"]
+
+
+async def test_an_expired_token_is_replaced_once_and_the_order_still_goes_through(
+    booking: CdekBooking, servers: SandboxServers, office: str
+) -> None:
+    await booked(booking, an_order(office))
+    servers.cdek.expire_tokens()
+    await booked(booking, an_order(office, number="shp_0002"))
+    assert booking.client.token_requests == 2
+
+
+async def test_the_token_is_never_sent_for_a_print_form_on_another_host(booking: CdekBooking) -> None:
+    with pytest.raises(CarrierApiError, match="is not on"):
+        await booking.client.fetch_pdf("https://elsewhere.example/v2/print/barcodes/x.pdf")
