@@ -1,4 +1,5 @@
-"""Which carriers this service asks: the bundled rate cards, plus API carriers from config."""
+"""Which carriers this service asks: the bundled rate cards, plus API carriers from config, and
+which of those take orders over their API (`load_booking`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import aiohttp
 
 from carriers.base import Carrier
+from carriers.booking import BookingApi
+from carriers.cdek.booking import CdekBooking
 from carriers.cdek.carrier import CdekCarrier
 from carriers.cdek.client import CdekClient
 from carriers.config import (
@@ -73,6 +76,31 @@ def cdek_client(entry: CdekEntry, http: aiohttp.ClientSession | None) -> CdekCli
     return CdekClient(
         http, client_id=entry.client_id, client_secret=entry.client_secret, base_url=entry.base_url, carrier=entry.code
     )
+
+
+# Booking makes a few calls per shipment, not one per quote: it can wait longer than a quote.
+MIN_BOOKING_TIMEOUT_S = 10.0
+
+
+def load_booking(settings: Settings, http: aiohttp.ClientSession | None) -> dict[str, BookingApi]:
+    """The booking side of every configured API carrier, by carrier code; none without a config
+    file (rate-card partners are booked by the service itself)."""
+    if settings.config_path is None:
+        return {}
+    config = load_config(settings.config_path, env=os.environ, sandbox=settings.extra)
+    return build_booking(config, settings, http)
+
+
+def build_booking(
+    config: CarriersConfig, settings: Settings, http: aiohttp.ClientSession | None
+) -> dict[str, BookingApi]:
+    booking: dict[str, BookingApi] = {}
+    for entry in config.entries:
+        if isinstance(entry, CdekEntry):
+            timeout_s = max(entry.timeout_s or settings.carrier_timeout_s, MIN_BOOKING_TIMEOUT_S)
+            booking[entry.code] = CdekBooking(cdek_client(entry, http), code=entry.code, timeout_s=timeout_s)
+        # CourierEntry: the same-day courier's booking (carriers.courier.booking.CourierBooking) goes here.
+    return booking
 
 
 def _cdek(entry: CdekEntry, settings: Settings, http: aiohttp.ClientSession | None) -> CdekCarrier:

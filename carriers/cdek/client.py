@@ -6,7 +6,9 @@ expires and shared by every caller; callers that find it missing wait on one loc
 of quotes makes one token request. A 401 drops the token and the call is made once more with a
 fresh one. Redirects are not followed: the URL is configured, and a 3xx is the operator's to fix.
 
-Answers come back as bytes for `carriers.cdek.carrier` to read; what an HTTP status means is
+Booking (`carriers.cdek.booking`) uses the same token through `call` (any method, any 2xx) and
+`fetch_pdf` (a print form by the URL CDEK gave). Answers come back as bytes for
+`carriers.cdek.carrier` and `carriers.cdek.booking` to read; what an HTTP status means is
 decided here (`CarrierRateLimited`, `CarrierAuthError`, `CarrierUnavailable`, `CarrierApiError`
 with CDEK's own errors). Time limits are the caller's (`carriers.api.bounded`).
 """
@@ -21,6 +23,7 @@ from typing import Any
 import aiohttp
 import msgspec
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from carriers.api import NO_SESSION_TIMEOUT, Secret, read_body, retry_after_s
 from carriers.cdek import wire
@@ -214,29 +217,64 @@ class CdekClient:
 
     async def _get(self, path: str, params: Mapping[str, str]) -> tuple[CIMultiDictProxy[str], bytes]:
         """A GET through the session (delivery-point pages), with the same token handling."""
+        return await self._send("GET", self.base_url + path, params=params)
+
+    async def call(
+        self, method: str, path: str, *, body: bytes | None = None, params: Mapping[str, str] | None = None
+    ) -> bytes:
+        """The answer (any 2xx: CDEK takes orders with a 202) to `method path`, `body` already encoded."""
+        _, answer = await self._send(method, self.base_url + path, params=params, body=body)
+        return answer
+
+    async def fetch_pdf(self, url: str) -> bytes:
+        """A print form CDEK made, from the absolute `url` it gave, with the same bearer token.
+
+        The token goes only to the host the client is configured for: a URL elsewhere is refused
+        rather than handed the account's credentials."""
+        if URL(url).origin() != URL(self.base_url).origin():
+            raise CarrierApiError(self.carrier, f"print form at {URL(url).origin()} is not on {self.base_url}")
+        _, answer = await self._send("GET", url, accept="application/pdf")
+        return answer
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        accept: str = "application/json",
+    ) -> tuple[CIMultiDictProxy[str], bytes]:
+        """One call with the account's token, made once more with a fresh token after a 401."""
         http = self._session()
+        path = URL(url).path
         for attempt in (1, 2):
             token = await self._bearer()
+            headers = {**self._auth_headers(token), "Accept": accept}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
             try:
-                async with http.get(
-                    self.base_url + path,
+                async with http.request(
+                    method,
+                    url,
                     params=params,
-                    headers=self._auth_headers(token),
+                    data=body,
+                    headers=headers,
                     timeout=NO_SESSION_TIMEOUT,
                     allow_redirects=False,
                 ) as resp:
                     if resp.status == 401 and attempt == 1:
                         self._drop(token)
                         continue
-                    body = await read_body(resp, self.carrier)
-                    status, headers = resp.status, resp.headers
+                    answer = await read_body(resp, self.carrier)
+                    status, resp_headers = resp.status, resp.headers
             except TimeoutError:
                 raise  # the caller's time budget ran out (TimeoutError is an OSError too)
             except (aiohttp.ClientError, OSError) as exc:
-                raise CarrierUnavailable(self.carrier, f"GET {path} failed: {type(exc).__name__}") from None
+                raise CarrierUnavailable(self.carrier, f"{method} {path} failed: {type(exc).__name__}") from None
             if 300 <= status < 400:
                 raise CarrierApiError(self.carrier, f"HTTP {status} (redirect not followed)", status=status)
-            return headers, self._checked(status, headers.get("Retry-After"), body)
+            return resp_headers, self._checked(status, resp_headers.get("Retry-After"), answer)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod

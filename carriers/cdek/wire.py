@@ -108,9 +108,15 @@ class TariffProblem(msgspec.Struct):
 
 
 class ErrorsAnswer(msgspec.Struct):
-    """A refusal: `{"errors": [...]}`, on a 4xx or 5xx or next to an empty answer."""
+    """A refusal: `{"errors": [...]}`, on a 4xx or 5xx or next to an empty answer; the order,
+    print and intake endpoints put them in `{"requests": [{"errors": [...]}]}` instead."""
 
     errors: msgspec.Raw = msgspec.Raw()  # empty when absent
+    requests: msgspec.Raw = msgspec.Raw()
+
+
+class RequestErrors(msgspec.Struct):
+    errors: msgspec.Raw = msgspec.Raw()
 
 
 # Delivery points stay as CDEK shapes them: the pickup-point importer (`pickup_points.importers`)
@@ -124,6 +130,7 @@ tarifflist_entries_decoder = msgspec.json.Decoder(TarifflistEntries)
 tariff_decoder = msgspec.json.Decoder(Tariff)
 tariff_problem_decoder = msgspec.json.Decoder(TariffProblem)
 errors_decoder = msgspec.json.Decoder(ErrorsAnswer)
+request_errors_decoder = msgspec.json.Decoder(list[RequestErrors])
 error_list_decoder = msgspec.json.Decoder(list[ApiError])
 error_decoder = msgspec.json.Decoder(ApiError)
 points_decoder = msgspec.json.Decoder(DeliveryPointsPage)
@@ -152,8 +159,14 @@ def _errors_of(raw: msgspec.Raw) -> list[ApiError]:
 
 
 def errors_in(body: bytes) -> tuple[ApiErrorDetail, ...]:
-    """The `errors[]` of a refusal's body, or none when the body is not such an object."""
+    """The `errors[]` of a refusal's body (or of its `requests[]`), or none when the body is not
+    such an object."""
     try:
-        return error_details(errors_decoder.decode(body).errors)
+        answer = errors_decoder.decode(body)
+        found = error_details(answer.errors)
+        if found or not bytes(answer.requests).strip():
+            return found
+        requests = request_errors_decoder.decode(answer.requests)
     except msgspec.DecodeError:  # ValidationError included: not JSON, or not an object
         return ()
+    return tuple(e for r in requests for e in error_details(r.errors))

@@ -23,6 +23,7 @@ from carriers.config import (
     SANDBOX_COURIER_URL,
 )
 from carriers.sandbox.cdek import TOKEN_TTL_S, create_cdek_app
+from carriers.sandbox.cdek_orders import SandboxOrders
 from carriers.sandbox.courier import create_courier_app
 from carriers.sandbox.faults import Faults, SandboxState
 from carriers.sandbox.points import SandboxPoints
@@ -33,6 +34,7 @@ SHUTDOWN_TIMEOUT_S = 1.0  # hanging handlers are released first; nothing else ne
 
 __all__ = [
     "Faults",
+    "SandboxOrders",
     "SandboxPoints",
     "SandboxServers",
     "SandboxState",
@@ -45,7 +47,7 @@ __all__ = [
 @dataclass
 class SandboxServers:
     """Both emulators, running; `cdek` / `courier` are their fault and counter state, `cdek_points`
-    the delivery points the CDEK emulator lists."""
+    the delivery points the CDEK emulator lists, `cdek_orders` what it was asked to book."""
 
     cdek_url: str
     courier_url: str
@@ -56,6 +58,7 @@ class SandboxServers:
     courier: SandboxState = field(repr=False)
     _runners: list[web.AppRunner] = field(repr=False, default_factory=list)
     cdek_points: SandboxPoints = field(repr=False, default_factory=SandboxPoints)
+    cdek_orders: SandboxOrders = field(repr=False, default_factory=SandboxOrders)
 
     def endpoints(self) -> dict[str, str]:
         """What `Settings.extra` needs for `sandbox = true` carriers to find the emulators."""
@@ -101,12 +104,15 @@ async def start_sandbox(
     token_ttl_s: float = TOKEN_TTL_S,
     faults: Faults | None = None,
     cdek_points: SandboxPoints | None = None,
+    cdek_orders: SandboxOrders | None = None,
 ) -> SandboxServers:
     """Start the CDEK-format and courier emulators; port 0 picks free ports.
 
-    `cdek_points`: what the CDEK emulator lists (every demo point by default).
+    `cdek_points`: what the CDEK emulator lists (every demo point by default); `cdek_orders`:
+    its book of orders (how soon it decides them, how long labels take).
     """
     cdek_points = cdek_points or SandboxPoints()
+    cdek_orders = cdek_orders or SandboxOrders()
     cdek_state, courier_state = SandboxState(seed), SandboxState(seed)
     if faults is not None:
         cdek_state.set_faults(faults)
@@ -117,7 +123,14 @@ async def start_sandbox(
     runners: list[web.AppRunner] = []
     try:
         runner, cdek_url = await _serve(
-            create_cdek_app(client_id, client_secret, state=cdek_state, token_ttl_s=token_ttl_s, points=cdek_points),
+            create_cdek_app(
+                client_id,
+                client_secret,
+                state=cdek_state,
+                token_ttl_s=token_ttl_s,
+                points=cdek_points,
+                orders=cdek_orders,
+            ),
             host,
             cdek_port,
         )
@@ -138,4 +151,5 @@ async def start_sandbox(
         courier=courier_state,
         _runners=runners,
         cdek_points=cdek_points,
+        cdek_orders=cdek_orders,
     )

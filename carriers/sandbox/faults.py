@@ -3,6 +3,8 @@
     POST   /_sandbox/faults   {"latency_ms": 50, "jitter_ms": 20}      slow every answer
                               {"hang": true}                           never answer
                               {"status": 500}                          fail with the API's error body
+                              {"status": 500, "after_handling": true}  do what was asked (make the order),
+                                                                       then fail as if the answer were lost
                               {"rate_limit_retry_after": 2}            429 with Retry-After: 2
                               {"malformed": true}                      200 with broken JSON
                               {"empty": true}                          answer with no results
@@ -49,6 +51,7 @@ class Faults:
     count: int | None = None  # None: until cleared
     path: str | None = None  # None: every API path
     after: int = 0  # requests let through before the faults start
+    after_handling: bool = False  # `status` replaces the answer of a request that was carried out
 
     def active(self) -> bool:
         return self != Faults()
@@ -72,12 +75,13 @@ def parse_faults(body: Any) -> tuple[Faults, bool]:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 60_000:
                 raise ValueError(f"{name} must be milliseconds from 0 to 60000")
             setattr(faults, name, float(value))
-    for name in ("hang", "malformed", "empty", "expire_tokens"):
+    for name in ("hang", "malformed", "empty", "expire_tokens", "after_handling"):
         if name in body and not isinstance(body[name], bool):
             raise ValueError(f"{name} must be true or false")
     faults.hang = bool(body.get("hang", False))
     faults.malformed = bool(body.get("malformed", False))
     faults.empty = bool(body.get("empty", False))
+    faults.after_handling = bool(body.get("after_handling", False))
     if body.get("status") is not None:
         status = body["status"]
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
@@ -100,6 +104,8 @@ def parse_faults(body: Any) -> tuple[Faults, bool]:
         if not isinstance(body["path"], str) or not body["path"].startswith("/"):
             raise ValueError("path must start with /")
         faults.path = body["path"]
+    if faults.after_handling and faults.status is None:
+        raise ValueError("after_handling needs a status to answer with")
     return faults, bool(body.get("expire_tokens", False))
 
 
@@ -189,6 +195,8 @@ def faults_middleware(error_body: ErrorBody) -> Any:
                 headers={"Retry-After": f"{faults.rate_limit_retry_after:g}"},
             )
         if faults.status is not None:
+            if faults.after_handling:
+                await handler(request)
             return web.Response(
                 status=faults.status, body=error_body(faults.status, "injected fault"), content_type="application/json"
             )
