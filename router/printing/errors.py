@@ -1,7 +1,7 @@
 """What can go wrong while printing, as one tree under `PrintingError`.
 
-    PrintingError       root for router.printing
-    └── LabelNotPdf     an input handed to `merge` is not a readable PDF; names its index
+PrintingError       root for router.printing
+└── LabelNotPdf     an input handed to `merge` is not a readable PDF; names its index
 """
 
 from __future__ import annotations

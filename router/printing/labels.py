@@ -11,11 +11,11 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterator, Sequence
-from typing import cast
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import cast
 
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.errors import PyPdfError
@@ -66,18 +66,18 @@ class Paper(StrEnum):
 
     @property
     def size(self) -> tuple[float, float]:
-        return (A6 if self is Paper.A6 else A4)[:2]  # type: ignore[no-any-return]
+        return (CELL_W, CELL_H) if self is Paper.A6 else (float(A4[0]), float(A4[1]))
 
 
-CELL_W, CELL_H = A6[0], A6[1]
-MARGIN = 4 * mm
+CELL_W, CELL_H = float(A6[0]), float(A6[1])
+MARGIN: float = 4 * mm
 # Thermal label printers print at 203 dpi: a bar that is a whole number of dots keeps every bar of
-# one width alike, so the code is drawn in dots. Two dots (0.25 mm) is the narrowest that scans
-# reliably off such a printer; that is still 200+ modules across A6, more than any tracking number.
+# one width alike, so the code is drawn in dots, as wide as the page allows up to four (wider
+# only makes the code taller-looking, not easier to read). Two dots (0.25 mm) is what scans
+# reliably off such a printer: about 380 modules across A6, some thirty digits.
 DOT = 72 / 203
-BAR_MIN_DOTS = 2
 BAR_MAX_DOTS = 4
-BAR_H = 20 * mm
+BAR_H: float = 20 * mm
 QUIET_MODULES = 10  # Code 128 asks for at least ten module widths clear on either side
 
 
@@ -122,7 +122,7 @@ def merge(pdfs: Sequence[bytes], paper: Paper) -> bytes:
             writer.add_page(page)
             continue
         if sheet is None or (x, y) == first:
-            sheet = _finish(sheet, placed)
+            _finish(sheet, placed)
             sheet = writer.add_blank_page(*paper.size)
             sheet[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject()})
         name = f"/L{len(placed)}"
@@ -276,11 +276,14 @@ def _draw(c: Canvas, d: LabelData) -> None:
 def _barcode(c: Canvas, value: str, top: float) -> float:
     """Code 128 across the page's width with its quiet zones, the number under it; returns the
     y just below."""
-    modules = Code128(value, barWidth=1, quiet=0).width
+    modules = float(Code128(value, barWidth=1, quiet=0).width) + 2 * QUIET_MODULES
     room = CELL_W - 2 * MARGIN
-    dots = max(BAR_MIN_DOTS, min(BAR_MAX_DOTS, math.floor(room / (modules + 2 * QUIET_MODULES) / DOT)))
-    bar = dots * DOT
-    code = Code128(value, barWidth=bar, barHeight=BAR_H, quiet=1, lquiet=QUIET_MODULES * bar, rquiet=QUIET_MODULES * bar)
+    dots = min(BAR_MAX_DOTS, math.floor(room / modules / DOT))
+    # Longer than any tracking number seen: still kept on the page, bars no longer whole dots.
+    bar = dots * DOT if dots >= 1 else room / modules
+    code = Code128(
+        value, barWidth=bar, barHeight=BAR_H, quiet=1, lquiet=QUIET_MODULES * bar, rquiet=QUIET_MODULES * bar
+    )
     code.drawOn(c, (CELL_W - code.width) / 2, top - BAR_H)
     c.setFont(fonts.BOLD, 14)
     c.drawCentredString(CELL_W / 2, top - BAR_H - 15, value)

@@ -160,8 +160,10 @@ def manifest_pdf(header: ManifestHeader, lines: Sequence[ManifestLine]) -> bytes
     weight_g = sum(line.weight_g for line in lines)
     declared = sum((line.declared_value_rub for line in lines), Decimal(0))
     cod = sum((line.cod_rub for line in lines), Decimal(0))
-    rows.append(["", "Итого / Total", f"{len(lines)} отпр.", "", "", "", "", str(parcels), _kg(weight_g)]
-                + [_rub(declared), _rub(cod)])
+    rows.append(
+        ["", "Итого / Total", f"{len(lines)} отпр.", "", "", "", "", str(parcels), _kg(weight_g)]
+        + [_rub(declared), _rub(cod)]
+    )
 
     widths = [9 * mm, 26 * mm, 28 * mm, 25 * mm, 36 * mm, 24 * mm, 50 * mm, 12 * mm, 17 * mm, 0, 0]
     widths[9] = widths[10] = (PAGE[0] - 2 * MARGIN - sum(widths)) / 2
@@ -227,7 +229,9 @@ def manifest_pdf(header: ManifestHeader, lines: Sequence[ManifestLine]) -> bytes
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(fonts.REGULAR, 7)
-        canvas.drawString(MARGIN, MARGIN / 2, f"{header.carrier_code} · {header.warehouse_id} · {header.day.isoformat()}")
+        canvas.drawString(
+            MARGIN, MARGIN / 2, f"{header.carrier_code} · {header.warehouse_id} · {header.day.isoformat()}"
+        )
         canvas.drawRightString(PAGE[0] - MARGIN, MARGIN / 2, f"Стр. / Page {doc.page}")
         canvas.restoreState()
 
