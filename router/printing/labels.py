@@ -92,12 +92,15 @@ def render_labels(labels: Sequence[LabelData], paper: Paper = Paper.A6) -> bytes
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=paper.size, pageCompression=1, invariant=1)
     canvas.setTitle("Labels")
-    for i, (x, y) in zip(range(len(labels)), _cells(paper), strict=False):
-        if i and (x, y) == _first_cell(paper):
+    cells = _cells(paper)
+    first = _first_cell(paper)
+    for i, label in enumerate(labels):
+        x, y = next(cells)
+        if i and (x, y) == first:
             canvas.showPage()
         canvas.saveState()
         canvas.translate(x, y)
-        _draw(canvas, labels[i])
+        _draw(canvas, label)
         canvas.restoreState()
     if labels:
         canvas.showPage()
@@ -250,7 +253,7 @@ def _draw(c: Canvas, d: LabelData) -> None:
     y = _barcode(c, d.tracking_number, y - 4)
     c.line(left, y, right, y)
 
-    y = _block(c, "Получатель / To", y - 10, width, d.recipient_name, 12, d.recipient_phone, d.recipient_address, 9)
+    y = _block(c, "Получатель / To", y - 10, width, d.recipient_name, 14, d.recipient_phone, d.recipient_address, 10)
     if d.pickup_point:
         c.setFont(fonts.BOLD, 7.5)
         c.drawString(left, y, "Пункт выдачи / Pickup point")

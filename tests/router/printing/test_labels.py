@@ -131,7 +131,17 @@ def test_the_pickup_point_is_printed_for_pickup_offers_only() -> None:
 
 def test_an_overlong_address_is_cut_short_and_the_foot_of_the_label_survives() -> None:
     address = "Новосибирск, " + ", ".join(f"корпус {i}" for i in range(80))
-    pdf = render_label(replace(LABEL, recipient_address=address, sender_address=address))
+    name = "Константинопольская-Хрисанфова Аделаида Вольдемаровна " * 3
+    pdf = render_label(
+        replace(
+            LABEL,
+            recipient_name=name,
+            sender_name=name,
+            recipient_address=address,
+            sender_address=address,
+            pickup_point="NSK12 — " + address,
+        )
+    )
 
     assert "корпус 79" not in text(pdf)
     assert "1.250 kg" in text(pdf)
