@@ -315,12 +315,17 @@ def _block(
 def _lines(c: Canvas, text: str, font: str, size: float, x: float, y: float, width: float, most: int) -> float:
     """`text` wrapped to `width`, at most `most` lines (the last clipped with an ellipsis); returns
     the baseline for the next line."""
+    # A word wider than the line (a long double-barrelled surname) is set smaller before any cut.
+    widest = max((stringWidth(word, font, size) for word in text.split()), default=0.0)
+    if widest > width:
+        size = max(size * 0.7, size * width / widest * 0.99)
     lines = simpleSplit(text, font, size, width) or [""]
     if len(lines) > most:
         lines = lines[: most - 1] + [_clip(" ".join(lines[most - 1 :]), font, size, width)]
     c.setFont(font, size)
     for line in lines:
-        c.drawString(x, y, line)
+        # Still too long at the smallest size: cut rather than run off the page.
+        c.drawString(x, y, _clip(line, font, size, width))
         y -= size * 1.2
     return y
 

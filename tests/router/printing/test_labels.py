@@ -144,6 +144,7 @@ def test_an_overlong_address_is_cut_short_and_the_foot_of_the_label_survives() -
     )
 
     assert "корпус 79" not in text(pdf)
+    assert "Константинопольская-Хрисанфова" in text(pdf), "a long surname is set smaller, not cut"
     assert "1.250 kg" in text(pdf)
     assert barcodes(pdf) == [LABEL.tracking_number]
 
