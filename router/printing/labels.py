@@ -1,7 +1,9 @@
 """Parcel labels: our own A6 label drawn from `LabelData`, and label PDFs merged for printing.
 
 A batch of our own labels is drawn straight into one document (`render_labels`): the font is
-embedded once and nothing is parsed back. `render_label` is the same drawing for one parcel.
+embedded once and nothing is parsed back, so 500 labels take about a second and under 1 MB where
+rendering them one by one and merging takes ten and 14 MB (bench/labels.py). `render_label` is the
+same drawing for one parcel.
 `merge` is for PDFs we did not draw (a carrier's own labels, of any page size): each page is
 scaled into an A6 cell, one cell a page at A6, four (2×2) at A4.
 """
