@@ -24,7 +24,7 @@ import aiohttp
 
 from carriers.booking import BookingApi
 from carriers.ratecard.tariff import TrackingRange
-from carriers.registry import close_carriers, load_carriers, partner_ranges
+from carriers.registry import close_carriers, load_booking, load_carriers, partner_ranges
 from router.core.settings import Settings
 from router.history.archive import OutcomeArchive
 from router.history.reliability import ReliabilityConfig
@@ -91,7 +91,7 @@ async def open_engine(
         loaded = load_carriers(settings, http)
         carriers = guard_carriers(loaded, store)
         opened.callback(close_carriers, carriers)
-        bookings: dict[str, BookingApi] = {}
+        bookings = load_booking(settings, http)
         archive = OutcomeArchive(records)
         record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: index, archive=archive)
         opened.push_async_callback(record.close)
