@@ -21,12 +21,12 @@ from router.http.handlers import allocations, carriers, health, outcomes, pickup
 from router.http.middlewares import observability
 from router.http.middlewares.access import PUBLIC_PREFIXES, WIDGET_ROUTES
 from router.http.schemas import answers, wire
-from router.http.schemas.openapi import Answer, Operation, document, json, path_param, problem, text
-from router.http.schemas.shipments import ShipmentQuery
+from router.http.schemas.openapi import Answer, Operation, document, json, path_param, pdf, problem, text
+from router.http.schemas.shipments import LabelQuery, ManifestQuery, ShipmentQuery
 from router.integrations.retailcrm import handlers as retailcrm
 from router.integrations.retailcrm import openapi as retailcrm_openapi
 from router.shipping import model as shipping
-from router.shipping.model import ShipmentRequest
+from router.shipping.model import LabelsRequest, PickupRequest, ShipmentRequest
 
 _STR = {"type": "string"}
 
@@ -234,6 +234,63 @@ OPERATIONS: tuple[Operation, ...] = (
             200: json(shipping.Shipment, "Cancelled"),
             404: problem("No such shipment of the caller's"),
             409: problem("Not cancellable: the carrier has the parcel, or booking is still in progress (Retry-After)"),
+        },
+    ),
+    Operation(
+        "GET", "/v1/shipments/{shipment_id}/label", shipments.shipment_label, "getShipmentLabel",
+        "The shipment's label as PDF: the carrier's own where it prints them, ours otherwise",
+        description="Ours is A6 with a Code 128 barcode of the tracking number, both addresses, the weight and "
+        "the cash to collect, one label a parcel. `format=a4` puts four A6 labels on each A4 page.",
+        params=(path_param("shipment_id"),),
+        query=LabelQuery,
+        answers={
+            200: pdf("The label"),
+            404: problem("No such shipment of the caller's"),
+            409: problem("The carrier is still booking or still making the label (Retry-After)"),
+            422: problem("The shipment is cancelled or failed and has no label, or a parameter is wrong"),
+        },
+    ),
+    Operation(
+        "POST", "/v1/labels", shipments.merge_labels, "mergeLabels",
+        "Up to 500 shipments' labels as one PDF, in the order given",
+        body={"application/json": LabelsRequest},
+        answers={
+            200: pdf("The labels"),
+            404: problem("One of the shipments is not the caller's"),
+            409: problem("A carrier is still making a label (Retry-After)"),
+            422: problem("A field is wrong, or a shipment has no label"),
+        },
+    ),
+    Operation(
+        "GET", "/v1/manifests", shipments.manifest, "getManifest",
+        "A partner's manifest: the parcels booked for a day (from one warehouse), as CSV or PDF",
+        query=ManifestQuery,
+        answers={
+            200: Answer("The manifest", {"text/csv": {"type": "string"}, "application/pdf": {"type": "string", "format": "binary"}}),
+            422: problem("A parameter is wrong, or the carrier takes its orders through its API"),
+        },
+    ),
+    Operation(
+        "POST", "/v1/pickups", shipments.create_pickup, "createPickup",
+        "Ask a carrier's courier to collect parcels from a warehouse on a day",
+        description="A carrier with an API is asked (CDEK: an intake); a partner's pick-up is recorded, and its "
+        "manifest says what to collect.",
+        body={"application/json": PickupRequest},
+        answers={
+            201: json(shipping.Pickup, "The pick-up"),
+            404: problem("One of the shipments is not the caller's"),
+            409: problem("The carrier refused the pick-up"),
+            422: problem("A field is wrong; `errors` names each"),
+        },
+    ),
+    Operation(
+        "POST", "/v1/pickups/{pickup_id}/cancel", shipments.cancel_pickup, "cancelPickup",
+        "Call a pick-up off",
+        params=(path_param("pickup_id"),),
+        answers={
+            200: json(shipping.Pickup, "Called off"),
+            404: problem("No such pick-up of the caller's"),
+            409: problem("The carrier would not call it off"),
         },
     ),
 )  # fmt: skip

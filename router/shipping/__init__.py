@@ -17,5 +17,6 @@ partners get a daily manifest; carriers' couriers are asked to collect (`pickups
     ├── QuoteNotBookable          409: an estimate, an old quote, an offer not in it
     ├── NotCancellable            409: the carrier has the parcel, or it is past cancelling
     ├── LabelNotReady             409 with Retry-After: the carrier is still making it
-    └── PickupRefused             409: the carrier would not send a courier
+    ├── PickupRefused             409: the carrier would not send a courier
+    └── PickupNotFound            404: none of the caller's pick-ups has this id
 """

@@ -36,3 +36,8 @@ class LabelNotReady(ShippingError):
 
 class PickupRefused(ShippingError):
     title = "The carrier refused the pick-up"
+
+
+class PickupNotFound(ShippingError):
+    status = 404
+    title = "Pick-up not found"

@@ -47,6 +47,7 @@ from router.shipping.model import (
     ShipmentStatus,
 )
 from router.shipping.ordering import PointLookup, order_from, read_quote
+from router.shipping.paperwork import Paperwork
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,6 @@ def new_shipment_id() -> str:
 def request_digest(request: ShipmentRequest) -> str:
     """The same request however it was spelled (spacing, key order, 500 or "500.00")."""
     return hashlib.sha256(msgspec.json.encode(request)).hexdigest()
-
-
-class CallFailed(Exception):
-    """A carrier call that failed; already recorded with the shipment."""
-
-    def __init__(self, error: CarriersError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class Shipper:
@@ -98,6 +91,7 @@ class Shipper:
         self.ledger = Ledger(database)
         self.queue = JobQueue(database, worker=worker, lease_s=lease_s)
         self.runner = JobRunner(self.queue, {BOOK: self.run_booking, LABEL: self.run_label})
+        self.papers = Paperwork(database, self.ledger, self.bookings, self.partners, self._call)
 
     def books_with(self, carrier: str) -> bool:
         return carrier in self.bookings or carrier in self.partners
@@ -179,8 +173,8 @@ class Shipper:
             return await self._fail(row, f"{row.carrier} is no longer configured to take bookings")
         try:
             state = await self._carrier_state(row, api)
-        except CallFailed as failed:
-            return await self._failed_call(row, job, failed.error)
+        except CarriersError as error:
+            return await self._failed_call(row, job, error)
         return await self._apply(row, api, state)
 
     async def _carrier_state(self, row: ShipmentRow, api: BookingApi) -> OrderState:
@@ -203,7 +197,7 @@ class Shipper:
             result = await call
         except CarriersError as exc:
             await self.ledger.record_call(row.id, row.carrier, operation, started, exc.kind, _error_detail(exc))
-            raise CallFailed(exc) from exc
+            raise
         detail: dict[str, Any] = {}
         if isinstance(result, OrderState):
             detail = {"status": result.status.value, "carrier_ref": result.carrier_ref}
@@ -296,8 +290,8 @@ class Shipper:
             return Done()
         try:
             pdf = await self._call(row, "label", api.label(row.carrier_ref, "A6"))
-        except CallFailed as failed:
-            return Retry(f"{row.carrier}: {failed.error}")
+        except CarriersError as error:
+            return Retry(f"{row.carrier}: {error}")
         if pdf is None:
             return Retry(f"{row.carrier} is still making the label")
         async with self.database.write() as conn:
@@ -338,13 +332,11 @@ class Shipper:
         if row.status is ShipmentStatus.BOOKED and api is not None and row.carrier_ref is not None:
             try:
                 await self._call(row, "cancel", api.cancel(row.carrier_ref))
-            except CallFailed as failed:
-                if isinstance(failed.error, CancelRefused):
-                    raise NotCancellable(
-                        f"{row.carrier} will not cancel shipment {row.id}: {failed.error.reason}"
-                    ) from None
+            except CancelRefused as refused:
+                raise NotCancellable(f"{row.carrier} will not cancel shipment {row.id}: {refused.reason}") from None
+            except CarriersError as error:
                 raise NotCancellable(
-                    f"{row.carrier} could not be asked to cancel shipment {row.id} ({failed.error}); try again",
+                    f"{row.carrier} could not be asked to cancel shipment {row.id} ({error}); try again",
                     retry_after_s=5,
                 ) from None
         async with self.database.write() as conn:

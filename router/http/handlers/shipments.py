@@ -8,10 +8,11 @@ from router.http import appkeys as keys
 from router.http.handlers.quotes import readers
 from router.http.middlewares.access import API_KEY
 from router.http.schemas.decode import decode_json, read_query
-from router.http.schemas.shipments import ShipmentQuery
+from router.http.schemas.shipments import LabelQuery, ManifestQuery, ShipmentQuery
+from router.printing import Paper
 from router.quoting.book import OPEN
 from router.shipping.ledger import Filters
-from router.shipping.model import ShipmentRequest
+from router.shipping.model import LabelsRequest, PickupRequest, ShipmentRequest
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -73,3 +74,47 @@ async def get_shipment(request: web.Request) -> web.Response:
 
 async def cancel_shipment(request: web.Request) -> web.Response:
     return _json(await request.app[keys.SHIPPER].cancel(request.match_info["shipment_id"], owner(request)))
+
+
+def _pdf(body: bytes, name: str) -> web.Response:
+    return web.Response(
+        body=body, content_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
+
+
+async def shipment_label(request: web.Request) -> web.Response:
+    query = read_query(request.query, LabelQuery, title="Invalid label query")
+    shipment_id = request.match_info["shipment_id"]
+    pdf = await request.app[keys.SHIPPER].papers.label(shipment_id, owner(request), Paper(query.format))
+    return _pdf(pdf, f"{shipment_id}.pdf")
+
+
+async def merge_labels(request: web.Request) -> web.Response:
+    body = decode_json(await request.read(), LabelsRequest, title="Invalid labels request")
+    pdf = await request.app[keys.SHIPPER].papers.labels(body.shipment_ids, owner(request), Paper(body.format))
+    return _pdf(pdf, "labels.pdf")
+
+
+async def manifest(request: web.Request) -> web.Response:
+    query = read_query(request.query, ManifestQuery, title="Invalid manifest query")
+    document = await request.app[keys.SHIPPER].papers.manifest(
+        owner(request), query.carrier, query.date, query.warehouse, query.format
+    )
+    name = f"manifest-{query.carrier}-{query.date.isoformat()}{'-' + query.warehouse if query.warehouse else ''}"
+    if query.format == "pdf":
+        return _pdf(document, name + ".pdf")
+    return web.Response(
+        body=document,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+async def create_pickup(request: web.Request) -> web.Response:
+    body = decode_json(await request.read(), PickupRequest, title="Invalid pick-up")
+    return _json(await request.app[keys.SHIPPER].papers.request_pickup(owner(request), body), 201)
+
+
+async def cancel_pickup(request: web.Request) -> web.Response:
+    return _json(await request.app[keys.SHIPPER].papers.cancel_pickup(owner(request), request.match_info["pickup_id"]))

@@ -91,6 +91,10 @@ def problem(description: str) -> Answer:
     return Answer(description, {"application/problem+json": Problem})
 
 
+def pdf(description: str) -> Answer:
+    return Answer(description, {"application/pdf": {"type": "string", "format": "binary"}})
+
+
 def text(media: str, description: str) -> Answer:
     return Answer(description, {media: {"type": "string"}})
 

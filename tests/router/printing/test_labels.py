@@ -8,16 +8,15 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-import pypdfium2  # type: ignore[import-untyped]
 import pytest
 import zxingcpp
-from PIL.Image import Image
 from pypdf import PdfReader, PdfWriter
 from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from router.printing import LabelData, LabelNotPdf, Paper, PrintingError, merge, render_label, render_labels
+from tests.pdfs import LASER_DPI, THERMAL_DPI, barcodes, pages, raster, text
 
 A6_PT = (105 * mm, 148 * mm)
 A4_PT = (210 * mm, 297 * mm)
@@ -39,30 +38,6 @@ LABEL = LabelData(
     cod_rub=Decimal("1234.50"),
     ship_date=date(2026, 12, 8),
 )
-
-
-# Rasterised as printers print: 203 dpi for thermal label printers (the bars are whole dots
-# there), 300 dpi for office lasers. An arbitrary scale puts bar edges between pixels, and the
-# decoder then occasionally reads a second, wrong number beside the right one.
-THERMAL_DPI = 203
-LASER_DPI = 300
-
-
-def raster(pdf: bytes, page: int = 0, dpi: int = LASER_DPI) -> Image:
-    return pypdfium2.PdfDocument(pdf)[page].render(scale=dpi / 72).to_pil()
-
-
-def barcodes(pdf: bytes, page: int = 0, dpi: int = LASER_DPI) -> list[str]:
-    return sorted(r.text for r in zxingcpp.read_barcodes(raster(pdf, page, dpi)))
-
-
-def text(pdf: bytes, page: int = 0) -> str:
-    # A no-break space separates thousands; compared as a plain space.
-    return PdfReader(io.BytesIO(pdf)).pages[page].extract_text().replace("\u00a0", " ")
-
-
-def pages(pdf: bytes) -> list[tuple[float, float]]:
-    return [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
 def same_size(a: tuple[float, float], b: tuple[float, float]) -> bool:
