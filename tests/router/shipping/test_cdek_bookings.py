@@ -20,6 +20,7 @@ from carriers.sandbox.cdek_orders import SandboxOrders
 from router.core.settings import Settings
 from router.records.database import open_records
 from router.records.networks import Networks
+from tests.pdfs import THERMAL_DPI, barcodes
 from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER
 
 NOVOSIBIRSK_CITY_CODE = 270
@@ -151,3 +152,50 @@ async def test_cancelling_after_cdek_has_the_parcel_is_refused_with_its_reason(m
     assert resp.status == 409
     assert "will not cancel" in (await resp.json())["detail"]
     assert (await (await api.get(f"/v1/shipments/{shipment['id']}")).json())["status"] == "booked"
+
+
+async def test_cdeks_own_label_is_fetched_kept_and_its_barcode_is_the_cdek_number(make_api, settings, sandbox) -> None:
+    api = await make_api(settings)
+    quote = await (await api.post("/v1/quotes", json=TO_AN_OFFICE)).json()
+    shipment = await (await book(api, quote, await an_office(api))).json()
+
+    first = await api.get(f"/v1/shipments/{shipment['id']}/label")
+    again = await api.get(f"/v1/shipments/{shipment['id']}/label")
+
+    assert first.status == 200, await first.text()
+    pdf = await first.read()
+    assert barcodes(pdf, dpi=THERMAL_DPI) == [shipment["tracking_number"]]
+    assert await again.read() == pdf
+    labels = [
+        c
+        for c in (await (await api.get(f"/v1/shipments/{shipment['id']}")).json())["calls"]
+        if c["operation"] == "label"
+    ]
+    assert len(labels) == 1  # fetched once, then kept
+
+
+async def test_a_cdek_pick_up_is_an_intake_at_cdek_and_can_be_called_off(make_api, settings, sandbox) -> None:
+    api = await make_api(settings)
+    quote = await (await api.post("/v1/quotes", json=TO_AN_OFFICE)).json()
+    shipment = await (await book(api, quote, await an_office(api))).json()
+    body = {
+        "carrier": "cdek",
+        "day": shipment["ship_date"],
+        "address": "ул. Складская, 5",
+        "city": "Москва",
+        "contact": SENDER,
+        "shipment_ids": [shipment["id"]],
+    }
+
+    made = await api.post("/v1/pickups", json=body)
+    none_named = await api.post("/v1/pickups", json={**body, "shipment_ids": []})
+
+    assert made.status == 201, await made.text()
+    pickup = await made.json()
+    assert pickup["status"] == "arranged" and pickup["carrier_pickup_id"]
+    assert pickup["weight_g"] == 1200
+    assert none_named.status == 422
+    cancelled = await api.post(f"/v1/pickups/{pickup['id']}/cancel")  # DELETE /v2/intakes/{uuid} at the emulator
+    assert cancelled.status == 200 and (await cancelled.json())["status"] == "cancelled"
+    again = await api.post(f"/v1/pickups/{pickup['id']}/cancel")
+    assert again.status == 200
