@@ -1,6 +1,7 @@
 """Booking with a CDEK-format carrier through the API, against the CDEK emulator over HTTP.
 
-The carrier is configured by TOML alone (the sandbox's URLs and test credentials); its offices
+The carrier is configured by TOML alone (the emulator's URL, credentials named by environment
+variable), as any CDEK-format server would be; its offices
 are the emulator's own, imported into the records as `carrier-router points import` keeps them.
 """
 
@@ -17,7 +18,7 @@ from carriers.cdek.carrier import CdekCarrier
 from carriers.registry import load_carriers
 from carriers.sandbox import SandboxServers, start_sandbox
 from carriers.sandbox.cdek_orders import SandboxOrders
-from router.core.settings import Settings
+from router.core.settings import DEFAULT_DATA_DIR, Settings
 from router.records.database import open_records
 from router.records.networks import Networks
 from tests.pdfs import THERMAL_DPI, barcodes
@@ -41,8 +42,29 @@ async def sandbox() -> AsyncIterator[SandboxServers]:
 
 
 @pytest.fixture
-async def settings(sandbox: SandboxServers, tmp_path: Any) -> Settings:
-    settings = sandbox.configure(Settings(state_dir=tmp_path / "state"))
+async def settings(sandbox: SandboxServers, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # The emulator is reached as any CDEK-format server is: its URL and credentials in the TOML.
+    monkeypatch.setenv("SHOP_CDEK_ID", sandbox.cdek_client_id)
+    monkeypatch.setenv("SHOP_CDEK_SECRET", sandbox.cdek_client_secret)
+    config = tmp_path / "carriers.toml"
+    config.write_text(
+        f"""
+[[carriers]]
+kind = "ratecard"
+path = "{DEFAULT_DATA_DIR / "carriers"}"
+
+[[carriers]]
+kind = "cdek"
+code = "cdek"
+name = "CDEK"
+base_url = "{sandbox.cdek_url}"
+client_id_env = "SHOP_CDEK_ID"
+client_secret_env = "SHOP_CDEK_SECRET"
+tariffs = [136, 137, 139, 368]
+""",
+        encoding="utf-8",
+    )
+    settings = Settings(state_dir=tmp_path / "state", config_path=config)
     async with aiohttp.ClientSession() as http:
         cdek = next(c for c in load_carriers(settings, http) if isinstance(c, CdekCarrier))
         imported = await cdek.import_delivery_points({"city_code": NOVOSIBIRSK_CITY_CODE})
