@@ -111,3 +111,20 @@ async def test_the_runner_turns_a_handler_that_raises_into_a_retry_with_its_erro
 
     assert len(seen) == 1
     assert state == ("ready", 1, "ValueError: a bug")
+
+
+async def test_work_scheduled_while_a_job_runs_runs_after_it_and_never_beside_it(records_url: str) -> None:
+    async with open_database(records_url) as database:
+        async with database.write() as conn:
+            await schedule(conn, "webhook", "whk_1/shp_1")
+        queue = JobQueue(database, worker="w")
+        (running,) = await queue.claim()
+        async with database.write() as conn:
+            await schedule(conn, "webhook", "whk_1/shp_1")  # a new event while it delivers
+
+        assert await JobQueue(database, worker="other").claim() == []  # still held: not run twice at once
+        assert await queue.settle(running, Done())
+        (again,) = await queue.claim()
+        assert again.subject == "whk_1/shp_1"
+        assert await queue.settle(again, Done())
+        assert (await queue.state("webhook", "whk_1/shp_1"))[0] == "done"
