@@ -24,6 +24,7 @@ from router.integrations.retailcrm.accounts import AccountBook
 from router.quoting.wiring import open_engine
 from router.records.keys import KeyRing
 from router.shipping.shipper import Shipper, working
+from router.webhooks.sender import Sender
 
 
 async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -39,6 +40,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         app[keys.QUOTES] = opened.book
         app[keys.RATE_LIMITER] = RateLimiter(opened.store)
         settings = app[keys.SETTINGS]
+        sender = app[keys.WEBHOOKS] = Sender(opened.records, opened.http)
         shipper = Shipper(
             opened.records,
             opened.book,
@@ -47,6 +49,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
             # Read when a booking is made: the points are loaded, and reloaded, after this.
             lambda point_id: app[keys.PICKUP_POINTS].directory.get(point_id),
             settle_s=settings.booking_wait_s,
+            sender=sender,
         )
         async with working(shipper, settings.run_jobs):
             app[keys.SHIPPER] = shipper

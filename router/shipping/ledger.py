@@ -96,6 +96,13 @@ class Ledger:
             raise ShipmentNotFound(shipment_id)
         return _row(found)
 
+    async def read(self, conn: AsyncConnection, shipment_id: str) -> ShipmentRow:
+        """The shipment as the caller's transaction sees it."""
+        found = (await conn.execute(self._select().where(shipments.c.id == shipment_id))).first()
+        if found is None:
+            raise ShipmentNotFound(shipment_id)
+        return _row(found)
+
     async def many(self, owner: str, ids: Sequence[str]) -> list[ShipmentRow]:
         """The owner's shipments among `ids`, in that order; an id not theirs raises `ShipmentNotFound`."""
         query = self._select().where(shipments.c.owner == owner, shipments.c.id.in_(list(set(ids))))
