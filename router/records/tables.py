@@ -149,6 +149,7 @@ shipments = sa.Table(
     sa.Column("price_kopecks", sa.BigInteger, nullable=False),
     sa.Column("tracking_number", sa.String(64), nullable=True),
     sa.Column("carrier_ref", sa.String(100), nullable=True),
+    sa.Column("tracking_status", sa.String(20), nullable=True),  # the latest event's, by the carrier's time
     sa.Column("document", Json, nullable=False),
     sa.Column("label_pdf", sa.LargeBinary, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
@@ -157,6 +158,7 @@ shipments = sa.Table(
     sa.Index(None, "owner", "created_at"),
     sa.Index(None, "carrier", "ship_date"),
     sa.Index(None, "tracking_number"),
+    sa.Index(None, "carrier_ref"),
 )
 
 # Every request made to a carrier for a shipment or a pick-up, and what came of it.
@@ -259,4 +261,21 @@ webhook_deliveries = sa.Table(
     sa.Column("delivered_at", UtcDateTime, nullable=True),
     sa.Index(None, "endpoint_id", "event_id", unique=True),
     sa.Index(None, "endpoint_id", "subject", "state", "event_id"),
+)
+
+# Each shipment's history as its carrier told it, once per event however often it was told.
+tracking_events = sa.Table(
+    "tracking_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("shipment_id", sa.String(40), nullable=False),
+    sa.Column("carrier_code", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("utc_offset_min", sa.Integer, nullable=False),  # the event's own zone, as the carrier gave it
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("carrier_text", sa.String(500), nullable=False),
+    sa.Column("city", sa.String(200), nullable=True),
+    sa.Column("source", sa.String(16), nullable=False),  # webhook | poll | import | manual
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Index(None, "shipment_id", "carrier_code", "at", unique=True),
 )

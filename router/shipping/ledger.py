@@ -44,6 +44,7 @@ class ShipmentRow:
     document: ShipmentDocument
     created_at: datetime
     updated_at: datetime
+    tracking_status: str | None = None  # the latest tracking event's (router.tracking)
     has_label: bool = False
 
 

@@ -1,5 +1,5 @@
 """Shipments booked with carriers, the calls made for them, background jobs, partners'
-tracking numbers, courier pick-ups, and the shop's webhooks with their outbox.
+tracking numbers, courier pick-ups, tracking histories, and the shop's webhooks with their outbox.
 
 Revision ID: 0004
 Revises: 0003
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("price_kopecks", sa.BigInteger, nullable=False),
         sa.Column("tracking_number", sa.String(64), nullable=True),
         sa.Column("carrier_ref", sa.String(100), nullable=True),
+        sa.Column("tracking_status", sa.String(20), nullable=True),
         sa.Column("document", _JSON, nullable=False),
         sa.Column("label_pdf", sa.LargeBinary, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -44,6 +45,27 @@ def upgrade() -> None:
     op.create_index("ix_shipments_owner_created_at", "shipments", ["owner", "created_at"])
     op.create_index("ix_shipments_carrier_ship_date", "shipments", ["carrier", "ship_date"])
     op.create_index("ix_shipments_tracking_number", "shipments", ["tracking_number"])
+    op.create_index("ix_shipments_carrier_ref", "shipments", ["carrier_ref"])
+    op.create_table(
+        "tracking_events",
+        sa.Column("id", _ID, autoincrement=True, nullable=False),
+        sa.Column("shipment_id", sa.String(40), nullable=False),
+        sa.Column("carrier_code", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("utc_offset_min", sa.Integer, nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("carrier_text", sa.String(500), nullable=False),
+        sa.Column("city", sa.String(200), nullable=True),
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_tracking_events"),
+    )
+    op.create_index(
+        "ix_tracking_events_shipment_id_carrier_code_at",
+        "tracking_events",
+        ["shipment_id", "carrier_code", "at"],
+        unique=True,
+    )
     op.create_table(
         "carrier_calls",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -141,6 +163,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
+        "tracking_events",
         "webhook_deliveries",
         "webhook_events",
         "webhook_endpoints",
