@@ -69,12 +69,12 @@ def create_body(
     pickup.contact_person = contact_person(order.sender)
     drop.contact_person = contact_person(order.recipient)
     # Our number, not the shop's: it is what `find` looks for when a booking is retried. The
-    # shop's order number goes to the courier in the note, where the recipient will ask for it.
+    # shop's order number goes in the note, so the courier can name it to the recipient.
     drop.client_order_id = order.number
-    note = "; ".join(
-        t for t in (f"order {order.shop_order_number}" if order.shop_order_number else "", order.comment) if t
-    )
-    drop.note = note or None
+    note = [f"order {order.shop_order_number}"] if order.shop_order_number else []
+    if order.comment:
+        note.append(order.comment)
+    drop.note = "; ".join(note) or None
     return body
 
 
