@@ -4,6 +4,7 @@ Novosibirsk offices imported into the records as `carrier-router points import` 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from router.http import appkeys as keys
 from router.http.app import create_app
 from router.records.database import open_records
 from router.records.networks import Networks
+from router.shipping.ledger import Filters
 from router.shipping.model import ShipmentStatus
 from tests.integrations.crm_client import CrmClient, address
 from tests.integrations.test_point_type_prices import CALCULATE, NOVOSIBIRSK_CITY_CODE, OFFICE
@@ -127,3 +129,48 @@ async def test_delete_cancels_at_cdek_and_is_refused_once_cdek_has_the_parcel(se
     refused = await client.delete(handed["deliveryId"])
     assert refused.status == 400 and "cannot be" in refused.error
     assert (await client.load(handed["deliveryId"])).status == 200  # still the CRM's delivery
+
+
+async def test_an_office_cdek_refuses_is_a_refusal_in_cdeks_words_and_the_next_save_books_anew(
+    served: Served,
+) -> None:
+    client, owner = await crm(served)
+    payload = await office_payload(client, "c5")
+    office = payload["delivery"]["deliveryAddress"]["terminal"]
+    points = f"{served.sandbox.cdek_url}/_sandbox/points"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(points, json={"withdraw": [office.split(":", 1)[1]]}) as resp:
+            assert resp.status == 200
+        try:
+            refused = await client.save(payload)
+        finally:
+            async with http.delete(points) as resp:
+                assert resp.status == 200
+
+    assert refused.status == 400 and "refused to book" in refused.error and "delivery_point" in refused.error
+    booked = (await client.save(payload)).result
+    assert booked["status"] == "booked" and booked["trackNumber"].isdigit()
+    statuses = [
+        s.status
+        for s in (await served.api.server.app[keys.SHIPPER].page(owner, Filters(), limit=9, cursor=None)).shipments
+    ]
+    assert sorted(statuses) == [ShipmentStatus.BOOKED, ShipmentStatus.FAILED]
+
+
+async def test_a_booking_cdek_decides_after_save_answered_reaches_get_with_its_number(served: Served) -> None:
+    client, _ = await crm(served)
+    shipper = served.api.server.app[keys.SHIPPER]
+    orders = served.sandbox.cdek_orders
+    settle_s, orders.decide_after_s, shipper.settle_s = shipper.settle_s, 0.5, 0.05
+    try:
+        saved = (await client.save(await office_payload(client, "c6"))).result
+    finally:
+        orders.decide_after_s, shipper.settle_s = 0, settle_s
+    assert saved["status"] == "booking" and "trackNumber" not in saved
+    loaded: dict[str, Any] = {}
+    for _ in range(100):  # the booking job follows CDEK every half second
+        loaded = (await client.load(saved["deliveryId"])).result
+        if loaded["status"]["code"] != "booking":
+            break
+        await asyncio.sleep(0.1)
+    assert loaded["status"]["code"] == "booked" and loaded["trackNumber"].isdigit()

@@ -438,6 +438,14 @@ class Callbacks:
         saved = await self._deliveries.get(account.id, delivery_id)
         if saved is None:
             raise DeliveryUnknown(delivery_id)
+        if saved.shipment_id is not None and saved.status == ShipmentStatus.BOOKING.value:
+            # The carrier had not decided when `save` answered (an asynchronous one, slow):
+            # its decision, and tracking number, are the delivery's from the first look after.
+            current = await self._current(account, saved.shipment_id)
+            if current is not None and current.status is not ShipmentStatus.BOOKING:
+                saved = await self._deliveries.put(
+                    replace(saved, status=current.status.value, track_number=current.tracking_number)
+                )
         return saved
 
     async def delete(self, account: Account, delivery_id: str) -> None:
