@@ -354,6 +354,9 @@ class Callbacks:
                 idempotency_key=f"retailcrm:{saved.id}:{saved.attempt}",
                 readers={account.id},
             )
+        except (QuoteExpired, QuoteNotFound, QuoteNotHeld) as exc:
+            # The quote ran out between the check above and booking.
+            raise Refused(f"{exc}; calculate the delivery again, then save") from None
         except IdempotencyConflict:
             track = f", tracking number {saved.track_number}" if saved.track_number else ""
             raise Refused(
