@@ -10,14 +10,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 
 from router.http import appkeys as keys
+from router.http.routes import openapi_document as document
 from router.shipping.ledger import Filters
 from router.shipping.model import ShipmentStatus
 from tests.integrations.conftest import Connected, StartCrm
 from tests.integrations.crm_client import Answer, address
-from tests.integrations.test_retailcrm_callbacks import COLLECTING_3000, calculated, pick, save_payload
+from tests.integrations.test_retailcrm_callbacks import COLLECTING_3000, calculated, documented, pick, save_payload
 from tests.pdfs import barcodes, pages
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # one app per module: see conftest
@@ -194,3 +196,24 @@ async def test_shipment_save_refuses_bad_input_naming_the_field(connect_crm: Sta
         assert refused.status == 400 and refused.error.startswith(field), (field, refused)
     unknown = await connected.crm.shipment_save(pickup_payload("d_never_saved"))
     assert unknown.status == 404
+
+
+async def test_the_new_callbacks_answer_as_the_services_openapi_document_says(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    saved = (await connected.crm.save(save_payload(pick(results, "courier")))).result
+    arranged = await connected.crm.shipment_save(pickup_payload(saved["deliveryId"]))
+    refused = await connected.crm.shipment_save(pickup_payload(saved["deliveryId"], date="later"))
+    answers = [
+        ("/integrations/retailcrm/shipmentSave", "200", arranged.body),
+        ("/integrations/retailcrm/shipmentSave", "400", refused.body),
+        (
+            "/integrations/retailcrm/shipmentDelete",
+            "200",
+            (await connected.crm.shipment_delete(arranged.result["shipmentId"])).body,
+        ),
+        ("/integrations/retailcrm/shipmentDelete", "404", (await connected.crm.shipment_delete("pku_none")).body),
+    ]
+    for path, status, body in answers:
+        jsonschema.Draft202012Validator(documented(path, "post", status)).validate(body)
+    printed = document()["paths"]["/integrations/retailcrm/print"]["post"]["responses"]["200"]["content"]
+    assert set(printed) == {"application/pdf"}
