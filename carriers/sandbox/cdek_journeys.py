@@ -226,9 +226,11 @@ class SandboxJourneys:
         returned_share: float = 0.1,
         lost_share: float = 0.03,
         place_of_point: Callable[[str], Stop | None] | None = None,
+        tick_s: float = 1.0,
     ) -> None:
         self.orders = orders
         self.clock = SandboxClock(speed=speed)
+        self.tick_s = tick_s  # how often a running clock moves the parcels on
         self.rnd = random.Random(seed)
         self.returned_share = returned_share
         self.lost_share = lost_share
@@ -302,6 +304,8 @@ class SandboxJourneys:
         self.flush()
 
     def _catch_up(self, now: datetime) -> None:
+        for booked in list(self.orders.orders.values()):
+            self.orders.decide(booked)  # a decision due starts a journey
         for order_uuid, journey in self.journeys.items():
             order = self.orders.orders.get(order_uuid)
             if order is None or order.status == "REMOVED":
@@ -500,14 +504,23 @@ def add_journey_routes(app: web.Application, journeys: SandboxJourneys | None = 
         journeys.place_of_point = place_of_point
     app[JOURNEYS] = journeys
 
+    async def ticking() -> None:
+        # A running clock moves parcels (and calls webhooks) with nobody reading the orders.
+        while True:
+            await asyncio.sleep(journeys.tick_s)
+            if journeys.clock.speed:
+                journeys.orders.catch_up()
+
     async def sender(app: web.Application) -> AsyncIterator[None]:
         journeys.queue = asyncio.Queue()
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)) as http:
-            task = asyncio.create_task(journeys.send(http))
+            tasks = [asyncio.create_task(journeys.send(http)), asyncio.create_task(ticking())]
             yield
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         journeys.queue = None
 
     app.cleanup_ctx.append(sender)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -219,6 +220,27 @@ async def test_a_bad_subscription_or_clock_move_is_refused(
         await booking.client.call("POST", "/v2/webhooks", body=b'{"type": "NOPE", "url": "http://x"}')
     async with http.post(f"{servers.cdek_url}/_sandbox/clock", json={"advance_s": -5}) as resp:
         assert resp.status == 400
+
+
+async def test_a_running_clock_moves_parcels_and_calls_webhooks_with_nobody_asking(
+    http: aiohttp.ClientSession,  # noqa: F811
+    receiver: Receiver,
+) -> None:
+    orders = SandboxOrders(decide_after_s=0)
+    journeys = SandboxJourneys(orders, seed=3, returned_share=0, lost_share=0, speed=20 * DAY_S, tick_s=0.01)
+    servers = await start_sandbox(cdek_orders=orders, cdek_journeys=journeys)
+    try:
+        booking = cdek_booking(servers, http)
+        await subscribe(booking, receiver.url)
+        office = next(str(p["code"]) for p in servers.cdek_points.listed() if p["location"]["city"] == "Новосибирск")
+        await booking.create(an_order(office))
+        for _ in range(300):
+            if any(read_webhook(b).event.status is Status.DELIVERED for b in receiver.bodies):
+                break
+            await asyncio.sleep(0.01)
+        assert read_webhook(receiver.bodies[-1]).event.status is Status.DELIVERED
+    finally:
+        await servers.close()
 
 
 def test_longer_lanes_take_longer_and_go_through_a_transit_city() -> None:
