@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from carriers.errors import ApiErrorDetail, CarriersError
+from carriers.tracking import TrackingEvent
 from router.core.models import DeliveryType, Place
 
 __all__ = [
@@ -102,6 +103,7 @@ class OrderState:
     errors: tuple[ApiErrorDetail, ...] = ()
     carrier_status: str | None = None  # the carrier's own latest status code, as it spells it
     tracking_url: str | None = None
+    events: tuple[TrackingEvent, ...] = ()  # the parcel's history so far, oldest first
 
 
 @dataclass(frozen=True, slots=True)

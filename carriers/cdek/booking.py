@@ -22,6 +22,7 @@ from carriers.api import within
 from carriers.booking import CancelRefused, CarrierOrder, Contact, IntakeRequest, OrderState, OrderStatus
 from carriers.cdek import orders_wire as ow
 from carriers.cdek.client import CdekClient
+from carriers.cdek.statuses import read_statuses
 from carriers.cdek.wire import Location, error_details
 from carriers.errors import ApiErrorDetail, CarrierApiError
 from router.core.models import DeliveryType, Place
@@ -154,6 +155,7 @@ def order_state(answer: ow.OrderAnswer, carrier: str) -> OrderState:
         return OrderState(OrderStatus.INVALID, uuid, errors=errors, carrier_status=carrier_status)
     if not uuid:
         raise CarrierApiError(carrier, "order answer names no order")
+    events = tuple(read_statuses(entity.statuses or [], carrier=carrier, is_return=entity.is_return))
     if entity.cdek_number not in (None, ""):
         number = str(entity.cdek_number)
         return OrderState(
@@ -162,8 +164,9 @@ def order_state(answer: ow.OrderAnswer, carrier: str) -> OrderState:
             tracking_number=number,
             carrier_status=carrier_status,
             tracking_url=TRACKING_URL.format(number),
+            events=events,
         )
-    return OrderState(OrderStatus.PENDING, uuid, carrier_status=carrier_status)
+    return OrderState(OrderStatus.PENDING, uuid, carrier_status=carrier_status, events=events)
 
 
 def read_order(body: bytes, carrier: str) -> OrderState:
