@@ -28,6 +28,7 @@ from router.core.models import DeliveryType, Place
 
 __all__ = [
     "BookingApi",
+    "CallsBack",
     "CancelRefused",
     "CarrierOrder",
     "Contact",
@@ -159,3 +160,14 @@ class BookingApi(Protocol):
         ...
 
     async def cancel_intake(self, carrier_ref: str) -> None: ...
+
+
+@runtime_checkable
+class CallsBack(Protocol):
+    """A carrier that calls the service with its status events, once told where."""
+
+    code: str
+
+    async def subscribe(self, url: str) -> str:
+        """The carrier's id for the subscription; asking again for the same url makes no second one."""
+        ...

@@ -30,6 +30,7 @@ from router.core.models import DeliveryType, Place
 ORDERS_PATH = "/v2/orders"
 BARCODES_PATH = "/v2/print/barcodes"
 INTAKES_PATH = "/v2/intakes"
+WEBHOOKS_PATH = "/v2/webhooks"
 TRACKING_URL = "https://www.cdek.ru/ru/tracking?order_id={}"
 PAPER_FORMATS = frozenset({"A4", "A5", "A6", "A7"})
 # Pauses between asking whether a label is made: about five seconds in all, the first look
@@ -310,3 +311,12 @@ class CdekBooking:
 
     async def cancel_intake(self, carrier_ref: str) -> None:
         read_entity(await self._call("DELETE", f"{INTAKES_PATH}/{carrier_ref}"), self.code, "pick-up cancel")
+
+    async def subscribe(self, url: str, kind: str = "ORDER_STATUS") -> str:
+        """CDEK told to call `url` with every `kind` event of the account; once, however often asked."""
+        listed = msgspec.json.decode(await self._call("GET", WEBHOOKS_PATH))
+        for hook in listed if isinstance(listed, list) else []:
+            if isinstance(hook, dict) and hook.get("url") == url and hook.get("type") == kind and hook.get("uuid"):
+                return str(hook["uuid"])
+        body = msgspec.json.encode({"type": kind, "url": url})
+        return str(read_entity(await self._call("POST", WEBHOOKS_PATH, body=body), self.code, "webhook").entity.uuid)  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from router.records import Database
-from router.records.tables import carrier_calls, partner_numbers, shipments
+from router.records.tables import carrier_calls, partner_numbers, shipments, tracking_events
 from router.shipping.errors import ShipmentNotFound
-from router.shipping.model import CarrierCall, ShipmentDocument, ShipmentStatus
+from router.shipping.model import CarrierCall, ShipmentDocument, ShipmentStatus, TrackingStep
 
 _COLUMNS = [c for c in shipments.c if c.name != "label_pdf"]
 
@@ -205,6 +205,35 @@ class Ledger:
         )
         async with self.database.read() as conn:
             return [CarrierCall(**r._asdict()) for r in (await conn.execute(query)).all()]
+
+    async def history(self, shipment_id: str) -> list[TrackingStep]:
+        """The shipment's tracking events in the carrier's order of time, each in its own zone."""
+        query = (
+            sa.select(
+                tracking_events.c.status,
+                tracking_events.c.carrier_code,
+                tracking_events.c.carrier_text,
+                tracking_events.c.at,
+                tracking_events.c.utc_offset_min,
+                tracking_events.c.city,
+                tracking_events.c.source,
+            )
+            .where(tracking_events.c.shipment_id == shipment_id)
+            .order_by(tracking_events.c.at, tracking_events.c.id)
+        )
+        async with self.database.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            TrackingStep(
+                status=r.status,
+                carrier_code=r.carrier_code,
+                carrier_text=r.carrier_text,
+                at=r.at.astimezone(timezone(timedelta(minutes=r.utc_offset_min))),
+                city=r.city,
+                source=r.source,
+            )
+            for r in rows
+        ]
 
     async def take_number(self, conn: AsyncConnection, carrier: str, first: int) -> int:
         """The partner's next tracking number, taken inside the caller's transaction: a booking

@@ -20,7 +20,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -50,13 +50,12 @@ from router.shipping.model import (
 from router.shipping.ordering import PointLookup, order_from, read_quote
 from router.shipping.paperwork import Paperwork
 from router.webhooks import EventType, emit
-from router.webhooks.outbox import DELIVER
-from router.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
 
 BOOK = "book"
 LABEL = "label"
+TRACK = "track"  # polled for tracking events (router.tracking.poller)
 T = TypeVar("T")
 
 
@@ -84,7 +83,8 @@ class Shipper:
         follow_s: float = 0.5,
         lease_s: float = 30.0,
         worker: str | None = None,
-        sender: Sender | None = None,
+        poll_s: float = 0.0,
+        jobs: Mapping[str, Handler] | None = None,
     ) -> None:
         self.database = database
         self.quotes = quotes
@@ -95,10 +95,9 @@ class Shipper:
         self.follow_s = follow_s
         self.ledger = Ledger(database)
         self.queue = JobQueue(database, worker=worker, lease_s=lease_s)
-        handlers: dict[str, Handler] = {BOOK: self.run_booking, LABEL: self.run_label}
-        if sender is not None:  # the shop's webhooks, told of what these jobs change
-            handlers[DELIVER] = sender.run
-        self.runner = JobRunner(self.queue, handlers)
+        self.poll_s = poll_s  # 0: booked shipments are not polled for tracking
+        # Other rooms' work this worker runs beside its own: the shop's webhooks, tracking polls.
+        self.runner = JobRunner(self.queue, {BOOK: self.run_booking, LABEL: self.run_label, **(jobs or {})})
         self.papers = Paperwork(database, self.ledger, self.bookings, self.partners, self._call)
 
     def books_with(self, carrier: str) -> bool:
@@ -237,6 +236,8 @@ class Shipper:
                 )
                 if api.prints_labels:
                     await schedule(conn, LABEL, row.id)
+                if self.poll_s > 0:
+                    await schedule(conn, TRACK, row.id, at=datetime.now(UTC) + timedelta(seconds=self.poll_s))
                 await self._tell(conn, row.id, EventType.BOOKED)
             elif state.status is OrderStatus.INVALID:
                 problems = [CarrierProblem(code=e.code, message=e.message, field=e.field) for e in state.errors]
@@ -334,6 +335,7 @@ class Shipper:
             items=request.items,
             booking_job=None if job is None else JobState(state=job[0], attempts=job[1], last_error=job[2]),  # type: ignore[arg-type]
             calls=calls,
+            history=await self.ledger.history(row.id),
         )
 
     async def page(self, owner: str, filters: Filters, *, limit: int, cursor: str | None) -> ShipmentPage:
@@ -406,6 +408,7 @@ def shipment_answer(row: ShipmentRow) -> Shipment:
         ship_date=row.ship_date,
         tracking_number=row.tracking_number,
         tracking_url=booking.tracking_url,
+        tracking_status=row.tracking_status,
         carrier_order_id=row.carrier_ref,
         label_url=f"/v1/shipments/{row.id}/label" if row.status is ShipmentStatus.BOOKED else None,
         errors=errors,
