@@ -240,7 +240,6 @@ class SandboxJourneys:
         self.faults = WebhookFaults()
         self.queue: asyncio.Queue[list[bytes]] | None = None  # made in the app's loop
         self._batch: list[bytes] = []
-        self.sent: list[bytes] = []  # every call delivered, duplicates included
         self._catching_up = False
         orders.status_time = lambda: cdek_time(self.clock.now().astimezone(timezone(timedelta(hours=3))))
         orders.watchers.append(self._status_pushed)
@@ -371,7 +370,6 @@ class SandboxJourneys:
                     with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                         async with http.post(url, data=call, headers={"Content-Type": "application/json"}) as resp:
                             await resp.read()
-                self.sent.append(call)
             self.queue.task_done()
 
 
