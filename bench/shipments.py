@@ -90,6 +90,18 @@ PARTNER_OFFER = "magistral:door"
 # ---------------------------------------------------------------- what the run starts
 
 
+def cpu_s(pids: list[int]) -> float:
+    """User and system CPU the processes have spent so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Emulator:
     """`python -m carriers.sandbox` in its own process group; its URL and credentials read from what it prints."""
 
@@ -201,6 +213,7 @@ class Run:
     listed: set[str] = field(default_factory=set)
     orders: Counter[str] = field(default_factory=Counter)
     phases: str = ""
+    cpu_ms: float | None = None  # CPU a booking cost the service's processes, or the bench process (baseline)
 
 
 async def phases(http: aiohttp.ClientSession, url: str, bookings: list[Booking], sample: int = 200) -> str:
@@ -396,9 +409,10 @@ async def direct_bookings(emulator: Emulator, n: int, clients: int) -> Run:
                     booking.seconds = time.monotonic() - started
                 run.bookings.append(booking)
 
-        started = time.monotonic()
+        started, cpu_before = time.monotonic(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(clients)))
         run.wall_s = time.monotonic() - started
+        run.cpu_ms = (time.process_time() - cpu_before) * 1000 / max(1, n)
         counts = await emulator.orders(http)
     run.orders = Counter({k: v for k, v in counts.items() if k.startswith(prefix)})
     return run
@@ -460,7 +474,11 @@ async def service_run(
         killed["pid"] = victim
         os.kill(victim, signal.SIGKILL)  # a worker of the service this run started
 
+    pids = service.pids()
+    cpu_before = cpu_s(pids)
     run.bookings, run.wall_s = await book_all(service.url, quotes, CDEK_OFFER, clients, kill_one if kill else None)
+    if not kill:  # a killed worker takes its CPU count with it
+        run.cpu_ms = (cpu_s(pids) - cpu_before) * 1000 / max(1, len(quotes))
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)) as http:
         listed = await listed_shipments(http, service.url)
         ids = {b.shipment_id for b in run.bookings if b.shipment_id}
@@ -510,14 +528,15 @@ def figures(run: Run, service: bool) -> Figures:
 def booking_table(runs: list[tuple[Run, Figures, bool]]) -> str:
     out = [
         "| run | bookings | lost | duplicated carrier orders | carrier orders / shipments "
-        "| answered still booking | p50 ms | p99 ms | max ms | bookings/s |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| answered still booking | p50 ms | p99 ms | max ms | bookings/s | CPU per booking |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run, f, service in runs:
         out.append(
             f"| {run.name} | {len(run.bookings):,} | {f.lost} | {f.duplicated} | {f.orders:,} / {f.shipments:,} "
             f"| {f.answered_booking if service else '—'} | {f.p50_ms:,.0f} | {f.p99_ms:,.0f} | {f.max_ms:,.0f} "
-            f"| {len(run.bookings) / run.wall_s:,.1f} |"
+            f"| {len(run.bookings) / run.wall_s:,.1f} "
+            f"| {'' if run.cpu_ms is None else f'{run.cpu_ms:.1f} ms'} |"
         )
     return "\n".join(out)
 
@@ -620,6 +639,7 @@ async def main() -> int:
         if not shutil.which(tool):
             parser.error(f"{tool} is needed on PATH")
     workdir = Path(tempfile.mkdtemp(prefix="carrier-router-shipments-"))
+    load_at_start = os.getloadavg()[0]
     checks: list[Check] = []
     tables: list[str] = []
     database = Database(args.postgres)
@@ -666,7 +686,11 @@ async def main() -> int:
             f"Both wait {FOLLOW_S:g} s before looking again at an order the emulator has not decided "
             f"(it decides 0.2 s after the order). C: {c.note}; its jobs wait for their "
             f"{LEASE_S:.0f}-s lease to run out before the other worker takes them, which is C's p99; "
-            f"{fc.resent} requests were sent again with the same key." + (f" B, {b.phases}." if b.phases else "")
+            f"{fc.resent} requests were sent again with the same key."
+            + (f" B, {b.phases}." if b.phases else "")
+            + " CPU per booking: the service's processes (workers, supervisor) for the service rows, the bench"
+            f" process for the baseline. Load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f}"
+            f" at the end, on {os.cpu_count()} cores."
         )
         checks += booking_checks(b, fb, "B")
         checks += booking_checks(base, fbase, "B baseline")
