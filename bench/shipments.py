@@ -503,6 +503,7 @@ class Figures:
     max_ms: float
     answered_booking: int
     resent: int
+    waited_lease: int
     not_booked: Counter[str]
 
 
@@ -521,6 +522,7 @@ def figures(run: Run, service: bool) -> Figures:
         max_ms=max(ms, default=float("nan")),
         answered_booking=sum(1 for b in made if b.first_status in ("booking", "pending")),
         resent=sum(b.resent for b in run.bookings),
+        waited_lease=sum(1 for m in ms if m >= LEASE_S * 1000),
         not_booked=Counter(b.error or b.status or "?" for b in run.bookings if b.seconds is None),
     )
 
@@ -543,12 +545,12 @@ def booking_table(runs: list[tuple[Run, Figures, bool]]) -> str:
 
 def booking_checks(run: Run, f: Figures, tag: str) -> list[Check]:
     checks = [
-        Check(f"{tag}: shipments lost", "0", f"{f.lost} of {len(run.bookings)}", f.lost == 0),
+        Check(f"{tag}: shipments lost", "0", f"{f.lost} of {len(run.bookings):,}", f.lost == 0),
         Check(f"{tag}: duplicated carrier orders", "0", str(f.duplicated), f.duplicated == 0),
         Check(
             f"{tag}: carrier orders == shipments",
             "equal",
-            f"{f.orders} / {f.shipments}",
+            f"{f.orders:,} / {f.shipments:,}",
             f.orders == f.shipments,
         ),
     ]
@@ -684,8 +686,9 @@ async def main() -> int:
             f"Request to carrier number, the service against `CdekBooking` straight: "
             f"p50 {fb.p50_ms / fbase.p50_ms:.2f}×, p99 {fb.p99_ms / fbase.p99_ms:.2f}×. "
             f"Both wait {FOLLOW_S:g} s before looking again at an order the emulator has not decided "
-            f"(it decides 0.2 s after the order). C: {c.note}; its jobs wait for their "
-            f"{LEASE_S:.0f}-s lease to run out before the other worker takes them, which is C's p99; "
+            f"(it decides 0.2 s after the order). C: {c.note}; the jobs it held wait for their "
+            f"{LEASE_S:.0f}-s lease to run out before the other worker takes them: {fc.waited_lease} "
+            f"bookings took longer than the lease; "
             f"{fc.resent} requests were sent again with the same key."
             + (f" B, {b.phases}." if b.phases else "")
             + " CPU per booking: the service's processes (workers, supervisor) for the service rows, the bench"
