@@ -1,8 +1,8 @@
 """Booking through a real `carrier-router serve --workers 2` on PostgreSQL and Redis, against the
 CDEK emulator in a process of its own, each figure beside its baseline in the same run.
 
-    .venv/bin/python bench/shipments.py              # every figure, 1,000 bookings a run, about 4 minutes
-    .venv/bin/python bench/shipments.py --quick      # 200 bookings a run, 100 labels, about 2 minutes
+    .venv/bin/python bench/shipments.py              # every figure, 1,000 bookings a run, about 8 minutes
+    .venv/bin/python bench/shipments.py --quick      # 200 bookings a run, 100 labels, about 2.5 minutes
     .venv/bin/python bench/shipments.py --bookings 500 --labels 200 --clients 32
 
 Figures:
