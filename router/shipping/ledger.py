@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from router.records import Database
@@ -238,17 +239,19 @@ class Ledger:
     async def take_number(self, conn: AsyncConnection, carrier: str, first: int) -> int:
         """The partner's next tracking number, taken inside the caller's transaction: a booking
         that rolls back gives its number back, and two bookings never share one."""
+        # The counter is made if it is missing, by whichever booking comes first; the others
+        # find it made (two plain INSERTs of the first bookings at once would collide).
+        insert = (postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert)(partner_numbers)
+        await conn.execute(
+            insert.values(carrier=carrier, next_number=first).on_conflict_do_nothing(index_elements=["carrier"])
+        )
         taken = await conn.execute(
             partner_numbers.update()
             .where(partner_numbers.c.carrier == carrier)
             .values(next_number=partner_numbers.c.next_number + 1)
             .returning(partner_numbers.c.next_number)
         )
-        after = taken.scalar_one_or_none()
-        if after is not None:
-            return int(after) - 1
-        await conn.execute(partner_numbers.insert().values(carrier=carrier, next_number=first + 1))
-        return first
+        return int(taken.scalar_one()) - 1
 
     @staticmethod
     def _select() -> sa.Select[Any]:
