@@ -44,6 +44,12 @@ from router.webhooks import model as hooks
 from router.webhooks.model import DeliveryQuery, ReplayRequest, WebhookRequest
 
 _STR = {"type": "string"}
+# What any operation that reads a JSON body may also answer.
+BODY_ERRORS = {
+    400: problem("Malformed JSON"),
+    413: problem("Body too large"),
+    415: problem("The body is not of a media type named here"),
+}
 
 
 async def openapi_json(request: web.Request) -> web.Response:
@@ -269,7 +275,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/v1/labels", shipments.merge_labels, "mergeLabels",
         "Up to 500 shipments' labels as one PDF, in the order given",
         body={"application/json": LabelsRequest},
-        answers={
+        answers={**BODY_ERRORS,
             200: pdf("The labels"),
             404: problem("One of the shipments is not the caller's"),
             409: problem("A carrier is still making a label (Retry-After)"),
@@ -282,6 +288,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=ManifestQuery,
         answers={
             200: Answer("The manifest", {"text/csv": {"type": "string"}, "application/pdf": {"type": "string", "format": "binary"}}),
+            404: problem("No carrier of this code is booked through this service"),
             422: problem("A parameter is wrong, or the carrier takes its orders through its API"),
         },
     ),
@@ -291,9 +298,9 @@ OPERATIONS: tuple[Operation, ...] = (
         description="A carrier with an API is asked (CDEK: an intake); a partner's pick-up is recorded, and its "
         "manifest says what to collect.",
         body={"application/json": PickupRequest},
-        answers={
+        answers={**BODY_ERRORS,
             201: json(shipping.Pickup, "The pick-up"),
-            404: problem("One of the shipments is not the caller's"),
+            404: problem("No such carrier, or one of the shipments is not the caller's"),
             409: problem("The carrier refused the pick-up"),
             422: problem("A field is wrong; `errors` names each"),
         },
@@ -316,7 +323,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "`Carrier-Router-Event-Id`; delivered at least once (drop repeats by the event id), in order per shipment, "
         "retried with exponential backoff for 24 hours, then marked failed and replayable.",
         body={"application/json": WebhookRequest},
-        answers={201: json(hooks.Webhook, "The endpoint, with its secret"), 422: problem("A field is wrong")},
+        answers={**BODY_ERRORS, 201: json(hooks.Webhook, "The endpoint, with its secret"), 409: problem("The key has as many endpoints as it may"), 422: problem("A field is wrong")},
     ),
     Operation(
         "GET", "/v1/webhooks", webhooks.list_webhooks, "listWebhooks", "The caller's webhook endpoints",
@@ -332,14 +339,18 @@ OPERATIONS: tuple[Operation, ...] = (
         "Events sent to an endpoint, newest first, with every attempt",
         params=(path_param("webhook_id"),),
         query=DeliveryQuery,
-        answers={200: json(hooks.DeliveryList, "Deliveries"), 404: problem("No such webhook of the caller's")},
+        answers={
+            200: json(hooks.DeliveryList, "Deliveries"),
+            404: problem("No such webhook of the caller's"),
+            422: problem("A parameter is wrong"),
+        },
     ),
     Operation(
         "POST", "/v1/webhooks/{webhook_id}/replay", webhooks.replay_webhook, "replayWebhook",
         "Send failed deliveries (or the events named) again, in order",
         params=(path_param("webhook_id"),),
         body={"application/json": ReplayRequest},
-        answers={200: json(hooks.Replayed, "How many were sent again"), 404: problem("No such webhook of the caller's")},
+        answers={**BODY_ERRORS, 200: json(hooks.Replayed, "How many were sent again"), 404: problem("No such webhook of the caller's")},
     ),
     Operation(
         "GET", "/v1/track/{tracking_number}", tracking.public_tracking, "trackParcel",
@@ -356,7 +367,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "by time, whatever the order they are sent in.",
         params=(path_param("shipment_id"),),
         body={"application/json": EventsRequest},
-        answers={
+        answers={**BODY_ERRORS,
             200: json(shipping.ShipmentDetail, "The shipment with its history"),
             404: problem("No such shipment of the caller's"),
             422: problem("A field is wrong"),
@@ -369,7 +380,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "not booked here is answered and ignored.",
         params=(path_param("carrier"), path_param("token")),
         body={"application/json": {"type": "object"}},
-        answers={200: json({"type": "object"}, "Taken (or ignored)"), 404: problem("Unknown token or carrier"), 422: problem("Not a status call")},
+        answers={**BODY_ERRORS, 200: json({"type": "object"}, "Taken (or ignored)"), 404: problem("Unknown token or carrier"), 422: problem("Not a status call")},
     ),
 )  # fmt: skip
 

@@ -18,5 +18,6 @@ partners get a daily manifest; carriers' couriers are asked to collect (`pickups
     ├── NotCancellable            409: the carrier has the parcel, or it is past cancelling
     ├── LabelNotReady             409 with Retry-After: the carrier is still making it
     ├── PickupRefused             409: the carrier would not send a courier
-    └── PickupNotFound            404: none of the caller's pick-ups has this id
+    ├── PickupNotFound            404: none of the caller's pick-ups has this id
+    └── CarrierUnknown            404: no carrier of this code is booked here
 """

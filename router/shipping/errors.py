@@ -41,3 +41,8 @@ class PickupRefused(ShippingError):
 class PickupNotFound(ShippingError):
     status = 404
     title = "Pick-up not found"
+
+
+class CarrierUnknown(ShippingError):
+    status = 404
+    title = "Carrier unknown"

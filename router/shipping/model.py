@@ -26,11 +26,26 @@ MAX_ITEMS = 500
 MAX_CASH = Decimal("10000000")
 
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+# The shapes `router.shipping.ordering.phone_number` reads: 11 digits from +7 or 8 with the usual
+# separators; a recipient's must be a mobile (its second digit 9), to be told of the parcel by SMS.
+_SEP = r"[\s().-]*"
+PHONE_PATTERN = rf"^\s*(\+\s*7|7|8){_SEP}(\d{_SEP}){{9}}\d\s*$"
+MOBILE_PATTERN = rf"^\s*(\+\s*7|7|8){_SEP}9{_SEP}(\d{_SEP}){{8}}\d\s*$"
 Phone = Annotated[
     str,
     Meta(
         min_length=1,
         max_length=32,
+        pattern=PHONE_PATTERN,
+        description="A Russian number: +7 XXX XXX-XX-XX, in any usual spelling (8 XXX…, spaces, dashes, brackets)",
+    ),
+]
+MobilePhone = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=32,
+        pattern=MOBILE_PATTERN,
         description="A Russian mobile number: +7 9XX XXX-XX-XX, in any usual spelling (8 9XX…, spaces, dashes)",
     ),
 ]
@@ -40,7 +55,12 @@ Roubles = Annotated[
     Decimal,
     Meta(
         description='Roubles, as a string ("1234.50") or a number; kopecks at most',
-        extra_json_schema={"minimum": 0, "maximum": int(MAX_CASH), "multipleOf": 0.01},
+        extra_json_schema={
+            "anyOf": [
+                {"type": "string", "pattern": r"^(?:10000000(?:\.0{1,2})?|[0-9]{1,7}(?:\.[0-9]{1,2})?)$"},
+                {"type": "number", "minimum": 0, "maximum": int(MAX_CASH), "multipleOf": 0.01},
+            ]
+        },
     ),
 ]
 
@@ -55,6 +75,13 @@ class ShipmentStatus(enum.StrEnum):
 class Contact(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name
     phone: Phone
+    email: Email | None = None
+    company: Annotated[str, Meta(max_length=200)] | None = None
+
+
+class Recipient(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Name
+    phone: MobilePhone
     email: Email | None = None
     company: Annotated[str, Meta(max_length=200)] | None = None
 
@@ -84,7 +111,7 @@ class ShipmentRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         | None
     ) = None
     order_number: Annotated[str, Meta(min_length=1, max_length=100, description="The shop's own order number")]
-    recipient: Contact
+    recipient: Recipient
     sender: Contact
     warehouse: (
         Annotated[
@@ -185,7 +212,7 @@ class Shipment(Out, kw_only=True):
 
 
 class ShipmentDetail(Shipment, kw_only=True):
-    recipient: Contact
+    recipient: Recipient
     sender: Contact
     items: list[ItemIn]
     booking_job: JobState | None

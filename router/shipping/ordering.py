@@ -25,7 +25,7 @@ from router.core.errors import FieldError, InvalidRequest
 from router.core.geo import distance_km
 from router.core.models import DeliveryType, Place, PointType
 from router.shipping.errors import QuoteNotBookable
-from router.shipping.model import MAX_CASH, ItemIn, ShipmentRequest
+from router.shipping.model import MAX_CASH, ItemIn, Recipient, ShipmentRequest
 from router.shipping.model import Contact as ContactIn
 
 # A point further than this from the quoted destination is another lane, and another price.
@@ -163,7 +163,7 @@ def _amounts(errors: list[FieldError], request: ShipmentRequest) -> None:
             errors.append(FieldError(path, f"roubles from 0 to {MAX_CASH}, kopecks at most"))
 
 
-def _contact(errors: list[FieldError], path: str, given: ContactIn, *, mobile: bool) -> Contact | None:
+def _contact(errors: list[FieldError], path: str, given: ContactIn | Recipient, *, mobile: bool) -> Contact | None:
     phone = phone_number(given.phone, mobile=mobile)
     if phone is None:
         kind = "a Russian mobile number (+7 9XX XXX-XX-XX)" if mobile else "a Russian phone number (+7 XXX XXX-XX-XX)"

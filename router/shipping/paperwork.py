@@ -41,7 +41,7 @@ from router.printing import (
 )
 from router.records import Database
 from router.records.tables import pickups
-from router.shipping.errors import LabelNotReady, NotCancellable, PickupNotFound, PickupRefused
+from router.shipping.errors import CarrierUnknown, LabelNotReady, NotCancellable, PickupNotFound, PickupRefused
 from router.shipping.ledger import Filters, Ledger, ShipmentRow
 from router.shipping.model import Pickup, PickupRequest, ShipmentStatus
 from router.shipping.ordering import phone_number
@@ -147,11 +147,16 @@ class Paperwork:
         return bytes(pdf)
 
     async def manifest(self, owner: str, carrier: str, day: date, warehouse: str | None, form: str) -> bytes:
-        if carrier not in self.partners:
-            why = (
-                "gets its orders through its API" if carrier in self.bookings else "is not booked through this service"
+        if carrier in self.bookings:
+            raise InvalidRequest(
+                [
+                    FieldError(
+                        "carrier", f"{carrier} gets its orders through its API: manifests are for partners without one"
+                    )
+                ]
             )
-            raise InvalidRequest([FieldError("carrier", f"{carrier} {why}: manifests are for partners without an API")])
+        if carrier not in self.partners:
+            raise CarrierUnknown(f"no carrier {carrier!r} is booked through this service")
         rows: list[ShipmentRow] = []
         cursor = None
         filters = Filters(carrier=carrier, ship_date=day, status=ShipmentStatus.BOOKED, warehouse=warehouse)
@@ -190,6 +195,8 @@ class Paperwork:
         return manifest_csv(header, lines) if form == "csv" else manifest_pdf(header, lines)
 
     async def request_pickup(self, owner: str, request: PickupRequest) -> Pickup:
+        if request.carrier not in self.bookings and request.carrier not in self.partners:
+            raise CarrierUnknown(f"no carrier {request.carrier!r} is booked through this service")
         errors: list[FieldError] = []
         phone = phone_number(request.contact.phone, mobile=False)
         if phone is None:
@@ -200,8 +207,6 @@ class Paperwork:
         if request.day < datetime.now(UTC).date():
             errors.append(FieldError("day", "is in the past"))
         api = self.bookings.get(request.carrier)
-        if api is None and request.carrier not in self.partners:
-            errors.append(FieldError("carrier", f"{request.carrier} is not booked through this service"))
         rows = await self.ledger.many(owner, request.shipment_ids) if request.shipment_ids else []
         for n, row in enumerate(rows):
             if row.carrier != request.carrier or row.status is not ShipmentStatus.BOOKED:

@@ -24,7 +24,15 @@ EVENT_TYPES = tuple(EventType)
 
 
 class WebhookRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    url: Annotated[str, Meta(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$", description="http or https")]
+    url: Annotated[
+        str,
+        Meta(
+            min_length=8,
+            max_length=2000,
+            pattern=r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$",
+            description="http or https, to a host name or address",
+        ),
+    ]
     events: Annotated[list[EventType], Meta(min_length=1, max_length=len(EVENT_TYPES))] = msgspec.field(
         default_factory=lambda: list(EVENT_TYPES)
     )

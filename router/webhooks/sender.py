@@ -15,7 +15,7 @@ import aiohttp
 import msgspec
 import sqlalchemy as sa
 
-from router.core.errors import FieldError, InvalidRequest, Refused
+from router.core.errors import Refused
 from router.records import Database
 from router.records.jobs import Done, Job, Later, Outcome, schedule
 from router.records.tables import webhook_deliveries, webhook_endpoints, webhook_events
@@ -38,6 +38,10 @@ RETRY_FOR = timedelta(hours=24)
 MAX_PAUSE_S = 3600.0
 MAX_ENDPOINTS = 20
 KEPT_ATTEMPTS = 50  # the first and the latest; a day of retries is fewer than this anyway
+
+
+class TooManyWebhooks(Refused):
+    title = "Too many webhook endpoints"
 
 
 class WebhookNotFound(Refused):
@@ -81,7 +85,7 @@ class Sender:
                 )
             ).scalar_one()
             if count >= MAX_ENDPOINTS:
-                raise InvalidRequest([FieldError("url", f"at most {MAX_ENDPOINTS} endpoints a key")])
+                raise TooManyWebhooks(f"at most {MAX_ENDPOINTS} endpoints a key: delete one first")
             made = Webhook(
                 id="whk_" + secrets.token_hex(10),
                 url=request.url,

@@ -30,7 +30,7 @@ class ShipmentQuery(_Query):
     ship_date: date | None = None
     warehouse: Reference | None = None
     limit: Annotated[int, Meta(ge=1, le=200)] = 50
-    cursor: Annotated[str, Meta(max_length=200)] | None = None
+    cursor: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
 class LabelQuery(_Query):

@@ -138,6 +138,17 @@ def _no_city_with_coordinates(body: object) -> bool:
     return all(_no_city_with_coordinates(value) for value in body.values())
 
 
+def _a_window_ahead(body: object) -> bool:
+    """A pick-up is asked for a day not past, in a window that ends after it starts: the API refuses
+    others with a 422 naming the field (tests/router/shipping/test_api_shipments.py)."""
+    if not isinstance(body, dict):
+        return True
+    day, start, end = body.get("day"), body.get("time_from", "10:00"), body.get("time_to", "18:00")
+    if not isinstance(day, str) or not isinstance(start, str) or not isinstance(end, str):
+        return True
+    return day >= datetime.now(UTC).date().isoformat() and end > start
+
+
 @pytest.fixture(scope="module")
 def secret_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A state directory holding one secret key, and the key: the service asks for keys as documented."""
@@ -187,6 +198,11 @@ def test_the_api_never_errors_and_always_answers_as_documented(
         assume(_batch_refers_to_its_own_parts(case.body))
     if case.meta and case.meta.generation.mode.is_positive:
         assume(_no_city_with_coordinates(case.body))
+        # A page's cursor is a token the service gave with the page before; one made up is refused
+        # with a 422 naming it (tests/router/shipping/test_api_shipments.py).
+        assume("cursor" not in (case.query or {}))
+        if case.operation.path == "/v1/pickups":
+            assume(_a_window_ahead(case.body))
     # The key goes with every case; the checks of refused authentication send their own instead.
     headers = {"Authorization": f"Bearer {secret_key[1]}"} if case.operation.definition.raw.get("security") else {}
     case.call_and_validate(base_url=live_url, headers=headers)
