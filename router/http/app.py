@@ -23,7 +23,7 @@ from router.http.routes import setup_routes
 from router.integrations.retailcrm.accounts import AccountBook
 from router.quoting.wiring import open_engine
 from router.records.keys import KeyRing
-from router.shipping.shipper import Shipper, working
+from router.shipping.shipper import shipper_for, working
 
 
 async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -39,14 +39,11 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         app[keys.QUOTES] = opened.book
         app[keys.RATE_LIMITER] = RateLimiter(opened.store)
         settings = app[keys.SETTINGS]
-        shipper = Shipper(
-            opened.records,
-            opened.book,
-            opened.bookings,
-            opened.partners,
+        shipper = shipper_for(
+            opened,
+            settings,
             # Read when a booking is made: the points are loaded, and reloaded, after this.
             lambda point_id: app[keys.PICKUP_POINTS].directory.get(point_id),
-            settle_s=settings.booking_wait_s,
         )
         async with working(shipper, settings.run_jobs):
             app[keys.SHIPPER] = shipper

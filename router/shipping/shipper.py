@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ from carriers.booking import BookingApi, CancelRefused, OrderState, OrderStatus
 from carriers.errors import CarrierApiError, CarriersError
 from carriers.ratecard.tariff import TrackingRange
 from router.core.models import money
+from router.core.settings import Settings
 from router.quoting.book import QuoteBook
 from router.records import Database
 from router.records.jobs import Done, Fail, Job, JobQueue, JobRunner, Later, Outcome, Retry, schedule
@@ -48,6 +49,9 @@ from router.shipping.model import (
 )
 from router.shipping.ordering import PointLookup, order_from, read_quote
 from router.shipping.paperwork import Paperwork
+
+if TYPE_CHECKING:
+    from router.quoting.wiring import Wired
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +346,14 @@ class Shipper:
         async with self.database.write() as conn:
             await self.ledger.update(conn, row.id, status=ShipmentStatus.CANCELLED)
         return shipment_answer(await self.ledger.get(row.id, owner))
+
+
+def shipper_for(wired: Wired, settings: Settings, points: PointLookup) -> Shipper:
+    """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use.
+
+    `points` is read when a booking is made, so a caller whose points are (re)loaded later can
+    hand a lookup that reads them then."""
+    return Shipper(wired.records, wired.book, wired.bookings, wired.partners, points, settle_s=settings.booking_wait_s)
 
 
 def replace_booking(row: ShipmentRow, **changes: Any) -> Any:
