@@ -232,3 +232,21 @@ def test_allocate_book_without_a_sender_refuses_before_booking(env: dict[str, st
     assert half.exit_code == 2 and "give both --sender-name and --sender-phone" in half.stderr
     assert no_book.exit_code == 2 and "are for --book" in no_book.stderr
     assert listed(env) == []
+
+
+def test_a_partners_pickup_is_recorded_and_points_to_its_manifest_and_can_be_called_off(env: dict[str, str]) -> None:
+    made = book(env, ["N-1", "N-2"])
+    day = made[0].ship_date.isoformat()
+    where = ["--address", "ул. Складская, 1", "--city", "Москва", "--warehouse", "MSK"]
+    who = ["--contact-name", "Кладовщик", "--contact-phone", "+7 495 123-45-67"]
+
+    asked = run(env, "pickups", "request", *(s.id for s in made), "--carrier", "magistral", "--date", day, *where, *who)
+    bad = run(env, "pickups", "request", "--carrier", "magistral", "--date", day, "--from", "25:00", *where, *who)
+
+    assert asked.exit_code == 0, asked.output + asked.stderr
+    pickup_id = asked.stdout.split(":", 1)[0]
+    assert pickup_id.startswith("pku_") and "requested, 2 shipment(s), 2400 g" in asked.stdout
+    assert f"GET /v1/manifests?carrier=magistral&date={day}" in asked.stdout
+    assert bad.exit_code == 2 and "time_from" in bad.stderr
+    cancelled = run(env, "pickups", "cancel", pickup_id)
+    assert cancelled.exit_code == 0 and f"{pickup_id} is cancelled" in cancelled.stdout
