@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+import click
 import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
@@ -29,15 +30,17 @@ from rich.table import Table
 
 from pickup_points.model import PickupPoint
 from router.allocation import Order, Plan, Warehouse
+from router.cli.records import where
 from router.core.errors import RouterError
 from router.core.models import DeliveryType, Policy, PolicyKind
 from router.core.settings import Settings
 from router.quoting.wiring import Wired
+from router.records import RecordsUnavailable
 from router.records.networks import Networks, served_points
 from router.records.tables import pickups
-from router.shipping.model import Contact, PickupRequest, ShipmentRequest, ShipmentStatus
+from router.shipping.model import Contact, PickupRequest, Shipment, ShipmentRequest, ShipmentStatus
 from router.shipping.ordering import read_quote
-from router.shipping.shipper import Shipper
+from router.shipping.shipper import Shipper, shipment_answer
 
 CONCURRENCY = 8
 
@@ -116,7 +119,10 @@ def book_day(
                         progress=lambda n: bar.advance(task, n),
                     )  # fmt: skip
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except RecordsUnavailable as exc:
+        raise click.ClickException(f"{exc} ({where(settings)})") from None
 
 
 async def _points(settings: Settings, opened: Wired) -> dict[str, PickupPoint]:
@@ -156,7 +162,13 @@ async def book_plan(
         key = booking_key(day, order.id)
         kept = await shipper.ledger.by_key(owner, key)
         if kept is not None:
-            return replace(planned, shipment_id=kept.id, status=kept.status, ship_date=kept.ship_date)
+            return replace(
+                planned,
+                shipment_id=kept.id,
+                status=kept.status,
+                ship_date=kept.ship_date,
+                reason=_why(shipment_answer(kept)),
+            )
         who = sender or Sender(order.sender_name, order.sender_phone)
         missing = [
             column
@@ -198,7 +210,7 @@ async def book_plan(
             status=shipment.status,
             ship_date=shipment.ship_date,
             new=made,
-            reason="; ".join(f"{e.field + ': ' if e.field else ''}{e.message}" for e in shipment.errors),
+            reason=_why(shipment),
         )
 
     async def guarded(order_id: str, carrier: str, service: str, warehouse: str) -> Booked:
@@ -218,6 +230,10 @@ async def book_plan(
     result = Booking(list(booked))
     result.pickups = await request_pickups(shipper, result.booked, owner, pickup_addresses, pickup_hours)
     return result
+
+
+def _why(shipment: Shipment) -> str:
+    return "; ".join(f"{e.field + ': ' if e.field else ''}{e.message}" for e in shipment.errors)
 
 
 async def request_pickups(

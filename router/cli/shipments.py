@@ -23,9 +23,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from router.cli.records import where
 from router.core.settings import Settings
 from router.printing import Paper, merge
 from router.quoting.book import OPEN
+from router.records import RecordsUnavailable
 from router.shipping.ledger import Filters
 from router.shipping.model import Contact, PickupRequest, Shipment, ShipmentPage, ShipmentStatus
 from router.shipping.ordering import PointLookup
@@ -68,7 +70,10 @@ def with_shipper(
         async with open_engine(settings) as opened, working(shipper_for(opened, settings, points), run_jobs) as shipper:
             return await work(shipper)
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except RecordsUnavailable as exc:
+        raise click.ClickException(f"{exc} ({where(settings)})") from None
 
 
 def _json(answer: msgspec.Struct) -> None:
