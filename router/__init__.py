@@ -4,11 +4,15 @@ Rooms, and the one direction their imports go (a room imports only rooms above i
 
     core/          domain types, errors, settings, working days, money as JSON, distances
     store/         the key-value store with expiry: memory, or Redis shared by every worker
+    records/       what must outlive a process, in SQL: keys, accounts, shipments, jobs
+    printing/      labels and manifests as PDF and CSV
     quoting/       the engine that asks every carrier, the quote book, selection, breakers,
-                   last good answers, places; `wiring.build_engine` builds it all
+                   last good answers, places; `wiring.open_engine` builds it all
     history/       delivery outcomes, what each carrier really does, suspensions
     allocation/    a day's orders routed across warehouses and carriers (OR-Tools)
     rerating/      shipment history priced again under any tariffs; invoice audit
+    syncing/       pickup-point networks kept in step with a carrier's API
+    shipping/      held quotes booked with carriers exactly once; labels, manifests, pick-ups
     integrations/  the service as other systems' delivery modules (RetailCRM)
     http/          the JSON API: app, routes, middlewares, handlers, wire schemas, serving
     cli/           the `carrier-router` command

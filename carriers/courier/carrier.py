@@ -102,19 +102,44 @@ def calculate_body(
 ) -> wire.CalculateRequest:
     """The `POST /calculate-order` body: pick-up at the origin, drop at the destination."""
     shipment = request.shipment
-    pickup = point(request.origin)
-    drop = point(request.destination)
+    body = route_body(
+        request.origin,
+        request.destination,
+        weight_g=shipment.weight_g,
+        declared_value_rub=shipment.declared_value,
+        cod_rub=shipment.declared_value if shipment.cod else Decimal(0),
+        matter=matter,
+        vehicle_type_id=vehicle_type_id,
+    )
     if request.ship_at > now + SCHEDULE_AHEAD:
-        pickup.required_start_datetime = request.ship_at.astimezone(ZoneInfo(request.origin.timezone)).isoformat()
-    if shipment.cod and shipment.declared_value > 0:
-        drop.taking_amount = money_text(shipment.declared_value)
+        body.points[0].required_start_datetime = request.ship_at.astimezone(
+            ZoneInfo(request.origin.timezone)
+        ).isoformat()
+    return body
+
+
+def route_body(
+    origin: Place,
+    destination: Place,
+    *,
+    weight_g: int,
+    declared_value_rub: Decimal,
+    cod_rub: Decimal,
+    matter: str,
+    vehicle_type_id: int | None,
+) -> wire.CalculateRequest:
+    """What `calculate-order` and `create-order` share: the two points, weight, insurance and cash."""
+    pickup = point(origin)
+    drop = point(destination)
+    if cod_rub > 0:
+        drop.taking_amount = money_text(cod_rub)
     return wire.CalculateRequest(
         type="standard",
         matter=matter,
-        total_weight_kg=weight_kg(shipment.weight_g),
+        total_weight_kg=weight_kg(weight_g),
         points=[pickup, drop],
         vehicle_type_id=vehicle_type_id,
-        insurance_amount=money_text(shipment.declared_value) if shipment.declared_value > 0 else None,
+        insurance_amount=money_text(declared_value_rub) if declared_value_rub > 0 else None,
     )
 
 
@@ -155,7 +180,11 @@ def problems(
 
 
 def raise_for_errors(
-    carrier: str, errors: tuple[ApiErrorDetail, ...], status: int | None, retry_after: float | None
+    carrier: str,
+    errors: tuple[ApiErrorDetail, ...],
+    status: int | None,
+    retry_after: float | None,
+    refused: str = "calculation refused",
 ) -> None:
     codes = {e.code for e in errors}
     if codes & RATE_LIMIT_CODES:
@@ -164,7 +193,7 @@ def raise_for_errors(
         raise CarrierAuthError(carrier, "token refused", status=status, errors=errors)
     if codes & SERVER_CODES:
         raise CarrierUnavailable(carrier, "server error", status=status, errors=errors)
-    raise CarrierApiError(carrier, "calculation refused", status=status, errors=errors)
+    raise CarrierApiError(carrier, refused, status=status, errors=errors)
 
 
 def parse_calculate(

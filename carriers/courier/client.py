@@ -1,12 +1,14 @@
-"""The only code that talks to the courier API: one JSON POST with a static token, over aiohttp.
+"""The only code that talks to the courier API: JSON POSTs and GETs with a static token, over aiohttp.
 
 Calls go through the app's one `aiohttp.ClientSession` (its connector caps the connections to
 each host and keeps them alive). Redirects are not followed: the URL is configured, and a 3xx
 is the operator's to fix. Refusals in the API's own words (a 4xx with a JSON body) come back
-to the carrier to read; what a bare HTTP status means is decided here.
+to the caller to read; what a bare HTTP status means is decided here, the same for every call.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 import aiohttp
 
@@ -14,7 +16,13 @@ from carriers.api import NO_SESSION_TIMEOUT, Secret, read_body, retry_after_s
 from carriers.errors import CarrierApiError, CarrierAuthError, CarrierRateLimited, CarrierUnavailable
 
 CALCULATE_PATH = "/calculate-order"
+CREATE_ORDER_PATH = "/create-order"
+CANCEL_ORDER_PATH = "/cancel-order"
+ORDERS_PATH = "/orders"
 AUTH_HEADER = "X-DV-Auth-Token"
+
+Answer = tuple[int, float | None, bytes]  # HTTP status, Retry-After seconds, body
+Query = Mapping[str, str | int] | Sequence[tuple[str, str | int]]
 
 
 class CourierClient:
@@ -34,10 +42,25 @@ class CourierClient:
     def close(self) -> None:
         """Nothing of its own to release: connections belong to the session, the session to the app."""
 
-    async def calculate(self, body: bytes) -> tuple[int, float | None, bytes]:
+    async def calculate(self, body: bytes) -> Answer:
         """(HTTP status, Retry-After seconds, answer body); refusals are the carrier's to read."""
-        http = self._session()
-        status, retry_after, answer = await self._post(http, body)
+        # A price calculation is safe to ask for again on a dropped connection.
+        return self._checked(await self._post(self._session(), self._url, body, again=True))
+
+    async def create_order(self, body: bytes) -> Answer:
+        # Never sent twice here: an order that may have been made is looked up by our number first.
+        return self._checked(await self._post(self._session(), self.base_url + CREATE_ORDER_PATH, body, again=False))
+
+    async def cancel_order(self, body: bytes) -> Answer:
+        # Cancelling twice cancels once.
+        return self._checked(await self._post(self._session(), self.base_url + CANCEL_ORDER_PATH, body, again=True))
+
+    async def orders(self, query: Query) -> Answer:
+        """`GET /orders`: by `order_id`, or a page of the recent orders (`status`, `offset`, `count`)."""
+        return self._checked(await self._get(self._session(), self.base_url + ORDERS_PATH, query, again=True))
+
+    def _checked(self, answer: Answer) -> Answer:
+        status, retry_after, _ = answer
         if 300 <= status < 400:
             raise CarrierApiError(self.carrier, f"HTTP {status} (redirect not followed)", status=status)
         if status == 429:
@@ -46,27 +69,41 @@ class CourierClient:
             raise CarrierAuthError(self.carrier, "token refused", status=status)
         if status >= 500:
             raise CarrierUnavailable(self.carrier, f"HTTP {status}", status=status)
-        return status, retry_after, answer
+        return answer
 
-    async def _post(
-        self, http: aiohttp.ClientSession, body: bytes, *, again: bool = True
-    ) -> tuple[int, float | None, bytes]:
+    async def _post(self, http: aiohttp.ClientSession, url: str, body: bytes, *, again: bool) -> Answer:
         try:
             async with http.post(
-                self._url, data=body, headers=self._auth_headers(), timeout=NO_SESSION_TIMEOUT, allow_redirects=False
+                url, data=body, headers=self._auth_headers(), timeout=NO_SESSION_TIMEOUT, allow_redirects=False
             ) as resp:
                 answer = await read_body(resp, self.carrier)
                 return resp.status, retry_after_s(resp.headers.get("Retry-After")), answer
         except aiohttp.ServerDisconnectedError as exc:
             # Closed before a byte of the answer, most often a kept-alive connection dropped as the
-            # call went out: a price calculation is safe to ask for again, once, on a new one.
+            # call went out: a call that is safe to repeat is asked again, once, on a new one.
             if again:
-                return await self._post(http, body, again=False)
-            raise CarrierUnavailable(self.carrier, f"calculate-order failed: {type(exc).__name__}") from None
+                return await self._post(http, url, body, again=False)
+            raise CarrierUnavailable(self.carrier, f"{_name(url)} failed: {type(exc).__name__}") from None
         except TimeoutError:
             raise  # the caller's time budget ran out (TimeoutError is an OSError too)
         except (aiohttp.ClientError, OSError) as exc:
-            raise CarrierUnavailable(self.carrier, f"calculate-order failed: {type(exc).__name__}") from None
+            raise CarrierUnavailable(self.carrier, f"{_name(url)} failed: {type(exc).__name__}") from None
+
+    async def _get(self, http: aiohttp.ClientSession, url: str, query: Query, *, again: bool) -> Answer:
+        try:
+            async with http.get(
+                url, params=query, headers=self._auth_headers(), timeout=NO_SESSION_TIMEOUT, allow_redirects=False
+            ) as resp:
+                answer = await read_body(resp, self.carrier)
+                return resp.status, retry_after_s(resp.headers.get("Retry-After")), answer
+        except aiohttp.ServerDisconnectedError as exc:
+            if again:
+                return await self._get(http, url, query, again=False)
+            raise CarrierUnavailable(self.carrier, f"{_name(url)} failed: {type(exc).__name__}") from None
+        except TimeoutError:
+            raise
+        except (aiohttp.ClientError, OSError) as exc:
+            raise CarrierUnavailable(self.carrier, f"{_name(url)} failed: {type(exc).__name__}") from None
 
     def _auth_headers(self) -> dict[str, str]:
         if self._headers is None:
@@ -83,3 +120,7 @@ class CourierClient:
         if self._http.closed:
             raise CarrierUnavailable(self.carrier, "HTTP session closed")
         return self._http
+
+
+def _name(url: str) -> str:
+    return url.rsplit("/", 1)[-1]  # calculate-order, create-order, orders: how errors name the call

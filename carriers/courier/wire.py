@@ -1,4 +1,7 @@
-"""The courier API's `calculate-order` on the wire (Dostavista/Borzo business API 1.5), as msgspec Structs.
+"""The courier API on the wire (Dostavista/Borzo business API 1.5), as msgspec Structs.
+
+`calculate-order` and `create-order` take the same body (the order's points carry a contact and
+our number only when booking); `create-order`, `cancel-order` and `GET /orders` answer orders.
 
 Its units, converted in `carriers.courier.carrier` and nowhere else: weight in whole kilograms;
 money as decimal strings in roubles (`"390.00"`, read digit for digit into Decimal); coordinates
@@ -16,6 +19,11 @@ import msgspec
 # ---------------------------------------------------------------- the request
 
 
+class ContactPerson(msgspec.Struct, omit_defaults=True):
+    phone: str  # digits with the country code and no plus: 79161234567
+    name: str | None = None
+
+
 class RequestPoint(msgspec.Struct, omit_defaults=True):
     address: str
     latitude: str | None = None  # "55.755800"
@@ -23,6 +31,9 @@ class RequestPoint(msgspec.Struct, omit_defaults=True):
     required_start_datetime: str | None = None  # ISO 8601 in the city's own offset
     required_finish_datetime: str | None = None
     taking_amount: str | None = None  # cash to collect here, roubles
+    contact_person: ContactPerson | None = None  # booking only
+    client_order_id: str | None = None  # our number for what is dropped here; booking only
+    note: str | None = None  # for the courier, booking only
 
 
 class CalculateRequest(msgspec.Struct, omit_defaults=True):
@@ -80,5 +91,42 @@ class CalculateAnswer(msgspec.Struct):
     parameter_warnings: ParameterProblems | None = None
 
 
+# ---------------------------------------------------------------- orders (booking)
+
+
+class BookedPoint(msgspec.Struct):
+    client_order_id: str | None = None
+    tracking_url: str | None = None
+
+
+class BookedOrder(msgspec.Struct):
+    """An order the courier service keeps: `status` is new, available, active, completed, canceled, ..."""
+
+    order_id: int | None = None
+    status: str | None = None
+    points: list[BookedPoint] | None = None
+
+
+class OrderAnswer(msgspec.Struct):
+    """`create-order` and `cancel-order`."""
+
+    is_successful: bool
+    order: BookedOrder | None = None
+    errors: list[str | None] | str | None = None
+    parameter_errors: ParameterProblems | None = None
+
+
+class OrdersAnswer(msgspec.Struct):
+    """`GET /orders`: the orders asked for by id, or a page of the recent ones, newest first."""
+
+    is_successful: bool
+    orders: list[BookedOrder] | None = None
+    orders_count: int | None = None  # in all, across pages
+    errors: list[str | None] | str | None = None
+    parameter_errors: ParameterProblems | None = None
+
+
 encode = msgspec.json.Encoder().encode
 calculate_decoder = msgspec.json.Decoder(CalculateAnswer)
+order_decoder = msgspec.json.Decoder(OrderAnswer)
+orders_decoder = msgspec.json.Decoder(OrdersAnswer)

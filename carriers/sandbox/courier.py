@@ -14,6 +14,7 @@ A route over 100 km, or a point without coordinates, comes back with warnings, a
 warns of what would fail when the order is created. Couriers go out 08:00–22:00 Moscow time:
 the pick-up starts at the asked time (or 20 minutes from now), the drop window opens after 20
 minutes plus the ride at 25 km/h and lasts an hour. Demo data, not anyone's prices.
+Orders (`create-order`, `cancel-order`, `GET /orders`) are `carriers.sandbox.courier_orders`.
 """
 
 from __future__ import annotations
@@ -254,5 +255,9 @@ def create_courier_app(
     app[TOKEN] = token
     app[CLOCK] = clock or (lambda: datetime.now(UTC))
     app.router.add_post("/calculate-order", calculate_order)
+    # Imported here: the orders module builds on this one's validation, token and clock.
+    from carriers.sandbox.courier_orders import add_order_routes
+
+    add_order_routes(app)
     add_control_routes(app)
     return app

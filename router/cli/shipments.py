@@ -86,7 +86,7 @@ def _status(status: ShipmentStatus) -> str:
         ShipmentStatus.BOOKING: "yellow",
         ShipmentStatus.FAILED: "red",
         ShipmentStatus.CANCELLED: "dim",
-    }[status]
+    }.get(status, "default")
     return f"[{colour}]{status.value}[/{colour}]"
 
 

@@ -24,6 +24,7 @@ from router.integrations.retailcrm.accounts import AccountBook
 from router.quoting.wiring import open_engine
 from router.records.keys import KeyRing
 from router.shipping.shipper import shipper_for, working
+from router.webhooks.sender import Sender
 
 
 async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -39,11 +40,13 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         app[keys.QUOTES] = opened.book
         app[keys.RATE_LIMITER] = RateLimiter(opened.store)
         settings = app[keys.SETTINGS]
+        sender = app[keys.WEBHOOKS] = Sender(opened.records, opened.http)
         shipper = shipper_for(
             opened,
             settings,
             # Read when a booking is made: the points are loaded, and reloaded, after this.
             lambda point_id: app[keys.PICKUP_POINTS].directory.get(point_id),
+            sender,
         )
         async with working(shipper, settings.run_jobs):
             app[keys.SHIPPER] = shipper

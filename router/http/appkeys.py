@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from router.shipping.shipper import Shipper
     from router.store import Store
     from router.syncing import Syncer
+    from router.webhooks.sender import Sender
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 STORE: web.AppKey[Store] = web.AppKey("store")
@@ -38,5 +39,6 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 RETAILCRM_ACCOUNTS: web.AppKey[AccountBook] = web.AppKey("retailcrm_accounts")
 TRACK_RECORD: web.AppKey[TrackRecord] = web.AppKey("track_record")
 SHIPPER: web.AppKey[Shipper] = web.AppKey("shipper")
+WEBHOOKS: web.AppKey[Sender] = web.AppKey("webhooks")
 # (method, route) of every endpoint that reads a body: the media types it reads.
 BODY_TYPES: web.AppKey[dict[tuple[str, str], frozenset[str]]] = web.AppKey("body_types")

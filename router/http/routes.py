@@ -17,7 +17,17 @@ from router.allocation import answers as allocation
 from router.core import answers as domain
 from router.core.codec import dumps
 from router.http import appkeys as keys
-from router.http.handlers import allocations, carriers, health, outcomes, pickup_points, quotes, shipments, widget
+from router.http.handlers import (
+    allocations,
+    carriers,
+    health,
+    outcomes,
+    pickup_points,
+    quotes,
+    shipments,
+    webhooks,
+    widget,
+)
 from router.http.middlewares import observability
 from router.http.middlewares.access import PUBLIC_PREFIXES, WIDGET_ROUTES
 from router.http.schemas import answers, wire
@@ -27,6 +37,8 @@ from router.integrations.retailcrm import handlers as retailcrm
 from router.integrations.retailcrm import openapi as retailcrm_openapi
 from router.shipping import model as shipping
 from router.shipping.model import LabelsRequest, PickupRequest, ShipmentRequest
+from router.webhooks import model as hooks
+from router.webhooks.model import DeliveryQuery, ReplayRequest, WebhookRequest
 
 _STR = {"type": "string"}
 
@@ -292,6 +304,39 @@ OPERATIONS: tuple[Operation, ...] = (
             404: problem("No such pick-up of the caller's"),
             409: problem("The carrier would not call it off"),
         },
+    ),
+    Operation(
+        "POST", "/v1/webhooks", webhooks.create_webhook, "createWebhook",
+        "Tell a URL of the shop's what happens to its shipments",
+        description="The answer carries the signing secret, shown this once. Each event is POSTed as JSON with "
+        "`Carrier-Router-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" with the secret>` and "
+        "`Carrier-Router-Event-Id`; delivered at least once (drop repeats by the event id), in order per shipment, "
+        "retried with exponential backoff for 24 hours, then marked failed and replayable.",
+        body={"application/json": WebhookRequest},
+        answers={201: json(hooks.Webhook, "The endpoint, with its secret"), 422: problem("A field is wrong")},
+    ),
+    Operation(
+        "GET", "/v1/webhooks", webhooks.list_webhooks, "listWebhooks", "The caller's webhook endpoints",
+        answers={200: json(hooks.WebhookList, "Endpoints, without their secrets")},
+    ),
+    Operation(
+        "DELETE", "/v1/webhooks/{webhook_id}", webhooks.delete_webhook, "deleteWebhook", "Stop telling an endpoint",
+        params=(path_param("webhook_id"),),
+        answers={204: Answer("Deleted", {}), 404: problem("No such webhook of the caller's")},
+    ),
+    Operation(
+        "GET", "/v1/webhooks/{webhook_id}/deliveries", webhooks.webhook_deliveries, "listWebhookDeliveries",
+        "Events sent to an endpoint, newest first, with every attempt",
+        params=(path_param("webhook_id"),),
+        query=DeliveryQuery,
+        answers={200: json(hooks.DeliveryList, "Deliveries"), 404: problem("No such webhook of the caller's")},
+    ),
+    Operation(
+        "POST", "/v1/webhooks/{webhook_id}/replay", webhooks.replay_webhook, "replayWebhook",
+        "Send failed deliveries (or the events named) again, in order",
+        params=(path_param("webhook_id"),),
+        body={"application/json": ReplayRequest},
+        answers={200: json(hooks.Replayed, "How many were sent again"), 404: problem("No such webhook of the caller's")},
     ),
 )  # fmt: skip
 

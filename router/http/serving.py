@@ -138,6 +138,9 @@ async def _freeze_heap(_: web.Application) -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+SANDBOX_POINTS_SYNC_S = 24 * 3600.0
+
+
 async def _make_app(settings: Settings) -> web.Application:
     from router.http.app import create_app
 
@@ -153,7 +156,12 @@ async def _make_app(settings: Settings) -> web.Application:
         "sandbox emulators listening",
         extra={"cdek_url": servers.cdek_url, "courier_url": servers.courier_url, "pid": os.getpid()},
     )
-    app = create_app(servers.configure(settings))
+    settings = servers.configure(settings)
+    if not settings.points_sync_s:
+        # The sandbox CDEK's offices and lockers are synced as the service starts, so that a
+        # newcomer can book a pickup-point offer at once; and daily after that.
+        settings = settings.with_(points_sync_s=SANDBOX_POINTS_SYNC_S)
+    app = create_app(settings)
     app.on_startup.append(_freeze_heap)
 
     async def stop_sandbox(_: web.Application) -> None:

@@ -50,6 +50,7 @@ class Job:
     subject: str
     attempts: int  # counting this claim
     last_error: str | None = None
+    version: int = 0  # as claimed; moved on when the job is scheduled again while it runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,20 +89,38 @@ def backoff_s(attempts: int, base_s: float = 1.0, cap_s: float = 300.0) -> float
 
 
 async def schedule(conn: AsyncConnection, kind: str, subject: str, *, at: datetime | None = None) -> None:
-    """Make the job ready to run at `at` (now by default), inside the caller's transaction."""
+    """Make the job ready to run at `at` (now by default), inside the caller's transaction.
+
+    A job running right now keeps its lease: it is marked to run again once it settles (its
+    version moves on), so work asked for while it ran is never lost nor run twice at once."""
     now = datetime.now(UTC)
-    values = {
-        "state": READY,
-        "run_at": at or now,
-        "attempts": 0,
-        "leased_until": None,
-        "leased_by": None,
-        "last_error": None,
-        "updated_at": now,
-    }
-    changed = await conn.execute(jobs.update().where(jobs.c.kind == kind, jobs.c.subject == subject).values(values))
+    when = at or now
+    idle = sa.or_(jobs.c.leased_until.is_(None), jobs.c.leased_until < now)
+    changed = await conn.execute(
+        jobs.update()
+        .where(jobs.c.kind == kind, jobs.c.subject == subject)
+        .values(
+            state=READY,
+            run_at=when,
+            version=jobs.c.version + 1,
+            attempts=sa.case((idle, 0), else_=jobs.c.attempts),
+            last_error=None,
+            updated_at=now,
+        )
+    )
     if changed.rowcount == 0:
-        await conn.execute(jobs.insert().values(kind=kind, subject=subject, created_at=now, **values))
+        await conn.execute(
+            jobs.insert().values(
+                kind=kind,
+                subject=subject,
+                state=READY,
+                run_at=when,
+                attempts=0,
+                version=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 class JobQueue:
@@ -147,25 +166,39 @@ class JobQueue:
             jobs.update()
             .where(jobs.c.id.in_(due.scalar_subquery()))
             .values(leased_until=now + self.lease, leased_by=self.worker, attempts=jobs.c.attempts + 1, updated_at=now)
-            .returning(jobs.c.id, jobs.c.kind, jobs.c.subject, jobs.c.attempts, jobs.c.last_error)
+            .returning(jobs.c.id, jobs.c.kind, jobs.c.subject, jobs.c.attempts, jobs.c.last_error, jobs.c.version)
         )
         async with self.database.write() as conn:
             rows = (await conn.execute(claimed)).all()
-        return [Job(row.id, row.kind, row.subject, row.attempts, row.last_error) for row in rows]
+        return [Job(row.id, row.kind, row.subject, row.attempts, row.last_error, row.version) for row in rows]
 
     async def settle(self, job: Job, outcome: Outcome) -> bool:
-        """Record what came of `job`; False when this worker no longer held it (its lease ran out)."""
+        """Record what came of `job`; False when this worker no longer held it (its lease ran out).
+
+        Work scheduled while the job ran (its version moved on) makes it ready again at once,
+        whatever this run's outcome."""
         now = self._clock()
         values: dict[str, object] = {"leased_until": None, "leased_by": None, "updated_at": now}
+        state, run_at = READY, None
         if isinstance(outcome, Done):
-            values.update(state=DONE, last_error=None)
+            state = DONE
         elif isinstance(outcome, Later):
-            values.update(run_at=now + timedelta(seconds=outcome.after_s), attempts=0)
+            run_at = now + timedelta(seconds=outcome.after_s)
+            values["attempts"] = 0
         elif isinstance(outcome, Retry) and job.attempts < self.max_attempts:
-            values.update(run_at=now + timedelta(seconds=backoff_s(job.attempts)), last_error=outcome.error)
+            run_at = now + timedelta(seconds=backoff_s(job.attempts))
         else:
-            error = outcome.error if isinstance(outcome, Retry | Fail) else ""
-            values.update(state=FAILED, last_error=error)
+            state = FAILED
+        if isinstance(outcome, Retry | Fail):
+            values["last_error"] = outcome.error
+        elif isinstance(outcome, Done):
+            values["last_error"] = None
+        unchanged = jobs.c.version == job.version
+        values["state"] = sa.case((unchanged, state), else_=READY)
+        if run_at is not None:
+            values["run_at"] = sa.case((unchanged, run_at), else_=now)
+        else:
+            values["run_at"] = sa.case((unchanged, jobs.c.run_at), else_=now)
         fenced = jobs.update().where(
             jobs.c.id == job.id, jobs.c.leased_by == self.worker, jobs.c.attempts == job.attempts
         )

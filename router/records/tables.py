@@ -149,6 +149,7 @@ shipments = sa.Table(
     sa.Column("price_kopecks", sa.BigInteger, nullable=False),
     sa.Column("tracking_number", sa.String(64), nullable=True),
     sa.Column("carrier_ref", sa.String(100), nullable=True),
+    sa.Column("tracking_status", sa.String(20), nullable=True),  # the latest event's, by the carrier's time
     sa.Column("document", Json, nullable=False),
     sa.Column("label_pdf", sa.LargeBinary, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
@@ -157,6 +158,7 @@ shipments = sa.Table(
     sa.Index(None, "owner", "created_at"),
     sa.Index(None, "carrier", "ship_date"),
     sa.Index(None, "tracking_number"),
+    sa.Index(None, "carrier_ref"),
 )
 
 # Every request made to a carrier for a shipment or a pick-up, and what came of it.
@@ -180,10 +182,11 @@ jobs = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("subject", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(100), nullable=False),
     sa.Column("state", sa.String(10), nullable=False),
     sa.Column("run_at", UtcDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),  # counts schedulings: work asked for while it ran
     sa.Column("leased_until", UtcDateTime, nullable=True),
     sa.Column("leased_by", sa.String(64), nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
@@ -214,4 +217,65 @@ pickups = sa.Table(
     sa.Column("document", Json, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Index(None, "owner", "carrier", "day"),
+)
+
+# The shop's own endpoints, told of what happens to its shipments (`router.webhooks`). The secret
+# signs each delivery, so it is kept as it is (like a password a server must present, not check).
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("events", Json, nullable=False),
+    sa.Column("secret", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("deleted_at", UtcDateTime, nullable=True),
+    sa.Index(None, "owner"),
+)
+
+# The outbox: an event is written in the same transaction as the change it tells of.
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(40), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index(None, "owner", "id"),
+)
+
+# One event to one endpoint: delivered in order per subject, retried, then failed and replayable.
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("endpoint_id", sa.String(40), nullable=False),
+    sa.Column("event_id", sa.BigInteger, nullable=False),
+    sa.Column("subject", sa.String(40), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("attempts", Json, nullable=False),
+    sa.Column("first_tried_at", UtcDateTime, nullable=True),
+    sa.Column("delivered_at", UtcDateTime, nullable=True),
+    sa.Index(None, "endpoint_id", "event_id", unique=True),
+    sa.Index(None, "endpoint_id", "subject", "state", "event_id"),
+)
+
+# Each shipment's history as its carrier told it, once per event however often it was told.
+tracking_events = sa.Table(
+    "tracking_events",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("shipment_id", sa.String(40), nullable=False),
+    sa.Column("carrier_code", sa.String(64), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("utc_offset_min", sa.Integer, nullable=False),  # the event's own zone, as the carrier gave it
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("carrier_text", sa.String(500), nullable=False),
+    sa.Column("city", sa.String(200), nullable=True),
+    sa.Column("source", sa.String(16), nullable=False),  # webhook | poll | import | manual
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Index(None, "shipment_id", "carrier_code", "at", unique=True),
 )

@@ -44,6 +44,7 @@ class ShipmentRow:
     document: ShipmentDocument
     created_at: datetime
     updated_at: datetime
+    tracking_status: str | None = None  # the latest tracking event's (router.tracking)
     has_label: bool = False
 
 
@@ -92,6 +93,13 @@ class Ledger:
             query = query.where(shipments.c.owner == owner)
         async with self.database.read() as conn:
             found = (await conn.execute(query)).first()
+        if found is None:
+            raise ShipmentNotFound(shipment_id)
+        return _row(found)
+
+    async def read(self, conn: AsyncConnection, shipment_id: str) -> ShipmentRow:
+        """The shipment as the caller's transaction sees it."""
+        found = (await conn.execute(self._select().where(shipments.c.id == shipment_id))).first()
         if found is None:
             raise ShipmentNotFound(shipment_id)
         return _row(found)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from carriers.booking import BookingApi, CancelRefused, OrderState, OrderStatus
 from carriers.errors import CarrierApiError, CarriersError
@@ -34,7 +35,7 @@ from router.core.models import money
 from router.core.settings import Settings
 from router.quoting.book import QuoteBook
 from router.records import Database
-from router.records.jobs import Done, Fail, Job, JobQueue, JobRunner, Later, Outcome, Retry, schedule
+from router.records.jobs import Done, Fail, Handler, Job, JobQueue, JobRunner, Later, Outcome, Retry, schedule
 from router.shipping.errors import IdempotencyConflict, NotCancellable, QuoteNotBookable
 from router.shipping.ledger import Filters, Ledger, ShipmentRow
 from router.shipping.model import (
@@ -49,6 +50,9 @@ from router.shipping.model import (
 )
 from router.shipping.ordering import PointLookup, order_from, read_quote
 from router.shipping.paperwork import Paperwork
+from router.webhooks import EventType, emit
+from router.webhooks.outbox import DELIVER
+from router.webhooks.sender import Sender
 
 if TYPE_CHECKING:
     from router.quoting.wiring import Wired
@@ -84,6 +88,7 @@ class Shipper:
         follow_s: float = 0.5,
         lease_s: float = 30.0,
         worker: str | None = None,
+        sender: Sender | None = None,
     ) -> None:
         self.database = database
         self.quotes = quotes
@@ -94,7 +99,10 @@ class Shipper:
         self.follow_s = follow_s
         self.ledger = Ledger(database)
         self.queue = JobQueue(database, worker=worker, lease_s=lease_s)
-        self.runner = JobRunner(self.queue, {BOOK: self.run_booking, LABEL: self.run_label})
+        handlers: dict[str, Handler] = {BOOK: self.run_booking, LABEL: self.run_label}
+        if sender is not None:  # the shop's webhooks, told of what these jobs change
+            handlers[DELIVER] = sender.run
+        self.runner = JobRunner(self.queue, handlers)
         self.papers = Paperwork(database, self.ledger, self.bookings, self.partners, self._call)
 
     def books_with(self, carrier: str) -> bool:
@@ -233,6 +241,7 @@ class Shipper:
                 )
                 if api.prints_labels:
                     await schedule(conn, LABEL, row.id)
+                await self._tell(conn, row.id, EventType.BOOKED)
             elif state.status is OrderStatus.INVALID:
                 problems = [CarrierProblem(code=e.code, message=e.message, field=e.field) for e in state.errors]
                 await self.ledger.update(
@@ -242,9 +251,16 @@ class Shipper:
                     carrier_ref=state.carrier_ref,
                     document=replace_booking(row, errors=problems, **booking),
                 )
+                await self._tell(conn, row.id, EventType.BOOKING_FAILED)
             else:
                 await self.ledger.update(conn, row.id, status=ShipmentStatus.CANCELLED, carrier_ref=state.carrier_ref)
+                await self._tell(conn, row.id, EventType.CANCELLED)
         return Done()
+
+    async def _tell(self, conn: AsyncConnection, shipment_id: str, kind: EventType) -> None:
+        """The shop's webhooks told of the change, in the transaction that makes it (the outbox)."""
+        row = await self.ledger.read(conn, shipment_id)
+        await emit(conn, row.owner, row.id, kind, msgspec.to_builtins(shipment_answer(row)))
 
     async def _failed_call(self, row: ShipmentRow, job: Job, error: CarriersError) -> Outcome:
         if isinstance(error, CarrierApiError) and not error.transient and error.errors:
@@ -254,6 +270,7 @@ class Shipper:
                 await self.ledger.update(
                     conn, row.id, status=ShipmentStatus.FAILED, document=replace_booking(row, errors=problems)
                 )
+                await self._tell(conn, row.id, EventType.BOOKING_FAILED)
             return Done()
         cause = f"{row.carrier}: {error}"
         if job.attempts >= self.queue.max_attempts or not error.transient and not isinstance(error, CarrierApiError):
@@ -269,6 +286,7 @@ class Shipper:
             await self.ledger.update(
                 conn, row.id, status=ShipmentStatus.FAILED, document=replace_booking(row, failure=failure)
             )
+            await self._tell(conn, row.id, EventType.BOOKING_FAILED)
         return Fail(cause)
 
     async def _book_partner(self, row: ShipmentRow) -> Outcome:
@@ -280,11 +298,13 @@ class Shipper:
                 await self.ledger.update(
                     conn, row.id, status=ShipmentStatus.FAILED, document=replace_booking(row, failure=failure)
                 )
+                await self._tell(conn, row.id, EventType.BOOKING_FAILED)
                 return Fail(failure)
             number = numbers.number(taken)
             await self.ledger.update(
                 conn, row.id, status=ShipmentStatus.BOOKED, tracking_number=number, carrier_ref=number
             )
+            await self._tell(conn, row.id, EventType.BOOKED)
         return Done()
 
     async def run_label(self, job: Job) -> Outcome:
@@ -300,6 +320,7 @@ class Shipper:
             return Retry(f"{row.carrier} is still making the label")
         async with self.database.write() as conn:
             await self.ledger.update(conn, row.id, label_pdf=pdf)
+            await self._tell(conn, row.id, EventType.LABEL_READY)
         return Done()
 
     # ---------------------------------------------------------------- reading and cancelling
@@ -345,15 +366,25 @@ class Shipper:
                 ) from None
         async with self.database.write() as conn:
             await self.ledger.update(conn, row.id, status=ShipmentStatus.CANCELLED)
+            await self._tell(conn, row.id, EventType.CANCELLED)
         return shipment_answer(await self.ledger.get(row.id, owner))
 
 
-def shipper_for(wired: Wired, settings: Settings, points: PointLookup) -> Shipper:
+def shipper_for(wired: Wired, settings: Settings, points: PointLookup, sender: Sender | None = None) -> Shipper:
     """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use.
 
     `points` is read when a booking is made, so a caller whose points are (re)loaded later can
-    hand a lookup that reads them then."""
-    return Shipper(wired.records, wired.book, wired.bookings, wired.partners, points, settle_s=settings.booking_wait_s)
+    hand a lookup that reads them then. `sender` delivers the shops' webhooks among its jobs: the
+    app's own, which its endpoints share; a new one over the same records otherwise."""
+    return Shipper(
+        wired.records,
+        wired.book,
+        wired.bookings,
+        wired.partners,
+        points,
+        settle_s=settings.booking_wait_s,
+        sender=sender if sender is not None else Sender(wired.records, wired.http),
+    )
 
 
 def replace_booking(row: ShipmentRow, **changes: Any) -> Any:

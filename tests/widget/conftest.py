@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +20,7 @@ import pytest
 
 from router.records.keys import KeyKind
 from tests.keys import create_key
+from tests.services import start_services
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "widget" / "dist"
@@ -55,48 +50,6 @@ RECORD_EVENTS = """() => {
     document.addEventListener(type, (e) => window.__widgetEvents.push({type, detail: e.detail}));
   }
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def start_services(*states: Path, flags: tuple[str, ...] = ()) -> Iterator[list[str]]:
-    """`carrier-router serve` on the demo network once per state directory (keys live there),
-    started side by side: each spends seconds building its indexes."""
-    started: list[tuple[subprocess.Popen[bytes], str]] = []
-    try:
-        for state in states:
-            port = free_port()
-            env = {**os.environ, "CARRIER_ROUTER_STATE": str(state)}
-            env.pop("REDIS_URL", None)
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "router.cli", "serve", "--port", str(port), *flags],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            started.append((proc, f"http://127.0.0.1:{port}"))
-        deadline = time.monotonic() + 90
-        for proc, url in started:
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail("the service did not start")
-                    time.sleep(0.1)
-        yield [url for _, url in started]
-    finally:
-        for proc, _ in started:
-            proc.terminate()
-        for proc, _ in started:
-            proc.wait(timeout=20)
 
 
 SHOP_PAGES: dict[str, str] = {}

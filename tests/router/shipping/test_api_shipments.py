@@ -7,6 +7,7 @@ from typing import Any
 from router.core.settings import Settings
 from router.records.keys import KeyKind
 from tests.keys import create_key
+from tests.pdfs import barcodes, pages, text
 
 MOSCOW_NOVOSIBIRSK: dict[str, Any] = {
     "origin": {"city": "Москва"},
@@ -206,3 +207,102 @@ async def test_a_partner_shipment_is_cancelled_once_and_cancelling_again_answers
     assert again.status == 200 and (await again.json())["status"] == "cancelled"
     detail = await (await api.get(f"/v1/shipments/{made['id']}")).json()
     assert detail["status"] == "cancelled" and detail["booking_job"]["state"] == "done"
+
+
+async def test_a_partner_label_is_a_pdf_whose_barcode_reads_back_as_the_tracking_number(make_api) -> None:
+    api = await make_api()
+    q = await quote(api)
+    made = await (
+        await api.post(
+            "/v1/shipments", json=booking(q, "vestnik:parcel", pickup_point_id="vestnik:02379"), headers=key()
+        )
+    ).json()
+
+    resp = await api.get(f"/v1/shipments/{made['id']}/label")
+
+    assert resp.status == 200 and resp.content_type == "application/pdf"
+    pdf = await resp.read()
+    assert barcodes(pdf) == [made["tracking_number"]]
+    assert "Анна Петрова" in text(pdf)
+
+
+async def test_labels_of_many_shipments_come_as_one_pdf_four_to_an_a4_page_in_the_order_asked(make_api) -> None:
+    api = await make_api()
+    q = await quote(api)
+    made = [
+        await (
+            await api.post("/v1/shipments", json=booking(q, "magistral:door", order_number=f"B-{n}"), headers=key())
+        ).json()
+        for n in range(5)
+    ]
+    ids = [m["id"] for m in reversed(made)]
+
+    resp = await api.post("/v1/labels", json={"shipment_ids": ids, "format": "a4"})
+
+    assert resp.status == 200
+    pdf = await resp.read()
+    assert len(pages(pdf)) == 2
+    found = barcodes(pdf, 0)
+    assert sorted(found) == sorted(m["tracking_number"] for m in reversed(made[1:]))
+    assert barcodes(pdf, 1) == [made[0]["tracking_number"]]
+
+
+async def test_a_cancelled_shipment_has_no_label_and_a_stranger_cannot_print_one(make_api) -> None:
+    api = await make_api()
+    q = await quote(api)
+    made = await (await api.post("/v1/shipments", json=booking(q, "magistral:door"), headers=key())).json()
+    await api.post(f"/v1/shipments/{made['id']}/cancel")
+
+    gone = await api.get(f"/v1/shipments/{made['id']}/label")
+    unknown = await api.post("/v1/labels", json={"shipment_ids": ["shp_nobody"]})
+
+    assert gone.status == 422 and (await gone.json())["errors"][0]["path"] == "shipment_id"
+    assert unknown.status == 404
+
+
+async def test_a_partners_manifest_lists_the_days_booked_parcels_of_one_warehouse(make_api) -> None:
+    import csv
+    import io
+
+    api = await make_api()
+    q = await quote(api)
+    booked = []
+    for n, warehouse in enumerate(["MSK", "MSK", "EKB"]):
+        body = booking(q, "magistral:door", order_number=f"M-{n}", warehouse=warehouse)
+        booked.append(await (await api.post("/v1/shipments", json=body, headers=key())).json())
+    await api.post(f"/v1/shipments/{booked[1]['id']}/cancel")
+    day = booked[0]["ship_date"]
+
+    resp = await api.get("/v1/manifests", params={"carrier": "magistral", "date": day, "warehouse": "MSK"})
+    as_pdf = await api.get("/v1/manifests", params={"carrier": "magistral", "date": day, "format": "pdf"})
+    api_carrier = await api.get("/v1/manifests", params={"carrier": "cdek", "date": day})
+
+    assert resp.status == 200 and resp.content_type == "text/csv"
+    rows = list(csv.DictReader(io.StringIO((await resp.read()).decode())))
+    assert [r["tracking_number"] for r in rows] == [booked[0]["tracking_number"]]
+    assert as_pdf.status == 200 and "M-2" in text(await as_pdf.read())
+    assert api_carrier.status == 422
+
+
+async def test_a_partner_pick_up_is_recorded_and_points_at_its_manifest(make_api) -> None:
+    api = await make_api()
+    q = await quote(api)
+    made = await (await api.post("/v1/shipments", json=booking(q, "magistral:door"), headers=key())).json()
+    body = {
+        "carrier": "magistral",
+        "day": made["ship_date"],
+        "address": "ул. Складская, 5",
+        "city": "Москва",
+        "contact": SENDER,
+        "shipment_ids": [made["id"]],
+    }
+
+    resp = await api.post("/v1/pickups", json=body)
+    late = await api.post("/v1/pickups", json={**body, "time_from": "18:00", "time_to": "09:00"})
+
+    assert resp.status == 201, await resp.text()
+    pickup = await resp.json()
+    assert pickup["status"] == "requested" and "/v1/manifests?carrier=magistral" in pickup["note"]
+    assert late.status == 422 and (await late.json())["errors"][0]["path"] == "time_to"
+    cancelled = await api.post(f"/v1/pickups/{pickup['id']}/cancel")
+    assert (await cancelled.json())["status"] == "cancelled"

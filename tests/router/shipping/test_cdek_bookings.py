@@ -1,6 +1,7 @@
 """Booking with a CDEK-format carrier through the API, against the CDEK emulator over HTTP.
 
-The carrier is configured by TOML alone (the sandbox's URLs and test credentials); its offices
+The carrier is configured by TOML alone (the emulator's URL, credentials named by environment
+variable), as any CDEK-format server would be; its offices
 are the emulator's own, imported into the records as `carrier-router points import` keeps them.
 """
 
@@ -17,9 +18,10 @@ from carriers.cdek.carrier import CdekCarrier
 from carriers.registry import load_carriers
 from carriers.sandbox import SandboxServers, start_sandbox
 from carriers.sandbox.cdek_orders import SandboxOrders
-from router.core.settings import Settings
+from router.core.settings import DEFAULT_DATA_DIR, Settings
 from router.records.database import open_records
 from router.records.networks import Networks
+from tests.pdfs import THERMAL_DPI, barcodes
 from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER
 
 NOVOSIBIRSK_CITY_CODE = 270
@@ -40,8 +42,29 @@ async def sandbox() -> AsyncIterator[SandboxServers]:
 
 
 @pytest.fixture
-async def settings(sandbox: SandboxServers, tmp_path: Any) -> Settings:
-    settings = sandbox.configure(Settings(state_dir=tmp_path / "state"))
+async def settings(sandbox: SandboxServers, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # The emulator is reached as any CDEK-format server is: its URL and credentials in the TOML.
+    monkeypatch.setenv("SHOP_CDEK_ID", sandbox.cdek_client_id)
+    monkeypatch.setenv("SHOP_CDEK_SECRET", sandbox.cdek_client_secret)
+    config = tmp_path / "carriers.toml"
+    config.write_text(
+        f"""
+[[carriers]]
+kind = "ratecard"
+path = "{DEFAULT_DATA_DIR / "carriers"}"
+
+[[carriers]]
+kind = "cdek"
+code = "cdek"
+name = "CDEK"
+base_url = "{sandbox.cdek_url}"
+client_id_env = "SHOP_CDEK_ID"
+client_secret_env = "SHOP_CDEK_SECRET"
+tariffs = [136, 137, 139, 368]
+""",
+        encoding="utf-8",
+    )
+    settings = Settings(state_dir=tmp_path / "state", config_path=config)
     async with aiohttp.ClientSession() as http:
         cdek = next(c for c in load_carriers(settings, http) if isinstance(c, CdekCarrier))
         imported = await cdek.import_delivery_points({"city_code": NOVOSIBIRSK_CITY_CODE})
@@ -151,3 +174,50 @@ async def test_cancelling_after_cdek_has_the_parcel_is_refused_with_its_reason(m
     assert resp.status == 409
     assert "will not cancel" in (await resp.json())["detail"]
     assert (await (await api.get(f"/v1/shipments/{shipment['id']}")).json())["status"] == "booked"
+
+
+async def test_cdeks_own_label_is_fetched_kept_and_its_barcode_is_the_cdek_number(make_api, settings, sandbox) -> None:
+    api = await make_api(settings)
+    quote = await (await api.post("/v1/quotes", json=TO_AN_OFFICE)).json()
+    shipment = await (await book(api, quote, await an_office(api))).json()
+
+    first = await api.get(f"/v1/shipments/{shipment['id']}/label")
+    again = await api.get(f"/v1/shipments/{shipment['id']}/label")
+
+    assert first.status == 200, await first.text()
+    pdf = await first.read()
+    assert barcodes(pdf, dpi=THERMAL_DPI) == [shipment["tracking_number"]]
+    assert await again.read() == pdf
+    labels = [
+        c
+        for c in (await (await api.get(f"/v1/shipments/{shipment['id']}")).json())["calls"]
+        if c["operation"] == "label"
+    ]
+    assert len(labels) == 1  # fetched once, then kept
+
+
+async def test_a_cdek_pick_up_is_an_intake_at_cdek_and_can_be_called_off(make_api, settings, sandbox) -> None:
+    api = await make_api(settings)
+    quote = await (await api.post("/v1/quotes", json=TO_AN_OFFICE)).json()
+    shipment = await (await book(api, quote, await an_office(api))).json()
+    body = {
+        "carrier": "cdek",
+        "day": shipment["ship_date"],
+        "address": "ул. Складская, 5",
+        "city": "Москва",
+        "contact": SENDER,
+        "shipment_ids": [shipment["id"]],
+    }
+
+    made = await api.post("/v1/pickups", json=body)
+    none_named = await api.post("/v1/pickups", json={**body, "shipment_ids": []})
+
+    assert made.status == 201, await made.text()
+    pickup = await made.json()
+    assert pickup["status"] == "arranged" and pickup["carrier_pickup_id"]
+    assert pickup["weight_g"] == 1200
+    assert none_named.status == 422
+    cancelled = await api.post(f"/v1/pickups/{pickup['id']}/cancel")  # DELETE /v2/intakes/{uuid} at the emulator
+    assert cancelled.status == 200 and (await cancelled.json())["status"] == "cancelled"
+    again = await api.post(f"/v1/pickups/{pickup['id']}/cancel")
+    assert again.status == 200

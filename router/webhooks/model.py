@@ -1,0 +1,89 @@
+"""The webhooks' requests and answers, and the events a shop can ask for."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from router.core.answers import Out
+
+
+class EventType(enum.StrEnum):
+    BOOKED = "shipment.booked"
+    BOOKING_FAILED = "shipment.booking_failed"
+    CANCELLED = "shipment.cancelled"
+    LABEL_READY = "shipment.label_ready"
+    STATUS_CHANGED = "shipment.status_changed"
+
+
+EVENT_TYPES = tuple(EventType)
+
+
+class WebhookRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    url: Annotated[str, Meta(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$", description="http or https")]
+    events: Annotated[list[EventType], Meta(min_length=1, max_length=len(EVENT_TYPES))] = msgspec.field(
+        default_factory=lambda: list(EVENT_TYPES)
+    )
+
+
+class ReplayRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    event_ids: Annotated[
+        list[Annotated[int, Meta(ge=1)]] | None,
+        Meta(description="These events only; by default every delivery of this endpoint that failed"),
+    ] = None
+
+
+class DeliveryQuery(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    state: Literal["pending", "delivered", "failed"] | None = None
+    limit: Annotated[int, Meta(ge=1, le=1000)] = 100
+
+
+class Webhook(Out, kw_only=True):
+    id: str
+    url: str
+    events: list[EventType]
+    created_at: datetime
+    secret: Annotated[str | None, Meta(description="Shown once, when the endpoint is made; null after")] = None
+
+
+class WebhookList(Out, kw_only=True):
+    webhooks: list[Webhook]
+
+
+class Attempt(Out, kw_only=True):
+    at: datetime
+    status: int | None
+    error: str | None
+    ms: int
+
+
+class Delivery(Out, kw_only=True):
+    event_id: int
+    type: EventType
+    subject: str
+    created_at: datetime
+    state: Literal["pending", "delivered", "failed"]
+    attempts: list[Attempt]
+    delivered_at: datetime | None
+
+
+class DeliveryList(Out, kw_only=True):
+    deliveries: list[Delivery]
+
+
+class Replayed(Out, kw_only=True):
+    replayed: int
+
+
+class Event(Out, kw_only=True):
+    """What an endpoint receives: the event and the shipment as it then stood."""
+
+    id: int
+    type: EventType
+    created_at: datetime
+    subject: str
+    data: dict[str, Any]

@@ -1,0 +1,59 @@
+"""The shop's webhook endpoint, as a real HTTP server on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Receiver:
+    """The shop's endpoint: it keeps what it is sent, and answers `status` while it is down."""
+
+    server: TestServer | None = None
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    refused: int = 0
+    status: int = 200
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/hooks"))
+
+    def events(self) -> list[dict[str, Any]]:
+        import json
+
+        return [json.loads(body) for _, body in self.received]
+
+    async def wait_for(self, count: int, within_s: float = 20.0) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + within_s
+        while len(self.received) < count:
+            assert loop.time() < until, f"{len(self.received)} of {count} events arrived"
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    got = Receiver()
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        if got.status != 200:
+            got.refused += 1
+            return web.Response(status=got.status)
+        got.received.append((dict(request.headers), body))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hooks", hook)
+    got.server = TestServer(app)
+    await got.server.start_server()
+    yield got
+    await got.server.close()
