@@ -227,9 +227,19 @@ async def book_plan(
     booked = await asyncio.gather(
         *(guarded(a.order_id, a.option.carrier, a.option.service, a.option.warehouse) for a in plan.assignments)
     )
-    result = Booking(list(booked))
+    # What the runner still holds (the machine was busy past the wait) is finished here, so the
+    # summary tells a partner's booking as decided; a carrier still deciding stays "booking".
+    await shipper.runner.drain()
+    result = Booking([await _refreshed(shipper, b) for b in booked])
     result.pickups = await request_pickups(shipper, result.booked, owner, pickup_addresses, pickup_hours)
     return result
+
+
+async def _refreshed(shipper: Shipper, booked: Booked) -> Booked:
+    if booked.status is not ShipmentStatus.BOOKING or booked.shipment_id is None:
+        return booked
+    now = shipment_answer(await shipper.ledger.get(booked.shipment_id))
+    return replace(booked, status=now.status, ship_date=now.ship_date, reason=_why(now))
 
 
 def _why(shipment: Shipment) -> str:

@@ -43,7 +43,9 @@ async def test_a_cdek_pickup_is_asked_for_the_days_booked_parcels_once(
                 sender=Contact(name="Склад Москва", phone="+7 495 123-45-67"),
                 warehouse="MSK",
             )
-            made, _ = await shipper.book(request, owner=OPEN, idempotency_key=str(uuid.uuid4()), readers={OPEN})
+            answer, _ = await shipper.book(request, owner=OPEN, idempotency_key=str(uuid.uuid4()), readers={OPEN})
+            await shipper.runner.drain()
+            made = await shipper.get(answer.id, OPEN)
             assert made.status is ShipmentStatus.BOOKED, made.errors
             booked.append(Booked(number, "cdek", "MSK", made.id, made.status, made.ship_date, new=True))
 
