@@ -22,6 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import click
+import msgspec
 import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
@@ -38,7 +39,7 @@ from router.quoting.wiring import Wired
 from router.records import RecordsUnavailable
 from router.records.networks import Networks, served_points
 from router.records.tables import pickups
-from router.shipping.model import Contact, PickupRequest, Shipment, ShipmentRequest, ShipmentStatus
+from router.shipping.model import PickupRequest, Shipment, ShipmentRequest, ShipmentStatus
 from router.shipping.ordering import read_quote
 from router.shipping.shipper import Shipper, shipment_answer
 
@@ -192,17 +193,22 @@ async def book_plan(
                 reason=f"{planned.carrier}:{service} no longer offers it from {planned.warehouse}; plan the day again",
             )
         to_point = offer.delivery_type is DeliveryType.PICKUP
-        request = ShipmentRequest(
-            quote_id=quote.quote_id,
-            offer_id=offer.id,
-            pickup_point_id=(order.pickup_point_id or None) if to_point else None,
-            order_number=order.id,
-            recipient=Contact(name=order.recipient_name, phone=order.recipient_phone),
-            sender=Contact(name=who.name, phone=who.phone, company=who.company),
-            warehouse=planned.warehouse,
-            delivery_address=None if to_point else (order.address or None),
-            cash_to_collect=order.declared_value if order.cod else Decimal(0),
-        )
+        body = {
+            "quote_id": quote.quote_id,
+            "offer_id": offer.id,
+            "pickup_point_id": (order.pickup_point_id or None) if to_point else None,
+            "order_number": order.id,
+            "recipient": {"name": order.recipient_name, "phone": order.recipient_phone},
+            "sender": {"name": who.name, "phone": who.phone, "company": who.company},
+            "warehouse": planned.warehouse,
+            "delivery_address": None if to_point else (order.address or None),
+            "cash_to_collect": str(order.declared_value if order.cod else Decimal(0)),
+        }
+        try:
+            # Read as the API reads its body, so a name too long is refused here as it is there.
+            request = msgspec.convert(body, ShipmentRequest)
+        except msgspec.ValidationError as exc:
+            return replace(planned, reason=str(exc))
         shipment, made = await shipper.book(request, owner=owner, idempotency_key=key, readers={owner})
         return replace(
             planned,
