@@ -99,6 +99,7 @@ def book_day(
     err: Console,
 ) -> Booking:
     """`book_plan` in a process of its own, wired as the service is, with a progress bar."""
+    from router.cli.shipments import check_owner
     from router.quoting.wiring import open_engine
     from router.shipping.shipper import shipper_for, working
 
@@ -106,6 +107,7 @@ def book_day(
 
     async def go() -> Booking:
         async with open_engine(settings) as opened:
+            await check_owner(opened.records, owner)
             points = await _points(settings, opened) if any(o.pickup_point_id for o in orders) else {}
             # Jobs run here: a partner is booked at once, an API carrier followed while this runs;
             # what is still undecided at the end is claimed by the service's workers.

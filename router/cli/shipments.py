@@ -27,7 +27,7 @@ from router.cli.records import where
 from router.core.settings import Settings
 from router.printing import Paper, merge
 from router.quoting.book import OPEN
-from router.records import RecordsUnavailable
+from router.records import Database, RecordsUnavailable
 from router.shipping.ledger import Filters
 from router.shipping.model import Contact, PickupRequest, Shipment, ShipmentPage, ShipmentStatus
 from router.shipping.ordering import PointLookup
@@ -52,14 +52,31 @@ def _no_points(point_id: str) -> None:
     return None
 
 
+async def check_owner(records: Database, owner: str) -> None:
+    """Refuse an owner nobody is: a mistyped id would otherwise show an empty list, as if the
+    shop had no shipments."""
+    from router.integrations.retailcrm.accounts import AccountBook
+    from router.records.keys import KeyRing
+
+    if owner == OPEN or any(k.id == owner for k in await KeyRing(records).keys()):
+        return
+    if await AccountBook(records).get(owner) is not None:
+        return
+    raise click.BadParameter(
+        f"{owner!r} is no API key id (carrier-router keys list), RetailCRM account id, or {OPEN}",
+        param_hint="--owner",
+    )
+
+
 def with_shipper(
     settings: Settings,
+    owner: str,
     work: Callable[[Shipper], Awaitable[T]],
     *,
     points: PointLookup = _no_points,
     run_jobs: bool = False,
 ) -> T:
-    """Open the engine as the service does, build its Shipper, do `work`, close everything.
+    """Open the engine as the service does, build its Shipper, do `work` for `owner`, close everything.
 
     Without `run_jobs` this process claims no background work: reading and cancelling need none,
     and a running service's workers keep doing theirs."""
@@ -67,8 +84,10 @@ def with_shipper(
     from router.shipping.shipper import shipper_for, working
 
     async def go() -> T:
-        async with open_engine(settings) as opened, working(shipper_for(opened, settings, points), run_jobs) as shipper:
-            return await work(shipper)
+        async with open_engine(settings) as opened:
+            await check_owner(opened.records, owner)
+            async with working(shipper_for(opened, settings, points), run_jobs) as shipper:
+                return await work(shipper)
 
     try:
         return asyncio.run(go())
@@ -156,7 +175,7 @@ def list_command(
             if cursor is None or len(found) >= limit:
                 return ShipmentPage(shipments=found, next_cursor=cursor)
 
-    page = with_shipper(ctx.obj, work)
+    page = with_shipper(ctx.obj, owner, work)
     if as_json:
         _json(page)
         return
@@ -173,7 +192,7 @@ def list_command(
 @click.pass_context
 def show_command(ctx: click.Context, shipment_id: str, as_json: bool, owner: str) -> None:
     """One shipment: who, what, the carrier's answer and every call made to the carrier for it."""
-    detail = with_shipper(ctx.obj, lambda shipper: shipper.get(shipment_id, owner))
+    detail = with_shipper(ctx.obj, owner, lambda shipper: shipper.get(shipment_id, owner))
     if as_json:
         _json(detail)
         return
@@ -274,7 +293,7 @@ def label_command(ctx: click.Context, shipment_ids: tuple[str, ...], paper: str,
                 bar.advance(task, len(chunk))
         return await asyncio.to_thread(merge, parts, Paper(paper))
 
-    pdf = with_shipper(ctx.obj, work)
+    pdf = with_shipper(ctx.obj, owner, work)
     out.write_bytes(pdf)
     click.echo(f"{len(ids)} label(s) written to {out} ({len(pdf):,} bytes)")
 
@@ -287,7 +306,7 @@ def label_command(ctx: click.Context, shipment_ids: tuple[str, ...], paper: str,
 def cancel_command(ctx: click.Context, shipment_id: str, as_json: bool, owner: str) -> None:
     """Cancel a shipment (with its carrier, for one booked through an API); refused, with the
     reason, once the carrier has the parcel."""
-    shipment = with_shipper(ctx.obj, lambda shipper: shipper.cancel(shipment_id, owner))
+    shipment = with_shipper(ctx.obj, owner, lambda shipper: shipper.cancel(shipment_id, owner))
     if as_json:
         _json(shipment)
         return
@@ -307,7 +326,7 @@ def manifest(
 ) -> None:
     """Write a partner's manifest for a day: the booked parcels it collects, as CSV or a PDF to sign."""
     document = with_shipper(
-        ctx.obj, lambda shipper: shipper.papers.manifest(owner, carrier, day.date(), warehouse, form)
+        ctx.obj, owner, lambda shipper: shipper.papers.manifest(owner, carrier, day.date(), warehouse, form)
     )
     out.write_bytes(document)
     click.echo(f"{carrier} manifest for {day.date().isoformat()} written to {out} ({len(document):,} bytes)")
@@ -371,7 +390,7 @@ def request_pickup(
         )
     except msgspec.ValidationError as exc:
         raise click.UsageError(str(exc)) from None
-    pickup = with_shipper(ctx.obj, lambda shipper: shipper.papers.request_pickup(owner, request))
+    pickup = with_shipper(ctx.obj, owner, lambda shipper: shipper.papers.request_pickup(owner, request))
     if as_json:
         _json(pickup)
         return
@@ -388,5 +407,5 @@ def request_pickup(
 @click.pass_context
 def cancel_pickup(ctx: click.Context, pickup_id: str, owner: str) -> None:
     """Call a pick-up off (at the carrier, for one arranged through its API)."""
-    pickup = with_shipper(ctx.obj, lambda shipper: shipper.papers.cancel_pickup(owner, pickup_id))
+    pickup = with_shipper(ctx.obj, owner, lambda shipper: shipper.papers.cancel_pickup(owner, pickup_id))
     click.echo(f"{pickup.id} is {pickup.status}")

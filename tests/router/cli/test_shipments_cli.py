@@ -106,12 +106,17 @@ def test_a_shipment_is_shown_with_who_sends_and_receives_it(env: dict[str, str])
     assert as_json["booking_job"]["state"] == "done" and as_json["calls"] == []
 
 
-def test_another_owners_shipments_are_not_found(env: dict[str, str]) -> None:
+def test_another_owners_shipments_are_not_found_and_an_owner_nobody_is_refused(env: dict[str, str]) -> None:
     (made,) = book(env, ["N-1"])
+    created = run(env, "keys", "create", "--name", "shop-b")
+    assert created.exit_code == 0, created.output
+    other = created.stdout.split()[0]
 
-    assert listed(env, "--owner", "key_other") == []
-    shown = run(env, "shipments", "show", made.id, "--owner", "key_other")
+    assert listed(env, "--owner", other) == []
+    shown = run(env, "shipments", "show", made.id, "--owner", other)
     assert shown.exit_code == 1 and f"no shipment '{made.id}'" in shown.stderr
+    nobody = run(env, "shipments", "list", "--owner", "key_typo")
+    assert nobody.exit_code == 2 and "'key_typo' is no API key id" in nobody.stderr
 
 
 def test_a_label_barcode_reads_back_as_the_tracking_number(env: dict[str, str], tmp_path: Path) -> None:
