@@ -251,6 +251,7 @@ def allocate_command(
         raise click.UsageError("give both --sender-name and --sender-phone, or neither")
     if (sender_name or pickup_addresses) and not book:
         raise click.UsageError("--sender-* and --pickup-address are for --book")
+    addresses = dict(_pairs(pickup_addresses, "CODE=ADDRESS"))
 
     rows = read_orders(open_text(orders_csv), {w.code for w in warehouses})
     for e in rows.errors:
@@ -270,7 +271,6 @@ def allocate_command(
         print_plan(Console(), plan, rows.errors, out)
     if book:
         sender = Sender(sender_name, sender_phone) if sender_name and sender_phone else None
-        addresses = dict(_pairs(pickup_addresses, "CODE=ADDRESS"))
         booking = book_day(settings, plan, rows.items, warehouses, ship_at, owner, sender, addresses, err)
         print_booking(err if as_json else Console(), booking)
         if booking.failed:

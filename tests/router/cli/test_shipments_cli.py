@@ -47,7 +47,10 @@ def book(env: dict[str, str], order_numbers: list[str], offer_id: str = "magistr
     settings = Settings.from_env(env)
 
     async def go() -> list[Shipment]:
-        async with open_engine(settings) as wired, working(shipper_for(wired, settings, lambda _: None)) as shipper:
+        async with (
+            open_engine(settings) as wired,
+            working(shipper_for(wired, settings, lambda _: None), run_jobs=False) as shipper,
+        ):
             shipment = QuoteShipment(
                 Location(city="Москва"),
                 Location(city="Новосибирск", address="ул. Ленина, 1"),
