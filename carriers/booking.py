@@ -23,10 +23,12 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from carriers.errors import ApiErrorDetail, CarriersError
+from carriers.tracking import TrackingEvent
 from router.core.models import DeliveryType, Place
 
 __all__ = [
     "BookingApi",
+    "CallsBack",
     "CancelRefused",
     "CarrierOrder",
     "Contact",
@@ -102,6 +104,7 @@ class OrderState:
     errors: tuple[ApiErrorDetail, ...] = ()
     carrier_status: str | None = None  # the carrier's own latest status code, as it spells it
     tracking_url: str | None = None
+    events: tuple[TrackingEvent, ...] = ()  # the parcel's history so far, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +160,14 @@ class BookingApi(Protocol):
         ...
 
     async def cancel_intake(self, carrier_ref: str) -> None: ...
+
+
+@runtime_checkable
+class CallsBack(Protocol):
+    """A carrier that calls the service with its status events, once told where."""
+
+    code: str
+
+    async def subscribe(self, url: str) -> str:
+        """The carrier's id for the subscription; asking again for the same url makes no second one."""
+        ...

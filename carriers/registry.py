@@ -19,7 +19,7 @@ from carriers.config import (
     RatecardEntry,
     load_config,
 )
-from carriers.courier import CourierCarrier, CourierClient
+from carriers.courier import CourierBooking, CourierCarrier, CourierClient
 from carriers.ratecard import RateCardCarrier, load_ratecard, load_ratecards
 from carriers.ratecard.tariff import TrackingRange
 from router.core.errors import ConfigError
@@ -99,7 +99,12 @@ def build_booking(
         if isinstance(entry, CdekEntry):
             timeout_s = max(entry.timeout_s or settings.carrier_timeout_s, MIN_BOOKING_TIMEOUT_S)
             booking[entry.code] = CdekBooking(cdek_client(entry, http), code=entry.code, timeout_s=timeout_s)
-        # CourierEntry: the same-day courier's booking (carriers.courier.booking.CourierBooking) goes here.
+        elif isinstance(entry, CourierEntry):
+            client = CourierClient(http, base_url=entry.base_url, token=entry.token, carrier=entry.code)
+            timeout_s = max(entry.timeout_s or settings.carrier_timeout_s, MIN_BOOKING_TIMEOUT_S)
+            booking[entry.code] = CourierBooking(
+                client, code=entry.code, timeout_s=timeout_s, matter=entry.matter, vehicle_type_id=entry.vehicle_type_id
+            )
     return booking
 
 

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 import redis
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from router.store import MemoryStore, RedisStore, ResilientStore, Store, StoreUnavailable
+from tests.receiver import Receiver
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -167,3 +170,23 @@ def make_api(aiohttp_client, tmp_path):  # type: ignore[no-untyped-def]
         return await aiohttp_client(app)
 
     return start
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    got = Receiver()
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        if got.status != 200:
+            got.refused += 1
+            return web.Response(status=got.status)
+        got.received.append((dict(request.headers), body))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hooks", hook)
+    got.server = TestServer(app)
+    await got.server.start_server()
+    yield got
+    await got.server.close()

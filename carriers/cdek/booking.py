@@ -22,6 +22,7 @@ from carriers.api import within
 from carriers.booking import CancelRefused, CarrierOrder, Contact, IntakeRequest, OrderState, OrderStatus
 from carriers.cdek import orders_wire as ow
 from carriers.cdek.client import CdekClient
+from carriers.cdek.statuses import read_statuses
 from carriers.cdek.wire import Location, error_details
 from carriers.errors import ApiErrorDetail, CarrierApiError
 from router.core.models import DeliveryType, Place
@@ -29,6 +30,7 @@ from router.core.models import DeliveryType, Place
 ORDERS_PATH = "/v2/orders"
 BARCODES_PATH = "/v2/print/barcodes"
 INTAKES_PATH = "/v2/intakes"
+WEBHOOKS_PATH = "/v2/webhooks"
 TRACKING_URL = "https://www.cdek.ru/ru/tracking?order_id={}"
 PAPER_FORMATS = frozenset({"A4", "A5", "A6", "A7"})
 # Pauses between asking whether a label is made: about five seconds in all, the first look
@@ -154,6 +156,7 @@ def order_state(answer: ow.OrderAnswer, carrier: str) -> OrderState:
         return OrderState(OrderStatus.INVALID, uuid, errors=errors, carrier_status=carrier_status)
     if not uuid:
         raise CarrierApiError(carrier, "order answer names no order")
+    events = tuple(read_statuses(entity.statuses or [], carrier=carrier, is_return=entity.is_return))
     if entity.cdek_number not in (None, ""):
         number = str(entity.cdek_number)
         return OrderState(
@@ -162,8 +165,9 @@ def order_state(answer: ow.OrderAnswer, carrier: str) -> OrderState:
             tracking_number=number,
             carrier_status=carrier_status,
             tracking_url=TRACKING_URL.format(number),
+            events=events,
         )
-    return OrderState(OrderStatus.PENDING, uuid, carrier_status=carrier_status)
+    return OrderState(OrderStatus.PENDING, uuid, carrier_status=carrier_status, events=events)
 
 
 def read_order(body: bytes, carrier: str) -> OrderState:
@@ -307,3 +311,12 @@ class CdekBooking:
 
     async def cancel_intake(self, carrier_ref: str) -> None:
         read_entity(await self._call("DELETE", f"{INTAKES_PATH}/{carrier_ref}"), self.code, "pick-up cancel")
+
+    async def subscribe(self, url: str, kind: str = "ORDER_STATUS") -> str:
+        """CDEK told to call `url` with every `kind` event of the account; once, however often asked."""
+        listed = msgspec.json.decode(await self._call("GET", WEBHOOKS_PATH))
+        for hook in listed if isinstance(listed, list) else []:
+            if isinstance(hook, dict) and hook.get("url") == url and hook.get("type") == kind and hook.get("uuid"):
+                return str(hook["uuid"])
+        body = msgspec.json.encode({"type": kind, "url": url})
+        return str(read_entity(await self._call("POST", WEBHOOKS_PATH, body=body), self.code, "webhook").entity.uuid)  # type: ignore[union-attr]

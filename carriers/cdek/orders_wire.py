@@ -10,6 +10,7 @@ read are left undeclared, and what CDEK sometimes leaves out has a default.
     DELETE /v2/orders/{uuid}          -> EntityAnswer (202)
     POST   /v2/print/barcodes         BarcodeRequest -> EntityAnswer; GET …/{uuid} -> PrintAnswer
     POST   /v2/intakes                IntakeRequest -> EntityAnswer; DELETE /v2/intakes/{uuid}
+    POST   (our url)                  StatusCall: an ORDER_STATUS webhook call
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ class Status(msgspec.Struct):
     name: str = ""
     date_time: str = ""  # 2024-03-05T10:00:00+0300
     city: str | None = None
+    city_code: str | int | None = None
+    reason_code: str | None = None  # why it did not go as planned (a failed delivery, a return)
 
 
 class Request(msgspec.Struct):
@@ -135,6 +138,7 @@ class EntityAnswer(msgspec.Struct):
 
 class OrderEntity(msgspec.Struct):
     uuid: str | None = None
+    is_return: bool = False  # the order is the way back of another one
     cdek_number: str | int | None = None  # a string in current answers, a number in some older ones
     number: str | None = None
     tariff_code: int | None = None
@@ -157,7 +161,29 @@ class PrintAnswer(msgspec.Struct):
     requests: list[Request] | None = None
 
 
+class StatusAttributes(msgspec.Struct):
+    code: str
+    is_return: bool = False
+    cdek_number: str | int | None = None
+    number: str | None = None  # our shipment id, as the order was made with it
+    status_reason_code: str | None = None
+    status_date_time: str = ""  # 2024-03-05T10:00:00+0300, the status's own time
+    city_name: str | None = None
+    city_code: str | int | None = None
+
+
+class StatusCall(msgspec.Struct):
+    """What CDEK POSTs to an `ORDER_STATUS` webhook's url: one status of one order."""
+
+    type: str
+    uuid: str  # the order's uuid
+    attributes: StatusAttributes
+    date_time: str = ""  # when the call was made
+
+
 encode = msgspec.json.Encoder(decimal_format="number").encode
 entity_decoder = msgspec.json.Decoder(EntityAnswer)
 order_decoder = msgspec.json.Decoder(OrderAnswer)
 print_decoder = msgspec.json.Decoder(PrintAnswer)
+statuses_decoder = msgspec.json.Decoder(list[Status])
+status_call_decoder = msgspec.json.Decoder(StatusCall)

@@ -23,6 +23,7 @@ from carriers.config import (
     SANDBOX_COURIER_URL,
 )
 from carriers.sandbox.cdek import TOKEN_TTL_S, create_cdek_app
+from carriers.sandbox.cdek_journeys import JOURNEYS, SandboxClock, SandboxJourneys
 from carriers.sandbox.cdek_orders import SandboxOrders
 from carriers.sandbox.courier import create_courier_app
 from carriers.sandbox.faults import Faults, SandboxState
@@ -34,6 +35,8 @@ SHUTDOWN_TIMEOUT_S = 1.0  # hanging handlers are released first; nothing else ne
 
 __all__ = [
     "Faults",
+    "SandboxClock",
+    "SandboxJourneys",
     "SandboxOrders",
     "SandboxPoints",
     "SandboxServers",
@@ -59,6 +62,7 @@ class SandboxServers:
     _runners: list[web.AppRunner] = field(repr=False, default_factory=list)
     cdek_points: SandboxPoints = field(repr=False, default_factory=SandboxPoints)
     cdek_orders: SandboxOrders = field(repr=False, default_factory=SandboxOrders)
+    cdek_journeys: SandboxJourneys | None = field(repr=False, default=None)
 
     def endpoints(self) -> dict[str, str]:
         """What `Settings.extra` needs for `sandbox = true` carriers to find the emulators."""
@@ -105,11 +109,13 @@ async def start_sandbox(
     faults: Faults | None = None,
     cdek_points: SandboxPoints | None = None,
     cdek_orders: SandboxOrders | None = None,
+    cdek_journeys: SandboxJourneys | None = None,
 ) -> SandboxServers:
     """Start the CDEK-format and courier emulators; port 0 picks free ports.
 
     `cdek_points`: what the CDEK emulator lists (every demo point by default); `cdek_orders`:
-    its book of orders (how soon it decides them, how long labels take).
+    its book of orders (how soon it decides them, how long labels take); `cdek_journeys`: how its
+    parcels travel (made on `cdek_orders` when given; else seeded from `seed`).
     """
     cdek_points = cdek_points or SandboxPoints()
     cdek_orders = cdek_orders or SandboxOrders()
@@ -122,18 +128,16 @@ async def start_sandbox(
     token = secrets.token_urlsafe(16)
     runners: list[web.AppRunner] = []
     try:
-        runner, cdek_url = await _serve(
-            create_cdek_app(
-                client_id,
-                client_secret,
-                state=cdek_state,
-                token_ttl_s=token_ttl_s,
-                points=cdek_points,
-                orders=cdek_orders,
-            ),
-            host,
-            cdek_port,
+        cdek_app = create_cdek_app(
+            client_id,
+            client_secret,
+            state=cdek_state,
+            token_ttl_s=token_ttl_s,
+            points=cdek_points,
+            orders=cdek_orders,
+            journeys=cdek_journeys,
         )
+        runner, cdek_url = await _serve(cdek_app, host, cdek_port)
         runners.append(runner)
         runner, courier_url = await _serve(create_courier_app(token, state=courier_state), host, courier_port)
         runners.append(runner)
@@ -152,4 +156,5 @@ async def start_sandbox(
         _runners=runners,
         cdek_points=cdek_points,
         cdek_orders=cdek_orders,
+        cdek_journeys=cdek_app[JOURNEYS],
     )

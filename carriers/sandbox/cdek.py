@@ -50,6 +50,7 @@ from carriers.sandbox.points import SandboxPoints
 from router.core.geo import distance_km
 
 if TYPE_CHECKING:
+    from carriers.sandbox.cdek_journeys import SandboxJourneys
     from carriers.sandbox.cdek_orders import SandboxOrders
 
 TOKEN_TTL_S = 3600.0
@@ -342,9 +343,12 @@ def create_cdek_app(
     token_ttl_s: float = TOKEN_TTL_S,
     points: SandboxPoints | None = None,
     orders: SandboxOrders | None = None,
+    journeys: SandboxJourneys | None = None,
 ) -> web.Application:
-    """The emulator; `orders` is what it books (`carriers.sandbox.cdek_orders`)."""
+    """The emulator; `orders` is what it books (`carriers.sandbox.cdek_orders`), `journeys` how
+    its parcels travel and whose webhooks hear of it (`carriers.sandbox.cdek_journeys`)."""
     # Booking lives in its own module, which reads this one's tariffs and tokens.
+    from carriers.sandbox.cdek_journeys import add_journey_routes
     from carriers.sandbox.cdek_orders import add_order_routes
 
     app = web.Application(middlewares=[faults_middleware(error_body)])
@@ -360,4 +364,5 @@ def create_cdek_app(
     app.router.add_post(CONTROL_PREFIX + "/points", withdraw_points)
     app.router.add_delete(CONTROL_PREFIX + "/points", restore_points)
     add_order_routes(app, orders)
+    add_journey_routes(app, journeys)
     return app

@@ -43,6 +43,7 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from carriers.cdek.codes import DeliveryMode
+from carriers.cdek.statuses import CDEK_STATUSES
 from carriers.sandbox.cdek import POINTS, TARIFFS, authorized
 from carriers.sandbox.faults import CONTROL_PREFIX, STATE, json_response
 from router.core.models import DeliveryType
@@ -52,17 +53,11 @@ FIRST_CDEK_NUMBER = 1_400_000_000
 PHONE = re.compile(r"\+?\d{10,15}")
 # Statuses from which the shop may still delete the order: CDEK does not have the parcel yet.
 CANCELLABLE = frozenset({"ACCEPTED", "CREATED", "INVALID", "REMOVED"})
-STATUS_NAMES = {
-    "ACCEPTED": "Принят",
-    "CREATED": "Создан",
-    "INVALID": "Некорректный заказ",
-    "REMOVED": "Удален",
-    "RECEIVED_AT_SHIPMENT_WAREHOUSE": "Принят на склад отправителя",
-    "DELIVERED": "Вручен",
-}
+# CDEK's own names, as its order answers give them.
+STATUS_NAMES = {code: info.name_ru for code, info in CDEK_STATUSES.items()}
 
 
-def now_iso() -> str:
+def now_iso() -> str:  # CDEK's own spelling of a time: an offset without a colon
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
@@ -85,16 +80,36 @@ class SandboxOrder:
     statuses: list[dict[str, Any]]  # newest first
     cdek_number: str | None = None
     decided: bool = False
+    # Told of every status pushed (the webhooks, the journeys); set by `SandboxOrders.add`.
+    watchers: list[Callable[[SandboxOrder, dict[str, Any]], None]] = field(default_factory=list, repr=False)
+    status_time: Callable[[], str] = field(default=now_iso, repr=False)
 
     @property
     def status(self) -> str:
         return str(self.statuses[0]["code"])
 
-    def push_status(self, code: str) -> None:
-        city = ((self.body.get("from_location") or {}).get("city")) or "Москва"
-        self.statuses.insert(
-            0, {"code": code, "name": STATUS_NAMES.get(code, code), "date_time": now_iso(), "city": city}
-        )
+    def push_status(
+        self,
+        code: str,
+        *,
+        at: str | None = None,
+        city: str | None = None,
+        is_return: bool = False,
+        reason_code: str | None = None,
+    ) -> None:
+        """A new newest status; `at` (CDEK's `2024-03-05T10:00:00+0300`) is the orders' clock's now by default."""
+        city = city or ((self.body.get("from_location") or {}).get("city")) or "Москва"
+        status: dict[str, Any] = {
+            "code": code,
+            "name": STATUS_NAMES.get(code, code),
+            "date_time": at or self.status_time(),
+            "city": city,
+        }
+        if reason_code:
+            status["reason_code"] = reason_code
+        self.statuses.insert(0, status)
+        for watcher in self.watchers:
+            watcher(self, {**status, "is_return": is_return})
 
     def answer(self) -> dict[str, Any]:
         entity: dict[str, Any] = {
@@ -151,6 +166,9 @@ class SandboxOrders:
         self.prints: dict[str, SandboxPrint] = {}
         self.intakes: dict[str, dict[str, Any]] = {}
         self._issued = 0
+        self.watchers: list[Callable[[SandboxOrder, dict[str, Any]], None]] = []
+        self.status_time: Callable[[], str] = now_iso  # a journey clock replaces it
+        self.before_read: list[Callable[[], None]] = []  # run before an order is read: journeys catch up
 
     def add(self, body: dict[str, Any], errors: list[dict[str, str]]) -> SandboxOrder:
         number = str(body.get("number") or "")
@@ -164,6 +182,8 @@ class SandboxOrders:
             errors=errors,
             requests=[{"request_uuid": _uuid(), "type": "CREATE", "state": "ACCEPTED", "date_time": now_iso()}],
             statuses=[],
+            watchers=self.watchers,
+            status_time=lambda: self.status_time(),
         )
         order.push_status("ACCEPTED")
         self.orders[order.uuid] = order
@@ -185,6 +205,10 @@ class SandboxOrders:
             order.cdek_number = str(FIRST_CDEK_NUMBER + self._issued)
             order.push_status("CREATED")
         return order
+
+    def catch_up(self) -> None:
+        for hook in self.before_read:
+            hook()
 
     def by_number(self, number: str) -> SandboxOrder | None:
         """The live order with our `number`, else the newest refused one."""
@@ -315,6 +339,7 @@ async def create_order(request: web.Request) -> web.Response:
 
 async def get_order(request: web.Request) -> web.Response:
     orders = request.app[ORDERS]
+    orders.catch_up()
     order = orders.orders.get(request.match_info["uuid"])
     if order is None:
         return _not_found("GET", f"uuid {request.match_info['uuid']}")
@@ -323,6 +348,7 @@ async def get_order(request: web.Request) -> web.Response:
 
 async def find_order(request: web.Request) -> web.Response:
     orders = request.app[ORDERS]
+    orders.catch_up()
     if "im_number" in request.query:
         order = orders.by_number(request.query["im_number"])
         if order is None:

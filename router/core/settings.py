@@ -52,6 +52,12 @@ class Settings:
     # Whether this process claims background jobs (bookings to follow, labels to fetch); a
     # deployment may leave them to dedicated workers.
     run_jobs: bool = True
+    # How often each open shipment of a carrier with an API is asked where it is; 0: never.
+    tracking_poll_s: float = 900.0
+    # Where carriers reach this service (CDEK's status webhooks); None: no inbound webhooks, polling only.
+    public_url: str | None = None
+    # The secret part of the inbound URLs: carriers sign nothing, so the URL itself must be unguessable.
+    inbound_token: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -85,6 +91,9 @@ class Settings:
             points_sync_s=float(env.get("CARRIER_ROUTER_POINTS_SYNC_S", s.points_sync_s)),
             booking_wait_s=float(env.get("CARRIER_ROUTER_BOOKING_WAIT_S", s.booking_wait_s)),
             run_jobs=env.get("CARRIER_ROUTER_JOBS", "1").strip().lower() not in ("0", "false", "no", "off"),
+            tracking_poll_s=float(env.get("CARRIER_ROUTER_TRACKING_POLL_S", s.tracking_poll_s)),
+            public_url=env.get("CARRIER_ROUTER_PUBLIC_URL") or None,
+            inbound_token=env.get("CARRIER_ROUTER_INBOUND_TOKEN") or None,
             rate_secret_per_min=int(env.get("CARRIER_ROUTER_RATE_SECRET_PER_MIN", s.rate_secret_per_min)),
             rate_publishable_per_min=int(
                 env.get("CARRIER_ROUTER_RATE_PUBLISHABLE_PER_MIN", s.rate_publishable_per_min)

@@ -6,6 +6,7 @@ the same way every CLI command does.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -18,12 +19,14 @@ from router.http.middlewares.access import access_middleware, cors_middleware
 from router.http.middlewares.media import media_type_middleware
 from router.http.middlewares.observability import observability_middleware, timeout_middleware
 from router.http.middlewares.problems import problem_middleware
-from router.http.rate_limit import RateLimiter
 from router.http.routes import setup_routes
 from router.integrations.retailcrm.accounts import AccountBook
 from router.quoting.wiring import open_engine
 from router.records.keys import KeyRing
 from router.shipping.shipper import shipper_for, working
+from router.store.rate_limit import RateLimiter
+from router.tracking.subscriptions import keep_subscribed
+from router.tracking.tracker import Tracker
 from router.webhooks.sender import Sender
 
 
@@ -41,16 +44,28 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         app[keys.RATE_LIMITER] = RateLimiter(opened.store)
         settings = app[keys.SETTINGS]
         sender = app[keys.WEBHOOKS] = Sender(opened.records, opened.http)
+        tracker = app[keys.TRACKER] = Tracker(opened.records, opened.record)
         shipper = shipper_for(
             opened,
             settings,
             # Read when a booking is made: the points are loaded, and reloaded, after this.
             lambda point_id: app[keys.PICKUP_POINTS].directory.get(point_id),
-            sender,
+            sender=sender,
+            tracker=tracker,
+            limiter=app[keys.RATE_LIMITER],
         )
+        subscribing = None
+        if settings.public_url and settings.inbound_token:
+            subscribing = asyncio.create_task(
+                keep_subscribed(opened.bookings, settings.public_url, settings.inbound_token), name="subscribe"
+            )
         async with working(shipper, settings.run_jobs):
             app[keys.SHIPPER] = shipper
-            yield
+            try:
+                yield
+            finally:
+                if subscribing is not None:
+                    subscribing.cancel()
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from router.history.track_record import TrackRecord
     from router.http.handlers.pickup_points import LivePoints
     from router.http.metrics import Metrics
-    from router.http.rate_limit import RateLimiter
     from router.integrations.retailcrm.accounts import AccountBook
     from router.quoting.book import QuoteBook
     from router.quoting.engine import QuoteEngine
@@ -21,7 +20,9 @@ if TYPE_CHECKING:
     from router.records.keys import KeyRing
     from router.shipping.shipper import Shipper
     from router.store import Store
+    from router.store.rate_limit import RateLimiter
     from router.syncing import Syncer
+    from router.tracking.tracker import Tracker
     from router.webhooks.sender import Sender
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -40,5 +41,6 @@ RETAILCRM_ACCOUNTS: web.AppKey[AccountBook] = web.AppKey("retailcrm_accounts")
 TRACK_RECORD: web.AppKey[TrackRecord] = web.AppKey("track_record")
 SHIPPER: web.AppKey[Shipper] = web.AppKey("shipper")
 WEBHOOKS: web.AppKey[Sender] = web.AppKey("webhooks")
+TRACKER: web.AppKey[Tracker] = web.AppKey("tracker")
 # (method, route) of every endpoint that reads a body: the media types it reads.
 BODY_TYPES: web.AppKey[dict[tuple[str, str], frozenset[str]]] = web.AppKey("body_types")

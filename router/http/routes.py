@@ -25,6 +25,7 @@ from router.http.handlers import (
     pickup_points,
     quotes,
     shipments,
+    tracking,
     webhooks,
     widget,
 )
@@ -37,6 +38,8 @@ from router.integrations.retailcrm import handlers as retailcrm
 from router.integrations.retailcrm import openapi as retailcrm_openapi
 from router.shipping import model as shipping
 from router.shipping.model import LabelsRequest, PickupRequest, ShipmentRequest
+from router.tracking.model import EventsRequest
+from router.tracking.public import Tracking
 from router.webhooks import model as hooks
 from router.webhooks.model import DeliveryQuery, ReplayRequest, WebhookRequest
 
@@ -338,6 +341,36 @@ OPERATIONS: tuple[Operation, ...] = (
         body={"application/json": ReplayRequest},
         answers={200: json(hooks.Replayed, "How many were sent again"), 404: problem("No such webhook of the caller's")},
     ),
+    Operation(
+        "GET", "/v1/track/{tracking_number}", tracking.public_tracking, "trackParcel",
+        "Where a parcel is, for its buyer: the history city by city and the expected dates",
+        description="Nothing personal: no names, phones, addresses, prices or the shop's order. A publishable key "
+        "may call it (the widget's tracking view).",
+        params=(path_param("tracking_number"),),
+        answers={200: json(Tracking, "The parcel's tracking"), 404: problem("No parcel with this number")},
+    ),
+    Operation(
+        "POST", "/v1/shipments/{shipment_id}/events", tracking.add_events, "addShipmentEvents",
+        "Tracking events of a partner without an API, as the shop or the partner's file tells them",
+        description="Each event is kept once (by its code and time); the shipment's status is its latest event's "
+        "by time, whatever the order they are sent in.",
+        params=(path_param("shipment_id"),),
+        body={"application/json": EventsRequest},
+        answers={
+            200: json(shipping.ShipmentDetail, "The shipment with its history"),
+            404: problem("No such shipment of the caller's"),
+            422: problem("A field is wrong"),
+        },
+    ),
+    Operation(
+        "POST", "/v1/inbound/{carrier}/{token}", tracking.inbound, "carrierStatusCall",
+        "A carrier's status call (CDEK's ORDER_STATUS webhooks); the service subscribes to them itself",
+        description="The URL's token is the service's `CARRIER_ROUTER_INBOUND_TOKEN`: CDEK signs nothing. An order "
+        "not booked here is answered and ignored.",
+        params=(path_param("carrier"), path_param("token")),
+        body={"application/json": {"type": "object"}},
+        answers={200: json({"type": "object"}, "Taken (or ignored)"), 404: problem("Unknown token or carrier"), 422: problem("Not a status call")},
+    ),
 )  # fmt: skip
 
 
@@ -361,6 +394,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/integrations/retailcrm/save", retailcrm.save)
     app.router.add_get("/integrations/retailcrm/get", retailcrm.get)
     app.router.add_post("/integrations/retailcrm/delete", retailcrm.delete)
+    app.router.add_post("/integrations/retailcrm/print", retailcrm.print_labels)
+    app.router.add_post("/integrations/retailcrm/shipmentSave", retailcrm.shipment_save)
+    app.router.add_post("/integrations/retailcrm/shipmentDelete", retailcrm.shipment_delete)
     app.router.add_get("/integrations/retailcrm/shipmentPointList", retailcrm.shipment_point_list)
     app.router.add_get("/integrations/retailcrm/tariffList", retailcrm.tariff_list)
     app.router.add_post("/integrations/retailcrm/tariffList", retailcrm.tariff_list)

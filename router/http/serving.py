@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import multiprocessing
 import os
+import secrets
 import signal
 import time
 from multiprocessing.process import BaseProcess
@@ -139,6 +140,8 @@ async def _freeze_heap(_: web.Application) -> None:
 
 
 SANDBOX_POINTS_SYNC_S = 24 * 3600.0
+SANDBOX_JOURNEY_SPEED = 3600.0  # simulated seconds a second
+SANDBOX_POLL_S = 30.0
 
 
 async def _make_app(settings: Settings) -> web.Application:
@@ -149,8 +152,14 @@ async def _make_app(settings: Settings) -> web.Application:
         app.on_startup.append(_freeze_heap)  # after the resources' contexts: they load the data
         return app
     from carriers.sandbox import start_sandbox
+    from carriers.sandbox.cdek_journeys import SandboxJourneys
+    from carriers.sandbox.cdek_orders import SandboxOrders
 
-    servers = await start_sandbox()
+    orders = SandboxOrders()
+    # Parcels travel an hour a second: a newcomer watches one delivered within a few minutes.
+    servers = await start_sandbox(
+        cdek_orders=orders, cdek_journeys=SandboxJourneys(orders, speed=SANDBOX_JOURNEY_SPEED)
+    )
     # The emulators take free ports; without this line nobody could reach their fault controls.
     log.info(
         "sandbox emulators listening",
@@ -161,6 +170,13 @@ async def _make_app(settings: Settings) -> web.Application:
         # The sandbox CDEK's offices and lockers are synced as the service starts, so that a
         # newcomer can book a pickup-point offer at once; and daily after that.
         settings = settings.with_(points_sync_s=SANDBOX_POINTS_SYNC_S)
+    if not settings.public_url:
+        # The emulator calls this service back with every status, as CDEK would a public URL.
+        settings = settings.with_(
+            public_url=f"http://127.0.0.1:{settings.port}",
+            inbound_token=settings.inbound_token or secrets.token_urlsafe(24),
+            tracking_poll_s=min(settings.tracking_poll_s, SANDBOX_POLL_S),
+        )
     app = create_app(settings)
     app.on_startup.append(_freeze_heap)
 

@@ -9,7 +9,7 @@ few seconds' calls, not when a fixed window happens to end. Its two counts come 
 places. Calls and failures are counted by this worker in memory, in one-second buckets, so a
 call that succeeds costs no store round trip; the failure rate is this worker's sample of what
 every worker sees. Failures are also counted in the store (a sliding-window counter: the
-current and previous window, the previous weighted by its overlap, as `router.http.rate_limit`
+current and previous window, the previous weighted by its overlap, as `router.store.rate_limit`
 does), so `min_failures` counts what all workers saw: with the load spread over several
 workers, each need not see five failures of its own before the carrier is cut off.
 

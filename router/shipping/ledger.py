@@ -11,17 +11,18 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from router.records import Database
-from router.records.tables import carrier_calls, partner_numbers, shipments
+from router.records.tables import carrier_calls, partner_numbers, shipments, tracking_events
 from router.shipping.errors import ShipmentNotFound
-from router.shipping.model import CarrierCall, ShipmentDocument, ShipmentStatus
+from router.shipping.model import CarrierCall, ShipmentDocument, ShipmentStatus, TrackingStep
 
 _COLUMNS = [c for c in shipments.c if c.name != "label_pdf"]
 
@@ -206,20 +207,51 @@ class Ledger:
         async with self.database.read() as conn:
             return [CarrierCall(**r._asdict()) for r in (await conn.execute(query)).all()]
 
+    async def history(self, shipment_id: str) -> list[TrackingStep]:
+        """The shipment's tracking events in the carrier's order of time, each in its own zone."""
+        query = (
+            sa.select(
+                tracking_events.c.status,
+                tracking_events.c.carrier_code,
+                tracking_events.c.carrier_text,
+                tracking_events.c.at,
+                tracking_events.c.utc_offset_min,
+                tracking_events.c.city,
+                tracking_events.c.source,
+            )
+            .where(tracking_events.c.shipment_id == shipment_id)
+            .order_by(tracking_events.c.at, tracking_events.c.id)
+        )
+        async with self.database.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            TrackingStep(
+                status=r.status,
+                carrier_code=r.carrier_code,
+                carrier_text=r.carrier_text,
+                at=r.at.astimezone(timezone(timedelta(minutes=r.utc_offset_min))),
+                city=r.city,
+                source=r.source,
+            )
+            for r in rows
+        ]
+
     async def take_number(self, conn: AsyncConnection, carrier: str, first: int) -> int:
         """The partner's next tracking number, taken inside the caller's transaction: a booking
         that rolls back gives its number back, and two bookings never share one."""
+        # The counter is made if it is missing, by whichever booking comes first; the others
+        # find it made (two plain INSERTs of the first bookings at once would collide).
+        insert = (postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert)(partner_numbers)
+        await conn.execute(
+            insert.values(carrier=carrier, next_number=first).on_conflict_do_nothing(index_elements=["carrier"])
+        )
         taken = await conn.execute(
             partner_numbers.update()
             .where(partner_numbers.c.carrier == carrier)
             .values(next_number=partner_numbers.c.next_number + 1)
             .returning(partner_numbers.c.next_number)
         )
-        after = taken.scalar_one_or_none()
-        if after is not None:
-            return int(after) - 1
-        await conn.execute(partner_numbers.insert().values(carrier=carrier, next_number=first + 1))
-        return first
+        return int(taken.scalar_one()) - 1
 
     @staticmethod
     def _select() -> sa.Select[Any]:

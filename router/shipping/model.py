@@ -140,6 +140,15 @@ class CarrierCall(Out, kw_only=True):
     detail: dict[str, Any]
 
 
+class TrackingStep(Out, kw_only=True):
+    status: Annotated[str, Meta(description="In the service's status language (docs/tracking.md)")]
+    carrier_code: str
+    carrier_text: str
+    at: Annotated[datetime, Meta(description="When it happened, with the offset of the place it happened")]
+    city: str | None
+    source: Literal["webhook", "poll", "import", "manual"]
+
+
 class JobState(Out, kw_only=True):
     state: Literal["ready", "done", "failed"]
     attempts: int
@@ -165,6 +174,9 @@ class Shipment(Out, kw_only=True):
     ship_date: date
     tracking_number: str | None
     tracking_url: str | None
+    tracking_status: Annotated[
+        str | None, Meta(description="The latest tracking event's status; null before the first")
+    ]
     carrier_order_id: str | None
     label_url: str | None
     errors: list[CarrierProblem]
@@ -178,6 +190,7 @@ class ShipmentDetail(Shipment, kw_only=True):
     items: list[ItemIn]
     booking_job: JobState | None
     calls: list[CarrierCall]
+    history: list[TrackingStep]
 
 
 class ShipmentPage(Out, kw_only=True):

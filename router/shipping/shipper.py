@@ -20,7 +20,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,16 +51,18 @@ from router.shipping.model import (
 from router.shipping.ordering import PointLookup, order_from, read_quote
 from router.shipping.paperwork import Paperwork
 from router.webhooks import EventType, emit
-from router.webhooks.outbox import DELIVER
-from router.webhooks.sender import Sender
 
 if TYPE_CHECKING:
     from router.quoting.wiring import Wired
+    from router.store.rate_limit import RateLimiter
+    from router.tracking.tracker import Tracker
+    from router.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
 
 BOOK = "book"
 LABEL = "label"
+TRACK = "track"  # polled for tracking events (router.tracking.poller)
 T = TypeVar("T")
 
 
@@ -88,7 +90,8 @@ class Shipper:
         follow_s: float = 0.5,
         lease_s: float = 30.0,
         worker: str | None = None,
-        sender: Sender | None = None,
+        poll_s: float = 0.0,
+        jobs: Mapping[str, Handler] | None = None,
     ) -> None:
         self.database = database
         self.quotes = quotes
@@ -99,10 +102,9 @@ class Shipper:
         self.follow_s = follow_s
         self.ledger = Ledger(database)
         self.queue = JobQueue(database, worker=worker, lease_s=lease_s)
-        handlers: dict[str, Handler] = {BOOK: self.run_booking, LABEL: self.run_label}
-        if sender is not None:  # the shop's webhooks, told of what these jobs change
-            handlers[DELIVER] = sender.run
-        self.runner = JobRunner(self.queue, handlers)
+        self.poll_s = poll_s  # 0: booked shipments are not polled for tracking
+        # Other rooms' work this worker runs beside its own: the shop's webhooks, tracking polls.
+        self.runner = JobRunner(self.queue, {BOOK: self.run_booking, LABEL: self.run_label, **(jobs or {})})
         self.papers = Paperwork(database, self.ledger, self.bookings, self.partners, self._call)
 
     def books_with(self, carrier: str) -> bool:
@@ -241,6 +243,8 @@ class Shipper:
                 )
                 if api.prints_labels:
                     await schedule(conn, LABEL, row.id)
+                if self.poll_s > 0:
+                    await schedule(conn, TRACK, row.id, at=datetime.now(UTC) + timedelta(seconds=self.poll_s))
                 await self._tell(conn, row.id, EventType.BOOKED)
             elif state.status is OrderStatus.INVALID:
                 problems = [CarrierProblem(code=e.code, message=e.message, field=e.field) for e in state.errors]
@@ -338,6 +342,7 @@ class Shipper:
             items=request.items,
             booking_job=None if job is None else JobState(state=job[0], attempts=job[1], last_error=job[2]),  # type: ignore[arg-type]
             calls=calls,
+            history=await self.ledger.history(row.id),
         )
 
     async def page(self, owner: str, filters: Filters, *, limit: int, cursor: str | None) -> ShipmentPage:
@@ -370,12 +375,32 @@ class Shipper:
         return shipment_answer(await self.ledger.get(row.id, owner))
 
 
-def shipper_for(wired: Wired, settings: Settings, points: PointLookup, sender: Sender | None = None) -> Shipper:
-    """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use.
+def shipper_for(
+    wired: Wired,
+    settings: Settings,
+    points: PointLookup,
+    *,
+    sender: Sender | None = None,
+    tracker: Tracker | None = None,
+    limiter: RateLimiter | None = None,
+) -> Shipper:
+    """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use,
+    with the jobs it runs besides its own: the shops' webhooks and the carriers' tracking polls.
 
     `points` is read when a booking is made, so a caller whose points are (re)loaded later can
-    hand a lookup that reads them then. `sender` delivers the shops' webhooks among its jobs: the
-    app's own, which its endpoints share; a new one over the same records otherwise."""
+    hand a lookup that reads them then. `sender`, `tracker` and `limiter`: the app's own, which
+    its endpoints share; made here over the same records and store otherwise."""
+    # Imported here: tracking and webhooks read shipments, so they import this module.
+    from router.store.rate_limit import RateLimiter
+    from router.tracking.poller import Poller
+    from router.tracking.tracker import Tracker
+    from router.webhooks.outbox import DELIVER
+    from router.webhooks.sender import Sender
+
+    sender = sender if sender is not None else Sender(wired.records, wired.http)
+    tracker = tracker if tracker is not None else Tracker(wired.records, wired.record)
+    limiter = limiter if limiter is not None else RateLimiter(wired.store)
+    poller = Poller(tracker, wired.bookings, limiter, every_s=settings.tracking_poll_s)
     return Shipper(
         wired.records,
         wired.book,
@@ -383,7 +408,8 @@ def shipper_for(wired: Wired, settings: Settings, points: PointLookup, sender: S
         wired.partners,
         points,
         settle_s=settings.booking_wait_s,
-        sender=sender if sender is not None else Sender(wired.records, wired.http),
+        poll_s=settings.tracking_poll_s,
+        jobs={DELIVER: sender.run, TRACK: poller.run},
     )
 
 
@@ -427,6 +453,7 @@ def shipment_answer(row: ShipmentRow) -> Shipment:
         ship_date=row.ship_date,
         tracking_number=row.tracking_number,
         tracking_url=booking.tracking_url,
+        tracking_status=row.tracking_status,
         carrier_order_id=row.carrier_ref,
         label_url=f"/v1/shipments/{row.id}/label" if row.status is ShipmentStatus.BOOKED else None,
         errors=errors,

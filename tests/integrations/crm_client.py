@@ -65,6 +65,21 @@ class CrmClient:
     async def delete(self, delivery_id: str) -> Answer:
         return await self.post("delete", {"deliveryId": delivery_id}, published.SUCCESS_RESPONSE)
 
+    async def print(self, delivery_ids: list[str], entity_type: str = "order") -> bytes | Answer:
+        """The PDF the CRM is answered, or the refusal."""
+        payload = {"entityType": entity_type, "type": "label", "deliveryIds": delivery_ids}
+        form = {"clientId": self.client_id, "print": json.dumps(payload)}
+        resp = await self.api.post(f"{PREFIX}/print", data=form)
+        if resp.status == 200 and resp.content_type == "application/pdf":
+            return await resp.read()
+        return await self._answer(resp, published.SUCCESS_RESPONSE)
+
+    async def shipment_save(self, payload: Any) -> Answer:
+        return await self.post("shipmentSave", payload, published.SHIPMENT_SAVE_RESPONSE)
+
+    async def shipment_delete(self, shipment_id: str) -> Answer:
+        return await self.post("shipmentDelete", {"shipmentId": shipment_id}, published.SUCCESS_RESPONSE)
+
     async def tariffs(self) -> Answer:
         return await self.get("tariffList", {}, published.TARIFF_LIST_RESPONSE)
 

@@ -39,6 +39,7 @@ RESPONSE_CALCULATE = obj(
     extraDataAvailable=ARRAY, pickuppointList={"type": "array", "items": TERMINAL},
 )  # fmt: skip
 TARIFF = obj(code=S, name=S, description=S, type=S)
+RESPONSE_SHIPMENT_SAVE = obj(shipmentId=S, extraData=ARRAY)
 RESPONSE_SAVE = obj(deliveryId=S, trackNumber=S, cost=F, status=S, extraData=ARRAY)
 TIME_INTERVAL = obj(**{"from": S, "to": S, "custom": S})
 STATUS_INFO = obj(code=S, updatedAt=ATOM, comment=S)
@@ -62,6 +63,7 @@ SHIPMENT_POINT_LIST_RESPONSE = envelope({"type": "array", "items": TERMINAL})
 SAVE_RESPONSE = envelope(RESPONSE_SAVE)
 GET_RESPONSE = envelope(RESPONSE_LOAD_DELIVERY_DATA)
 SUCCESS_RESPONSE = envelope(None)
+SHIPMENT_SAVE_RESPONSE = envelope(RESPONSE_SHIPMENT_SAVE)
 ERROR_RESPONSE = {**obj(success={"const": False}, errors=ARRAY, errorMsg=S), "required": ["success", "errorMsg"]}
 
 STATUS = obj(code=S, name=S, isEditable=B, isError=B, isPreprocessing=B)

@@ -173,8 +173,8 @@ def save_payload(offer: dict[str, Any], order: str = "1001", **delivery: Any) ->
         "site": "shop",
         "siteName": "Shop",
         "legalEntity": "ООО Магазин",
-        "customer": {"id": 5, "firstName": "Анна", "phones": ["+79990000000"]},
-        "manager": {"id": 1, "firstName": "Олег"},
+        "customer": {"id": 5, "firstName": "Анна", "lastName": "Петрова", "phones": [{"number": "+79990000000"}]},
+        "manager": {"id": 1, "firstName": "Олег", "phone": "+7 495 123-45-67"},
         "packages": MOSCOW_KAZAN_TWO_PACKAGES["packages"],
         "delivery": {
             "shipmentAddress": address("Москва", "101000"),
@@ -198,7 +198,7 @@ async def test_get_returns_what_save_recorded_with_the_addresses_payer_and_picku
     for kind in ("selfDelivery", "courier"):
         offer = pick(results, kind)
         saved = (await connected.crm.save(save_payload(offer, order=kind))).result
-        assert saved["cost"] == offer["cost"] and saved["status"] == "new"
+        assert saved["cost"] == offer["cost"] and saved["status"] == "booked" and saved["trackNumber"]
         loaded = (await connected.crm.load(saved["deliveryId"])).result
         assert (loaded["tariff"], loaded["cost"]) == (offer["code"], offer["cost"])
         assert loaded["tariffName"] == offer["name"]
@@ -425,12 +425,25 @@ async def test_two_accounts_calculating_the_same_delivery_each_get_a_quote_of_th
     assert (await first.crm.calculate(MOSCOW_KAZAN_TWO_PACKAGES)).result == results  # each its own, from the cache
 
 
-async def test_a_second_save_of_the_same_order_edits_its_delivery(connect_crm: StartCrm) -> None:
+async def test_a_second_save_of_the_same_order_answers_its_delivery(connect_crm: StartCrm) -> None:
     connected, results = await calculated(connect_crm)
     first = (await connected.crm.save(save_payload(pick(results, "courier")))).result
+    again = (await connected.crm.save(save_payload(pick(results, "courier")))).result
+    assert again == first
+    assert (await connected.crm.load(first["deliveryId"])).result["tariff"] == pick(results, "courier")["code"]
+
+
+async def test_a_booked_delivery_saved_with_another_choice_is_refused_until_deleted(connect_crm: StartCrm) -> None:
+    connected, results = await calculated(connect_crm)
+    first = (await connected.crm.save(save_payload(pick(results, "courier")))).result
+    refused = await connected.crm.save(save_payload(pick(results, "selfDelivery")))
+    assert "already booked" in refused.error and first["trackNumber"] in refused.error
+    assert "delete it" in refused.error
+    assert (await connected.crm.load(first["deliveryId"])).result["tariff"] == pick(results, "courier")["code"]
+    assert (await connected.crm.delete(first["deliveryId"])).status == 200
     again = (await connected.crm.save(save_payload(pick(results, "selfDelivery")))).result
-    assert again["deliveryId"] == first["deliveryId"]
-    assert (await connected.crm.load(first["deliveryId"])).result["tariff"] == pick(results, "selfDelivery")["code"]
+    assert again["trackNumber"] != first["trackNumber"]
+    assert (await connected.crm.load(again["deliveryId"])).result["tariff"] == pick(results, "selfDelivery")["code"]
 
 
 async def test_delete_cancels_the_delivery(connect_crm: StartCrm) -> None:

@@ -185,5 +185,7 @@ async def test_texts_the_records_cannot_keep_are_refused_naming_the_field_and_lo
     for answer, field in ((await crm.load("d_\x00"), "deliveryId"), (await crm.delete("d_\x00"), "delete.deliveryId")):
         assert answer.status == 400 and answer.error.startswith(f"{field}: "), answer
     long_order = "заказ-" + "9" * 300  # the CRM's texts run to 500 characters
-    saved = (await crm.save(save_payload(offer, order=long_order))).result
-    assert (await crm.save(save_payload(offer, order=long_order))).result["deliveryId"] == saved["deliveryId"]
+    # The carrier is told the short order number; the CRM's long order id is kept.
+    long_save = {**save_payload(offer, order=long_order), "orderNumber": "1001A"}
+    saved = (await crm.save(long_save)).result
+    assert (await crm.save(long_save)).result["deliveryId"] == saved["deliveryId"]

@@ -19,7 +19,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The CRM's callbacks carry no API key: each proves its account by the clientId it sends.
 # `/metrics` is not among them: carriers' error rates and the routes' traffic are a secret key's.
-PUBLIC_PREFIXES = ("/healthz", "/openapi.json", "/widget", "/integrations/retailcrm/")
+# Carriers' status calls carry their own secret in the URL (router/http/handlers/tracking.py).
+PUBLIC_PREFIXES = ("/healthz", "/openapi.json", "/widget", "/integrations/retailcrm/", "/v1/inbound/")
 # What a browser may call with a publishable key: quoting and showing pickup points.
 WIDGET_ROUTES = {
     ("POST", "/v1/quotes"),
@@ -27,6 +28,7 @@ WIDGET_ROUTES = {
     ("GET", "/v1/pickup-points"),
     ("GET", "/v1/pickup-points/{point_id}"),
     ("GET", "/v1/places"),
+    ("GET", "/v1/track/{tracking_number}"),
 }
 CORS_ORIGIN: web.RequestKey[str] = web.RequestKey("cors_origin", str)
 API_KEY: web.RequestKey[ApiKey] = web.RequestKey("api_key", ApiKey)

@@ -20,6 +20,7 @@ from pickup_points.model import PickupPoint
 from router.core.models import CarrierInfo, DeliveryType, Offer, ServiceInfo
 from router.integrations.retailcrm.callbacks import Offered
 from router.integrations.retailcrm.deliveries import SavedDelivery
+from router.shipping.model import Pickup
 
 # The CRM's two kinds of tariff.
 TariffType = Literal["courier", "selfDelivery"]
@@ -88,6 +89,19 @@ class Tariff(_Answer):
 class DeliveryData(_Answer):
     quote_id: str
     pickup_point: str | UnsetType = UNSET
+    shipment_id: Annotated[str, Meta(description="The shipment booked with the carrier")] | UnsetType = UNSET
+
+
+class PickupData(_Answer):
+    carrier: str
+    status: str
+    carrier_pickup_id: str | UnsetType = UNSET
+    note: str | UnsetType = UNSET
+
+
+class ResponseShipmentSave(_Answer):
+    shipment_id: Annotated[str, Meta(description="The pick-up's id here; shipmentDelete names it")]
+    extra_data: PickupData
 
 
 class ResponseSave(_Answer):
@@ -95,6 +109,7 @@ class ResponseSave(_Answer):
     cost: Rubles
     status: str
     extra_data: DeliveryData
+    track_number: Annotated[str, Meta(description="The carrier's tracking number, once booked")] | UnsetType = UNSET
 
 
 class StatusInfo(_Answer):
@@ -116,6 +131,7 @@ class ResponseLoadDeliveryData(_Answer):
     payer_type: str | UnsetType = UNSET
     shipment_address: Handed | UnsetType = UNSET
     delivery_address: Handed | UnsetType = UNSET
+    track_number: str | UnsetType = UNSET
 
 
 def success(result: Any = None) -> dict[str, Any]:
@@ -185,11 +201,31 @@ def tariff_list(tariffs: Iterable[tuple[CarrierInfo, ServiceInfo]]) -> list[Tari
 
 
 def _extra(saved: SavedDelivery) -> DeliveryData:
-    return DeliveryData(quote_id=saved.quote_id, pickup_point=saved.pickup_point or UNSET)
+    return DeliveryData(
+        quote_id=saved.quote_id, pickup_point=saved.pickup_point or UNSET, shipment_id=saved.shipment_id or UNSET
+    )
 
 
 def save_result(saved: SavedDelivery) -> ResponseSave:
-    return ResponseSave(delivery_id=saved.id, cost=saved.cost, status=saved.status, extra_data=_extra(saved))
+    return ResponseSave(
+        delivery_id=saved.id,
+        cost=saved.cost,
+        status=saved.status,
+        extra_data=_extra(saved),
+        track_number=saved.track_number or UNSET,
+    )
+
+
+def shipment_save_result(pickup: Pickup) -> ResponseShipmentSave:
+    return ResponseShipmentSave(
+        shipment_id=pickup.id,
+        extra_data=PickupData(
+            carrier=pickup.carrier,
+            status=pickup.status,
+            carrier_pickup_id=pickup.carrier_pickup_id or UNSET,
+            note=pickup.note or UNSET,
+        ),
+    )
 
 
 def load_result(saved: SavedDelivery) -> ResponseLoadDeliveryData:
@@ -204,4 +240,5 @@ def load_result(saved: SavedDelivery) -> ResponseLoadDeliveryData:
         payer_type=saved.payer_type or UNSET,
         shipment_address=saved.shipment_address or UNSET,
         delivery_address=saved.delivery_address or UNSET,
+        track_number=saved.track_number or UNSET,
     )

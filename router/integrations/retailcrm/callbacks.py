@@ -1,4 +1,4 @@
-"""What each callback does, in the service's own terms: quote, list, lock, read, cancel.
+"""What each callback does, in the service's own terms: quote, list, lock, book, read, cancel, print.
 
 `calculate` goes through the QuoteBook exactly as `POST /v1/quotes` does, so the CRM sees the
 same prices (the same quote, within the cache TTL) and every offer it shows is locked under a
@@ -6,16 +6,29 @@ quote id, owned by the account: no other account is answered it from the cache o
 expired or never existed, and an estimate (a down carrier's last good answer, never held), rather
 than record a price nobody guaranteed, and a delivery that
 collects cash on delivery other than the calculation priced (router/integrations/retailcrm/cod.py).
+
+A carrier that books through this service (`Shipper.books_with`) is booked by `save`, as
+`POST /v1/shipments` books (router/integrations/retailcrm/booking.py builds the request), owned
+by the account and keyed by the delivery's id and attempt: a CRM retrying a save gets the one
+shipment, and its tracking number. A save with another body for a delivery already booked is
+refused with what to do (delete, which cancels at the carrier, then save again): the carrier's
+order cannot be edited, and answering the old booking would hide that the change was not made.
+A booking that failed or was cancelled is followed by a new one at the next save. `print`
+answers the shipments' labels, `shipmentSave`/`shipmentDelete` arrange and call off a courier
+pick-up of booked deliveries.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 from pickup_points.model import Feature, PickupPoint
 from pickup_points.search import PickupDirectory
@@ -33,6 +46,8 @@ from router.core.models import (
 )
 from router.core.regions import regions
 from router.core.settings import Settings
+from router.http.schemas.decode import convert
+from router.integrations.retailcrm import booking
 from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import (
@@ -41,12 +56,23 @@ from router.integrations.retailcrm.deliveries import (
     new_delivery_id,
 )
 from router.integrations.retailcrm.entities import QUOTE_ID_FIELD
-from router.integrations.retailcrm.errors import DeliveryUnknown, Malformed, Refused
+from router.integrations.retailcrm.errors import DeliveryUnknown, Malformed, PickupUnknown, Refused
 from router.integrations.retailcrm.locked import LockedQuote, read_locked
-from router.integrations.retailcrm.reading import CalculateRequest, PointQuery, SaveRequest
+from router.integrations.retailcrm.reading import (
+    CalculateRequest,
+    PointQuery,
+    PrintRequest,
+    SaveRequest,
+    ShipmentSaveRequest,
+)
+from router.printing import Paper
 from router.quoting.book import QuoteBook
 from router.quoting.engine import QuoteEngine
 from router.quoting.places import Places
+from router.records.tables import pickups
+from router.shipping.errors import IdempotencyConflict, PickupNotFound, ShipmentNotFound, ShippingError
+from router.shipping.model import Pickup, PickupRequest, ShipmentDetail, ShipmentStatus
+from router.shipping.shipper import Shipper
 
 # Pickup points offered with each pickup tariff: the nearest to the buyer's address, within a
 # city's reach. The search looks at more points than it offers because other carriers' points
@@ -101,8 +127,10 @@ class Callbacks:
         deliveries: DeliveryBook,
         cod: CodBook,
         settings: Settings,
+        shipper: Shipper,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._shipper = shipper
         self._engine = engine
         self._quotes = quotes
         self._directory = directory
@@ -289,8 +317,76 @@ class Callbacks:
             cod=money(delivery.cod),
             shipment_address=delivery.shipment_address.wire,
             delivery_address=delivery.delivery_address.wire,
+            shipment_id=earlier.shipment_id if earlier else None,
+            track_number=earlier.track_number if earlier else None,
+            attempt=earlier.attempt if earlier else 0,
         )
-        return await self._deliveries.put(saved)
+        if not self._shipper.books_with(offer.carrier):
+            # A carrier booked outside this service: the delivery keeps its quoted price, as before.
+            return await self._deliveries.put(saved)
+        return await self._book(account, request, saved)
+
+    async def _book(self, account: Account, request: SaveRequest, saved: SavedDelivery) -> SavedDelivery:
+        order_number = request.order_number or request.order
+        if order_number is None:
+            raise Malformed("save.orderNumber", "is required to book: the carrier is given the order's number")
+        wanted = booking.shipment_request(
+            request,
+            quote_id=saved.quote_id,
+            offer_id=saved.tariff,
+            pickup_point_id=saved.pickup_point,
+            order_number=order_number,
+        )
+        if saved.shipment_id is not None:
+            current = await self._current(account, saved.shipment_id)
+            if current is None or current.status in (ShipmentStatus.FAILED, ShipmentStatus.CANCELLED):
+                # That booking is over: this save books anew, under a key of its own.
+                saved = replace(saved, shipment_id=None, track_number=None, attempt=saved.attempt + 1)
+        if saved.shipment_id is None:
+            # Kept before booking, so a retried or concurrent save of the order finds this id
+            # (the order's unique index decides between racers) and books under the same key.
+            saved = await self._deliveries.put(replace(saved, status=ShipmentStatus.BOOKING.value))
+        booked_as = saved.shipment_id
+        try:
+            shipment, _ = await self._shipper.book(
+                wanted,
+                owner=account.id,
+                idempotency_key=f"retailcrm:{saved.id}:{saved.attempt}",
+                readers={account.id},
+            )
+        except (QuoteExpired, QuoteNotFound, QuoteNotHeld) as exc:
+            # The quote ran out between the check above and booking.
+            raise Refused(f"{exc}; calculate the delivery again, then save") from None
+        except IdempotencyConflict:
+            track = f", tracking number {saved.track_number}" if saved.track_number else ""
+            raise Refused(
+                f"delivery {saved.id} is already booked with the carrier as shipment {booked_as}{track};"
+                " a booked delivery is not changed here: delete it (which cancels the carrier's order),"
+                " then save it again"
+            ) from None
+        except InvalidRequest as exc:
+            raise booking.refusal(exc.errors) from None
+        except ShippingError as exc:
+            raise Refused(exc.detail) from None
+        saved = await self._deliveries.put(
+            replace(saved, shipment_id=shipment.id, track_number=shipment.tracking_number, status=shipment.status.value)
+        )
+        if shipment.status is ShipmentStatus.FAILED:
+            said = (
+                "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in shipment.errors)
+                or "no reason given"
+            )
+            raise Refused(
+                f"{saved.tariff_name} refused to book the delivery (shipment {shipment.id}): {said};"
+                " correct the order and save it again"
+            )
+        return saved
+
+    async def _current(self, account: Account, shipment_id: str) -> ShipmentDetail | None:
+        try:
+            return await self._shipper.get(shipment_id, account.id)
+        except ShipmentNotFound:
+            return None
 
     async def _check_cod(self, account: Account, locked: LockedQuote, collects: Decimal) -> None:
         # Refused rather than calculated again here: in the CRM's published flow `calculate` is
@@ -345,7 +441,131 @@ class Callbacks:
         saved = await self._deliveries.get(account.id, delivery_id)
         if saved is None:
             raise DeliveryUnknown(delivery_id)
+        if saved.shipment_id is not None and saved.status == ShipmentStatus.BOOKING.value:
+            # The carrier had not decided when `save` answered (an asynchronous one, slow):
+            # its decision, and tracking number, are the delivery's from the first look after.
+            current = await self._current(account, saved.shipment_id)
+            if current is not None and current.status is not ShipmentStatus.BOOKING:
+                saved = await self._deliveries.put(
+                    replace(saved, status=current.status.value, track_number=current.tracking_number)
+                )
         return saved
 
     async def delete(self, account: Account, delivery_id: str) -> None:
-        await self._deliveries.remove(await self.get(account, delivery_id))
+        """The delivery forgotten, its carrier's order cancelled first (refused once the carrier has the parcel)."""
+        saved = await self.get(account, delivery_id)
+        if saved.shipment_id is not None:
+            try:
+                await self._shipper.cancel(saved.shipment_id, account.id)
+            except ShipmentNotFound:
+                pass
+            except ShippingError as exc:
+                raise Refused(f"delivery {delivery_id} stays: {exc.detail}") from None
+        await self._deliveries.remove(saved)
+
+    async def labels(self, account: Account, request: PrintRequest) -> bytes:
+        """One PDF of the labels of the deliveries (or of the pick-ups' parcels) asked for."""
+        if request.plate not in (None, LABEL_PLATE):
+            raise Malformed("print.type", f"{request.plate!r} is no plate of this module; it prints {LABEL_PLATE!r}")
+        shipment_ids: list[str] = []
+        if request.entity_type == "order":
+            for n, delivery_id in enumerate(request.ids):
+                saved = await self._deliveries.get(account.id, delivery_id)
+                if saved is None:
+                    raise DeliveryUnknown(delivery_id)
+                if saved.shipment_id is None:
+                    raise Malformed(
+                        f"print.deliveryIds[{n}]", f"delivery {delivery_id} is not booked with a carrier: no label"
+                    )
+                shipment_ids.append(saved.shipment_id)
+        else:
+            for pickup_id in request.ids:
+                shipment_ids += await self._pickup_shipments(account, pickup_id)
+        paper = Paper.A4 if len(shipment_ids) > 1 else Paper.A6
+        try:
+            return await self._shipper.papers.labels(shipment_ids, account.id, paper)
+        except InvalidRequest as exc:
+            raise Malformed("print.deliveryIds", exc.errors[0].message) from None
+        except ShippingError as exc:
+            raise Refused(exc.detail) from None
+
+    async def _pickup_shipments(self, account: Account, pickup_id: str) -> list[str]:
+        query = sa.select(pickups.c.document).where(pickups.c.id == pickup_id, pickups.c.owner == account.id)
+        async with self._deliveries.db.read() as conn:
+            document = (await conn.execute(query)).scalar_one_or_none()
+        if document is None:
+            raise PickupUnknown(pickup_id)
+        return list(document["request"]["shipment_ids"])
+
+    async def shipment_save(self, account: Account, request: ShipmentSaveRequest) -> Pickup:
+        """A courier pick-up of the deliveries' parcels; an edited one is called off, then asked for anew."""
+        shipment_ids: list[str] = []
+        carriers: set[str] = set()
+        for n, delivery_id in enumerate(request.delivery_ids):
+            saved = await self._deliveries.get(account.id, delivery_id)
+            if saved is None:
+                raise DeliveryUnknown(delivery_id)
+            if saved.shipment_id is None:
+                raise Malformed(f"shipmentSave.orders[{n}].deliveryId", f"delivery {delivery_id} is not booked")
+            shipment_ids.append(saved.shipment_id)
+            carriers.add(saved.carrier)
+        if len(carriers) > 1:
+            raise Malformed(
+                "shipmentSave.orders", f"one carrier's deliveries a pick-up, not {', '.join(sorted(carriers))}'"
+            )
+        place, contact = request.address, request.contact
+        street = ", ".join(str(place.wire[k]) for k in ("street", "building") if place.wire.get(k))
+        body: dict[str, Any] = {
+            "carrier": carriers.pop(),
+            "day": request.day.date().isoformat(),
+            "time_from": request.time_from,
+            "time_to": request.time_to,
+            "address": street or place.text or "",
+            "city": place.city or "",
+            "contact": {"name": contact.name or "", "phone": contact.phone or ""},
+            "shipment_ids": shipment_ids,
+            "comment": request.comment,
+        }
+        try:
+            pickup_request = convert(body, PickupRequest)
+            if request.shipment_id is not None:
+                await self.shipment_delete(account, request.shipment_id)
+            return await self._shipper.papers.request_pickup(account.id, pickup_request)
+        except InvalidRequest as exc:
+            errors = exc.errors
+            named = [(_pickup_path(e.path), e.message) for e in errors]
+            (first, message), rest = named[0], named[1:]
+            raise Malformed(first, message + "".join(f"; {path}: {why}" for path, why in rest)) from None
+        except ShippingError as exc:
+            raise Refused(exc.detail) from None
+
+    async def shipment_delete(self, account: Account, pickup_id: str) -> Pickup:
+        try:
+            return await self._shipper.papers.cancel_pickup(account.id, pickup_id)
+        except PickupNotFound:
+            raise PickupUnknown(pickup_id) from None
+        except ShippingError as exc:
+            raise Refused(exc.detail) from None
+
+
+# The one plate `print` makes: the parcels' labels.
+LABEL_PLATE = "label"
+_PICKUP_PATHS = (
+    ("contact.phone", "shipmentSave.manager.phone"),
+    ("contact", "shipmentSave.manager.firstName"),
+    ("day", "shipmentSave.date"),
+    ("time_from", "shipmentSave.time.from"),
+    ("time_to", "shipmentSave.time.to"),
+    ("address", "shipmentSave.address.text"),
+    ("city", "shipmentSave.address.city"),
+    ("shipment_ids", "shipmentSave.orders"),
+    ("carrier", "shipmentSave.orders"),
+    ("comment", "shipmentSave.comment"),
+)
+
+
+def _pickup_path(path: str) -> str:
+    for ours, theirs in _PICKUP_PATHS:
+        if path == ours or path.startswith(ours + ".") or path.startswith(ours + "["):
+            return theirs + path[len(ours) :] if ours == "shipment_ids" else theirs
+    return "shipmentSave." + path

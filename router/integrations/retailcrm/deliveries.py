@@ -55,6 +55,12 @@ class SavedDelivery:
     cod: Decimal | None = None  # RUB the buyer pays on delivery, as quoted; 0: prepaid; None: not recorded
     shipment_address: dict[str, Any] = field(default_factory=dict)  # as the CRM sent them
     delivery_address: dict[str, Any] = field(default_factory=dict)
+    # The shipment booked for it (router.shipping), and its carrier's tracking number.
+    shipment_id: str | None = None
+    track_number: str | None = None
+    # Bumped when its shipment failed or was cancelled, so the next save books anew rather than
+    # answering that shipment again: part of the booking's idempotency key.
+    attempt: int = 0
 
 
 def new_delivery_id() -> str:
@@ -87,6 +93,9 @@ def _row(d: SavedDelivery) -> dict[str, Any]:
             "cod_kopecks": None if d.cod is None else _kopecks(d.cod),
             "shipment_address": d.shipment_address,
             "delivery_address": d.delivery_address,
+            "shipment_id": d.shipment_id,
+            "track_number": d.track_number,
+            "attempt": d.attempt,
         },
     }
 
@@ -113,6 +122,9 @@ def _delivery(row: sa.Row[Any]) -> SavedDelivery:
         cod=None if doc["cod_kopecks"] is None else Decimal(doc["cod_kopecks"]) * KOPECK,
         shipment_address=doc["shipment_address"],
         delivery_address=doc["delivery_address"],
+        shipment_id=doc.get("shipment_id"),  # absent from deliveries saved before booking
+        track_number=doc.get("track_number"),
+        attempt=doc.get("attempt", 0),
     )
 
 

@@ -100,6 +100,10 @@ Address = DeliveryAddress | EmptyArray | None
 
 
 class PackageItem(_Entity):
+    # What booking tells the carrier of each item (its name and the shop's article).
+    name: Text | None = None
+    offer_id: Kept | None = None
+    external_id: Kept | None = None
     declared_value: Annotated[Decimal, _decimal("Roubles per unit")] | None = None
     cod: Annotated[Decimal, _decimal("Roubles per unit collected on delivery")] | None = None
     quantity: Quantity | None = None
@@ -136,8 +140,29 @@ class SaveDeliveryData(_Entity):
     cod: Annotated[Decimal, _decimal("Roubles the buyer pays on delivery")] | None = None
 
 
+class Phone(_Entity):
+    """A customer's phone as the CRM's Customer entity carries it."""
+
+    number: Text | None = None
+
+
+class Person(_Entity):
+    """The CRM's Customer (the buyer, who receives) or Manager (who sends): only what a carrier
+    needs of them is read. The Customer's phones come as texts or as `{number}` objects."""
+
+    first_name: Text | None = None
+    last_name: Text | None = None
+    patronymic: Text | None = None
+    phone: Text | None = None
+    phones: list[Text | Phone] | None = None
+    email: Text | None = None
+
+
 class RequestSave(_Entity):
     delivery: SaveDeliveryData
+    customer: Annotated[Person, Meta(description="The buyer: the parcel's recipient")] | EmptyArray | None = None
+    manager: Annotated[Person, Meta(description="The manager: the sender's contact")] | EmptyArray | None = None
+    legal_entity: Annotated[Text, Meta(description="The shop's legal entity: the sender's company")] | None = None
     delivery_id: Annotated[Text, Meta(description="Present when the CRM edits a saved delivery")] | None = None
     order: Text | None = None
     order_number: Text | None = None
@@ -147,6 +172,37 @@ class RequestSave(_Entity):
 
 class RequestDelete(_Entity):
     delivery_id: Text
+
+
+class RequestPrint(_Entity):
+    entity_type: Annotated[Text, Meta(description='"order": labels of deliveries; "shipment": of pick-ups')]
+    delivery_ids: Annotated[list[Text], Meta(min_length=1, max_length=500)]
+    type: Annotated[Text, Meta(description="The plate's code (see the module's plateList)")] | None = None
+
+
+class TimeInterval(_Entity):
+    from_: Annotated[Text, Meta(description="HH:MM")] | None = msgspec.field(default=None, name="from")
+    to: Annotated[Text, Meta(description="HH:MM")] | None = None
+
+
+class ShipmentOrder(_Entity):
+    delivery_id: Text
+
+
+class RequestShipmentSave(_Entity):
+    """A courier pick-up the manager asks for: the deliveries it collects, when and where."""
+
+    date: DateText
+    orders: Annotated[list[ShipmentOrder], Meta(min_length=1, max_length=5000)]
+    shipment_id: Annotated[Text, Meta(description="Present when the CRM edits a pick-up saved before")] | None = None
+    time: TimeInterval | EmptyArray | None = None
+    address: Address = None
+    manager: Person | EmptyArray | None = None
+    comment: Annotated[str, Meta(max_length=500)] | None = None
+
+
+class RequestShipmentDelete(_Entity):
+    shipment_id: Text
 
 
 # Query parameters are text, present or not: never null, never a number. A place's name fits

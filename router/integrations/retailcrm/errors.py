@@ -4,7 +4,8 @@
     ├── Malformed       a field is missing, not JSON, or of the wrong type; names the field (400)
     ├── UnknownClient   no clientId, or one no connected account has (403)
     ├── Refused         understood, but cannot be done: an expired or unknown quote on save (400)
-    └── DeliveryUnknown no saved delivery with that id for this account (404)
+    ├── DeliveryUnknown no saved delivery with that id for this account (404)
+    └── PickupUnknown   no courier pick-up with that id for this account (404)
 
 The CRM shows `errorMsg` to the manager as it is, so each message says what to do next. Outside
 the tree, a store or records database that does not answer (`router.store.StoreUnavailable`,
@@ -45,3 +46,11 @@ class DeliveryUnknown(CallbackError):
     def __init__(self, delivery_id: str) -> None:
         super().__init__(f"no delivery {delivery_id!r} was saved through this module")
         self.delivery_id = delivery_id
+
+
+class PickupUnknown(CallbackError):
+    status = 404
+
+    def __init__(self, pickup_id: str) -> None:
+        super().__init__(f"no courier pick-up {pickup_id!r} was arranged through this module")
+        self.pickup_id = pickup_id

@@ -3,7 +3,8 @@
 The CRM POSTs `application/x-www-form-urlencoded` with `clientId` and one field named after
 the action holding a JSON string; `get` and `shipmentPointList` come as GETs with query
 parameters. Every answer, refusals included, is `{"success": …}` JSON: the CRM shows a
-refusal's `errorMsg` to the manager and cannot read anything else.
+refusal's `errorMsg` to the manager and cannot read anything else. The one exception is a
+successful `print`, answered with the PDF itself.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ from router.integrations.retailcrm.callbacks import Callbacks
 from router.integrations.retailcrm.cod import CodBook
 from router.integrations.retailcrm.deliveries import DeliveryBook
 from router.integrations.retailcrm.errors import CallbackError, Malformed, UnknownClient
-from router.integrations.retailcrm.reading import NUL, read_calculate, read_delete, read_point_query, read_save
+from router.integrations.retailcrm.reading import (
+    NUL,
+    read_calculate,
+    read_delete,
+    read_point_query,
+    read_print,
+    read_save,
+    read_shipment_delete,
+    read_shipment_save,
+)
 from router.records import RecordsUnavailable
 from router.store import StoreUnavailable
 
@@ -79,6 +89,7 @@ def _callbacks(app: web.Application) -> Callbacks:
         deliveries=DeliveryBook(app[keys.RETAILCRM_ACCOUNTS].db, app[keys.STORE]),
         cod=CodBook(app[keys.STORE]),
         settings=app[keys.SETTINGS],
+        shipper=app[keys.SHIPPER],
     )
 
 
@@ -112,6 +123,8 @@ def callback(action: Action) -> Callable[[web.Request], Awaitable[web.Response]]
         except Exception:
             log.exception("retailcrm callback %s failed", request.path)
             return _answer(500, answers.failure("internal error; the failure is logged"))
+        if isinstance(result, web.Response):
+            return result
         return _answer(200, answers.success(result))
 
     return handler
@@ -151,4 +164,24 @@ async def get(request: web.Request, params: Params, account: Account, calls: Cal
 @callback
 async def delete(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
     await calls.delete(account, read_delete(_json_field(params, "delete")))
+    return None
+
+
+@callback
+async def print_labels(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    pdf = await calls.labels(account, read_print(_json_field(params, "print")))
+    return web.Response(
+        body=pdf, content_type="application/pdf", headers={"Content-Disposition": 'inline; filename="labels.pdf"'}
+    )
+
+
+@callback
+async def shipment_save(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    pickup = await calls.shipment_save(account, read_shipment_save(_json_field(params, "shipmentSave")))
+    return answers.shipment_save_result(pickup)
+
+
+@callback
+async def shipment_delete(request: web.Request, params: Params, account: Account, calls: Callbacks) -> Any:
+    await calls.shipment_delete(account, read_shipment_delete(_json_field(params, "shipmentDelete")))
     return None

@@ -17,6 +17,7 @@ from router.integrations.retailcrm.answers import (
     ResponseCalculate,
     ResponseLoadDeliveryData,
     ResponseSave,
+    ResponseShipmentSave,
     Tariff,
     Terminal,
 )
@@ -24,7 +25,10 @@ from router.integrations.retailcrm.entities import (
     GetQuery,
     RequestCalculate,
     RequestDelete,
+    RequestPrint,
     RequestSave,
+    RequestShipmentDelete,
+    RequestShipmentSave,
     ShipmentPointQuery,
     TariffListQuery,
 )
@@ -33,8 +37,8 @@ from router.integrations.retailcrm.registration import path
 FORM = "application/x-www-form-urlencoded"
 # The CRM's class names, prefixed so they stand apart from the JSON API's in one document.
 PREFIX = "RetailCrm"
-_ANSWERS = (Failure, Terminal, ResponseCalculate, Tariff, ResponseSave, ResponseLoadDeliveryData)
-_REQUESTS = (RequestCalculate, RequestSave, RequestDelete)
+_ANSWERS = (Failure, Terminal, ResponseCalculate, Tariff, ResponseSave, ResponseLoadDeliveryData, ResponseShipmentSave)
+_REQUESTS = (RequestCalculate, RequestSave, RequestDelete, RequestPrint, RequestShipmentSave, RequestShipmentDelete)
 _QUERIES = (ShipmentPointQuery, GetQuery, TariffListQuery)
 _refs, _components = msgspec.json.schema_components(
     (*_ANSWERS, *_REQUESTS, *_QUERIES), ref_template=f"#/components/schemas/{PREFIX}{{name}}"
@@ -117,7 +121,7 @@ def _responses(ok: dict[str, Any], description: str) -> dict[str, Any]:
         "200": {"description": description, "content": {"application/json": {"schema": ok}}},
         "400": failure("A field is missing, not JSON, or wrong; errorMsg names it. Or the request cannot be done"),
         "403": failure("No clientId, or one no connected account has"),
-        "404": failure("No such saved delivery"),
+        "404": failure("No such saved delivery (or pick-up)"),
         "413": failure("Body too large"),
         "503": failure("The store that keeps quotes and saved deliveries is not answering; retry shortly"),
     }
@@ -147,7 +151,7 @@ PATHS: dict[str, Any] = {
     path("save"): {
         "post": _operation(
             "retailcrmSave",
-            "Record the chosen offer at its quoted price",
+            "Book the chosen offer with its carrier at its quoted price (a carrier booked elsewhere: record it)",
             _responses(_success(_REF[ResponseSave]), "The delivery as saved"),
             requestBody=_form_body("save", RequestSave),
         )
@@ -163,9 +167,39 @@ PATHS: dict[str, Any] = {
     path("delete"): {
         "post": _operation(
             "retailcrmDelete",
-            "Cancel a saved delivery",
+            "Cancel a saved delivery, at the carrier first; refused once the carrier has the parcel",
             _responses(_success(None), "Cancelled"),
             requestBody=_form_body("delete", RequestDelete),
+        )
+    },
+    path("print"): {
+        "post": _operation(
+            "retailcrmPrint",
+            "The labels of booked deliveries (or of the parcels of pick-ups) as one PDF: A6 for one, A4 for more",
+            {
+                **_responses(_success(None), "unused"),
+                "200": {
+                    "description": "The labels: the PDF itself, not JSON",
+                    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                },
+            },
+            requestBody=_form_body("print", RequestPrint),
+        )
+    },
+    path("shipmentSave"): {
+        "post": _operation(
+            "retailcrmShipmentSave",
+            "Ask the carrier of the deliveries for a courier pick-up (an edited one is called off and asked anew)",
+            _responses(_success(_REF[ResponseShipmentSave]), "The pick-up"),
+            requestBody=_form_body("shipmentSave", RequestShipmentSave),
+        )
+    },
+    path("shipmentDelete"): {
+        "post": _operation(
+            "retailcrmShipmentDelete",
+            "Call off a courier pick-up",
+            _responses(_success(None), "Called off"),
+            requestBody=_form_body("shipmentDelete", RequestShipmentDelete),
         )
     },
     path("shipmentPointList"): {

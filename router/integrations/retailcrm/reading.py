@@ -9,6 +9,7 @@ the CRM knows it by (`calculate.packages[0].weight`), all of them in one answer.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,10 +30,16 @@ from router.integrations.retailcrm.entities import (
     DeliveryAddress,
     Flag,
     Package,
+    Person,
+    Phone,
     RequestCalculate,
     RequestDelete,
+    RequestPrint,
     RequestSave,
+    RequestShipmentDelete,
+    RequestShipmentSave,
     ShipmentPointQuery,
+    TimeInterval,
 )
 from router.integrations.retailcrm.errors import Malformed
 
@@ -95,11 +102,58 @@ class SaveDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """A Customer or Manager: a name of its parts, the first phone, the e-mail; None when not sent."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveItem:
+    name: str | None
+    sku: str | None  # the shop's article (externalId), else the CRM's offer id
+    quantity: Decimal  # as the CRM counts it; 0 counts as 1
+    declared_value: Decimal  # RUB a unit
+    cod: Decimal  # RUB a unit collected on delivery
+
+
+@dataclass(frozen=True, slots=True)
+class SavePackage:
+    weight_g: int  # 0: the CRM sent no weight
+    items: tuple[SaveItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SaveRequest:
     delivery_id: str | None  # present when the CRM edits a delivery saved before
     order: str | None
     order_number: str | None
     delivery: SaveDelivery
+    recipient: Contact = Contact()
+    sender: Contact = Contact()
+    sender_company: str | None = None
+    packages: tuple[SavePackage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PrintRequest:
+    entity_type: str  # "order": deliveries' labels; "shipment": the labels of pick-ups' parcels
+    plate: str | None
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentSaveRequest:
+    shipment_id: str | None  # a pick-up saved before, to be replaced
+    day: datetime
+    time_from: str
+    time_to: str
+    address: Place
+    delivery_ids: tuple[str, ...]
+    contact: Contact
+    comment: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +330,39 @@ def _flag(value: Flag | None) -> bool:
     return value in (True, 1, "1", "true")
 
 
+def _contact(given: Person | list[Any] | None) -> Contact:
+    if not isinstance(given, Person):
+        return Contact()
+    parts = (_text(given.last_name), _text(given.first_name), _text(given.patronymic))
+    phones = [given.phone, *(given.phones or ())]
+    texts = [_text(p.number if isinstance(p, Phone) else p) for p in phones]
+    return Contact(
+        name=" ".join(p for p in parts if p) or None,
+        phone=next((t for t in texts if t), None),
+        email=_text(given.email),
+    )
+
+
+def _save_packages(packages: Sequence[Package]) -> tuple[SavePackage, ...]:
+    # Amounts were checked by `_items_totals`; a weight the reader cannot use counts as unknown.
+    read = []
+    for package in packages:
+        weight = package.weight_g
+        weight_g = math.ceil(weight) if weight is not None and weight.is_finite() and weight > 0 else 0
+        items = tuple(
+            SaveItem(
+                name=_text(item.name),
+                sku=_text(item.external_id) or _text(item.offer_id),
+                quantity=item.quantity or Decimal(0),
+                declared_value=item.declared_value or Decimal(0),
+                cod=item.cod or Decimal(0),
+            )
+            for item in package.items or ()
+        )
+        read.append(SavePackage(weight_g=min(weight_g, MAX_WEIGHT_G), items=items))
+    return tuple(read)
+
+
 def save_from(request: RequestSave) -> SaveRequest:
     errors: list[FieldError] = []
     _currency(errors, "currency", request.currency)
@@ -292,6 +379,8 @@ def save_from(request: RequestSave) -> SaveRequest:
             errors.append(FieldError("delivery.cod", "is required with withCod: the amount the buyer pays on delivery"))
         cod = total
     cost = _within(errors, "delivery.cost", delivery.cost)
+    if not with_cod:
+        _items_totals(errors, "packages", request.packages or ())
     errors.extend(nul_errors(msgspec.to_builtins(request)))
     if errors:
         raise _malformed("save", errors)
@@ -309,6 +398,10 @@ def save_from(request: RequestSave) -> SaveRequest:
             with_cod=with_cod,
             cod=cod,
         ),
+        recipient=_contact(request.customer),
+        sender=_contact(request.manager),
+        sender_company=_text(request.legal_entity),
+        packages=_save_packages(request.packages or ()),
     )
 
 
@@ -320,6 +413,70 @@ def read_delete(raw: str) -> str:
     if "\0" in delivery_id:
         raise Malformed("delete.deliveryId", NUL)
     return delivery_id
+
+
+def read_print(raw: str) -> PrintRequest:
+    """The `print` form field's JSON."""
+    request = _decoded(raw, RequestPrint, "print")
+    entity = _text(request.entity_type)
+    if entity not in ("order", "shipment"):
+        raise Malformed("print.entityType", f'must be "order" or "shipment", not {entity!r}')
+    ids = tuple(_text(i) for i in request.delivery_ids)
+    if any(i is None or "\0" in i for i in ids):
+        raise Malformed("print.deliveryIds", "each must be a saved delivery's id")
+    return PrintRequest(entity_type=entity, plate=_text(request.type), ids=tuple(i for i in ids if i))
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
+
+
+def _clock(errors: list[FieldError], path: str, value: str | int | None, default: str) -> str:
+    text = _text(value)
+    if text is None:
+        return default
+    found = _CLOCK.match(text)
+    if found is None:
+        errors.append(FieldError(path, "must be a time of day such as 10:00"))
+        return default
+    return f"{int(found[1]):02d}:{found[2]}"
+
+
+def read_shipment_save(raw: str) -> ShipmentSaveRequest:
+    """The `shipmentSave` form field's JSON."""
+    request = _decoded(raw, RequestShipmentSave, "shipmentSave")
+    errors: list[FieldError] = []
+    day = _date(errors, "date", request.date)
+    if day is None and not errors:
+        errors.append(FieldError("date", "is required: the day the courier comes"))
+    interval = request.time if isinstance(request.time, TimeInterval) else TimeInterval()
+    time_from = _clock(errors, "time.from", interval.from_, "10:00")
+    time_to = _clock(errors, "time.to", interval.to, "18:00")
+    ids = tuple(_text(o.delivery_id) for o in request.orders)
+    for n, delivery_id in enumerate(ids):
+        if delivery_id is None:
+            errors.append(FieldError(f"orders[{n}].deliveryId", "is required"))
+    errors.extend(nul_errors(msgspec.to_builtins(request)))
+    if errors:
+        raise _malformed("shipmentSave", errors)
+    assert day is not None
+    return ShipmentSaveRequest(
+        shipment_id=_text(request.shipment_id),
+        day=day,
+        time_from=time_from,
+        time_to=time_to,
+        address=_place(request.address),
+        delivery_ids=tuple(i for i in ids if i),
+        contact=_contact(request.manager),
+        comment=(request.comment or "").strip(),
+    )
+
+
+def read_shipment_delete(raw: str) -> str:
+    """The pick-up id in the `shipmentDelete` form field's JSON."""
+    shipment_id = _text(_decoded(raw, RequestShipmentDelete, "shipmentDelete").shipment_id)
+    if shipment_id is None or "\0" in shipment_id:
+        raise Malformed("shipmentDelete.shipmentId", "is required: the pick-up's id")
+    return shipment_id
 
 
 def read_point_query(params: dict[str, str]) -> PointQuery:

@@ -17,15 +17,17 @@ from router.integrations.retailcrm.entities import QUOTE_ID_FIELD
 PREFIX = "/integrations/retailcrm"
 # The CRM calls `{baseUrl}/{action path}` (its docs write it so, and its own module bundle
 # registers paths without a leading slash), so baseUrl carries the prefix and each path is
-# relative to it. Every action listed here is served (router/api/routes.py). The published API
-# also defines `print`, `shipmentSave` and `shipmentDelete`; they are left out because this
-# service books nothing with the carriers: it has no label to print and no courier to send for
-# the parcels, and advertising them would have the CRM's managers wait for what never comes.
+# relative to it. Every action listed here is served (router/http/routes.py): `save` books with
+# the carrier, `delete` cancels there, `print` answers the labels, `shipmentSave` and
+# `shipmentDelete` arrange and call off a courier pick-up.
 ACTIONS = {
     "calculate": "calculate",
     "save": "save",
     "get": "get",
     "delete": "delete",
+    "print": "print",
+    "shipmentSave": "shipmentSave",
+    "shipmentDelete": "shipmentDelete",
     "shipmentPointList": "shipmentPointList",
     "tariffList": "tariffList",
 }
@@ -52,6 +54,14 @@ class Status(_Sent):
     is_preprocessing: bool
 
 
+class Plate(_Sent):
+    """A printed form the CRM offers for an order or a shipment (pick-up); `print` gets its code."""
+
+    type: str
+    code: str
+    label: str
+
+
 class DeliveryDataField(_Sent):
     code: str
     label: str
@@ -75,6 +85,7 @@ class DeliveryConfiguration(_Sent):
     allow_track_number: bool
     available_countries: list[str]
     status_list: list[Status]
+    plate_list: list[Plate]
     delivery_data_field_list: list[DeliveryDataField]
 
 
@@ -94,9 +105,21 @@ class IntegrationModule(_Sent):
     integrations: Integrations
 
 
-# The one status a delivery has here: saved with its quoted price. Carrier tracking would add more.
+# What `save` answers: a delivery kept at its quoted price (a carrier booked outside this
+# service), and booking's own states. Carrier tracking would add more.
 STATUSES = [
-    Status(code="new", name="Saved at the quoted price", is_editable=True, is_error=False, is_preprocessing=False)
+    Status(code="new", name="Saved at the quoted price", is_editable=True, is_error=False, is_preprocessing=False),
+    Status(
+        code="booking", name="Being booked with the carrier", is_editable=False, is_error=False, is_preprocessing=True
+    ),
+    Status(code="booked", name="Booked with the carrier", is_editable=False, is_error=False, is_preprocessing=False),
+    Status(code="failed", name="Refused by the carrier", is_editable=True, is_error=True, is_preprocessing=False),
+    Status(code="cancelled", name="Cancelled at the carrier", is_editable=True, is_error=False, is_preprocessing=False),
+]
+# `print` makes the parcels' labels, of an order's delivery or of every parcel a pick-up collects.
+PLATES = [
+    Plate(type="order", code="label", label="Parcel labels"),
+    Plate(type="shipment", code="label", label="Parcel labels"),
 ]
 DELIVERY_DATA_FIELDS = [
     DeliveryDataField(
@@ -127,7 +150,10 @@ def integration_module(account: Account, client_id: str, public_url: str, name: 
         available_countries=COUNTRIES,
         integrations=Integrations(
             delivery=DeliveryConfiguration(
-                description="Quotes every carrier at once, offers their pickup points, and keeps the price the buyer saw.",
+                description=(
+                    "Quotes every carrier at once, offers their pickup points, books the chosen one at the price"
+                    " the buyer saw, prints its labels and arranges the courier pick-up."
+                ),
                 actions=ACTIONS,
                 payer_type=PAYER_TYPES,
                 rate_delivery_cost=True,
@@ -137,6 +163,7 @@ def integration_module(account: Account, client_id: str, public_url: str, name: 
                 allow_track_number=True,
                 available_countries=COUNTRIES,
                 status_list=STATUSES,
+                plate_list=PLATES,
                 delivery_data_field_list=DELIVERY_DATA_FIELDS,
             )
         ),

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from router.core.errors import RateLimited
-from router.http.rate_limit import RateLimiter
 from router.store import MemoryStore, Store
+from router.store.rate_limit import RateLimiter
 
 
 async def test_requests_within_the_limit_pass_and_the_next_is_refused(store: Store) -> None:

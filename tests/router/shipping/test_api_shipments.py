@@ -306,3 +306,18 @@ async def test_a_partner_pick_up_is_recorded_and_points_at_its_manifest(make_api
     assert late.status == 422 and (await late.json())["errors"][0]["path"] == "time_to"
     cancelled = await api.post(f"/v1/pickups/{pickup['id']}/cancel")
     assert (await cancelled.json())["status"] == "cancelled"
+
+
+async def test_a_partners_first_bookings_at_once_take_distinct_numbers_in_turn(make_api, records_url) -> None:
+    api = await make_api(Settings(database_url=records_url) if records_url.startswith("postgresql") else None)
+    q = await quote(api)
+
+    answers = await asyncio.gather(
+        *(
+            api.post("/v1/shipments", json=booking(q, "magistral:door", order_number=f"R-{n}"), headers=key())
+            for n in range(12)
+        )
+    )
+
+    numbers = sorted([(await r.json())["tracking_number"] for r in answers])
+    assert numbers == [f"MA{n:010d}" for n in range(1, 13)]

@@ -43,6 +43,11 @@ async def sandbox() -> AsyncIterator[SandboxServers]:
 
 @pytest.fixture
 async def settings(sandbox: SandboxServers, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return await cdek_settings(sandbox, tmp_path, monkeypatch)
+
+
+async def cdek_settings(sandbox: SandboxServers, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings reaching the emulator through the TOML alone, with its Novosibirsk offices imported."""
     # The emulator is reached as any CDEK-format server is: its URL and credentials in the TOML.
     monkeypatch.setenv("SHOP_CDEK_ID", sandbox.cdek_client_id)
     monkeypatch.setenv("SHOP_CDEK_SECRET", sandbox.cdek_client_secret)

@@ -10,7 +10,7 @@ from router.records.jobs import Done, JobQueue, Later
 from router.webhooks import EventType, emit
 from router.webhooks.model import WebhookRequest
 from router.webhooks.sender import Sender
-from tests.router.webhooks.conftest import Receiver
+from tests.receiver import Receiver
 
 
 async def test_a_delivery_failing_for_24_hours_is_marked_failed_the_lane_moves_on_and_it_can_be_replayed(

@@ -1,14 +1,12 @@
-"""The shop's webhook endpoint, as a real HTTP server on a free port."""
+"""The shop's webhook endpoint, as a real HTTP server on a free port: it keeps what it is sent."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 
@@ -27,8 +25,6 @@ class Receiver:
         return str(self.server.make_url("/hooks"))
 
     def events(self) -> list[dict[str, Any]]:
-        import json
-
         return [json.loads(body) for _, body in self.received]
 
     async def wait_for(self, count: int, within_s: float = 20.0) -> None:
@@ -37,23 +33,3 @@ class Receiver:
         while len(self.received) < count:
             assert loop.time() < until, f"{len(self.received)} of {count} events arrived"
             await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    got = Receiver()
-
-    async def hook(request: web.Request) -> web.Response:
-        body = await request.read()
-        if got.status != 200:
-            got.refused += 1
-            return web.Response(status=got.status)
-        got.received.append((dict(request.headers), body))
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/hooks", hook)
-    got.server = TestServer(app)
-    await got.server.start_server()
-    yield got
-    await got.server.close()

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import hmac
+import logging
+
+import msgspec
+import sqlalchemy as sa
+from aiohttp import web
+
+from carriers.booking import BookingApi
+from carriers.cdek.booking import CdekBooking
+from carriers.cdek.statuses import read_webhook
+from carriers.errors import CarrierResponseError
+from carriers.tracking import TrackingEvent
+from router.core.errors import FieldError, InvalidRequest
+from router.http import appkeys as keys
+from router.http.handlers.shipments import owner
+from router.http.schemas.decode import decode_json
+from router.records.tables import shipments
+from router.tracking.model import EventsRequest
+from router.tracking.public import track
+
+log = logging.getLogger(__name__)
+
+
+def _json(answer: msgspec.Struct, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=msgspec.json.encode(answer), content_type="application/json")
+
+
+async def public_tracking(request: web.Request) -> web.Response:
+    return _json(await track(request.app[keys.RECORDS], request.match_info["tracking_number"]))
+
+
+async def add_events(request: web.Request) -> web.Response:
+    """Statuses of a partner without an API, as the shop (or the partner's file) tells them."""
+    body = decode_json(await request.read(), EventsRequest, title="Invalid tracking events")
+    shipper = request.app[keys.SHIPPER]
+    row = await shipper.ledger.get(request.match_info["shipment_id"], owner(request))
+    events = [
+        TrackingEvent(
+            carrier=row.carrier,
+            carrier_code=e.code or e.status.value,
+            carrier_text=e.text or e.status.value,
+            status=e.status,
+            at=e.at,
+            city=e.city,
+        )
+        for e in body.events
+    ]
+    await request.app[keys.TRACKER].take(row.id, events, "manual")
+    return _json(await shipper.get(row.id, owner(request)))
+
+
+async def inbound(request: web.Request) -> web.Response:
+    """A carrier's status call. CDEK signs nothing: the URL's token is the only proof, and the
+    event is taken only for an order of ours that it names."""
+    settings = request.app[keys.SETTINGS]
+    token = settings.inbound_token
+    if not token or not hmac.compare_digest(request.match_info["token"].encode(), token.encode()):
+        raise web.HTTPNotFound()
+    carrier = request.match_info["carrier"]
+    api: BookingApi | None = request.app[keys.SHIPPER].bookings.get(carrier)
+    if not isinstance(api, CdekBooking):
+        raise web.HTTPNotFound()
+    try:
+        call = read_webhook(await request.read(), carrier=carrier)
+    except CarrierResponseError as exc:
+        raise InvalidRequest([FieldError("body", str(exc))], title="Not a status call") from None
+    matches = [shipments.c.carrier_ref == call.uuid]
+    if call.cdek_number:
+        matches.append(shipments.c.tracking_number == call.cdek_number)
+    if call.number:
+        matches.append(shipments.c.id == call.number)
+    query = sa.select(shipments.c.id).where(shipments.c.carrier == carrier, sa.or_(*matches)).limit(1)
+    async with request.app[keys.RECORDS].read() as conn:
+        shipment_id = (await conn.execute(query)).scalar_one_or_none()
+    if shipment_id is None:
+        # Not ours (another system on the same account): answered, so the carrier stops resending it.
+        log.info("inbound %s status call for an order not booked here (%s)", carrier, call.uuid)
+        return web.json_response({"taken": False})
+    changed = await request.app[keys.TRACKER].take(shipment_id, [call.event], "webhook")
+    return web.json_response({"taken": True, "changed": changed})

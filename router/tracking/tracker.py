@@ -1,0 +1,131 @@
+"""Events kept once per shipment, the latest status beside it, the shop told, the outcome learned."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from carriers.tracking import Status, TrackingEvent, final
+from router.history.outcomes import Coordinates, Outcome, OutcomeStatus
+from router.history.track_record import TrackRecord
+from router.records import Database
+from router.records.tables import shipments, tracking_events
+from router.shipping.ledger import Ledger, ShipmentRow
+from router.shipping.shipper import shipment_answer
+from router.webhooks import EventType, emit
+
+log = logging.getLogger(__name__)
+
+LEARNED = {
+    Status.DELIVERED: OutcomeStatus.DELIVERED,
+    Status.RETURNED: OutcomeStatus.RETURNED,
+    Status.LOST: OutcomeStatus.LOST,
+    Status.DAMAGED: OutcomeStatus.DAMAGED,
+}
+MAX_TEXT = 500
+
+
+def _offset_min(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    return 0 if offset is None else round(offset.total_seconds() / 60)
+
+
+class Tracker:
+    def __init__(self, database: Database, record: TrackRecord | None = None) -> None:
+        self.database = database
+        self.ledger = Ledger(database)
+        self.record = record
+
+    def _insert(self) -> Any:
+        return (postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert)(tracking_events)
+
+    async def take(self, shipment_id: str, events: Sequence[TrackingEvent], source: str) -> bool:
+        """Keep the events not kept yet; whether the shipment's status changed."""
+        if not events:
+            return False
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "shipment_id": shipment_id,
+                "carrier_code": e.carrier_code[:64],
+                "at": e.at,
+                "utc_offset_min": _offset_min(e.at),
+                "status": e.status.value,
+                "carrier_text": e.carrier_text[:MAX_TEXT],
+                "city": e.city,
+                "source": source,
+                "received_at": now,
+            }
+            for e in events
+        ]
+        learned: Outcome | None = None
+        async with self.database.write() as conn:
+            row = await self.ledger.read(conn, shipment_id)
+            written = await conn.execute(
+                self._insert()
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["shipment_id", "carrier_code", "at"])
+                .returning(tracking_events.c.id)
+            )
+            if not written.all():
+                return False
+            latest = await self._latest(conn, shipment_id)
+            if latest is None or latest.status == row.tracking_status:
+                return False
+            status = Status(latest.status)
+            await conn.execute(
+                shipments.update()
+                .where(shipments.c.id == shipment_id)
+                .values(tracking_status=status.value, updated_at=now)
+            )
+            changed = await self.ledger.read(conn, shipment_id)
+            data = msgspec.to_builtins(shipment_answer(changed))
+            data["event"] = {"status": status.value, "carrier_code": latest.carrier_code, "at": latest.at.isoformat()}
+            await emit(conn, row.owner, row.id, EventType.STATUS_CHANGED, data)
+            before = Status(row.tracking_status) if row.tracking_status else None
+            if status in LEARNED and (before is None or not final(before)):
+                learned = await self._outcome(conn, changed, status, latest.at)
+        if learned is not None and self.record is not None:
+            report = await self.record.record([learned])
+            log.info("tracking: outcome of %s learned (%s)", shipment_id, report)
+        return True
+
+    async def _latest(self, conn: AsyncConnection, shipment_id: str) -> Any:
+        query = (
+            sa.select(tracking_events.c.status, tracking_events.c.carrier_code, tracking_events.c.at)
+            .where(tracking_events.c.shipment_id == shipment_id)
+            .order_by(tracking_events.c.at.desc(), tracking_events.c.id.desc())
+            .limit(1)
+        )
+        return (await conn.execute(query)).first()
+
+    async def _outcome(self, conn: AsyncConnection, row: ShipmentRow, status: Status, at: datetime) -> Outcome:
+        order = row.document.order
+        handed = (
+            await conn.execute(
+                sa.select(sa.func.min(tracking_events.c.at)).where(
+                    tracking_events.c.shipment_id == row.id,
+                    tracking_events.c.status.notin_([Status.CREATED.value, Status.CANCELLED.value]),
+                )
+            )
+        ).scalar_one_or_none()
+        zone = ZoneInfo(order.destination.timezone)
+        return Outcome(
+            shipment_id=row.id,
+            carrier=row.carrier,
+            service=row.service,
+            origin=order.origin.region or Coordinates(order.origin.lat, order.origin.lon),
+            destination=order.destination.region or Coordinates(order.destination.lat, order.destination.lon),
+            handed_over_on=(handed.astimezone(zone).date() if handed is not None else row.ship_date),
+            status=LEARNED[status],
+            delivered_on=at.astimezone(zone).date() if status is Status.DELIVERED else None,
+            promised_on=row.document.offer.eta.max_date,
+        )
