@@ -30,6 +30,13 @@ class Order:
     warehouses: tuple[str, ...] = ()  # candidate origins by code; empty means every warehouse
     deadline: date | None = None  # the latest acceptable delivery date
     exclude: frozenset[str] = frozenset()  # carriers this order must not go with
+    # Who receives and sends it, for `allocate --book`; planning never reads them.
+    recipient_name: str = ""
+    recipient_phone: str = ""
+    address: str = ""  # street and house, for delivery to the door
+    pickup_point_id: str = ""  # the point the buyer chose, for delivery to a pickup point
+    sender_name: str = ""
+    sender_phone: str = ""
 
     def shipment(self, origin: Location, ship_at: datetime | None) -> Shipment:
         return Shipment(origin, self.destination, self.parcels, self.declared_value, self.cod, ship_at)

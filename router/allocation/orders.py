@@ -5,6 +5,8 @@ and the good rows are used. Columns (a header row is required; extra columns are
 
     orders.csv       id, destination, weight_g, length_cm, width_cm, height_cm
                      [, parcels, declared_value, cod, warehouses, deadline, exclude]
+                     [, recipient_name, recipient_phone, address, pickup_point_id,
+                        sender_name, sender_phone]      (read for `allocate --book`)
     warehouses.csv   code, location
     capacity.csv     carrier, warehouse, max_parcels
     tiers.csv        carrier, min_parcels, percent
@@ -12,7 +14,10 @@ and the good rows are used. Columns (a header row is required; extra columns are
 A place (`destination`, `location`) is a city name, a six-digit postal code or "lat,lon".
 `parcels` is a number of identical parcels (default 1); `cod` is true/false/1/0/yes/no;
 `warehouses` and `exclude` are lists separated by "|" or spaces (empty: every warehouse, no
-exclusion); `deadline` is a date, YYYY-MM-DD; `percent` is e.g. 7 or 7.5.
+exclusion); `deadline` is a date, YYYY-MM-DD; `percent` is e.g. 7 or 7.5. For booking, `address`
+is the street and house for delivery to the door and `pickup_point_id` the point the buyer chose
+(e.g. vestnik:02379): the plan picks the offer, and its delivery type decides which is needed;
+`sender_*` stand in for `allocate --sender-name/--sender-phone` on that order.
 """
 
 from __future__ import annotations
@@ -213,6 +218,12 @@ def _order(row: Mapping[str, str | None]) -> Order:
         warehouses=codes(row, "warehouses"),
         deadline=day(row, "deadline"),
         exclude=frozenset(codes(row, "exclude")),
+        recipient_name=text(row, "recipient_name", required=False),
+        recipient_phone=text(row, "recipient_phone", required=False),
+        address=text(row, "address", required=False),
+        pickup_point_id=text(row, "pickup_point_id", required=False),
+        sender_name=text(row, "sender_name", required=False),
+        sender_phone=text(row, "sender_phone", required=False),
     )
 
 

@@ -45,11 +45,14 @@ from router.allocation.orders import (
     read_tiers,
     read_warehouses,
 )
+from router.cli.booking import Sender, book_day, print_booking
+from router.cli.shipments import owner_option
 from router.core.codec import indented
 from router.core.errors import ConfigError, RouterError
 from router.core.settings import Settings
 
 EXIT_REJECTED_ROWS = 3
+EXIT_NOT_BOOKED = 4
 PLAN_COLUMNS = (
     "order_id", "status", "warehouse", "carrier", "service", "price", "days", "eta_max_date", "reason", "detail",
 )  # fmt: skip
@@ -153,6 +156,17 @@ def _strict(rows: Rows, path: Path) -> tuple:  # type: ignore[type-arg]
     help="Write the plan, one row per order, as CSV.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as POST /v1/allocations answers it.")
+@click.option("--book", is_flag=True, help="Book every planned order with its carrier, then ask for the pick-ups.")
+@click.option("--sender-name", help="With --book: who sends (else each order's sender_name column).")
+@click.option("--sender-phone", help="With --book: the sender's phone (else each order's sender_phone column).")
+@click.option(
+    "--pickup-address",
+    "pickup_addresses",
+    multiple=True,
+    metavar="CODE=ADDRESS",
+    help="With --book: the street address a carrier's courier collects from at a warehouse; repeatable.",
+)
+@owner_option
 @click.pass_context
 def allocate_command(
     ctx: click.Context,
@@ -170,6 +184,11 @@ def allocate_command(
     workers: int,
     out: Path | None,
     as_json: bool,
+    book: bool,
+    sender_name: str | None,
+    sender_phone: str | None,
+    pickup_addresses: tuple[str, ...],
+    owner: str,
 ) -> None:
     """Plan a day's orders: one warehouse, carrier and service per order at the lowest total cost.
 
@@ -185,6 +204,13 @@ def allocate_command(
     Every order is quoted from each of its warehouses; the plan respects the daily capacities
     and applies the discount tiers, and is shown beside the greedy cheapest-per-order plan.
     A bad order row is reported with its line and left out; the exit code is then 3.
+
+    \b
+    With --book every planned order is booked (ORDERS_CSV then also gives
+    recipient_name, recipient_phone, and address for the door or pickup_point_id
+    for a pickup point; sender_name, sender_phone unless --sender-*), each once
+    a day however often it is run, and the carriers with an API are asked to
+    collect; orders that cannot be booked are listed and the exit code is 4.
 
     \b
     Example (today's demo orders, and the bundled demo files):
@@ -221,6 +247,11 @@ def allocate_command(
         raise click.BadParameter("needs a zone offset, e.g. 2026-11-24T10:00+03:00", param_hint="--ship-at")
     if Method(method) is Method.FLOW and tiers:
         raise click.UsageError("--method flow cannot price discount tiers")
+    if (sender_name is None) != (sender_phone is None):
+        raise click.UsageError("give both --sender-name and --sender-phone, or neither")
+    if (sender_name or pickup_addresses) and not book:
+        raise click.UsageError("--sender-* and --pickup-address are for --book")
+    addresses = dict(_pairs(pickup_addresses, "CODE=ADDRESS"))
 
     rows = read_orders(open_text(orders_csv), {w.code for w in warehouses})
     for e in rows.errors:
@@ -238,6 +269,12 @@ def allocate_command(
         sys.stdout.buffer.write(indented(plan_answer(plan)) + b"\n")
     else:
         print_plan(Console(), plan, rows.errors, out)
+    if book:
+        sender = Sender(sender_name, sender_phone) if sender_name and sender_phone else None
+        booking = book_day(settings, plan, rows.items, warehouses, ship_at, owner, sender, addresses, err)
+        print_booking(err if as_json else Console(), booking)
+        if booking.failed:
+            ctx.exit(EXIT_NOT_BOOKED)
     if rows.errors:
         ctx.exit(EXIT_REJECTED_ROWS)
 

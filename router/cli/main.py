@@ -19,6 +19,7 @@ from router.cli.outcomes import outcomes, reinstate
 from router.cli.points import points
 from router.cli.rerate import demo_orders, rerate
 from router.cli.retailcrm import integrations
+from router.cli.shipments import manifest, pickups, shipments
 from router.core.errors import ConfigError, RouterError
 from router.core.models import Location, OfferInsight, Parcel, Policy, PolicyKind, Quote, Shipment
 from router.core.settings import Settings
@@ -305,6 +306,9 @@ main.add_command(rerate)
 main.add_command(demo_orders)
 main.add_command(integrations)
 main.add_command(outcomes)
+main.add_command(shipments)
+main.add_command(manifest)
+main.add_command(pickups)
 carriers.add_command(reinstate)
 
 

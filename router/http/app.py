@@ -23,12 +23,10 @@ from router.http.routes import setup_routes
 from router.integrations.retailcrm.accounts import AccountBook
 from router.quoting.wiring import open_engine
 from router.records.keys import KeyRing
-from router.shipping.shipper import TRACK, Shipper, working
+from router.shipping.shipper import shipper_for, working
 from router.store.rate_limit import RateLimiter
-from router.tracking.poller import Poller
 from router.tracking.subscriptions import keep_subscribed
 from router.tracking.tracker import Tracker
-from router.webhooks.outbox import DELIVER
 from router.webhooks.sender import Sender
 
 
@@ -47,17 +45,14 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         settings = app[keys.SETTINGS]
         sender = app[keys.WEBHOOKS] = Sender(opened.records, opened.http)
         tracker = app[keys.TRACKER] = Tracker(opened.records, opened.record)
-        poller = Poller(tracker, opened.bookings, app[keys.RATE_LIMITER], every_s=settings.tracking_poll_s)
-        shipper = Shipper(
-            opened.records,
-            opened.book,
-            opened.bookings,
-            opened.partners,
+        shipper = shipper_for(
+            opened,
+            settings,
             # Read when a booking is made: the points are loaded, and reloaded, after this.
             lambda point_id: app[keys.PICKUP_POINTS].directory.get(point_id),
-            settle_s=settings.booking_wait_s,
-            poll_s=settings.tracking_poll_s,
-            jobs={DELIVER: sender.run, TRACK: poller.run},
+            sender=sender,
+            tracker=tracker,
+            limiter=app[keys.RATE_LIMITER],
         )
         subscribing = None
         if settings.public_url and settings.inbound_token:
