@@ -101,7 +101,8 @@ def book_day(
     """`book_plan` in a process of its own, wired as the service is, with a progress bar."""
     from router.cli.shipments import check_owner
     from router.quoting.wiring import open_engine
-    from router.shipping.shipper import shipper_for, working
+    from router.shipping.shipper import working
+    from router.tracking.wiring import shipper_for
 
     day = ship_at.date() if ship_at is not None else datetime.now().astimezone().date()
 

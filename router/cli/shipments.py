@@ -29,7 +29,7 @@ from router.printing import Paper, merge
 from router.quoting.book import OPEN
 from router.records import Database, RecordsUnavailable
 from router.shipping.ledger import Filters
-from router.shipping.model import Contact, PickupRequest, Shipment, ShipmentPage, ShipmentStatus
+from router.shipping.model import Contact, PickupRequest, Recipient, Shipment, ShipmentPage, ShipmentStatus
 from router.shipping.ordering import PointLookup
 from router.shipping.shipper import Shipper
 
@@ -81,7 +81,8 @@ def with_shipper(
     Without `run_jobs` this process claims no background work: reading and cancelling need none,
     and a running service's workers keep doing theirs."""
     from router.quoting.wiring import open_engine
-    from router.shipping.shipper import shipper_for, working
+    from router.shipping.shipper import working
+    from router.tracking.wiring import shipper_for
 
     async def go() -> T:
         async with open_engine(settings) as opened:
@@ -202,7 +203,7 @@ def show_command(ctx: click.Context, shipment_id: str, as_json: bool, owner: str
     facts.add_column(style="dim")
     facts.add_column()
 
-    def contact(c: Contact) -> str:
+    def contact(c: Contact | Recipient) -> str:
         return ", ".join(p for p in (c.company, c.name, c.phone, c.email) if p)
 
     rows = [

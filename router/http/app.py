@@ -23,10 +23,11 @@ from router.http.routes import setup_routes
 from router.integrations.retailcrm.accounts import AccountBook
 from router.quoting.wiring import open_engine
 from router.records.keys import KeyRing
-from router.shipping.shipper import shipper_for, working
+from router.shipping.shipper import working
 from router.store.rate_limit import RateLimiter
 from router.tracking.subscriptions import keep_subscribed
 from router.tracking.tracker import Tracker
+from router.tracking.wiring import shipper_for
 from router.webhooks.sender import Sender
 
 

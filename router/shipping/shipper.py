@@ -32,7 +32,6 @@ from carriers.booking import BookingApi, CancelRefused, OrderState, OrderStatus
 from carriers.errors import CarrierApiError, CarriersError
 from carriers.ratecard.tariff import TrackingRange
 from router.core.models import money
-from router.core.settings import Settings
 from router.quoting.book import QuoteBook
 from router.records import Database
 from router.records.jobs import Done, Fail, Handler, Job, JobQueue, JobRunner, Later, Outcome, Retry, schedule
@@ -53,10 +52,7 @@ from router.shipping.paperwork import Paperwork
 from router.webhooks import EventType, emit
 
 if TYPE_CHECKING:
-    from router.quoting.wiring import Wired
-    from router.store.rate_limit import RateLimiter
-    from router.tracking.tracker import Tracker
-    from router.webhooks.sender import Sender
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -373,44 +369,6 @@ class Shipper:
             await self.ledger.update(conn, row.id, status=ShipmentStatus.CANCELLED)
             await self._tell(conn, row.id, EventType.CANCELLED)
         return shipment_answer(await self.ledger.get(row.id, owner))
-
-
-def shipper_for(
-    wired: Wired,
-    settings: Settings,
-    points: PointLookup,
-    *,
-    sender: Sender | None = None,
-    tracker: Tracker | None = None,
-    limiter: RateLimiter | None = None,
-) -> Shipper:
-    """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use,
-    with the jobs it runs besides its own: the shops' webhooks and the carriers' tracking polls.
-
-    `points` is read when a booking is made, so a caller whose points are (re)loaded later can
-    hand a lookup that reads them then. `sender`, `tracker` and `limiter`: the app's own, which
-    its endpoints share; made here over the same records and store otherwise."""
-    # Imported here: tracking and webhooks read shipments, so they import this module.
-    from router.store.rate_limit import RateLimiter
-    from router.tracking.poller import Poller
-    from router.tracking.tracker import Tracker
-    from router.webhooks.outbox import DELIVER
-    from router.webhooks.sender import Sender
-
-    sender = sender if sender is not None else Sender(wired.records, wired.http)
-    tracker = tracker if tracker is not None else Tracker(wired.records, wired.record)
-    limiter = limiter if limiter is not None else RateLimiter(wired.store)
-    poller = Poller(tracker, wired.bookings, limiter, every_s=settings.tracking_poll_s)
-    return Shipper(
-        wired.records,
-        wired.book,
-        wired.bookings,
-        wired.partners,
-        points,
-        settle_s=settings.booking_wait_s,
-        poll_s=settings.tracking_poll_s,
-        jobs={DELIVER: sender.run, TRACK: poller.run},
-    )
 
 
 def replace_booking(row: ShipmentRow, **changes: Any) -> Any:

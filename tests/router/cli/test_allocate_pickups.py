@@ -17,7 +17,8 @@ from router.quoting.book import OPEN
 from router.quoting.wiring import open_engine
 from router.shipping.model import Contact, ShipmentRequest, ShipmentStatus
 from router.shipping.ordering import read_quote
-from router.shipping.shipper import shipper_for, working
+from router.shipping.shipper import working
+from router.tracking.wiring import shipper_for
 from tests.router.shipping.test_cdek_bookings import sandbox  # noqa: F401  (the fixture)
 
 

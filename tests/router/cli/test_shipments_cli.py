@@ -22,7 +22,8 @@ from router.quoting.book import OPEN
 from router.quoting.wiring import open_engine
 from router.shipping.model import Contact, Shipment, ShipmentRequest
 from router.shipping.ordering import read_quote
-from router.shipping.shipper import shipper_for, working
+from router.shipping.shipper import working
+from router.tracking.wiring import shipper_for
 from tests.pdfs import barcodes, pages
 
 # `open_engine` restores the track record in the background; a command shorter than that restore
