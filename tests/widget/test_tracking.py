@@ -195,6 +195,7 @@ def test_the_view_shows_carrier_status_in_words_expected_dates_and_the_history_n
     assert view.locator("ol").get_attribute("reversed") is not None
     assert view.locator("time").first.get_attribute("datetime") == "2026-12-09T06:40:00+07:00"
     assert fake.authorization[-1] == f"Bearer {KEY}"
+    page.screenshot("tracking.png")
 
 
 def test_the_view_speaks_english_when_mounted_from_code(order_page: Page) -> None:

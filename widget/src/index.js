@@ -98,7 +98,7 @@ function trackingFromDataset(d, lang) {
 // <carrier-router-tracking tracking-number="…" data-key="pk_…" lang="ru">: the same key and
 // service attributes as the script tag; changing the number shows the other parcel.
 class TrackingElement extends HTMLElement {
-  static observedAttributes = ["tracking-number", "lang", "data-key", "data-api"];
+  static observedAttributes = ["tracking-number", "lang", "data-lang", "data-key", "data-api"];
 
   connectedCallback() {
     this.mountView();
