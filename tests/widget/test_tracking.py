@@ -98,6 +98,11 @@ CODE_PAGE = """<!doctype html><html lang="en"><body><h1>Order 1042</h1><div id="
 <script>window.view = CarrierRouter.mountTracking(document.getElementById("track"),
   {{trackingNumber: "{number}", key: "{key}", lang: "{lang}"}});</script></body></html>"""
 
+SCRIPT_PAGE = """<!doctype html><html lang="ru"><body><h1>Order 1042</h1><div id="track"></div>
+<script src="/widget.js" data-tracking-number="{number}" data-key="{key}" data-lang="{lang}"
+  data-target="#track"></script></body></html>"""
+PAGES = {"tag": TAG_PAGE, "code": CODE_PAGE, "script": SCRIPT_PAGE}
+
 
 class FakeService:
     """The documented answers of `GET /v1/track/{tracking_number}`, and the widget's script."""
@@ -118,7 +123,7 @@ class FakeService:
 
     async def page(self, request: web.Request) -> web.Response:
         q = request.query
-        template = CODE_PAGE if request.match_info["kind"] == "code" else TAG_PAGE
+        template = PAGES[request.match_info["kind"]]
         text = template.format(number=q.get("number", ""), key=KEY, lang=q.get("lang", "ru"))
         return web.Response(text=text, content_type="text/html")
 
@@ -210,6 +215,13 @@ def test_the_view_speaks_english_when_mounted_from_code(order_page: Page) -> Non
         "Accepted by the carrier Принят на склад отправителя Dec 8, 2026, 10:15, Москва",
     ]
     assert page.page.evaluate("window.view.data().status") == "in_transit"
+
+
+def test_the_script_tag_alone_shows_the_parcel_it_names(order_page: Page, fake: FakeService) -> None:
+    page = order_page
+    open_order(page, "1400000020", lang="en", kind="script")
+    expect(page.page.locator("#track .cr-track-now")).to_have_text("✓ Delivered")
+    assert fake.authorization[-1] == f"Bearer {KEY}"
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
