@@ -76,6 +76,33 @@ const ru = {
   cannot: "Эта служба не доставит сюда посылку",
   type: { pvz: "Пункт выдачи", locker: "Постамат", post: "Почта", store: "Магазин" },
   km: (km) => `${formatNumber("ru", km)} км`,
+  track: {
+    title: "Где посылка",
+    number: (n) => `Трек-номер ${n}`,
+    loading: "Узнаём, где посылка…",
+    notFound: (n) => `Посылки с трек-номером ${n} не найдено. Проверьте номер: он бывает в письме о заказе.`,
+    failed: "Не удалось узнать, где посылка",
+    retry: "Попробовать снова",
+    now: "Сейчас",
+    expected: "Ожидается",
+    history: "История",
+    noHistory: "Перевозчик ещё не сообщал о посылке.",
+    status: {
+      created: "Заказ оформлен",
+      accepted: "Принята перевозчиком",
+      in_transit: "В пути",
+      at_pickup_point: "Ждёт в пункте выдачи",
+      out_for_delivery: "Передана курьеру",
+      delivered: "Доставлена",
+      delivery_failed: "Не удалось доставить",
+      returning: "Возвращается отправителю",
+      returned: "Возвращена отправителю",
+      lost: "Утеряна",
+      damaged: "Повреждена",
+      cancelled: "Отменена",
+      unknown: "Статус уточняется",
+    },
+  },
 };
 
 const en = {
@@ -149,6 +176,33 @@ const en = {
   cannot: "This carrier cannot deliver the parcel here",
   type: { pvz: "Pickup point", locker: "Parcel locker", post: "Post office", store: "Store" },
   km: (km) => `${formatNumber("en", km)} km`,
+  track: {
+    title: "Where is the parcel",
+    number: (n) => `Tracking number ${n}`,
+    loading: "Finding the parcel…",
+    notFound: (n) => `No parcel with tracking number ${n}. Check the number: it is usually in the order email.`,
+    failed: "Could not find out where the parcel is",
+    retry: "Try again",
+    now: "Now",
+    expected: "Expected",
+    history: "History",
+    noHistory: "The carrier has not reported on the parcel yet.",
+    status: {
+      created: "Order placed",
+      accepted: "Accepted by the carrier",
+      in_transit: "In transit",
+      at_pickup_point: "Waiting at the pickup point",
+      out_for_delivery: "Out for delivery",
+      delivered: "Delivered",
+      delivery_failed: "Delivery failed",
+      returning: "Returning to the sender",
+      returned: "Returned to the sender",
+      lost: "Lost",
+      damaged: "Damaged",
+      cancelled: "Cancelled",
+      unknown: "Status being clarified",
+    },
+  },
 };
 
 const STRINGS = { ru, en };
@@ -221,4 +275,23 @@ export function countryName(code, lang) {
   } catch {
     return code;
   }
+}
+
+// A carrier's event keeps the wall-clock time and the offset it was given in
+// ("2026-12-08T10:15:00+03:00"): a buyer reads "10:15, Москва" as the carrier's office saw it,
+// whatever zone the buyer's browser is in. So the string is read, never converted.
+const STAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+export function eventTime(iso, lang) {
+  const m = STAMP.exec(String(iso || ""));
+  if (!m) return { date: String(iso || ""), time: "", offset: "" };
+  const [, date, hh, mm, zone] = m;
+  const format = cached(Intl.DateTimeFormat, lang, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  let offset = "";
+  if (zone === "Z") offset = "UTC";
+  else if (zone) {
+    const [, sign, h, min] = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+    offset = `UTC${sign === "-" ? "−" : "+"}${Number(h)}${min === "00" ? "" : `:${min}`}`;
+  }
+  return { date: format.format(day(date)), time: `${hh}:${mm}`, offset };
 }

@@ -1,5 +1,8 @@
 // window.CarrierRouter: mount(element, options) for pages built in code, and the one-tag embed
-// <script src=".../widget.js" data-key="pk_…" data-origin-city="Москва" data-weight-g="1200" …>.
+// <script src=".../widget.js" data-key="pk_…" data-origin-city="Москва" data-weight-g="1200" …>;
+// the tracking view likewise: mountTracking(element, options), data-tracking-number on the tag,
+// or a <carrier-router-tracking tracking-number="…"> element anywhere on the page.
+import { Tracking } from "./track.js";
 import { Widget } from "./widget.js";
 
 const script = document.currentScript;
@@ -69,6 +72,57 @@ function mount(target, options = {}) {
   return widget.public;
 }
 
+function mountTracking(target, options = {}) {
+  const element = typeof target === "string" ? document.querySelector(target) : target;
+  if (!(element instanceof HTMLElement)) throw new TypeError(`CarrierRouter.mountTracking: no element ${target}`);
+  instances.get(element)?.destroy();
+  const view = new Tracking(
+    element,
+    {
+      ...options,
+      key: options.key || "",
+      apiBase: options.apiBase ? new URL(options.apiBase, location.href).href : scriptBase,
+    },
+    () => {
+      if (instances.get(element) === view.public) instances.delete(element);
+    },
+  );
+  instances.set(element, view.public);
+  return view.public;
+}
+
+function trackingFromDataset(d, lang) {
+  return { trackingNumber: d.trackingNumber, key: d.key, lang: d.lang || lang, apiBase: d.api };
+}
+
+// <carrier-router-tracking tracking-number="…" data-key="pk_…" lang="ru">: the same key and
+// service attributes as the script tag; changing the number shows the other parcel.
+class TrackingElement extends HTMLElement {
+  static observedAttributes = ["tracking-number", "lang", "data-lang", "data-key", "data-api"];
+
+  connectedCallback() {
+    this.mountView();
+  }
+
+  disconnectedCallback() {
+    instances.get(this)?.destroy();
+  }
+
+  attributeChangedCallback(name, before, after) {
+    // The parser sets every attribute before the element is connected: mount once, then.
+    if (!this.isConnected || before === after || !instances.get(this)) return;
+    if (name === "tracking-number") instances.get(this).setTrackingNumber(after);
+    else this.mountView();
+  }
+
+  mountView() {
+    mountTracking(this, {
+      ...trackingFromDataset(this.dataset, this.getAttribute("lang")),
+      trackingNumber: this.getAttribute("tracking-number") || "",
+    });
+  }
+}
+
 function autoMount() {
   const d = script.dataset;
   const target = d.target ? document.querySelector(d.target) : null;
@@ -82,10 +136,12 @@ function autoMount() {
     element = document.createElement("div");
     script.after(element);
   }
-  mount(element, fromDataset(d));
+  if (d.trackingNumber !== undefined) mountTracking(element, trackingFromDataset(d));
+  else mount(element, fromDataset(d));
 }
 
 if (!window.CarrierRouter) {
-  window.CarrierRouter = Object.freeze({ version: "1", mount, get: (element) => instances.get(element) || null });
+  window.CarrierRouter = Object.freeze({ version: "1", mount, mountTracking, get: (element) => instances.get(element) || null });
 }
+if (!customElements.get("carrier-router-tracking")) customElements.define("carrier-router-tracking", TrackingElement);
 if (script && Object.keys(script.dataset).length) autoMount();

@@ -1,5 +1,5 @@
-"""The widget's side of the service: its built script and chunks, the demo shop page, and city
-autocomplete (`/v1/places`).
+"""The widget's side of the service: its built script and chunks, the demo shop page (the
+calculator in its checkout, the tracking view below it), and city autocomplete (`/v1/places`).
 
 The script is built by `scripts/build-widget` into `widget/dist/`; it is never committed, so a
 service started without building it says how to build it instead of serving a stale copy.
@@ -57,6 +57,10 @@ DEMO_TEXT = {
         "other_lang": "English",
         "other_code": "en",
         "demo_note": "Перевозчики, тарифы и пункты выдачи здесь — демонстрационные данные.",
+        "track_title": "Где мой заказ",
+        "track_label": "Трек-номер",
+        "track_submit": "Показать",
+        "track_note": "Так посылку видит покупатель на странице заказа магазина.",
     },
     "en": {
         "title": "Samovar demo shop",
@@ -72,6 +76,10 @@ DEMO_TEXT = {
         "other_lang": "Русский",
         "other_code": "ru",
         "demo_note": "The carriers, tariffs and pickup points here are demo data.",
+        "track_title": "Where is my order",
+        "track_label": "Tracking number",
+        "track_submit": "Show",
+        "track_note": "This is how a buyer sees the parcel on the shop's order page.",
     },
 }
 
@@ -109,9 +117,11 @@ async def demo_page(request: web.Request) -> web.Response:
         lang = "ru"  # a demo page answers any link, in its default language
     # A service that has keys needs the demo to carry one: ?key=pk_… puts it on the tag.
     key = request.query.get("key", "")
+    # ?track=… shows that parcel in the tracking view below the checkout.
+    track = request.query.get("track", "").strip()
     text = {name: html.escape(value) for name, value in DEMO_TEXT[lang].items()}
     page = Template(DEMO_TEMPLATE.read_text(encoding="utf-8")).substitute(
-        text, lang=lang, key=html.escape(key, quote=True)
+        text, lang=lang, key=html.escape(key, quote=True), track=html.escape(track, quote=True)
     )
     return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
