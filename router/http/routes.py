@@ -194,6 +194,8 @@ OPERATIONS: tuple[Operation, ...] = (
              "description": "ru or en; anything else is ru"},
             {"name": "key", "in": "query", "schema": _STR,
              "description": "A publishable key for the tag, when the service has keys"},
+            {"name": "track", "in": "query", "schema": _STR,
+             "description": "A tracking number to show in the page's tracking view"},
         ),
         answers={200: text("text/html", "The page")},
     ),
