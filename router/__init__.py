@@ -12,7 +12,9 @@ Rooms, and the one direction their imports go (a room imports only rooms above i
     allocation/    a day's orders routed across warehouses and carriers (OR-Tools)
     rerating/      shipment history priced again under any tariffs; invoice audit
     syncing/       pickup-point networks kept in step with a carrier's API
+    webhooks/      the shop told of its shipments: an outbox, signed deliveries in order
     shipping/      held quotes booked with carriers exactly once; labels, manifests, pick-ups
+    tracking/      where each parcel is: carriers' events kept once, polls, the buyer's page
     integrations/  the service as other systems' delivery modules (RetailCRM)
     http/          the JSON API: app, routes, middlewares, handlers, wire schemas, serving
     cli/           the `carrier-router` command
