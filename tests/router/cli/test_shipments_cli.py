@@ -196,7 +196,7 @@ def test_a_manifest_for_a_carrier_with_an_api_or_none_is_refused_in_one_line(
 ) -> None:
     result = run(env, "manifest", "--carrier", "nobody", "--date", "2026-12-08", "-o", str(tmp_path / "m.csv"))
 
-    assert result.exit_code == 1 and "nobody is not booked through this service" in result.stderr
+    assert result.exit_code == 1 and "no carrier 'nobody' is booked through this service" in result.stderr
     assert "Traceback" not in result.output + result.stderr
 
 
