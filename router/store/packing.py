@@ -26,7 +26,7 @@ DICTIONARY_MAX = 32 * 1024  # what deflate's window can reach
 DICTIONARIES = DEFAULT_DATA_DIR / "packing"  # quotes-<number>.ndjson: sample quotes, one a line
 # Each dictionary ever shipped keeps its number for as long as quotes packed with it may be kept
 # (their guarantee and a day): a dictionary's bytes never change once shipped.
-QUOTE_DICTIONARY = 1
+QUOTE_DICTIONARY = 2
 _PLAIN_JSON = ord("{")
 _OWNED = 0
 OWNER_MAX = 255  # bytes of UTF-8: the length is one byte

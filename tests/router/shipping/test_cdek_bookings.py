@@ -78,6 +78,14 @@ tariffs = [136, 137, 139, 368]
     return settings
 
 
+async def control(sandbox: SandboxServers, path: str, body: dict[str, Any]) -> Any:
+    """A call to the emulator's control API (`/_sandbox/...`), which must succeed."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{sandbox.cdek_url}/_sandbox/{path}", json=body) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()
+
+
 async def cdek_orders(sandbox: SandboxServers, api: Any, number: str) -> int:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{sandbox.cdek_url}/_sandbox/orders", params={"number": number}) as resp:
@@ -129,10 +137,7 @@ async def test_cdek_answering_the_first_booking_with_a_500_still_makes_exactly_o
     api = await make_api(settings)
     quote = await (await api.post("/v1/quotes", json=TO_AN_OFFICE)).json()
     office = await an_office(api)
-    async with aiohttp.ClientSession() as http:
-        fault = {"status": 500, "after_handling": True, "count": 1, "path": "/v2/orders"}
-        async with http.post(f"{sandbox.cdek_url}/_sandbox/faults", json=fault) as set_fault:
-            assert set_fault.status == 200, await set_fault.text()
+    await control(sandbox, "faults", {"status": 500, "after_handling": True, "count": 1, "path": "/v2/orders"})
 
     key = str(uuid.uuid4())
     first = await (await book(api, quote, office, key)).json()
@@ -151,10 +156,7 @@ async def test_an_office_cdek_no_longer_lists_fails_the_booking_with_cdeks_own_w
     api = await make_api(settings)
     quote = await (await api.post("/v1/quotes", json=TO_AN_OFFICE)).json()
     office = await an_office(api)
-    async with aiohttp.ClientSession() as http:
-        withdrawn = {"withdraw": [office.split(":", 1)[1]]}
-        async with http.post(f"{sandbox.cdek_url}/_sandbox/points", json=withdrawn) as resp:
-            assert resp.status == 200
+    await control(sandbox, "points", {"withdraw": [office.split(":", 1)[1]]})
 
     shipment = await (await book(api, quote, office)).json()
 
@@ -167,12 +169,7 @@ async def test_cancelling_after_cdek_has_the_parcel_is_refused_with_its_reason(m
     api = await make_api(settings)
     quote = await (await api.post("/v1/quotes", json=TO_AN_OFFICE)).json()
     shipment = await (await book(api, quote, await an_office(api))).json()
-    async with aiohttp.ClientSession() as http:
-        moved = {"code": "RECEIVED_AT_SHIPMENT_WAREHOUSE"}
-        async with http.post(
-            f"{sandbox.cdek_url}/_sandbox/orders/{shipment['carrier_order_id']}/status", json=moved
-        ) as r:
-            assert r.status == 200, await r.text()
+    await control(sandbox, f"orders/{shipment['carrier_order_id']}/status", {"code": "RECEIVED_AT_SHIPMENT_WAREHOUSE"})
 
     resp = await api.post(f"/v1/shipments/{shipment['id']}/cancel")
 
@@ -226,3 +223,11 @@ async def test_a_cdek_pick_up_is_an_intake_at_cdek_and_can_be_called_off(make_ap
     assert cancelled.status == 200 and (await cancelled.json())["status"] == "cancelled"
     again = await api.post(f"/v1/pickups/{pickup['id']}/cancel")
     assert again.status == 200
+
+
+async def test_cdek_takes_its_orders_through_its_api_so_it_has_no_manifest(make_api, settings) -> None:
+    api = await make_api(settings)
+
+    resp = await api.get("/v1/manifests", params={"carrier": "cdek", "date": "2026-12-08"})
+
+    assert resp.status == 422 and (await resp.json())["errors"][0]["path"] == "carrier"

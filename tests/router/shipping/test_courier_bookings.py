@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from carriers.sandbox import SandboxServers, start_sandbox
 from router.core.settings import Settings
+from tests.carriers.sandbox_fixtures import sandbox  # noqa: F401  (the emulators, as a fixture)
 from tests.pdfs import barcodes
 from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER
 
@@ -18,15 +15,6 @@ ACROSS_MOSCOW = {
     "destination": {"city": "Москва", "address": "Измайловский пр-т, 73", "lat": 55.7887, "lon": 37.7494},
     "parcels": [{"weight_g": 1500, "length_cm": 30, "width_cm": 20, "height_cm": 10}],
 }
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[SandboxServers]:
-    servers = await start_sandbox(seed=7)
-    try:
-        yield servers
-    finally:
-        await servers.close()
 
 
 async def test_the_courier_is_booked_at_once_its_label_is_ours_and_a_cancel_reaches_it(

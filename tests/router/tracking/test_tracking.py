@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -28,7 +27,7 @@ from router.records.keys import KeyKind
 from tests.keys import create_key
 from tests.receiver import Receiver
 from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER, booking, key, quote
-from tests.router.shipping.test_cdek_bookings import TO_AN_OFFICE, an_office, cdek_settings
+from tests.router.shipping.test_cdek_bookings import TO_AN_OFFICE, an_office, cdek_settings, control
 
 TOKEN = "inbound-secret-for-tests"
 
@@ -54,13 +53,6 @@ async def serve(settings: Settings, port: int | None = None) -> TestClient:
     client = TestClient(TestServer(create_app(settings), port=port or free_port()))
     await client.start_server()
     return client
-
-
-async def control(sandbox: SandboxServers, path: str, body: dict[str, Any]) -> Any:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{sandbox.cdek_url}/_sandbox/{path}", json=body) as resp:
-            assert resp.status == 200, await resp.text()
-            return await resp.json()
 
 
 async def book_at_an_office(api: TestClient) -> dict[str, Any]:
