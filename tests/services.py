@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -24,21 +25,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def start_services(*states: Path, flags: tuple[str, ...] = ()) -> Iterator[list[str]]:
+def start_services(*states: Path, flags: tuple[str, ...] = (), log: bool = False) -> Iterator[list[str]]:
     """`carrier-router serve` on the demo network once per state directory (keys live there),
-    started side by side: each spends seconds building its indexes."""
+    started side by side: each spends seconds building its indexes. `log`: what each prints goes
+    to `serve.log` in its state directory."""
     started: list[tuple[subprocess.Popen[bytes], str]] = []
+    logs: list[IO[bytes]] = []
     try:
         for state in states:
             port = free_port()
             env = {**os.environ, "CARRIER_ROUTER_STATE": str(state)}
             env.pop("REDIS_URL", None)
+            out: IO[bytes] | int = subprocess.DEVNULL
+            if log:
+                out = (state / "serve.log").open("wb")
+                logs.append(out)
             proc = subprocess.Popen(
                 [sys.executable, "-m", "router.cli", "serve", "--port", str(port), *flags],
                 cwd=ROOT,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
             )
             started.append((proc, f"http://127.0.0.1:{port}"))
         deadline = time.monotonic() + 90
@@ -57,3 +64,5 @@ def start_services(*states: Path, flags: tuple[str, ...] = ()) -> Iterator[list[
             proc.terminate()
         for proc, _ in started:
             proc.wait(timeout=20)
+        for file in logs:
+            file.close()
