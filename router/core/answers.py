@@ -21,6 +21,9 @@ from msgspec import Meta
 
 from router.core.models import Badge, DeliveryType, PointType, PriceLineKind
 
+# Something besides white space, as Python's str.strip() sees it (which takes \x1c-\x1f and
+# \x85 for white space where a JSON Schema regex does not): a pattern for text that must not be blank.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 Money = Annotated[str, Meta(pattern=r"^-?\d+\.\d{2}$", description='Roubles with kopecks, e.g. "1234.50"')]
 Share = Annotated[float, Meta(ge=0, le=1)]
 Count = Annotated[int, Meta(ge=0)]

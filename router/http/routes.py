@@ -352,7 +352,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "Send failed deliveries (or the events named) again, in order",
         params=(path_param("webhook_id"),),
         body={"application/json": ReplayRequest},
-        answers={**BODY_ERRORS, 200: json(hooks.Replayed, "How many were sent again"), 404: problem("No such webhook of the caller's")},
+        answers={
+            **BODY_ERRORS,
+            200: json(hooks.Replayed, "How many were sent again"),
+            404: problem("No such webhook of the caller's"),
+            422: problem("A field is wrong"),
+        },
     ),
     Operation(
         "GET", "/v1/track/{tracking_number}", tracking.public_tracking, "trackParcel",

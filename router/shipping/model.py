@@ -19,13 +19,13 @@ from msgspec import Meta
 
 from carriers.booking import CarrierOrder
 from router.core import answers
-from router.core.answers import Money, Out
+from router.core.answers import NOT_BLANK, Money, Out
 from router.core.models import DeliveryType
 
 MAX_ITEMS = 500
 MAX_CASH = Decimal("10000000")
 
-Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"\S")]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
 # The shapes `router.shipping.ordering.phone_number` reads: 11 digits from +7 or 8 with the usual
 # separators; a recipient's must be a mobile (its second digit 9), to be told of the parcel by SMS.
 _SEP = r"[\s().-]*"
@@ -50,7 +50,7 @@ MobilePhone = Annotated[
     ),
 ]
 Email = Annotated[str, Meta(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Reference = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S")]
+Reference = Annotated[str, Meta(min_length=1, max_length=100, pattern=NOT_BLANK)]
 Roubles = Annotated[
     Decimal,
     Meta(

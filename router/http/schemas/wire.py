@@ -18,6 +18,7 @@ from msgspec import Meta
 
 from pickup_points.model import Feature, PointType
 from router.allocation import Method
+from router.core.answers import NOT_BLANK
 from router.core.models import PolicyKind
 from router.history.outcomes import REQUIRED_COLUMNS
 
@@ -48,9 +49,6 @@ def _money(maximum: Decimal, description: str) -> object:
     )
 
 
-# Something besides white space, as Python's str.strip() sees it (which takes \x1c-\x1f and
-# \x85 for white space where a JSON Schema regex does not).
-NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 # Surrounding spaces are trimmed after decoding; a blank one counts as not given.
 Text = Annotated[str, Meta(max_length=MAX_STRING)]
 # Formats name what the bundled place data knows: GET /v1/places lists the cities.
