@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from router.cli import tracking as _tracking  # noqa: F401  (its commands join `shipments`)
 from router.cli.allocate import allocate_command
 from router.cli.outcomes import outcomes, reinstate
 from router.cli.points import points

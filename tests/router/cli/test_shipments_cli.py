@@ -20,7 +20,7 @@ from router.core.models import Shipment as QuoteShipment
 from router.core.settings import Settings
 from router.quoting.book import OPEN
 from router.quoting.wiring import open_engine
-from router.shipping.model import Contact, Shipment, ShipmentRequest
+from router.shipping.model import Contact, Recipient, Shipment, ShipmentRequest
 from router.shipping.ordering import read_quote
 from router.shipping.shipper import working
 from router.tracking.wiring import shipper_for
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:Exception in thread .*_connection_worker_thread:pytest.PytestUnhandledThreadExceptionWarning"
 )
 
-RECIPIENT = Contact(name="Анна Петрова", phone="+7 913 123-45-67")
+RECIPIENT = Recipient(name="Анна Петрова", phone="+7 913 123-45-67")
 SENDER = Contact(name="Склад Москва", phone="+7 495 123-45-67", company="Магазин")
 ORDERS_HEADER = (
     "id,destination,weight_g,length_cm,width_cm,height_cm,recipient_name,recipient_phone,pickup_point_id,exclude"
