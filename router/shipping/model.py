@@ -89,9 +89,10 @@ class Recipient(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class ItemIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name
     sku: Reference
-    quantity: Annotated[int, Meta(ge=1, le=10_000)]
+    # Whole numbers as JSON Schema has them (2.0 too); kept as ints (`ordering.normalized`).
+    quantity: Annotated[float, Meta(ge=1, le=10_000, multiple_of=1)]
     unit_price: Roubles
-    weight_g: Annotated[int, Meta(ge=0, le=1_000_000, description="One unit's weight, whole grams")]
+    weight_g: Annotated[float, Meta(ge=0, le=1_000_000, multiple_of=1, description="One unit's weight, whole grams")]
     cod_per_unit: Annotated[
         Roubles | None,
         Meta(

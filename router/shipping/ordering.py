@@ -56,6 +56,12 @@ class Ordered:
     price: Decimal
 
 
+def normalized(request: ShipmentRequest) -> ShipmentRequest:
+    """The request with its whole numbers as ints, however they were spelled (2 or 2.0)."""
+    items = [msgspec.structs.replace(i, quantity=int(i.quantity), weight_g=int(i.weight_g)) for i in request.items]
+    return msgspec.structs.replace(request, items=items)
+
+
 def read_quote(body: bytes) -> answers.Quote:
     return msgspec.json.decode(body, type=answers.Quote)
 
@@ -109,7 +115,7 @@ def order_from(shipment_id: str, request: ShipmentRequest, quote: answers.Quote,
             destination.timezone, destination.postal_code, address or None,
         )  # fmt: skip
     parcel_g = sum(p.weight_g for p in quote.parcels)
-    items_g = sum(item.weight_g * item.quantity for item in request.items)
+    items_g = int(sum(item.weight_g * item.quantity for item in request.items))
     if items_g > parcel_g:
         errors.append(FieldError("items", f"the items weigh {items_g} g, more than the {parcel_g} g quoted"))
     cash = request.cash_to_collect
@@ -213,9 +219,9 @@ def _items(errors: list[FieldError], given: list[ItemIn], cash: Decimal) -> tupl
         Item(
             name=i.name.strip(),
             sku=i.sku.strip(),
-            quantity=i.quantity,
+            quantity=int(i.quantity),
             unit_price_rub=i.unit_price,
-            weight_g=i.weight_g,
+            weight_g=int(i.weight_g),
             cod_per_unit_rub=(i.cod_per_unit if i.cod_per_unit is not None else i.unit_price)
             if collect
             else Decimal(0),
@@ -223,7 +229,7 @@ def _items(errors: list[FieldError], given: list[ItemIn], cash: Decimal) -> tupl
         for i in given
     )
     if collect:
-        total = sum((i.cod_per_unit_rub * i.quantity for i in items), Decimal(0))
+        total = sum((i.cod_per_unit_rub * i.quantity for i in items), Decimal(0))  # Item's are ints
         if total != cash:
             errors.append(
                 FieldError(

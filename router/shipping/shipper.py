@@ -47,7 +47,7 @@ from router.shipping.model import (
     ShipmentRequest,
     ShipmentStatus,
 )
-from router.shipping.ordering import PointLookup, order_from, read_quote
+from router.shipping.ordering import PointLookup, normalized, order_from, read_quote
 from router.shipping.paperwork import Paperwork
 from router.webhooks import EventType, emit
 
@@ -112,6 +112,7 @@ class Shipper:
         self, request: ShipmentRequest, *, owner: str, idempotency_key: str, readers: set[str]
     ) -> tuple[Shipment, bool]:
         """The shipment for this key, and whether this call made it."""
+        request = normalized(request)
         digest = request_digest(request)
         kept = await self.ledger.by_key(owner, idempotency_key)
         if kept is not None:

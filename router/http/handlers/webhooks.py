@@ -38,6 +38,5 @@ async def webhook_deliveries(request: web.Request) -> web.Response:
 async def replay_webhook(request: web.Request) -> web.Response:
     raw = await request.read()
     body = decode_json(raw, ReplayRequest) if raw.strip() else ReplayRequest()
-    return _json(
-        await request.app[keys.WEBHOOKS].replay(owner(request), request.match_info["webhook_id"], body.event_ids)
-    )
+    ids = None if body.event_ids is None else [int(i) for i in body.event_ids]
+    return _json(await request.app[keys.WEBHOOKS].replay(owner(request), request.match_info["webhook_id"], ids))
