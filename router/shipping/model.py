@@ -101,6 +101,15 @@ class ItemIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ] = None
 
 
+class ItemOut(Out, kw_only=True):
+    name: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    weight_g: int
+    cod_per_unit: Decimal | None = None
+
+
 class ShipmentRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     quote_id: Reference
     offer_id: Annotated[str, Meta(min_length=1, max_length=200)]
@@ -215,7 +224,7 @@ class Shipment(Out, kw_only=True):
 class ShipmentDetail(Shipment, kw_only=True):
     recipient: Recipient
     sender: Contact
-    items: list[ItemIn]
+    items: list[ItemOut]
     booking_job: JobState | None
     calls: list[CarrierCall]
     history: list[TrackingStep]

@@ -39,6 +39,7 @@ from router.shipping.errors import IdempotencyConflict, NotCancellable, QuoteNot
 from router.shipping.ledger import Filters, Ledger, ShipmentRow
 from router.shipping.model import (
     CarrierProblem,
+    ItemOut,
     JobState,
     Shipment,
     ShipmentDetail,
@@ -336,7 +337,17 @@ class Shipper:
             **base,
             recipient=request.recipient,
             sender=request.sender,
-            items=request.items,
+            items=[
+                ItemOut(
+                    name=i.name,
+                    sku=i.sku,
+                    quantity=int(i.quantity),
+                    unit_price=i.unit_price,
+                    weight_g=int(i.weight_g),
+                    cod_per_unit=i.cod_per_unit,
+                )
+                for i in request.items
+            ],
             booking_job=None if job is None else JobState(state=job[0], attempts=job[1], last_error=job[2]),  # type: ignore[arg-type]
             calls=calls,
             history=await self.ledger.history(row.id),

@@ -40,12 +40,13 @@ class WebhookRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class ReplayRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Whole numbers as JSON Schema has them (3.0 too); no event id is anywhere near 2^53.
-    event_ids: Annotated[
-        list[Annotated[float, Meta(ge=1, le=2**53, multiple_of=1)]] | None,
-        Meta(
-            description="These events only; by default every delivery of this endpoint that failed", max_length=10_000
-        ),
-    ] = None
+    event_ids: (
+        Annotated[
+            list[Annotated[float, Meta(ge=1, le=2**53, multiple_of=1)]],
+            Meta(max_length=10_000, description="These events only; by default every delivery that failed"),
+        ]
+        | None
+    ) = None
 
 
 class DeliveryQuery(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
