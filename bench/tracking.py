@@ -289,8 +289,8 @@ class Receiver:
 
 def floor_app() -> web.Application:
     async def take(request: web.Request) -> web.Response:
-        call = read_webhook(await request.read())
-        return web.json_response({"taken": True, "changed": call.event is None})
+        read_webhook(await request.read())
+        return web.json_response({"taken": True, "changed": False})
 
     app = web.Application()
     app.router.add_post("/v1/inbound/{carrier}/{token}", take)
@@ -399,7 +399,13 @@ async def written_events(database: Database, subjects: set[str]) -> dict[int, st
 
 
 async def figure_1(
-    service: Service, floor: Floor, receiver: Receiver, booked: list[dict[str, Any]], total: int, senders: int
+    service: Service,
+    database: Database,
+    floor: Floor,
+    receiver: Receiver,
+    booked: list[dict[str, Any]],
+    total: int,
+    senders: int,
 ) -> tuple[str, list[Check], list[list[Call]]]:
     rng = random.Random(1)
     distinct = max(1, round(total * (1 - DUPLICATES) / len(booked)))
@@ -410,7 +416,7 @@ async def figure_1(
     told_before = len(receiver.told)
     sent = await send_calls(f"{service.url}/v1/inbound/cdek/{TOKEN}", calls, senders)
     subjects = {s["id"] for s in booked}
-    await until_quiet(receiver, database_of[0], subjects, within_s=120)
+    await until_quiet(receiver, database, subjects, within_s=120)
     print(f"… 1 floor: {len(calls):,} calls to a bare handler", file=sys.stderr, flush=True)
     floor_sent = await send_calls(f"{floor.url}/v1/inbound/cdek/{TOKEN}", calls, senders)
     told = receiver.told[told_before:]
@@ -430,7 +436,12 @@ async def figure_1(
         ]
     )
     checks = [
-        Check("1: calls accepted", f"{len(calls):,}", f"{sent.accepted:,} ({sent.resent} sent again)", sent.accepted == len(calls)),
+        Check(
+            "1: calls accepted",
+            f"{len(calls):,}",
+            f"{sent.accepted:,} ({sent.resent} sent again)",
+            sent.accepted == len(calls),
+        ),
         Check(
             "1: histories exact (distinct events, by carrier time, status the latest's)",
             f"{len(booked):,}",
@@ -446,11 +457,10 @@ async def figure_1(
         Check("1: signatures that failed", "0", str(receiver.bad_signatures), receiver.bad_signatures == 0),
     ]
     if sent.refused:
-        checks.append(Check("1: calls refused", "none", "; ".join(f"{n} × {w}" for w, n in sent.refused.items()), False))
+        checks.append(
+            Check("1: calls refused", "none", "; ".join(f"{n} × {w}" for w, n in sent.refused.items()), False)
+        )
     return table, checks, journeys
-
-
-database_of: list[Database] = []
 
 
 # ---------------------------------------------------------------- figure 2
@@ -472,7 +482,13 @@ class Outage:
 
 
 async def figure_2(
-    service: Service, receiver: Receiver, booked: list[dict[str, Any]], down_s: float, senders: int, kill: bool
+    service: Service,
+    database: Database,
+    receiver: Receiver,
+    booked: list[dict[str, Any]],
+    down_s: float,
+    senders: int,
+    kill: bool,
 ) -> Outage:
     rng = random.Random(2 + kill)
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=20)
@@ -499,9 +515,9 @@ async def figure_2(
         receiver.down = False
 
     await asyncio.gather(send_calls(f"{service.url}/v1/inbound/cdek/{TOKEN}", calls, senders, pace_s), back_up())
-    await until_quiet(receiver, database_of[0], subjects, within_s=down_s * 2 + 120)
+    await until_quiet(receiver, database, subjects, within_s=down_s * 2 + 120)
     outage.wall_s = time.monotonic() - started
-    written = await written_events(database_of[0], subjects)
+    written = await written_events(database, subjects)
     told = [t for t in receiver.told[told_before:] if t.subject in subjects]
     outage.written = len(written)
     outage.delivered = len(set(written) & {t.event_id for t in told})
@@ -547,7 +563,12 @@ def outage_checks(o: Outage, tag: str) -> list[Check]:
     return [
         Check(f"{tag}: events delivered", f"{o.written:,}", f"{o.delivered:,}", o.delivered == o.written > 0),
         Check(f"{tag}: delivered out of order", "0", str(o.out_of_order), o.out_of_order == 0),
-        Check(f"{tag}: last status told == shipment's", f"{o.shipments}", f"{o.shipments - o.last_status_wrong}", o.last_status_wrong == 0),
+        Check(
+            f"{tag}: last status told == shipment's",
+            f"{o.shipments}",
+            f"{o.shipments - o.last_status_wrong}",
+            o.last_status_wrong == 0,
+        ),
         Check(f"{tag}: copies (at-least-once)", "reported", str(o.copies), None),
     ]
 
@@ -645,9 +666,9 @@ async def figure_3(
     # that second are two polls within one interval.
     twice = sum(1 for times in polls.values() for a, b in zip(times, times[1:], strict=False) if b - a < poll_s - 1.0)
     gaps = [b - a for times in polls.values() for a, b in zip(times, times[1:], strict=False)]
-    window = [
-        sum(n for t, n in per_second if end - 60 < t <= end) for end, _ in per_second if end >= 60
-    ] or [sum(n for _, n in per_second)]
+    window = [sum(n for t, n in per_second if end - 60 < t <= end) for end, _ in per_second if end >= 60] or [
+        sum(n for _, n in per_second)
+    ]
     calls = sum(n for _, n in per_second)
     polled = sum(1 for i in refs if polls.get(i))
     table = "\n".join(
@@ -660,9 +681,17 @@ async def figure_3(
             f"| {pct(gaps, 50):.0f} s |",
         ]
     )
+    buckets = Counter(int(t // 15) for t, n in per_second for _ in range(n))
+    timeline = ", ".join(str(buckets.get(i, 0)) for i in range(int(observe_s // 15) + 1))
+    table += f"\n\nPolls in each 15 s watched: {timeline}."
     checks = [
         Check("3: shipments polled twice within an interval", "0", str(twice), twice == 0),
-        Check(f"3: polls in any 60 s (limit {DEFAULT_PER_MINUTE})", f"≤ {DEFAULT_PER_MINUTE}", f"{max(window):,}", max(window) <= DEFAULT_PER_MINUTE),
+        Check(
+            f"3: polls in any 60 s (limit {DEFAULT_PER_MINUTE})",
+            f"≤ {DEFAULT_PER_MINUTE}",
+            f"{max(window):,}",
+            max(window) <= DEFAULT_PER_MINUTE,
+        ),
         Check("3: shipments polled at least once", "> 0", f"{polled:,} of {len(refs):,}", polled > 0),
     ]
     return table, checks
@@ -671,7 +700,9 @@ async def figure_3(
 # ---------------------------------------------------------------- main
 
 
-def start_service(workdir: Path, database: Database, redis: Redis, config: Path, emulator: Emulator, poll_s: float) -> Service:
+def start_service(
+    workdir: Path, database: Database, redis: Redis, config: Path, emulator: Emulator, poll_s: float
+) -> Service:
     env = {
         "DATABASE_URL": database.url,
         "CARRIER_ROUTER_CONFIG": str(config),
@@ -689,10 +720,14 @@ async def main() -> int:
     parser.add_argument("--shipments", type=int, default=None, help="shipments in figure 1 (default 1,000)")
     parser.add_argument("--events", type=int, default=None, help="status calls in figure 1 (default 100,000)")
     parser.add_argument("--senders", type=int, default=16, help="concurrent senders (default 16)")
-    parser.add_argument("--down", type=float, default=None, help="seconds the receiver is down in figure 2 (default 60)")
+    parser.add_argument(
+        "--down", type=float, default=None, help="seconds the receiver is down in figure 2 (default 60)"
+    )
     parser.add_argument("--polled", type=int, default=None, help="open shipments polled in figure 3 (default 10,000)")
     parser.add_argument("--poll-s", type=float, default=5.0, help="the polling interval in figure 3 (default 5)")
-    parser.add_argument("--watch", type=float, default=None, help="seconds figure 3 is watched (default 300)")
+    parser.add_argument(
+        "--watch", type=float, default=None, help="seconds figure 3 is watched (default 300; quick 150)"
+    )
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--keep", action="store_true", help="keep the logs (prints where)")
     parser.add_argument("--floor-port", type=int, default=None, help=argparse.SUPPRESS)
@@ -701,7 +736,7 @@ async def main() -> int:
     total = args.events or (10_000 if args.quick else 100_000)
     down_s = args.down or (15.0 if args.quick else 60.0)
     polled = args.polled or (1000 if args.quick else 10_000)
-    watch_s = args.watch or (90.0 if args.quick else 300.0)
+    watch_s = args.watch or (150.0 if args.quick else 300.0)
     for tool in ("redis-server", "redis-cli"):
         if not shutil.which(tool):
             parser.error(f"{tool} is needed on PATH")
@@ -709,7 +744,6 @@ async def main() -> int:
     checks: list[Check] = []
     tables: list[str] = []
     database = Database(args.postgres)
-    database_of.append(database)
     await database.create()
     redis = Redis(workdir)
     emulator = Emulator(workdir)
@@ -735,14 +769,14 @@ async def main() -> int:
         half = max(1, n // 4)
         print(f"… booking {n + 2 * half:,} shipments", file=sys.stderr, flush=True)
         booked = await book(service, n + 2 * half, args.senders, salt=1)
-        table, more, _ = await figure_1(service, floor, receiver, booked[:n], total, args.senders)
+        table, more, _ = await figure_1(service, database, floor, receiver, booked[:n], total, args.senders)
         tables.append(table)
         checks += more
 
         print(f"… 2: receiver down {down_s:.0f} s", file=sys.stderr, flush=True)
-        a = await figure_2(service, receiver, booked[n : n + half], down_s, args.senders, kill=False)
+        a = await figure_2(service, database, receiver, booked[n : n + half], down_s, args.senders, kill=False)
         print(f"… 2: receiver down {down_s:.0f} s, a worker killed", file=sys.stderr, flush=True)
-        b = await figure_2(service, receiver, booked[n + half :], down_s, args.senders, kill=True)
+        b = await figure_2(service, database, receiver, booked[n + half :], down_s, args.senders, kill=True)
         tables.append(outage_table([a, b], down_s) + (f"\n\n{b.note}." if b.note else ""))
         checks += outage_checks(a, "2") + outage_checks(b, "2, worker killed")
 
