@@ -677,8 +677,8 @@ async def figure_3(
             "| polls / minute (mean) | max in any 60 s | shortest gap between two polls of one shipment | median gap |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             f"| {len(refs):,} | {poll_s:g} s | {DEFAULT_PER_MINUTE} | {observe_s:.0f} s | {calls:,} | {polled:,} "
-            f"| {calls / observe_s * 60:,.0f} | {max(window):,} | {min(gaps, default=float('nan')):.0f} s "
-            f"| {pct(gaps, 50):.0f} s |",
+            f"| {calls / observe_s * 60:,.0f} | {max(window):,} "
+            + (f"| {min(gaps):.0f} s | {pct(gaps, 50):.0f} s |" if gaps else "| none polled twice | — |"),
         ]
     )
     buckets = Counter(int(t // 15) for t, n in per_second for _ in range(n))
