@@ -68,6 +68,7 @@ class Tracker:
         ]
         learned: Outcome | None = None
         async with self.database.write() as conn:
+            await conn.execute(sa.select(shipments.c.id).where(shipments.c.id == shipment_id).with_for_update())
             row = await self.ledger.read(conn, shipment_id)
             written = await conn.execute(
                 self._insert()
