@@ -53,7 +53,6 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
             lambda point_id: app[keys.PICKUP_POINTS].directory.get(point_id),
             sender=sender,
             tracker=tracker,
-            limiter=app[keys.RATE_LIMITER],
         )
         subscribing = None
         if settings.public_url and settings.inbound_token:

@@ -8,7 +8,6 @@ from router.core.settings import Settings
 from router.quoting.wiring import Wired
 from router.shipping.ordering import PointLookup
 from router.shipping.shipper import TRACK, Shipper
-from router.store.rate_limit import RateLimiter
 from router.tracking.poller import Poller
 from router.tracking.tracker import Tracker
 from router.webhooks.outbox import DELIVER
@@ -22,18 +21,16 @@ def shipper_for(
     *,
     sender: Sender | None = None,
     tracker: Tracker | None = None,
-    limiter: RateLimiter | None = None,
 ) -> Shipper:
     """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use,
     with the jobs it runs besides its own: the shops' webhooks and the carriers' tracking polls.
 
     `points` is read when a booking is made, so a caller whose points are (re)loaded later can
-    hand a lookup that reads them then. `sender`, `tracker` and `limiter`: the app's own, which
-    its endpoints share; made here over the same records and store otherwise."""
+    hand a lookup that reads them then. `sender` and `tracker`: the app's own, which its
+    endpoints share; made here over the same records otherwise. Polls are paced in the store."""
     sender = sender if sender is not None else Sender(wired.records, wired.http)
     tracker = tracker if tracker is not None else Tracker(wired.records, wired.record)
-    limiter = limiter if limiter is not None else RateLimiter(wired.store)
-    poller = Poller(tracker, wired.bookings, limiter, every_s=settings.tracking_poll_s)
+    poller = Poller(tracker, wired.bookings, wired.store, every_s=settings.tracking_poll_s)
     return Shipper(
         wired.records,
         wired.book,
