@@ -39,9 +39,10 @@ from router.quoting.wiring import Wired
 from router.records import RecordsUnavailable
 from router.records.networks import Networks, served_points
 from router.records.tables import pickups
+from router.shipping.answers import shipment_answer
 from router.shipping.model import PickupRequest, Shipment, ShipmentRequest, ShipmentStatus
 from router.shipping.ordering import read_quote
-from router.shipping.shipper import Shipper, shipment_answer
+from router.shipping.shipper import Shipper
 
 CONCURRENCY = 8
 

@@ -21,7 +21,6 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
@@ -31,10 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from carriers.booking import BookingApi, CancelRefused, OrderState, OrderStatus
 from carriers.errors import CarrierApiError, CarriersError
 from carriers.ratecard.tariff import TrackingRange
-from router.core.models import money
 from router.quoting.book import QuoteBook
 from router.records import Database
 from router.records.jobs import Done, Fail, Handler, Job, JobQueue, JobRunner, Later, Outcome, Retry, schedule
+from router.shipping.answers import error_detail, replace_booking, shipment_answer
 from router.shipping.errors import IdempotencyConflict, NotCancellable, QuoteNotBookable
 from router.shipping.ledger import Filters, Ledger, ShipmentRow
 from router.shipping.model import (
@@ -208,7 +207,7 @@ class Shipper:
         try:
             result = await call
         except CarriersError as exc:
-            await self.ledger.record_call(row.id, row.carrier, operation, started, exc.kind, _error_detail(exc))
+            await self.ledger.record_call(row.id, row.carrier, operation, started, exc.kind, error_detail(exc))
             raise
         detail: dict[str, Any] = {}
         if isinstance(result, OrderState):
@@ -381,55 +380,6 @@ class Shipper:
             await self.ledger.update(conn, row.id, status=ShipmentStatus.CANCELLED)
             await self._tell(conn, row.id, EventType.CANCELLED)
         return shipment_answer(await self.ledger.get(row.id, owner))
-
-
-def replace_booking(row: ShipmentRow, **changes: Any) -> Any:
-    """The shipment's document with its carrier's answer changed."""
-    return msgspec.structs.replace(row.document, booking=msgspec.structs.replace(row.document.booking, **changes))
-
-
-def _error_detail(exc: CarriersError) -> dict[str, Any]:
-    detail: dict[str, Any] = {"error": str(exc)}
-    if isinstance(exc, CarrierApiError):
-        if exc.status is not None:
-            detail["http_status"] = exc.status
-        if exc.errors:
-            detail["errors"] = [{"code": e.code, "message": e.message} for e in exc.errors]
-    return detail
-
-
-def shipment_answer(row: ShipmentRow) -> Shipment:
-    document = row.document
-    offer, booking = document.offer, document.booking
-    errors = list(booking.errors)
-    if booking.failure:
-        errors.append(CarrierProblem(code="booking_failed", message=booking.failure))
-    return Shipment(
-        id=row.id,
-        status=row.status,
-        order_number=row.shop_order_number,
-        quote_id=document.request.quote_id,
-        offer_id=offer.id,
-        carrier=row.carrier,
-        carrier_name=offer.carrier_name,
-        service=row.service,
-        service_name=offer.service_name,
-        delivery_type=offer.delivery_type,
-        pickup_point_id=document.request.pickup_point_id,
-        warehouse=row.warehouse,
-        price=str(money(Decimal(row.price_kopecks) / 100)),
-        currency=offer.price.currency,
-        cash_to_collect=str(money(document.request.cash_to_collect)),
-        ship_date=row.ship_date,
-        tracking_number=row.tracking_number,
-        tracking_url=booking.tracking_url,
-        tracking_status=row.tracking_status,
-        carrier_order_id=row.carrier_ref,
-        label_url=f"/v1/shipments/{row.id}/label" if row.status is ShipmentStatus.BOOKED else None,
-        errors=errors,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 @asynccontextmanager

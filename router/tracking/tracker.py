@@ -18,8 +18,8 @@ from router.history.outcomes import Coordinates, Outcome, OutcomeStatus
 from router.history.track_record import TrackRecord
 from router.records import Database
 from router.records.tables import shipments, tracking_events
+from router.shipping.answers import shipment_answer
 from router.shipping.ledger import Ledger, ShipmentRow
-from router.shipping.shipper import shipment_answer
 from router.webhooks import EventType, emit
 
 log = logging.getLogger(__name__)
