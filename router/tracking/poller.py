@@ -5,9 +5,11 @@ booking and again an interval after each poll until its status is final. Jobs ar
 any other (`router.records.jobs`), so the polls spread over every worker and no shipment is polled
 twice in an interval.
 
-A carrier's polls are counted in the shared store by the second, a sixtieth of its per-minute
-limit allowed in each: a poll over it is not sent and comes back a few seconds later, at a random
-moment so that refused polls do not all return together. Counting by the second (rather than
+A carrier's polls are counted in the shared store by the second, a sixty-first of its per-minute
+limit allowed in each (any 60 s touch at most 61 seconds' counts, so no minute, however it is
+cut, holds more than the limit): a poll over it is not sent and comes back within two seconds, at
+a random moment so that refused polls do not all return together, and sooner than a polled
+shipment's next turn, so that the shipments waiting go first. Counting by the second (rather than
 over a sliding minute) means refusals, which are counted too, weigh on no later second: when more
 polls are due than the limit allows, they are sent at the limit's pace, never starved.
 """
@@ -30,7 +32,7 @@ from router.tracking.tracker import Tracker
 log = logging.getLogger(__name__)
 
 DEFAULT_PER_MINUTE = 600
-REFUSED_BACK_S = (1.0, 5.0)
+REFUSED_BACK_S = (0.2, 2.0)
 
 
 class Poller:
@@ -50,7 +52,7 @@ class Poller:
         self.per_minute = dict(per_minute or {})
 
     async def _allowed(self, carrier: str) -> bool:
-        per_second = max(1, self.per_minute.get(carrier, DEFAULT_PER_MINUTE) // 60)
+        per_second = max(1, self.per_minute.get(carrier, DEFAULT_PER_MINUTE) // 61)
         second = int(time.time())
         assert self.store is not None
         try:
