@@ -124,7 +124,7 @@ class Pusher:
         if not events:
             return Done()
         if not account.api_key:
-            return Fail(f"account {account_id} was connected before its API key was kept; connect it again")
+            return Fail(f"account {account_id} keeps no CRM API key: connect it again with --push-statuses")
         update = status_update(delivery_id, track_number, list(events))
         try:
             await push_tracking(
