@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from carriers.tracking import Status, TrackingEvent
 from router.http import appkeys as keys
@@ -36,6 +38,10 @@ def event(status: Status, hours: int, text: str = "", city: str | None = None) -
     )
 
 
+def app_of(connected: Connected) -> web.Application:
+    return cast(TestServer, connected.api.server).app
+
+
 async def booked(connect_crm: StartCrm, crm: FakeCrm, **account: Any) -> tuple[Connected, dict[str, Any]]:
     connected, results = await calculated(connect_crm, crm_url=crm.url, **account)
     saved = (await connected.crm.save(save_payload(pick(results, "courier")))).result
@@ -44,7 +50,7 @@ async def booked(connect_crm: StartCrm, crm: FakeCrm, **account: Any) -> tuple[C
 
 
 async def moved(connected: Connected, shipment_id: str, *events: TrackingEvent) -> None:
-    app = connected.api.server.app
+    app = app_of(connected)
     assert await app[keys.TRACKER].take(shipment_id, list(events), "manual")
     await app[keys.SHIPPER].runner.drain()
 
@@ -87,7 +93,7 @@ async def test_a_crm_that_is_down_gets_the_statuses_when_it_is_back(connect_crm:
     crm.down = True
     await moved(connected, shipment_id, event(Status.DELIVERED, 30, "Вручен", "Казань"))
     assert [p.answered for p in crm.pushes] == [503] and not crm.taken()
-    queue = connected.api.server.app[keys.SHIPPER].queue
+    queue = app_of(connected)[keys.SHIPPER].queue
     state = await queue.state(PUSH, subject(connected.account.id, shipment_id))
     assert state is not None and state[0] == "ready" and "503" in str(state[2])
     crm.down = False
@@ -115,14 +121,14 @@ async def test_an_account_keeping_no_api_key_is_told_to_connect_again_and_nothin
     connected, saved = await booked(connect_crm, crm)
     shipment_id = saved["extraData"]["shipmentId"]
     await moved(connected, shipment_id, event(Status.ACCEPTED, 0))
-    state = await connected.api.server.app[keys.SHIPPER].queue.state(PUSH, subject(connected.account.id, shipment_id))
+    state = await app_of(connected)[keys.SHIPPER].queue.state(PUSH, subject(connected.account.id, shipment_id))
     assert state is not None and state[0] == "failed" and "--push-statuses" in str(state[2])
     assert not crm.pushes
 
 
 async def test_a_shipment_of_no_crm_account_schedules_no_push(connect_crm: StartCrm, crm: FakeCrm) -> None:
     connected, saved = await booked(connect_crm, crm, api_key=API_KEY)
-    app = connected.api.server.app
+    app = app_of(connected)
     shipment_id = saved["extraData"]["shipmentId"]
     # Its owner is no longer a connected account: there is no CRM to tell.
     await connected.book.remove(connected.account.id)
