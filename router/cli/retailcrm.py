@@ -94,6 +94,13 @@ def retailcrm() -> None:
     help="LxWxH cm for packages the CRM sends without sizes.",
 )
 @click.option(
+    "--push-statuses/--no-push-statuses",
+    default=False,
+    show_default=True,
+    help="Keep the API key in the records so the parcels' statuses are pushed to the CRM"
+    " (otherwise the key is used once and kept nowhere).",
+)
+@click.option(
     "--send/--no-send",
     default=True,
     show_default=True,
@@ -112,6 +119,7 @@ def connect(
     day_value: Decimal | None,
     origin: str | None,
     parcel_size: str,
+    push_statuses: bool,
     send: bool,
 ) -> None:
     """Connect a CRM account: a new clientId, its carriers and policy, and the module registered in the CRM."""
@@ -134,7 +142,14 @@ def connect(
 
     async def connect_account(book: AccountBook) -> tuple[str, dict[str, object]]:
         account, client_id = await book.create(
-            crm_url, module_code, carriers, PolicyKind(policy), day_value, origin, sides
+            crm_url,
+            module_code,
+            carriers,
+            PolicyKind(policy),
+            day_value,
+            origin,
+            sides,
+            api_key=api_key if push_statuses else None,
         )
         module = integration_module(account, client_id, public_url, name)
         if send:

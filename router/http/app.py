@@ -26,8 +26,7 @@ from router.records.keys import KeyRing
 from router.shipping.shipper import working
 from router.store.rate_limit import RateLimiter
 from router.tracking.subscriptions import keep_subscribed
-from router.tracking.tracker import Tracker
-from router.tracking.wiring import shipper_for
+from router.tracking.wiring import shipper_for, tracker_for
 from router.webhooks.sender import Sender
 
 
@@ -45,7 +44,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         app[keys.RATE_LIMITER] = RateLimiter(opened.store)
         settings = app[keys.SETTINGS]
         sender = app[keys.WEBHOOKS] = Sender(opened.records, opened.http)
-        tracker = app[keys.TRACKER] = Tracker(opened.records, opened.record)
+        tracker = app[keys.TRACKER] = tracker_for(opened)
         shipper = shipper_for(
             opened,
             settings,

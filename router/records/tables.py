@@ -76,6 +76,7 @@ retailcrm_accounts = sa.Table(
     sa.Column("origin", sa.String(200), nullable=True),
     sa.Column("parcel_cm", Json, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("api_key", sa.String(200), nullable=True),  # the CRM's, for pushing statuses to it
 )
 
 retailcrm_deliveries = sa.Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,10 @@ LEARNED = {
     Status.DAMAGED: OutcomeStatus.DAMAGED,
 }
 MAX_TEXT = 500
+# Told of every change of a shipment's tracking status inside the transaction that makes it, so
+# the work it schedules (router.records.jobs.schedule) is kept exactly when the change is: an
+# integration pushing statuses elsewhere (router.integrations.retailcrm.pushes) loses none.
+StatusHook = Callable[[AsyncConnection, ShipmentRow, Status], Awaitable[None]]
 
 
 def _offset_min(moment: datetime) -> int:
@@ -39,10 +43,13 @@ def _offset_min(moment: datetime) -> int:
 
 
 class Tracker:
-    def __init__(self, database: Database, record: TrackRecord | None = None) -> None:
+    def __init__(
+        self, database: Database, record: TrackRecord | None = None, *, on_status: Sequence[StatusHook] = ()
+    ) -> None:
         self.database = database
         self.ledger = Ledger(database)
         self.record = record
+        self.on_status = tuple(on_status)
 
     def _insert(self) -> Any:
         return (postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert)(tracking_events)
@@ -91,6 +98,8 @@ class Tracker:
             data = msgspec.to_builtins(shipment_answer(changed))
             data["event"] = {"status": status.value, "carrier_code": latest.carrier_code, "at": latest.at.isoformat()}
             await emit(conn, row.owner, row.id, EventType.STATUS_CHANGED, data)
+            for hook in self.on_status:
+                await hook(conn, changed, status)
             before = Status(row.tracking_status) if row.tracking_status else None
             if status in LEARNED and (before is None or not final(before)):
                 learned = await self._outcome(conn, changed, status, latest.at)

@@ -1,17 +1,27 @@
 """The one way to build the Shipper with everything it runs: its own booking and label jobs, the
-shops' webhooks its changes cause, and the carriers' tracking polls. The app and every CLI command
-that books use it. It lives here, above shipping and webhooks, because it joins them."""
+shops' webhooks its changes cause, the carriers' tracking polls and the CRMs' status pushes. The
+app and every CLI command that books use it. It lives here, above shipping and webhooks, because
+it joins them."""
 
 from __future__ import annotations
 
 from router.core.settings import Settings
+from router.integrations.retailcrm.pushes import PUSH, Pusher, schedule_push
 from router.quoting.wiring import Wired
 from router.shipping.ordering import PointLookup
 from router.shipping.shipper import TRACK, Shipper
 from router.tracking.poller import Poller
-from router.tracking.tracker import Tracker
+from router.tracking.tracker import StatusHook, Tracker
 from router.webhooks.outbox import DELIVER
 from router.webhooks.sender import Sender
+
+# What else a status change sets going, in its transaction: the CRM's push.
+STATUS_HOOKS: tuple[StatusHook, ...] = (schedule_push,)
+
+
+def tracker_for(wired: Wired) -> Tracker:
+    """The Tracker over what `open_engine` opened, with every status hook."""
+    return Tracker(wired.records, wired.record, on_status=STATUS_HOOKS)
 
 
 def shipper_for(
@@ -23,13 +33,14 @@ def shipper_for(
     tracker: Tracker | None = None,
 ) -> Shipper:
     """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use,
-    with the jobs it runs besides its own: the shops' webhooks and the carriers' tracking polls.
+    with the jobs it runs besides its own: the shops' webhooks, the carriers' tracking polls and
+    the statuses pushed to CRMs.
 
     `points` is read when a booking is made, so a caller whose points are (re)loaded later can
     hand a lookup that reads them then. `sender` and `tracker`: the app's own, which its
     endpoints share; made here over the same records otherwise. Polls are paced in the store."""
     sender = sender if sender is not None else Sender(wired.records, wired.http)
-    tracker = tracker if tracker is not None else Tracker(wired.records, wired.record)
+    tracker = tracker if tracker is not None else tracker_for(wired)
     poller = Poller(tracker, wired.bookings, wired.store, every_s=settings.tracking_poll_s)
     return Shipper(
         wired.records,
@@ -39,5 +50,5 @@ def shipper_for(
         points,
         settle_s=settings.booking_wait_s,
         poll_s=settings.tracking_poll_s,
-        jobs={DELIVER: sender.run, TRACK: poller.run},
+        jobs={DELIVER: sender.run, TRACK: poller.run, PUSH: Pusher(wired.records, wired.http).run},
     )

@@ -129,6 +129,16 @@ def test_connect_registers_the_module_in_the_crm_with_a_client_id_that_then_work
         assert secret not in result.output and secret.encode() not in stored
 
 
+def test_push_statuses_keeps_the_api_key_for_the_pushes_and_prints_it_nowhere(tmp_path: Path) -> None:
+    with running_fake_crm() as crm:
+        result = connect(tmp_path, "--url", crm.url, "--api-key", API_KEY, "--push-statuses")
+    assert result.exit_code == 0, result.output
+    (registration,) = crm.received
+    account = in_records(tmp_path, lambda book: book.authenticate(registration.module["clientId"]))
+    assert account is not None and account.api_key == API_KEY
+    assert API_KEY not in result.output and API_KEY not in repr(account)
+
+
 def test_a_crm_that_refuses_the_module_leaves_nothing_connected(tmp_path: Path) -> None:
     refusal = {"errorMsg": "Validation error", "errors": {"integrations.delivery.actions": "unknown action"}}
     with running_fake_crm(refuse_with=refusal) as crm:

@@ -9,6 +9,7 @@ Modules, outside in: `handlers` (HTTP, form fields, answers' envelope), `entitie
 request types, msgspec Structs), `reading` (those requests decoded and checked, in the
 service's units), `callbacks` (what each callback does), `answers` (the CRM's response types,
 Structs too), `accounts` and `deliveries` (rows of the records database, router.records),
-`registration` and `crm` (connecting an account), `openapi` (the callbacks' paths, their
+`registration` and `crm` (connecting an account, the CRM's own API), `pushes` (the parcels'
+statuses pushed to the CRM), `openapi` (the callbacks' paths, their
 schemas generated from the Structs).
 """

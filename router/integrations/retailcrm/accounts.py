@@ -59,6 +59,9 @@ class Account:
     origin: str | None = None  # the city parcels leave from when the CRM sends no shipment address
     parcel_cm: tuple[float, float, float] = DEFAULT_PARCEL_CM  # for packages sent without sizes
     active: bool = True
+    # The CRM's API key the account was connected with: statuses are pushed with it. None for
+    # accounts connected before it was kept.
+    api_key: str | None = field(default=None, repr=False)
 
     def allows(self, carrier: str) -> bool:
         return not self.carriers or carrier in self.carriers
@@ -84,6 +87,7 @@ def _row(account: Account) -> dict[str, Any]:
         "origin": account.origin,
         "parcel_cm": list(account.parcel_cm),
         "active": account.active,
+        "api_key": account.api_key,
     }
 
 
@@ -101,6 +105,7 @@ def _account(row: sa.Row[Any]) -> Account:
         origin=row.origin,
         parcel_cm=(a, b, c),
         active=row.active,
+        api_key=row.api_key,
     )
 
 
@@ -152,6 +157,7 @@ class AccountBook:
         day_value: Decimal | None = None,
         origin: str | None = None,
         parcel_cm: tuple[float, float, float] = DEFAULT_PARCEL_CM,
+        api_key: str | None = None,
     ) -> tuple[Account, str]:
         """A new account and its clientId; the clientId is not kept anywhere."""
         if day_value is not None and not kopecks_exact(day_value):
@@ -168,6 +174,7 @@ class AccountBook:
             day_value=day_value,
             origin=origin,
             parcel_cm=parcel_cm,
+            api_key=api_key,
         )
         async with self.db.write() as conn:
             await conn.execute(retailcrm_accounts.insert().values(**_row(account)))

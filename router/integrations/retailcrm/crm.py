@@ -1,4 +1,5 @@
-"""The one place that calls the CRM's own API: registering (or re-registering) the module.
+"""The one place that calls the CRM's own API: registering (or re-registering) the module, and
+pushing the parcels' statuses to it.
 
 The API key goes in the `X-API-KEY` header only; no message raised here contains it.
 """
@@ -27,8 +28,8 @@ class CrmUnreachable(CrmError):
 class CrmRefused(CrmError):
     """The CRM answered and said no; `status` and the CRM's own message say why."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"the CRM refused the module (HTTP {status}): {message}")
+    def __init__(self, status: int, message: str, what: str = "the module") -> None:
+        super().__init__(f"the CRM refused {what} (HTTP {status}): {message}")
         self.status = status
 
 
@@ -44,12 +45,9 @@ def _reason(body: Any) -> str:
     return message
 
 
-async def register(
-    http: aiohttp.ClientSession, crm_url: str, api_key: str, module: dict[str, Any], timeout_s: float = TIMEOUT_S
+async def _post(
+    http: aiohttp.ClientSession, url: str, crm_url: str, api_key: str, form: dict[str, str], timeout_s: float, what: str
 ) -> None:
-    """`POST /api/v5/integration-modules/{code}/edit`, form-encoded `integrationModule=<json>`."""
-    url = f"{crm_url.rstrip('/')}/api/v5/integration-modules/{quote(module['code'], safe='')}/edit"
-    form = {"integrationModule": orjson.dumps(module).decode()}
     try:
         async with http.post(
             url, data=form, headers={"X-API-KEY": api_key}, timeout=aiohttp.ClientTimeout(total=timeout_s)
@@ -62,4 +60,30 @@ async def register(
     except orjson.JSONDecodeError:
         body = None
     if status >= 400 or not isinstance(body, dict) or body.get("success") is not True:
-        raise CrmRefused(status, _reason(body))
+        raise CrmRefused(status, _reason(body), what)
+
+
+async def push_tracking(
+    http: aiohttp.ClientSession,
+    crm_url: str,
+    api_key: str,
+    subcode: str,
+    updates: list[dict[str, Any]],
+    timeout_s: float = TIMEOUT_S,
+) -> None:
+    """`POST /api/v5/delivery/generic/{subcode}/tracking`, form-encoded `statusUpdate=<json>`:
+    each delivery's status history, whole."""
+    url = f"{crm_url.rstrip('/')}/api/v5/delivery/generic/{quote(subcode, safe='')}/tracking"
+    await _post(
+        http, url, crm_url, api_key, {"statusUpdate": orjson.dumps(updates).decode()}, timeout_s, "the statuses"
+    )
+
+
+async def register(
+    http: aiohttp.ClientSession, crm_url: str, api_key: str, module: dict[str, Any], timeout_s: float = TIMEOUT_S
+) -> None:
+    """`POST /api/v5/integration-modules/{code}/edit`, form-encoded `integrationModule=<json>`."""
+    url = f"{crm_url.rstrip('/')}/api/v5/integration-modules/{quote(module['code'], safe='')}/edit"
+    await _post(
+        http, url, crm_url, api_key, {"integrationModule": orjson.dumps(module).decode()}, timeout_s, "the module"
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from carriers.tracking import Status as TrackingStatus
 from router.integrations.retailcrm.accounts import Account
 from router.integrations.retailcrm.entities import QUOTE_ID_FIELD
 
@@ -106,8 +107,8 @@ class IntegrationModule(_Sent):
 
 
 # What `save` answers: a delivery kept at its quoted price (a carrier booked outside this
-# service), and booking's own states. Carrier tracking would add more.
-STATUSES = [
+# service), and booking's own states.
+BOOKING_STATUSES = [
     Status(code="new", name="Saved at the quoted price", is_editable=True, is_error=False, is_preprocessing=False),
     Status(
         code="booking", name="Being booked with the carrier", is_editable=False, is_error=False, is_preprocessing=True
@@ -116,6 +117,39 @@ STATUSES = [
     Status(code="failed", name="Refused by the carrier", is_editable=True, is_error=True, is_preprocessing=False),
     Status(code="cancelled", name="Cancelled at the carrier", is_editable=True, is_error=False, is_preprocessing=False),
 ]
+# What the parcel's tracking pushes (router.integrations.retailcrm.tracking): the status language
+# of carriers.tracking, code for code, so every status a push may carry is one the CRM knows.
+# `cancelled` is booking's already. Once the carrier has the parcel the delivery is no longer the
+# manager's to edit; a failed attempt, a loss or damage is theirs to act on.
+TRACKING_NAMES = {
+    TrackingStatus.CREATED: "Создан у перевозчика",
+    TrackingStatus.ACCEPTED: "Принят перевозчиком",
+    TrackingStatus.IN_TRANSIT: "В пути",
+    TrackingStatus.AT_PICKUP_POINT: "Ожидает в пункте выдачи",
+    TrackingStatus.OUT_FOR_DELIVERY: "Передан курьеру",
+    TrackingStatus.DELIVERED: "Вручен",
+    TrackingStatus.DELIVERY_FAILED: "Не удалось вручить",
+    TrackingStatus.RETURNING: "Возвращается отправителю",
+    TrackingStatus.RETURNED: "Возвращен отправителю",
+    TrackingStatus.LOST: "Утерян",
+    TrackingStatus.DAMAGED: "Поврежден",
+    TrackingStatus.CANCELLED: "Отменен",
+    TrackingStatus.UNKNOWN: "Статус перевозчика без соответствия",
+}
+TRACKING_ERRORS = frozenset({TrackingStatus.DELIVERY_FAILED, TrackingStatus.LOST, TrackingStatus.DAMAGED})
+_BOOKING_CODES = {s.code for s in BOOKING_STATUSES}
+STATUSES = BOOKING_STATUSES + [
+    Status(
+        code=status.value,
+        name=name,
+        is_editable=status is TrackingStatus.CREATED,
+        is_error=status in TRACKING_ERRORS,
+        is_preprocessing=False,
+    )
+    for status, name in TRACKING_NAMES.items()
+    if status.value not in _BOOKING_CODES
+]
+DECLARED_CODES = frozenset(s.code for s in STATUSES)
 # `print` makes the parcels' labels, of an order's delivery or of every parcel a pick-up collects.
 PLATES = [
     Plate(type="order", code="label", label="Parcel labels"),
