@@ -43,7 +43,7 @@ class ReplayRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     event_ids: (
         Annotated[
             list[Annotated[float, Meta(ge=1, le=2**53, multiple_of=1)]],
-            Meta(max_length=10_000, description="These events only; by default every delivery that failed"),
+            Meta(max_length=1_000, description="These events only; by default every delivery that failed"),
         ]
         | None
     ) = None
