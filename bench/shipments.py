@@ -710,10 +710,20 @@ async def main() -> int:
         redis.close()
         reap_all()
         await database.drop()
-        if args.keep:
-            print(f"logs kept in {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        leave(workdir, args.keep)
+    return report(tables, checks)
+
+
+def leave(workdir: Path, keep: bool) -> None:
+    """The run's files kept for a look (`--keep`), or removed."""
+    if keep:
+        print(f"logs kept in {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(tables: list[str], checks: list[load.Check]) -> int:
+    """Every table, then the checks; 1 when a target was missed."""
     for table in tables:
         print(table)
         print()

@@ -71,7 +71,9 @@ from shipments import (  # noqa: E402
     book_all,
     carrier_order,
     carriers_toml,
+    leave,
     make_quotes,
+    report,
 )
 
 from carriers.api import Secret  # noqa: E402
@@ -816,15 +818,8 @@ async def main() -> int:
         redis.close()
         reap_all()
         await database.drop()
-        if args.keep:
-            print(f"logs kept in {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    for table in tables:
-        print(table)
-        print()
-    print(load.check_table(checks))
-    return 1 if any(c.ok is False for c in checks) else 0
+        leave(workdir, args.keep)
+    return report(tables, checks)
 
 
 if __name__ == "__main__":
