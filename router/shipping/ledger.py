@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from router.core.errors import FieldError, InvalidRequest
 from router.records import Database
 from router.records.tables import carrier_calls, partner_numbers, shipments, tracking_events
 from router.shipping.errors import ShipmentNotFound
@@ -265,8 +266,6 @@ def make_cursor(row: ShipmentRow) -> str:
 
 
 def read_cursor(cursor: str) -> tuple[datetime, str]:
-    from router.core.errors import FieldError, InvalidRequest
-
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, shipment_id = raw.split("|", 1)

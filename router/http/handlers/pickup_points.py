@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import msgspec
 from aiohttp import web
 from multidict import MultiMapping
 
@@ -23,10 +22,10 @@ from pickup_points.pricing import QuoteFor
 from pickup_points.render import map_answer, nearest_answer, point_answer
 from pickup_points.search import PickupDirectory
 from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
-from router.core.codec import encode
 from router.core.errors import ConfigError, FieldError, InvalidRequest
 from router.core.models import DeliveryType, Location, Offer, Parcel, Place, Policy, Shipment
 from router.http import appkeys as keys
+from router.http.handlers.answering import json_answer
 from router.http.middlewares.problems import problem
 from router.http.schemas.decode import convert
 from router.http.schemas.wire import PickupPointQuery
@@ -133,18 +132,18 @@ async def list_points(request: web.Request) -> web.Response:
     directory = request.app[keys.PICKUP_POINTS].directory
     now = datetime.now(UTC)
     if query.bbox is not None:
-        return _json(map_answer(directory.map_view(query.bbox, query.zoom, query.where)))
+        return json_answer(map_answer(directory.map_view(query.bbox, query.zoom, query.where)))
     assert query.lat is not None and query.lon is not None
     if query.origin is None or query.parcel is None:
         found = directory.nearest(query.lat, query.lon, query.limit, query.radius_km, query.where, now)
-        return _json(nearest_answer(found, priced=False))
+        return json_answer(nearest_answer(found, priced=False))
     places = request.app[keys.PLACES]
     places.resolve(query.origin, "origin")  # an unknown origin is the caller's 422, not a pricing error
     quote_for = _engine_quote_for(request.app[keys.ENGINE], query.origin, query.parcel)
     found = await directory.nearest_priced(
         query.lat, query.lon, query.limit, quote_for, query.radius_km, query.where, now
     )
-    return _json(nearest_answer(found, priced=True))
+    return json_answer(nearest_answer(found, priced=True))
 
 
 async def get_point(request: web.Request) -> web.Response:
@@ -153,11 +152,7 @@ async def get_point(request: web.Request) -> web.Response:
     point = directory.get(point_id)
     if point is None:
         return problem(404, "Pickup point not found", f"no pickup point {point_id}", instance=request.path)
-    return _json(point_answer(point, datetime.now(UTC), directory.site_of(point_id)))
-
-
-def _json(answer: msgspec.Struct) -> web.Response:
-    return web.Response(body=encode(answer), content_type="application/json")
+    return json_answer(point_answer(point, datetime.now(UTC), directory.site_of(point_id)))
 
 
 def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> QuoteFor:

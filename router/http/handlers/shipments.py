@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import msgspec
 from aiohttp import web
 
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
+from router.http.handlers.answering import json_answer
 from router.http.handlers.quotes import readers
 from router.http.middlewares.access import API_KEY
 from router.http.schemas.decode import decode_json, read_query
@@ -21,10 +21,6 @@ MAX_KEY_LENGTH = 255
 def owner(request: web.Request) -> str:
     caller = request.get(API_KEY)
     return caller.id if caller is not None else OPEN
-
-
-def _json(answer: msgspec.Struct, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=msgspec.json.encode(answer), content_type="application/json")
 
 
 def idempotency_key(request: web.Request) -> str:
@@ -46,7 +42,7 @@ async def create_shipment(request: web.Request) -> web.Response:
         body, owner=owner(request), idempotency_key=key, readers=await readers(request)
     )
     # Every answer for the key is the first one's: the same status, the same body.
-    response = _json(shipment, 201)
+    response = json_answer(shipment, 201)
     if not made:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/shipments/{shipment.id}"
@@ -65,15 +61,15 @@ async def list_shipments(request: web.Request) -> web.Response:
         warehouse=query.warehouse,
     )
     page = await request.app[keys.SHIPPER].page(owner(request), filters, limit=query.limit, cursor=query.cursor)
-    return _json(page)
+    return json_answer(page)
 
 
 async def get_shipment(request: web.Request) -> web.Response:
-    return _json(await request.app[keys.SHIPPER].get(request.match_info["shipment_id"], owner(request)))
+    return json_answer(await request.app[keys.SHIPPER].get(request.match_info["shipment_id"], owner(request)))
 
 
 async def cancel_shipment(request: web.Request) -> web.Response:
-    return _json(await request.app[keys.SHIPPER].cancel(request.match_info["shipment_id"], owner(request)))
+    return json_answer(await request.app[keys.SHIPPER].cancel(request.match_info["shipment_id"], owner(request)))
 
 
 def _pdf(body: bytes, name: str) -> web.Response:
@@ -113,8 +109,10 @@ async def manifest(request: web.Request) -> web.Response:
 
 async def create_pickup(request: web.Request) -> web.Response:
     body = decode_json(await request.read(), PickupRequest, title="Invalid pick-up")
-    return _json(await request.app[keys.SHIPPER].papers.request_pickup(owner(request), body), 201)
+    return json_answer(await request.app[keys.SHIPPER].papers.request_pickup(owner(request), body), 201)
 
 
 async def cancel_pickup(request: web.Request) -> web.Response:
-    return _json(await request.app[keys.SHIPPER].papers.cancel_pickup(owner(request), request.match_info["pickup_id"]))
+    return json_answer(
+        await request.app[keys.SHIPPER].papers.cancel_pickup(owner(request), request.match_info["pickup_id"])
+    )

@@ -3,7 +3,6 @@ from __future__ import annotations
 import hmac
 import logging
 
-import msgspec
 import sqlalchemy as sa
 from aiohttp import web
 
@@ -14,6 +13,7 @@ from carriers.errors import CarrierResponseError
 from carriers.tracking import TrackingEvent
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
+from router.http.handlers.answering import json_answer
 from router.http.handlers.shipments import owner
 from router.http.schemas.decode import decode_json
 from router.records.tables import shipments
@@ -23,12 +23,8 @@ from router.tracking.public import track
 log = logging.getLogger(__name__)
 
 
-def _json(answer: msgspec.Struct, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=msgspec.json.encode(answer), content_type="application/json")
-
-
 async def public_tracking(request: web.Request) -> web.Response:
-    return _json(await track(request.app[keys.RECORDS], request.match_info["tracking_number"]))
+    return json_answer(await track(request.app[keys.RECORDS], request.match_info["tracking_number"]))
 
 
 async def add_events(request: web.Request) -> web.Response:
@@ -48,7 +44,7 @@ async def add_events(request: web.Request) -> web.Response:
         for e in body.events
     ]
     await request.app[keys.TRACKER].take(row.id, events, "manual")
-    return _json(await shipper.get(row.id, owner(request)))
+    return json_answer(await shipper.get(row.id, owner(request)))
 
 
 async def inbound(request: web.Request) -> web.Response:

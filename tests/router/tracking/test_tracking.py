@@ -8,7 +8,6 @@ on its own clock, moved on by the tests, and it calls the service back at its pu
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -28,14 +27,9 @@ from tests.keys import create_key
 from tests.receiver import Receiver
 from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER, booking, key, quote
 from tests.router.shipping.test_cdek_bookings import TO_AN_OFFICE, an_office, cdek_settings, control
+from tests.services import free_port
 
 TOKEN = "inbound-secret-for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
