@@ -63,7 +63,8 @@ class PointFields(Out):
     address: str
     city: str | None
     region: Annotated[
-        str | None, Meta(description="ISO 3166-2 where the network writes a code; otherwise the network's own name")
+        str | None,
+        Meta(description="ISO 3166-2 (RU-MOW); outside Russia the code as the network writes it; null where unknown"),
     ]
     postal_code: str | None
     country: str
