@@ -64,7 +64,9 @@ class PointFields(Out):
     city: str | None
     region: Annotated[
         str | None,
-        Meta(description="ISO 3166-2 (RU-MOW); outside Russia the code as the network writes it; null where unknown"),
+        Meta(
+            description="ISO 3166-2 (RU-MOW); outside Russia the country and a code of its own (UA-12); null if unknown"
+        ),
     ]
     postal_code: str | None
     country: str
