@@ -14,6 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from carriers.tracking import Status, TrackingEvent, final
+from router.core.models import Place
+from router.core.regions import TABLE_COUNTRY, regions
 from router.history.outcomes import Coordinates, Outcome, OutcomeStatus
 from router.history.track_record import TrackRecord
 from router.records import Database
@@ -132,10 +134,24 @@ class Tracker:
             shipment_id=row.id,
             carrier=row.carrier,
             service=row.service,
-            origin=order.origin.region or Coordinates(order.origin.lat, order.origin.lon),
-            destination=order.destination.region or Coordinates(order.destination.lat, order.destination.lon),
+            origin=outcome_end(order.origin),
+            destination=outcome_end(order.destination),
             handed_over_on=(handed.astimezone(zone).date() if handed is not None else row.ship_date),
             status=LEARNED[status],
             delivered_on=at.astimezone(zone).date() if status is Status.DELIVERED else None,
             promised_on=row.document.offer.eta.max_date,
         )
+
+
+def outcome_end(place: Place) -> str | Coordinates:
+    """A shipment's end as history keys it: its ISO 3166-2 region, or its coordinates.
+
+    A shipment booked to a pickup point before points kept ISO codes holds the region as the
+    network wrote it: a GeoNames admin1 code (`48`) is read as its ISO code; a name (CDEK's
+    "Москва") cannot be, and the coordinates place it instead.
+    """
+    table = regions()
+    region = table.of_written(place.country, place.region) if place.region else None
+    if region is not None and place.country.upper() == TABLE_COUNTRY and table.get(region) is None:
+        region = None  # a short name ("Уфа") read as a code
+    return region or Coordinates(place.lat, place.lon)
