@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
@@ -42,6 +41,11 @@ StatusHook = Callable[[AsyncConnection, ShipmentRow, Status], Awaitable[None]]
 def _offset_min(moment: datetime) -> int:
     offset = moment.utcoffset()
     return 0 if offset is None else round(offset.total_seconds() / 60)
+
+
+def _local_day(at: datetime, offset_min: int) -> date:
+    """The day it was where it happened: the carrier's own calendar, not ours nor the buyer's."""
+    return at.astimezone(timezone(timedelta(minutes=offset_min))).date()
 
 
 class Tracker:
@@ -104,7 +108,7 @@ class Tracker:
                 await hook(conn, changed, status)
             before = Status(row.tracking_status) if row.tracking_status else None
             if status in LEARNED and (before is None or not final(before)):
-                learned = await self._outcome(conn, changed, status, latest.at)
+                learned = await self._outcome(conn, changed, status, _local_day(latest.at, latest.utc_offset_min))
         if learned is not None and self.record is not None:
             report = await self.record.record([learned])
             log.info("tracking: outcome of %s learned (%s)", shipment_id, report)
@@ -112,33 +116,43 @@ class Tracker:
 
     async def _latest(self, conn: AsyncConnection, shipment_id: str) -> Any:
         query = (
-            sa.select(tracking_events.c.status, tracking_events.c.carrier_code, tracking_events.c.at)
+            sa.select(
+                tracking_events.c.status,
+                tracking_events.c.carrier_code,
+                tracking_events.c.at,
+                tracking_events.c.utc_offset_min,
+            )
             .where(tracking_events.c.shipment_id == shipment_id)
             .order_by(tracking_events.c.at.desc(), tracking_events.c.id.desc())
             .limit(1)
         )
         return (await conn.execute(query)).first()
 
-    async def _outcome(self, conn: AsyncConnection, row: ShipmentRow, status: Status, at: datetime) -> Outcome:
+    async def _outcome(self, conn: AsyncConnection, row: ShipmentRow, status: Status, day: date) -> Outcome:
+        """What became of the parcel, dated as the carrier dated it: handed over on the day of its
+        first event past `created` where that happened, ended on `day` (the final event's, where
+        it happened), and promised for the last day of the quote's ETA the booking was made on."""
         order = row.document.order
         handed = (
             await conn.execute(
-                sa.select(sa.func.min(tracking_events.c.at)).where(
+                sa.select(tracking_events.c.at, tracking_events.c.utc_offset_min)
+                .where(
                     tracking_events.c.shipment_id == row.id,
                     tracking_events.c.status.notin_([Status.CREATED.value, Status.CANCELLED.value]),
                 )
+                .order_by(tracking_events.c.at, tracking_events.c.id)
+                .limit(1)
             )
-        ).scalar_one_or_none()
-        zone = ZoneInfo(order.destination.timezone)
+        ).first()
         return Outcome(
             shipment_id=row.id,
             carrier=row.carrier,
             service=row.service,
             origin=outcome_end(order.origin),
             destination=outcome_end(order.destination),
-            handed_over_on=(handed.astimezone(zone).date() if handed is not None else row.ship_date),
+            handed_over_on=_local_day(handed.at, handed.utc_offset_min) if handed is not None else row.ship_date,
             status=LEARNED[status],
-            delivered_on=at.astimezone(zone).date() if status is Status.DELIVERED else None,
+            delivered_on=day if status is Status.DELIVERED else None,
             promised_on=row.document.offer.eta.max_date,
         )
 

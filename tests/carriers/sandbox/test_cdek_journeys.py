@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import aiohttp
@@ -17,7 +17,7 @@ from carriers.cdek.booking import CdekBooking
 from carriers.cdek.statuses import read_webhook
 from carriers.sandbox import SandboxJourneys, SandboxOrders, SandboxServers, start_sandbox
 from carriers.sandbox.cdek_journeys import Stop, plan
-from carriers.tracking import Status
+from carriers.tracking import Status, TrackingEvent
 from tests.carriers.sandbox.test_cdek_orders import an_order, booked, cdek_booking
 from tests.carriers.sandbox_fixtures import http  # noqa: F401  (fixture)
 
@@ -262,3 +262,44 @@ def test_outcomes_are_seeded_and_mostly_delivered() -> None:
     assert counts["delivered"] > 1600
     assert 100 < counts["returned"] < 300
     assert 40 < counts["lost"] < 160
+
+
+async def test_a_lane_made_late_delivers_the_parcels_booked_on_it_afterwards_that_much_later(
+    servers: SandboxServers,
+    booking: CdekBooking,
+    http: aiohttp.ClientSession,  # noqa: F811
+    office: str,
+) -> None:
+    before = await booked(booking, an_order(office, number="on-time"))
+    await control(http, servers, f"/orders/{before}/journey", {"outcome": "delivered"})
+    lanes = await control(http, servers, "/lanes", {"from": "moscow", "to": "НОВОСИБИРСК", "late_days": 5})
+    assert lanes == {"lanes": [{"from": "moscow", "to": "новосибирск", "late_days": 5.0}]}
+    after = await booked(booking, an_order(office, number="late"))
+    await control(http, servers, f"/orders/{after}/journey", {"outcome": "delivered"})
+    await advance(http, servers, 30)
+
+    def trunk(events: Sequence[TrackingEvent]) -> timedelta:
+        handed = next(e.at for e in events if e.carrier_code == "TAKEN_BY_TRANSPORTER_FROM_SENDER_CITY")
+        return next(e.at for e in events if e.carrier_code == "ACCEPTED_IN_RECIPIENT_CITY") - handed
+
+    on_time, late = (await booking.follow(before)).events, (await booking.follow(after)).events
+    assert on_time[-1].status is late[-1].status is Status.DELIVERED
+    # Five days more, less what the lane's jitter (a day either way on this trunk) can take off.
+    assert trunk(late) - trunk(on_time) > timedelta(days=3)
+
+
+async def test_a_lane_is_late_until_put_right_and_a_bad_one_is_refused(
+    servers: SandboxServers,
+    http: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    url = f"{servers.cdek_url}/_sandbox/lanes"
+    await control(http, servers, "/lanes", {"to": "Казань", "late_days": 2})
+    assert (await control(http, servers, "/lanes", {"to": "казань", "late_days": 0})) == {"lanes": []}
+    await control(http, servers, "/lanes", {"from": "Москва", "to": "Казань", "late_days": 1.5})
+    async with http.delete(url) as resp:
+        assert resp.status == 200 and (await resp.json()) == {"lanes": []}
+    for bad in ({"late_days": 2}, {"to": " ", "late_days": 2}, {"to": "Казань", "late_days": -1}, {"to": "Казань"}):
+        async with http.post(url, json=bad) as resp:
+            assert resp.status == 400, bad
+    async with http.get(url) as resp:
+        assert (await resp.json()) == {"lanes": []}
