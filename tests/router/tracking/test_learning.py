@@ -1,5 +1,6 @@
 """The service learns from its own parcels: a lane the CDEK emulator delivers late shows late in
-the next quotes on it, with no outcome file anywhere.
+the next quotes on it, with no outcome file anywhere; and each outcome is dated as the carrier
+dated its events, each where it happened.
 
 Hundreds of parcels are too many to book one by one through the API in a test; each lane's
 parcels are copies of one shipment booked there (as bench/tracking.py plants its polled ones),
@@ -31,7 +32,7 @@ from router.records.jobs import Done, Job
 from router.records.tables import shipments
 from router.tracking.poller import Poller
 from router.tracking.tracker import Tracker
-from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER
+from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER, booking, key, quote
 from tests.router.shipping.test_cdek_bookings import cdek_settings, control
 from tests.router.tracking.test_tracking import serve
 
@@ -167,3 +168,23 @@ async def test_a_lane_the_sandbox_delivers_late_shows_it_in_the_next_quotes_and_
     other = after[ON_TIME]["learned"]
     assert other["sample_size"] == ON_TIME_PARCELS and other["on_time_rate"] > 0.7
     assert date.fromisoformat(other["p50_date"]) <= date.fromisoformat(after[ON_TIME]["eta"]["max_date"])
+
+
+async def test_an_outcome_is_dated_where_each_thing_happened_not_in_one_zone(make_api) -> None:
+    api = await make_api()
+    q = await quote(api)
+    made = await (await api.post("/v1/shipments", json=booking(q, "magistral:door"), headers=key())).json()
+    events = [
+        # Late on Tuesday in Moscow, when it is already Wednesday in Novosibirsk.
+        {"status": "accepted", "at": "2026-12-01T23:30:00+03:00", "city": "Москва", "text": "Принят"},
+        # Early on Thursday in Novosibirsk, still Wednesday in Moscow and in UTC.
+        {"status": "delivered", "at": "2026-12-03T01:00:00+07:00", "city": "Новосибирск", "text": "Вручен"},
+    ]
+
+    resp = await api.post(f"/v1/shipments/{made['id']}/events", json={"events": events})
+
+    assert resp.status == 200 and (await resp.json())["tracking_status"] == "delivered"
+    tally = await cast(TestServer, api.server).app[keys.TRACK_RECORD].tallies("magistral", "door")
+    assert tally is not None and tally.delivered == 1
+    # Handed over on Tuesday, delivered on Thursday: two working days, as the carrier dated them.
+    assert tally.transit[2] == 1
