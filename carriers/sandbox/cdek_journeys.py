@@ -17,8 +17,7 @@ Time is the journeys' own clock (`SandboxClock`): it runs `speed` times as fast 
     POST   /_sandbox/clock                    {"advance_s": 86400}  every order moves on one day
     GET    /_sandbox/clock                    {"now": "...", "speed": 0}
     POST   /_sandbox/orders/{uuid}/journey    {"outcome": "delivered" | "returned" | "lost"}
-    POST   /_sandbox/lanes                    {"from": "Москва", "to": "Новосибирск", "late_days": 5}
-    GET    /_sandbox/lanes                    the lanes running late (DELETE: none)
+    POST   /_sandbox/lanes                    {"to": "Novosibirsk", "late_days": 5}  (`cdek_lanes`)
     POST   /_sandbox/webhooks/faults          {"duplicate": 0.2, "reorder": true}  (DELETE: none)
 
 Webhooks, as CDEK has them (nothing is signed; a subscription is per type and url):
@@ -31,12 +30,6 @@ Every status change is POSTed to each `ORDER_STATUS` url as CDEK does: `{type, d
 attributes {is_return, cdek_number, number, code, status_reason_code, status_date_time,
 city_name, city_code}}`. With faults on, a share of the calls is sent twice, and `reorder` sends
 each batch of calls (all the statuses one clock move produced) newest first.
-
-A lane made late holds every parcel booked on it from then on `late_days` longer on the trunk to
-the recipient's city, so a test (or a newcomer) can watch the service learn that a lane runs late.
-A lane is named by its cities as the orders carry them (an office's city as the emulator lists it,
-a door address's city as the booking sent it), compared without regard to case; without `from`,
-every parcel to `to` is late.
 """
 
 from __future__ import annotations
@@ -56,6 +49,7 @@ import orjson
 from aiohttp import web
 
 from carriers.sandbox.cdek import POINTS, authorized
+from carriers.sandbox.cdek_lanes import LateLanes, add_lane_routes
 from carriers.sandbox.cdek_orders import ORDERS, SandboxOrder, SandboxOrders
 from carriers.sandbox.faults import CONTROL_PREFIX, STATE, json_response
 from router.core.geo import distance_km
@@ -249,7 +243,7 @@ class SandboxJourneys:
         self.journeys: dict[str, Journey] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.faults = WebhookFaults()
-        self.late_s: dict[tuple[str, str], float] = {}  # by (origin city or "", destination city), casefolded
+        self.lanes = LateLanes()
         self.queue: asyncio.Queue[list[bytes]] | None = None  # made in the app's loop
         self._batch: list[bytes] = []
         self._catching_up = False
@@ -289,15 +283,11 @@ class SandboxJourneys:
         destination = self._stop(body.get("to_location"), body.get("delivery_point"))
         outcome = outcome or self._outcome()
         door = not body.get("delivery_point")
-        late_s = self.lateness(origin, destination)
+        late_s = self.lanes.lateness(origin.city, destination.city)
         steps = plan(origin, destination, door=door, outcome=outcome, rnd=self.rnd, late_s=late_s)
         journey = Journey(order.uuid, self.clock.now(), outcome, steps)
         self.journeys[order.uuid] = journey
         return journey
-
-    def lateness(self, origin: Stop, destination: Stop) -> float:
-        to = destination.city.strip().casefold()
-        return self.late_s.get((origin.city.strip().casefold(), to), self.late_s.get(("", to), 0.0))
 
     def replan(self, order: SandboxOrder, outcome: str) -> Journey:
         """The same journey's steps so far, then the rest as `outcome` has it."""
@@ -484,34 +474,6 @@ async def set_journey(request: web.Request) -> web.Response:
     return json_response({"uuid": order.uuid, "outcome": journey.outcome, "steps": [s.code for s in journey.steps]})
 
 
-async def set_lane(request: web.Request) -> web.Response:
-    journeys = request.app[JOURNEYS]
-    body = _json(await request.read()) or {}
-    origin, to, days = body.get("from", ""), body.get("to"), body.get("late_days")
-    if not isinstance(to, str) or not to.strip():
-        return json_response({"error": "to: the recipient's city"}, status=400)
-    if not isinstance(origin, str):
-        return json_response({"error": "from: the sender's city, or none for every one"}, status=400)
-    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 <= days <= 60:
-        return json_response({"error": "late_days: days from 0 (on time again) to 60"}, status=400)
-    lane = (origin.strip().casefold(), to.strip().casefold())
-    if days:
-        journeys.late_s[lane] = float(days) * DAY_S
-    else:
-        journeys.late_s.pop(lane, None)
-    return await show_lanes(request)
-
-
-async def show_lanes(request: web.Request) -> web.Response:
-    late = request.app[JOURNEYS].late_s
-    return json_response({"lanes": [{"from": o, "to": t, "late_days": s / DAY_S} for (o, t), s in late.items()]})
-
-
-async def clear_lanes(request: web.Request) -> web.Response:
-    request.app[JOURNEYS].late_s.clear()
-    return json_response({"lanes": []})
-
-
 async def set_webhook_faults(request: web.Request) -> web.Response:
     body = _json(await request.read())
     if body is None:
@@ -572,9 +534,7 @@ def add_journey_routes(app: web.Application, journeys: SandboxJourneys | None = 
     app.router.add_post(CONTROL_PREFIX + "/clock", move_clock)
     app.router.add_get(CONTROL_PREFIX + "/clock", show_clock)
     app.router.add_post(CONTROL_PREFIX + "/orders/{uuid}/journey", set_journey)
-    app.router.add_post(CONTROL_PREFIX + "/lanes", set_lane)
-    app.router.add_get(CONTROL_PREFIX + "/lanes", show_lanes)
-    app.router.add_delete(CONTROL_PREFIX + "/lanes", clear_lanes)
+    add_lane_routes(app, journeys.lanes)
     app.router.add_post(CONTROL_PREFIX + "/webhooks/faults", set_webhook_faults)
     app.router.add_delete(CONTROL_PREFIX + "/webhooks/faults", clear_webhook_faults)
     return journeys
