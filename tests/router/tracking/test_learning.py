@@ -27,6 +27,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from carriers.sandbox import SandboxServers, start_sandbox
 from carriers.sandbox.cdek_journeys import SandboxJourneys
 from carriers.sandbox.cdek_orders import SandboxOrders
+from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.records.jobs import Done, Job
 from router.records.tables import shipments
@@ -170,8 +171,8 @@ async def test_a_lane_the_sandbox_delivers_late_shows_it_in_the_next_quotes_and_
     assert date.fromisoformat(other["p50_date"]) <= date.fromisoformat(after[ON_TIME]["eta"]["max_date"])
 
 
-async def test_an_outcome_is_dated_where_each_thing_happened_not_in_one_zone(make_api) -> None:
-    api = await make_api()
+async def test_an_outcome_is_dated_where_each_thing_happened_not_in_one_zone(make_api, records_url) -> None:
+    api = await make_api(Settings(database_url=records_url))
     q = await quote(api)
     made = await (await api.post("/v1/shipments", json=booking(q, "magistral:door"), headers=key())).json()
     events = [
