@@ -19,9 +19,12 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
+import aiohttp
 import uvloop
 from aiohttp import web
 
@@ -150,6 +153,7 @@ async def _freeze_heap(_: web.Application) -> None:
 SANDBOX_POINTS_SYNC_S = 24 * 3600.0
 SANDBOX_JOURNEY_SPEED = 3600.0  # simulated seconds a second
 SANDBOX_POLL_S = 30.0
+SANDBOX_CLOCK_READ_S = 1.0
 
 
 async def _make_app(settings: Settings) -> web.Application:
@@ -175,7 +179,40 @@ async def _make_app(settings: Settings) -> web.Application:
 
         app.on_startup.append(learn_on_the_sandboxs_calendar)
         app.on_cleanup.append(stop_sandbox)
+    elif settings.sandbox:
+        app.cleanup_ctx.append(_SandboxCalendar(str(settings.extra[SANDBOX_CDEK_URL])).followed)
     return app
+
+
+class _SandboxCalendar:
+    """The sandbox's clock for a worker whose emulators run in the supervisor: read from the
+    emulator every second, run on at its speed in between, and followed by the track record as
+    the one-process sandbox's is."""
+
+    def __init__(self, cdek_url: str) -> None:
+        self.url = cdek_url.rstrip("/") + "/_sandbox/clock"
+        self._read = (datetime.now(UTC), 0.0, time.monotonic())  # its time, its speed, when read
+
+    def now(self) -> datetime:
+        at, speed, read = self._read
+        return at + timedelta(seconds=speed * (time.monotonic() - read))
+
+    async def _follow(self, http: aiohttp.ClientSession) -> None:
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, KeyError, TypeError, ValueError):
+                async with http.get(self.url) as resp:
+                    body = await resp.json()
+                self._read = (datetime.fromisoformat(body["now"]), float(body["speed"]), time.monotonic())
+            await asyncio.sleep(SANDBOX_CLOCK_READ_S)
+
+    async def followed(self, app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SANDBOX_CLOCK_READ_S)) as http:
+            task = asyncio.create_task(self._follow(http))
+            app[keys.TRACK_RECORD].follow_clock(self.now)
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def _start_sandbox() -> SandboxServers:

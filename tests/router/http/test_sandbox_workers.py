@@ -3,6 +3,7 @@ booked through one worker is known to whichever worker follows it, cancels it or
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.router.shipping.test_sandbox_service import an_office, book_an_office, call
+from tests.router.shipping.test_sandbox_service import Sandboxed, an_office, book_an_office, call, learned_on
 from tests.services import start_services
 
 
@@ -38,3 +39,36 @@ def test_two_sandbox_workers_share_one_emulator_and_book_through_it(
             if "sandbox emulators listening" in line
         ]
     assert len(started) == 1, started
+
+
+def test_sandbox_workers_learn_what_the_sandbox_delivers_a_month_ahead_of_the_calendar(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARRIER_ROUTER_REDIS_PREFIX", f"test-workers-{secrets.token_hex(4)}:")
+    monkeypatch.setenv("CARRIER_ROUTER_POINTS_RELOAD_S", "1")
+    flags = ("--sandbox", "--workers", "2", "--redis-url", redis_url)
+    with start_services(tmp_path, flags=flags, log=True) as (url,):
+        an_office(url)
+        time.sleep(2.5)
+        cdek = Sandboxed(url, tmp_path).cdek_url()
+        # Parcels booked now are handed over and delivered in a month still to come by our calendar.
+        assert call(f"{cdek}/_sandbox/clock", "POST", {"advance_s": 40 * 86400})[0] == 200
+        shipment = book_an_office(url, "learner-1")
+        status, _ = call(
+            f"{cdek}/_sandbox/orders/{shipment['carrier_order_id']}/journey", "POST", {"outcome": "delivered"}
+        )
+        assert status == 200
+        assert call(f"{cdek}/_sandbox/clock", "POST", {"advance_s": 14 * 86400})[0] == 200
+
+        deadline = time.monotonic() + 60
+        learned = None
+        for declared_value in itertools.count(1000):
+            # Each worker sees the other's outcome within its cache's few seconds.
+            learned = learned_on(url, declared_value)
+            if learned is not None:
+                break
+            assert time.monotonic() < deadline, "the delivered parcel was never learned"
+            time.sleep(0.5)
+        detail = json.loads(call(f"{url}/v1/shipments/{shipment['id']}")[1])
+    assert detail["tracking_status"] == "delivered"
+    assert learned is not None and learned["sample_size"] == 1
