@@ -11,17 +11,17 @@ from router.quoting.wiring import Wired
 from router.shipping.ordering import PointLookup
 from router.shipping.shipper import TRACK, Shipper
 from router.tracking.poller import Poller
-from router.tracking.tracker import StatusHook, Tracker
+from router.tracking.tracker import EventsHook, Tracker
 from router.webhooks.outbox import DELIVER
 from router.webhooks.sender import Sender
 
-# What else a status change sets going, in its transaction: the CRM's push.
-STATUS_HOOKS: tuple[StatusHook, ...] = (schedule_push,)
+# What else new tracking events set going, in their transaction: the CRM's push.
+EVENT_HOOKS: tuple[EventsHook, ...] = (schedule_push,)
 
 
 def tracker_for(wired: Wired) -> Tracker:
-    """The Tracker over what `open_engine` opened, with every status hook."""
-    return Tracker(wired.records, wired.record, on_status=STATUS_HOOKS)
+    """The Tracker over what `open_engine` opened, with every events hook."""
+    return Tracker(wired.records, wired.record, on_events=EVENT_HOOKS)
 
 
 def shipper_for(
