@@ -16,7 +16,7 @@ from aiohttp import web
 from carriers.cdek.booking import CdekBooking
 from carriers.cdek.statuses import read_webhook
 from carriers.sandbox import SandboxJourneys, SandboxOrders, SandboxServers, start_sandbox
-from carriers.sandbox.cdek_journeys import Stop, plan
+from carriers.sandbox.cdek_plans import Stop, plan
 from carriers.tracking import Status
 from tests.carriers.sandbox.test_cdek_orders import an_order, booked, cdek_booking
 from tests.carriers.sandbox_fixtures import http  # noqa: F401  (fixture)
