@@ -24,8 +24,10 @@ Webhooks, as CDEK has them (nothing is signed; a subscription is per type and ur
 
 Every status change is POSTed to each `ORDER_STATUS` url as CDEK does: `{type, date_time, uuid,
 attributes {is_return, cdek_number, number, code, status_reason_code, status_date_time,
-city_name, city_code}}`. With faults on, a share of the calls is sent twice, and `reorder` sends
-each batch of calls (all the statuses one clock move produced) newest first.
+city_name, city_code}}`; every label print form made, to each `PRINT_FORM` url: `{type,
+date_time, uuid (the print request's), attributes {type: "barcode", url}}`. With faults on, a
+share of the calls is sent twice, and `reorder` sends each batch of calls (all the statuses one
+clock move produced) newest first.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from aiohttp import web
 
 from carriers.sandbox.cdek import POINTS, authorized
 from carriers.sandbox.cdek_orders import ORDERS, SandboxOrder, SandboxOrders
+from carriers.sandbox.cdek_paperwork import SandboxPrint
 from carriers.sandbox.cdek_plans import Journey, SandboxClock, Stop, cdek_time, city_offset, plan
 from carriers.sandbox.faults import CONTROL_PREFIX, STATE, json_response
 
@@ -96,11 +99,13 @@ class SandboxJourneys:
         self.journeys: dict[str, Journey] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.faults = WebhookFaults()
-        self.queue: asyncio.Queue[list[bytes]] | None = None  # made in the app's loop
-        self._batch: list[bytes] = []
+        # Calls as (the subscription type they go to, the body); the queue is made in the app's loop.
+        self.queue: asyncio.Queue[list[tuple[str, bytes]]] | None = None
+        self._batch: list[tuple[str, bytes]] = []
         self._catching_up = False
-        orders.status_time = lambda: cdek_time(self.clock.now().astimezone(timezone(timedelta(hours=3))))
+        orders.status_time = self._now
         orders.watchers.append(self._status_pushed)
+        orders.print_watchers.append(self._print_made)
         orders.before_read.append(self.catch_up)
 
     # ------------------------------------------------------------ journeys
@@ -180,14 +185,26 @@ class SandboxJourneys:
         if status["code"] == "CREATED" and order.uuid not in self.journeys:
             self.start(order)
         if any(s.type == "ORDER_STATUS" for s in self.subscriptions.values()):
-            self._batch.append(self._call(order, status))
+            self._batch.append(("ORDER_STATUS", self._call(order, status)))
         if not self._catching_up:  # a status pushed by hand or by a decision goes out at once
             self.flush()
+
+    def _print_made(self, form: SandboxPrint) -> None:
+        if any(s.type == "PRINT_FORM" for s in self.subscriptions.values()):
+            body = {"type": "PRINT_FORM", "date_time": self._now(), "uuid": form.uuid}
+            self._batch.append(
+                ("PRINT_FORM", orjson.dumps({**body, "attributes": {"type": "barcode", "url": form.url}}))
+            )
+        if not self._catching_up:
+            self.flush()
+
+    def _now(self) -> str:
+        return cdek_time(self.clock.now().astimezone(timezone(timedelta(hours=3))))
 
     def _call(self, order: SandboxOrder, status: dict[str, Any]) -> bytes:
         body = {
             "type": "ORDER_STATUS",
-            "date_time": cdek_time(self.clock.now().astimezone(timezone(timedelta(hours=3)))),
+            "date_time": self._now(),
             "uuid": order.uuid,
             "attributes": {
                 "is_return": status.get("is_return", False),
@@ -208,7 +225,7 @@ class SandboxJourneys:
             self._batch.clear()
             return
         batch, self._batch = self._batch, []
-        out: list[bytes] = []
+        out: list[tuple[str, bytes]] = []
         for call in batch:
             out.append(call)
             if self.faults.duplicate and self.rnd.random() < self.faults.duplicate:
@@ -222,9 +239,8 @@ class SandboxJourneys:
         assert self.queue is not None
         while True:
             batch = await self.queue.get()
-            urls = [s.url for s in self.subscriptions.values() if s.type == "ORDER_STATUS"]
-            for call in batch:
-                for url in urls:
+            for kind, call in batch:
+                for url in [s.url for s in self.subscriptions.values() if s.type == kind]:
                     with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                         async with http.post(url, data=call, headers={"Content-Type": "application/json"}) as resp:
                             await resp.read()

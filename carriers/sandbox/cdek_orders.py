@@ -150,7 +150,8 @@ class SandboxOrders:
         self.print_ready_after_s = print_ready_after_s
         self.clock = clock
         self.orders: dict[str, SandboxOrder] = {}
-        self.prints: dict[str, SandboxPrint] = {}
+        self.prints: dict[str, SandboxPrint] = {}  # their making: carriers.sandbox.cdek_paperwork
+        self.print_watchers: list[Callable[[SandboxPrint], None]] = []  # told when one is made: the webhooks
         self.intakes: dict[str, dict[str, Any]] = {}
         self._issued = 0
         self.watchers: list[Callable[[SandboxOrder, dict[str, Any]], None]] = []
@@ -203,12 +204,6 @@ class SandboxOrders:
         live = [o for o in found if not o.errors]
         chosen = live or found
         return chosen[-1] if chosen else None
-
-    def print_state(self, form: SandboxPrint) -> str:
-        elapsed = self.clock() - form.created_at
-        if elapsed >= self.print_ready_after_s:
-            return "READY"
-        return "PROCESSING" if elapsed >= self.print_ready_after_s / 2 else "ACCEPTED"
 
 
 ORDERS: web.AppKey[SandboxOrders] = web.AppKey("cdek_orders", SandboxOrders)

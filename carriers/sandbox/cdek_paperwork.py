@@ -4,11 +4,18 @@
                                        `url`, GET of which is the PDF (bearer token required)
     POST   /v2/intakes                 202; GET / DELETE /v2/intakes/{uuid}
 
+A print form is made `print_ready_after_s` after it was asked for, and then every watcher of the
+orders is told (`print_watchers`: the `PRINT_FORM` webhooks, `carriers.sandbox.cdek_journeys`).
+The control API makes one at once, for tests that want the call at a moment of their choosing:
+
+    POST   /_sandbox/prints/{uuid}/ready
+
 Every path here goes through the emulator's fault middleware like the quoting ones.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +26,17 @@ from reportlab.lib.pagesizes import A6  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
-from carriers.sandbox.cdek_orders import ORDERS, guarded, json_object, new_uuid, not_found, now_iso, refused
-from carriers.sandbox.faults import json_response
+from carriers.sandbox.cdek_orders import (
+    ORDERS,
+    SandboxOrders,
+    guarded,
+    json_object,
+    new_uuid,
+    not_found,
+    now_iso,
+    refused,
+)
+from carriers.sandbox.faults import CONTROL_PREFIX, json_response
 
 
 @dataclass
@@ -30,6 +46,25 @@ class SandboxPrint:
     paper: str
     created_at: float
     cdek_numbers: list[str] = field(default_factory=list)
+    url: str = ""  # the PDF, once made
+    made: bool = False
+    told: bool = False  # the watchers were told it is made
+
+
+def print_state(orders: SandboxOrders, form: SandboxPrint) -> str:
+    elapsed = orders.clock() - form.created_at
+    if form.made or elapsed >= orders.print_ready_after_s:
+        return "READY"
+    return "PROCESSING" if elapsed >= orders.print_ready_after_s / 2 else "ACCEPTED"
+
+
+def made(orders: SandboxOrders, form: SandboxPrint) -> None:
+    """The form is made (its time came, or the control API said so): its watchers told, once."""
+    form.made = True
+    if not form.told:
+        form.told = True
+        for watcher in orders.print_watchers:
+            watcher(form)
 
 
 # ---------------------------------------------------------------- handlers
@@ -53,7 +88,9 @@ async def create_barcodes(request: web.Request) -> web.Response:
             return refused(400, "CREATE", "v2_entity_empty", f"no booked order {ask}")
         form.order_uuids.append(order.uuid)
         form.cdek_numbers.append(str(order.cdek_number))
+    form.url = f"{request.url.origin()}/v2/print/barcodes/{form.uuid}.pdf"
     orders.prints[form.uuid] = form
+    asyncio.get_running_loop().call_later(orders.print_ready_after_s, made, orders, form)
     request_entry = {"request_uuid": new_uuid(), "type": "CREATE", "state": "ACCEPTED", "date_time": now_iso()}
     return json_response({"entity": {"uuid": form.uuid}, "requests": [request_entry]}, status=202)
 
@@ -63,7 +100,7 @@ async def get_barcodes(request: web.Request) -> web.Response:
     form = orders.prints.get(request.match_info["uuid"])
     if form is None:
         return not_found("GET", f"uuid {request.match_info['uuid']}")
-    state = orders.print_state(form)
+    state = print_state(orders, form)
     codes = {
         "ACCEPTED": ["ACCEPTED"],
         "PROCESSING": ["PROCESSING", "ACCEPTED"],
@@ -77,7 +114,7 @@ async def get_barcodes(request: web.Request) -> web.Response:
         "statuses": [{"code": c, "name": c, "date_time": now_iso()} for c in codes[state]],
     }
     if state == "READY":
-        entity["url"] = f"{request.url.origin()}/v2/print/barcodes/{form.uuid}.pdf"
+        entity["url"] = form.url
     return json_response({"entity": entity, "requests": []})
 
 
@@ -101,7 +138,7 @@ def label_pdf(cdek_numbers: list[str]) -> bytes:
 async def get_barcodes_pdf(request: web.Request) -> web.Response:
     orders = request.app[ORDERS]
     form = orders.prints.get(request.match_info["uuid"])
-    if form is None or orders.print_state(form) != "READY":
+    if form is None or print_state(orders, form) != "READY":
         return not_found("GET", f"uuid {request.match_info['uuid']}")
     return web.Response(body=label_pdf(form.cdek_numbers), content_type="application/pdf")
 
@@ -137,6 +174,15 @@ async def delete_intake(request: web.Request) -> web.Response:
     return json_response({"entity": {"uuid": intake["uuid"]}, "requests": [request_entry]}, status=202)
 
 
+async def make_print(request: web.Request) -> web.Response:
+    orders = request.app[ORDERS]
+    form = orders.prints.get(request.match_info["uuid"])
+    if form is None:
+        return json_response({"error": "no such print form"}, status=404)
+    made(orders, form)
+    return json_response({"uuid": form.uuid, "state": print_state(orders, form), "url": form.url})
+
+
 def add_paperwork_routes(app: web.Application) -> None:
     """Labels and pick-ups of the app's orders (`add_order_routes` first)."""
     app.router.add_post("/v2/print/barcodes", guarded(create_barcodes))
@@ -145,3 +191,4 @@ def add_paperwork_routes(app: web.Application) -> None:
     app.router.add_post("/v2/intakes", guarded(create_intake))
     app.router.add_get("/v2/intakes/{uuid}", guarded(get_intake))
     app.router.add_delete("/v2/intakes/{uuid}", guarded(delete_intake))
+    app.router.add_post(CONTROL_PREFIX + "/prints/{uuid}/ready", make_print)

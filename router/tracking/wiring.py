@@ -31,6 +31,7 @@ def shipper_for(
     *,
     sender: Sender | None = None,
     tracker: Tracker | None = None,
+    labels_called_back: bool = False,
 ) -> Shipper:
     """The Shipper over what `open_engine` opened, built the one way the API and the CLI both use,
     with the jobs it runs besides its own: the shops' webhooks, the carriers' tracking polls and
@@ -38,7 +39,9 @@ def shipper_for(
 
     `points` is read when a booking is made, so a caller whose points are (re)loaded later can
     hand a lookup that reads them then. `sender` and `tracker`: the app's own, which its
-    endpoints share; made here over the same records otherwise. Polls are paced in the store."""
+    endpoints share; made here over the same records otherwise. Polls are paced in the store.
+    `labels_called_back`: the caller has carriers call its inbound URL when a label is made, so
+    the label job waits for the call rather than polling (`router.shipping.paperwork`)."""
     sender = sender if sender is not None else Sender(wired.records, wired.http)
     tracker = tracker if tracker is not None else tracker_for(wired)
     poller = Poller(tracker, wired.bookings, wired.store, every_s=settings.tracking_poll_s)
@@ -51,4 +54,5 @@ def shipper_for(
         settle_s=settings.booking_wait_s,
         poll_s=settings.tracking_poll_s,
         jobs={DELIVER: sender.run, TRACK: poller.run, PUSH: Pusher(wired.records, wired.http).run},
+        labels_called_back=labels_called_back,
     )
