@@ -45,8 +45,8 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from carriers.sandbox.cdek import POINTS, authorized
-from carriers.sandbox.cdek_orders import ORDERS, SandboxOrder, SandboxOrders
+from carriers.sandbox.cdek import POINTS
+from carriers.sandbox.cdek_orders import ORDERS, SandboxOrder, SandboxOrders, guarded
 from carriers.sandbox.cdek_paperwork import SandboxPrint
 from carriers.sandbox.cdek_plans import Journey, SandboxClock, Stop, cdek_time, city_offset, plan
 from carriers.sandbox.faults import CONTROL_PREFIX, STATE, json_response
@@ -267,13 +267,7 @@ def _refused(status: int, code: str, message: str) -> web.Response:
     )
 
 
-def _authorized(request: web.Request) -> bool:
-    return authorized(request.headers.get("Authorization", ""), request.app[STATE])
-
-
 async def create_webhook(request: web.Request) -> web.Response:
-    if not _authorized(request):
-        return _refused(401, "v2_unauthorized", "token is missing, unknown or expired")
     body = _json(await request.read())
     kind = body.get("type") if body else None
     url = body.get("url") if body else None
@@ -291,15 +285,11 @@ async def create_webhook(request: web.Request) -> web.Response:
 
 
 async def list_webhooks(request: web.Request) -> web.Response:
-    if not _authorized(request):
-        return _refused(401, "v2_unauthorized", "token is missing, unknown or expired")
     subs = request.app[JOURNEYS].subscriptions.values()
     return json_response([{"uuid": s.uuid, "type": s.type, "url": s.url} for s in subs])
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
-    if not _authorized(request):
-        return _refused(401, "v2_unauthorized", "token is missing, unknown or expired")
     sub = request.app[JOURNEYS].subscriptions.pop(request.match_info["uuid"], None)
     if sub is None:
         return _refused(404, "v2_entity_not_found", f"Entity is not found by uuid {request.match_info['uuid']}")
@@ -396,9 +386,9 @@ def add_journey_routes(app: web.Application, journeys: SandboxJourneys | None = 
         journeys.queue = None
 
     app.cleanup_ctx.append(sender)
-    app.router.add_post("/v2/webhooks", create_webhook)
-    app.router.add_get("/v2/webhooks", list_webhooks)
-    app.router.add_delete("/v2/webhooks/{uuid}", delete_webhook)
+    app.router.add_post("/v2/webhooks", guarded(create_webhook))
+    app.router.add_get("/v2/webhooks", guarded(list_webhooks))
+    app.router.add_delete("/v2/webhooks/{uuid}", guarded(delete_webhook))
     app.router.add_post(CONTROL_PREFIX + "/clock", move_clock)
     app.router.add_get(CONTROL_PREFIX + "/clock", show_clock)
     app.router.add_post(CONTROL_PREFIX + "/orders/{uuid}/journey", set_journey)

@@ -291,13 +291,11 @@ async def json_object(request: web.Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _authorized(request: web.Request) -> bool:
-    return authorized(request.headers.get("Authorization", ""), request.app[STATE])
-
-
 def guarded(handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
+    """The handler behind CDEK's bearer token."""
+
     async def checked(request: web.Request) -> web.StreamResponse:
-        if not _authorized(request):
+        if not authorized(request.headers.get("Authorization", ""), request.app[STATE]):
             return refused(401, "AUTH", "v2_unauthorized", "token is missing, unknown or expired")
         return await handler(request)  # type: ignore[no-any-return]
 

@@ -18,7 +18,9 @@ send a courier (`request_pickup`); a partner's pick-up is recorded, and its mani
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -111,6 +113,7 @@ class Paperwork:
         self.partners = partners
         self._call = call
         self.labels_called_back = labels_called_back  # the carriers that can are told where to call
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def label(self, shipment_id: str, owner: str, paper: Paper) -> bytes:
         return await self.labels([shipment_id], owner, paper)
@@ -144,20 +147,28 @@ class Paperwork:
         return merge(pdfs, paper)
 
     async def _carrier_label(self, row: ShipmentRow, api: BookingApi) -> bytes:
-        kept = await self.ledger.label(row.id)
-        if kept is not None:
-            return kept
-        try:
-            pdf = await self._fetch(row, api, wait=True)
-        except CarriersError as exc:
-            raise LabelNotReady(
-                f"{row.carrier} did not give the label of {row.id} ({exc}); try again", retry_after_s=5
-            ) from None
-        if pdf is None:
-            raise LabelNotReady(f"{row.carrier} is still making the label of {row.id}", retry_after_s=2)
-        async with self.database.write() as conn:
-            await self.ledger.update(conn, row.id, label_pdf=pdf)
-        return bytes(pdf)
+        async with self._fetching(row.id):
+            kept = await self.ledger.label(row.id)
+            if kept is not None:
+                return kept
+            try:
+                pdf = await self._fetch(await self.ledger.get(row.id), api, wait=True)
+            except CarriersError as exc:
+                raise LabelNotReady(
+                    f"{row.carrier} did not give the label of {row.id} ({exc}); try again", retry_after_s=5
+                ) from None
+            if pdf is None:
+                raise LabelNotReady(f"{row.carrier} is still making the label of {row.id}", retry_after_s=2)
+            await self.keep_label(row.id, pdf)
+            return bytes(pdf)
+
+    def _fetching(self, shipment_id: str) -> asyncio.Lock:
+        """One fetch of a shipment's label at a time on this worker: a caller asking for the label
+        while the job fetches it waits for that PDF rather than fetching it again."""
+        lock = self._locks.get(shipment_id)
+        if lock is None:
+            lock = self._locks[shipment_id] = asyncio.Lock()
+        return lock
 
     async def _fetch(self, row: ShipmentRow, api: BookingApi, *, wait: bool) -> bytes | None:
         """The carrier's label, or None while it is being made."""
@@ -182,18 +193,19 @@ class Paperwork:
 
     async def run_label(self, job: Job) -> Outcome:
         """The `label` job: the carrier's label fetched after booking and kept."""
-        row = await self.ledger.get(job.subject)
-        api = self.bookings.get(row.carrier)
-        if row.status is not ShipmentStatus.BOOKED or row.carrier_ref is None or api is None or row.has_label:
-            return Done()
-        called = self.labels_called_back and isinstance(api, PrintsByCall)
-        try:
-            pdf = await self._fetch(row, api, wait=not called)
-        except CarriersError as error:
-            return Retry(f"{row.carrier}: {error}")
-        if pdf is not None:
-            await self.keep_label(row.id, pdf)
-            return Done()
+        async with self._fetching(job.subject):
+            row = await self.ledger.get(job.subject)
+            api = self.bookings.get(row.carrier)
+            if row.status is not ShipmentStatus.BOOKED or row.carrier_ref is None or api is None or row.has_label:
+                return Done()
+            called = self.labels_called_back and isinstance(api, PrintsByCall)
+            try:
+                pdf = await self._fetch(row, api, wait=not called)
+            except CarriersError as error:
+                return Retry(f"{row.carrier}: {error}")
+            if pdf is not None:
+                await self.keep_label(row.id, pdf)
+                return Done()
         if called:
             return Later(LABEL_CALL_WAIT_S)  # the carrier calls when it is made; this is in case it never does
         return Retry(f"{row.carrier} is still making the label")
@@ -208,11 +220,12 @@ class Paperwork:
             shipment_id = (await conn.execute(query)).scalar_one_or_none()
         if shipment_id is None or not isinstance(api, PrintsByCall):
             return False
-        row = await self.ledger.get(shipment_id)
-        if row.has_label or row.status is not ShipmentStatus.BOOKED:
-            return False
-        pdf = await self._call(row, "label", api.fetch_label(url))
-        return await self.keep_label(row.id, pdf)
+        async with self._fetching(shipment_id):
+            row = await self.ledger.get(shipment_id)
+            if row.has_label or row.status is not ShipmentStatus.BOOKED:
+                return False
+            pdf = await self._call(row, "label", api.fetch_label(url))
+            return await self.keep_label(row.id, pdf)
 
     async def keep_label(self, shipment_id: str, pdf: bytes) -> bool:
         """Keep the label and tell the shop, once: the job and the carrier's call may both bring
