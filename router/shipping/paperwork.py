@@ -2,14 +2,15 @@
 
 A carrier that prints its own labels (CDEK) has its PDF fetched by the `label` job after booking
 and kept with the shipment; asked for before that, it is fetched then, or the caller is told to
-come back. A carrier that makes labels in its own time (`PrintsByCall`) is asked once per
-shipment: its print request is kept with the shipment (`label_ref`), and when it calls to say the
-label is made (CDEK's `PRINT_FORM`, `label_made`), the PDF is fetched at once and kept. With those
-calls coming (a public URL configured), the job takes one look and then waits for the call,
-looking again only every minute in case it never comes; without them it polls as before. The
-shop hears `shipment.label_ready` once, whichever brought the label first.
-Every other shipment gets the service's own label, one per parcel, drawn from what
+come back. Every other shipment gets the service's own label, one per parcel, drawn from what
 the shipment keeps. A batch of up to 500 comes out as one PDF, in the order asked.
+
+A carrier that makes labels in its own time (`PrintsByCall`) is asked once per shipment: its
+print request is kept with the shipment (`label_ref`), and when it calls to say the label is made
+(CDEK's `PRINT_FORM`, `label_made`), the PDF is fetched at once and kept. With those calls coming
+(a public URL configured), the job takes one look and then waits for the call, looking again
+only every minute in case it never comes; without them it polls as before. The shop hears
+`shipment.label_ready` once, whichever brought the label first.
 
 A partner without an API learns what to collect from its manifest: the day's booked parcels
 from one warehouse, as CSV or as a PDF to sign at hand-over. A carrier with an API is asked to
