@@ -32,10 +32,12 @@ LEARNED = {
     Status.DAMAGED: OutcomeStatus.DAMAGED,
 }
 MAX_TEXT = 500
-# Told of every change of a shipment's tracking status inside the transaction that makes it, so
-# the work it schedules (router.records.jobs.schedule) is kept exactly when the change is: an
-# integration pushing statuses elsewhere (router.integrations.retailcrm.pushes) loses none.
-StatusHook = Callable[[AsyncConnection, ShipmentRow, Status], Awaitable[None]]
+# Told of every new event kept for a shipment (a new transit city as much as a new status), with
+# the shipment as it then stands and its latest status, inside the transaction that keeps it, so
+# the work it schedules (router.records.jobs.schedule) is kept exactly when the events are: an
+# integration pushing the history elsewhere (router.integrations.retailcrm.pushes) loses none.
+# Duplicates keep nothing and tell nobody.
+EventsHook = Callable[[AsyncConnection, ShipmentRow, Status], Awaitable[None]]
 
 
 def _offset_min(moment: datetime) -> int:
@@ -50,12 +52,12 @@ def _local_day(at: datetime, offset_min: int) -> date:
 
 class Tracker:
     def __init__(
-        self, database: Database, record: TrackRecord | None = None, *, on_status: Sequence[StatusHook] = ()
+        self, database: Database, record: TrackRecord | None = None, *, on_events: Sequence[EventsHook] = ()
     ) -> None:
         self.database = database
         self.ledger = Ledger(database)
         self.record = record
-        self.on_status = tuple(on_status)
+        self.on_events = tuple(on_events)
 
     def _insert(self) -> Any:
         return (postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert)(tracking_events)
@@ -91,8 +93,10 @@ class Tracker:
             )
             if not written.all():
                 return False
-            latest = await self._latest(conn, shipment_id)
-            if latest is None or latest.status == row.tracking_status:
+            latest = await self._latest(conn, shipment_id)  # there is one: events were just kept
+            if latest.status == row.tracking_status:
+                for hook in self.on_events:
+                    await hook(conn, row, Status(latest.status))
                 return False
             status = Status(latest.status)
             await conn.execute(
@@ -104,7 +108,7 @@ class Tracker:
             data = msgspec.to_builtins(shipment_answer(changed))
             data["event"] = {"status": status.value, "carrier_code": latest.carrier_code, "at": latest.at.isoformat()}
             await emit(conn, row.owner, row.id, EventType.STATUS_CHANGED, data)
-            for hook in self.on_status:
+            for hook in self.on_events:
                 await hook(conn, changed, status)
             before = Status(row.tracking_status) if row.tracking_status else None
             if status in LEARNED and (before is None or not final(before)):

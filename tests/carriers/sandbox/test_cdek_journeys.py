@@ -13,10 +13,10 @@ import orjson
 import pytest
 from aiohttp import web
 
-from carriers.cdek.booking import CdekBooking
+from carriers.cdek.booking import CdekBooking, read_print_call
 from carriers.cdek.statuses import read_webhook
 from carriers.sandbox import SandboxJourneys, SandboxOrders, SandboxServers, start_sandbox
-from carriers.sandbox.cdek_journeys import Stop, plan
+from carriers.sandbox.cdek_plans import Stop, plan
 from carriers.tracking import Status, TrackingEvent
 from tests.carriers.sandbox.test_cdek_orders import an_order, booked, cdek_booking
 from tests.carriers.sandbox_fixtures import http  # noqa: F401  (fixture)
@@ -195,6 +195,27 @@ async def test_duplicates_and_reordering_happen_when_asked(
     assert codes[0] == "DELIVERED"  # the newest first
     async with http.delete(f"{servers.cdek_url}/_sandbox/webhooks/faults") as resp:
         assert resp.status == 200
+
+
+async def test_a_print_form_subscriber_is_called_once_a_label_is_made_and_status_subscribers_are_not(
+    booking: CdekBooking,
+    office: str,
+    receiver: Receiver,
+) -> None:
+    await booking.subscribe(receiver.url, "PRINT_FORM")
+    uuid = await booked(booking, an_order(office))
+    print_uuid = await booking.order_label(uuid, "A6")
+    loop = asyncio.get_running_loop()
+    stop = loop.time() + 10
+    while not receiver.bodies:
+        assert loop.time() < stop, "no PRINT_FORM call"
+        await asyncio.sleep(0.02)
+    (body,) = receiver.bodies  # no ORDER_STATUS call: it subscribed to labels only
+    call = read_print_call(body, "cdek")
+    assert (call.uuid, call.attributes.type) == (print_uuid, "barcode")
+    assert (await booking.fetch_label(call.attributes.url)).startswith(b"%PDF")
+    looked = await booking.made_label(print_uuid, wait=False)  # a look at the request finds it made too
+    assert looked is not None and looked.startswith(b"%PDF")
 
 
 async def test_subscriptions_are_listed_kept_once_and_deleted(
