@@ -62,7 +62,9 @@ _REASONS: dict[RejectionCode, tuple[str, str]] = {
     ),
     RejectionCode.ORIGIN_NOT_SERVED: ("origin outside service area", "место отправки вне зоны обслуживания"),
     RejectionCode.DESTINATION_NOT_SERVED: ("destination outside service area", "адрес доставки вне зоны обслуживания"),
-    RejectionCode.ZONE_NOT_SERVED: ("service not offered in zone {zone}", "в зоне {zone} эта услуга не оказывается"),
+    # The zone's code and a city courier's city names are the rate card's own, in English: the
+    # Russian says what they mean instead.
+    RejectionCode.ZONE_NOT_SERVED: ("service not offered in zone {zone}", "в эту зону тарифа услуга не оказывается"),
     RejectionCode.COD_NOT_OFFERED: ("cash on delivery not offered", "наложенный платёж не принимается"),
     RejectionCode.CARRIER_REFUSED: ("{words}", "{words}"),
     RejectionCode.UNREADABLE_ANSWER: (
@@ -79,7 +81,7 @@ _DETAILS: dict[str, tuple[str, str]] = {
     ),
     "within": (
         "origin and destination must both be within {names}",
-        "отправка и доставка должны быть в пределах: {names}",
+        "отправка и доставка должны быть в пределах одного города, где работает служба",
     ),
     "origin_country": ("origin country {country} not served", "страна {country} не обслуживается"),
     "destination_country": ("destination country {country} not served", "страна {country} не обслуживается"),
