@@ -17,6 +17,7 @@ import msgspec
 import orjson
 
 from router.core import answers
+from router.core.localising import error_ru, localised, price_ru
 from router.core.memo import IdMemo
 from router.core.models import (
     CarrierError,
@@ -35,7 +36,7 @@ from router.core.models import (
     Rejection,
     money,
 )
-from router.core.wording import Lang, error_message_ru, line_label
+from router.core.wording import Lang
 
 _encoder = msgspec.json.Encoder()
 
@@ -108,7 +109,7 @@ def offer_answer(
         service_name=service_ru if ru else offer.service_name,
         service_name_ru=service_ru,
         delivery_type=offer.delivery_type,
-        price=_price_ru(price) if ru else price,
+        price=price_ru(price) if ru else price,
         eta=eta_answer(offer.eta),
         chargeable_weight_g=offer.chargeable_weight_g,
         tags=tags,
@@ -284,7 +285,7 @@ def error_answer(
         kind=error.kind,  # type: ignore[arg-type]
         message=error.message,
     )
-    return _error_ru(answer) if lang == "ru" else answer
+    return error_ru(answer) if lang == "ru" else answer
 
 
 def quote_body(quote: Quote) -> bytes:
@@ -300,42 +301,6 @@ def quote_in(body: bytes, lang: Lang) -> bytes:
     if lang == "en":
         return body
     return _encoder.encode(localised(_quote_decoder.decode(body), lang))
-
-
-def localised(quote: answers.Quote, lang: Lang) -> answers.Quote:
-    """An English quote answer in `lang`: names, reasons, errors and price-line labels."""
-    if lang == "en":
-        return quote
-    replace = msgspec.structs.replace
-    return replace(
-        quote,
-        lang=lang,
-        offers=[
-            replace(o, carrier_name=o.carrier_name_ru, service_name=o.service_name_ru, price=_price_ru(o.price))
-            for o in quote.offers
-        ],
-        rejections=[
-            replace(r, carrier_name=r.carrier_name_ru or r.carrier, reason=r.reason_ru or r.reason)
-            for r in quote.rejections
-        ],
-        errors=[_error_ru(e) for e in quote.errors],
-    )
-
-
-def _error_ru(error: answers.CarrierError) -> answers.CarrierError:
-    return msgspec.structs.replace(
-        error, carrier_name=error.carrier_name_ru or error.carrier, message=error_message_ru(error.kind)
-    )
-
-
-def _price_ru(price: answers.Price) -> answers.Price:
-    return answers.Price(
-        total=price.total,
-        currency=price.currency,
-        breakdown=[
-            answers.PriceLine(kind=ln.kind, label=line_label(ln.kind, "ru"), amount=ln.amount) for ln in price.breakdown
-        ],
-    )
 
 
 def carrier_answer(
