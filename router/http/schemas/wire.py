@@ -241,8 +241,9 @@ class PickupPointQuery(_In):
     lang: Annotated[Lang, Meta(description=LANG_PARAM)] | None = None
 
 
-class LangQuery(_In):
-    """The language of an answer's names and reasons."""
+class LangQuery(msgspec.Struct, omit_defaults=True):
+    """The language of an answer's names and reasons. Other parameters are let be, as they were
+    before these endpoints read any (a cache-busting one, say)."""
 
     lang: Annotated[Lang, Meta(description=LANG_PARAM)] | None = None
 
