@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from msgspec import UNSET, Meta, UnsetType
 
-from router.core.answers import CarrierError, Offer, Out
+from router.core.answers import ANSWER_LANG, CarrierError, Offer, Out
+from router.core.wording import Lang
 
 
 class Span(Out):
@@ -97,6 +98,7 @@ class PickupPointList(Out):
     count: int
     points: Annotated[list[NearbyPoint], Meta(description="Nearest first")]
     errors: list[CarrierError]
+    lang: Annotated[Lang, ANSWER_LANG] = "en"
 
 
 class Geometry(Out):

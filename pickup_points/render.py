@@ -8,6 +8,7 @@ a map asks for the details of one point when the buyer opens it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from pickup_points.search import MapView, Nearby, Nearest
 from router.core import answers
 from router.core.codec import encode, error_answer, offer_answer
 from router.core.memo import IdMemo
+from router.core.wording import Lang
 
 
 def spans_answer(spans: DayHours) -> list[out.Span]:
@@ -94,10 +96,10 @@ def point_answer(point: PickupPoint, now: datetime, site: Site | None = None) ->
     )
 
 
-def nearby_answer(nearby: Nearby, priced: bool) -> out.NearbyPoint:
+def nearby_answer(nearby: Nearby, priced: bool, lang: Lang = "en") -> out.NearbyPoint:
     offer: answers.Offer | None | UnsetType = UNSET
     if priced:
-        offer = None if nearby.offer is None else offer_answer(nearby.offer, [])
+        offer = None if nearby.offer is None else offer_answer(nearby.offer, [], lang=lang)
     return replace(
         _nearby_template(nearby.point),
         open_now=nearby.open_now,
@@ -116,11 +118,15 @@ def _template(point: PickupPoint) -> out.NearbyPoint:
 _nearby_template = IdMemo(_template, 262_144)
 
 
-def nearest_answer(nearest: Nearest, priced: bool) -> out.PickupPointList:
+def nearest_answer(
+    nearest: Nearest, priced: bool, lang: Lang = "en", names: Mapping[str, tuple[str, str]] | None = None
+) -> out.PickupPointList:
+    """`names`: carriers' names in English and Russian by code, for the errors."""
     return out.PickupPointList(
         count=len(nearest.results),
-        points=[nearby_answer(n, priced) for n in nearest.results],
-        errors=[error_answer(e) for e in nearest.errors],
+        points=[nearby_answer(n, priced, lang) for n in nearest.results],
+        errors=[error_answer(e, names, lang) for e in nearest.errors],
+        lang=lang,
     )
 
 

@@ -30,6 +30,7 @@ from router.core.models import (
     Rejection,
     money,
 )
+from router.core.wording import RejectionCode, rejection
 
 VOLUMETRIC_DIVISOR = 5000  # CDEK bills the larger of actual and L×W×H/5000 kg
 
@@ -202,7 +203,7 @@ class _TariffReader:
         return eta
 
     def reject(self, service: str, why: Exception) -> None:
-        self.rejections.append(Rejection(self.carrier, service, f"unreadable tariff in the answer: {why}"))
+        self.rejections.append(rejection(self.carrier, service, RejectionCode.UNREADABLE_ANSWER, why=why))
 
     def unreadable(self, item: msgspec.Raw, index: int, why: str) -> None:
         """A tariff that does not read as one: its own errors if it gave any, else why not."""
@@ -219,7 +220,7 @@ class _TariffReader:
                 Rejection(self.carrier, service, _reason(e)) for e in wire.error_details(problem.errors)
             ]
         else:
-            self.rejections.append(Rejection(self.carrier, service, f"unreadable tariff in the answer: {why}"))
+            self.rejections.append(rejection(self.carrier, service, RejectionCode.UNREADABLE_ANSWER, why=why))
 
     def quote(self) -> CarrierQuote:
         return CarrierQuote(offers=tuple(self.offers), rejections=tuple(self.rejections))

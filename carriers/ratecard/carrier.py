@@ -17,6 +17,7 @@ from carriers.ratecard.tariff import (
 )
 from carriers.ratecard.zones import (
     ZoneMatch,
+    refused,
 )
 from router.core.calendar import add_working_days, ship_date
 from router.core.geo import distance_km
@@ -35,6 +36,7 @@ from router.core.models import (
     ServiceInfo,
     money,
 )
+from router.core.wording import RejectionCode, rejection
 
 # Lanes (pairs of places) whose zone and fixed lines a card keeps: a shop's traffic repeats a
 # few hundred lanes; quotes by coordinates each make their own and only churn this bound.
@@ -77,7 +79,7 @@ class RateCardCarrier:
             demo=card.demo,
         )
         self._no_parcels = CarrierQuote(
-            rejections=tuple(Rejection(card.code, s.code, "no parcels to carry") for s in card.services)
+            rejections=tuple(rejection(card.code, s.code, RejectionCode.NO_PARCELS) for s in card.services)
         )
         self._lanes: dict[tuple[tuple[object, ...], tuple[object, ...]], _Lane] = {}
 
@@ -136,13 +138,10 @@ class RateCardCarrier:
 
     def _build_lane(self, origin: Place, destination: Place) -> _Lane:
         card = self.card
-        reason = self._country_problem(origin, destination)
-        match = ZoneMatch(None, reason) if reason else card.zones.resolve(origin, destination)
+        match = self._country_problem(origin, destination) or card.zones.resolve(origin, destination)
         if match.zone is None:
-            return _Lane(
-                CarrierQuote(rejections=tuple(Rejection(card.code, s.code, match.reason) for s in card.services)),
-                (),
-            )
+            refusals = (Rejection(card.code, s.code, match.reason, match.code, match.reason_ru) for s in card.services)
+            return _Lane(CarrierQuote(rejections=tuple(refusals)), ())
         zone = match.zone
         if match.distance_km is None and zone in self._priced_by_km:
             match = ZoneMatch(zone, distance_km=distance_km(origin.lat, origin.lon, destination.lat, destination.lon))
@@ -168,7 +167,7 @@ class RateCardCarrier:
         for service in card.services:
             tariff = service.zones.get(zone)
             if tariff is None:
-                entries.append(Rejection(card.code, service.code, f"service not offered in zone {zone}"))
+                entries.append(rejection(card.code, service.code, RejectionCode.ZONE_NOT_SERVED, zone=zone))
                 continue
             distance = None
             if tariff.per_km:
@@ -190,22 +189,22 @@ class RateCardCarrier:
                     tariff.min_days + extra_days,
                     tariff.max_days + extra_days,
                     f"{card.code}:{service.code}",
-                    Rejection(card.code, service.code, "cash on delivery not offered")
+                    rejection(card.code, service.code, RejectionCode.COD_NOT_OFFERED)
                     if not (service.cod and sur.cod is not None)
                     else None,
                 )
             )
         return _Lane(None, tuple(entries))
 
-    def _country_problem(self, origin: Place, destination: Place) -> str:
+    def _country_problem(self, origin: Place, destination: Place) -> ZoneMatch | None:
         countries = self.card.countries
         if not countries:
-            return ""
+            return None
         if origin.country not in countries:
-            return f"origin country {origin.country} not served"
+            return refused(RejectionCode.ORIGIN_NOT_SERVED, "origin_country", country=origin.country)
         if destination.country not in countries:
-            return f"destination country {destination.country} not served"
-        return ""
+            return refused(RejectionCode.DESTINATION_NOT_SERVED, "destination_country", country=destination.country)
+        return None
 
     def _price(
         self,
@@ -223,14 +222,11 @@ class RateCardCarrier:
         for i, parcel in enumerate(parcels):
             breach = limits.breach(parcel)
             if breach is not None:
-                return Rejection(self.code, service.code, f"parcels[{i}] {breach}")
+                code, figures = breach
+                return rejection(self.code, service.code, code, i=i, **figures)
             charge = tariff.weight_charge(chargeable[i])
             if charge is None:
-                return Rejection(
-                    self.code,
-                    service.code,
-                    f"parcels[{i}] chargeable weight {chargeable[i]} g is beyond the tariff",
-                )
+                return rejection(self.code, service.code, RejectionCode.BEYOND_TARIFF, i=i, weight_g=chargeable[i])
             weight += charge
 
         # Lines are rounded one by one as `Price.of` would; the fuel is a share of the freight

@@ -14,6 +14,7 @@ from router.core.models import (
     DeliveryType,
     Parcel,
 )
+from router.core.wording import RejectionCode
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -56,15 +57,15 @@ class Limits:
     max_side_cm: float | None = None
     max_sum_sides_cm: float | None = None
 
-    def breach(self, parcel: Parcel) -> str | None:
-        """Why this parcel cannot go, or None."""
+    def breach(self, parcel: Parcel) -> tuple[RejectionCode, dict[str, object]] | None:
+        """Why this parcel cannot go (a code and its figures, router/core/wording.py), or None."""
         if parcel.weight_g > self.max_weight_g:
-            return f"weighs {parcel.weight_g} g, over the {self.max_weight_g} g weight limit"
+            return RejectionCode.TOO_HEAVY, {"weight_g": parcel.weight_g, "limit_g": self.max_weight_g}
         sides = parcel.sides_cm
         if self.max_side_cm is not None and sides[0] > self.max_side_cm:
-            return f"longest side {sides[0]:g} cm is over the {self.max_side_cm:g} cm side limit"
+            return RejectionCode.TOO_LARGE, {"measure": "side", "size_cm": sides[0], "limit_cm": self.max_side_cm}
         if self.max_sum_sides_cm is not None and sum(sides) > self.max_sum_sides_cm:
-            return f"sum of sides {sum(sides):g} cm is over the {self.max_sum_sides_cm:g} cm sum-of-sides limit"
+            return RejectionCode.TOO_LARGE, {"measure": "sum", "size_cm": sum(sides), "limit_cm": self.max_sum_sides_cm}
         return None
 
 

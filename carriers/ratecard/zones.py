@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
@@ -30,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 
 from router.core.geo import distance_km
 from router.core.models import Place
+from router.core.wording import RejectionCode, said
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,14 @@ class ZoneMatch:
     distance_km: float | None = None
     # The origin is outside the carrier's home area and the parcel reaches it by line-haul.
     inbound: bool = False
+    code: str = ""  # the reason's (router/core/wording.py), and the reason in Russian
+    reason_ru: str = ""
+
+
+def refused(code: RejectionCode, detail: str = "", /, **figures: object) -> ZoneMatch:
+    """No zone, with the reason in both languages."""
+    en, ru = said(code, detail, **figures)
+    return ZoneMatch(None, en, code=code.value, reason_ru=ru)
 
 
 class ZoneResolver(Protocol):
@@ -109,10 +118,10 @@ class PolygonZones:
     def resolve(self, origin: Place, destination: Place) -> ZoneMatch:
         home = self.origin_served(origin.lat, origin.lon)
         if not home and not self._inbound:
-            return ZoneMatch(None, OUTSIDE_ORIGIN)
+            return refused(RejectionCode.ORIGIN_NOT_SERVED)
         zone = self.zone_at(destination.lat, destination.lon)
         if zone is None:
-            return ZoneMatch(None, OUTSIDE_DESTINATION)
+            return refused(RejectionCode.DESTINATION_NOT_SERVED)
         return ZoneMatch(zone, inbound=not home)
 
 
@@ -144,10 +153,8 @@ class DistanceBands:
         km = distance_km(origin.lat, origin.lon, destination.lat, destination.lon)
         zone = self.zone_for_km(km)
         if zone is None:
-            return ZoneMatch(
-                None,
-                f"{OUTSIDE_DESTINATION}: {km:.0f} km from origin, served up to {self.max_km:g} km",
-                km,
+            return replace(
+                refused(RejectionCode.DESTINATION_NOT_SERVED, "beyond_km", km=km, max_km=self.max_km), distance_km=km
             )
         return ZoneMatch(zone, distance_km=km)
 
@@ -190,4 +197,4 @@ class CityZones:
             ):
                 return ZoneMatch(city.zone)
         names = ", ".join(c.name for c in self._cities)
-        return ZoneMatch(None, f"{OUTSIDE_DESTINATION}: origin and destination must both be within {names}")
+        return refused(RejectionCode.DESTINATION_NOT_SERVED, "within", names=names)

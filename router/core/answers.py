@@ -20,6 +20,7 @@ import msgspec
 from msgspec import Meta
 
 from router.core.models import Badge, DeliveryType, PointType, PriceLineKind
+from router.core.wording import Lang, RejectionCode
 
 # Something besides white space, as Python's str.strip() sees it (which takes \x1c-\x1f and
 # \x85 for white space where a JSON Schema regex does not): a pattern for text that must not be blank.
@@ -28,6 +29,12 @@ Money = Annotated[str, Meta(pattern=r"^-?\d+\.\d{2}$", description='Roubles with
 Share = Annotated[float, Meta(ge=0, le=1)]
 Count = Annotated[int, Meta(ge=0)]
 Tag = Literal["cheapest", "fastest", "recommended"]
+ANSWER_LANG = Meta(
+    description="The language of the names, reasons and labels in this answer: the `lang` query parameter, "
+    "else the best of ru and en in Accept-Language, else en; also the answer's Content-Language"
+)
+IN_LANG = "In the answer's `lang`"
+RU_ALWAYS = "In Russian whatever `lang` is (the chosen one where the carrier has no Russian name)"
 
 
 class Out(msgspec.Struct, forbid_unknown_fields=True):
@@ -52,7 +59,9 @@ class Place(Out, kw_only=True):
 
 class PriceLine(Out):
     kind: PriceLineKind
-    label: str
+    label: Annotated[
+        str, Meta(description="In English as the carrier words it; in Russian, the name of the line's `kind`")
+    ]
     amount: Money
 
 
@@ -93,11 +102,11 @@ class Offer(Out, kw_only=True, omit_defaults=True):
 
     id: str
     carrier: str
-    carrier_name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
-    carrier_name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
+    carrier_name: Annotated[str, Meta(description=IN_LANG)]
+    carrier_name_ru: Annotated[str, Meta(description=RU_ALWAYS)]
     service: str
-    service_name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
-    service_name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
+    service_name: Annotated[str, Meta(description=IN_LANG)]
+    service_name_ru: Annotated[str, Meta(description=RU_ALWAYS)]
     delivery_type: DeliveryType
     price: Price
     eta: Eta
@@ -143,16 +152,25 @@ class Recommendation(Out):
     score: Score
 
 
-class CarrierError(Out):
+class CarrierError(Out, kw_only=True):
     carrier: str
+    carrier_name: Annotated[str, Meta(description=IN_LANG)] = ""
+    carrier_name_ru: Annotated[str, Meta(description=RU_ALWAYS)] = ""
     kind: Literal["timeout", "error", "invalid_response", "unavailable"]
-    message: str
+    message: Annotated[str, Meta(description="In English with the detail; in Russian, what kind of failure")]
 
 
-class Rejection(Out):
+class Rejection(Out, kw_only=True):
     carrier: str
-    service: str
-    reason: str
+    carrier_name: Annotated[str, Meta(description=IN_LANG)] = ""
+    carrier_name_ru: Annotated[str, Meta(description=RU_ALWAYS)] = ""
+    service: Annotated[str, Meta(description="`*`: every service of the carrier")]
+    code: Annotated[
+        RejectionCode,
+        Meta(description="Why, for a client that words it itself; `carrier_refused`: `reason` is the carrier's own"),
+    ] = RejectionCode.CARRIER_REFUSED
+    reason: Annotated[str, Meta(description=IN_LANG + "; the carrier's own words as it gave them")]
+    reason_ru: Annotated[str, Meta(description=RU_ALWAYS + "; the carrier's own words as it gave them")] = ""
 
 
 class QuotedParcel(Out):
@@ -180,13 +198,14 @@ class Quote(Out):
     parcels: list[QuotedParcel] = msgspec.field(default_factory=list)
     declared_value: Money = "0.00"
     cod: bool = False
+    lang: Annotated[Lang, ANSWER_LANG] = "en"
 
 
 class Suspension(Out):
     carrier: str
     lane: Annotated[str | None, Meta(description="RU-MOW>RU-NVS (ISO 3166-2); null: every lane")]
     since: datetime
-    reason: str
+    reason: Annotated[str, Meta(description=IN_LANG)]
     failures: int
     window_days: int
     first_day: date
@@ -213,8 +232,8 @@ class CarrierHealth(Out):
 
 class Service(Out):
     code: str
-    name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
-    name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
+    name: Annotated[str, Meta(description=IN_LANG)]
+    name_ru: Annotated[str, Meta(description=RU_ALWAYS)]
     delivery_type: DeliveryType
 
 
@@ -222,8 +241,8 @@ class Carrier(Out, kw_only=True, omit_defaults=True):
     """`health` is written only when the engine reports it."""
 
     code: str
-    name: Annotated[str, Meta(description="In English, or as the carrier alone names it")]
-    name_ru: Annotated[str, Meta(description="In Russian (the English one where the carrier has no other)")]
+    name: Annotated[str, Meta(description=IN_LANG)]
+    name_ru: Annotated[str, Meta(description=RU_ALWAYS)]
     kind: str
     demo: bool
     status: Annotated[str, Meta(description="`suspended` when suspended on every lane")]
@@ -234,3 +253,4 @@ class Carrier(Out, kw_only=True, omit_defaults=True):
 
 class Carriers(Out):
     carriers: list[Carrier]
+    lang: Annotated[Lang, ANSWER_LANG] = "en"

@@ -29,7 +29,12 @@ def data_dir() -> Path:
 
 
 def widget_dir() -> Path:
-    """The widget's folder: demo.html, and dist/ once the script is built."""
+    """The widget's folder: demo.html, and dist/ once the script is built. A checkout that built
+    its own serves it, even where the installed package points at another checkout (a git
+    worktree beside the one the virtualenv was installed from)."""
+    root = checkout()
+    if root is not None and (root / "widget" / "dist" / "widget.js").is_file():
+        return root / "widget"
     return _package_dir(WIDGET_PACKAGE, "widget")
 
 

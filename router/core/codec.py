@@ -8,7 +8,7 @@ parser turns it into a float.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,6 +17,7 @@ import msgspec
 import orjson
 
 from router.core import answers
+from router.core.localising import error_ru, localised, price_ru
 from router.core.memo import IdMemo
 from router.core.models import (
     CarrierError,
@@ -32,8 +33,10 @@ from router.core.models import (
     PriceLine,
     PriceLineKind,
     Quote,
+    Rejection,
     money,
 )
+from router.core.wording import Lang
 
 _encoder = msgspec.json.Encoder()
 
@@ -90,17 +93,23 @@ eta_answer = IdMemo(_eta, 4096)
 place_answer = IdMemo(_place, 1024)
 
 
-def offer_answer(offer: Offer, tags: list[answers.Tag], learned: answers.OfferLearned | None = None) -> answers.Offer:
+def offer_answer(
+    offer: Offer, tags: list[answers.Tag], learned: answers.OfferLearned | None = None, lang: Lang = "en"
+) -> answers.Offer:
+    carrier_ru = offer.carrier_name_ru or offer.carrier_name
+    service_ru = offer.service_name_ru or offer.service_name
+    ru = lang == "ru"
+    price = price_answer(offer.price)
     return answers.Offer(
         id=offer.id,
         carrier=offer.carrier,
-        carrier_name=offer.carrier_name,
-        carrier_name_ru=offer.carrier_name_ru or offer.carrier_name,
+        carrier_name=carrier_ru if ru else offer.carrier_name,
+        carrier_name_ru=carrier_ru,
         service=offer.service,
-        service_name=offer.service_name,
-        service_name_ru=offer.service_name_ru or offer.service_name,
+        service_name=service_ru if ru else offer.service_name,
+        service_name_ru=service_ru,
         delivery_type=offer.delivery_type,
-        price=price_answer(offer.price),
+        price=price_ru(price) if ru else price,
         eta=eta_answer(offer.eta),
         chargeable_weight_g=offer.chargeable_weight_g,
         tags=tags,
@@ -200,6 +209,7 @@ def quote_holding(body: bytes) -> tuple[str, bool]:
 
 
 def quote_answer(quote: Quote) -> answers.Quote:
+    """The quote in English, as it is stored; `localised` makes it another language's."""
     tags: dict[str | None, list[answers.Tag]] = {}
     chosen_as: tuple[tuple[answers.Tag, str | None], ...] = (
         ("cheapest", quote.cheapest),
@@ -239,8 +249,8 @@ def quote_answer(quote: Quote) -> answers.Quote:
         cheapest=quote.cheapest,
         fastest=quote.fastest,
         reason=quote.reason,
-        rejections=[answers.Rejection(carrier=r.carrier, service=r.service, reason=r.reason) for r in quote.rejections],
-        errors=[error_answer(e) for e in quote.errors],
+        rejections=[rejection_answer(r, quote.carrier_names) for r in quote.rejections],
+        errors=[error_answer(e, quote.carrier_names) for e in quote.errors],
         parcels=[
             answers.QuotedParcel(weight_g=p.weight_g, length_cm=p.length_cm, width_cm=p.width_cm, height_cm=p.height_cm)
             for p in quote.shipment.parcels
@@ -250,30 +260,72 @@ def quote_answer(quote: Quote) -> answers.Quote:
     )
 
 
-def error_answer(error: CarrierError) -> answers.CarrierError:
+def rejection_answer(rejection: Rejection, names: Mapping[str, tuple[str, str]]) -> answers.Rejection:
+    en, ru = names.get(rejection.carrier, (rejection.carrier, rejection.carrier))
+    return answers.Rejection(
+        carrier=rejection.carrier,
+        carrier_name=en,
+        carrier_name_ru=ru,
+        service=rejection.service,
+        code=rejection.code,  # type: ignore[arg-type]  # carriers take their codes from the catalog
+        reason=rejection.reason,
+        reason_ru=rejection.reason_ru or rejection.reason,
+    )
+
+
+def error_answer(
+    error: CarrierError, names: Mapping[str, tuple[str, str]] | None = None, lang: Lang = "en"
+) -> answers.CarrierError:
+    en, ru = (names or {}).get(error.carrier, (error.carrier, error.carrier))
     # The domain keeps the kind as text; the engine only ever gives it one of the answer's kinds.
-    return answers.CarrierError(carrier=error.carrier, kind=error.kind, message=error.message)  # type: ignore[arg-type]
+    answer = answers.CarrierError(
+        carrier=error.carrier,
+        carrier_name=en,
+        carrier_name_ru=ru,
+        kind=error.kind,  # type: ignore[arg-type]
+        message=error.message,
+    )
+    return error_ru(answer) if lang == "ru" else answer
 
 
 def quote_body(quote: Quote) -> bytes:
-    """The quote as answered and stored: the hot path of every cache miss."""
+    """The quote as stored and answered in English: the hot path of every cache miss."""
     return _encoder.encode(quote_answer(quote))
 
 
+_quote_decoder = msgspec.json.Decoder(answers.Quote)
+
+
+def quote_in(body: bytes, lang: Lang) -> bytes:
+    """A stored quote (`quote_body`) as answered in `lang`: English as it is, byte for byte."""
+    if lang == "en":
+        return body
+    return _encoder.encode(localised(_quote_decoder.decode(body), lang))
+
+
 def carrier_answer(
-    info: CarrierInfo, health: CarrierHealth | None, suspensions: Iterable[answers.Suspension] = ()
+    info: CarrierInfo,
+    health: CarrierHealth | None,
+    suspensions: Iterable[answers.Suspension] = (),
+    lang: Lang = "en",
 ) -> answers.Carrier:
     """A carrier with the suspensions in force; suspended on every lane, its status is `suspended`."""
     own = [s for s in suspensions if s.carrier == info.code]
+    ru = lang == "ru"
     return answers.Carrier(
         code=info.code,
-        name=info.name,
+        name=(info.name_ru or info.name) if ru else info.name,
         name_ru=info.name_ru or info.name,
         kind=info.kind,
         demo=info.demo,
         status="suspended" if any(s.lane is None for s in own) else info.status,
         services=[
-            answers.Service(code=s.code, name=s.name, name_ru=s.name_ru or s.name, delivery_type=s.delivery_type)
+            answers.Service(
+                code=s.code,
+                name=(s.name_ru or s.name) if ru else s.name,
+                name_ru=s.name_ru or s.name,
+                delivery_type=s.delivery_type,
+            )
             for s in info.services
         ],
         health=None if health is None else health_answer(health),

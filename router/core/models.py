@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -185,11 +185,15 @@ class Offer:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A service that cannot carry this shipment, and why."""
+    """A service that cannot carry this shipment, and why: `reason` in English, `reason_ru` in
+    Russian (empty: the carrier's own words, the same in every language), `code` for a client
+    that words it itself (router/core/wording.py has the codes and the catalog)."""
 
     carrier: str
     service: str
     reason: str
+    code: str = "carrier_refused"
+    reason_ru: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +314,8 @@ class Quote:
     rejections: tuple[Rejection, ...] = ()
     errors: tuple[CarrierError, ...] = ()
     insights: dict[str, OfferInsight] = field(default_factory=dict)  # by offer id, from delivery history
+    # Every asked carrier's names, English and Russian, by code: rejections and errors name them.
+    carrier_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class PolicyKind(enum.StrEnum):

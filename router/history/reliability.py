@@ -367,7 +367,7 @@ def annotate(offers: Sequence[Offer], view: RecordView, policy: Policy, config: 
     for offer in offers:
         suspension = view.suspension(offer.carrier)
         if suspension is not None:
-            rejections.append(Rejection(offer.carrier, offer.service, suspension.reason))
+            rejections.append(suspension.rejection(offer.carrier, offer.service))
             continue
         kept.append(offer)
         carrier = view.carriers.get(offer.carrier)

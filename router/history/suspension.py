@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from router.core import answers
+from router.core.models import Rejection
+from router.core.wording import Lang, RejectionCode, failures_ru, rejection
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +61,23 @@ class Suspension:
 
     @property
     def reason(self) -> str:
-        where = f"on {self.lane}" if self.lane else "on every lane"
-        kinds = ", ".join(f"{n} {kind}" for kind, n in self.kinds)
-        return (
-            f"suspended {where} since {self.since:%Y-%m-%d}: {self.failures} serious failures "
-            f"within {self.window_days} days ({kinds}), {self.first_day.isoformat()} to {self.last_day.isoformat()}"
+        return self.rejection(self.carrier, "*").reason
+
+    def rejection(self, carrier: str, service: str) -> Rejection:
+        """A suspended carrier's offer, refused with the reason in both languages."""
+        return rejection(
+            carrier,
+            service,
+            RejectionCode.SUSPENDED,
+            where_en=f"on {self.lane}" if self.lane else "on every lane",
+            where_ru=f"на направлении {self.lane}" if self.lane else "на всех направлениях",
+            since=f"{self.since:%Y-%m-%d}",
+            failures=self.failures,
+            days=self.window_days,
+            kinds_en=", ".join(f"{n} {kind}" for kind, n in self.kinds),
+            kinds_ru=failures_ru(self.kinds),
+            first=self.first_day.isoformat(),
+            last=self.last_day.isoformat(),
         )
 
 
@@ -125,12 +139,13 @@ def check(
     )
 
 
-def suspension_answer(s: Suspension) -> answers.Suspension:
+def suspension_answer(s: Suspension, lang: Lang = "en") -> answers.Suspension:
+    said = s.rejection(s.carrier, "*")
     return answers.Suspension(
         carrier=s.carrier,
         lane=s.lane,
         since=s.since,
-        reason=s.reason,
+        reason=said.reason_ru if lang == "ru" else said.reason,
         failures=s.failures,
         window_days=s.window_days,
         first_day=s.first_day,

@@ -29,6 +29,7 @@ from router.http.handlers import (
     webhooks,
     widget,
 )
+from router.http.language import ACCEPT_LANGUAGE
 from router.http.middlewares import observability
 from router.http.middlewares.access import PUBLIC_PREFIXES, WIDGET_ROUTES
 from router.http.schemas import answers, wire
@@ -60,8 +61,11 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/v1/quotes", quotes.create_quote, "createQuote",
         "Quote every carrier for a shipment and recommend one",
-        description="Identical requests within the cache TTL answer 200 with the same quote; a new quote is 201.",
+        description="Identical requests within the cache TTL answer 200 with the same quote; a new quote is 201. "
+        "Names, reasons and labels are in the answer's `lang` (docs/api.md, Language).",
         body={"application/json": wire.QuoteRequest},
+        query=wire.LangQuery,
+        params=(ACCEPT_LANGUAGE,),
         answers={
             201: json(domain.Quote, "A new quote"),
             200: json(domain.Quote, "The same request's quote, from cache"),
@@ -75,11 +79,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/v1/quotes/{quote_id}", quotes.get_quote, "getQuote",
         "A quote unchanged, while its price is guaranteed",
-        params=(path_param("quote_id"),),
+        params=(path_param("quote_id"), ACCEPT_LANGUAGE),
+        query=wire.LangQuery,
         answers={
-            200: json(domain.Quote, "The quote as first answered"),
+            200: json(domain.Quote, "The quote as first answered, in the language asked for"),
             404: problem("No such quote"),
             409: problem("The quote's recommended (or only) offers are estimates, never held: ask for a fresh quote"),
+            422: problem("`lang` is neither ru nor en"),
             410: problem("The quote's guarantee has expired"),
             503: problem("Redis is away and this worker does not hold the quote; retry shortly"),
         },
@@ -88,7 +94,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/carriers", carriers.list_carriers, "listCarriers", "Carriers, their services and status",
         description="`health` gives each carrier's breaker state (shared by every worker) and this worker's "
         "error rate and latency over its last 256 calls to the carrier.",
-        answers={200: json(domain.Carriers, "Carriers")},
+        query=wire.LangQuery,
+        params=(ACCEPT_LANGUAGE,),
+        answers={200: json(domain.Carriers, "Carriers"), 422: problem("`lang` is neither ru nor en")},
     ),
     Operation(
         "POST", "/v1/allocations", allocations.create_allocation, "createAllocation",
@@ -145,6 +153,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET", "/v1/pickup-points", pickup_points.list_points, "listPickupPoints",
         "Pickup points of every network: nearest first (lat, lon) or a clustered map view (bbox, zoom)",
         query=wire.PickupPointQuery,
+        params=(ACCEPT_LANGUAGE,),
         answers={
             200: json(
                 (points.PickupPointList, points.PickupPointMap),

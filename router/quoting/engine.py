@@ -48,6 +48,7 @@ from router.core.models import (
     Shipment,
 )
 from router.core.settings import Settings
+from router.core.wording import RejectionCode, rejection, said
 from router.history.reliability import annotate, lane_of
 from router.history.track_record import TrackRecord
 from router.quoting.breaker import CircuitOpen, GuardedCarrier, counts_as_failure
@@ -61,7 +62,7 @@ log = logging.getLogger(__name__)
 # How far past its deadline a quote may wait for failed carriers' last good answers. A store
 # read takes a millisecond; a slow store must not hold the quote much beyond its deadline.
 STALE_READ_S = 0.03
-NO_OFFERS = "answered with no offers for this shipment, and gave no reason"
+NO_OFFERS = said(RejectionCode.NO_OFFERS)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,14 @@ class QuoteEngine:
         self._remote = frozenset(c.code for c in self._carriers if c.remote)
         self._guarded = [c if isinstance(c, GuardedCarrier) else None for c in self._carriers]
         self.stats = CarrierStats(c.code for c in self._carriers)
+        self._names: dict[str, tuple[str, str]] | None = None
+
+    def carrier_names(self) -> dict[str, tuple[str, str]]:
+        """Each carrier's name in English and Russian by code, read once (a carrier's names never change)."""
+        if self._names is None:
+            infos = (c.info() for c in self._carriers)
+            self._names = {i.code: (i.name, i.name_ru or i.name) for i in infos}
+        return self._names
 
     @property
     def carriers(self) -> list[Carrier]:
@@ -154,7 +163,7 @@ class QuoteEngine:
                 rejections.extend(answer.rejections)
                 if not answer.offers and not answer.rejections:
                     # Else the carrier would vanish from the quote as if never asked.
-                    rejections.append(Rejection(carrier.code, "*", NO_OFFERS))
+                    rejections.append(rejection(carrier.code, "*", RejectionCode.NO_OFFERS))
                 if lane is not None and carrier.code in self._remote:
                     self._last_good.remember(carrier.code, lane, answer.offers, now)  # type: ignore[union-attr]
         offers.sort(key=lambda o: (o.price.total, o.eta.max_date, o.id))
@@ -185,6 +194,7 @@ class QuoteEngine:
             rejections=tuple(rejections),
             errors=tuple(errors),
             insights=insights,
+            carrier_names=self.carrier_names(),
         )
 
     async def _stale(

@@ -43,7 +43,10 @@ async def test_acceptance_calculate_for_a_two_package_order_moscow_to_kazan_offe
     for result in results:
         offer = api_offers[result["code"]]
         assert Decimal(str(result["cost"])) == Decimal(offer["price"]["total"]), result["code"]
-        assert result["group"] == offer["carrier_name"]
+        # The CRM speaks Russian: its names are the Russian ones.
+        assert result["group"] == offer["carrier_name_ru"]
+        assert result["name"] == f"{offer['carrier_name_ru']}: {offer['service_name_ru']}"
+        assert "раб. дн." in result["description"]
         assert result["type"] == {"courier": "courier", "pickup": "selfDelivery"}[offer["delivery_type"]]
         assert (result["minTerm"], result["maxTerm"]) == (offer["eta"]["min_days"], offer["eta"]["max_days"])
     # Every courier offer the API makes reaches the CRM; a pickup offer only with somewhere to pick up.
@@ -84,7 +87,7 @@ async def test_acceptance_save_then_get_returns_the_same_carrier_service_and_pri
         quoted = locked[offer["code"]]
         carrier, service = loaded["tariff"].split(":")
         assert (carrier, service) == (quoted["carrier"], quoted["service"])
-        assert loaded["tariffName"] == f"{quoted['carrier_name']}: {quoted['service_name']}"
+        assert loaded["tariffName"] == f"{quoted['carrier_name_ru']}: {quoted['service_name_ru']}"
         assert Decimal(str(saved["cost"])) == Decimal(str(loaded["cost"])) == Decimal(quoted["price"]["total"])
 
     stranger = {"clientId": "6f1c1c2e-0000-4000-8000-000000000000"}

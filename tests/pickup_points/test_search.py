@@ -141,4 +141,7 @@ def test_a_list_answer_says_offer_only_when_priced_and_null_when_a_point_has_non
     body = orjson.loads(encode(nearest_answer(priced, priced=True)))
     assert body["points"][1]["offer"]["price"]["total"] == "199.50" and body["points"][0]["offer"] is None
     assert [p["open_now"] for p in body["points"]] == [not n.open_now for n in found.results]
-    assert body["errors"] == [{"carrier": "y", "kind": "timeout", "message": "no answer"}]
+    # Without the carriers' names the error is named by its code.
+    assert body["errors"] == [
+        {"carrier": "y", "carrier_name": "y", "carrier_name_ru": "y", "kind": "timeout", "message": "no answer"}
+    ]

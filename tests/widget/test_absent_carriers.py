@@ -19,7 +19,7 @@ def absent(quote: dict[str, Any], lang: str = "ru") -> Any:
     script = (
         f"import {{ absentCarriers }} from {json.dumps(OFFERS_JS.as_uri())};"
         f"import {{ strings }} from {json.dumps((OFFERS_JS.parent / 'i18n.js').as_uri())};"
-        f"console.log(JSON.stringify(absentCarriers({json.dumps(quote)}, strings({json.dumps(lang)}))));"
+        f"console.log(JSON.stringify(absentCarriers({json.dumps(quote)}, strings({json.dumps(lang)}), {json.dumps(lang)})));"
     )
     done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
@@ -29,22 +29,35 @@ def offer(carrier: str) -> dict[str, Any]:
     return {"id": f"{carrier}:std", "carrier": carrier}
 
 
-def test_every_carrier_without_an_offer_is_listed_with_its_reasons_or_its_silence() -> None:
+def named(carrier: str, en: str, ru: str) -> dict[str, str]:
+    return {"carrier": carrier, "carrier_name": en, "carrier_name_ru": ru}
+
+
+def test_every_carrier_without_an_offer_is_listed_by_name_with_its_reasons_or_its_silence() -> None:
     quote = {
         "offers": [offer("magistral")],
         "rejections": [
-            {"carrier": "cdek", "service": "*", "reason": "answered with no offers"},
-            {"carrier": "magistral", "service": "door", "reason": "service not offered in zone 3"},
-            {"carrier": "shustry", "service": "sameday", "reason": "service not offered in zone"},
-            {"carrier": "shustry", "service": "nextday", "reason": "service not offered in zone"},
+            {**named("cdek", "CDEK", "СДЭК"), "service": "*", "code": "no_offers", "reason": "не предложила тарифов"},
+            {**named("magistral", "Magistral", "Магистраль"), "service": "door", "reason": "в зоне 3 не оказывается"},
+            {**named("shustry", "Shustry", "Шустрый"), "service": "sameday", "reason": "в зоне B не оказывается"},
+            {**named("shustry", "Shustry", "Шустрый"), "service": "nextday", "reason": "в зоне B не оказывается"},
         ],
-        "errors": [{"carrier": "bystro", "kind": "timeout", "message": "no answer within 1.50 s"}],
+        "errors": [{**named("bystro", "Bystro", "Быстро"), "kind": "timeout", "message": "не ответила вовремя"}],
     }
     assert absent(quote) == [
-        {"carrier": "cdek", "reasons": ["answered with no offers"]},
-        {"carrier": "shustry", "reasons": ["service not offered in zone"]},
-        {"carrier": "bystro", "reasons": ["не ответила"]},
+        {"carrier": "cdek", "name": "СДЭК", "reasons": ["не предложила тарифов"]},
+        {"carrier": "shustry", "name": "Шустрый", "reasons": ["в зоне B не оказывается"]},
+        {"carrier": "bystro", "name": "Быстро", "reasons": ["не ответила"]},
     ]
+
+
+def test_an_answer_without_names_is_listed_by_carrier_code() -> None:
+    quote = {
+        "offers": [],
+        "rejections": [{"carrier": "cdek", "service": "*", "reason": "answered with no offers"}],
+        "errors": [],
+    }
+    assert absent(quote, "en") == [{"carrier": "cdek", "name": "cdek", "reasons": ["answered with no offers"]}]
 
 
 def test_nothing_is_listed_when_every_carrier_asked_offers_something() -> None:

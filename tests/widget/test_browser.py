@@ -91,8 +91,9 @@ def test_a_buyer_gets_offers_for_novosibirsk_and_chooses_a_pickup_point_by_keybo
     assert detail["version"] == 1 and detail["pickup_point"]["id"] == active_id
     assert json.loads(hidden_input(page)) == detail
 
-    # The event names what the service itself holds: the quote's offer, the chosen point.
-    quote = page.api(f"/v1/quotes/{detail['quote_id']}")
+    # The event names what the service itself holds: the quote's offer, the chosen point (read in
+    # the widget's language, as the widget asked for it).
+    quote = page.api(f"/v1/quotes/{detail['quote_id']}?lang=ru")
     held = next(o for o in quote["offers"] if o["id"] == detail["offer_id"])
     assert held == detail["offer"] and held["delivery_type"] == "pickup"
     point = page.api(f"/v1/pickup-points/{active_id}")
@@ -306,7 +307,7 @@ def test_an_estimate_says_so_beside_its_price_in_its_breakdown_and_in_the_choice
         marked.append(offer["id"])
         route.fulfill(response=answer, json=quote)
 
-    page.page.route("**/v1/quotes", as_if_the_carrier_were_down)
+    page.page.route("**/v1/quotes?*", as_if_the_carrier_were_down)  # ?lang=: the widget's language
     page.open_demo()
     page.choose_city("Новосиб", "Новосибирск")
     page.page.get_by_role("button", name="Курьером").click()

@@ -96,7 +96,7 @@ def test_the_event_for_an_office_and_for_a_locker_carries_each_ones_tariff(cdek_
     assert (chosen_locker["pickup_point"]["id"], chosen_locker["offer_id"]) == (locker, LOCKER)
 
     # The prices are the quote's own for each tariff, and they differ as the tariffs do.
-    quote = page.api(f"/v1/quotes/{chosen_locker['quote_id']}")
+    quote = page.api(f"/v1/quotes/{chosen_locker['quote_id']}?lang=ru")  # the widget's language
     held = {o["id"]: o for o in quote["offers"]}
     assert chosen_locker["offer"] == held[LOCKER]
     assert held[OFFICE]["price"]["total"] != held[LOCKER]["price"]["total"]

@@ -211,9 +211,10 @@ export function strings(lang) {
   return STRINGS[lang] || ru;
 }
 
-// Carriers and services are named in both languages in every answer; the shop's page speaks one.
-export function carrierName(offer, lang) {
-  return (lang === "ru" && offer.carrier_name_ru) || offer.carrier_name;
+// The service answers in the widget's language, and every answer also names carriers and
+// services in Russian: the Russian name is taken from there, whatever language a cached answer was.
+export function carrierName(named, lang) {
+  return (lang === "ru" && named.carrier_name_ru) || named.carrier_name || named.carrier;
 }
 
 export function serviceName(offer, lang) {

@@ -25,7 +25,9 @@ export function renderOffers({ quote, mode, chosenId, t, lang }) {
       h(
         "tr",
         null,
-        h("th", { scope: "row" }, t.kind[line.kind] || line.label, lang === "ru" ? h("span", { class: "cr-sub", text: line.label }) : null),
+        // Named by kind in the widget's words: a carrier's own label is English, and a Russian
+        // answer names the line by its kind anyway.
+        h("th", { scope: "row", text: t.kind[line.kind] || line.label }),
         h("td", { text: money(line.amount, price.currency, lang) }),
       ),
     );
@@ -90,17 +92,19 @@ function recommendation(quote, t, lang) {
   });
 }
 
-// Every carrier that was asked and offers nothing here, with why: its own reasons for refusing,
-// or that it did not answer. A carrier is never left out of the answer without a word.
-export function absentCarriers(quote, t) {
+// Every carrier that was asked and offers nothing here, with why: its reasons for refusing (the
+// service words them in the widget's language; a carrier's own words stay as it said them), or
+// that it did not answer. A carrier is never left out of the answer without a word.
+export function absentCarriers(quote, t, lang) {
   const offering = new Set(quote.offers.map((o) => o.carrier));
   const why = new Map();
-  const add = (carrier, reason) => {
+  const add = (named, reason) => {
+    const carrier = named.carrier;
     if (offering.has(carrier)) return;
-    if (!why.has(carrier)) why.set(carrier, new Set());
-    why.get(carrier).add(reason);
+    if (!why.has(carrier)) why.set(carrier, { name: carrierName(named, lang) || carrier, reasons: new Set() });
+    why.get(carrier).reasons.add(reason);
   };
-  for (const r of quote.rejections) add(r.carrier, r.reason);
-  for (const e of quote.errors) add(e.carrier, t.noAnswer);
-  return [...why].map(([carrier, reasons]) => ({ carrier, reasons: [...reasons] }));
+  for (const r of quote.rejections) add(r, (lang === "ru" && r.reason_ru) || r.reason);
+  for (const e of quote.errors) add(e, t.noAnswer);
+  return [...why].map(([carrier, { name, reasons }]) => ({ carrier, name, reasons: [...reasons] }));
 }

@@ -150,7 +150,7 @@ export class Picker {
     try {
       const body = await api.get(
         "v1/pickup-points",
-        { lat: this.center.lat.toFixed(5), lon: this.center.lon.toFixed(5), limit: LIST_LIMIT, origin: this.w.originParam, ...this.params() },
+        { lat: this.center.lat.toFixed(5), lon: this.center.lon.toFixed(5), limit: LIST_LIMIT, origin: this.w.originParam, lang: this.w.lang, ...this.params() },
         controller.signal,
       );
       this.points = body.points;

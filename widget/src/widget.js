@@ -171,7 +171,8 @@ export class Widget {
   async fetchQuote() {
     if (this.quoteRequest) this.quoteRequest.abort();
     const controller = (this.quoteRequest = new AbortController());
-    return this.api.post("v1/quotes", this.quoteBody(), controller.signal);
+    // The service answers names and reasons in the widget's language (docs/api.md, Language).
+    return this.api.post(`v1/quotes?lang=${this.lang}`, this.quoteBody(), controller.signal);
   }
 
   async requote() {
@@ -205,7 +206,7 @@ export class Widget {
     const recommended = quote.offers.find((o) => o.id === quote.recommended?.offer_id);
     this.mode = recommended?.delivery_type || MODES.find((m) => quote.offers.some((o) => o.delivery_type === m)) || "pickup";
     this.renderResult();
-    const silent = quote.errors.map((e) => e.carrier).join(", ");
+    const silent = quote.errors.map((e) => carrierName(e, this.lang)).join(", ");
     this.status.textContent = quote.offers.length ? t.offers(quote.offers.length) + (silent ? `. ${t.silent(silent)}` : "") : t.noOffers;
     this.renderAbsent();
     // Measured to the frame that shows the offers: what a buyer waits for.
@@ -215,10 +216,10 @@ export class Widget {
   }
 
   renderAbsent() {
-    const absent = absentCarriers(this.quote, this.t);
+    const absent = absentCarriers(this.quote, this.t, this.lang);
     this.absent.hidden = !absent.length;
     this.absentList.replaceChildren(
-      ...absent.map((a) => h("li", { "data-carrier": a.carrier, text: `${a.carrier}: ${a.reasons.join("; ")}` })),
+      ...absent.map((a) => h("li", { "data-carrier": a.carrier, text: `${a.name}: ${a.reasons.join("; ")}` })),
     );
   }
 

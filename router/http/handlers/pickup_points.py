@@ -24,8 +24,10 @@ from pickup_points.search import PickupDirectory
 from router.core.calendar import PLAUSIBLE_DAYS, plausible_moment
 from router.core.errors import ConfigError, FieldError, InvalidRequest
 from router.core.models import DeliveryType, Location, Offer, Parcel, Place, Policy, Shipment
+from router.core.wording import Lang, chosen_lang
 from router.http import appkeys as keys
 from router.http.handlers.answering import json_answer
+from router.http.language import in_lang
 from router.http.middlewares.problems import problem
 from router.http.schemas.decode import convert
 from router.http.schemas.wire import PickupPointQuery
@@ -126,10 +128,11 @@ class _Query:
     zoom: int
     parcel: Parcel | None
     origin: Location | None
+    lang: Lang
 
 
 async def list_points(request: web.Request) -> web.Response:
-    query = _parse(request.query)
+    query = _parse(request.query, request.headers.get("Accept-Language"))
     directory = request.app[keys.PICKUP_POINTS].directory
     now = datetime.now(UTC)
     if query.bbox is not None:
@@ -137,14 +140,16 @@ async def list_points(request: web.Request) -> web.Response:
     assert query.lat is not None and query.lon is not None
     if query.origin is None or query.parcel is None:
         found = directory.nearest(query.lat, query.lon, query.limit, query.radius_km, query.where, now)
-        return json_answer(nearest_answer(found, priced=False))
+        return in_lang(json_answer(nearest_answer(found, priced=False, lang=query.lang)), query.lang)
     places = request.app[keys.PLACES]
     places.resolve(query.origin, "origin")  # an unknown origin is the caller's 422, not a pricing error
     quote_for = _engine_quote_for(request.app[keys.ENGINE], query.origin, query.parcel)
     found = await directory.nearest_priced(
         query.lat, query.lon, query.limit, quote_for, query.radius_km, query.where, now
     )
-    return json_answer(nearest_answer(found, priced=True))
+    engine = request.app[keys.ENGINE]
+    answer = nearest_answer(found, priced=True, lang=query.lang, names=engine.carrier_names())
+    return in_lang(json_answer(answer), query.lang)
 
 
 async def get_point(request: web.Request) -> web.Response:
@@ -174,7 +179,7 @@ def _engine_quote_for(engine: QuoteEngine, origin: Location, parcel: Parcel) -> 
     return quote_for
 
 
-def _parse(params: MultiMapping[str]) -> _Query:
+def _parse(params: MultiMapping[str], accept_language: str | None = None) -> _Query:
     errors: list[FieldError] = []
     raw: dict[str, str] = {}
     for name in params:
@@ -232,6 +237,7 @@ def _parse(params: MultiMapping[str]) -> _Query:
         zoom=int(query.zoom),
         parcel=parcel,
         origin=origin,
+        lang=chosen_lang(query.lang, accept_language),
     )
 
 

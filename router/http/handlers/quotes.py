@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from router.core.codec import quote_in
 from router.http import appkeys as keys
+from router.http.language import answer_lang, in_lang
 from router.http.middlewares.access import API_KEY
 from router.http.schemas.quotes import read_quote_request
 from router.quoting.book import OPEN
@@ -11,6 +13,7 @@ from router.records.keys import KeyKind
 
 async def create_quote(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
+    lang = answer_lang(request)
     shipment, policy = read_quote_request(
         await request.read(), max_parcels=settings.max_parcels, day_value=settings.day_value
     )
@@ -22,17 +25,19 @@ async def create_quote(request: web.Request) -> web.Response:
     metrics.quotes.labels("hit" if stored.cached else "miss").inc()
     for error in stored.errors:
         metrics.carrier_errors.labels(error.carrier, error.kind).inc()
-    return web.Response(
+    response = web.Response(
         status=200 if stored.cached else 201,
-        body=stored.body,
+        body=quote_in(stored.body, lang),
         content_type="application/json",
         headers={"X-Cache": "hit" if stored.cached else "miss"},
     )
+    return in_lang(response, lang)
 
 
 async def get_quote(request: web.Request) -> web.Response:
+    lang = answer_lang(request)
     body = await request.app[keys.QUOTES].get(request.match_info["quote_id"], await readers(request))
-    return web.Response(body=body, content_type="application/json")
+    return in_lang(web.Response(body=quote_in(body, lang), content_type="application/json"), lang)
 
 
 async def readers(request: web.Request) -> set[str]:

@@ -20,6 +20,7 @@ from pickup_points.model import Feature, PointType
 from router.allocation import Method
 from router.core.answers import NOT_BLANK
 from router.core.models import PolicyKind
+from router.core.wording import Lang
 from router.history.outcomes import REQUIRED_COLUMNS
 
 MAX_STRING = 200
@@ -32,6 +33,7 @@ MAX_WAREHOUSES = 100
 MAX_TIME_LIMIT_S = 60.0
 DEFAULT_TIME_LIMIT_S = 10.0
 MAX_COUNT = 10**9
+LANG_PARAM = "Names, reasons and labels in this language; absent: the best of ru and en in Accept-Language, else en"
 
 
 def _money(maximum: Decimal, description: str) -> object:
@@ -236,6 +238,14 @@ class PickupPointQuery(_In):
         ]
         | None
     ) = None
+    lang: Annotated[Lang, Meta(description=LANG_PARAM)] | None = None
+
+
+class LangQuery(msgspec.Struct, omit_defaults=True):
+    """The language of an answer's names and reasons. Other parameters are let be, as they were
+    before these endpoints read any (a cache-busting one, say)."""
+
+    lang: Annotated[Lang, Meta(description=LANG_PARAM)] | None = None
 
 
 class PlacesQuery(_In):

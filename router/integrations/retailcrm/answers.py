@@ -161,9 +161,18 @@ def _description(offer: Offer) -> str:
     eta = offer.eta
     days = str(eta.min_days) if eta.min_days == eta.max_days else f"{eta.min_days}–{eta.max_days}"
     estimate = (
-        "Estimate, not held (the carrier is not answering): calculate again before saving. " if offer.stale else ""
+        "Оценка, цена не закреплена (служба доставки не отвечает): рассчитайте заново перед сохранением. "
+        if offer.stale
+        else ""
     )
-    return f"{estimate}{days} business days; ships {eta.ship_date:%d.%m}, arrives {eta.min_date:%d.%m}–{eta.max_date:%d.%m}"
+    return (
+        f"{estimate}{days} раб. дн.; отправка {eta.ship_date:%d.%m}, доставка {eta.min_date:%d.%m}–{eta.max_date:%d.%m}"
+    )
+
+
+def tariff_name(offer: Offer) -> str:
+    """The tariff as the CRM's managers read it: in Russian, the language the CRM speaks."""
+    return f"{offer.carrier_name_ru or offer.carrier_name}: {offer.service_name_ru or offer.service_name}"
 
 
 def calculate_result(offered: Sequence[Offered]) -> list[ResponseCalculate]:
@@ -174,8 +183,8 @@ def calculate_result(offered: Sequence[Offered]) -> list[ResponseCalculate]:
         results.append(
             ResponseCalculate(
                 code=offer.id,
-                group=offer.carrier_name,
-                name=f"{offer.carrier_name}: {offer.service_name}",
+                group=offer.carrier_name_ru or offer.carrier_name,
+                name=tariff_name(offer),
                 type=TARIFF_TYPES[offer.delivery_type],
                 description=_description(offer),
                 cost=offer.price.total,
@@ -192,8 +201,9 @@ def tariff_list(tariffs: Iterable[tuple[CarrierInfo, ServiceInfo]]) -> list[Tari
     return [
         Tariff(
             code=f"{carrier.code}:{service.code}",
-            name=f"{carrier.name}: {service.name}",
-            description=f"{carrier.name}, {'to a pickup point' if service.delivery_type is DeliveryType.PICKUP else 'to the door'}",
+            name=f"{carrier.name_ru or carrier.name}: {service.name_ru or service.name}",
+            description=f"{carrier.name_ru or carrier.name}, "
+            + ("в пункт выдачи" if service.delivery_type is DeliveryType.PICKUP else "до двери"),
             type=TARIFF_TYPES[service.delivery_type],
         )
         for carrier, service in tariffs

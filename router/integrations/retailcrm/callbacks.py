@@ -300,7 +300,8 @@ class Callbacks:
             account_id=account.id,
             quote_id=locked.id,
             tariff=offer.id,
-            tariff_name=f"{offer.carrier_name}: {offer.service_name}",
+            # In Russian, as every name the CRM is given (answers.tariff_name).
+            tariff_name=f"{offer.carrier_name_ru or offer.carrier_name}: {offer.service_name_ru or offer.service_name}",
             carrier=offer.carrier,
             delivery_type=offer.delivery_type,
             cost=offer.price.total,

@@ -93,7 +93,17 @@ def test_a_quote_keeps_its_money_as_exact_strings() -> None:
     assert body["offers"][0]["price"]["total"] == "310.50"
     assert body["recommended"]["score"]["day_value"] == "44.36"
     assert [e["kind"] for e in body["errors"]] == ["timeout"]
-    assert body["rejections"] == [{"carrier": "big", "service": "std", "reason": "too heavy"}]
+    assert body["rejections"] == [
+        {
+            "carrier": "big",
+            "carrier_name": "big",
+            "carrier_name_ru": "big",
+            "service": "std",
+            "code": "carrier_refused",
+            "reason": "too heavy",
+            "reason_ru": "too heavy",
+        }
+    ]
 
 
 def test_prices_and_windows_shared_by_offers_and_quotes_are_each_written_as_their_own() -> None:

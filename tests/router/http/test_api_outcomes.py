@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import orjson
@@ -203,6 +204,13 @@ async def test_a_third_serious_failure_suspends_the_carrier_on_that_lane_only(ma
     assert not any(o["carrier"] == "vestnik" for o in q["offers"])
     reasons = [r["reason"] for r in q["rejections"] if r["carrier"] == "vestnik"]
     assert len(reasons) == 2 and all("suspended on RU-MOW>RU-NVS" in r for r in reasons)
+    in_russian = await (await api.post("/v1/quotes?lang=ru", json=MOSCOW_NOVOSIBIRSK)).json()
+    said = [(r["code"], r["reason"]) for r in in_russian["rejections"] if r["carrier"] == "vestnik"]
+    assert len(said) == 2 and all(c == "suspended" and "приостановлена на направлении" in r for c, r in said)
+    listed = await (await api.get("/v1/carriers", headers={"Accept-Language": "ru"})).json()
+    (russian,) = next(c for c in listed["carriers"] if c["code"] == "vestnik")["suspensions"]
+    assert russian["reason"].startswith("приостановлена на направлении RU-MOW>RU-NVS")
+    assert "серьёзных сбоев — 3" in russian["reason"] and not re.search("lost|damaged|complaint", russian["reason"])
     elsewhere = await (await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "destination": "Казань"})).json()
     assert any(o["carrier"] == "vestnik" for o in elsewhere["offers"])
 

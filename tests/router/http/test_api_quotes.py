@@ -119,7 +119,7 @@ async def test_a_hanging_carrier_costs_no_more_than_the_deadline(make_api) -> No
     quote = await resp.json()
     assert resp.status == 201
     assert len(quote["offers"]) > 0
-    assert quote["errors"] == [{"carrier": "stuck", "kind": "timeout", "message": quote["errors"][0]["message"]}]
+    assert [(e["carrier"], e["kind"]) for e in quote["errors"]] == [("stuck", "timeout")]
 
 
 async def test_carriers_are_listed_with_their_services(make_api) -> None:

@@ -66,4 +66,5 @@ async def test_an_empty_cdek_answer_is_a_rejection_in_the_api(sandbox: Any, aioh
     assert resp.status == 201
     quote = await resp.json()
     assert "cdek" not in {o["carrier"] for o in quote["offers"]}
-    assert {"carrier": "cdek", "service": "*", "reason": NO_OFFERS} in quote["rejections"]
+    cdek = [r for r in quote["rejections"] if r["carrier"] == "cdek"]
+    assert [(r["service"], r["code"], r["reason"]) for r in cdek] == [("*", "no_offers", NO_OFFERS)]
