@@ -29,8 +29,10 @@ class WebhookRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         Meta(
             min_length=8,
             max_length=2000,
-            pattern=r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$",
-            description="http or https, to a host name or address",
+            # Printable ASCII after the host (a URL's other characters are percent-encoded): the
+            # schema's regex engine and Python's agree on that class, not on what `\s` holds.
+            pattern=r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$",
+            description="http or https, to a host name or address; percent-encoded beyond ASCII",
         ),
     ]
     events: Annotated[list[EventType], Meta(min_length=1, max_length=len(EVENT_TYPES))] = msgspec.field(
