@@ -10,6 +10,12 @@ dies holding a job loses only its lease: when it runs out, the job is claimed ag
 Each claim counts an attempt and is fenced by it: a worker whose lease ran out and whose job was
 claimed again cannot finish or reschedule it over the newer claim.
 
+Jobs are claimed oldest due first. A job whose turn came but that must wait for a limit (a
+carrier's polls per second) is held rather than put back: it keeps its due time, and so its place
+at the head of the line, and nobody claims it until the hold ends. Its lane (the jobs that meet
+the same limit) is left alone by the worker until then, so the worker neither claims jobs only to
+give them back nor keeps other work waiting behind them.
+
     queue = JobQueue(database, worker="host-1234")
     runner = JobRunner(queue, {"book": booker.run})   # handlers answer Done, Later, Retry or Fail
     runner.start(); ...; await runner.stop()
@@ -24,7 +30,7 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -66,6 +72,24 @@ class Later:
 
 
 @dataclass(frozen=True, slots=True)
+class Lane:
+    """The jobs of one kind that meet the same limit: `subjects` selects their subjects."""
+
+    name: str
+    subjects: sa.Select[tuple[str]] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Its time came but a limit is spent for now: not run, it keeps its due time (its place in
+    line), nobody claims it for `for_s` seconds, and the claim counts no attempt. With a `lane`,
+    this worker claims none of the lane's jobs for as long."""
+
+    for_s: float
+    lane: Lane | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Retry:
     """It failed in a way that may pass; try again after the backoff, until attempts run out."""
 
@@ -79,7 +103,7 @@ class Fail:
     error: str
 
 
-Outcome = Done | Later | Retry | Fail
+Outcome = Done | Later | Hold | Retry | Fail
 Handler = Callable[[Job], Awaitable[Outcome]]
 
 
@@ -141,10 +165,19 @@ class JobQueue:
         self.max_attempts = max_attempts
         self._clock = clock
 
+    def now(self) -> datetime:
+        return self._clock()
+
     async def claim(
-        self, limit: int = 8, *, kinds: Collection[str] | None = None, subject: str | None = None
+        self,
+        limit: int = 8,
+        *,
+        kinds: Collection[str] | None = None,
+        subject: str | None = None,
+        skip: Collection[tuple[str, Lane]] = (),
     ) -> list[Job]:
-        """Up to `limit` jobs whose time has come and that nobody holds, leased to this worker."""
+        """Up to `limit` jobs whose time has come and that nobody holds, oldest due first, leased to
+        this worker; none of the lanes in `skip` (each with its jobs' kind)."""
         now = self._clock()
         due = (
             sa.select(jobs.c.id)
@@ -160,6 +193,8 @@ class JobQueue:
             due = due.where(jobs.c.kind.in_(list(kinds)))
         if subject is not None:
             due = due.where(jobs.c.subject == subject)
+        for kind, lane in skip:
+            due = due.where(sa.not_(sa.and_(jobs.c.kind == kind, jobs.c.subject.in_(lane.subjects.scalar_subquery()))))
         if self.database.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         claimed = (
@@ -185,6 +220,9 @@ class JobQueue:
         elif isinstance(outcome, Later):
             run_at = now + timedelta(seconds=outcome.after_s)
             values["attempts"] = 0
+        elif isinstance(outcome, Hold):
+            values["attempts"] = jobs.c.attempts - 1
+            values["leased_until"] = sa.case((jobs.c.version == job.version, now + timedelta(seconds=outcome.for_s)))
         elif isinstance(outcome, Retry) and job.attempts < self.max_attempts:
             run_at = now + timedelta(seconds=backoff_s(job.attempts))
         else:
@@ -220,7 +258,8 @@ class JobRunner:
 
     `run(kind, subject)` runs one job now if nobody holds it (a request that just scheduled its
     own booking need not wait for the next poll). A handler that raises is a `Retry` with the
-    error's text: the job is never lost to a bug, and ends `failed` when attempts run out.
+    error's text: the job is never lost to a bug, and ends `failed` when attempts run out. A
+    `Hold` with a lane keeps the lane's jobs out of this worker's claims until the hold ends.
     """
 
     def __init__(
@@ -234,6 +273,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._held: dict[tuple[str, str], tuple[datetime, tuple[str, Lane]]] = {}  # until when, by kind and lane
 
     def start(self) -> None:
         if self._loop_task is None:
@@ -262,7 +302,7 @@ class JobRunner:
     async def drain(self) -> None:
         """Run every due job, and those they schedule to run at once, until none is due (tests, CLI)."""
         while True:
-            claimed = await self.queue.claim(self._concurrency, kinds=self.handlers)
+            claimed = await self._claim(self._concurrency)
             if not claimed:
                 if not self._running:
                     return
@@ -278,16 +318,31 @@ class JobRunner:
             claimed: list[Job] = []
             if free > 0:
                 try:
-                    claimed = await self.queue.claim(free, kinds=self.handlers)
+                    claimed = await self._claim(free)
                 except RecordsUnavailable as exc:
                     log.warning("jobs: records unavailable (%s); trying again", exc.__cause__ or exc)
             for job in claimed:
                 self._spawn(job)
             if len(claimed) < free or free <= 0:  # nothing more is due, or no room: wait for either to change
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll_s * random.uniform(0.8, 1.2)):
+                    async with asyncio.timeout(self._pause_s()):
                         await self._wake.wait()
                 self._wake.clear()
+
+    async def _claim(self, limit: int) -> list[Job]:
+        now = self.queue.now()
+        for key, (until, _) in list(self._held.items()):
+            if until <= now:
+                del self._held[key]
+        return await self.queue.claim(limit, kinds=self.handlers, skip=[lane for _, lane in self._held.values()])
+
+    def _pause_s(self) -> float:
+        """Until the next look for due jobs: the poll, or sooner when a held lane opens again."""
+        pause_s = self.poll_s * random.uniform(0.8, 1.2)
+        if self._held:
+            opens = min(until for until, _ in self._held.values())
+            pause_s = min(pause_s, max(0.0, (opens - self.queue.now()).total_seconds()) + 0.001)
+        return pause_s
 
     def _spawn(self, job: Job) -> None:
         task = asyncio.create_task(self._run(job), name=f"job {job.kind} {job.subject}")
@@ -306,6 +361,9 @@ class JobRunner:
             except Exception as exc:
                 log.exception("job %s %s failed", job.kind, job.subject)
                 outcome = Retry(f"{type(exc).__name__}: {exc}")
+            if isinstance(outcome, Hold) and outcome.lane is not None:
+                until = self.queue.now() + timedelta(seconds=outcome.for_s)
+                self._held[(job.kind, outcome.lane.name)] = (until, (job.kind, outcome.lane))
             try:
                 if not await self.queue.settle(job, outcome):
                     log.warning("job %s %s: lease lost before it was settled", job.kind, job.subject)

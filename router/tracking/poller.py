@@ -5,34 +5,86 @@ booking and again an interval after each poll until its status is final. Jobs ar
 any other (`router.records.jobs`), so the polls spread over every worker and no shipment is polled
 twice in an interval.
 
-A carrier's polls are counted in the shared store by the second, a sixty-first of its per-minute
-limit allowed in each (any 60 s touch at most 61 seconds' counts, so no minute, however it is
-cut, holds more than the limit): a poll over it is not sent and comes back within two seconds, at
-a random moment so that refused polls do not all return together, and sooner than a polled
-shipment's next turn, so that the shipments waiting go first. Counting by the second (rather than
-over a sliding minute) means refusals, which are counted too, weigh on no later second: when more
-polls are due than the limit allows, they are sent at the limit's pace, never starved.
+A carrier's polls are counted in the shared store by window, a second for any limit of 61 a
+minute or more, with a sixty-first of the limit allowed in each (any 60 s touch at most 61
+seconds' counts, so no minute, however it is cut, holds more than the limit); a lower limit gets
+longer windows (`pace`). Refusals weigh on no later window, so when more polls are due than the
+limit allows they are sent at the limit's pace, never starved.
+
+Oldest due first. Jobs are claimed in order of due time, and a poll over the limit is held, not
+put back: it keeps its due time, so it is first in line when the next window opens, and the
+worker claims none of that carrier's polls until then (rather than claiming them only to be
+refused). The polls one worker has claimed take the limit in the order they were claimed, not in
+the order their rows happen to be read. So a shipment is polled again only once every shipment
+of its carrier due before it has been polled, within one window's tolerance: polls in flight on
+two workers at once race for the same window, and a poll that loses goes first in the next.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
-import random
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import sqlalchemy as sa
 
 from carriers.booking import BookingApi
+from carriers.config import DEFAULT_POLLS_PER_MINUTE
 from carriers.errors import CarriersError
 from carriers.tracking import Status, final
-from router.records.jobs import Done, Job, Later, Outcome
+from router.records.jobs import Done, Hold, Job, Lane, Later, Outcome
+from router.records.tables import shipments
 from router.shipping.model import ShipmentStatus
 from router.store import Store, StoreError
 from router.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PER_MINUTE = 600
-REFUSED_BACK_S = (0.2, 2.0)
+DEFAULT_PER_MINUTE = DEFAULT_POLLS_PER_MINUTE
+LONGEST_WINDOW_S = 60
+
+
+def pace(per_minute: int) -> tuple[int, int]:
+    """(window in seconds, polls allowed in each) for at most `per_minute` in any 60 s, however cut.
+
+    Any 60 s touch at most ceil(60 / w) + 1 windows of w seconds. From 61 a minute, windows of a
+    second; below, the window that allows the most polls a minute (the shortest among equals)."""
+    if per_minute >= 61:
+        return 1, per_minute // 61
+    best = (LONGEST_WINDOW_S, 1)
+    for window_s in range(1, LONGEST_WINDOW_S + 1):
+        allowed = per_minute // (math.ceil(60 / window_s) + 1)
+        if allowed >= 1 and allowed * best[0] > best[1] * window_s:
+            best = (window_s, allowed)
+    return best
+
+
+class _Line:
+    """Polls decide in the order they were claimed (oldest due first), each after those before it."""
+
+    def __init__(self) -> None:
+        self._tickets = itertools.count()
+        self._open: list[int] = []
+        self._moved = asyncio.Event()
+
+    def ticket(self) -> int:
+        ticket = next(self._tickets)
+        self._open.append(ticket)
+        return ticket
+
+    async def turn(self, ticket: int) -> None:
+        while self._open[0] != ticket:
+            moved = self._moved
+            await moved.wait()
+
+    def leave(self, ticket: int) -> None:
+        if ticket in self._open:
+            self._open.remove(ticket)
+            self._moved.set()
+            self._moved = asyncio.Event()
 
 
 class Poller:
@@ -44,32 +96,46 @@ class Poller:
         *,
         every_s: float,
         per_minute: Mapping[str, int] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.tracker = tracker
         self.bookings = bookings
         self.store = store
         self.every_s = every_s
         self.per_minute = dict(per_minute or {})
+        self._clock = clock
+        self._line = _Line()
 
-    async def _allowed(self, carrier: str) -> bool:
-        per_second = max(1, self.per_minute.get(carrier, DEFAULT_PER_MINUTE) // 61)
-        second = int(time.time())
+    async def _allowed(self, carrier: str) -> float | None:
+        """None when a poll of `carrier` may be sent now; else the seconds until its next window."""
+        window_s, allowed = pace(self.per_minute.get(carrier, DEFAULT_PER_MINUTE))
+        now = self._clock()
+        window = int(now // window_s)
         assert self.store is not None
         try:
-            sent = await self.store.incr(f"poll:{carrier}:{second}", 2.0)
+            sent = await self.store.incr(f"poll:{carrier}:{window_s}:{window}", window_s + 1.0)
         except StoreError:
-            return True  # a poll is only a read; the carrier's own limit answers 429 if it must
-        return sent <= per_second
+            return None  # a poll is only a read; the carrier's own limit answers 429 if it must
+        return None if sent <= allowed else (window + 1) * window_s - now
 
     async def run(self, job: Job) -> Outcome:
-        row = await self.tracker.ledger.get(job.subject)
-        api = self.bookings.get(row.carrier)
-        if row.status is not ShipmentStatus.BOOKED or api is None or row.carrier_ref is None:
-            return Done()
-        if row.tracking_status is not None and final(Status(row.tracking_status)):
-            return Done()
-        if self.store is not None and not await self._allowed(row.carrier):
-            return Later(random.uniform(*REFUSED_BACK_S))
+        ticket = self._line.ticket()  # taken before the first wait: in the order the jobs were claimed
+        try:
+            row = await self.tracker.ledger.get(job.subject)
+            api = self.bookings.get(row.carrier)
+            if row.status is not ShipmentStatus.BOOKED or api is None or row.carrier_ref is None:
+                return Done()
+            if row.tracking_status is not None and final(Status(row.tracking_status)):
+                return Done()
+            if self.store is not None:
+                await self._line.turn(ticket)
+                wait_s = await self._allowed(row.carrier)
+                self._line.leave(ticket)
+                if wait_s is not None:
+                    lane = Lane(row.carrier, sa.select(shipments.c.id).where(shipments.c.carrier == row.carrier))
+                    return Hold(wait_s, lane)
+        finally:
+            self._line.leave(ticket)
         try:
             state = await api.follow(row.carrier_ref)
         except CarriersError as exc:

@@ -38,10 +38,13 @@ def shipper_for(
 
     `points` is read when a booking is made, so a caller whose points are (re)loaded later can
     hand a lookup that reads them then. `sender` and `tracker`: the app's own, which its
-    endpoints share; made here over the same records otherwise. Polls are paced in the store."""
+    endpoints share; made here over the same records otherwise. Polls are paced in the store, each
+    carrier's to its `polls_per_minute`."""
     sender = sender if sender is not None else Sender(wired.records, wired.http)
     tracker = tracker if tracker is not None else tracker_for(wired)
-    poller = Poller(tracker, wired.bookings, wired.store, every_s=settings.tracking_poll_s)
+    poller = Poller(
+        tracker, wired.bookings, wired.store, every_s=settings.tracking_poll_s, per_minute=wired.polls_per_minute
+    )
     return Shipper(
         wired.records,
         wired.book,
