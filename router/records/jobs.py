@@ -186,7 +186,7 @@ class JobQueue:
                 jobs.c.run_at <= now,
                 sa.or_(jobs.c.leased_until.is_(None), jobs.c.leased_until < now),
             )
-            .order_by(jobs.c.run_at)
+            .order_by(jobs.c.run_at, jobs.c.id)
             .limit(limit)
         )
         if kinds is not None:
@@ -201,10 +201,20 @@ class JobQueue:
             jobs.update()
             .where(jobs.c.id.in_(due.scalar_subquery()))
             .values(leased_until=now + self.lease, leased_by=self.worker, attempts=jobs.c.attempts + 1, updated_at=now)
-            .returning(jobs.c.id, jobs.c.kind, jobs.c.subject, jobs.c.attempts, jobs.c.last_error, jobs.c.version)
+            .returning(
+                jobs.c.id,
+                jobs.c.kind,
+                jobs.c.subject,
+                jobs.c.attempts,
+                jobs.c.last_error,
+                jobs.c.version,
+                jobs.c.run_at,
+            )
         )
         async with self.database.write() as conn:
-            rows = (await conn.execute(claimed)).all()
+            returned = (await conn.execute(claimed)).all()
+        # RETURNING keeps no order: the jobs are handed out as they were chosen, oldest due first.
+        rows = sorted(returned, key=lambda row: (row.run_at, row.id))
         return [Job(row.id, row.kind, row.subject, row.attempts, row.last_error, row.version) for row in rows]
 
     async def settle(self, job: Job, outcome: Outcome) -> bool:

@@ -129,7 +129,8 @@ async def test_work_scheduled_while_a_job_runs_runs_after_it_and_never_beside_it
         (again,) = await queue.claim()
         assert again.subject == "whk_1/shp_1"
         assert await queue.settle(again, Done())
-        assert (await queue.state("webhook", "whk_1/shp_1"))[0] == "done"
+        state = await queue.state("webhook", "whk_1/shp_1")
+        assert state is not None and state[0] == "done"
 
 
 async def test_jobs_are_claimed_oldest_due_first_and_a_held_one_keeps_its_place_without_counting_an_attempt(
