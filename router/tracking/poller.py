@@ -5,8 +5,8 @@ booking and again an interval after each poll until its status is final. Jobs ar
 any other (`router.records.jobs`), so the polls spread over every worker and no shipment is polled
 twice in an interval.
 
-A carrier's polls are counted in the shared store by window, a second for any limit of 61 a
-minute or more, with a sixty-first of the limit allowed in each (any 60 s touch at most 61
+A carrier's limit is its `polls_per_minute` in the carriers TOML (600 unless set). Its polls are
+counted in the shared store by window, a second for any limit of 61 a minute or more, with a sixty-first of the limit allowed in each (any 60 s touch at most 61
 seconds' counts, so no minute, however it is cut, holds more than the limit); a lower limit gets
 longer windows (`pace`). Refusals weigh on no later window, so when more polls are due than the
 limit allows they are sent at the limit's pace, never starved.
@@ -16,8 +16,9 @@ put back: it keeps its due time, so it is first in line when the next window ope
 worker claims none of that carrier's polls until then (rather than claiming them only to be
 refused). The polls one worker has claimed take the limit in the order they were claimed, not in
 the order their rows happen to be read. So a shipment is polled again only once every shipment
-of its carrier due before it has been polled, within one window's tolerance: polls in flight on
-two workers at once race for the same window, and a poll that loses goes first in the next.
+of its carrier due before it has been polled, within a few windows: polls in flight on several
+workers at once race for the same window's allowance, and one that loses is held, still at the
+head of the line, for the next (docs/tracking.md, "the tolerance").
 """
 
 from __future__ import annotations
