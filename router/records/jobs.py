@@ -57,6 +57,7 @@ class Job:
     attempts: int  # counting this claim
     last_error: str | None = None
     version: int = 0  # as claimed; moved on when the job is scheduled again while it runs
+    due: datetime | None = None  # when its time came: its place in line
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,9 @@ class JobQueue:
             returned = (await conn.execute(claimed)).all()
         # RETURNING keeps no order: the jobs are handed out as they were chosen, oldest due first.
         rows = sorted(returned, key=lambda row: (row.run_at, row.id))
-        return [Job(row.id, row.kind, row.subject, row.attempts, row.last_error, row.version) for row in rows]
+        return [
+            Job(row.id, row.kind, row.subject, row.attempts, row.last_error, row.version, row.run_at) for row in rows
+        ]
 
     async def settle(self, job: Job, outcome: Outcome) -> bool:
         """Record what came of `job`; False when this worker no longer held it (its lease ran out).

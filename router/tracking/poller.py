@@ -29,6 +29,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -36,8 +37,8 @@ from carriers.booking import BookingApi
 from carriers.config import DEFAULT_POLLS_PER_MINUTE
 from carriers.errors import CarriersError
 from carriers.tracking import Status, final
-from router.records.jobs import Done, Hold, Job, Lane, Later, Outcome
-from router.records.tables import shipments
+from router.records.jobs import READY, Done, Hold, Job, Lane, Later, Outcome
+from router.records.tables import jobs, shipments
 from router.shipping.model import ShipmentStatus
 from router.store import Store, StoreError
 from router.tracking.tracker import Tracker
@@ -106,6 +107,7 @@ class Poller:
         self.per_minute = dict(per_minute or {})
         self._clock = clock
         self._line = _Line()
+        self._last: dict[str, tuple[str, float]] = {}  # by carrier: the window's key, its last due time
 
     async def _allowed(self, carrier: str) -> float | None:
         """None when a poll of `carrier` may be sent now; else the seconds until its next window."""
@@ -119,6 +121,55 @@ class Poller:
             return None  # a poll is only a read; the carrier's own limit answers 429 if it must
         return None if sent <= allowed else (window + 1) * window_s - now
 
+    async def _behind(self, job: Job, carrier: str) -> float | None:
+        """Seconds until the next window when polls of `carrier` due before this one take all of
+        this window's allowance, whichever worker holds them; else None.
+
+        The window's first poll to ask reads where its allowance ends, the due time of the last
+        poll it covers, and leaves it in the store for every worker."""
+        if job.due is None or self.store is None:
+            return None
+        window_s, allowed = pace(self.per_minute.get(carrier, DEFAULT_PER_MINUTE))
+        now = self._clock()
+        window = int(now // window_s)
+        key = f"poll:{carrier}:{window_s}:{window}:last"
+        known = self._last.get(carrier)
+        if known is not None and known[0] == key:
+            last = known[1]
+        else:
+            try:
+                stored = await self.store.get(key)
+                if stored is None:
+                    last = await self._last_due(job.kind, carrier, allowed, now)
+                    if not await self.store.add(key, repr(last).encode(), window_s + 1.0):
+                        stored = await self.store.get(key)
+                if stored is not None:
+                    last = float(stored)
+            except StoreError:
+                return None  # the count alone still holds the limit
+            self._last[carrier] = (key, last)
+        return None if job.due.timestamp() <= last else (window + 1) * window_s - now
+
+    async def _last_due(self, kind: str, carrier: str, allowed: int, now: float) -> float:
+        """The due time (epoch seconds) of the `allowed`-th oldest poll of `carrier` waiting now;
+        infinite when fewer wait."""
+        query = (
+            sa.select(jobs.c.run_at)
+            .join(shipments, shipments.c.id == jobs.c.subject)
+            .where(
+                jobs.c.kind == kind,
+                jobs.c.state == READY,
+                jobs.c.run_at <= datetime.fromtimestamp(now, UTC),
+                shipments.c.carrier == carrier,
+            )
+            .order_by(jobs.c.run_at)
+            .offset(allowed - 1)
+            .limit(1)
+        )
+        async with self.tracker.database.read() as conn:
+            found = (await conn.execute(query)).scalar()
+        return math.inf if found is None else float(found.timestamp())
+
     async def run(self, job: Job) -> Outcome:
         ticket = self._line.ticket()  # taken before the first wait: in the order the jobs were claimed
         try:
@@ -130,7 +181,9 @@ class Poller:
                 return Done()
             if self.store is not None:
                 await self._line.turn(ticket)
-                wait_s = await self._allowed(row.carrier)
+                wait_s = await self._behind(job, row.carrier)
+                if wait_s is None:
+                    wait_s = await self._allowed(row.carrier)
                 self._line.leave(ticket)
                 if wait_s is not None:
                     lane = Lane(row.carrier, sa.select(shipments.c.id).where(shipments.c.carrier == row.carrier))
