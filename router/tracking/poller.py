@@ -11,14 +11,16 @@ seconds' counts, so no minute, however it is cut, holds more than the limit); a 
 longer windows (`pace`). Refusals weigh on no later window, so when more polls are due than the
 limit allows they are sent at the limit's pace, never starved.
 
-Oldest due first. Jobs are claimed in order of due time, and a poll over the limit is held, not
-put back: it keeps its due time, so it is first in line when the next window opens, and the
+Oldest due first. Jobs are claimed in order of due time, and a poll that may not go yet is held,
+not put back: it keeps its due time, so it is first in line when the next window opens, and the
 worker claims none of that carrier's polls until then (rather than claiming them only to be
-refused). The polls one worker has claimed take the limit in the order they were claimed, not in
-the order their rows happen to be read. So a shipment is polled again only once every shipment
-of its carrier due before it has been polled, within a few windows: polls in flight on several
-workers at once race for the same window's allowance, and one that loses is held, still at the
-head of the line, for the next (docs/tracking.md, "the tolerance").
+refused). Each window's allowance goes to the polls due no later than the last it covers: the
+first poll to ask in a window reads that due time from the records (the allowance-th oldest of
+the carrier's polls waiting) and leaves it in the store, so that a poll claimed on any worker
+that is due after it is held, even while the count has room, and one claimed elsewhere that is
+due before it is not crowded out. Polls due at the same moment, and those claimed together on one
+worker, take the count in the order they were claimed. So a shipment is polled again only once
+every shipment of its carrier due before it has been polled (docs/tracking.md, "the tolerance").
 """
 
 from __future__ import annotations
