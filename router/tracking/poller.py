@@ -142,7 +142,7 @@ class Poller:
             try:
                 stored = await self.store.get(key)
                 if stored is None:
-                    last = await self._last_due(job.kind, carrier, allowed, now)
+                    last = await self._last_due(job.kind, carrier, allowed, now, window * window_s)
                     if not await self.store.add(key, repr(last).encode(), window_s + 1.0):
                         stored = await self.store.get(key)
                 if stored is not None:
@@ -152,17 +152,21 @@ class Poller:
             self._last[carrier] = (key, last)
         return None if job.due.timestamp() <= last else (window + 1) * window_s - now
 
-    async def _last_due(self, kind: str, carrier: str, allowed: int, now: float) -> float:
+    async def _last_due(self, kind: str, carrier: str, allowed: int, now: float, opened: float) -> float:
         """The due time (epoch seconds) of the `allowed`-th oldest poll of `carrier` waiting now;
-        infinite when fewer wait."""
+        infinite when fewer wait. A poll claimed before the window `opened` and still held by its
+        worker was, as a rule, let through then and is being sent: it is not counted as waiting,
+        or a slow carrier would leave part of each window's allowance unused."""
+        at, since = datetime.fromtimestamp(now, UTC), datetime.fromtimestamp(opened, UTC)
         query = (
             sa.select(jobs.c.run_at)
             .join(shipments, shipments.c.id == jobs.c.subject)
             .where(
                 jobs.c.kind == kind,
                 jobs.c.state == READY,
-                jobs.c.run_at <= datetime.fromtimestamp(now, UTC),
+                jobs.c.run_at <= at,
                 shipments.c.carrier == carrier,
+                sa.or_(jobs.c.leased_by.is_(None), jobs.c.leased_until < at, jobs.c.updated_at >= since),
             )
             .order_by(jobs.c.run_at)
             .offset(allowed - 1)
