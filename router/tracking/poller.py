@@ -6,10 +6,11 @@ any other (`router.records.jobs`), so the polls spread over every worker and no 
 twice in an interval.
 
 A carrier's limit is its `polls_per_minute` in the carriers TOML (600 unless set). Its polls are
-counted in the shared store by window, a second for any limit of 61 a minute or more, with a sixty-first of the limit allowed in each (any 60 s touch at most 61
-seconds' counts, so no minute, however it is cut, holds more than the limit); a lower limit gets
-longer windows (`pace`). Refusals weigh on no later window, so when more polls are due than the
-limit allows they are sent at the limit's pace, never starved.
+counted in the shared store by window: a second for any limit of 61 a minute or more, with a
+sixty-first of the limit allowed in each (any 60 s touch at most 61 seconds' counts, so no
+minute, however it is cut, holds more than the limit); longer windows for a lower limit
+(`pace`). Refusals weigh on no later window, so when more polls are due than the limit allows
+they are sent at the limit's pace, never starved.
 
 Oldest due first. Jobs are claimed in order of due time, and a poll that may not go yet is held,
 not put back: it keeps its due time, so it is first in line when the next window opens, and the
