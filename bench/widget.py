@@ -129,7 +129,7 @@ def data_with_moscow_points(count: int, seed: int = 7) -> Path:
                     "name": f"Bench point {i:05d}",
                     "address": f"ул. Тестовая, {i}",
                     "city": "Москва",
-                    "region": "48",
+                    "region": "RU-MOW",
                     "postal_code": "",
                     "country": "RU",
                     "lat": f"{lat:.6f}",

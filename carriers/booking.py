@@ -37,6 +37,7 @@ __all__ = [
     "OrderParcel",
     "OrderState",
     "OrderStatus",
+    "PrintsByCall",
 ]
 
 
@@ -164,10 +165,35 @@ class BookingApi(Protocol):
 
 @runtime_checkable
 class CallsBack(Protocol):
-    """A carrier that calls the service with its status events, once told where."""
+    """A carrier that calls the service with its status events (and, some, when a label is made),
+    once told where."""
+
+    code: str
+    calls: tuple[str, ...]  # the kinds of call it is subscribed to, in the carrier's words
+
+    async def subscribe(self, url: str, kind: str) -> str:
+        """The carrier's id for the subscription; asking again for the same url makes no second one."""
+        ...
+
+
+@runtime_checkable
+class PrintsByCall(Protocol):
+    """A carrier that makes a label in its own time after being asked for it, and that can call
+    the service once it is made (CDEK's print forms and their `PRINT_FORM` call). The print
+    request is kept with the shipment, so the call can be matched to it and later looks ask
+    after the same request rather than making another."""
 
     code: str
 
-    async def subscribe(self, url: str) -> str:
-        """The carrier's id for the subscription; asking again for the same url makes no second one."""
+    async def order_label(self, carrier_ref: str, paper: str) -> str:
+        """The print request's id, which the carrier's call names."""
+        ...
+
+    async def made_label(self, print_ref: str, *, wait: bool = True) -> bytes | None:
+        """The label as PDF once made, None while it is being made (`wait`: look for a few
+        seconds first); a request refused or gone raises `carriers.errors`."""
+        ...
+
+    async def fetch_label(self, url: str) -> bytes:
+        """The PDF at the address the carrier's call gave."""
         ...

@@ -63,7 +63,10 @@ class PointFields(Out):
     address: str
     city: str | None
     region: Annotated[
-        str | None, Meta(description="ISO 3166-2 where the network writes a code; otherwise the network's own name")
+        str | None,
+        Meta(
+            description="ISO 3166-2 (RU-MOW); outside Russia the country and a code of its own (UA-12); null if unknown"
+        ),
     ]
     postal_code: str | None
     country: str

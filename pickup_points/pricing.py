@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from pickup_points.model import PickupPoint, PointType
 from router.core.models import CarrierError, Offer, Place
-from router.core.regions import regions
 
 # One carrier's pickup offers to a place, every kind of point's; raises when the carrier failed.
 QuoteFor = Callable[[str, Place], Awaitable[Sequence[Offer]]]
@@ -35,8 +34,7 @@ def destination(point: PickupPoint) -> Place:
         lon=point.lon,
         country=point.country,
         city=point.city,
-        # A place's region is ISO 3166-2 (history keys lanes by it); a name cannot be one.
-        region=regions().of_written(point.country, point.region),
+        region=point.region,  # ISO 3166-2, as the importers keep it; history keys lanes by it
         timezone=point.timezone,
         postal_code=point.postal_code,
         address=point.address,

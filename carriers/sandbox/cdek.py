@@ -350,6 +350,7 @@ def create_cdek_app(
     # Booking lives in its own module, which reads this one's tariffs and tokens.
     from carriers.sandbox.cdek_journeys import add_journey_routes
     from carriers.sandbox.cdek_orders import add_order_routes
+    from carriers.sandbox.cdek_paperwork import add_paperwork_routes
 
     app = web.Application(middlewares=[faults_middleware(error_body)])
     app[STATE] = state or SandboxState()
@@ -364,5 +365,6 @@ def create_cdek_app(
     app.router.add_post(CONTROL_PREFIX + "/points", withdraw_points)
     app.router.add_delete(CONTROL_PREFIX + "/points", restore_points)
     add_order_routes(app, orders)
+    add_paperwork_routes(app)
     add_journey_routes(app, journeys)
     return app

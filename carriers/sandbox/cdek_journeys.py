@@ -1,10 +1,7 @@
 """The CDEK emulator's parcels on the move: status journeys on a clock, and webhooks that tell of them.
 
-Once an order is CREATED, the emulator plans its journey, the way CDEK's own statuses go: the
-sender's warehouse, the transporter, a transit city on long lanes, the recipient's city, then
-the pickup point (or the courier to the door), and the end. How long each leg takes depends on
-the lane: a day and a half of trunk per thousand kilometres between the cities, at least one.
-Each status is dated in its city's own offset (`2026-12-08T10:15:00+0700` in Novosibirsk).
+Once an order is CREATED, the emulator plans its journey (`carriers.sandbox.cdek_plans`: the
+statuses of its lane, each after so long, dated in its city's own offset) and plays it.
 
 Most parcels are delivered; a seeded share is returned (`NOT_DELIVERED`, then the way back:
 `SENT_TO_SENDER_CITY`, `ACCEPTED_IN_SENDER_CITY`, `RETURNED_TO_SENDER_CITY_WAREHOUSE`, each
@@ -17,6 +14,7 @@ Time is the journeys' own clock (`SandboxClock`): it runs `speed` times as fast 
     POST   /_sandbox/clock                    {"advance_s": 86400}  every order moves on one day
     GET    /_sandbox/clock                    {"now": "...", "speed": 0}
     POST   /_sandbox/orders/{uuid}/journey    {"outcome": "delivered" | "returned" | "lost"}
+    POST   /_sandbox/lanes                    {"to": "Novosibirsk", "late_days": 5}  (`cdek_lanes`)
     POST   /_sandbox/webhooks/faults          {"duplicate": 0.2, "reorder": true}  (DELETE: none)
 
 Webhooks, as CDEK has them (nothing is signed; a subscription is per type and url):
@@ -27,8 +25,10 @@ Webhooks, as CDEK has them (nothing is signed; a subscription is per type and ur
 
 Every status change is POSTed to each `ORDER_STATUS` url as CDEK does: `{type, date_time, uuid,
 attributes {is_return, cdek_number, number, code, status_reason_code, status_date_time,
-city_name, city_code}}`. With faults on, a share of the calls is sent twice, and `reorder` sends
-each batch of calls (all the statuses one clock move produced) newest first.
+city_name, city_code}}`; every label print form made, to each `PRINT_FORM` url: `{type,
+date_time, uuid (the print request's), attributes {type: "barcode", url}}`. With faults on, a
+share of the calls is sent twice, and `reorder` sends each batch of calls (all the statuses one
+clock move produced) newest first.
 """
 
 from __future__ import annotations
@@ -36,165 +36,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import time
 import uuid as uuid_module
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
 import orjson
 from aiohttp import web
 
-from carriers.sandbox.cdek import POINTS, authorized
-from carriers.sandbox.cdek_orders import ORDERS, SandboxOrder, SandboxOrders
+from carriers.sandbox.cdek import POINTS
+from carriers.sandbox.cdek_lanes import LateLanes, add_lane_routes
+from carriers.sandbox.cdek_orders import ORDERS, SandboxOrder, SandboxOrders, guarded
+from carriers.sandbox.cdek_paperwork import SandboxPrint
+from carriers.sandbox.cdek_plans import Journey, SandboxClock, Stop, cdek_time, city_offset, plan
 from carriers.sandbox.faults import CONTROL_PREFIX, STATE, json_response
-from router.core.geo import distance_km
 
 OUTCOMES = ("delivered", "returned", "lost")
 WEBHOOK_TYPES = frozenset(
     {"ORDER_STATUS", "PRINT_FORM", "PREALERT_CLOSED", "ACCOMPANYING_WAYBILL", "OFFICE_AVAILABILITY"}
 )
-HOUR_S = 3600.0
-DAY_S = 86400.0
-TRUNK_KM_PER_DAY = 700.0  # a lorry's day; air freight on the longest lanes is folded into it
-TRANSIT_OVER_KM = 1500.0  # longer lanes go through a transit city
-TRANSIT_CITY = ("Екатеринбург", 56.8389, 60.6057)
 WEBHOOK_TIMEOUT_S = 5.0
-# Offsets of the cities the demo lanes use; elsewhere the longitude decides (15 degrees an hour).
-CITY_OFFSETS_H = {
-    "москва": 3,
-    "moscow": 3,
-    "санкт-петербург": 3,
-    "saint petersburg": 3,
-    "казань": 3,
-    "краснодар": 3,
-    "самара": 4,
-    "екатеринбург": 5,
-    "yekaterinburg": 5,
-    "омск": 6,
-    "новосибирск": 7,
-    "novosibirsk": 7,
-    "красноярск": 7,
-    "иркутск": 8,
-    "хабаровск": 10,
-    "владивосток": 10,
-    "калининград": 2,
-}
-
-
-def city_offset(city: str, lon: float | None) -> timezone:
-    hours = CITY_OFFSETS_H.get(city.strip().lower())
-    if hours is None:
-        hours = min(12, max(2, round(lon / 15))) if lon is not None else 3
-    return timezone(timedelta(hours=hours))
-
-
-def cdek_time(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-class SandboxClock:
-    """The journeys' time: the wall clock's UTC at the start, `speed` times as fast, plus every advance."""
-
-    def __init__(self, *, speed: float = 0.0, start: datetime | None = None) -> None:
-        self.speed = speed
-        self._start = start or datetime.now(UTC).replace(microsecond=0)
-        self._started = time.monotonic()
-        self._advanced_s = 0.0
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._advanced_s + self.speed * (time.monotonic() - self._started))
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("the clock does not go back")
-        self._advanced_s += seconds
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    city: str
-    lat: float | None
-    lon: float | None
-
-
-@dataclass(slots=True)
-class Step:
-    after_s: float  # from the journey's start
-    code: str
-    stop: Stop
-    is_return: bool = False
-
-
-@dataclass
-class Journey:
-    order_uuid: str
-    start: datetime
-    outcome: str
-    steps: list[Step]
-    done: int = 0  # steps already pushed
-
-
-def _km(a: Stop, b: Stop) -> float | None:
-    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
-        return None
-    return distance_km(a.lat, a.lon, b.lat, b.lon)
-
-
-def plan(origin: Stop, destination: Stop, *, door: bool, outcome: str, rnd: random.Random) -> list[Step]:
-    """The statuses a parcel goes through, each after so long from its CREATED."""
-    km = _km(origin, destination)
-    trunk_s = max(1.0, (km if km is not None else 1000.0) / TRUNK_KM_PER_DAY) * DAY_S
-    jitter = rnd.uniform(0.8, 1.3)  # lanes are never quite on time
-    steps: list[Step] = []
-    t = rnd.uniform(2, 8) * HOUR_S  # the shop hands the parcel over
-
-    def at(code: str, stop: Stop, hours: float, is_return: bool = False) -> None:
-        nonlocal t
-        t += hours * HOUR_S
-        steps.append(Step(t, code, stop, is_return))
-
-    at("RECEIVED_AT_SHIPMENT_WAREHOUSE", origin, 0)
-    at("READY_FOR_SHIPMENT_IN_SENDER_CITY", origin, rnd.uniform(2, 6))
-    at("TAKEN_BY_TRANSPORTER_FROM_SENDER_CITY", origin, rnd.uniform(1, 4))
-    if km is not None and km > TRANSIT_OVER_KM:
-        transit = Stop(*TRANSIT_CITY)
-        at("SENT_TO_TRANSIT_CITY", origin, 0.5)
-        if outcome == "lost":
-            return steps
-        at("ACCEPTED_IN_TRANSIT_CITY", transit, trunk_s * jitter / 2 / HOUR_S)
-        at("ACCEPTED_AT_TRANSIT_WAREHOUSE", transit, 2)
-        at("READY_FOR_SHIPMENT_IN_TRANSIT_CITY", transit, rnd.uniform(3, 10))
-        at("TAKEN_BY_TRANSPORTER_FROM_TRANSIT_CITY", transit, 2)
-        at("SENT_TO_RECIPIENT_CITY", transit, 0.5)
-        at("ACCEPTED_IN_RECIPIENT_CITY", destination, trunk_s * jitter / 2 / HOUR_S)
-    else:
-        at("SENT_TO_RECIPIENT_CITY", origin, 0.5)
-        if outcome == "lost":
-            return steps
-        at("ACCEPTED_IN_RECIPIENT_CITY", destination, trunk_s * jitter / HOUR_S)
-    if door:
-        at("ACCEPTED_AT_RECIPIENT_CITY_WAREHOUSE", destination, rnd.uniform(2, 6))
-        at("TAKEN_BY_COURIER", destination, rnd.uniform(10, 16))
-        if outcome == "returned":
-            at("RETURNED_TO_RECIPIENT_CITY_WAREHOUSE", destination, rnd.uniform(4, 8))
-            at("TAKEN_BY_COURIER", destination, rnd.uniform(14, 20))
-            at("NOT_DELIVERED", destination, rnd.uniform(3, 8))
-        else:
-            at("DELIVERED", destination, rnd.uniform(1, 8))
-    else:
-        at("ACCEPTED_AT_PICK_UP_POINT", destination, rnd.uniform(3, 8))
-        if outcome == "returned":
-            at("NOT_DELIVERED", destination, 7 * 24)  # the office keeps a parcel a week
-        else:
-            at("DELIVERED", destination, rnd.uniform(4, 72))
-    if outcome == "returned":
-        at("SENT_TO_SENDER_CITY", destination, rnd.uniform(12, 30), True)
-        at("ACCEPTED_IN_SENDER_CITY", origin, trunk_s * jitter / HOUR_S, True)
-        at("RETURNED_TO_SENDER_CITY_WAREHOUSE", origin, rnd.uniform(2, 6), True)
-    return steps
 
 
 @dataclass
@@ -238,11 +101,14 @@ class SandboxJourneys:
         self.journeys: dict[str, Journey] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.faults = WebhookFaults()
-        self.queue: asyncio.Queue[list[bytes]] | None = None  # made in the app's loop
-        self._batch: list[bytes] = []
+        self.lanes = LateLanes()
+        # Calls as (the subscription type they go to, the body); the queue is made in the app's loop.
+        self.queue: asyncio.Queue[list[tuple[str, bytes]]] | None = None
+        self._batch: list[tuple[str, bytes]] = []
         self._catching_up = False
-        orders.status_time = lambda: cdek_time(self.clock.now().astimezone(timezone(timedelta(hours=3))))
+        orders.status_time = self._now
         orders.watchers.append(self._status_pushed)
+        orders.print_watchers.append(self._print_made)
         orders.before_read.append(self.catch_up)
 
     # ------------------------------------------------------------ journeys
@@ -277,9 +143,9 @@ class SandboxJourneys:
         destination = self._stop(body.get("to_location"), body.get("delivery_point"))
         outcome = outcome or self._outcome()
         door = not body.get("delivery_point")
-        journey = Journey(
-            order.uuid, self.clock.now(), outcome, plan(origin, destination, door=door, outcome=outcome, rnd=self.rnd)
-        )
+        late_s = self.lanes.lateness(origin.city, destination.city)
+        steps = plan(origin, destination, door=door, outcome=outcome, rnd=self.rnd, late_s=late_s)
+        journey = Journey(order.uuid, self.clock.now(), outcome, steps)
         self.journeys[order.uuid] = journey
         return journey
 
@@ -322,14 +188,26 @@ class SandboxJourneys:
         if status["code"] == "CREATED" and order.uuid not in self.journeys:
             self.start(order)
         if any(s.type == "ORDER_STATUS" for s in self.subscriptions.values()):
-            self._batch.append(self._call(order, status))
+            self._batch.append(("ORDER_STATUS", self._call(order, status)))
         if not self._catching_up:  # a status pushed by hand or by a decision goes out at once
             self.flush()
+
+    def _print_made(self, form: SandboxPrint) -> None:
+        if any(s.type == "PRINT_FORM" for s in self.subscriptions.values()):
+            body = {"type": "PRINT_FORM", "date_time": self._now(), "uuid": form.uuid}
+            self._batch.append(
+                ("PRINT_FORM", orjson.dumps({**body, "attributes": {"type": "barcode", "url": form.url}}))
+            )
+        if not self._catching_up:
+            self.flush()
+
+    def _now(self) -> str:
+        return cdek_time(self.clock.now().astimezone(timezone(timedelta(hours=3))))
 
     def _call(self, order: SandboxOrder, status: dict[str, Any]) -> bytes:
         body = {
             "type": "ORDER_STATUS",
-            "date_time": cdek_time(self.clock.now().astimezone(timezone(timedelta(hours=3)))),
+            "date_time": self._now(),
             "uuid": order.uuid,
             "attributes": {
                 "is_return": status.get("is_return", False),
@@ -350,7 +228,7 @@ class SandboxJourneys:
             self._batch.clear()
             return
         batch, self._batch = self._batch, []
-        out: list[bytes] = []
+        out: list[tuple[str, bytes]] = []
         for call in batch:
             out.append(call)
             if self.faults.duplicate and self.rnd.random() < self.faults.duplicate:
@@ -364,9 +242,8 @@ class SandboxJourneys:
         assert self.queue is not None
         while True:
             batch = await self.queue.get()
-            urls = [s.url for s in self.subscriptions.values() if s.type == "ORDER_STATUS"]
-            for call in batch:
-                for url in urls:
+            for kind, call in batch:
+                for url in [s.url for s in self.subscriptions.values() if s.type == kind]:
                     with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                         async with http.post(url, data=call, headers={"Content-Type": "application/json"}) as resp:
                             await resp.read()
@@ -393,13 +270,7 @@ def _refused(status: int, code: str, message: str) -> web.Response:
     )
 
 
-def _authorized(request: web.Request) -> bool:
-    return authorized(request.headers.get("Authorization", ""), request.app[STATE])
-
-
 async def create_webhook(request: web.Request) -> web.Response:
-    if not _authorized(request):
-        return _refused(401, "v2_unauthorized", "token is missing, unknown or expired")
     body = _json(await request.read())
     kind = body.get("type") if body else None
     url = body.get("url") if body else None
@@ -417,15 +288,11 @@ async def create_webhook(request: web.Request) -> web.Response:
 
 
 async def list_webhooks(request: web.Request) -> web.Response:
-    if not _authorized(request):
-        return _refused(401, "v2_unauthorized", "token is missing, unknown or expired")
     subs = request.app[JOURNEYS].subscriptions.values()
     return json_response([{"uuid": s.uuid, "type": s.type, "url": s.url} for s in subs])
 
 
 async def delete_webhook(request: web.Request) -> web.Response:
-    if not _authorized(request):
-        return _refused(401, "v2_unauthorized", "token is missing, unknown or expired")
     sub = request.app[JOURNEYS].subscriptions.pop(request.match_info["uuid"], None)
     if sub is None:
         return _refused(404, "v2_entity_not_found", f"Entity is not found by uuid {request.match_info['uuid']}")
@@ -522,12 +389,13 @@ def add_journey_routes(app: web.Application, journeys: SandboxJourneys | None = 
         journeys.queue = None
 
     app.cleanup_ctx.append(sender)
-    app.router.add_post("/v2/webhooks", create_webhook)
-    app.router.add_get("/v2/webhooks", list_webhooks)
-    app.router.add_delete("/v2/webhooks/{uuid}", delete_webhook)
+    app.router.add_post("/v2/webhooks", guarded(create_webhook))
+    app.router.add_get("/v2/webhooks", guarded(list_webhooks))
+    app.router.add_delete("/v2/webhooks/{uuid}", guarded(delete_webhook))
     app.router.add_post(CONTROL_PREFIX + "/clock", move_clock)
     app.router.add_get(CONTROL_PREFIX + "/clock", show_clock)
     app.router.add_post(CONTROL_PREFIX + "/orders/{uuid}/journey", set_journey)
+    add_lane_routes(app, journeys.lanes)
     app.router.add_post(CONTROL_PREFIX + "/webhooks/faults", set_webhook_faults)
     app.router.add_delete(CONTROL_PREFIX + "/webhooks/faults", clear_webhook_faults)
     return journeys

@@ -1,12 +1,10 @@
-"""The CDEK emulator's booking side: orders, labels and courier pick-ups, as CDEK answers them.
+"""The CDEK emulator's booking side: orders, as CDEK answers them (their labels and pick-ups:
+`carriers.sandbox.cdek_paperwork`).
 
     POST   /v2/orders                  202, the order ACCEPTED; decided later (below)
     GET    /v2/orders/{uuid}           the order; ?im_number= / ?cdek_number= on /v2/orders
     DELETE /v2/orders/{uuid}           202 while the order is still ours to cancel (CREATED or
                                        earlier); 400 once the carrier has the parcel
-    POST   /v2/print/barcodes          202; GET …/{uuid} goes ACCEPTED → PROCESSING → READY with a
-                                       `url`, GET of which is the PDF (bearer token required)
-    POST   /v2/intakes                 202; GET / DELETE /v2/intakes/{uuid}
 
 An order is decided at the first look at it `decide_after_s` after it was made: SUCCESSFUL with
 a ten-digit `cdek_number` and the status CREATED, or INVALID with CDEK's errors, each naming its
@@ -26,27 +24,25 @@ Every path here goes through the emulator's fault middleware like the quoting on
 
 from __future__ import annotations
 
-import io
 import re
 import time
 import uuid as uuid_module
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
-from reportlab.graphics.barcode.code128 import Code128  # type: ignore[import-untyped]
-from reportlab.lib.pagesizes import A6  # type: ignore[import-untyped]
-from reportlab.lib.units import mm  # type: ignore[import-untyped]
-from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from carriers.cdek.codes import DeliveryMode
 from carriers.cdek.statuses import CDEK_STATUSES
 from carriers.sandbox.cdek import POINTS, TARIFFS, authorized
 from carriers.sandbox.faults import CONTROL_PREFIX, STATE, json_response
 from router.core.models import DeliveryType
+
+if TYPE_CHECKING:
+    from carriers.sandbox.cdek_paperwork import SandboxPrint
 
 MAX_PACKAGE_G = 30_000
 FIRST_CDEK_NUMBER = 1_400_000_000
@@ -61,7 +57,7 @@ def now_iso() -> str:  # CDEK's own spelling of a time: an offset without a colo
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def _uuid() -> str:
+def new_uuid() -> str:
     return str(uuid_module.uuid4())
 
 
@@ -136,15 +132,6 @@ class SandboxOrder:
         }
 
 
-@dataclass
-class SandboxPrint:
-    uuid: str
-    order_uuids: list[str]
-    paper: str
-    created_at: float
-    cdek_numbers: list[str] = field(default_factory=list)
-
-
 class SandboxOrders:
     """What one CDEK emulator was asked to book, print and collect.
 
@@ -163,7 +150,8 @@ class SandboxOrders:
         self.print_ready_after_s = print_ready_after_s
         self.clock = clock
         self.orders: dict[str, SandboxOrder] = {}
-        self.prints: dict[str, SandboxPrint] = {}
+        self.prints: dict[str, SandboxPrint] = {}  # their making: carriers.sandbox.cdek_paperwork
+        self.print_watchers: list[Callable[[SandboxPrint], None]] = []  # told when one is made: the webhooks
         self.intakes: dict[str, dict[str, Any]] = {}
         self._issued = 0
         self.watchers: list[Callable[[SandboxOrder, dict[str, Any]], None]] = []
@@ -175,12 +163,12 @@ class SandboxOrders:
         if number and any(o.number == number and not o.errors and o.status != "REMOVED" for o in self.orders.values()):
             errors = [*errors, _error("v2_similar_order_exists", f"number: an order {number!r} already exists")]
         order = SandboxOrder(
-            uuid=_uuid(),
+            uuid=new_uuid(),
             number=number,
             body=body,
             created_at=self.clock(),
             errors=errors,
-            requests=[{"request_uuid": _uuid(), "type": "CREATE", "state": "ACCEPTED", "date_time": now_iso()}],
+            requests=[{"request_uuid": new_uuid(), "type": "CREATE", "state": "ACCEPTED", "date_time": now_iso()}],
             statuses=[],
             watchers=self.watchers,
             status_time=lambda: self.status_time(),
@@ -216,12 +204,6 @@ class SandboxOrders:
         live = [o for o in found if not o.errors]
         chosen = live or found
         return chosen[-1] if chosen else None
-
-    def print_state(self, form: SandboxPrint) -> str:
-        elapsed = self.clock() - form.created_at
-        if elapsed >= self.print_ready_after_s:
-            return "READY"
-        return "PROCESSING" if elapsed >= self.print_ready_after_s / 2 else "ACCEPTED"
 
 
 ORDERS: web.AppKey[SandboxOrders] = web.AppKey("cdek_orders", SandboxOrders)
@@ -292,16 +274,16 @@ def order_errors(body: dict[str, Any], point_known: Callable[[str], bool]) -> li
 # ---------------------------------------------------------------- handlers
 
 
-def _refused(status: int, kind: str, code: str, message: str) -> web.Response:
+def refused(status: int, kind: str, code: str, message: str) -> web.Response:
     body = {"requests": [{"type": kind, "state": "INVALID", "date_time": now_iso(), "errors": [_error(code, message)]}]}
     return json_response(body, status=status)
 
 
-def _not_found(kind: str, what: str) -> web.Response:
-    return _refused(404, kind, "v2_entity_not_found", f"Entity is not found by {what}")
+def not_found(kind: str, what: str) -> web.Response:
+    return refused(404, kind, "v2_entity_not_found", f"Entity is not found by {what}")
 
 
-async def _json_object(request: web.Request) -> dict[str, Any] | None:
+async def json_object(request: web.Request) -> dict[str, Any] | None:
     try:
         body = orjson.loads(await request.read())
     except orjson.JSONDecodeError:
@@ -309,28 +291,26 @@ async def _json_object(request: web.Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _authorized(request: web.Request) -> bool:
-    return authorized(request.headers.get("Authorization", ""), request.app[STATE])
+def guarded(handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
+    """The handler behind CDEK's bearer token."""
 
-
-def _guarded(handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        if not _authorized(request):
-            return _refused(401, "AUTH", "v2_unauthorized", "token is missing, unknown or expired")
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if not authorized(request.headers.get("Authorization", ""), request.app[STATE]):
+            return refused(401, "AUTH", "v2_unauthorized", "token is missing, unknown or expired")
         return await handler(request)  # type: ignore[no-any-return]
 
-    return guarded
+    return checked
 
 
 async def create_order(request: web.Request) -> web.Response:
-    body = await _json_object(request)
+    body = await json_object(request)
     if body is None:
-        return _refused(400, "CREATE", "v2_bad_request", "body is not a JSON object")
+        return refused(400, "CREATE", "v2_bad_request", "body is not a JSON object")
     for name in ("tariff_code", "recipient", "packages"):
         if not body.get(name):
-            return _refused(400, "CREATE", "v2_field_is_empty", name)
+            return refused(400, "CREATE", "v2_field_is_empty", name)
     if not isinstance(body["packages"], list):
-        return _refused(400, "CREATE", "v2_invalid_value_type", "packages must be a list")
+        return refused(400, "CREATE", "v2_invalid_value_type", "packages must be a list")
     points = request.app[POINTS]
     known = {p["code"] for p in points.listed()}
     order = request.app[ORDERS].add(body, order_errors(body, known.__contains__))
@@ -342,7 +322,7 @@ async def get_order(request: web.Request) -> web.Response:
     orders.catch_up()
     order = orders.orders.get(request.match_info["uuid"])
     if order is None:
-        return _not_found("GET", f"uuid {request.match_info['uuid']}")
+        return not_found("GET", f"uuid {request.match_info['uuid']}")
     return json_response(orders.decide(order).answer())
 
 
@@ -352,7 +332,7 @@ async def find_order(request: web.Request) -> web.Response:
     if "im_number" in request.query:
         order = orders.by_number(request.query["im_number"])
         if order is None:
-            return _refused(
+            return refused(
                 404,
                 "GET",
                 "v2_entity_not_found_im_number",
@@ -362,9 +342,9 @@ async def find_order(request: web.Request) -> web.Response:
         wanted = request.query["cdek_number"]
         order = next((o for o in orders.orders.values() if orders.decide(o).cdek_number == wanted), None)
         if order is None:
-            return _not_found("GET", f"cdek_number {wanted}")
+            return not_found("GET", f"cdek_number {wanted}")
     else:
-        return _refused(400, "GET", "v2_parameters_empty", "im_number or cdek_number")
+        return refused(400, "GET", "v2_parameters_empty", "im_number or cdek_number")
     return json_response(order.answer())
 
 
@@ -372,122 +352,20 @@ async def delete_order(request: web.Request) -> web.Response:
     orders = request.app[ORDERS]
     order = orders.orders.get(request.match_info["uuid"])
     if order is None:
-        return _not_found("DELETE", f"uuid {request.match_info['uuid']}")
+        return not_found("DELETE", f"uuid {request.match_info['uuid']}")
     orders.decide(order)
     if order.status not in CANCELLABLE:
-        return _refused(
+        return refused(
             400,
             "DELETE",
             "v2_entity_invalid",
             f"order {order.cdek_number} is {order.status}: the parcel is with CDEK and cannot be deleted",
         )
-    delete = {"request_uuid": _uuid(), "type": "DELETE", "state": "SUCCESSFUL", "date_time": now_iso()}
+    delete = {"request_uuid": new_uuid(), "type": "DELETE", "state": "SUCCESSFUL", "date_time": now_iso()}
     if order.status != "REMOVED":
         order.push_status("REMOVED")
         order.requests.append(delete)
     return json_response({"entity": {"uuid": order.uuid}, "requests": [{**delete, "state": "ACCEPTED"}]}, status=202)
-
-
-async def create_barcodes(request: web.Request) -> web.Response:
-    body = await _json_object(request)
-    wanted = body.get("orders") if body else None
-    if not isinstance(wanted, list) or not wanted or not all(isinstance(o, dict) for o in wanted):
-        return _refused(400, "CREATE", "v2_field_is_empty", "orders")
-    paper = str(body.get("format", "A4")) if body else "A4"
-    if paper not in ("A4", "A5", "A6", "A7"):
-        return _refused(400, "CREATE", "v2_invalid_format", f"format: {paper!r}")
-    orders = request.app[ORDERS]
-    form = SandboxPrint(_uuid(), [], paper, orders.clock())
-    for ask in wanted:
-        order = orders.orders.get(str(ask.get("order_uuid")))
-        if order is None and ask.get("cdek_number"):
-            order = next((o for o in orders.orders.values() if o.cdek_number == str(ask["cdek_number"])), None)
-        if order is None or orders.decide(order).cdek_number is None or order.status == "REMOVED":
-            return _refused(400, "CREATE", "v2_entity_empty", f"no booked order {ask}")
-        form.order_uuids.append(order.uuid)
-        form.cdek_numbers.append(str(order.cdek_number))
-    orders.prints[form.uuid] = form
-    request_entry = {"request_uuid": _uuid(), "type": "CREATE", "state": "ACCEPTED", "date_time": now_iso()}
-    return json_response({"entity": {"uuid": form.uuid}, "requests": [request_entry]}, status=202)
-
-
-async def get_barcodes(request: web.Request) -> web.Response:
-    orders = request.app[ORDERS]
-    form = orders.prints.get(request.match_info["uuid"])
-    if form is None:
-        return _not_found("GET", f"uuid {request.match_info['uuid']}")
-    state = orders.print_state(form)
-    codes = {
-        "ACCEPTED": ["ACCEPTED"],
-        "PROCESSING": ["PROCESSING", "ACCEPTED"],
-        "READY": ["READY", "PROCESSING", "ACCEPTED"],
-    }
-    entity: dict[str, Any] = {
-        "uuid": form.uuid,
-        "orders": [{"order_uuid": u} for u in form.order_uuids],
-        "copy_count": 1,
-        "format": form.paper,
-        "statuses": [{"code": c, "name": c, "date_time": now_iso()} for c in codes[state]],
-    }
-    if state == "READY":
-        entity["url"] = f"{request.url.origin()}/v2/print/barcodes/{form.uuid}.pdf"
-    return json_response({"entity": entity, "requests": []})
-
-
-def label_pdf(cdek_numbers: list[str]) -> bytes:
-    """An A6 page per order: a Code 128 barcode of its number and the number in text."""
-    out = io.BytesIO()
-    canvas = Canvas(out, pagesize=A6)
-    width, height = A6
-    for number in cdek_numbers:
-        canvas.setFont("Helvetica-Bold", 14)
-        canvas.drawString(10 * mm, height - 15 * mm, "CDEK (sandbox)")
-        barcode = Code128(number, barHeight=25 * mm, barWidth=0.45 * mm, quiet=True)
-        barcode.drawOn(canvas, (width - barcode.width) / 2, height / 2 - 10 * mm)
-        canvas.setFont("Helvetica", 16)
-        canvas.drawCentredString(width / 2, height / 2 - 20 * mm, number)
-        canvas.showPage()
-    canvas.save()
-    return out.getvalue()
-
-
-async def get_barcodes_pdf(request: web.Request) -> web.Response:
-    orders = request.app[ORDERS]
-    form = orders.prints.get(request.match_info["uuid"])
-    if form is None or orders.print_state(form) != "READY":
-        return _not_found("GET", f"uuid {request.match_info['uuid']}")
-    return web.Response(body=label_pdf(form.cdek_numbers), content_type="application/pdf")
-
-
-async def create_intake(request: web.Request) -> web.Response:
-    body = await _json_object(request)
-    if body is None:
-        return _refused(400, "CREATE", "v2_bad_request", "body is not a JSON object")
-    for name in ("intake_date", "intake_time_from", "intake_time_to", "from_location"):
-        if not body.get(name):
-            return _refused(400, "CREATE", "v2_field_is_empty", name)
-    intake_uuid = _uuid()
-    statuses = [{"code": "ACCEPTED", "name": "Принята", "date_time": now_iso()}]
-    request.app[ORDERS].intakes[intake_uuid] = {"uuid": intake_uuid, **body, "statuses": statuses}
-    request_entry = {"request_uuid": _uuid(), "type": "CREATE", "state": "ACCEPTED", "date_time": now_iso()}
-    return json_response({"entity": {"uuid": intake_uuid}, "requests": [request_entry]}, status=202)
-
-
-async def get_intake(request: web.Request) -> web.Response:
-    intake = request.app[ORDERS].intakes.get(request.match_info["uuid"])
-    if intake is None:
-        return _not_found("GET", f"uuid {request.match_info['uuid']}")
-    return json_response({"entity": intake, "requests": []})
-
-
-async def delete_intake(request: web.Request) -> web.Response:
-    intake = request.app[ORDERS].intakes.get(request.match_info["uuid"])
-    if intake is None:
-        return _not_found("DELETE", f"uuid {request.match_info['uuid']}")
-    if intake["statuses"][0]["code"] != "REMOVED":
-        intake["statuses"].insert(0, {"code": "REMOVED", "name": "Удалена", "date_time": now_iso()})
-    request_entry = {"request_uuid": _uuid(), "type": "DELETE", "state": "ACCEPTED", "date_time": now_iso()}
-    return json_response({"entity": {"uuid": intake["uuid"]}, "requests": [request_entry]}, status=202)
 
 
 # ---------------------------------------------------------------- control
@@ -505,7 +383,7 @@ async def move_order(request: web.Request) -> web.Response:
     order = orders.orders.get(request.match_info["uuid"])
     if order is None:
         return json_response({"error": "no such order"}, status=404)
-    body = await _json_object(request)
+    body = await json_object(request)
     code = body.get("code") if body else None
     if not isinstance(code, str) or not code:
         return json_response({"error": "code must be a CDEK status code"}, status=400)
@@ -516,15 +394,9 @@ async def move_order(request: web.Request) -> web.Response:
 
 def add_order_routes(app: web.Application, orders: SandboxOrders | None = None) -> None:
     app[ORDERS] = orders or SandboxOrders()
-    app.router.add_post("/v2/orders", _guarded(create_order))
-    app.router.add_get("/v2/orders", _guarded(find_order))
-    app.router.add_get("/v2/orders/{uuid}", _guarded(get_order))
-    app.router.add_delete("/v2/orders/{uuid}", _guarded(delete_order))
-    app.router.add_post("/v2/print/barcodes", _guarded(create_barcodes))
-    app.router.add_get("/v2/print/barcodes/{uuid}.pdf", _guarded(get_barcodes_pdf))
-    app.router.add_get("/v2/print/barcodes/{uuid}", _guarded(get_barcodes))
-    app.router.add_post("/v2/intakes", _guarded(create_intake))
-    app.router.add_get("/v2/intakes/{uuid}", _guarded(get_intake))
-    app.router.add_delete("/v2/intakes/{uuid}", _guarded(delete_intake))
+    app.router.add_post("/v2/orders", guarded(create_order))
+    app.router.add_get("/v2/orders", guarded(find_order))
+    app.router.add_get("/v2/orders/{uuid}", guarded(get_order))
+    app.router.add_delete("/v2/orders/{uuid}", guarded(delete_order))
     app.router.add_get(CONTROL_PREFIX + "/orders", listed_orders)
     app.router.add_post(CONTROL_PREFIX + "/orders/{uuid}/status", move_order)

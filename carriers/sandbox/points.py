@@ -9,6 +9,11 @@ City codes: the five cities whose real CDEK codes the tests and examples use kee
 others are numbered from 100000 in the order of (region, city), so a code is stable for as long
 as the bundled data is.
 
+Regions come as CDEK gives them: a Russian name in CDEK's abbreviations ("Новосибирская обл.",
+"Респ. Татарстан", "Москва") and a `region_code` of CDEK's own numbering, not ISO 3166-2 (Moscow's
+real 81; the others numbered from 1000 in the order of their ISO codes). The demo data's ISO
+code gives the name through `data/places/ru_regions.csv`.
+
 `SandboxPoints` is what one emulator lists: those points (or a test's own) less the ones
 withdrawn since, so a carrier dropping a point between two syncs can be played out.
 """
@@ -23,11 +28,17 @@ from typing import Any
 
 from pickup_points.hours import format_time, parse_hours
 from pickup_points.model import Span
+from router.core.regions import regions
 from router.core.settings import DEFAULT_DATA_DIR
 
 DEMO_POINTS = DEFAULT_DATA_DIR / "pickup_points" / "demo_points.csv"
 KNOWN_CITY_CODES = {"Москва": 44, "Санкт-Петербург": 137, "Новосибирск": 270, "Екатеринбург": 250, "Казань": 424}
 FIRST_OTHER_CITY_CODE = 100_000
+KNOWN_REGION_CODES = {"RU-MOW": 81}
+FIRST_OTHER_REGION_CODE = 1000
+# How CDEK shortens the kinds of subject in its region names.
+_CDEK_ABBREVIATIONS = (("Республика ", "Респ. "), (" Республика", " Респ."), ("автономный округ", "авт. округ"),
+                       ("автономная область", "авт. обл."), ("область", "обл."))  # fmt: skip
 LOCKER_CELLS = [
     {"width": 36, "height": 9, "depth": 60},
     {"width": 36, "height": 19, "depth": 60},
@@ -61,10 +72,28 @@ def city_codes(rows: list[dict[str, str]]) -> dict[tuple[str, str], int]:
     return codes
 
 
+@lru_cache(maxsize=1)
+def _region_codes() -> dict[str, int]:
+    others = sorted(r.code for r in regions() if r.code not in KNOWN_REGION_CODES)
+    return {**KNOWN_REGION_CODES, **{code: FIRST_OTHER_REGION_CODE + i for i, code in enumerate(others)}}
+
+
+def cdek_region(code: str) -> tuple[str | None, int | None]:
+    """(region, region_code) as CDEK writes them, for the ISO 3166-2 region `code`."""
+    region = regions().get(code) if code else None
+    if region is None:
+        return None, None
+    name = region.name_ru
+    for full, short in _CDEK_ABBREVIATIONS:
+        name = name.replace(full, short)
+    return name, _region_codes()[region.code]
+
+
 def to_cdek(row: dict[str, str], city_code: int) -> dict[str, Any]:
     locker = row["type"] == "locker"
     features = set(row["features"].split("|")) if row["features"] else set()
     week, exceptions = _hours(row["hours"])
+    region, region_code = cdek_region(row["region"])
     point: dict[str, Any] = {
         # One code space for the three demo networks, as CDEK has one for its points.
         "code": f"{row['network'][:3].upper()}{row['code']}",
@@ -85,6 +114,8 @@ def to_cdek(row: dict[str, str], city_code: int) -> dict[str, Any]:
         "weight_min": 0.0,
         "location": {
             "country_code": row["country"],
+            "region_code": region_code,
+            "region": region,
             "city_code": city_code,
             "city": row["city"],
             "postal_code": row["postal_code"] or None,

@@ -10,6 +10,7 @@ from pickup_points.errors import HoursError, ImportFormatError
 from pickup_points.hours import ordered_spans, parse_span
 from pickup_points.importers.records import (
     ImportResult,
+    RegionAt,
     RowError,
     ZoneFor,
     as_coordinates,
@@ -17,6 +18,7 @@ from pickup_points.importers.records import (
     blank,
     collect,
     load_json,
+    region_of,
     text_field,
     zone_of,
 )
@@ -49,18 +51,26 @@ _LOOKALIKES = str.maketrans("асеорхуАСЕОРХ", "aceopxyACEOPX")
 
 
 def import_cdek(
-    data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
+    data: bytes | str,
+    network: str | None = None,
+    carrier: str | None = None,
+    zone_for: ZoneFor | None = None,
+    region_at: RegionAt | None = None,
 ) -> ImportResult:
-    """`network` defaults to each point's `owner_code`."""
+    """`network` defaults to each point's `owner_code`. A point's region is read from CDEK's
+    region name (`location.region`; its `region_code` is CDEK's own numbering, not ISO), or
+    placed by `region_at` where the name is no region's."""
     document = load_json(data)
     if isinstance(document, dict) and isinstance(document.get("items"), list):
         document = document["items"]
     if not isinstance(document, list):
         raise ImportFormatError("expected the JSON array that /v2/deliverypoints answers")
-    return collect(enumerate(document, start=1), lambda item: _from_cdek(item, network, carrier, zone_for))
+    return collect(enumerate(document, start=1), lambda item: _from_cdek(item, network, carrier, zone_for, region_at))
 
 
-def _from_cdek(item: Any, network: str | None, carrier: str | None, zone_for: ZoneFor | None) -> PickupPoint:
+def _from_cdek(
+    item: Any, network: str | None, carrier: str | None, zone_for: ZoneFor | None, region_at: RegionAt | None
+) -> PickupPoint:
     if not isinstance(item, dict):
         raise RowError("", "a delivery point must be an object")
     item = {str(k).translate(_LOOKALIKES): v for k, v in item.items()}
@@ -89,6 +99,7 @@ def _from_cdek(item: Any, network: str | None, carrier: str | None, zone_for: Zo
     if max_weight_kg is not None and max_weight_kg <= 0:
         raise RowError("weight_max", f"{max_weight_kg} kg is not positive")
     code = str(code).strip()
+    country = (text_field(location, "country_code") or "RU").upper()
     return PickupPoint(
         id=PickupPoint.make_id(network, code),
         network=network,
@@ -98,7 +109,7 @@ def _from_cdek(item: Any, network: str | None, carrier: str | None, zone_for: Zo
         name=text_field(item, "name") or code,
         address=address,
         city=text_field(location, "city"),
-        region=text_field(location, "region"),
+        region=region_of(text_field(location, "region"), country, lat, lon, region_at),
         lat=lat,
         lon=lon,
         timezone=zone_of(None, lat, lon, zone_for),
@@ -110,7 +121,7 @@ def _from_cdek(item: Any, network: str | None, carrier: str | None, zone_for: Zo
             cells=_cdek_cells(item.get("dimensions")),
         ),
         postal_code=text_field(location, "postal_code"),
-        country=(text_field(location, "country_code") or "RU").upper(),
+        country=country,
     )
 
 

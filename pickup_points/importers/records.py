@@ -16,9 +16,13 @@ import orjson
 
 from pickup_points.errors import ImportFormatError, PickupPointsError
 from pickup_points.model import PickupPoint
+from router.core.regions import TABLE_COUNTRY, regions
 from router.core.textfiles import MAX_LISTED_PROBLEMS
 
 ZoneFor = Callable[[float, float], str]
+# (country, lat, lon) → the ISO 3166-2 region there, or None: the importers' last resort for a
+# region a record names in words no table knows, or does not give.
+RegionAt = Callable[[str, float, float], str | None]
 _ZONES = frozenset(available_timezones())
 
 
@@ -133,3 +137,29 @@ def zone_of(given: str | None, lat: float, lon: float, zone_for: ZoneFor | None)
     if zone_for is None:
         raise RowError("timezone", "missing, and no lookup to find it from the coordinates")
     return zone_for(lat, lon)
+
+
+def region_of(written: str | None, country: str, lat: float, lon: float, region_at: RegionAt | None) -> str | None:
+    """A point's region as ISO 3166-2 (`RU-MOW`), however its source wrote it.
+
+    Russian regions come as ISO codes, as the GeoNames admin1 codes files carried before (`48`,
+    `RU-48`), or as names ("Новосибирская обл.", as CDEK writes them); a name no table knows is
+    placed by the point's coordinates through `region_at`, if there is one. A Russian code that
+    is no region's is the record's error. Other countries' codes are kept as written.
+    """
+    text = (written or "").strip()
+    table = regions()
+    if text:
+        code = table.of_written(country, text)
+        if country != TABLE_COUNTRY:
+            if code is not None:
+                return code
+        elif code is not None and table.get(code) is not None:
+            return code
+        else:
+            named = table.of_name(country, text)
+            if named is not None:
+                return named
+            if text[:3].upper() == f"{TABLE_COUNTRY}-" or text.isdigit():
+                raise RowError("region", f"{text!r} is no Russian region's ISO 3166-2 code (RU-MOW) or GeoNames code")
+    return region_at(country, lat, lon) if region_at is not None else None

@@ -16,6 +16,7 @@ from pickup_points.hours import parse_hours
 from pickup_points.importers.records import (
     ImportResult,
     ImportRowError,
+    RegionAt,
     RowError,
     ZoneFor,
     as_coordinates,
@@ -23,6 +24,7 @@ from pickup_points.importers.records import (
     blank,
     collect,
     load_json,
+    region_of,
     text_field,
     zone_of,
 )
@@ -48,7 +50,11 @@ _TYPE_NAMES = {"pvz": PointType.PVZ, "locker": PointType.LOCKER, "postamat": Poi
 
 
 def import_csv(
-    data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
+    data: bytes | str,
+    network: str | None = None,
+    carrier: str | None = None,
+    zone_for: ZoneFor | None = None,
+    region_at: RegionAt | None = None,
 ) -> ImportResult:
     """`data` as saved (UTF-8 with or without a BOM, or Windows-1251), or already as text."""
     records = csv_records(text_lines(data))
@@ -75,13 +81,17 @@ def import_csv(
     def read(values: list[str]) -> PickupPoint:
         if len(values) > len(header):
             raise RowError("", f"{len(values) - len(header)} more value(s) than the header has columns")
-        return _from_fields(dict(zip(header, values, strict=False)), network, carrier, zone_for)
+        return _from_fields(dict(zip(header, values, strict=False)), network, carrier, zone_for, region_at)
 
     return collect(itertools.chain(unreadable, rows()), read)
 
 
 def import_geojson(
-    data: bytes | str, network: str | None = None, carrier: str | None = None, zone_for: ZoneFor | None = None
+    data: bytes | str,
+    network: str | None = None,
+    carrier: str | None = None,
+    zone_for: ZoneFor | None = None,
+    region_at: RegionAt | None = None,
 ) -> ImportResult:
     document = load_json(data)
     if (
@@ -94,10 +104,12 @@ def import_geojson(
     def records() -> Iterator[tuple[int, Mapping[str, Any]]]:
         yield from enumerate(document["features"], start=1)
 
-    return collect(records(), lambda feature: _from_feature(feature, network, carrier, zone_for))
+    return collect(records(), lambda feature: _from_feature(feature, network, carrier, zone_for, region_at))
 
 
-def _from_feature(feature: Any, network: str | None, carrier: str | None, zone_for: ZoneFor | None) -> PickupPoint:
+def _from_feature(
+    feature: Any, network: str | None, carrier: str | None, zone_for: ZoneFor | None, region_at: RegionAt | None
+) -> PickupPoint:
     if not isinstance(feature, dict):
         raise RowError("", "a feature must be an object")
     geometry = feature.get("geometry")
@@ -109,11 +121,16 @@ def _from_feature(feature: Any, network: str | None, carrier: str | None, zone_f
     properties = feature.get("properties")
     if not isinstance(properties, dict):
         raise RowError("properties", "must be an object")
-    return _from_fields({**properties, "lon": coordinates[0], "lat": coordinates[1]}, network, carrier, zone_for)
+    fields = {**properties, "lon": coordinates[0], "lat": coordinates[1]}
+    return _from_fields(fields, network, carrier, zone_for, region_at)
 
 
 def _from_fields(
-    fields: Mapping[str, Any], network: str | None, carrier: str | None, zone_for: ZoneFor | None
+    fields: Mapping[str, Any],
+    network: str | None,
+    carrier: str | None,
+    zone_for: ZoneFor | None,
+    region_at: RegionAt | None,
 ) -> PickupPoint:
     for name in REQUIRED:
         if blank(fields.get(name)):
@@ -123,6 +140,7 @@ def _from_fields(
         raise RowError("network", "missing")
     lat, lon = as_coordinates(fields.get("lat"), fields.get("lon"), "lat", "lon")
     code = str(fields["code"]).strip()
+    country = (text_field(fields, "country") or "RU").upper()
     return PickupPoint(
         id=PickupPoint.make_id(network, code),
         network=network,
@@ -132,7 +150,7 @@ def _from_fields(
         name=text_field(fields, "name") or code,
         address=str(fields["address"]).strip(),
         city=text_field(fields, "city"),
-        region=text_field(fields, "region"),
+        region=region_of(text_field(fields, "region"), country, lat, lon, region_at),
         lat=lat,
         lon=lon,
         timezone=zone_of(text_field(fields, "timezone"), lat, lon, zone_for),
@@ -145,7 +163,7 @@ def _from_fields(
         ),
         status=_status(fields.get("status")),
         postal_code=text_field(fields, "postal_code"),
-        country=(text_field(fields, "country") or "RU").upper(),
+        country=country,
     )
 
 

@@ -16,11 +16,12 @@ from rich.table import Table
 
 from router.cli import tracking as _tracking  # noqa: F401  (its commands join `shipments`)
 from router.cli.allocate import allocate_command
+from router.cli.handover import manifest, pickups
 from router.cli.outcomes import outcomes, reinstate
 from router.cli.points import points
 from router.cli.rerate import demo_orders, rerate
 from router.cli.retailcrm import integrations
-from router.cli.shipments import manifest, pickups, shipments
+from router.cli.shipments import shipments
 from router.core.errors import ConfigError, RouterError
 from router.core.models import Location, OfferInsight, Parcel, Policy, PolicyKind, Quote, Shipment
 from router.core.settings import Settings

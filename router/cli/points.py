@@ -38,6 +38,13 @@ _BY_SUFFIX = {".geojson": "geojson", ".csv": "csv", ".json": "cdek"}
 T = TypeVar("T")
 
 
+def _region_at(country: str, lat: float, lon: float) -> str | None:
+    # Only a region written in words no table knows needs the places, which take seconds to build.
+    from router.quoting.wiring import bundled_places
+
+    return bundled_places().region_at(country, lat, lon)
+
+
 def _settings(ctx: click.Context) -> Settings:
     settings = ctx.find_root().obj
     return settings if isinstance(settings, Settings) else Settings.from_env()
@@ -84,11 +91,11 @@ def import_points(ctx: click.Context, file: Path, network: str, fmt: str | None,
     zones = TimezoneLookup()
     try:
         if fmt == "csv":
-            result: ImportResult = import_csv(file.read_bytes(), network, carrier, zones)
+            result: ImportResult = import_csv(file.read_bytes(), network, carrier, zones, _region_at)
         elif fmt == "geojson":
-            result = import_geojson(file.read_bytes(), network, carrier, zones)
+            result = import_geojson(file.read_bytes(), network, carrier, zones, _region_at)
         else:
-            result = import_cdek(file.read_bytes(), network, carrier, zones)
+            result = import_cdek(file.read_bytes(), network, carrier, zones, _region_at)
     except ImportFormatError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     for error in result.errors:
@@ -130,7 +137,7 @@ def sync_points(ctx: click.Context, carrier: str, page_size: int) -> None:
             source = replace(sources[carrier], page_size=page_size)
             store = open_store(settings.redis_url, settings.redis_prefix)
             try:
-                return await Syncer({carrier: source}, Networks(records), store).sync(carrier)
+                return await Syncer({carrier: source}, Networks(records), store, region_at=_region_at).sync(carrier)
             finally:
                 await store.close()
 

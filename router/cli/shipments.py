@@ -1,4 +1,4 @@
-"""`carrier-router shipments list|show|label|cancel`, `manifest` and `pickups request|cancel`.
+"""`carrier-router shipments list|show|label|cancel`.
 
 Staff work on the records directly, through the same `open_engine` wiring and the same
 `Shipper` (`shipper_for`) the API uses, so what they see and do is what the shop's API calls
@@ -29,7 +29,7 @@ from router.printing import Paper, merge
 from router.quoting.book import OPEN
 from router.records import Database, RecordsUnavailable
 from router.shipping.ledger import Filters
-from router.shipping.model import Contact, PickupRequest, Recipient, Shipment, ShipmentPage, ShipmentStatus
+from router.shipping.model import Contact, Recipient, Shipment, ShipmentPage, ShipmentStatus
 from router.shipping.ordering import PointLookup
 from router.shipping.shipper import Shipper
 
@@ -96,7 +96,7 @@ def with_shipper(
         raise click.ClickException(f"{exc} ({where(settings)})") from None
 
 
-def _json(answer: msgspec.Struct) -> None:
+def echo_json(answer: msgspec.Struct) -> None:
     sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(answer), indent=2) + b"\n")
 
 
@@ -178,7 +178,7 @@ def list_command(
 
     page = with_shipper(ctx.obj, owner, work)
     if as_json:
-        _json(page)
+        echo_json(page)
         return
     console = Console()
     print_shipments(console, page.shipments)
@@ -195,7 +195,7 @@ def show_command(ctx: click.Context, shipment_id: str, as_json: bool, owner: str
     """One shipment: who, what, the carrier's answer and every call made to the carrier for it."""
     detail = with_shipper(ctx.obj, owner, lambda shipper: shipper.get(shipment_id, owner))
     if as_json:
-        _json(detail)
+        echo_json(detail)
         return
     console = Console()
     console.print(f"[bold]{detail.id}[/bold]  {_status(detail.status)}  order {escape(detail.order_number)}")
@@ -309,104 +309,6 @@ def cancel_command(ctx: click.Context, shipment_id: str, as_json: bool, owner: s
     reason, once the carrier has the parcel."""
     shipment = with_shipper(ctx.obj, owner, lambda shipper: shipper.cancel(shipment_id, owner))
     if as_json:
-        _json(shipment)
+        echo_json(shipment)
         return
     click.echo(f"{shipment.id} is {shipment.status.value}")
-
-
-@click.command("manifest")
-@click.option("--carrier", required=True, help="The partner's code (partners without an API).")
-@click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="The ship date.")
-@click.option("--warehouse", help="Only the parcels leaving from this warehouse.")
-@click.option("--format", "form", type=click.Choice(["csv", "pdf"]), default="csv", show_default=True)
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@owner_option
-@click.pass_context
-def manifest(
-    ctx: click.Context, carrier: str, day: datetime, warehouse: str | None, form: str, out: Path, owner: str
-) -> None:
-    """Write a partner's manifest for a day: the booked parcels it collects, as CSV or a PDF to sign."""
-    document = with_shipper(
-        ctx.obj, owner, lambda shipper: shipper.papers.manifest(owner, carrier, day.date(), warehouse, form)
-    )
-    out.write_bytes(document)
-    click.echo(f"{carrier} manifest for {day.date().isoformat()} written to {out} ({len(document):,} bytes)")
-
-
-@click.group()
-def pickups() -> None:
-    """Carriers' couriers sent to collect from a warehouse."""
-
-
-@pickups.command("request")
-@click.argument("shipment_ids", nargs=-1)
-@click.option("--carrier", required=True, help="The carrier's code.")
-@click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to collect.")
-@click.option("--from", "time_from", default="10:00", show_default=True, help="From, HH:MM.")
-@click.option("--to", "time_to", default="18:00", show_default=True, help="Until, HH:MM.")
-@click.option("--address", required=True, help="Street and house to collect from.")
-@click.option("--city", required=True)
-@click.option("--warehouse", help="The warehouse's code, as the shipments name it.")
-@click.option("--contact-name", required=True, help="Who hands the parcels over.")
-@click.option("--contact-phone", required=True)
-@click.option("--company", help="The sender's company.")
-@click.option("--comment", default="", help="For the courier.")
-@click.option("--json", "as_json", is_flag=True, help="Print what POST /v1/pickups answers.")
-@owner_option
-@click.pass_context
-def request_pickup(
-    ctx: click.Context,
-    shipment_ids: tuple[str, ...],
-    carrier: str,
-    day: datetime,
-    time_from: str,
-    time_to: str,
-    address: str,
-    city: str,
-    warehouse: str | None,
-    contact_name: str,
-    contact_phone: str,
-    company: str | None,
-    comment: str,
-    as_json: bool,
-    owner: str,
-) -> None:
-    """Ask CARRIER to collect SHIPMENT_IDS (booked with it) on a day; a partner without an API
-    is recorded as asked and collects by its manifest."""
-    try:
-        request = msgspec.convert(
-            {
-                "carrier": carrier,
-                "day": day.date().isoformat(),
-                "time_from": time_from,
-                "time_to": time_to,
-                "warehouse": warehouse,
-                "address": address,
-                "city": city,
-                "contact": {"name": contact_name, "phone": contact_phone, "company": company},
-                "shipment_ids": list(shipment_ids),
-                "comment": comment,
-            },
-            PickupRequest,
-        )
-    except msgspec.ValidationError as exc:
-        raise click.UsageError(str(exc)) from None
-    pickup = with_shipper(ctx.obj, owner, lambda shipper: shipper.papers.request_pickup(owner, request))
-    if as_json:
-        _json(pickup)
-        return
-    click.echo(f"{pickup.id}: {pickup.status}, {pickup.shipments} shipment(s), {pickup.weight_g} g")
-    if pickup.carrier_pickup_id:
-        click.echo(f"{carrier}'s pick-up number: {pickup.carrier_pickup_id}")
-    if pickup.note:
-        click.echo(pickup.note)
-
-
-@pickups.command("cancel")
-@click.argument("pickup_id")
-@owner_option
-@click.pass_context
-def cancel_pickup(ctx: click.Context, pickup_id: str, owner: str) -> None:
-    """Call a pick-up off (at the carrier, for one arranged through its API)."""
-    pickup = with_shipper(ctx.obj, owner, lambda shipper: shipper.papers.cancel_pickup(owner, pickup_id))
-    click.echo(f"{pickup.id} is {pickup.status}")

@@ -45,6 +45,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         settings = app[keys.SETTINGS]
         sender = app[keys.WEBHOOKS] = Sender(opened.records, opened.http)
         tracker = app[keys.TRACKER] = tracker_for(opened)
+        called_back = bool(settings.public_url and settings.inbound_token)
         shipper = shipper_for(
             opened,
             settings,
@@ -52,6 +53,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
             lambda point_id: app[keys.PICKUP_POINTS].directory.get(point_id),
             sender=sender,
             tracker=tracker,
+            labels_called_back=called_back,
         )
         subscribing = None
         if settings.public_url and settings.inbound_token:

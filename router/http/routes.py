@@ -382,9 +382,9 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", "/v1/inbound/{carrier}/{token}", tracking.inbound, "carrierStatusCall",
-        "A carrier's status call (CDEK's ORDER_STATUS webhooks); the service subscribes to them itself",
+        "A carrier's call (CDEK's ORDER_STATUS and PRINT_FORM webhooks); the service subscribes to them itself",
         description="The URL's token is the service's `CARRIER_ROUTER_INBOUND_TOKEN`: CDEK signs nothing. An order "
-        "not booked here is answered and ignored.",
+        "not booked here, or a print request not made here, is answered and ignored.",
         params=(path_param("carrier"), path_param("token")),
         body={"application/json": {"type": "object"}},
         answers={**BODY_ERRORS, 200: json({"type": "object"}, "Taken (or ignored)"), 404: problem("Unknown token or carrier"), 422: problem("Not a status call")},

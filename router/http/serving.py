@@ -8,6 +8,7 @@ worker finishes its in-flight requests before it exits.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import ipaddress
@@ -16,17 +17,27 @@ import multiprocessing
 import os
 import secrets
 import signal
+import threading
 import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING
 
+import aiohttp
 import uvloop
 from aiohttp import web
 
+from carriers.config import SANDBOX_CDEK_URL
 from router.core.errors import ConfigError, RouterError
 from router.core.settings import Settings
+from router.http import appkeys as keys
 from router.http.logs import setup_logging
 from router.records import open_records
 from router.records.keys import KeyRing
+
+if TYPE_CHECKING:
+    from carriers.sandbox import SandboxServers
 
 log = logging.getLogger("carrier_router.serve")
 SHUTDOWN_GRACE_S = 15.0
@@ -142,15 +153,69 @@ async def _freeze_heap(_: web.Application) -> None:
 SANDBOX_POINTS_SYNC_S = 24 * 3600.0
 SANDBOX_JOURNEY_SPEED = 3600.0  # simulated seconds a second
 SANDBOX_POLL_S = 30.0
+SANDBOX_CLOCK_READ_S = 1.0
 
 
 async def _make_app(settings: Settings) -> web.Application:
     from router.http.app import create_app
 
-    if not settings.sandbox:
-        app = create_app(settings)
-        app.on_startup.append(_freeze_heap)  # after the resources' contexts: they load the data
-        return app
+    servers = None
+    if settings.sandbox and SANDBOX_CDEK_URL not in settings.extra:
+        servers = await _start_sandbox()
+        settings = _route_to_sandbox(settings, servers)
+    app = create_app(settings)
+    app.on_startup.append(_freeze_heap)  # after the resources' contexts: they load the data
+    if servers is not None:
+        running = servers
+
+        async def learn_on_the_sandboxs_calendar(app: web.Application) -> None:
+            # Its parcels are delivered weeks ahead of the calendar within minutes: counted by
+            # ours, their outcomes would fall in months still to come, out of the learned figures.
+            if running.cdek_journeys is not None:
+                app[keys.TRACK_RECORD].follow_clock(running.cdek_journeys.clock.now)
+
+        async def stop_sandbox(_: web.Application) -> None:
+            await running.close()
+
+        app.on_startup.append(learn_on_the_sandboxs_calendar)
+        app.on_cleanup.append(stop_sandbox)
+    elif settings.sandbox:
+        app.cleanup_ctx.append(_SandboxCalendar(str(settings.extra[SANDBOX_CDEK_URL])).followed)
+    return app
+
+
+class _SandboxCalendar:
+    """The sandbox's clock for a worker whose emulators run in the supervisor: read from the
+    emulator every second, run on at its speed in between, and followed by the track record as
+    the one-process sandbox's is."""
+
+    def __init__(self, cdek_url: str) -> None:
+        self.url = cdek_url.rstrip("/") + "/_sandbox/clock"
+        self._read = (datetime.now(UTC), 0.0, time.monotonic())  # its time, its speed, when read
+
+    def now(self) -> datetime:
+        at, speed, read = self._read
+        return at + timedelta(seconds=speed * (time.monotonic() - read))
+
+    async def _follow(self, http: aiohttp.ClientSession) -> None:
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, KeyError, TypeError, ValueError):
+                async with http.get(self.url) as resp:
+                    body = await resp.json()
+                self._read = (datetime.fromisoformat(body["now"]), float(body["speed"]), time.monotonic())
+            await asyncio.sleep(SANDBOX_CLOCK_READ_S)
+
+    async def followed(self, app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SANDBOX_CLOCK_READ_S)) as http:
+            task = asyncio.create_task(self._follow(http))
+            app[keys.TRACK_RECORD].follow_clock(self.now)
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _start_sandbox() -> SandboxServers:
     from carriers.sandbox import start_sandbox
     from carriers.sandbox.cdek_journeys import SandboxJourneys
     from carriers.sandbox.cdek_orders import SandboxOrders
@@ -165,6 +230,11 @@ async def _make_app(settings: Settings) -> web.Application:
         "sandbox emulators listening",
         extra={"cdek_url": servers.cdek_url, "courier_url": servers.courier_url, "pid": os.getpid()},
     )
+    return servers
+
+
+def _route_to_sandbox(settings: Settings, servers: SandboxServers) -> Settings:
+    """The settings every worker serves the sandbox with: one set of emulators, one inbound token."""
     settings = servers.configure(settings)
     if not settings.points_sync_s:
         # The sandbox CDEK's offices and lockers are synced as the service starts, so that a
@@ -177,14 +247,37 @@ async def _make_app(settings: Settings) -> web.Application:
             inbound_token=settings.inbound_token or secrets.token_urlsafe(24),
             tracking_poll_s=min(settings.tracking_poll_s, SANDBOX_POLL_S),
         )
-    app = create_app(settings)
-    app.on_startup.append(_freeze_heap)
+    return settings
 
-    async def stop_sandbox(_: web.Application) -> None:
-        await servers.close()
 
-    app.on_cleanup.append(stop_sandbox)
-    return app
+class _SandboxThread:
+    """The emulators of a several-worker sandbox, in the supervisor on a loop of their own: each
+    worker starting its own would know only the orders booked through it."""
+
+    def __init__(self) -> None:
+        self._ready: concurrent.futures.Future[SandboxServers] = concurrent.futures.Future()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="sandbox", daemon=True)
+
+    def start(self) -> SandboxServers:
+        self._thread.start()
+        return self._ready.result(timeout=60)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            servers = self._loop.run_until_complete(_start_sandbox())
+        except BaseException as exc:
+            self._ready.set_exception(exc)
+            return
+        self._ready.set_result(servers)
+        self._loop.run_forever()
+        self._loop.run_until_complete(servers.close())
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
 
 
 def _supervise(settings: Settings, workers: int) -> None:
@@ -192,6 +285,10 @@ def _supervise(settings: Settings, workers: int) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs: dict[int, BaseProcess] = {}
     stopping = False
+    sandbox = None
+    if settings.sandbox and SANDBOX_CDEK_URL not in settings.extra:
+        sandbox = _SandboxThread()
+        settings = _route_to_sandbox(settings, sandbox.start())
 
     def start(slot: int) -> None:
         proc = ctx.Process(target=_serve, args=(settings, True), name=f"worker-{slot}", daemon=False)
@@ -219,3 +316,5 @@ def _supervise(settings: Settings, workers: int) -> None:
     deadline = time.monotonic() + SHUTDOWN_GRACE_S + 5
     for proc in procs.values():
         proc.join(max(0.1, deadline - time.monotonic()))
+    if sandbox is not None:
+        sandbox.stop()

@@ -155,11 +155,14 @@ shipments = sa.Table(
     sa.Column("label_pdf", sa.LargeBinary, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # The carrier's print request for the label, while one is being made (CDEK's print uuid).
+    sa.Column("label_ref", sa.String(100), nullable=True),
     sa.Index(None, "owner", "idempotency_key", unique=True),
     sa.Index(None, "owner", "created_at"),
     sa.Index(None, "carrier", "ship_date"),
     sa.Index(None, "tracking_number"),
     sa.Index(None, "carrier_ref"),
+    sa.Index(None, "label_ref"),
 )
 
 # Every request made to a carrier for a shipment or a pick-up, and what came of it.

@@ -48,6 +48,7 @@ class ShipmentRow:
     updated_at: datetime
     tracking_status: str | None = None  # the latest tracking event's (router.tracking)
     has_label: bool = False
+    label_ref: str | None = None  # the carrier's print request for the label, while it is made
 
 
 @dataclass(frozen=True, slots=True)

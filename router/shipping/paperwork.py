@@ -5,6 +5,13 @@ and kept with the shipment; asked for before that, it is fetched then, or the ca
 come back. Every other shipment gets the service's own label, one per parcel, drawn from what
 the shipment keeps. A batch of up to 500 comes out as one PDF, in the order asked.
 
+A carrier that makes labels in its own time (`PrintsByCall`) is asked once per shipment: its
+print request is kept with the shipment (`label_ref`), and when it calls to say the label is made
+(CDEK's `PRINT_FORM`, `label_made`), the PDF is fetched at once and kept. With those calls coming
+(a public URL configured), the job takes one look and then waits for the call, looking again
+only every minute in case it never comes; without them it polls as before. The shop hears
+`shipment.label_ready` once, whichever brought the label first.
+
 A partner without an API learns what to collect from its manifest: the day's booked parcels
 from one warehouse, as CSV or as a PDF to sign at hand-over. A carrier with an API is asked to
 send a courier (`request_pickup`); a partner's pick-up is recorded, and its manifest says what.
@@ -12,7 +19,9 @@ send a courier (`request_pickup`); a partner's pick-up is recorded, and its mani
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -23,9 +32,9 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from carriers.booking import BookingApi, IntakeRequest
+from carriers.booking import BookingApi, IntakeRequest, PrintsByCall
 from carriers.booking import Contact as CarrierContact
-from carriers.errors import CarriersError
+from carriers.errors import CarrierApiError, CarriersError
 from carriers.ratecard.tariff import TrackingRange
 from router.core.errors import FieldError, InvalidRequest
 from router.core.models import DeliveryType
@@ -40,13 +49,18 @@ from router.printing import (
     render_labels,
 )
 from router.records import Database
-from router.records.tables import pickups
+from router.records.jobs import Done, Job, Later, Outcome, Retry
+from router.records.tables import pickups, shipments
+from router.shipping.answers import shipment_answer
 from router.shipping.errors import CarrierUnknown, LabelNotReady, NotCancellable, PickupNotFound, PickupRefused
 from router.shipping.ledger import Filters, Ledger, ShipmentRow
 from router.shipping.model import Pickup, PickupRequest, ShipmentStatus
 from router.shipping.ordering import phone_number
+from router.webhooks import EventType, emit
 
 MAX_BATCH = 500
+# With the carrier calling when a label is made, how long the job waits before looking anyway.
+LABEL_CALL_WAIT_S = 60.0
 Call = Callable[[ShipmentRow, str, Awaitable[Any]], Awaitable[Any]]
 
 
@@ -91,12 +105,16 @@ class Paperwork:
         bookings: Mapping[str, BookingApi],
         partners: Mapping[str, TrackingRange],
         call: Call,
+        *,
+        labels_called_back: bool = False,
     ) -> None:
         self.database = database
         self.ledger = ledger
         self.bookings = bookings
         self.partners = partners
         self._call = call
+        self.labels_called_back = labels_called_back  # the carriers that can are told where to call
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def label(self, shipment_id: str, owner: str, paper: Paper) -> bytes:
         return await self.labels([shipment_id], owner, paper)
@@ -130,21 +148,99 @@ class Paperwork:
         return merge(pdfs, paper)
 
     async def _carrier_label(self, row: ShipmentRow, api: BookingApi) -> bytes:
-        kept = await self.ledger.label(row.id)
-        if kept is not None:
-            return kept
+        async with self._fetching(row.id):
+            kept = await self.ledger.label(row.id)
+            if kept is not None:
+                return kept
+            try:
+                pdf = await self._fetch(await self.ledger.get(row.id), api, wait=True)
+            except CarriersError as exc:
+                raise LabelNotReady(
+                    f"{row.carrier} did not give the label of {row.id} ({exc}); try again", retry_after_s=5
+                ) from None
+            if pdf is None:
+                raise LabelNotReady(f"{row.carrier} is still making the label of {row.id}", retry_after_s=2)
+            await self.keep_label(row.id, pdf)
+            return bytes(pdf)
+
+    def _fetching(self, shipment_id: str) -> asyncio.Lock:
+        """One fetch of a shipment's label at a time on this worker: a caller asking for the label
+        while the job fetches it waits for that PDF rather than fetching it again."""
+        lock = self._locks.get(shipment_id)
+        if lock is None:
+            lock = self._locks[shipment_id] = asyncio.Lock()
+        return lock
+
+    async def _fetch(self, row: ShipmentRow, api: BookingApi, *, wait: bool) -> bytes | None:
+        """The carrier's label, or None while it is being made."""
         assert row.carrier_ref is not None  # booked with an API carrier
+        if not isinstance(api, PrintsByCall):
+            return await self._call(row, "label", api.label(row.carrier_ref, "A6"))  # type: ignore[no-any-return]
+        ref = row.label_ref
+        if ref is None:
+            ref = await self._call(row, "label_request", api.order_label(row.carrier_ref, "A6"))
+            await self._note_label_ref(row.id, ref)
         try:
-            pdf = await self._call(row, "label", api.label(row.carrier_ref, "A6"))
-        except CarriersError as exc:
-            raise LabelNotReady(
-                f"{row.carrier} did not give the label of {row.id} ({exc}); try again", retry_after_s=5
-            ) from None
-        if pdf is None:
-            raise LabelNotReady(f"{row.carrier} is still making the label of {row.id}", retry_after_s=2)
+            return await self._call(row, "label", api.made_label(ref, wait=wait))  # type: ignore[no-any-return]
+        except CarrierApiError:
+            # Refused, or gone (CDEK keeps a print request for an hour): the next try asks anew.
+            await self._note_label_ref(row.id, None)
+            raise
+
+    async def _note_label_ref(self, shipment_id: str, ref: str | None) -> None:
+        # The service's own bookkeeping, not a change of the shipment: `updated_at` stays.
         async with self.database.write() as conn:
-            await self.ledger.update(conn, row.id, label_pdf=pdf)
-        return bytes(pdf)
+            await conn.execute(shipments.update().where(shipments.c.id == shipment_id).values(label_ref=ref))
+
+    async def run_label(self, job: Job) -> Outcome:
+        """The `label` job: the carrier's label fetched after booking and kept."""
+        async with self._fetching(job.subject):
+            row = await self.ledger.get(job.subject)
+            api = self.bookings.get(row.carrier)
+            if row.status is not ShipmentStatus.BOOKED or row.carrier_ref is None or api is None or row.has_label:
+                return Done()
+            called = self.labels_called_back and isinstance(api, PrintsByCall)
+            try:
+                pdf = await self._fetch(row, api, wait=not called)
+            except CarriersError as error:
+                return Retry(f"{row.carrier}: {error}")
+            if pdf is not None:
+                await self.keep_label(row.id, pdf)
+                return Done()
+        if called:
+            return Later(LABEL_CALL_WAIT_S)  # the carrier calls when it is made; this is in case it never does
+        return Retry(f"{row.carrier} is still making the label")
+
+    async def label_made(self, carrier: str, print_ref: str, url: str) -> bool:
+        """The carrier's call that a label is made (CDEK's PRINT_FORM): the PDF at `url` fetched at
+        once and kept for the shipment whose print request it names. False, and nothing fetched,
+        for a request that is not ours (another system on the same account) or a label kept already."""
+        api = self.bookings.get(carrier)
+        query = sa.select(shipments.c.id).where(shipments.c.carrier == carrier, shipments.c.label_ref == print_ref)
+        async with self.database.read() as conn:
+            shipment_id = (await conn.execute(query)).scalar_one_or_none()
+        if shipment_id is None or not isinstance(api, PrintsByCall):
+            return False
+        async with self._fetching(shipment_id):
+            row = await self.ledger.get(shipment_id)
+            if row.has_label or row.status is not ShipmentStatus.BOOKED:
+                return False
+            pdf = await self._call(row, "label", api.fetch_label(url))
+            return await self.keep_label(row.id, pdf)
+
+    async def keep_label(self, shipment_id: str, pdf: bytes) -> bool:
+        """Keep the label and tell the shop, once: the job and the carrier's call may both bring
+        it, at the same moment, and a call may come twice. Whether this one kept it."""
+        async with self.database.write() as conn:
+            kept = await conn.execute(
+                sa.select(shipments.c.label_pdf.is_not(None)).where(shipments.c.id == shipment_id).with_for_update()
+            )
+            if kept.scalar_one():
+                return False
+            await self.ledger.update(conn, shipment_id, label_pdf=pdf, label_ref=None)
+            row = await self.ledger.read(conn, shipment_id)
+            await emit(conn, row.owner, row.id, EventType.LABEL_READY, msgspec.to_builtins(shipment_answer(row)))
+        return True
 
     async def manifest(self, owner: str, carrier: str, day: date, warehouse: str | None, form: str) -> bytes:
         if carrier in self.bookings:

@@ -88,6 +88,7 @@ class Shipper:
         worker: str | None = None,
         poll_s: float = 0.0,
         jobs: Mapping[str, Handler] | None = None,
+        labels_called_back: bool = False,
     ) -> None:
         self.database = database
         self.quotes = quotes
@@ -100,8 +101,10 @@ class Shipper:
         self.queue = JobQueue(database, worker=worker, lease_s=lease_s)
         self.poll_s = poll_s  # 0: booked shipments are not polled for tracking
         # Other rooms' work this worker runs beside its own: the shop's webhooks, tracking polls.
-        self.runner = JobRunner(self.queue, {BOOK: self.run_booking, LABEL: self.run_label, **(jobs or {})})
-        self.papers = Paperwork(database, self.ledger, self.bookings, self.partners, self._call)
+        self.papers = Paperwork(
+            database, self.ledger, self.bookings, self.partners, self._call, labels_called_back=labels_called_back
+        )
+        self.runner = JobRunner(self.queue, {BOOK: self.run_booking, LABEL: self.papers.run_label, **(jobs or {})})
 
     def books_with(self, carrier: str) -> bool:
         return carrier in self.bookings or carrier in self.partners
@@ -306,22 +309,6 @@ class Shipper:
                 conn, row.id, status=ShipmentStatus.BOOKED, tracking_number=number, carrier_ref=number
             )
             await self._tell(conn, row.id, EventType.BOOKED)
-        return Done()
-
-    async def run_label(self, job: Job) -> Outcome:
-        row = await self.ledger.get(job.subject)
-        api = self.bookings.get(row.carrier)
-        if row.status is not ShipmentStatus.BOOKED or row.carrier_ref is None or api is None or row.has_label:
-            return Done()
-        try:
-            pdf = await self._call(row, "label", api.label(row.carrier_ref, "A6"))
-        except CarriersError as error:
-            return Retry(f"{row.carrier}: {error}")
-        if pdf is None:
-            return Retry(f"{row.carrier} is still making the label")
-        async with self.database.write() as conn:
-            await self.ledger.update(conn, row.id, label_pdf=pdf)
-            await self._tell(conn, row.id, EventType.LABEL_READY)
         return Done()
 
     # ---------------------------------------------------------------- reading and cancelling

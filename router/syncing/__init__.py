@@ -3,7 +3,9 @@
 Outside in: the carriers TOML names each CDEK account (`kind = "cdek"`, its credentials' variables);
 each one is a `PointSource` whose network takes the carrier's code. A sync pages through the
 account's `/v2/deliverypoints` with the CDEK adapter (`carriers.cdek.points`), reads the points
-with the importer a CDEK file goes through (so bad records are reported the same way), and saves
+with the importer a CDEK file goes through (so bad records are reported the same way; a point's
+region is ISO 3166-2, from CDEK's region name or, where that is no region's, from its
+coordinates through the `region_at` lookup the caller gives, the service's places), and saves
 them as the network's records in one transaction (`router.records.networks`): a point the carrier
 no longer lists is gone with the rest of the old network. Nothing is written unless every page
 was read and at least one point could be used; otherwise the network served stays as it was and
@@ -40,7 +42,7 @@ from carriers.cdek.points import Paging, delivery_points
 from carriers.config import CdekEntry, load_config
 from carriers.errors import CarriersError
 from carriers.registry import cdek_client
-from pickup_points.importers import ImportResult, ZoneFor, import_cdek
+from pickup_points.importers import ImportResult, RegionAt, ZoneFor, import_cdek
 from router.core.errors import RouterError
 from router.core.settings import Settings
 from router.records import RecordsError
@@ -110,7 +112,9 @@ class Failure(msgspec.Struct, frozen=True):
     error: str
 
 
-async def sync_network(source: PointSource, networks: Networks, *, zone_for: ZoneFor | None = None) -> SyncReport:
+async def sync_network(
+    source: PointSource, networks: Networks, *, zone_for: ZoneFor | None = None, region_at: RegionAt | None = None
+) -> SyncReport:
     """Read every page of `source` and replace its network with what could be used, all at once."""
     paging = Paging()
     try:
@@ -121,7 +125,7 @@ async def sync_network(source: PointSource, networks: Networks, *, zone_for: Zon
     except CarriersError as exc:
         # The path, not the URL: the failure is shown on /healthz, which anyone may ask.
         raise SyncFailed(f"page {paging.pages + 1} of {DELIVERYPOINTS_PATH}: {exc}") from None
-    result = await asyncio.to_thread(_read, items, source, zone_for)
+    result = await asyncio.to_thread(_read, items, source, zone_for, region_at)
     if not result.points:
         raise SyncFailed(f"no usable points in {DELIVERYPOINTS_PATH} ({result.rejected} rejected of {len(items)})")
     try:
@@ -133,9 +137,12 @@ async def sync_network(source: PointSource, networks: Networks, *, zone_for: Zon
     return SyncReport(record, result, codes, paging.pages, before)
 
 
-def _read(items: list[dict[str, Any]], source: PointSource, zone_for: ZoneFor | None) -> ImportResult:
+def _read(
+    items: list[dict[str, Any]], source: PointSource, zone_for: ZoneFor | None, region_at: RegionAt | None
+) -> ImportResult:
     zone_for = zone_for or _zones()
-    return import_cdek(wire.encode(items), network=source.network, carrier=source.carrier, zone_for=zone_for)
+    data = wire.encode(items)
+    return import_cdek(data, network=source.network, carrier=source.carrier, zone_for=zone_for, region_at=region_at)
 
 
 @functools.cache
@@ -156,11 +163,13 @@ class Syncer:
         store: Store,
         *,
         on_saved: Callable[[], Awaitable[object]] | None = None,
+        region_at: RegionAt | None = None,
     ) -> None:
         self.sources = dict(sources)
         self.networks = networks
         self.store = store
         self.on_saved = on_saved
+        self.region_at = region_at
 
     async def sync(self, carrier: str) -> SyncReport:
         """Sync `carrier`'s network now; SyncBusy if another process is at it, SyncFailed if it failed."""
@@ -186,7 +195,7 @@ class Syncer:
     async def _sync_within(self, source: PointSource, limit_s: float) -> SyncReport:
         try:
             async with asyncio.timeout(limit_s):
-                return await sync_network(source, self.networks)
+                return await sync_network(source, self.networks, region_at=self.region_at)
         except TimeoutError:
             raise SyncFailed(f"{DELIVERYPOINTS_PATH} not read within {limit_s:g} s") from None
 

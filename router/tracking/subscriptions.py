@@ -1,4 +1,5 @@
-"""Carriers that call back told where: each is asked once at start, and again until it agrees."""
+"""Carriers that call back told where: each is asked once at start for every kind of call it
+makes (CDEK: `ORDER_STATUS` for statuses, `PRINT_FORM` for labels made), and again until it agrees."""
 
 from __future__ import annotations
 
@@ -20,20 +21,21 @@ def inbound_url(public_url: str, carrier: str, token: str) -> str:
 
 
 async def keep_subscribed(bookings: Mapping[str, BookingApi], public_url: str, token: str) -> None:
-    """Subscribe every carrier that calls back; one that fails is asked again later, the rest are not held up."""
+    """Subscribe every carrier that calls back to each kind of call it makes; one that fails is
+    asked again later, the rest are not held up."""
 
-    async def one(api: CallsBack) -> None:
+    async def one(api: CallsBack, kind: str) -> None:
         url = inbound_url(public_url, api.code, token)
         for attempt in range(1_000_000):
             try:
-                subscription = await api.subscribe(url)
+                subscription = await api.subscribe(url, kind)
             except (CarriersError, OSError) as exc:
                 pause = RETRY_S[min(attempt, len(RETRY_S) - 1)]
-                log.warning("tracking: %s not subscribed (%s); again in %g s", api.code, exc, pause)
+                log.warning("tracking: %s %s not subscribed (%s); again in %g s", api.code, kind, exc, pause)
                 await asyncio.sleep(pause)
                 continue
-            log.info("tracking: %s calls back at its inbound URL (subscription %s)", api.code, subscription)
+            log.info("tracking: %s calls back %s at its inbound URL (subscription %s)", api.code, kind, subscription)
             return
 
     callers = [api for api in bookings.values() if isinstance(api, CallsBack)]
-    await asyncio.gather(*(one(api) for api in callers))
+    await asyncio.gather(*(one(api, kind) for api in callers for kind in api.calls))

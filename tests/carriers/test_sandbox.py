@@ -241,6 +241,23 @@ async def test_cdek_delivery_points_filter_and_feed_the_pickup_importer(
     imported = await cdek.import_delivery_points({"city_code": 270})
     assert imported.errors == ()
     assert len(imported.points) > len(lockers)
+    # Named as CDEK names regions, numbered by CDEK's own codes, read back as ISO 3166-2.
+    assert {p["location"]["region"] for p in lockers} == {"Новосибирская обл."}
+    assert len({p["location"]["region_code"] for p in lockers}) == 1
+    assert {p.region for p in imported.points} == {"RU-NVS"}
+
+
+async def test_every_cdek_delivery_point_names_the_region_of_its_demo_point(
+    sandbox: SandboxServers, http: aiohttp.ClientSession
+) -> None:
+    with DEMO_POINTS.open(encoding="utf-8", newline="") as f:
+        demo = {row["region"] for row in csv.DictReader(f) if row["status"] == "active"}
+    cdek, _ = api_carriers(sandbox, http)
+    imported = await cdek.import_delivery_points(page_size=5000)
+    assert imported.errors == ()
+    assert {p.region for p in imported.points} == demo
+    moscow = [p async for p in cdek.delivery_points({"city_code": 44}, page_size=5000)][0]["location"]
+    assert (moscow["region"], moscow["region_code"]) == ("Москва", 81)
 
 
 # ------------------------------------------------------------------ CDEK, faults

@@ -135,3 +135,24 @@ async def test_a_shipment_of_no_crm_account_schedules_no_push(connect_crm: Start
     await moved(connected, shipment_id, event(Status.ACCEPTED, 0))
     assert await app[keys.SHIPPER].queue.state(PUSH, subject(connected.account.id, shipment_id)) is None
     assert not crm.pushes
+
+
+async def test_a_new_city_under_the_same_status_reaches_the_crm_and_a_duplicate_pushes_nothing(
+    connect_crm: StartCrm, crm: FakeCrm
+) -> None:
+    connected, saved = await booked(connect_crm, crm, api_key=API_KEY)
+    shipment_id = saved["extraData"]["shipmentId"]
+    await moved(connected, shipment_id, event(Status.IN_TRANSIT, 1, "Отправлен в транзит", "Москва"))
+    app = app_of(connected)
+    onward = event(Status.IN_TRANSIT, 20, "Принят в транзитном городе", "Екатеринбург")
+    assert not await app[keys.TRACKER].take(shipment_id, [onward], "webhook")  # no change of status
+    await app[keys.SHIPPER].runner.drain()
+    assert [h["comment"] for h in crm.taken()[-1].updates[0]["history"]] == [
+        "Отправлен в транзит, Москва",
+        "Принят в транзитном городе, Екатеринбург",
+    ]
+    assert [h["code"] for h in crm.taken()[-1].updates[0]["history"]] == ["in_transit", "in_transit"]
+    pushed = len(crm.pushes)
+    assert not await app[keys.TRACKER].take(shipment_id, [onward], "webhook")  # the same event again
+    await app[keys.SHIPPER].runner.drain()
+    assert len(crm.pushes) == pushed

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from pickup_points.importers import import_csv
 from pickup_points.pricing import destination, price_points
 from router.core.models import DeliveryType, Eta, Offer, Place, PointType, Price, PriceLine, PriceLineKind
 from tests.pickup_points.factories import point
@@ -89,8 +90,12 @@ async def test_an_offer_for_any_kind_of_point_prices_every_kind_and_the_cheapest
     assert [o.service if o else None for o in pricing.offers] == ["any", "lockers", "any"]
 
 
-@pytest.mark.parametrize(("written", "region"), [("77", "RU-TVE"), ("RU-MOW", "RU-MOW"), ("Москва", None)])
-def test_a_point_is_quoted_to_its_iso_3166_2_region_or_none_when_its_network_names_it(
-    written: str, region: str | None
+@pytest.mark.parametrize(("written", "region"), [("77", "RU-TVE"), ("RU-MOW", "RU-MOW"), ("Москва", "RU-MOW")])
+def test_a_point_is_quoted_to_the_iso_3166_2_region_its_network_wrote_as_a_code_or_a_name(
+    written: str, region: str
 ) -> None:
-    assert destination(point(region=written)).region == region
+    (imported,) = import_csv(
+        f"code,address,region,lat,lon,timezone,hours\n1,ул. Ленина 1,{written},55.75,37.62,Europe/Moscow,24/7\n", "net"
+    ).points
+
+    assert destination(imported).region == region

@@ -100,6 +100,7 @@ async def pickup_points(app: web.Application) -> AsyncIterator[None]:
         networks,
         app[keys.STORE],
         on_saved=lambda: reload_points(live, bundled, networks),
+        region_at=app[keys.PLACES].region_at,
     )
     tasks = []
     if settings.points_reload_s > 0:

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from carriers.booking import BookingApi
-from carriers.cdek.booking import CdekBooking
+from carriers.cdek.booking import PRINT_FORM, CdekBooking, call_type, read_print_call
+from carriers.cdek.orders_wire import PrintFormCall
 from carriers.cdek.statuses import read_webhook
-from carriers.errors import CarrierResponseError
+from carriers.errors import CarrierResponseError, CarriersError
 from carriers.tracking import TrackingEvent
 from router.core.errors import FieldError, InvalidRequest
 from router.http import appkeys as keys
@@ -48,8 +49,9 @@ async def add_events(request: web.Request) -> web.Response:
 
 
 async def inbound(request: web.Request) -> web.Response:
-    """A carrier's status call. CDEK signs nothing: the URL's token is the only proof, and the
-    event is taken only for an order of ours that it names."""
+    """A carrier's call: a status, or a label made. CDEK signs nothing: the URL's token is the
+    only proof, an event is taken only for an order of ours that it names, and a label only for
+    a print request of ours, fetched from CDEK's own host with the account's token."""
     settings = request.app[keys.SETTINGS]
     token = settings.inbound_token
     if not token or not hmac.compare_digest(request.match_info["token"].encode(), token.encode()):
@@ -58,8 +60,11 @@ async def inbound(request: web.Request) -> web.Response:
     api: BookingApi | None = request.app[keys.SHIPPER].bookings.get(carrier)
     if not isinstance(api, CdekBooking):
         raise web.HTTPNotFound()
+    body = await request.read()
     try:
-        call = read_webhook(await request.read(), carrier=carrier)
+        if call_type(body, carrier) == PRINT_FORM:
+            return await _label_made(request, carrier, read_print_call(body, carrier))
+        call = read_webhook(body, carrier=carrier)
     except CarrierResponseError as exc:
         raise InvalidRequest([FieldError("body", str(exc))], title="Not a status call") from None
     matches = [shipments.c.carrier_ref == call.uuid]
@@ -76,3 +81,17 @@ async def inbound(request: web.Request) -> web.Response:
         return web.json_response({"taken": False})
     changed = await request.app[keys.TRACKER].take(shipment_id, [call.event], "webhook")
     return web.json_response({"taken": True, "changed": changed})
+
+
+async def _label_made(request: web.Request, carrier: str, call: PrintFormCall) -> web.Response:
+    try:
+        taken = await request.app[keys.SHIPPER].papers.label_made(carrier, call.uuid, call.attributes.url)
+    except CarriersError as exc:
+        # Not fetched now: the label job still looks for it, so the call need not come again.
+        log.warning("inbound %s print form %s: the label was not fetched (%s)", carrier, call.uuid, exc)
+        taken = False
+    if not taken:
+        # Another system's print request on the same account, or a label kept already (a
+        # duplicate call, or the job was first): answered, so the carrier stops resending it.
+        log.info("inbound %s print form %s: nothing to keep", carrier, call.uuid)
+    return web.json_response({"taken": taken})

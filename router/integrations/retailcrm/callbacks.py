@@ -44,7 +44,6 @@ from router.core.models import (
     Shipment,
     money,
 )
-from router.core.regions import regions
 from router.core.settings import Settings
 from router.http.schemas.decode import convert
 from router.integrations.retailcrm import booking
@@ -105,11 +104,9 @@ def _crm_path(path: str) -> str:
     return ".".join(_CRM_NAMES.get(part, part) for part in path.split("."))
 
 
-def _same_region(place_region: str | None, point_country: str, point_region: str | None) -> bool:
-    # A point's region is as its source wrote it: a code (the demo networks' admin1 codes) is
-    # compared as ISO 3166-2, a name (CDEK's) cannot be and so keeps the point.
-    code = regions().of_written(point_country, point_region)
-    return code is None or place_region is None or code == place_region
+def _same_region(place_region: str | None, point_region: str | None) -> bool:
+    # Both ISO 3166-2; a point whose region could not be told is kept.
+    return point_region is None or place_region is None or point_region == place_region
 
 
 def _field_error(exc: InvalidRequest) -> Malformed:
@@ -243,7 +240,7 @@ class Callbacks:
         points = (
             n.point
             for n in found.results
-            if account.allows(n.point.carrier) and _same_region(place.region, n.point.country, n.point.region)
+            if account.allows(n.point.carrier) and _same_region(place.region, n.point.region)
         )
         return tuple(p for _, p in zip(range(CITY_POINTS_LIMIT), points, strict=False))
 

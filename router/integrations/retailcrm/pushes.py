@@ -1,16 +1,19 @@
 """The parcels' statuses pushed to the CRM whose delivery booked them.
 
 The CRM shows a delivery's status history as the module pushes it:
-`POST /api/v5/delivery/generic/{module code}/tracking` (crm.push_tracking). When a shipment
-owned by a connected account changes status, `schedule_push` (a Tracker status hook) schedules a
-`crm-push` job for the account and the shipment in the transaction that changes it, so no change
-is lost to a crash. The job sends the delivery's whole history, every status in the CRM's
-`statusList` (registration.STATUSES): sending it again is harmless, and a push that overtakes
-an older one can only bring the CRM up to date, so pushes stay in order per delivery. One job
-per shipment runs at a time, and a change while it runs makes it run again.
+`POST /api/v5/delivery/generic/{module code}/tracking` (crm.push_tracking). When a new event is
+kept for a shipment owned by a connected account (a new status, or the same status somewhere
+new: in transit, now in Kazan), `schedule_push` (a Tracker events hook) schedules a `crm-push`
+job for the account and the shipment in the transaction that keeps it, so no event is lost to a
+crash; a duplicate keeps nothing and schedules nothing. The job sends the delivery's whole
+history, every status in the CRM's `statusList` (registration.STATUSES), each entry with the
+carrier's words and the city as its comment: sending it again is harmless, and a push that
+overtakes an older one can only bring the CRM up to date, so pushes stay in order per delivery.
+One job per shipment runs at a time, and events kept while it runs make it run once more after,
+so a burst of events comes to one or two pushes, not one each.
 
 A CRM that does not answer is tried again with backoff, then every ten minutes, for a day after
-the latest event; a CRM that refuses the push is not asked again until the next change.
+the latest event; a CRM that refuses the push is not asked again until the next event.
 """
 
 from __future__ import annotations

@@ -219,6 +219,11 @@ class Places:
             address=location.address,
         )
 
+    def region_at(self, country: str, lat: float, lon: float) -> str | None:
+        """The ISO 3166-2 region of the city in `country` nearest to (lat, lon); None if it has no cities."""
+        rank = self._nearest(lat, lon, country)
+        return self._region[rank] if self._country[rank] == country else None
+
     def search(self, query: str, limit: int = 10, country: str | None = DEFAULT_COUNTRY) -> list[PlaceSuggestion]:
         """Cities in `country` (None: any) with a Latin or Cyrillic spelling starting with `query`.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import aiohttp
@@ -13,11 +13,11 @@ import orjson
 import pytest
 from aiohttp import web
 
-from carriers.cdek.booking import CdekBooking
+from carriers.cdek.booking import CdekBooking, read_print_call
 from carriers.cdek.statuses import read_webhook
 from carriers.sandbox import SandboxJourneys, SandboxOrders, SandboxServers, start_sandbox
-from carriers.sandbox.cdek_journeys import Stop, plan
-from carriers.tracking import Status
+from carriers.sandbox.cdek_plans import Stop, plan
+from carriers.tracking import Status, TrackingEvent
 from tests.carriers.sandbox.test_cdek_orders import an_order, booked, cdek_booking
 from tests.carriers.sandbox_fixtures import http  # noqa: F401  (fixture)
 
@@ -197,6 +197,27 @@ async def test_duplicates_and_reordering_happen_when_asked(
         assert resp.status == 200
 
 
+async def test_a_print_form_subscriber_is_called_once_a_label_is_made_and_status_subscribers_are_not(
+    booking: CdekBooking,
+    office: str,
+    receiver: Receiver,
+) -> None:
+    await booking.subscribe(receiver.url, "PRINT_FORM")
+    uuid = await booked(booking, an_order(office))
+    print_uuid = await booking.order_label(uuid, "A6")
+    loop = asyncio.get_running_loop()
+    stop = loop.time() + 10
+    while not receiver.bodies:
+        assert loop.time() < stop, "no PRINT_FORM call"
+        await asyncio.sleep(0.02)
+    (body,) = receiver.bodies  # no ORDER_STATUS call: it subscribed to labels only
+    call = read_print_call(body, "cdek")
+    assert (call.uuid, call.attributes.type) == (print_uuid, "barcode")
+    assert (await booking.fetch_label(call.attributes.url)).startswith(b"%PDF")
+    looked = await booking.made_label(print_uuid, wait=False)  # a look at the request finds it made too
+    assert looked is not None and looked.startswith(b"%PDF")
+
+
 async def test_subscriptions_are_listed_kept_once_and_deleted(
     booking: CdekBooking,
     receiver: Receiver,
@@ -262,3 +283,44 @@ def test_outcomes_are_seeded_and_mostly_delivered() -> None:
     assert counts["delivered"] > 1600
     assert 100 < counts["returned"] < 300
     assert 40 < counts["lost"] < 160
+
+
+async def test_a_lane_made_late_delivers_the_parcels_booked_on_it_afterwards_that_much_later(
+    servers: SandboxServers,
+    booking: CdekBooking,
+    http: aiohttp.ClientSession,  # noqa: F811
+    office: str,
+) -> None:
+    before = await booked(booking, an_order(office, number="on-time"))
+    await control(http, servers, f"/orders/{before}/journey", {"outcome": "delivered"})
+    lanes = await control(http, servers, "/lanes", {"from": "moscow", "to": "НОВОСИБИРСК", "late_days": 5})
+    assert lanes == {"lanes": [{"from": "moscow", "to": "новосибирск", "late_days": 5.0}]}
+    after = await booked(booking, an_order(office, number="late"))
+    await control(http, servers, f"/orders/{after}/journey", {"outcome": "delivered"})
+    await advance(http, servers, 30)
+
+    def trunk(events: Sequence[TrackingEvent]) -> timedelta:
+        handed = next(e.at for e in events if e.carrier_code == "TAKEN_BY_TRANSPORTER_FROM_SENDER_CITY")
+        return next(e.at for e in events if e.carrier_code == "ACCEPTED_IN_RECIPIENT_CITY") - handed
+
+    on_time, late = (await booking.follow(before)).events, (await booking.follow(after)).events
+    assert on_time[-1].status is late[-1].status is Status.DELIVERED
+    # Five days more, less what the lane's jitter (a day either way on this trunk) can take off.
+    assert trunk(late) - trunk(on_time) > timedelta(days=3)
+
+
+async def test_a_lane_is_late_until_put_right_and_a_bad_one_is_refused(
+    servers: SandboxServers,
+    http: aiohttp.ClientSession,  # noqa: F811
+) -> None:
+    url = f"{servers.cdek_url}/_sandbox/lanes"
+    await control(http, servers, "/lanes", {"to": "Казань", "late_days": 2})
+    assert (await control(http, servers, "/lanes", {"to": "казань", "late_days": 0})) == {"lanes": []}
+    await control(http, servers, "/lanes", {"from": "Москва", "to": "Казань", "late_days": 1.5})
+    async with http.delete(url) as resp:
+        assert resp.status == 200 and (await resp.json()) == {"lanes": []}
+    for bad in ({"late_days": 2}, {"to": " ", "late_days": 2}, {"to": "Казань", "late_days": -1}, {"to": "Казань"}):
+        async with http.post(url, json=bad) as resp:
+            assert resp.status == 400, bad
+    async with http.get(url) as resp:
+        assert (await resp.json()) == {"lanes": []}

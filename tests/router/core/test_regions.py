@@ -67,3 +67,35 @@ def test_a_broken_table_names_its_row_and_field(tmp_path: Path) -> None:
         read_region_table(source)
 
     assert caught.value.path == "row 2.iso"
+
+
+@pytest.mark.parametrize(
+    ("name", "iso"),
+    [
+        ("Москва", "RU-MOW"),
+        ("г. Москва", "RU-MOW"),
+        ("Московская обл.", "RU-MOS"),
+        ("Moscow", "RU-MOW"),
+        ("Moscow Oblast", "RU-MOS"),
+        ("Новосибирская обл.", "RU-NVS"),
+        ("Респ. Татарстан", "RU-TA"),
+        ("Татарстан респ.", "RU-TA"),
+        ("Кемеровская область - Кузбасс", "RU-KEM"),
+        ("Ханты-Мансийский авт. округ", "RU-KHM"),
+        ("Ненецкий АО", "RU-NEN"),
+        ("Ямало-Ненецкий автономный округ", "RU-YAN"),
+        ("Саха /Якутия/ респ.", "RU-SA"),
+        ("Алтай респ.", "RU-AL"),
+        ("Алтайский край", "RU-ALT"),
+        ("Орёл обл.", None),  # a city's name, not its region's
+        ("Москва и Московская обл.", None),  # two subjects: no one code
+        ("", None),
+    ],
+)
+def test_a_region_named_as_cdek_or_the_table_names_it_is_found(name: str, iso: str | None) -> None:
+    assert regions().of_name("RU", name) == iso
+
+
+def test_only_the_tables_country_is_found_by_name() -> None:
+    assert regions().of_name("KZ", "Алматинская обл.") is None
+    assert regions().of_name(None, "Москва") is None

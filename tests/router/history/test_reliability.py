@@ -467,6 +467,15 @@ async def test_the_window_ends_at_the_newest_month_imported_not_at_the_clock() -
     assert capped is not None and capped.n == 12  # January to March: nothing counts from after today
 
 
+async def test_a_record_following_the_sandboxs_clock_counts_what_the_sandbox_delivered_weeks_ahead() -> None:
+    record = TrackRecord(MemoryStore(), ReliabilityConfig(), clock=lambda: datetime(2026, 12, 20, tzinfo=UTC))
+    await record.record(monthly("acme", date(2027, 1, 1), 1, 4, transit_days=2))
+    assert await record.tallies("acme") is None  # from a month still to come, by the calendar
+    record.follow_clock(lambda: datetime(2027, 1, 9, tzinfo=UTC))
+    tally = await record.tallies("acme")
+    assert tally is not None and tally.n == 4
+
+
 async def test_a_store_that_does_not_answer_leaves_quotes_without_history() -> None:
     dead = RedisStore("redis://127.0.0.1:1/0")
     try:

@@ -48,6 +48,24 @@ async def test_a_network_reads_back_exactly_as_it_was_imported(records_url: str)
     assert loaded.marks == {"n": record.imported_at} and record.point_count == 2
 
 
+async def test_a_network_stored_with_the_old_region_codes_or_names_loads_with_iso_3166_2_ones(records_url: str) -> None:
+    # As imports and syncs kept them before regions were ISO codes: the demo files' GeoNames
+    # admin1 codes, history's RU-48 form, CDEK's names; one name no subject has.
+    written = {"a": "48", "b": "RU-53", "c": "Новосибирская обл.", "d": "RU-KGD", "e": "Сибирский ФО"}
+    points = [point(code, network="old", region=region) for code, region in written.items()]
+    async with open_database(records_url) as db:
+        await Networks(db).save("old", points, "old.csv")
+        loaded = await Networks(db).load()
+    assert loaded.errors == ()
+    assert {p.code: p.region for p in loaded.points} == {
+        "a": "RU-MOW",
+        "b": "RU-NVS",
+        "c": "RU-NVS",
+        "d": "RU-KGD",
+        "e": None,
+    }
+
+
 async def test_a_reader_during_a_reimport_sees_the_whole_old_network_then_the_whole_new_one(
     records_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,8 @@ from unittest.mock import ANY
 import aiohttp
 import pytest
 
-from carriers.sandbox import SandboxServers
+from carriers.sandbox import SandboxPoints, SandboxServers, start_sandbox
+from carriers.sandbox.points import delivery_points
 from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.http.app import create_app
@@ -101,6 +102,39 @@ async def test_a_sync_failing_on_page_3_keeps_the_network_and_healthz_says_so_un
     network = (await (await api.get("/healthz")).json())["networks"]["cdek"]
     assert network["last_error"] is None and datetime.fromisoformat(network["synced_at"]) > synced_at
     assert "cdek:C03" not in await served_ids(api)
+
+
+async def test_a_synced_networks_points_carry_iso_regions_from_cdeks_names_or_else_their_coordinates(
+    aiohttp_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The emulator's own points, as CDEK shapes them: Moscow, Novosibirsk and Kazan by their real city codes.
+    moscow, novosibirsk, kazan = (
+        next(p for p in delivery_points() if p["location"]["city_code"] == city) for city in (44, 270, 424)
+    )
+    # A region CDEK names in words no table knows (a federal district, not a subject).
+    unnamed = {**novosibirsk, "code": "UNNAMED", "location": {**novosibirsk["location"], "region": "Сибирский ФО"}}
+    servers = await start_sandbox(seed=7, cdek_points=SandboxPoints([moscow, novosibirsk, kazan, unnamed]))
+    try:
+        for name, value in credentials(servers).items():
+            monkeypatch.setenv(name, value)
+        assert [p["location"]["region"] for p in (moscow, novosibirsk, kazan)] == [
+            "Москва",
+            "Новосибирская обл.",
+            "Респ. Татарстан",
+        ]
+        (tmp_path / "own").mkdir()
+        api = await aiohttp_client(create_app(replace(settings, config_path=carriers_toml(tmp_path / "own", servers))))
+        report = await api.app[keys.POINT_SYNC].sync("cdek")
+        assert report.result.rejected == 0
+
+        regions = {}
+        for point in (moscow, novosibirsk, kazan, unnamed):
+            response = await api.get(f"/v1/pickup-points/cdek:{point['code']}")
+            assert response.status == 200, await response.text()
+            regions[point["code"]] = (await response.json())["region"]
+    finally:
+        await servers.close()
+    assert list(regions.values()) == ["RU-MOW", "RU-NVS", "RU-TA", "RU-NVS"]
 
 
 async def test_healthz_names_no_network_while_syncing_is_off(aiohttp_client: Any, settings: Settings) -> None:
