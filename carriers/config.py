@@ -12,6 +12,7 @@
     client_secret_env = "CDEK_CLIENT_SECRET"
     timeout_s = 1.5
     tariffs = [136, 137, 368]           # optional: only these tariffs
+    polls_per_minute = 600              # optional: tracking polls of this account, at most, in any 60 s
 
     [[carriers]]
     kind = "courier"
@@ -49,6 +50,9 @@ CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # Upper case only: a pasted credential (mixed case) is then refused without being echoed back.
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 MAX_TIMEOUT_S = 60.0
+# Tracking polls a carrier account is sent at most in any 60 s (router.tracking.poller), unless
+# its table says otherwise: CDEK's and the courier's published limits are well above it.
+DEFAULT_POLLS_PER_MINUTE = 600
 
 # Where a running sandbox publishes itself in `Settings.extra`.
 SANDBOX_CDEK_URL = "sandbox.cdek.base_url"
@@ -80,6 +84,8 @@ Clock = Annotated[
     str, Meta(pattern=r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$", description='a wall-clock time like "18:00"')
 ]
 Tariff = Annotated[int, Meta(gt=0, description="a positive whole number")]
+# Two at least: no pace keeps a single poll a minute to any 60 s however cut.
+PerMinute = Annotated[int, Meta(ge=2, description="a whole number of polls a minute, 2 or more")]
 
 
 class RatecardSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind", tag="ratecard"):
@@ -98,6 +104,7 @@ class CdekSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind"
     tariffs: Annotated[list[Tariff], Meta(min_length=1)] | UnsetType = UNSET  # unset: every tariff
     cutoff: Clock = "18:00"
     lang: Literal["rus", "eng", "zho"] = "rus"
+    polls_per_minute: PerMinute = DEFAULT_POLLS_PER_MINUTE
 
 
 class CourierSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="kind", tag="courier"):
@@ -114,6 +121,7 @@ class CourierSpec(Struct, frozen=True, forbid_unknown_fields=True, tag_field="ki
     matter: Text = "Parcel"
     vehicle_type_id: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
     cutoff: Clock = "20:00"
+    polls_per_minute: PerMinute = DEFAULT_POLLS_PER_MINUTE
 
 
 class ConfigFile(Struct, frozen=True, forbid_unknown_fields=True):
@@ -144,6 +152,7 @@ class CdekEntry:
     lang: str
     sandbox: bool
     name_ru: str
+    polls_per_minute: int = DEFAULT_POLLS_PER_MINUTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +170,7 @@ class CourierEntry:
     sandbox: bool
     name_ru: str
     service_name_ru: str
+    polls_per_minute: int = DEFAULT_POLLS_PER_MINUTE
 
 
 Entry = RatecardEntry | CdekEntry | CourierEntry
@@ -270,6 +280,7 @@ def _cdek(spec: CdekSpec, where: _Where, env: Mapping[str, str], sandbox: Mappin
         lang=spec.lang,
         sandbox=spec.sandbox,
         name_ru=spec.name_ru.strip(),
+        polls_per_minute=spec.polls_per_minute,
     )
 
 
@@ -299,6 +310,7 @@ def _courier(
         sandbox=spec.sandbox,
         name_ru=spec.name_ru.strip(),
         service_name_ru=spec.service_name_ru.strip(),
+        polls_per_minute=spec.polls_per_minute,
     )
 
 

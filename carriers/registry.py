@@ -1,5 +1,6 @@
 """Which carriers this service asks: the bundled rate cards, plus API carriers from config, and
-which of those take orders over their API (`load_booking`)."""
+which of those take orders over their API (`load_booking`) and how often they may be polled for
+tracking (`load_polls_per_minute`)."""
 
 from __future__ import annotations
 
@@ -106,6 +107,14 @@ def build_booking(
                 client, code=entry.code, timeout_s=timeout_s, matter=entry.matter, vehicle_type_id=entry.vehicle_type_id
             )
     return booking
+
+
+def load_polls_per_minute(settings: Settings) -> dict[str, int]:
+    """Each API carrier's tracking polls a minute at most (`polls_per_minute`), by carrier code."""
+    if settings.config_path is None:
+        return {}
+    config = load_config(settings.config_path, env=os.environ, sandbox=settings.extra)
+    return {e.code: e.polls_per_minute for e in config.entries if isinstance(e, CdekEntry | CourierEntry)}
 
 
 def _cdek(entry: CdekEntry, settings: Settings, http: aiohttp.ClientSession | None) -> CdekCarrier:

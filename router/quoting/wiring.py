@@ -18,13 +18,13 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
 from carriers.booking import BookingApi
 from carriers.ratecard.tariff import TrackingRange
-from carriers.registry import close_carriers, load_booking, load_carriers, partner_ranges
+from carriers.registry import close_carriers, load_booking, load_carriers, load_polls_per_minute, partner_ranges
 from router.core.settings import Settings
 from router.history.archive import OutcomeArchive
 from router.history.reliability import ReliabilityConfig
@@ -61,6 +61,7 @@ class Wired:
     records: Database
     bookings: dict[str, BookingApi]  # the API carriers that take orders, by code
     partners: dict[str, TrackingRange]  # the rate-card partners booked here, with their numbers
+    polls_per_minute: dict[str, int] = field(default_factory=dict)  # the API carriers' tracking poll limits
 
 
 @asynccontextmanager
@@ -92,6 +93,7 @@ async def open_engine(
         carriers = guard_carriers(loaded, store)
         opened.callback(close_carriers, carriers)
         bookings = load_booking(settings, http)
+        polls_per_minute = load_polls_per_minute(settings)
         archive = OutcomeArchive(records)
         record = TrackRecord(store, ReliabilityConfig.from_env(), places=lambda: index, archive=archive)
         opened.push_async_callback(record.close)
@@ -103,5 +105,14 @@ async def open_engine(
         opened.push_async_callback(last_good.flush)
         engine = QuoteEngine(carriers, index, settings, record=record, last_good=last_good)
         yield Wired(
-            engine, QuoteBook(store, settings), store, record, index, http, records, bookings, partner_ranges(loaded)
+            engine,
+            QuoteBook(store, settings),
+            store,
+            record,
+            index,
+            http,
+            records,
+            bookings,
+            partner_ranges(loaded),
+            polls_per_minute,
         )

@@ -10,6 +10,12 @@ dies holding a job loses only its lease: when it runs out, the job is claimed ag
 Each claim counts an attempt and is fenced by it: a worker whose lease ran out and whose job was
 claimed again cannot finish or reschedule it over the newer claim.
 
+Jobs are claimed oldest due first. A job whose turn came but that must wait for a limit (a
+carrier's polls per second) is held rather than put back: it keeps its due time, and so its place
+at the head of the line, and nobody claims it until the hold ends. Its lane (the jobs that meet
+the same limit) is left alone by the worker until then, so the worker neither claims jobs only to
+give them back nor keeps other work waiting behind them.
+
     queue = JobQueue(database, worker="host-1234")
     runner = JobRunner(queue, {"book": booker.run})   # handlers answer Done, Later, Retry or Fail
     runner.start(); ...; await runner.stop()
@@ -24,7 +30,7 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -51,6 +57,7 @@ class Job:
     attempts: int  # counting this claim
     last_error: str | None = None
     version: int = 0  # as claimed; moved on when the job is scheduled again while it runs
+    due: datetime | None = None  # when its time came: its place in line
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,24 @@ class Later:
     """Not a failure: ask again after a while (a carrier still deciding); attempts start over."""
 
     after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """The jobs of one kind that meet the same limit: `subjects` selects their subjects."""
+
+    name: str
+    subjects: sa.Select[tuple[str]] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Its time came but a limit is spent for now: not run, it keeps its due time (its place in
+    line), nobody claims it for `for_s` seconds, and the claim counts no attempt. With a `lane`,
+    this worker claims none of the lane's jobs for as long."""
+
+    for_s: float
+    lane: Lane | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +104,7 @@ class Fail:
     error: str
 
 
-Outcome = Done | Later | Retry | Fail
+Outcome = Done | Later | Hold | Retry | Fail
 Handler = Callable[[Job], Awaitable[Outcome]]
 
 
@@ -141,10 +166,19 @@ class JobQueue:
         self.max_attempts = max_attempts
         self._clock = clock
 
+    def now(self) -> datetime:
+        return self._clock()
+
     async def claim(
-        self, limit: int = 8, *, kinds: Collection[str] | None = None, subject: str | None = None
+        self,
+        limit: int = 8,
+        *,
+        kinds: Collection[str] | None = None,
+        subject: str | None = None,
+        skip: Collection[tuple[str, Lane]] = (),
     ) -> list[Job]:
-        """Up to `limit` jobs whose time has come and that nobody holds, leased to this worker."""
+        """Up to `limit` jobs whose time has come and that nobody holds, oldest due first, leased to
+        this worker; none of the lanes in `skip` (each with its jobs' kind)."""
         now = self._clock()
         due = (
             sa.select(jobs.c.id)
@@ -153,24 +187,38 @@ class JobQueue:
                 jobs.c.run_at <= now,
                 sa.or_(jobs.c.leased_until.is_(None), jobs.c.leased_until < now),
             )
-            .order_by(jobs.c.run_at)
+            .order_by(jobs.c.run_at, jobs.c.id)
             .limit(limit)
         )
         if kinds is not None:
             due = due.where(jobs.c.kind.in_(list(kinds)))
         if subject is not None:
             due = due.where(jobs.c.subject == subject)
+        for kind, lane in skip:
+            due = due.where(sa.not_(sa.and_(jobs.c.kind == kind, jobs.c.subject.in_(lane.subjects.scalar_subquery()))))
         if self.database.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
         claimed = (
             jobs.update()
             .where(jobs.c.id.in_(due.scalar_subquery()))
             .values(leased_until=now + self.lease, leased_by=self.worker, attempts=jobs.c.attempts + 1, updated_at=now)
-            .returning(jobs.c.id, jobs.c.kind, jobs.c.subject, jobs.c.attempts, jobs.c.last_error, jobs.c.version)
+            .returning(
+                jobs.c.id,
+                jobs.c.kind,
+                jobs.c.subject,
+                jobs.c.attempts,
+                jobs.c.last_error,
+                jobs.c.version,
+                jobs.c.run_at,
+            )
         )
         async with self.database.write() as conn:
-            rows = (await conn.execute(claimed)).all()
-        return [Job(row.id, row.kind, row.subject, row.attempts, row.last_error, row.version) for row in rows]
+            returned = (await conn.execute(claimed)).all()
+        # RETURNING keeps no order: the jobs are handed out as they were chosen, oldest due first.
+        rows = sorted(returned, key=lambda row: (row.run_at, row.id))
+        return [
+            Job(row.id, row.kind, row.subject, row.attempts, row.last_error, row.version, row.run_at) for row in rows
+        ]
 
     async def settle(self, job: Job, outcome: Outcome) -> bool:
         """Record what came of `job`; False when this worker no longer held it (its lease ran out).
@@ -185,6 +233,9 @@ class JobQueue:
         elif isinstance(outcome, Later):
             run_at = now + timedelta(seconds=outcome.after_s)
             values["attempts"] = 0
+        elif isinstance(outcome, Hold):
+            values["attempts"] = jobs.c.attempts - 1
+            values["leased_until"] = sa.case((jobs.c.version == job.version, now + timedelta(seconds=outcome.for_s)))
         elif isinstance(outcome, Retry) and job.attempts < self.max_attempts:
             run_at = now + timedelta(seconds=backoff_s(job.attempts))
         else:
@@ -220,7 +271,8 @@ class JobRunner:
 
     `run(kind, subject)` runs one job now if nobody holds it (a request that just scheduled its
     own booking need not wait for the next poll). A handler that raises is a `Retry` with the
-    error's text: the job is never lost to a bug, and ends `failed` when attempts run out.
+    error's text: the job is never lost to a bug, and ends `failed` when attempts run out. A
+    `Hold` with a lane keeps the lane's jobs out of this worker's claims until the hold ends.
     """
 
     def __init__(
@@ -234,6 +286,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._held: dict[tuple[str, str], tuple[datetime, tuple[str, Lane]]] = {}  # until when, by kind and lane
 
     def start(self) -> None:
         if self._loop_task is None:
@@ -262,7 +315,7 @@ class JobRunner:
     async def drain(self) -> None:
         """Run every due job, and those they schedule to run at once, until none is due (tests, CLI)."""
         while True:
-            claimed = await self.queue.claim(self._concurrency, kinds=self.handlers)
+            claimed = await self._claim(self._concurrency)
             if not claimed:
                 if not self._running:
                     return
@@ -278,16 +331,31 @@ class JobRunner:
             claimed: list[Job] = []
             if free > 0:
                 try:
-                    claimed = await self.queue.claim(free, kinds=self.handlers)
+                    claimed = await self._claim(free)
                 except RecordsUnavailable as exc:
                     log.warning("jobs: records unavailable (%s); trying again", exc.__cause__ or exc)
             for job in claimed:
                 self._spawn(job)
             if len(claimed) < free or free <= 0:  # nothing more is due, or no room: wait for either to change
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.poll_s * random.uniform(0.8, 1.2)):
+                    async with asyncio.timeout(self._pause_s()):
                         await self._wake.wait()
                 self._wake.clear()
+
+    async def _claim(self, limit: int) -> list[Job]:
+        now = self.queue.now()
+        for key, (until, _) in list(self._held.items()):
+            if until <= now:
+                del self._held[key]
+        return await self.queue.claim(limit, kinds=self.handlers, skip=[lane for _, lane in self._held.values()])
+
+    def _pause_s(self) -> float:
+        """Until the next look for due jobs: the poll, or sooner when a held lane opens again."""
+        pause_s = self.poll_s * random.uniform(0.8, 1.2)
+        if self._held:
+            opens = min(until for until, _ in self._held.values())
+            pause_s = min(pause_s, max(0.0, (opens - self.queue.now()).total_seconds()) + 0.001)
+        return pause_s
 
     def _spawn(self, job: Job) -> None:
         task = asyncio.create_task(self._run(job), name=f"job {job.kind} {job.subject}")
@@ -306,6 +374,9 @@ class JobRunner:
             except Exception as exc:
                 log.exception("job %s %s failed", job.kind, job.subject)
                 outcome = Retry(f"{type(exc).__name__}: {exc}")
+            if isinstance(outcome, Hold) and outcome.lane is not None:
+                until = self.queue.now() + timedelta(seconds=outcome.for_s)
+                self._held[(job.kind, outcome.lane.name)] = (until, (job.kind, outcome.lane))
             try:
                 if not await self.queue.settle(job, outcome):
                     log.warning("job %s %s: lease lost before it was settled", job.kind, job.subject)

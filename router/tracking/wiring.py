@@ -39,12 +39,15 @@ def shipper_for(
 
     `points` is read when a booking is made, so a caller whose points are (re)loaded later can
     hand a lookup that reads them then. `sender` and `tracker`: the app's own, which its
-    endpoints share; made here over the same records otherwise. Polls are paced in the store.
-    `labels_called_back`: the caller has carriers call its inbound URL when a label is made, so
-    the label job waits for the call rather than polling (`router.shipping.paperwork`)."""
+    endpoints share; made here over the same records otherwise. Polls are paced in the store, each
+    carrier's to its `polls_per_minute`. `labels_called_back`: the caller has carriers call its
+    inbound URL when a label is made, so the label job waits for the call rather than polling
+    (`router.shipping.paperwork`)."""
     sender = sender if sender is not None else Sender(wired.records, wired.http)
     tracker = tracker if tracker is not None else tracker_for(wired)
-    poller = Poller(tracker, wired.bookings, wired.store, every_s=settings.tracking_poll_s)
+    poller = Poller(
+        tracker, wired.bookings, wired.store, every_s=settings.tracking_poll_s, per_minute=wired.polls_per_minute
+    )
     return Shipper(
         wired.records,
         wired.book,

@@ -9,6 +9,7 @@ import pytest
 
 from carriers.cdek.carrier import CdekCarrier
 from carriers.config import (
+    DEFAULT_POLLS_PER_MINUTE,
     SANDBOX_CDEK_CLIENT_ID,
     SANDBOX_CDEK_CLIENT_SECRET,
     SANDBOX_CDEK_URL,
@@ -20,7 +21,7 @@ from carriers.config import (
     load_config,
 )
 from carriers.courier import CourierCarrier
-from carriers.registry import load_carriers
+from carriers.registry import load_carriers, load_polls_per_minute
 from router.core.errors import ConfigError
 from router.core.settings import DEFAULT_DATA_DIR, Settings
 
@@ -157,6 +158,24 @@ def test_a_courier_entry_builds_a_courier(tmp_path: Path) -> None:
     assert (entry.code, entry.vehicle_type_id, entry.token.reveal()) == ("bystro", 6, "token-value")
 
 
+def test_each_api_carriers_tracking_poll_limit_is_its_own_and_600_a_minute_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    text = (
+        CDEK
+        + "polls_per_minute = 120\n"
+        + CDEK.replace('kind = "cdek"', 'kind = "cdek"\ncode = "cdek-2"')
+        + '[[carriers]]\nkind = "courier"\nbase_url = "https://c.example/api"\ntoken_env = "COURIER_TOKEN"\npolls_per_minute = 30\n'
+        + '[[carriers]]\nkind = "ratecard"\n'
+    )
+    limits = load_polls_per_minute(Settings(config_path=write(tmp_path, text)))
+    assert limits == {"cdek": 120, "cdek-2": DEFAULT_POLLS_PER_MINUTE, "courier": 30}
+    assert DEFAULT_POLLS_PER_MINUTE == 600
+    assert load_polls_per_minute(Settings()) == {}  # no config: no API carriers to poll
+
+
 # ------------------------------------------------------------------ mistakes, each named
 
 
@@ -175,6 +194,9 @@ def test_a_courier_entry_builds_a_courier(tmp_path: Path) -> None:
         (CDEK + 'code = "CDEK!"\n', "carriers[0].code"),
         (CDEK + 'lang = "de"\n', "carriers[0].lang"),
         (CDEK + CDEK, "carriers[1].code"),
+        (CDEK + "polls_per_minute = 1\n", "carriers[0].polls_per_minute"),
+        (CDEK + 'polls_per_minute = "600/min"\n', "carriers[0].polls_per_minute"),
+        (CDEK + "polls_per_minute = 60.5\n", "carriers[0].polls_per_minute"),
         ('[[carriers]]\nkind = "courier"\ntoken_env = "COURIER_TOKEN"\n', "carriers[0].base_url"),
         ('[[carriers]]\nkind = "ratecard"\npath = "nowhere"\n', "carriers[0].path"),
         ('[[carriers]]\nkind = "ratecard"\n\n[other]\nx = 1\n', "other"),

@@ -4,9 +4,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from router.records import open_database
-from router.records.jobs import Done, Fail, Job, JobQueue, JobRunner, Later, Retry, schedule
+from router.records.jobs import Done, Fail, Hold, Job, JobQueue, JobRunner, Lane, Later, Retry, schedule
+from router.records.tables import jobs
 
 
 async def test_workers_claiming_together_never_take_the_same_job(records_url: str) -> None:
@@ -127,4 +129,53 @@ async def test_work_scheduled_while_a_job_runs_runs_after_it_and_never_beside_it
         (again,) = await queue.claim()
         assert again.subject == "whk_1/shp_1"
         assert await queue.settle(again, Done())
-        assert (await queue.state("webhook", "whk_1/shp_1"))[0] == "done"
+        state = await queue.state("webhook", "whk_1/shp_1")
+        assert state is not None and state[0] == "done"
+
+
+async def test_jobs_are_claimed_oldest_due_first_and_a_held_one_keeps_its_place_without_counting_an_attempt(
+    records_url: str,
+) -> None:
+    start = datetime.now(UTC)
+    now = [start + timedelta(seconds=1)]
+    async with open_database(records_url) as database:
+        async with database.write() as conn:
+            for n, due_s in ((3, -1), (1, -3), (2, -2)):
+                await schedule(conn, "track", f"shp_{n}", at=start + timedelta(seconds=due_s))
+        queue = JobQueue(database, worker="w", clock=lambda: now[0])
+
+        first = await queue.claim(2)
+        assert [job.subject for job in first] == ["shp_1", "shp_2"]
+        assert await queue.settle(first[0], Hold(0.5))  # a limit spent: its turn comes again
+        assert await queue.settle(first[1], Later(60))
+        assert [job.subject for job in await queue.claim(1)] == ["shp_3"]  # the held one nobody claims
+        now[0] += timedelta(seconds=1)
+        (again,) = await queue.claim(1)
+
+    assert again.subject == "shp_1" and again.attempts == 1  # first in line still; the hold counted none
+
+
+async def test_a_worker_skips_a_held_lane_and_leaves_other_work_its_turn(records_url: str) -> None:
+    async with open_database(records_url) as database:
+        async with database.write() as conn:
+            for n in range(4):
+                await schedule(conn, "track", f"busy-{n}", at=datetime.now(UTC) - timedelta(seconds=10 - n))
+            await schedule(conn, "track", "quiet-1", at=datetime.now(UTC) - timedelta(seconds=1))
+            await schedule(conn, "book", "busy-9")  # another kind: its jobs are no part of the lane
+        busy = Lane("busy", sa.select(jobs.c.subject).where(jobs.c.subject.like("busy-%")))
+        seen: list[str] = []
+
+        async def track(job: Job) -> Hold | Done:
+            seen.append(job.subject)
+            return Hold(30, busy) if job.subject.startswith("busy-") else Done()
+
+        async def book(job: Job) -> Done:
+            seen.append(job.subject)
+            return Done()
+
+        runner = JobRunner(JobQueue(database, worker="w"), {"track": track, "book": book}, concurrency=1)
+        await runner.drain()
+        held = await runner.queue.state("track", "busy-1")
+
+    assert seen == ["busy-0", "quiet-1", "busy-9"]  # one refusal, then none of the lane claimed
+    assert held == ("ready", 0, None)
