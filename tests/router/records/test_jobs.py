@@ -34,10 +34,11 @@ async def test_workers_claiming_together_never_take_the_same_job(records_url: st
 async def test_a_job_whose_lease_ran_out_is_claimed_again_and_the_first_holder_cannot_settle_it(
     records_url: str,
 ) -> None:
-    now = [datetime.now(UTC) + timedelta(seconds=1)]  # after the job was scheduled
     async with open_database(records_url) as database:
         async with database.write() as conn:
             await schedule(conn, "book", "shp_1")
+        # Started once the job is scheduled: opening a database may take seconds on a busy machine.
+        now = [datetime.now(UTC) + timedelta(seconds=1)]
         first = JobQueue(database, worker="killed", lease_s=10, clock=lambda: now[0])
         second = JobQueue(database, worker="alive", lease_s=10, clock=lambda: now[0])
         (held,) = await first.claim()
@@ -53,10 +54,10 @@ async def test_a_job_whose_lease_ran_out_is_claimed_again_and_the_first_holder_c
 
 
 async def test_a_job_that_keeps_failing_backs_off_then_ends_failed_with_its_cause(records_url: str) -> None:
-    now = [datetime.now(UTC) + timedelta(seconds=1)]  # after the job was scheduled
     async with open_database(records_url) as database:
         async with database.write() as conn:
             await schedule(conn, "label", "shp_1")
+        now = [datetime.now(UTC) + timedelta(seconds=1)]  # once the job is scheduled
         queue = JobQueue(database, worker="w", max_attempts=3, clock=lambda: now[0])
         for attempt, pause_s in ((1, 1.0), (2, 2.0)):
             (job,) = await queue.claim()
