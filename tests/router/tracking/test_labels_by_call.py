@@ -17,15 +17,14 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 
-from carriers.sandbox import SandboxServers, start_sandbox
-from carriers.sandbox.cdek_journeys import SandboxJourneys
-from carriers.sandbox.cdek_orders import SandboxOrders
+from carriers.sandbox import SandboxServers
 from router.http import appkeys as keys
 from router.records.tables import jobs
 from router.tracking.subscriptions import inbound_url
 from tests.receiver import Receiver
 from tests.router.shipping.test_cdek_bookings import cdek_settings, control
 from tests.router.tracking.test_tracking import TOKEN, book_at_an_office, serve, until
+from tests.sandboxes import travelling_sandbox
 from tests.services import free_port
 
 LABEL_READY = "shipment.label_ready"
@@ -33,13 +32,8 @@ LABEL_READY = "shipment.label_ready"
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxServers]:
-    orders = SandboxOrders(decide_after_s=0, print_ready_after_s=3600)
-    journeys = SandboxJourneys(orders, seed=3, returned_share=0.0, lost_share=0.0)
-    servers = await start_sandbox(seed=7, cdek_orders=orders, cdek_journeys=journeys)
-    try:
+    async with travelling_sandbox(print_ready_after_s=3600) as servers:
         yield servers
-    finally:
-        await servers.close()
 
 
 def print_form_call(print_uuid: str, url: str) -> dict[str, Any]:

@@ -24,9 +24,7 @@ import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 
-from carriers.sandbox import SandboxServers, start_sandbox
-from carriers.sandbox.cdek_journeys import SandboxJourneys
-from carriers.sandbox.cdek_orders import SandboxOrders
+from carriers.sandbox import SandboxServers
 from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.records.jobs import Done, Job
@@ -36,6 +34,7 @@ from router.tracking.tracker import Tracker
 from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER, booking, key, quote
 from tests.router.shipping.test_cdek_bookings import cdek_settings, control
 from tests.router.tracking.test_tracking import serve
+from tests.sandboxes import travelling_sandbox
 
 DOOR = "cdek:137"  # office to door: both lanes by the same tariff, no offices to import
 LATE, ON_TIME = "Новосибирск", "Казань"
@@ -46,13 +45,8 @@ LATE_PARCELS = 200
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxServers]:
-    orders = SandboxOrders(decide_after_s=0, print_ready_after_s=0)
-    journeys = SandboxJourneys(orders, seed=5, returned_share=0.0, lost_share=0.0)
-    servers = await start_sandbox(seed=7, cdek_orders=orders, cdek_journeys=journeys)
-    try:
+    async with travelling_sandbox(seed=5) as servers:
         yield servers
-    finally:
-        await servers.close()
 
 
 def to(city: str, declared_value: int) -> dict[str, Any]:

@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from carriers.sandbox import SandboxServers, start_sandbox
-from carriers.sandbox.cdek_journeys import SandboxJourneys
-from carriers.sandbox.cdek_orders import SandboxOrders
+from carriers.sandbox import SandboxServers
 from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.http.app import create_app
@@ -27,6 +25,7 @@ from tests.keys import create_key
 from tests.receiver import Receiver
 from tests.router.shipping.test_api_shipments import RECIPIENT, SENDER, booking, key, quote
 from tests.router.shipping.test_cdek_bookings import TO_AN_OFFICE, an_office, cdek_settings, control
+from tests.sandboxes import travelling_sandbox
 from tests.services import free_port
 
 TOKEN = "inbound-secret-for-tests"
@@ -34,13 +33,8 @@ TOKEN = "inbound-secret-for-tests"
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxServers]:
-    orders = SandboxOrders(decide_after_s=0, print_ready_after_s=0)
-    journeys = SandboxJourneys(orders, seed=3, returned_share=0.0, lost_share=0.0)
-    servers = await start_sandbox(seed=7, cdek_orders=orders, cdek_journeys=journeys)
-    try:
+    async with travelling_sandbox() as servers:
         yield servers
-    finally:
-        await servers.close()
 
 
 async def serve(settings: Settings, port: int | None = None) -> TestClient:
