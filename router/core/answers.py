@@ -80,7 +80,7 @@ class Eta(Out):
 
 
 class OfferLearned(Out):
-    summary: Annotated[str, Meta(description='e.g. "95 % delivered by 28 Nov"')]
+    summary: Annotated[str, Meta(description='In the answer\'s `lang`, e.g. "95 % delivered by 28 Nov"')]
     p50_days: Annotated[int, Meta(ge=0, description="Business days from the ship date")]
     p80_days: Count
     p95_days: Count
@@ -92,8 +92,9 @@ class OfferLearned(Out):
     sample_size: Annotated[int, Meta(ge=0, description="Outcomes of this service on this lane")]
     service_sample_size: Annotated[int, Meta(ge=0, description="On every lane")]
     badge: Badge
-    badge_reason: Annotated[str, Meta(description="The figures and the rule behind the badge")]
+    badge_reason: Annotated[str, Meta(description="The figures and the rule behind the badge; " + IN_LANG)]
     arrival_probability: Annotated[Share | None, Meta(description="Of arriving by the policy's deadline")]
+    badge_reason_ru: Annotated[str, Meta(description="`badge_reason` in Russian whatever `lang` is")] = ""
 
 
 class Offer(Out, kw_only=True, omit_defaults=True):
@@ -148,7 +149,7 @@ class Score(Out):
 class Recommendation(Out):
     offer_id: str
     policy: str
-    reason: str
+    reason: Annotated[str, Meta(description=IN_LANG + "; the same as the quote's `reason`")]
     score: Score
 
 
@@ -190,7 +191,7 @@ class Quote(Out):
     recommended: Recommendation | None
     cheapest: str | None
     fastest: str | None
-    reason: str
+    reason: Annotated[str, Meta(description="Why `recommended`, or why none is; " + IN_LANG)]
     rejections: list[Rejection]
     errors: list[CarrierError]
     # What was quoted, so that the parcel booked from the quote is the parcel priced. Quotes kept
@@ -199,6 +200,8 @@ class Quote(Out):
     declared_value: Money = "0.00"
     cod: bool = False
     lang: Annotated[Lang, ANSWER_LANG] = "en"
+    # Empty in quotes kept before it was written: their reasons are English in every language.
+    reason_ru: Annotated[str, Meta(description="`reason` in Russian whatever `lang` is")] = ""
 
 
 class Suspension(Out):

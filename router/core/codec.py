@@ -257,6 +257,7 @@ def quote_answer(quote: Quote) -> answers.Quote:
         ],
         declared_value=str(money(quote.shipment.declared_value)),
         cod=quote.shipment.cod,
+        reason_ru=quote.reason_ru,
     )
 
 
@@ -369,6 +370,7 @@ def learned_answer(insight: OfferInsight) -> answers.OfferLearned:
         badge=insight.badge,
         badge_reason=insight.badge_reason,
         arrival_probability=share(insight.arrival_probability),
+        badge_reason_ru=insight.badge_reason_ru,
     )
 
 

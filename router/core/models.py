@@ -294,6 +294,7 @@ class OfferInsight:
     badge: Badge
     badge_reason: str
     arrival_probability: float | None = None  # of arriving by the policy's deadline, when it has one
+    badge_reason_ru: str = ""  # `badge_reason` in Russian
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,13 +310,14 @@ class Quote:
     recommended: str | None
     cheapest: str | None
     fastest: str | None
-    reason: str
+    reason: str  # why `recommended`, or why none is, in English
     scores: dict[str, Score] = field(default_factory=dict)
     rejections: tuple[Rejection, ...] = ()
     errors: tuple[CarrierError, ...] = ()
     insights: dict[str, OfferInsight] = field(default_factory=dict)  # by offer id, from delivery history
     # Every asked carrier's names, English and Russian, by code: rejections and errors name them.
     carrier_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    reason_ru: str = ""  # `reason` in Russian
 
 
 class PolicyKind(enum.StrEnum):

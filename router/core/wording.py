@@ -9,6 +9,8 @@ kept as the carrier gave them, in every language. The API answers one language, 
 from __future__ import annotations
 
 import enum
+from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from router.core.models import PriceLineKind, Rejection
@@ -83,8 +85,38 @@ _DETAILS: dict[str, tuple[str, str]] = {
         "origin and destination must both be within {names}",
         "отправка и доставка должны быть в пределах одного города, где работает служба",
     ),
-    "origin_country": ("origin country {country} not served", "страна {country} не обслуживается"),
-    "destination_country": ("destination country {country} not served", "страна {country} не обслуживается"),
+    "origin_country": ("origin country {country} not served", "{country_ru} не обслуживается"),
+    "destination_country": ("destination country {country} not served", "{country_ru} не обслуживается"),
+}
+
+# ISO 3166-1 codes in Russian, for the countries a parcel from Russia most often goes to; any
+# other is "this country" in Russian rather than a Latin code.
+_COUNTRIES = {
+    "RU": "Россия",
+    "BY": "Беларусь",
+    "KZ": "Казахстан",
+    "KG": "Киргизия",
+    "AM": "Армения",
+    "UZ": "Узбекистан",
+    "TJ": "Таджикистан",
+    "TM": "Туркмения",
+    "AZ": "Азербайджан",
+    "GE": "Грузия",
+    "MD": "Молдавия",
+    "UA": "Украина",
+    "AB": "Абхазия",
+    "MN": "Монголия",
+    "CN": "Китай",
+    "TR": "Турция",
+    "AE": "ОАЭ",
+    "IN": "Индия",
+    "FI": "Финляндия",
+    "EE": "Эстония",
+    "LV": "Латвия",
+    "LT": "Литва",
+    "PL": "Польша",
+    "DE": "Германия",
+    "US": "США",
 }
 
 _SIDES = {
@@ -121,6 +153,91 @@ _LINES: dict[PriceLineKind, tuple[str, str]] = {
 }
 
 
+# Why an offer is recommended, or none is (router/quoting/selection.py), and what a badge rests
+# on (router/history/reliability.py): (English, Russian) str.format templates over the figures
+# given to `explained`. The English ones are the reasons as they read before they had Russian.
+_CHOICES: dict[str, tuple[str, str]] = {
+    "nobody": ("no carrier could deliver this shipment", "ни одна служба не может доставить эту посылку"),
+    "none_reliable": (
+        "no offer's delivery history shows it on time at least {rate:.0%} of the time",
+        "ни у одного тарифа история доставок не показывает доставку в срок хотя бы в {rate:.0%} случаев",
+    ),
+    "cheapest": ("lowest price: {price}", "самая низкая цена: {price}"),
+    "fastest": ("earliest latest-delivery date: {date}", "самая ранняя крайняя дата доставки: {date}"),
+    "likely": (" with probability ≥ {probability:.0%}", " с вероятностью не ниже {probability:.0%}"),
+    "none_on_time": (
+        "no offer arrives by {deadline}{likely}; the fastest arrives by {date}",
+        "ни один тариф не доставит к {deadline}{likely}; самый быстрый доставит к {date}",
+    ),
+    "deadline": (
+        "cheapest of {n} offers arriving by {deadline}{likely}: {price}, ",
+        "самый дешёвый из тарифов с доставкой к {deadline}{likely} (всего {n}): {price}, ",
+    ),
+    "deadline_chance": ("{chance:.0%} likely by then", "вероятность доставки к этому сроку {chance:.0%}"),
+    "deadline_date": ("by {date}", "доставка к {date}"),
+    "balanced": (
+        "best price plus {day_value} per day: {price} + {days} days × {day_value} = {total}",
+        "лучшая сумма цены и {day_value} за день: {price} + {days} дн. × {day_value} = {total}",
+    ),
+    "reliable_only": (
+        "; only offers on time at least {rate:.0%} of the time ({n} of {of})",
+        "; только тарифы, доставляющие в срок не реже чем в {rate:.0%} случаев ({n} из {of})",
+    ),
+    "on_time": ("{rate:.1%} on time", "в срок {rate:.1%}"),
+    "no_promises": ("no promised dates", "сроки не обещались"),
+    "record": (
+        "{on_time}, {failure:.1%} lost or damaged, {n} outcomes",
+        "{on_time}, утеряно или повреждено {failure:.1%}, доставок в истории: {n}",
+    ),
+    "badge_rule": (
+        "{badge}: ≥ {on_time:.0%} on time, ≤ {failure:.1%} lost or damaged, ≥ {n} outcomes",
+        "{badge}: в срок не менее {on_time:.0%}, утеряно или повреждено не более {failure:.1%}, доставок не менее {n}",
+    ),
+    "badge_met": ("{record}; {rule}", "{record}; {rule}"),
+    "badge_none": ("{record}; below every badge ({rules})", "{record}; ниже любого знака ({rules})"),
+}
+
+_BADGES = {"gold": "золотой знак", "silver": "серебряный знак", "none": "без знака"}
+
+_MONTHS = ("января февраля марта апреля мая июня июля августа сентября октября ноября декабря").split()
+
+Said = tuple[str, str]
+
+
+def _in(lang: int, value: object) -> object:
+    """A figure as it reads in the language at `lang` (0 English, 1 Russian)."""
+    if isinstance(value, tuple):  # a figure already said in both
+        return value[lang]
+    if isinstance(value, Decimal):
+        return f"{value:.2f} RUB" if lang == 0 else f"{value:.2f}".replace(".", ",") + " ₽"
+    if isinstance(value, date):
+        return value.isoformat() if lang == 0 else f"{value:%d.%m.%Y}"
+    if isinstance(value, enum.Enum) and lang == 1:
+        return _BADGES.get(str(value.value), str(value.value))
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def explained(name: str, /, **figures: object) -> Said:
+    """The `_CHOICES` text `name` in English and Russian, from the same figures: a sum of money
+    (Decimal) reads "340.00 RUB" and "340,00 ₽", a date "2026-11-28" and "28.11.2026", a figure
+    already said in both (a pair) in its own language."""
+    en, ru = (
+        template.format(**{k: _in(lang, v) for k, v in figures.items()}) for lang, template in enumerate(_CHOICES[name])
+    )
+    return en, ru
+
+
+def joined(*parts: Said, sep: str = "") -> Said:
+    return sep.join(p[0] for p in parts), sep.join(p[1] for p in parts)
+
+
+def learned_summary_ru(p95_date: date) -> str:
+    """The Russian of `learned.summary` ("95 % delivered by 28 Nov"), from the same date."""
+    return f"95 % посылок доставлено к {p95_date.day} {_MONTHS[p95_date.month - 1]}"
+
+
 def said(code: RejectionCode, detail: str = "", /, **figures: object) -> tuple[str, str]:
     """The reason for `code` in English and Russian, from the same figures; `detail` names a
     detail (`_DETAILS`) appended after a colon."""
@@ -129,6 +246,9 @@ def said(code: RejectionCode, detail: str = "", /, **figures: object) -> tuple[s
         figures.update(side_en=side_en, limit_en=limit_en, side_ru=side_ru)
     if "i" in figures:
         figures["n"] = int(str(figures["i"])) + 1
+    if "country" in figures:
+        name = _COUNTRIES.get(str(figures["country"]).upper())
+        figures["country_ru"] = f"страна {name}" if name else "эта страна"
     en, ru = (template.format(**figures) for template in _REASONS[code])
     if detail:
         more_en, more_ru = (template.format(**figures) for template in _DETAILS[detail])

@@ -47,6 +47,7 @@ from functools import lru_cache
 
 from router.core.calendar import add_working_days, is_working_day, next_working_day
 from router.core.models import Badge, Offer, OfferInsight, Place, Policy, Rejection
+from router.core.wording import Said, explained, joined
 from router.history.outcomes import Outcome, OutcomeStatus
 from router.history.suspension import Suspension, SuspensionRule
 
@@ -194,10 +195,10 @@ class BadgeRule:
             and outcomes >= self.min_outcomes
         )
 
-    def describe(self) -> str:
-        return (
-            f"{self.badge.value}: ≥ {self.min_on_time:.0%} on time, ≤ {self.max_failure:.1%} lost or damaged, "
-            f"≥ {self.min_outcomes} outcomes"
+    def described(self) -> Said:
+        """The rule in English and Russian."""
+        return explained(
+            "badge_rule", badge=self.badge, on_time=self.min_on_time, failure=self.max_failure, n=self.min_outcomes
         )
 
 
@@ -324,14 +325,15 @@ class Annotation:
     rejections: tuple[Rejection, ...]  # the suspended carriers' offers, with the reason
 
 
-def badge_for(e: Estimate, rules: Iterable[BadgeRule]) -> tuple[Badge, str]:
-    on_time = "no promised dates" if e.on_time_rate is None else f"{e.on_time_rate:.1%} on time"
-    figures = f"{on_time}, {e.failure_rate:.1%} lost or damaged, {e.service_sample_size} outcomes"
+def badge_for(e: Estimate, rules: Iterable[BadgeRule]) -> tuple[Badge, Said]:
+    """The badge an estimate earns, and why in English and Russian."""
+    on_time = explained("no_promises") if e.on_time_rate is None else explained("on_time", rate=e.on_time_rate)
+    record = explained("record", on_time=on_time, failure=e.failure_rate, n=e.service_sample_size)
     for rule in rules:
         if rule.met(e.on_time_rate, e.failure_rate, e.service_sample_size):
-            return rule.badge, f"{figures}; {rule.describe()}"
-    described = "; ".join(r.describe() for r in rules)
-    return Badge.NONE, f"{figures}; below every badge ({described})"
+            return rule.badge, explained("badge_met", record=record, rule=rule.described())
+    described = joined(*(r.described() for r in rules), sep="; ")
+    return Badge.NONE, explained("badge_none", record=record, rules=described)
 
 
 def insight(offer: Offer, e: Estimate, config: ReliabilityConfig, deadline: date | None) -> OfferInsight:
@@ -353,8 +355,9 @@ def insight(offer: Offer, e: Estimate, config: ReliabilityConfig, deadline: date
         sample_size=e.sample_size,
         service_sample_size=e.service_sample_size,
         badge=badge,
-        badge_reason=reason,
+        badge_reason=reason[0],
         arrival_probability=probability,
+        badge_reason_ru=reason[1],
     )
 
 

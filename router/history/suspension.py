@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 from router.core import answers
 from router.core.models import Rejection
+from router.core.regions import regions
 from router.core.wording import Lang, RejectionCode, failures_ru, rejection
 
 
@@ -70,7 +71,7 @@ class Suspension:
             service,
             RejectionCode.SUSPENDED,
             where_en=f"on {self.lane}" if self.lane else "on every lane",
-            where_ru=f"на направлении {self.lane}" if self.lane else "на всех направлениях",
+            where_ru=f"на направлении {lane_ru(self.lane)}" if self.lane else "на всех направлениях",
             since=f"{self.since:%Y-%m-%d}",
             failures=self.failures,
             days=self.window_days,
@@ -79,6 +80,13 @@ class Suspension:
             first=self.first_day.isoformat(),
             last=self.last_day.isoformat(),
         )
+
+
+def lane_ru(lane: str) -> str:
+    """A lane ("RU-MOW>RU-NVS") by its regions' Russian names; a region the bundled table does not
+    know keeps its code."""
+    table = regions()
+    return " → ".join(table.name(code, "ru") or code for code in lane.split(">"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,6 +190,7 @@ class QuoteEngine:
             cheapest=chosen.cheapest,
             fastest=chosen.fastest,
             reason=chosen.reason,
+            reason_ru=chosen.reason_ru,
             scores=chosen.scores,
             rejections=tuple(rejections),
             errors=tuple(errors),

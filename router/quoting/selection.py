@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from router.core.models import Offer, OfferInsight, Policy, PolicyKind, Score
+from router.core.wording import Said, explained, joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Selection:
     recommended: str | None
     reason: str
     scores: dict[str, Score]
+    reason_ru: str = ""
 
 
 _ZERO = Decimal("0")
@@ -68,7 +70,7 @@ def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, Offer
     if policy.only or policy.exclude:
         offers = [o for o in offers if allowed(o.carrier, policy)]
     if not offers:
-        return Selection(None, None, None, "no carrier could deliver this shipment", {})
+        return _chosen(None, None, None, explained("nobody"), {})
     insights = insights or {}
 
     day_value = policy.day_value if policy.kind is PolicyKind.BALANCED else _ZERO
@@ -98,39 +100,28 @@ def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, Offer
         list(offers) if policy.min_on_time_rate is None else [o for o in offers if _reliable(o, policy, insights)]
     )
     if not candidates:
-        return Selection(
-            cheapest.id,
-            fastest.id,
-            None,
-            f"no offer's delivery history shows it on time at least {policy.min_on_time_rate:.0%} of the time",
-            scores,
-        )
+        return _chosen(cheapest.id, fastest.id, None, explained("none_reliable", rate=policy.min_on_time_rate), scores)
 
     if policy.kind is PolicyKind.CHEAPEST:
         pick = min(candidates, key=_by_price)
-        reason = f"lowest price: {_rub(pick.price.total)}"
+        reason = explained("cheapest", price=pick.price.total)
     elif policy.kind is PolicyKind.FASTEST:
         pick = min(candidates, key=_by_speed)
-        reason = f"earliest latest-delivery date: {pick.eta.max_date.isoformat()}"
+        reason = explained("fastest", date=pick.eta.max_date)
     elif policy.kind is PolicyKind.DEADLINE:
         assert policy.deadline is not None  # the request parser requires it for this policy
         on_time = [o for o in candidates if _arrives(o, policy, insights)]
-        likely = f" with probability ≥ {policy.probability:.0%}" if policy.probability is not None else ""
+        likely = explained("likely", probability=policy.probability) if policy.probability is not None else ("", "")
         if not on_time:
-            return Selection(
-                cheapest.id,
-                fastest.id,
-                None,
-                f"no offer arrives by {policy.deadline.isoformat()}{likely}; "
-                f"the fastest arrives by {fastest.eta.max_date.isoformat()}",
-                scores,
-            )
+            said = explained("none_on_time", deadline=policy.deadline, likely=likely, date=fastest.eta.max_date)
+            return _chosen(cheapest.id, fastest.id, None, said, scores)
         pick = min(on_time, key=_by_price)
-        chance = insights[pick.id].arrival_probability if likely else None
-        reason = (
-            f"cheapest of {len(on_time)} offers arriving by {policy.deadline.isoformat()}{likely}: "
-            f"{_rub(pick.price.total)}, "
-            + (f"{chance:.0%} likely by then" if chance is not None else f"by {pick.eta.max_date.isoformat()}")
+        chance = insights[pick.id].arrival_probability if policy.probability is not None else None
+        reason = joined(
+            explained("deadline", n=len(on_time), deadline=policy.deadline, likely=likely, price=pick.price.total),
+            explained("deadline_chance", chance=chance)
+            if chance is not None
+            else explained("deadline_date", date=pick.eta.max_date),
         )
     else:
         if policy.min_on_time_rate is None:
@@ -138,17 +129,14 @@ def select(offers: Sequence[Offer], policy: Policy, insights: Mapping[str, Offer
         else:
             pick = min(candidates, key=lambda o: (scores[o.id].total, *_by_price(o)))
         s = scores[pick.id]
-        reason = (
-            f"best price plus {_rub(day_value)} per day: {_rub(s.price)} + "
-            f"{s.days} days × {_rub(day_value)} = {_rub(s.total)}"
-        )
+        reason = explained("balanced", day_value=day_value, price=s.price, days=s.days, total=s.total)
     if policy.min_on_time_rate is not None:
-        reason += (
-            f"; only offers on time at least {policy.min_on_time_rate:.0%} of the time "
-            f"({len(candidates)} of {len(offers)})"
-        )
-    return Selection(cheapest.id, fastest.id, pick.id, reason, scores)
+        only = explained("reliable_only", rate=policy.min_on_time_rate, n=len(candidates), of=len(offers))
+        reason = joined(reason, only)
+    return _chosen(cheapest.id, fastest.id, pick.id, reason, scores)
 
 
-def _rub(amount: Decimal) -> str:
-    return f"{amount:.2f} RUB"
+def _chosen(
+    cheapest: str | None, fastest: str | None, recommended: str | None, reason: Said, scores: dict[str, Score]
+) -> Selection:
+    return Selection(cheapest, fastest, recommended, reason[0], scores, reason[1])

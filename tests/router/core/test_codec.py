@@ -192,3 +192,28 @@ def test_a_stored_quote_holds_a_price_unless_what_it_recommends_is_an_estimate()
     assert quote_holding(stored(None, False, True))[1] is True  # nothing chosen, but a firm offer stands
     assert quote_holding(stored(None, True, True))[1] is False
     assert quote_holding(stored(None))[1] is True  # no offers: nothing to hold, and nothing estimated
+
+
+def test_a_russian_answer_takes_the_reasons_russian_and_a_quote_kept_without_them_stays_english() -> None:
+    learned = replace(insight(), badge_reason_ru="в срок 91 %")
+    quote = replace(a_quote(), reason_ru="быстрее всех", insights={"acme:std": learned})
+    english = quote_body(quote)
+    kept = orjson.loads(english)
+    assert (kept["reason"], kept["recommended"]["reason"], kept["reason_ru"]) == (
+        "the fastest for 111.50 more",
+        "the fastest for 111.50 more",
+        "быстрее всех",
+    )
+    assert kept["offers"][0]["learned"]["badge_reason"] == "on time 91 %"
+    assert codec.quote_in(english, "en") == english
+
+    russian = orjson.loads(codec.quote_in(english, "ru"))
+    assert russian["reason"] == russian["recommended"]["reason"] == "быстрее всех"
+    assert russian["offers"][0]["learned"]["badge_reason"] == "в срок 91 %"
+    assert russian["offers"][0]["learned"]["summary"] == "95 % посылок доставлено к 24 ноября"
+
+    # A quote kept before the Russian reasons were written: its reasons stay English.
+    del kept["reason_ru"], kept["offers"][0]["learned"]["badge_reason_ru"]
+    old = orjson.loads(codec.quote_in(orjson.dumps(kept), "ru"))
+    assert old["reason"] == old["recommended"]["reason"] == "the fastest for 111.50 more"
+    assert old["offers"][0]["learned"]["badge_reason"] == "on time 91 %"

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
-from router.core.models import PriceLineKind
-from router.core.wording import RejectionCode, chosen_lang, line_label, rejection, said
+from router.core.models import Badge, PriceLineKind
+from router.core.wording import (
+    _CHOICES,
+    RejectionCode,
+    chosen_lang,
+    explained,
+    learned_summary_ru,
+    line_label,
+    rejection,
+    said,
+)
+
+LATIN = re.compile("[A-Za-z]")
 
 
 @pytest.mark.parametrize(
@@ -73,3 +88,53 @@ def test_every_code_and_line_kind_has_words_in_both_languages() -> None:
         en, ru = said(code, **figures, **extra)
         assert en and ru
     assert {line_label(kind, "ru") for kind in PriceLineKind}.isdisjoint({line_label(k, "en") for k in PriceLineKind})
+
+
+def test_a_country_not_served_is_named_in_russian_or_not_at_all() -> None:
+    en, ru = said(RejectionCode.DESTINATION_NOT_SERVED, "destination_country", country="KZ")
+    assert en == "destination outside service area: destination country KZ not served"
+    assert ru == "адрес доставки вне зоны обслуживания: страна Казахстан не обслуживается"
+    _, unknown = said(RejectionCode.ORIGIN_NOT_SERVED, "origin_country", country="ZZ")
+    assert unknown == "место отправки вне зоны обслуживания: эта страна не обслуживается"
+
+
+def test_a_choice_is_explained_with_money_and_dates_as_each_language_writes_them() -> None:
+    en, ru = explained("balanced", day_value=Decimal("50"), price=Decimal("340.5"), days=3, total=Decimal("490.50"))
+    assert en == "best price plus 50.00 RUB per day: 340.50 RUB + 3 days × 50.00 RUB = 490.50 RUB"
+    assert ru == "лучшая сумма цены и 50,00 ₽ за день: 340,50 ₽ + 3 дн. × 50,00 ₽ = 490,50 ₽"
+    likely = explained("likely", probability=0.9)
+    assert explained("none_on_time", deadline=date(2026, 11, 24), likely=likely, date=date(2026, 11, 27)) == (
+        "no offer arrives by 2026-11-24 with probability ≥ 90%; the fastest arrives by 2026-11-27",
+        "ни один тариф не доставит к 24.11.2026 с вероятностью не ниже 90%; самый быстрый доставит к 27.11.2026",
+    )
+    assert explained("badge_rule", badge=Badge.SILVER, on_time=0.85, failure=0.02, n=30) == (
+        "silver: ≥ 85% on time, ≤ 2.0% lost or damaged, ≥ 30 outcomes",
+        "серебряный знак: в срок не менее 85%, утеряно или повреждено не более 2.0%, доставок не менее 30",
+    )
+
+
+def test_every_choice_reads_in_russian_without_a_latin_letter() -> None:
+    figures = {
+        "rate": 0.95,
+        "price": Decimal("1"),
+        "total": Decimal("1"),
+        "day_value": Decimal("1"),
+        "date": date(2026, 11, 24),
+        "deadline": date(2026, 11, 24),
+        "probability": 0.9,
+        "chance": 0.9,
+        "likely": ("", ""),
+        "n": 1,
+        "of": 2,
+        "days": 1,
+        "on_time": 0.9,
+        "failure": 0.01,
+        "badge": Badge.GOLD,
+        "record": ("x", "х"),
+        "rule": ("x", "х"),
+        "rules": ("x", "х"),
+    }
+    for name in _CHOICES:
+        en, ru = explained(name, **figures)
+        assert en and ru and not LATIN.search(ru), (name, ru)
+    assert learned_summary_ru(date(2026, 11, 28)) == "95 % посылок доставлено к 28 ноября"

@@ -10,6 +10,7 @@ from router.core.settings import Settings
 from router.http import appkeys as keys
 from router.quoting.engine import QuoteEngine
 from tests.router.fakes import FakeCarrier
+from tests.router.http.test_api_outcomes import MOSCOW_NOVOSIBIRSK, demo_api
 from tests.router.http.test_openapi import conforms
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
@@ -112,3 +113,57 @@ async def test_a_language_the_service_does_not_speak_is_a_422_naming_lang(make_a
         assert [e["path"] for e in (await resp.json())["errors"]] == ["lang"], path
     resp = await api.post("/v1/quotes?lang=ru&lang=en", json=HEAVY)
     assert resp.status == 422 and [e["path"] for e in (await resp.json())["errors"]] == ["lang"]
+
+
+async def test_a_russian_quote_says_why_it_recommends_and_what_history_says_in_russian(make_api) -> None:
+    api = await demo_api(make_api)
+    english = await (await api.post("/v1/quotes", json=MOSCOW_NOVOSIBIRSK)).json()
+    russian = await (await api.post("/v1/quotes?lang=ru", json=MOSCOW_NOVOSIBIRSK)).json()
+    conforms(russian, "Quote")
+    assert russian["quote_id"] == english["quote_id"]  # the same quote, from the cache
+
+    # The English as it always read, from the recommended offer's score.
+    score = english["recommended"]["score"]
+    assert (
+        english["recommended"]["reason"]
+        == english["reason"]
+        == (
+            f"best price plus {score['day_value']} RUB per day: {score['price']} RUB + "
+            f"{score['days']} days × {score['day_value']} RUB = {score['total']} RUB"
+        )
+    )
+    # The Russian from the same figures, without a Latin letter.
+    rub = {k: score[k].replace(".", ",") + " ₽" for k in ("day_value", "price", "total")}
+    assert (
+        russian["recommended"]["reason"]
+        == russian["reason"]
+        == english["reason_ru"]
+        == (
+            f"лучшая сумма цены и {rub['day_value']} за день: {rub['price']} + {score['days']} дн. × "
+            f"{rub['day_value']} = {rub['total']}"
+        )
+    )
+    assert not LATIN.search(russian["reason"]) and russian["recommended"]["score"] == score
+
+    badges = set()
+    for en, ru in zip(english["offers"], russian["offers"], strict=True):
+        learned_en, learned_ru = en["learned"], ru["learned"]
+        badges.add(learned_en["badge"])
+        assert re.fullmatch(
+            r"(\d+\.\d% on time|no promised dates), \d+\.\d% lost or damaged, \d+ outcomes; .+",
+            learned_en["badge_reason"],
+        )
+        assert learned_en["summary"].startswith("95 % delivered by ") and not CYRILLIC.search(
+            learned_en["badge_reason"]
+        )
+        assert learned_ru["badge_reason"] == learned_en["badge_reason_ru"]
+        for text in (learned_ru["badge_reason"], learned_ru["summary"]):
+            assert CYRILLIC.search(text) and not LATIN.search(text), text
+        # The same figures: every number in the English is in the Russian, in the same order.
+        assert re.findall(r"\d+(?:\.\d+)?", learned_ru["badge_reason"]) == re.findall(
+            r"\d+(?:\.\d+)?", learned_en["badge_reason"]
+        )
+        assert {k: v for k, v in learned_ru.items() if k not in ("badge_reason", "summary")} == {
+            k: v for k, v in learned_en.items() if k not in ("badge_reason", "summary")
+        }
+    assert badges == {"gold", "silver", "none"}  # a badge met, and one below every badge

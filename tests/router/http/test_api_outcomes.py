@@ -209,7 +209,8 @@ async def test_a_third_serious_failure_suspends_the_carrier_on_that_lane_only(ma
     assert len(said) == 2 and all(c == "suspended" and "приостановлена на направлении" in r for c, r in said)
     listed = await (await api.get("/v1/carriers", headers={"Accept-Language": "ru"})).json()
     (russian,) = next(c for c in listed["carriers"] if c["code"] == "vestnik")["suspensions"]
-    assert russian["reason"].startswith("приостановлена на направлении RU-MOW>RU-NVS")
+    assert russian["reason"].startswith("приостановлена на направлении Москва → Новосибирская область с ")
+    assert russian["lane"] == "RU-MOW>RU-NVS" and not re.search("[A-Za-z]", russian["reason"])
     assert "серьёзных сбоев — 3" in russian["reason"] and not re.search("lost|damaged|complaint", russian["reason"])
     elsewhere = await (await api.post("/v1/quotes", json={**MOSCOW_NOVOSIBIRSK, "destination": "Казань"})).json()
     assert any(o["carrier"] == "vestnik" for o in elsewhere["offers"])

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from router.core.models import Policy, PolicyKind
 from router.quoting.selection import select
-from tests.router.fakes import make_offer
+from tests.router.fakes import make_insight, make_offer
 
 OFFERS = [
     make_offer("slowpost", "parcel", "200.00", 9),
@@ -92,3 +92,50 @@ def test_the_picks_are_the_lowest_by_their_own_orders_ties_broken_by_date_then_i
         assert {k: s.total for k, s in chosen.scores.items()} == {
             o.id: o.price.total + day_value * o.eta.max_days for o in offers
         }
+
+
+def test_every_reason_is_said_in_russian_from_the_figures_the_english_gives() -> None:
+    insights = {
+        o.id: make_insight(0.5 if o.carrier == "slowpost" else 0.96, 0.93 if o.carrier == "national" else 0.2)
+        for o in OFFERS
+    }
+    said = {
+        Policy(): (
+            "best price plus 50.00 RUB per day: 450.00 RUB + 3 days × 50.00 RUB = 600.00 RUB",
+            "лучшая сумма цены и 50,00 ₽ за день: 450,00 ₽ + 3 дн. × 50,00 ₽ = 600,00 ₽",
+        ),
+        Policy(PolicyKind.CHEAPEST): ("lowest price: 200.00 RUB", "самая низкая цена: 200,00 ₽"),
+        Policy(PolicyKind.FASTEST): (
+            "earliest latest-delivery date: 2026-11-25",
+            "самая ранняя крайняя дата доставки: 25.11.2026",
+        ),
+        Policy(PolicyKind.DEADLINE, deadline=date(2026, 11, 28)): (
+            "cheapest of 2 offers arriving by 2026-11-28: 450.00 RUB, by 2026-11-27",
+            "самый дешёвый из тарифов с доставкой к 28.11.2026 (всего 2): 450,00 ₽, доставка к 27.11.2026",
+        ),
+        Policy(PolicyKind.DEADLINE, deadline=date(2026, 11, 28), probability=0.9): (
+            "cheapest of 1 offers arriving by 2026-11-28 with probability ≥ 90%: 450.00 RUB, 93% likely by then",
+            "самый дешёвый из тарифов с доставкой к 28.11.2026 с вероятностью не ниже 90% (всего 1): 450,00 ₽, "
+            "вероятность доставки к этому сроку 93%",
+        ),
+        Policy(PolicyKind.DEADLINE, deadline=date(2026, 11, 24)): (
+            "no offer arrives by 2026-11-24; the fastest arrives by 2026-11-25",
+            "ни один тариф не доставит к 24.11.2026; самый быстрый доставит к 25.11.2026",
+        ),
+        Policy(PolicyKind.CHEAPEST, min_on_time_rate=0.95): (
+            "lowest price: 450.00 RUB; only offers on time at least 95% of the time (2 of 3)",
+            "самая низкая цена: 450,00 ₽; только тарифы, доставляющие в срок не реже чем в 95% случаев (2 из 3)",
+        ),
+        Policy(min_on_time_rate=0.99): (
+            "no offer's delivery history shows it on time at least 99% of the time",
+            "ни у одного тарифа история доставок не показывает доставку в срок хотя бы в 99% случаев",
+        ),
+    }
+    for policy, (en, ru) in said.items():
+        chosen = select(OFFERS, policy, insights)
+        assert (chosen.reason, chosen.reason_ru) == (en, ru), policy
+    nobody = select([], Policy())
+    assert (nobody.reason, nobody.reason_ru) == (
+        "no carrier could deliver this shipment",
+        "ни одна служба не может доставить эту посылку",
+    )
