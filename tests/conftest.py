@@ -62,20 +62,39 @@ def _postgres_admin(statement: str) -> None:
         loop.close()
 
 
+# Databases of tests that have finished, dropped when the next one is made (and at the end):
+# a test's app may still be closing, its background tasks reconnecting, when the fixture that
+# made its database is torn down, so the database outlives its test by one.
+_finished_databases: list[str] = []
+
+
+def _drop_finished() -> None:
+    while _finished_databases:
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{_finished_databases.pop()}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_last_databases() -> Iterator[None]:
+    yield
+    if _finished_databases:
+        _drop_finished()
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A new, empty database of this test's own on the real PostgreSQL, dropped afterwards.
+    """A new, empty database of this test's own on the real PostgreSQL, dropped after the test.
 
     A missing server fails, never skips: `.ci/run` starts one."""
     import sqlalchemy as sa
 
     name = f"cr_test_{uuid.uuid4().hex[:16]}"
     try:
+        _drop_finished()
         _postgres_admin(f'CREATE DATABASE "{name}"')
     except OSError as exc:
         pytest.fail(f"PostgreSQL is not answering at {POSTGRES_URL} ({exc}); start it or set TEST_POSTGRES_URL")
     yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _finished_databases.append(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

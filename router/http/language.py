@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.core.errors import FieldError, InvalidRequest
-from router.core.wording import LANGS, Lang, chosen_lang
+from router.core.wording import Lang, chosen_lang
+from router.http.schemas.decode import read_query
+from router.http.schemas.wire import LangQuery
 
 # Said on every answer whose words depend on the language: a cache must not hand a Russian
 # answer to an English reader.
@@ -20,13 +21,10 @@ ACCEPT_LANGUAGE = {
 
 
 def answer_lang(request: web.Request) -> Lang:
-    """The language `request` asks for; a `lang` other than ru or en is the caller's 422."""
-    given = request.query.getall("lang", [])
-    if len(given) > 1:
-        raise InvalidRequest([FieldError("lang", "give it once")], title="Invalid query")
-    if given and given[0] not in LANGS:
-        raise InvalidRequest([FieldError("lang", "ru or en")], title="Invalid query")
-    return chosen_lang(given[0] if given else None, request.headers.get("Accept-Language"))
+    """The language `request` asks for; a `lang` other than ru or en, given twice, or another
+    parameter beside it is the caller's 422, as every query of the API is read."""
+    query = read_query(request.query, LangQuery, title="Invalid query")
+    return chosen_lang(query.lang, request.headers.get("Accept-Language"))
 
 
 def in_lang(response: web.Response, lang: Lang) -> web.Response:

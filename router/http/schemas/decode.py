@@ -160,13 +160,14 @@ def read_query(params: Any, kind: type[T], *, title: str = "Invalid query") -> T
     errors: list[FieldError] = []
     raw: dict[str, str] = {}
     known = frozenset(getattr(kind, "__struct_fields__", ()))
-    for name in params:
+    # By pair: a query's multidict lists each name once when iterated, however often it is given.
+    for name, value in params.items():
         if name not in known:
             errors.append(FieldError(name, "unknown parameter"))
         elif name in raw:
             errors.append(FieldError(name, "give it once"))
         else:
-            raw[name] = params[name].strip()
+            raw[name] = value.strip()
     try:
         query = convert(raw, kind, title=title, strict=False)
     except InvalidRequest as exc:

@@ -241,9 +241,8 @@ class PickupPointQuery(_In):
     lang: Annotated[Lang, Meta(description=LANG_PARAM)] | None = None
 
 
-class LangQuery(msgspec.Struct, omit_defaults=True):
-    """The language of an answer's names and reasons. Other parameters are let be, as they were
-    before these endpoints read any (a cache-busting one, say)."""
+class LangQuery(_In):
+    """The language of an answer's names and reasons; no other parameter is read, so none is taken."""
 
     lang: Annotated[Lang, Meta(description=LANG_PARAM)] | None = None
 
