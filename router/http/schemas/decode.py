@@ -172,6 +172,10 @@ def read_query(params: Any, kind: type[T], *, title: str = "Invalid query") -> T
         query = convert(raw, kind, title=title, strict=False)
     except InvalidRequest as exc:
         raise InvalidRequest(errors + exc.errors, title=title) from None
+    # Read loosely, `null` would be an optional parameter's None: a parameter given has a value.
+    errors += [
+        FieldError(name, "give a value, or leave the parameter out") for name in raw if getattr(query, name) is None
+    ]
     if errors:
         raise InvalidRequest(errors, title=title)
     return query

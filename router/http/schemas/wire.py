@@ -273,11 +273,13 @@ class OutcomesIn(_In):
 
 # The text bodies of `POST /v1/outcomes`, as precisely as JSON Schema says them: a body of
 # another shape is refused (422); in one of these shapes, each bad row is reported, not refused.
-# A CSV header field: no quote (a quoted header could run over lines), comma or line break
-# (`str.splitlines` breaks at each of these).
-_BREAK = r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]"
-_HEADER_FIELD = r'[^",' + _BREAK[1:] + "*"
-_HAS_COLUMN = r"(?=(?:{f},)*[ \t]*{name}[ \t]*(?:,|{b}|$))"
+# A CSV header field: no quote (a quoted header could run over lines), comma or line break (lines
+# end at "\n" alone, router/core/textfiles.py); a column's name may be padded with anything
+# `str.strip` takes off.
+_BREAK = r"\n"
+_HEADER_FIELD = r'[^",\n]*'
+_PAD = r"[\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+_HAS_COLUMN = r"(?=(?:{f},)*" + _PAD + "{name}" + _PAD + r"(?:,|{b}|$))"
 OUTCOMES_CSV = {
     "type": "string",
     "description": "A header line naming at least the columns " + ", ".join(REQUIRED_COLUMNS) + " (and any of "
