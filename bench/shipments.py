@@ -126,6 +126,13 @@ class Emulator:
             await asyncio.sleep(0.1)
         raise RuntimeError(f"the emulator printed no URL within {within_s:.0f} s; see {self.log}")
 
+    def booking(self, http: aiohttp.ClientSession) -> CdekBooking:
+        """The adapter straight at this emulator, as the service's is."""
+        client = CdekClient(
+            http, client_id=Secret(self.client_id), client_secret=Secret(self.client_secret), base_url=self.url
+        )
+        return CdekBooking(client)
+
     async def orders(self, http: aiohttp.ClientSession) -> Counter[str]:
         """Carrier orders the emulator holds, per our number (the shipment id)."""
         async with http.get(self.url + "/_sandbox/orders") as r:
@@ -387,13 +394,7 @@ async def direct_bookings(emulator: Emulator, n: int, clients: int) -> Run:
     todo = iter(range(n))
     timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as http:
-        client = CdekClient(
-            http,
-            client_id=Secret(emulator.client_id),
-            client_secret=Secret(emulator.client_secret),
-            base_url=emulator.url,
-        )
-        api = CdekBooking(client)
+        api = emulator.booking(http)
 
         async def worker() -> None:
             for i in todo:

@@ -85,10 +85,7 @@ from shipments import (  # noqa: E402
     report,
 )
 
-from carriers.api import Secret  # noqa: E402
 from carriers.booking import OrderStatus  # noqa: E402
-from carriers.cdek.booking import CdekBooking  # noqa: E402
-from carriers.cdek.client import CdekClient  # noqa: E402
 from carriers.cdek.statuses import CDEK_STATUSES, read_webhook  # noqa: E402
 from carriers.config import load_config  # noqa: E402
 from router.tracking.poller import pace  # noqa: E402
@@ -598,13 +595,7 @@ async def plant(
     made: dict[str, tuple[str, str]] = {}
     todo = iter(range(n))
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-        client = CdekClient(
-            http,
-            client_id=Secret(emulator.client_id),
-            client_secret=Secret(emulator.client_secret),
-            base_url=emulator.url,
-        )
-        api = CdekBooking(client)
+        api = emulator.booking(http)
 
         async def worker() -> None:
             for i in todo:
